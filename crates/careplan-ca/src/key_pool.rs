@@ -1,0 +1,45 @@
+//! The committed pool of test keys (`certs/pool/`), embedded so that runs need no files and are
+//! reproducible. Never production keys.
+
+use rcgen::KeyPair;
+
+use crate::CaError;
+
+/// Number of keys in the pool.
+pub const POOL_SIZE: usize = POOL.len();
+
+/// Index of the CA root's key.
+pub(crate) const CA_KEY: usize = 0;
+/// Index of the relay server certificate's key.
+pub(crate) const RELAY_KEY: usize = 1;
+/// The first key handed to offices; offices take the rest of the pool in issuance order, wrapping around.
+const FIRST_OFFICE_KEY: usize = 2;
+
+const POOL: [&str; 16] = [
+    include_str!("../../../certs/pool/key-00.pem"),
+    include_str!("../../../certs/pool/key-01.pem"),
+    include_str!("../../../certs/pool/key-02.pem"),
+    include_str!("../../../certs/pool/key-03.pem"),
+    include_str!("../../../certs/pool/key-04.pem"),
+    include_str!("../../../certs/pool/key-05.pem"),
+    include_str!("../../../certs/pool/key-06.pem"),
+    include_str!("../../../certs/pool/key-07.pem"),
+    include_str!("../../../certs/pool/key-08.pem"),
+    include_str!("../../../certs/pool/key-09.pem"),
+    include_str!("../../../certs/pool/key-10.pem"),
+    include_str!("../../../certs/pool/key-11.pem"),
+    include_str!("../../../certs/pool/key-12.pem"),
+    include_str!("../../../certs/pool/key-13.pem"),
+    include_str!("../../../certs/pool/key-14.pem"),
+    include_str!("../../../certs/pool/key-15.pem"),
+];
+
+/// The key for the `n`-th office certificate issued.
+pub(crate) fn office_key(n: usize) -> usize {
+    FIRST_OFFICE_KEY + n % (POOL_SIZE - FIRST_OFFICE_KEY)
+}
+
+/// Loads key `index` of the pool (RSA 2048, PKCS#8).
+pub(crate) fn key(index: usize) -> Result<KeyPair, CaError> {
+    Ok(KeyPair::from_pem(POOL[index % POOL_SIZE])?)
+}

@@ -1,0 +1,203 @@
+//! The catalogue of stable error codes.
+//!
+//! A code names one kind of refusal; scenarios assert on codes, never on prose. Codes are never renamed
+//! or reused. `docs/error-codes.md` is generated from [`ErrorCode::ALL`] (`cargo xtask docs`) and a test
+//! fails when it is stale.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! catalogue {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $code:literal, $party:literal, $situation:literal;
+    )*) => {
+        /// A stable error code. See `docs/error-codes.md` for the catalogue.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as written in scenarios and reports, e.g. `CERT_EXPIRED`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// What the code means, in one or two sentences.
+            pub fn meaning(self) -> &'static str {
+                match self { $(ErrorCode::$variant => concat!($($doc, "\n"),*).trim_ascii(),)* }
+            }
+
+            /// The party (or layer) that raises it.
+            pub fn party(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $party,)* }
+            }
+
+            /// The real-world situation it stands for, in the words an office would meet.
+            pub fn situation(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $situation,)* }
+            }
+        }
+    };
+}
+
+catalogue! {
+    /// An office number (事業所番号) is not 10 digits starting with a prefecture code 01–47.
+    OfficeNumberInvalid = "OFFICE_NUMBER_INVALID", "core",
+        "事業所番号の桁数・都道府県番号の誤り";
+    /// An office user ID is not `KJ` + prefecture code + office number.
+    OfficeUserIdInvalid = "OFFICE_USER_ID_INVALID", "core",
+        "ユーザIDの形式誤り（KJ＋都道府県番号＋事業所番号）";
+    /// A billing-proxy ID (代理請求 ID, `HD…`) was used where an office's own ID is needed.
+    ProxyIdNotAllowed = "PROXY_ID_NOT_ALLOWED", "core",
+        "代理請求用のユーザID（HD…）ではケアプランデータ連携システムを利用できない";
+    /// A service kind (サービス種類コード) is not two characters from `[0-9A-Z]`.
+    ServiceKindInvalid = "SERVICE_KIND_INVALID", "core",
+        "サービス種類コードの形式誤り";
+    /// A service month (対象年月) is not a valid `YYYYMM`.
+    CareMonthInvalid = "CARE_MONTH_INVALID", "core",
+        "対象年月の形式誤り";
+    /// A time span (e.g. a clock move in a scenario) could not be read or leaves the calendar.
+    SpanInvalid = "SPAN_INVALID", "scenario",
+        "（シミュレータ）時間指定の誤り";
+    /// Bytes are not valid MS932 (Shift_JIS), or text cannot be written in MS932.
+    EncodingInvalid = "ENCODING_INVALID", "spec",
+        "CSVファイルの文字コードがShift-JIS（MS932）ではない、またはMS932外の文字を含む";
+    /// A CSV file cannot be parsed (unbalanced quotes, wrong number of fields).
+    CsvMalformed = "CSV_MALFORMED", "spec",
+        "CSVファイルの形式誤り（項目数・引用符）で取り込めない";
+    /// A file name does not follow the standard's naming rule.
+    FileNameInvalid = "FILE_NAME_INVALID", "spec / relay",
+        "ファイル名が標準仕様の命名規則に従っていない";
+    /// The files of one send do not form a valid send unit (送信単位).
+    FileSetInvalid = "FILE_SET_INVALID", "relay",
+        "添付いただいたファイルの組み合わせが正しくありません";
+    /// The sender office in a file name is not the office of the client certificate.
+    SenderMismatch = "SENDER_MISMATCH", "relay",
+        "ファイル名の送信元事業所番号がクライアント証明書の事業所と一致しない";
+    /// A file is addressed to the sender's own office number.
+    SameOffice = "SAME_OFFICE", "relay",
+        "同一事業所番号宛の送信はできない";
+    /// The requested file is not in the office's inbox.
+    FileNotFound = "FILE_NOT_FOUND", "relay",
+        "受信一覧に該当ファイルがない";
+    /// The office has no exported file waiting to be sent to that receiver.
+    NothingToSend = "NOTHING_TO_SEND", "office",
+        "送信するファイルがアップロードされていない";
+    /// Imported actuals name a user (利用者) the care software has no plan for.
+    ActualUserUnknown = "ACTUAL_USER_UNKNOWN", "office",
+        "実績取込時に対応する利用者・予定が介護ソフトに存在しない";
+    /// The client certificate's validity ended before the handshake (simulated time).
+    CertExpired = "CERT_EXPIRED", "TLS",
+        "電子証明書の有効期限切れ（有効期限日の23:59:59を過ぎている）";
+    /// The client certificate's validity has not started yet.
+    CertNotYetValid = "CERT_NOT_YET_VALID", "TLS",
+        "電子証明書の有効期間開始前";
+    /// The client certificate was not issued by the e-seikyu CA.
+    CertUntrusted = "CERT_UNTRUSTED", "TLS",
+        "e-seikyu CA以外が発行した証明書、または証明書が正しくインストールされていない";
+    /// The client presented no certificate.
+    CertRequired = "CERT_REQUIRED", "TLS",
+        "電子証明書がインストールされていない";
+    /// The certificate is valid but of a type that cannot be used for care plan linkage.
+    CertWrongType = "CERT_WRONG_TYPE", "TLS / relay",
+        "代理請求用・障害福祉用など、ケアプランデータ連携に使えない種類の証明書";
+    /// The relay's own server certificate failed verification by the client.
+    ServerCertInvalid = "SERVER_CERT_INVALID", "TLS",
+        "接続先サーバの証明書を検証できない";
+    /// The TLS handshake failed for a reason not covered by a more precise code.
+    TlsHandshakeFailed = "TLS_HANDSHAKE_FAILED", "TLS",
+        "通信の暗号化（TLS）に失敗";
+    /// The relay could not be reached or dropped the connection.
+    RelayUnreachable = "RELAY_UNREACHABLE", "net",
+        "連携基盤に接続できない";
+    /// The relay answered with something the client does not understand.
+    ProtocolError = "PROTOCOL_ERROR", "net",
+        "連携基盤からの応答を解釈できない";
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The string is not a code of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a known error code (see docs/error-codes.md)")]
+pub struct UnknownErrorCode(pub String);
+
+impl FromStr for ErrorCode {
+    type Err = UnknownErrorCode;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str() == s)
+            .ok_or_else(|| UnknownErrorCode(s.to_owned()))
+    }
+}
+
+impl ErrorCode {
+    /// The catalogue as Markdown, the content of `docs/error-codes.md`.
+    pub fn catalogue_markdown() -> String {
+        let mut out = String::from(
+            "# Error codes\n\n\
+             Every refusal in careplan-sim carries one of these stable codes. Scenarios assert on them with\n\
+             `expect_error = \"CODE\"`; reports and `--format json` output carry them verbatim. Codes are never\n\
+             renamed or reused.\n\n\
+             This file is generated from `crates/careplan-core/src/error_code.rs` by `cargo xtask docs`; a test\n\
+             fails when it is stale.\n\n\
+             | code | raised by | meaning | real-world situation |\n\
+             |---|---|---|---|\n",
+        );
+        for code in ErrorCode::ALL {
+            let meaning = code.meaning().replace('\n', " ");
+            out.push_str(&format!(
+                "| `{code}` | {} | {meaning} | {} |\n",
+                code.party(),
+                code.situation()
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_upper_snake_case_and_round_trip() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "duplicate {text}");
+            assert!(
+                text.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{text}"
+            );
+            assert_eq!(text.parse::<ErrorCode>().unwrap(), *code);
+            assert!(!code.meaning().is_empty() && !code.situation().is_empty());
+        }
+        assert!("CERT_EXPIRD".parse::<ErrorCode>().is_err());
+    }
+
+    #[test]
+    fn the_published_catalogue_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/error-codes.md");
+        let published = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            published == ErrorCode::catalogue_markdown(),
+            "docs/error-codes.md is stale: run `cargo xtask docs`"
+        );
+    }
+}

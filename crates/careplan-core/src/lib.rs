@@ -1,0 +1,21 @@
+//! Vocabulary shared by every careplan-sim crate: identifiers of the care plan data linkage system
+//! (ケアプランデータ連携システム), the [`Clock`], and the catalogue of stable [`ErrorCode`]s.
+//!
+//! Architecture invariants:
+//! - This crate performs no I/O and depends on no other careplan crate.
+//! - Identifiers are parsed once, at the edge, into newtypes; a value of an identifier type is always
+//!   valid ("parse, don't validate").
+//! - Every refusal anywhere in the project maps to exactly one [`ErrorCode`]; the catalogue in
+//!   `docs/error-codes.md` is generated from [`ErrorCode::ALL`] and checked by a test.
+//! - Time comes only from a [`Clock`]; nothing in the project reads the system time directly except
+//!   [`SystemClock`].
+
+mod clock;
+mod error_code;
+mod ids;
+mod month;
+
+pub use clock::{CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, end_of_day_jst};
+pub use error_code::{ErrorCode, UnknownErrorCode};
+pub use ids::{IdError, OfficeNumber, OfficeUserId, PrefectureCode, ServiceKind};
+pub use month::{CareMonth, MonthError};

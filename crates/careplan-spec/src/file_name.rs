@@ -1,0 +1,435 @@
+//! The standard file-name grammar (V4.1, spec §3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use careplan_core::{CareMonth, ErrorCode, OfficeNumber, ServiceKind};
+use time::{Date, Month, PrimitiveDateTime, Time};
+
+/// The kind of a standard file, from its name prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// User supplement (利用者補足情報), `UPHOSOKU`.
+    UserSupplement,
+    /// Plan table 1 (居宅サービス計画1表), `UP1KYO`.
+    PlanTable1,
+    /// Plan table 1 deletion (居宅サービス計画1表_削除), `DLT1KYO`.
+    PlanTable1Deletion,
+    /// Plan table 2 (居宅サービス計画2表), `UP2KYO`.
+    PlanTable2,
+    /// Plan table 3 (居宅サービス計画3表), `UP3KYO`.
+    PlanTable3,
+    /// Service usage sheet, plan (第6表 予定), `UPPLAN`.
+    UsagePlan,
+    /// Service usage sheet plan deletion (第6表 予定削除), `DLTPLAN`.
+    UsagePlanDeletion,
+    /// Service usage sheet, actuals (第6表 実績情報), `UPJSK`.
+    UsageActual,
+    /// Actuals deletion (第6表 実績情報削除), `DLTJSK`.
+    UsageActualDeletion,
+    /// Usage sheet annex (第7表 サービス利用票別表), `UPSIKYU`.
+    UsageAnnex,
+    /// Basic user information (利用者基本情報, 予防), `UPKIHON`.
+    PreventionBasic,
+    /// Basic information annex 1 (別表1 タイムスケジュール), `UPKIHON_SUB1`.
+    PreventionBasicSchedule,
+    /// Basic information annex 2 (別表2 現病歴・既往歴), `UPKIHON_SUB2`.
+    PreventionBasicHistory,
+    /// Basic information deletion (利用者基本情報_削除), `DLTKIHON`.
+    PreventionBasicDeletion,
+    /// Prevention plan (介護予防サービス・支援計画書), `UPYOBO`.
+    PreventionPlan,
+    /// Prevention plan annex (支援計画), `UPYOBO_SUB`.
+    PreventionPlanSupport,
+    /// Prevention plan deletion, `DLTYOBO`.
+    PreventionPlanDeletion,
+}
+
+impl FileKind {
+    /// Every kind; longer prefixes first so that prefix matching is unambiguous.
+    pub const ALL: [FileKind; 17] = [
+        FileKind::PreventionBasicSchedule,
+        FileKind::PreventionBasicHistory,
+        FileKind::PreventionPlanSupport,
+        FileKind::UserSupplement,
+        FileKind::PlanTable1,
+        FileKind::PlanTable1Deletion,
+        FileKind::PlanTable2,
+        FileKind::PlanTable3,
+        FileKind::UsagePlan,
+        FileKind::UsagePlanDeletion,
+        FileKind::UsageActual,
+        FileKind::UsageActualDeletion,
+        FileKind::UsageAnnex,
+        FileKind::PreventionBasic,
+        FileKind::PreventionBasicDeletion,
+        FileKind::PreventionPlan,
+        FileKind::PreventionPlanDeletion,
+    ];
+
+    /// The file-name prefix, e.g. `UPPLAN`.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            FileKind::UserSupplement => "UPHOSOKU",
+            FileKind::PlanTable1 => "UP1KYO",
+            FileKind::PlanTable1Deletion => "DLT1KYO",
+            FileKind::PlanTable2 => "UP2KYO",
+            FileKind::PlanTable3 => "UP3KYO",
+            FileKind::UsagePlan => "UPPLAN",
+            FileKind::UsagePlanDeletion => "DLTPLAN",
+            FileKind::UsageActual => "UPJSK",
+            FileKind::UsageActualDeletion => "DLTJSK",
+            FileKind::UsageAnnex => "UPSIKYU",
+            FileKind::PreventionBasic => "UPKIHON",
+            FileKind::PreventionBasicSchedule => "UPKIHON_SUB1",
+            FileKind::PreventionBasicHistory => "UPKIHON_SUB2",
+            FileKind::PreventionBasicDeletion => "DLTKIHON",
+            FileKind::PreventionPlan => "UPYOBO",
+            FileKind::PreventionPlanSupport => "UPYOBO_SUB",
+            FileKind::PreventionPlanDeletion => "DLTYOBO",
+        }
+    }
+
+    /// Whether the name carries a month segment (対象年月).
+    pub fn is_month_bound(self) -> bool {
+        matches!(
+            self,
+            FileKind::UserSupplement
+                | FileKind::UsagePlan
+                | FileKind::UsagePlanDeletion
+                | FileKind::UsageActual
+                | FileKind::UsageActualDeletion
+                | FileKind::UsageAnnex
+        )
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.prefix())
+    }
+}
+
+/// The month segment of a month-bound file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MonthSegment {
+    /// A service month.
+    Month(CareMonth),
+    /// `000000`: a user supplement that accompanies plan tables 1/2/3 rather than a month's sheets.
+    PlanLinked,
+}
+
+impl fmt::Display for MonthSegment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MonthSegment::Month(month) => month.fmt(f),
+            MonthSegment::PlanLinked => f.write_str("000000"),
+        }
+    }
+}
+
+/// File serial (ファイル連番): the 14-digit `YYYYMMDDHHMMSS` shared by the files of one send unit, which
+/// orders send units at the receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Serial(PrimitiveDateTime);
+
+impl Serial {
+    /// The serial for a local (JST) date-time; sub-second parts are dropped.
+    pub fn new(at: PrimitiveDateTime) -> Self {
+        Self(at.replace_nanosecond(0).unwrap_or(at))
+    }
+
+    /// The date-time it stands for (JST).
+    pub fn date_time(&self) -> PrimitiveDateTime {
+        self.0
+    }
+
+    /// The next serial, one second later.
+    pub fn next(&self) -> Self {
+        Self(self.0 + time::Duration::SECOND)
+    }
+}
+
+impl FromStr for Serial {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        let num = |range: std::ops::Range<usize>| s[range].parse::<u16>().map_err(|_| ());
+        let month = Month::try_from(u8::try_from(num(4..6)?).map_err(|_| ())?).map_err(|_| ())?;
+        let date = Date::from_calendar_date(
+            i32::from(num(0..4)?),
+            month,
+            u8::try_from(num(6..8)?).map_err(|_| ())?,
+        )
+        .map_err(|_| ())?;
+        let time = Time::from_hms(
+            u8::try_from(num(8..10)?).map_err(|_| ())?,
+            u8::try_from(num(10..12)?).map_err(|_| ())?,
+            u8::try_from(num(12..14)?).map_err(|_| ())?,
+        )
+        .map_err(|_| ())?;
+        Ok(Self(PrimitiveDateTime::new(date, time)))
+    }
+}
+
+impl fmt::Display for Serial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        write!(
+            f,
+            "{:04}{:02}{:02}{:02}{:02}{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        )
+    }
+}
+
+/// Why a file name is not a standard name. Each variant names the offending segment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileNameError {
+    /// The name does not start with a known prefix.
+    #[error("`{name}`: unknown prefix; expected one of UPPLAN, UPSIKYU, UPHOSOKU, UPJSK, UP1KYO, …")]
+    UnknownPrefix {
+        /// The whole name.
+        name: String,
+    },
+    /// A segment is missing, extra or malformed.
+    #[error("`{name}`: {segment} `{value}` is invalid: {expected}")]
+    Segment {
+        /// The whole name.
+        name: String,
+        /// Which segment, in words.
+        segment: &'static str,
+        /// The text found there.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// The number of `_`-separated segments does not fit the prefix.
+    #[error("`{name}`: expected {expected} segments after the prefix ({layout}), found {found}")]
+    SegmentCount {
+        /// The whole name.
+        name: String,
+        /// How many were expected.
+        expected: usize,
+        /// How many were found.
+        found: usize,
+        /// The expected layout.
+        layout: &'static str,
+    },
+}
+
+impl FileNameError {
+    /// The stable code of this refusal.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::FileNameInvalid
+    }
+}
+
+/// A standard file name (V4.1): `PREFIX[_YYYYMM]_<from>_<fromKind>_<to>_<toKind>_<serial>.CSV`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FileName {
+    /// The file kind, from the prefix.
+    pub kind: FileKind,
+    /// The month segment; present exactly when `kind` is month-bound.
+    pub month: Option<MonthSegment>,
+    /// Sender (送信元) office number.
+    pub from: OfficeNumber,
+    /// Sender's service kind.
+    pub from_kind: ServiceKind,
+    /// Receiver (送信先) office number.
+    pub to: OfficeNumber,
+    /// Receiver's service kind.
+    pub to_kind: ServiceKind,
+    /// File serial (ファイル連番).
+    pub serial: Serial,
+}
+
+impl FromStr for FileName {
+    type Err = FileNameError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let segment_err = |segment, value: &str, expected| FileNameError::Segment {
+            name: name.to_owned(),
+            segment,
+            value: value.to_owned(),
+            expected,
+        };
+        let stem = name
+            .strip_suffix(".CSV")
+            .or_else(|| name.strip_suffix(".csv"))
+            .ok_or_else(|| segment_err("extension", name.rsplit('.').next().unwrap_or(""), "`.CSV`"))?;
+        let (kind, rest) = FileKind::ALL
+            .iter()
+            .find_map(|kind| Some((*kind, stem.strip_prefix(kind.prefix())?.strip_prefix('_')?)))
+            .ok_or_else(|| FileNameError::UnknownPrefix {
+                name: name.to_owned(),
+            })?;
+        let segments: Vec<&str> = rest.split('_').collect();
+        let (expected, layout) = if kind.is_month_bound() {
+            (6, "YYYYMM_from_kind_to_kind_serial")
+        } else {
+            (5, "from_kind_to_kind_serial")
+        };
+        if segments.len() != expected {
+            return Err(FileNameError::SegmentCount {
+                name: name.to_owned(),
+                expected,
+                found: segments.len(),
+                layout,
+            });
+        }
+        let (month, ids) = if kind.is_month_bound() {
+            let text = segments[0];
+            let month = match (text, kind) {
+                ("000000", FileKind::UserSupplement) => MonthSegment::PlanLinked,
+                _ => MonthSegment::Month(
+                    text.parse()
+                        .map_err(|_| segment_err("month", text, "YYYYMM (000000 only for UPHOSOKU)"))?,
+                ),
+            };
+            (Some(month), &segments[1..])
+        } else {
+            (None, &segments[..])
+        };
+        let office = |value: &str, segment| {
+            value
+                .parse::<OfficeNumber>()
+                .map_err(|_| segment_err(segment, value, "10 digits, prefecture 01–47"))
+        };
+        let service_kind = |value: &str, segment| {
+            value
+                .parse::<ServiceKind>()
+                .map_err(|_| segment_err(segment, value, "2 characters from 0-9A-Z"))
+        };
+        Ok(FileName {
+            kind,
+            month,
+            from: office(ids[0], "sender office")?,
+            from_kind: service_kind(ids[1], "sender kind")?,
+            to: office(ids[2], "receiver office")?,
+            to_kind: service_kind(ids[3], "receiver kind")?,
+            serial: ids[4].parse().map_err(|()| {
+                segment_err("serial", ids[4], "14 digits YYYYMMDDHHMMSS of a real date-time")
+            })?,
+        })
+    }
+}
+
+impl fmt::Display for FileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.prefix())?;
+        if let Some(month) = self.month {
+            write!(f, "_{month}")?;
+        }
+        write!(
+            f,
+            "_{}_{}_{}_{}_{}.CSV",
+            self.from, self.from_kind, self.to, self.to_kind, self.serial
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn parses_the_spec_examples() {
+        let name: FileName = "UPPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV"
+            .parse()
+            .unwrap();
+        assert_eq!(name.kind, FileKind::UsagePlan);
+        assert_eq!(name.month, Some(MonthSegment::Month("201912".parse().unwrap())));
+        assert_eq!(name.from.as_str(), "0300000100");
+        assert_eq!(name.to_kind.as_str(), "11");
+        assert_eq!(name.serial.to_string(), "20191025200201");
+        assert_eq!(
+            name.to_string(),
+            "UPPLAN_201912_0300000100_43_0300000005_11_20191025200201.CSV"
+        );
+
+        let hosoku: FileName = "UPHOSOKU_000000_0300000100_43_0300000005_11_20191025200201.CSV"
+            .parse()
+            .unwrap();
+        assert_eq!(hosoku.month, Some(MonthSegment::PlanLinked));
+        let kyo: FileName = "UP1KYO_0300000100_43_0300000005_11_20191025200201.csv"
+            .parse()
+            .unwrap();
+        assert_eq!((kyo.kind, kyo.month), (FileKind::PlanTable1, None));
+        let sub: FileName = "UPKIHON_SUB1_0300000100_43_0300000005_11_20191025200201.CSV"
+            .parse()
+            .unwrap();
+        assert_eq!(sub.kind, FileKind::PreventionBasicSchedule);
+    }
+
+    #[test]
+    fn refuses_bad_names_with_the_offending_segment() {
+        let cases = [
+            (
+                "UPPLAN_201912_0300000100_43_0300000005_11_20191025200201.TXT",
+                "extension",
+            ),
+            (
+                "UPFOO_201912_0300000100_43_0300000005_11_20191025200201.CSV",
+                "unknown prefix",
+            ),
+            (
+                "UPPLAN_000000_0300000100_43_0300000005_11_20191025200201.CSV",
+                "month",
+            ),
+            (
+                "UPPLAN_201913_0300000100_43_0300000005_11_20191025200201.CSV",
+                "month",
+            ),
+            (
+                "UPPLAN_201912_4800000100_43_0300000005_11_20191025200201.CSV",
+                "sender office",
+            ),
+            (
+                "UPPLAN_201912_0300000100_4a_0300000005_11_20191025200201.CSV",
+                "sender kind",
+            ),
+            (
+                "UPPLAN_201912_0300000100_43_0300000005_11_20191032200201.CSV",
+                "serial",
+            ),
+            (
+                "UPPLAN_0300000100_43_0300000005_11_20191025200201.CSV",
+                "expected 6 segments",
+            ),
+            (
+                "UP1KYO_201912_0300000100_43_0300000005_11_20191025200201.CSV",
+                "expected 5 segments",
+            ),
+        ];
+        for (name, needle) in cases {
+            let err = name.parse::<FileName>().unwrap_err();
+            assert_eq!(err.code(), ErrorCode::FileNameInvalid);
+            assert!(err.to_string().contains(needle), "{name}: {err}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn parser_never_panics_and_round_trips(s in "(UPPLAN|UPHOSOKU|UP1KYO|UPKIHON_SUB1)?[_0-9A-Z]{0,60}(\\.CSV)?") {
+            if let Ok(name) = s.parse::<FileName>() {
+                prop_assert_eq!(name.to_string(), s);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,80}") {
+            let _ = s.parse::<FileName>();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The MHLW care plan CSV standard (ケアプランデータ連携標準仕様), V4.1 (CSVバージョン `202407`).
+//!
+//! - [`FileName`]: the standard file-name grammar, `PREFIX[_YYYYMM]_<from>_<kind>_<to>_<kind>_<serial>.CSV`.
+//! - [`ms932`]: encoding and decoding of Shift_JIS (MS932), refusing 外字 and a UTF-8 BOM.
+//! - [`csv_text`]: the quoting rule (free text always quoted, codes never) and a quote-aware reader.
+//! - [`records`]: typed records of the tables exchanged in a month's plan/actual round trip.
+//!
+//! Architecture invariants: no I/O, no clock; every refusal maps to an
+//! [`ErrorCode`](careplan_core::ErrorCode). Values of the types here are valid by construction.
+
+pub mod csv_text;
+mod file_name;
+pub mod ms932;
+pub mod records;
+
+pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, Serial};
+
+/// CSVバージョン of V4.1, the value every V4 file emits (applies from service month 2025-04).
+pub const CSV_VERSION_V4_1: &str = "202407";

@@ -1,0 +1,212 @@
+//! Shift_JIS as Windows writes it (MS932 / Windows-31J), the encoding of every standard file.
+//!
+//! `encoding_rs`'s `Shift_JIS` is the WHATWG encoding, which is MS932 (NEC and IBM extensions included).
+//! On top of it this module refuses what the standard forbids: 外字 (user-defined characters, bytes
+//! F040–F9FC, decoded to the Unicode private use area) and a UTF-8 byte-order mark.
+
+use careplan_core::ErrorCode;
+use encoding_rs::{DecoderResult, SHIFT_JIS};
+
+/// Why bytes are not standard MS932 text, or text cannot be written as MS932.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodingError {
+    /// The file starts with a UTF-8 byte-order mark: it was saved as UTF-8.
+    #[error("the file starts with a UTF-8 byte-order mark (EF BB BF): save it as Shift_JIS (MS932)")]
+    Utf8Bom,
+    /// A byte sequence is not MS932.
+    #[error("byte offset {offset} (line {line}): bytes {bytes} are not valid Shift_JIS (MS932)")]
+    Malformed {
+        /// Offset of the first bad byte.
+        offset: usize,
+        /// 1-based line of that byte.
+        line: usize,
+        /// The bad bytes, in hex.
+        bytes: String,
+    },
+    /// A user-defined character (外字).
+    #[error(
+        "byte offset {offset} (line {line}): 外字 (user-defined character {bytes}) is forbidden by the standard"
+    )]
+    UserDefined {
+        /// Offset of the character.
+        offset: usize,
+        /// 1-based line of the character.
+        line: usize,
+        /// Its two bytes, in hex.
+        bytes: String,
+    },
+    /// A character that MS932 cannot represent.
+    #[error("character {character:?} (U+{code_point:04X}) at character {index} cannot be written in MS932")]
+    Unmappable {
+        /// The character.
+        character: char,
+        /// Its code point.
+        code_point: u32,
+        /// Its 0-based position in the text.
+        index: usize,
+    },
+}
+
+impl EncodingError {
+    /// The stable code of this refusal.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::EncodingInvalid
+    }
+}
+
+fn is_private_use(c: char) -> bool {
+    ('\u{E000}'..='\u{F8FF}').contains(&c)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn line_at(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes[..offset.min(bytes.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
+/// Decodes MS932 bytes, refusing malformed sequences, 外字 and a UTF-8 BOM.
+pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        return Err(EncodingError::Utf8Bom);
+    }
+    let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(bytes.len() * 3 / 2 + 16);
+    let mut read_total = 0;
+    loop {
+        out.reserve(
+            decoder
+                .max_utf8_buffer_length_without_replacement(bytes.len() - read_total)
+                .unwrap_or(16),
+        );
+        let (result, read) =
+            decoder.decode_to_string_without_replacement(&bytes[read_total..], &mut out, true);
+        read_total += read;
+        match result {
+            DecoderResult::InputEmpty => break,
+            DecoderResult::OutputFull => continue,
+            DecoderResult::Malformed(bad, extra) => {
+                let end = read_total - usize::from(extra);
+                let offset = end - usize::from(bad);
+                return Err(EncodingError::Malformed {
+                    offset,
+                    line: line_at(bytes, offset),
+                    bytes: hex(&bytes[offset..end]),
+                });
+            }
+        }
+    }
+    if let Some(index) = out.chars().position(is_private_use) {
+        // Every non-ASCII MS932 character is two bytes; find the byte offset by re-walking the input.
+        let offset = byte_offset_of_char(bytes, index);
+        return Err(EncodingError::UserDefined {
+            offset,
+            line: line_at(bytes, offset),
+            bytes: hex(&bytes[offset..(offset + 2).min(bytes.len())]),
+        });
+    }
+    Ok(out)
+}
+
+/// The byte offset of the `index`-th decoded character of valid MS932 `bytes`.
+fn byte_offset_of_char(bytes: &[u8], index: usize) -> usize {
+    let mut offset = 0;
+    for _ in 0..index {
+        let lead = bytes.get(offset).copied().unwrap_or(0);
+        // Single-byte: ASCII and half-width katakana (A1–DF); everything else is a two-byte sequence.
+        offset += if lead < 0x80 || (0xA1..=0xDF).contains(&lead) {
+            1
+        } else {
+            2
+        };
+    }
+    offset
+}
+
+/// Encodes text as MS932, refusing characters MS932 cannot represent and 外字.
+pub fn encode(text: &str) -> Result<Vec<u8>, EncodingError> {
+    let (bytes, _, had_errors) = SHIFT_JIS.encode(text);
+    let bad = text
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| is_private_use(c) || (had_errors && SHIFT_JIS.encode(c.encode_utf8(&mut [0; 4])).2));
+    match bad {
+        Some((index, character)) => Err(EncodingError::Unmappable {
+            character,
+            code_point: u32::from(character),
+            index,
+        }),
+        None => Ok(bytes.into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn round_trips_japanese_text_including_nec_extensions() {
+        let text = "山田 花子,ﾔﾏﾀﾞ ﾊﾅｺ,①Ⅱ㈱,\"訪問介護\"\r\n";
+        let bytes = encode(text).unwrap();
+        assert_eq!(&bytes[..4], &[0x8E, 0x52, 0x93, 0x63]); // 山田
+        assert_eq!(decode(&bytes).unwrap(), text);
+    }
+
+    #[test]
+    fn reports_the_offset_and_line_of_a_bad_sequence() {
+        let mut bytes = encode("202407,131001\r\n山田").unwrap();
+        bytes.extend_from_slice(&[0x81, 0x20]); // lead byte followed by an invalid trail byte
+        let err = decode(&bytes).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::EncodingInvalid);
+        match err {
+            EncodingError::Malformed { offset, line, .. } => assert_eq!((offset, line), (19, 2)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_bom_user_defined_characters_and_unmappable_text() {
+        assert_eq!(decode(b"\xEF\xBB\xBF202407").unwrap_err(), EncodingError::Utf8Bom);
+        let gaiji = [b'A', 0x82, 0xA0, 0xF0, 0x40];
+        match decode(&gaiji).unwrap_err() {
+            EncodingError::UserDefined { offset, bytes, .. } => {
+                assert_eq!((offset, bytes.as_str()), (3, "F0 40"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            encode("髙橋😀"),
+            Err(EncodingError::Unmappable { index: 2, .. })
+        ));
+        assert!(matches!(
+            encode("a\u{E000}"),
+            Err(EncodingError::Unmappable { index: 1, .. })
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn decode_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            if let Ok(text) = decode(&bytes) {
+                prop_assert_eq!(encode(&text).map(|b| b.len()).ok(), Some(bytes.len()));
+            }
+        }
+
+        #[test]
+        fn encode_never_panics(text in "\\PC{0,64}") {
+            if let Ok(bytes) = encode(&text) {
+                prop_assert!(decode(&bytes).is_ok());
+            }
+        }
+    }
+}
