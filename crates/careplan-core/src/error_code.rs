@@ -83,6 +83,9 @@ catalogue! {
     /// A file is addressed to the sender's own office number.
     SameOffice = "SAME_OFFICE", "relay",
         "同一事業所番号宛の送信はできない";
+    /// A send's request body exceeds the relay's size limit.
+    SendTooLarge = "SEND_TOO_LARGE", "relay",
+        "送信ファイルのサイズが上限を超えている";
     /// The requested file is not in the office's inbox.
     FileNotFound = "FILE_NOT_FOUND", "relay",
         "受信一覧に該当ファイルがない";
