@@ -95,6 +95,9 @@ catalogue! {
     /// Imported actuals name a user (利用者) the care software has no plan for.
     ActualUserUnknown = "ACTUAL_USER_UNKNOWN", "office",
         "実績取込時に対応する利用者・予定が介護ソフトに存在しない";
+    /// The care software does not import this kind of file (or not in this office's role).
+    ImportUnsupported = "IMPORT_UNSUPPORTED", "office",
+        "介護ソフトが取込に対応していないファイル種別（または受信側の役割と合わない）";
     /// The client certificate's validity ended before the handshake (simulated time).
     CertExpired = "CERT_EXPIRED", "TLS",
         "電子証明書の有効期限切れ（有効期限日の23:59:59を過ぎている）";

@@ -41,7 +41,10 @@ impl SendRequest {
     pub fn from_uploads(uploads: &[Upload]) -> Self {
         let files = uploads
             .iter()
-            .map(|u| WireFile { name: u.name.clone(), content: STANDARD.encode(&u.content) })
+            .map(|u| WireFile {
+                name: u.name.clone(),
+                content: STANDARD.encode(&u.content),
+            })
             .collect();
         Self { files }
     }
@@ -51,7 +54,10 @@ impl SendRequest {
         self.files
             .into_iter()
             .map(|f| match STANDARD.decode(&f.content) {
-                Ok(content) => Ok(Upload { name: f.name, content }),
+                Ok(content) => Ok(Upload {
+                    name: f.name,
+                    content,
+                }),
                 Err(e) => Err(format!("content of `{}` is not base64: {e}", f.name)),
             })
             .collect()

@@ -62,7 +62,9 @@ pub struct LinkageClient {
 
 impl std::fmt::Debug for LinkageClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkageClient").field("relay", &self.relay).finish_non_exhaustive()
+        f.debug_struct("LinkageClient")
+            .field("relay", &self.relay)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,7 +77,12 @@ impl LinkageClient {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, TlsError> {
         let config = client_config(ca_root, certificate, clock.clone())?;
-        Ok(Self { relay, connector: TlsConnector::from(Arc::new(config)), clock, not_before: certificate.not_before })
+        Ok(Self {
+            relay,
+            connector: TlsConnector::from(Arc::new(config)),
+            clock,
+            not_before: certificate.not_before,
+        })
     }
 
     /// Sends one send unit (送信単位).
@@ -88,7 +95,9 @@ impl LinkageClient {
     /// Lists the office's inbox, in processing order.
     pub async fn inbox(&self) -> Result<Vec<InboxEntry>, ClientError> {
         let bytes = self.request(Method::GET, api::INBOX, Bytes::new()).await?;
-        serde_json::from_slice::<Inbox>(&bytes).map(|inbox| inbox.files).map_err(protocol)
+        serde_json::from_slice::<Inbox>(&bytes)
+            .map(|inbox| inbox.files)
+            .map_err(protocol)
     }
 
     /// Downloads one file of the inbox.
@@ -100,14 +109,21 @@ impl LinkageClient {
     /// One request on a fresh connection, so that every operation meets the TLS handshake at the
     /// current (simulated) time, as a desktop client reconnecting for each action does.
     async fn request(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
-        let tcp = TcpStream::connect(self.relay).await.map_err(|e| ClientError::Connection {
-            code: ErrorCode::RelayUnreachable,
-            detail: format!("cannot connect to the relay at {}: {e}", self.relay),
-        })?;
+        let tcp = TcpStream::connect(self.relay)
+            .await
+            .map_err(|e| ClientError::Connection {
+                code: ErrorCode::RelayUnreachable,
+                detail: format!("cannot connect to the relay at {}: {e}", self.relay),
+            })?;
         let server_name = ServerName::try_from(RELAY_SERVER_NAME).map_err(protocol)?;
-        let tls = self.connector.connect(server_name, tcp).await.map_err(|e| self.connection_error(&e))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(tls)).await.map_err(|e| self.connection_error(&e))?;
+        let tls = self
+            .connector
+            .connect(server_name, tcp)
+            .await
+            .map_err(|e| self.connection_error(&e))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| self.connection_error(&e))?;
         let driver = tokio::spawn(connection);
         let request = Request::builder()
             .method(method)
@@ -116,22 +132,36 @@ impl LinkageClient {
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(body))
             .map_err(protocol)?;
-        let response = sender.send_request(request).await.map_err(|e| self.connection_error(&e))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| self.connection_error(&e))?;
         let status = response.status();
-        let bytes = response.into_body().collect().await.map_err(|e| self.connection_error(&e))?.to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.connection_error(&e))?
+            .to_bytes();
         driver.abort();
         if status.is_success() {
             return Ok(bytes);
         }
         let body: ErrorBody = serde_json::from_slice(&bytes).map_err(protocol)?;
         let code = body.code.parse().map_err(protocol)?;
-        Err(ClientError::Refused { code, message: body.message })
+        Err(ClientError::Refused {
+            code,
+            message: body.message,
+        })
     }
 
     /// Classifies a connection failure by the TLS error somewhere in its chain of causes.
     fn connection_error(&self, error: &(dyn StdError + 'static)) -> ClientError {
         let code = tls_error_in(error).map_or(ErrorCode::RelayUnreachable, |tls| self.tls_code(tls));
-        ClientError::Connection { code, detail: chain_to_string(error) }
+        ClientError::Connection {
+            code,
+            detail: chain_to_string(error),
+        }
     }
 
     fn tls_code(&self, error: &rustls::Error) -> ErrorCode {
@@ -160,7 +190,10 @@ impl LinkageClient {
 }
 
 fn protocol(error: impl std::fmt::Display) -> ClientError {
-    ClientError::Connection { code: ErrorCode::ProtocolError, detail: error.to_string() }
+    ClientError::Connection {
+        code: ErrorCode::ProtocolError,
+        detail: error.to_string(),
+    }
 }
 
 /// Finds a rustls error in a chain of causes. `io::Error` hides its payload from `source()`, so it is

@@ -65,8 +65,12 @@ impl RelayServer {
         clock: Arc<dyn Clock>,
         tls: ServerConfig,
     ) -> Result<Self, ServerError> {
-        let listener = TcpListener::bind(listen).await.map_err(|source| ServerError::Bind { addr: listen, source })?;
-        let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: listen, source })?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| ServerError::Bind { addr: listen, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr: listen, source })?;
         let acceptor = TlsAcceptor::from(Arc::new(tls));
         let state = Arc::new(State { relay, clock });
         let (shutdown, mut stop) = oneshot::channel();
@@ -83,7 +87,11 @@ impl RelayServer {
                 }
             }
         });
-        Ok(Self { addr, shutdown: Some(shutdown), task })
+        Ok(Self {
+            addr,
+            shutdown: Some(shutdown),
+            task,
+        })
     }
 
     /// The address the server listens on.
@@ -128,7 +136,9 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<Stat
         .and_then(|chain| chain.first())
         .ok_or_else(|| error_body(ErrorCode::CertRequired, "no client certificate"))
         .and_then(|cert| {
-            parse_office_certificate(cert).map(|c| c.office).map_err(|e| error_body(e.code(), &e.to_string()))
+            parse_office_certificate(cert)
+                .map(|c| c.office)
+                .map_err(|e| error_body(e.code(), &e.to_string()))
         });
     let caller = Arc::new(caller);
     let service = service_fn(move |req| {
@@ -136,32 +146,46 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<Stat
         async move { Ok::<_, Infallible>(route(req, &state, &caller).await) }
     });
     // A connection error (client went away mid-request) ends only this connection.
-    let _ = http1::Builder::new().serve_connection(TokioIo::new(tls), service).await;
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(tls), service)
+        .await;
 }
 
 fn error_body(code: ErrorCode, message: &str) -> ErrorBody {
-    ErrorBody { code: code.as_str().to_owned(), message: message.to_owned() }
+    ErrorBody {
+        code: code.as_str().to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 fn json(status: StatusCode, body: &impl serde::Serialize) -> Response<Full<Bytes>> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
     *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
 fn refusal(code: ErrorCode, message: &str) -> Response<Full<Bytes>> {
     let status = match code {
         ErrorCode::FileNotFound => StatusCode::NOT_FOUND,
-        ErrorCode::CertRequired | ErrorCode::CertUntrusted | ErrorCode::CertWrongType => StatusCode::FORBIDDEN,
+        ErrorCode::CertRequired | ErrorCode::CertUntrusted | ErrorCode::CertWrongType => {
+            StatusCode::FORBIDDEN
+        }
         ErrorCode::SendTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     json(status, &error_body(code, message))
 }
 
-async fn route(req: Request<Incoming>, state: &State, caller: &Result<OfficeNumber, ErrorBody>) -> Response<Full<Bytes>> {
+async fn route(
+    req: Request<Incoming>,
+    state: &State,
+    caller: &Result<OfficeNumber, ErrorBody>,
+) -> Response<Full<Bytes>> {
     let office = match caller {
         Ok(office) => *office,
         Err(body) => return json(StatusCode::FORBIDDEN, body),
@@ -187,7 +211,12 @@ async fn route(req: Request<Incoming>, state: &State, caller: &Result<OfficeNumb
                 Err(e) => refusal(e.code(), &e.to_string()),
             }
         }
-        (&Method::GET, api::INBOX) => json(StatusCode::OK, &Inbox { files: lock().inbox(office) }),
+        (&Method::GET, api::INBOX) => json(
+            StatusCode::OK,
+            &Inbox {
+                files: lock().inbox(office),
+            },
+        ),
         (&Method::GET, path) if path.starts_with(api::FILES) => {
             let Ok(id) = path[api::FILES.len()..].parse::<u64>() else {
                 return refusal(ErrorCode::FileNotFound, &format!("`{path}` names no file"));
@@ -197,7 +226,10 @@ async fn route(req: Request<Incoming>, state: &State, caller: &Result<OfficeNumb
                 Ok((entry, content)) => {
                     let mut response = Response::new(Full::new(Bytes::copy_from_slice(content)));
                     let headers = response.headers_mut();
-                    headers.insert(CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/octet-stream"));
+                    headers.insert(
+                        CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static("application/octet-stream"),
+                    );
                     if let Ok(value) = format!("attachment; filename=\"{}\"", entry.name).parse() {
                         headers.insert(CONTENT_DISPOSITION, value);
                     }

@@ -21,13 +21,17 @@ async fn fixture() -> Fixture {
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let tls = relay_server_config(ca.root(), &relay_cert, dyn_clock.clone()).unwrap();
     let relay = Arc::new(Mutex::new(Relay::new()));
-    let server = RelayServer::start("127.0.0.1:0".parse().unwrap(), relay, dyn_clock, tls).await.unwrap();
+    let server = RelayServer::start("127.0.0.1:0".parse().unwrap(), relay, dyn_clock, tls)
+        .await
+        .unwrap();
     Fixture { clock, server, ca }
 }
 
 fn client(f: &mut Fixture, office: &str) -> LinkageClient {
     let office: OfficeNumber = office.parse().unwrap();
-    let cert = f.ca.issue_office_certificate(f.clock.now(), office, CertificateType::CareInsurance).unwrap();
+    let cert =
+        f.ca.issue_office_certificate(f.clock.now(), office, CertificateType::CareInsurance)
+            .unwrap();
     LinkageClient::new(f.server.local_addr(), f.ca.root(), &cert, f.clock.clone()).unwrap()
 }
 
@@ -51,7 +55,10 @@ async fn files_travel_and_certificates_expire_in_simulated_time() {
     assert_eq!(receipt.files.len(), 3);
     let inbox = provider.inbox().await.unwrap();
     assert_eq!(inbox.len(), 3);
-    assert_eq!(provider.download(inbox[0].id).await.unwrap(), vec![0x82, 0xA0, b'\r', b'\n']);
+    assert_eq!(
+        provider.download(inbox[0].id).await.unwrap(),
+        vec![0x82, 0xA0, b'\r', b'\n']
+    );
     assert!(cm.inbox().await.unwrap().is_empty());
 
     // A file claiming another sender is refused by the relay, not the handshake.

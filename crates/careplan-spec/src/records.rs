@@ -95,6 +95,13 @@ pub fn parse_date(text: &str) -> Option<Date> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InsurerNumber(String);
 
+impl InsurerNumber {
+    /// The insurer number made of the last six decimal digits of `n`, zero-padded.
+    pub fn from_number(n: u32) -> Self {
+        Self(format!("{:06}", n % 1_000_000))
+    }
+}
+
 impl FromStr for InsurerNumber {
     type Err = ();
 
@@ -114,6 +121,13 @@ impl fmt::Display for InsurerNumber {
 /// Insured number (被保険者番号): 10 digits, or `H` + 9 digits for welfare-only users (生活保護単独).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct InsuredNumber(String);
+
+impl InsuredNumber {
+    /// The insured number made of the last ten decimal digits of `n`, zero-padded.
+    pub fn from_number(n: u64) -> Self {
+        Self(format!("{:010}", n % 10_000_000_000))
+    }
+}
 
 impl FromStr for InsuredNumber {
     type Err = ();
