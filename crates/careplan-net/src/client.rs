@@ -25,7 +25,7 @@ use crate::tls::{TlsError, client_config};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     /// The relay refused the request.
-    #[error("{code}: {message}")]
+    #[error("the relay refused the request: {message}")]
     Refused {
         /// The relay's code.
         code: ErrorCode,
@@ -33,7 +33,7 @@ pub enum ClientError {
         message: String,
     },
     /// The connection or TLS handshake failed.
-    #[error("{code}: {detail}")]
+    #[error("{detail}")]
     Connection {
         /// What the failure means.
         code: ErrorCode,

@@ -1,0 +1,525 @@
+//! The scenario file format (TOML), documented in `docs/scenarios.md`.
+//!
+//! Reading is strict: unknown tables, fields or office aliases, unknown error codes and malformed values
+//! are refused with the file, the line and the reason, before anything runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use careplan_core::{CalendarSpan, CareMonth, ErrorCode, OfficeNumber, ServiceKind};
+use careplan_office::OfficeRole;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use toml::{Spanned, Value};
+
+/// A scenario file that cannot be read, with where and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {message}", path.display())]
+pub struct ScenarioFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line (1 when the whole file is concerned).
+    pub line: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+/// Which certificate an office holds at the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialCertificate {
+    /// A care-insurance certificate (`KaigoJigyousho`) issued at the scenario's start.
+    CareInsurance,
+    /// A care-DX certificate (`CarePlanJigyousho`) issued at the scenario's start.
+    CareDx,
+    /// None: the office cannot reach the relay.
+    None,
+}
+
+/// An `[[office]]` of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeSpec {
+    /// The alias steps use.
+    pub id: String,
+    /// Its role.
+    pub role: OfficeRole,
+    /// Office number.
+    pub number: OfficeNumber,
+    /// Service kind.
+    pub kind: ServiceKind,
+    /// Office name (事業所名).
+    pub name: String,
+    /// Certificate at the start.
+    pub certificate: InitialCertificate,
+}
+
+/// What a step does. Offices are indices into [`Scenario::offices`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Moves the simulated clock forward.
+    Advance {
+        /// The span.
+        by: CalendarSpan,
+        /// The span as written.
+        text: String,
+    },
+    /// Sets the simulated clock.
+    SetClock {
+        /// The new time.
+        to: OffsetDateTime,
+    },
+    /// A care-management office exports a month's plan bundle for a provider.
+    ExportPlan {
+        /// The exporting office.
+        office: usize,
+        /// The provider.
+        to: usize,
+        /// The service month.
+        month: CareMonth,
+        /// How many users.
+        users: usize,
+    },
+    /// A service office exports a month's actuals for the care-management office.
+    ExportActuals {
+        /// The exporting office.
+        office: usize,
+        /// The care-management office.
+        to: usize,
+        /// The service month.
+        month: CareMonth,
+    },
+    /// An office sends its exported bundles for a receiver through the relay.
+    Send {
+        /// The sender.
+        office: usize,
+        /// The receiver.
+        to: usize,
+    },
+    /// An office lists its inbox and downloads what is new.
+    Receive {
+        /// The receiver.
+        office: usize,
+        /// How many new files must arrive, if checked.
+        expect_files: Option<usize>,
+    },
+    /// An office's care software imports what was downloaded.
+    Import {
+        /// The importer.
+        office: usize,
+        /// How many distinct users the imported sheets must hold, if checked.
+        expect_users: Option<usize>,
+    },
+    /// Every file `from` sent to `to` arrived at `to` byte for byte.
+    AssertDelivered {
+        /// The sender.
+        from: usize,
+        /// The receiver.
+        to: usize,
+    },
+}
+
+/// Every action name, for messages.
+const ACTIONS: &str = "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered";
+
+/// One `[[step]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based position in the file.
+    pub number: usize,
+    /// Line of the step's `action`.
+    pub line: usize,
+    /// What it does.
+    pub action: Action,
+    /// The code the step must fail with, if any.
+    pub expect_error: Option<ErrorCode>,
+    /// An optional label shown in reports.
+    pub label: Option<String>,
+}
+
+/// A parsed, valid scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Its name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// The seed of all generated data.
+    pub seed: u64,
+    /// The simulated clock's start.
+    pub start: OffsetDateTime,
+    /// The offices.
+    pub offices: Vec<OfficeSpec>,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    /// Reads and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Self, ScenarioFileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioFileError {
+            path: path.to_owned(),
+            line: 1,
+            message: format!("cannot read the file: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks scenario text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ScenarioFileError> {
+        Parser { text, path }.parse()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    scenario: Spanned<RawHeader>,
+    #[serde(default)]
+    office: Vec<Spanned<RawOffice>>,
+    #[serde(default)]
+    step: Vec<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    name: String,
+    #[serde(default)]
+    description: String,
+    seed: u64,
+    start: Spanned<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOffice {
+    id: String,
+    role: OfficeRole,
+    number: Spanned<String>,
+    kind: Spanned<String>,
+    name: Option<String>,
+    #[serde(default)]
+    certificate: Option<Spanned<String>>,
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Parser<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        1 + self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count()
+    }
+
+    fn error(&self, offset: usize, message: impl fmt::Display) -> ScenarioFileError {
+        ScenarioFileError { path: self.path.to_owned(), line: self.line_of(offset), message: message.to_string() }
+    }
+
+    fn parse(&self) -> Result<Scenario, ScenarioFileError> {
+        let raw: RawFile = toml::from_str(self.text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            self.error(offset, e.message().trim())
+        })?;
+        let header = raw.scenario.into_inner();
+        let start = self.instant(&header.start)?;
+        let offices = self.offices(raw.office)?;
+        let aliases: BTreeMap<&str, usize> = offices.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
+        let steps = raw
+            .step
+            .into_iter()
+            .enumerate()
+            .map(|(i, step)| self.step(i + 1, step, &aliases, &offices))
+            .collect::<Result<Vec<_>, _>>()?;
+        if steps.is_empty() {
+            return Err(self.error(self.text.len(), "a scenario needs at least one [[step]]"));
+        }
+        Ok(Scenario {
+            path: self.path.to_owned(),
+            name: header.name,
+            description: header.description,
+            seed: header.seed,
+            start,
+            offices,
+            steps,
+        })
+    }
+
+    fn instant(&self, value: &Spanned<Value>) -> Result<OffsetDateTime, ScenarioFileError> {
+        let text = match value.get_ref() {
+            Value::String(s) => s.clone(),
+            Value::Datetime(d) => d.to_string(),
+            other => return Err(self.error(value.span().start, format!("expected an RFC 3339 date-time, found {}", other.type_str()))),
+        };
+        OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
+            self.error(
+                value.span().start,
+                format!("`{text}` is not an RFC 3339 date-time with an offset, e.g. 2025-05-01T09:00:00+09:00"),
+            )
+        })
+    }
+
+    fn offices(&self, raw: Vec<Spanned<RawOffice>>) -> Result<Vec<OfficeSpec>, ScenarioFileError> {
+        let mut offices: Vec<OfficeSpec> = Vec::with_capacity(raw.len());
+        for spanned in raw {
+            let at = spanned.span().start;
+            let raw = spanned.into_inner();
+            if offices.iter().any(|o| o.id == raw.id) {
+                return Err(self.error(at, format!("office id `{}` is used twice", raw.id)));
+            }
+            let number: OfficeNumber = raw.number.get_ref().parse().map_err(|e| self.error(raw.number.span().start, e))?;
+            if offices.iter().any(|o| o.number == number) {
+                return Err(self.error(raw.number.span().start, format!("office number {number} is used twice")));
+            }
+            let kind: ServiceKind = raw.kind.get_ref().parse().map_err(|e| self.error(raw.kind.span().start, e))?;
+            if (raw.role == OfficeRole::CareManagement) != (kind == ServiceKind::CARE_MANAGEMENT) {
+                return Err(self.error(
+                    raw.kind.span().start,
+                    format!("a care_management office has kind 43 and a service office another kind; found role {:?} with kind {kind}", raw.role),
+                ));
+            }
+            let certificate = match raw.certificate.as_ref().map(|c| c.get_ref().as_str()) {
+                None | Some("care_insurance") => InitialCertificate::CareInsurance,
+                Some("care_dx") => InitialCertificate::CareDx,
+                Some("none") => InitialCertificate::None,
+                Some(other) => {
+                    let at = raw.certificate.as_ref().map_or(at, |c| c.span().start);
+                    return Err(self.error(at, format!("certificate `{other}`: expected care_insurance, care_dx or none")));
+                }
+            };
+            let name = raw.name.unwrap_or_else(|| format!("{} {}", raw.id, number));
+            offices.push(OfficeSpec { id: raw.id, role: raw.role, number, kind, name, certificate });
+        }
+        Ok(offices)
+    }
+
+    fn step(
+        &self,
+        number: usize,
+        raw: Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>,
+        aliases: &BTreeMap<&str, usize>,
+        offices: &[OfficeSpec],
+    ) -> Result<Step, ScenarioFileError> {
+        let at = raw.span().start;
+        let mut fields = StepFields { parser: self, number, at, map: raw.into_inner(), used: BTreeSet::new() };
+        let (action_name, action_at) = fields.required_str("action")?;
+        let line = self.line_of(action_at);
+        let expect_error = match fields.optional_str("expect_error")? {
+            None => None,
+            Some((code, code_at)) => Some(code.parse::<ErrorCode>().map_err(|e| self.error(code_at, e))?),
+        };
+        let label = fields.optional_str("name")?.map(|(s, _)| s);
+        let action = match action_name.as_str() {
+            "advance" => {
+                let (text, text_at) = fields.required_str("by")?;
+                let by = text.parse().map_err(|e| self.error(text_at, e))?;
+                Action::Advance { by, text }
+            }
+            "set_clock" => {
+                let value = fields.required("to")?;
+                Action::SetClock { to: self.instant(&value)? }
+            }
+            "export_plan" => {
+                let office = fields.office("office", aliases, offices, Some(OfficeRole::CareManagement))?;
+                let to = fields.office("to", aliases, offices, Some(OfficeRole::Service))?;
+                let month = fields.month()?;
+                let users = fields.optional_count("users")?.unwrap_or(3);
+                Action::ExportPlan { office, to, month, users }
+            }
+            "export_actuals" => {
+                let office = fields.office("office", aliases, offices, Some(OfficeRole::Service))?;
+                let to = fields.office("to", aliases, offices, Some(OfficeRole::CareManagement))?;
+                Action::ExportActuals { office, to, month: fields.month()? }
+            }
+            "send" => Action::Send {
+                office: fields.office("office", aliases, offices, None)?,
+                to: fields.office("to", aliases, offices, None)?,
+            },
+            "receive" => Action::Receive {
+                office: fields.office("office", aliases, offices, None)?,
+                expect_files: fields.optional_count("expect_files")?,
+            },
+            "import" => Action::Import {
+                office: fields.office("office", aliases, offices, None)?,
+                expect_users: fields.optional_count("expect_users")?,
+            },
+            "assert_delivered" => Action::AssertDelivered {
+                from: fields.office("from", aliases, offices, None)?,
+                to: fields.office("to", aliases, offices, None)?,
+            },
+            other => return Err(self.error(action_at, format!("step {number}: unknown action `{other}`; expected one of {ACTIONS}"))),
+        };
+        fields.finish(&action_name)?;
+        Ok(Step { number, line, action, expect_error, label })
+    }
+}
+
+/// The fields of one step, consumed one by one so that leftovers can be reported as unknown.
+struct StepFields<'p, 'a> {
+    parser: &'p Parser<'a>,
+    number: usize,
+    at: usize,
+    map: BTreeMap<Spanned<String>, Spanned<Value>>,
+    used: BTreeSet<String>,
+}
+
+impl StepFields<'_, '_> {
+    fn take(&mut self, key: &str) -> Option<Spanned<Value>> {
+        self.used.insert(key.to_owned());
+        let found = self.map.keys().find(|k| k.get_ref() == key)?.clone();
+        self.map.remove(&found)
+    }
+
+    fn required(&mut self, key: &str) -> Result<Spanned<Value>, ScenarioFileError> {
+        self.take(key).ok_or_else(|| self.parser.error(self.at, format!("step {}: missing field `{key}`", self.number)))
+    }
+
+    fn string_of(&self, key: &str, value: Spanned<Value>) -> Result<(String, usize), ScenarioFileError> {
+        let at = value.span().start;
+        match value.into_inner() {
+            Value::String(s) => Ok((s, at)),
+            other => Err(self.parser.error(at, format!("step {}: `{key}` must be a string, found {}", self.number, other.type_str()))),
+        }
+    }
+
+    fn required_str(&mut self, key: &str) -> Result<(String, usize), ScenarioFileError> {
+        let value = self.required(key)?;
+        self.string_of(key, value)
+    }
+
+    fn optional_str(&mut self, key: &str) -> Result<Option<(String, usize)>, ScenarioFileError> {
+        self.take(key).map(|v| self.string_of(key, v)).transpose()
+    }
+
+    fn optional_count(&mut self, key: &str) -> Result<Option<usize>, ScenarioFileError> {
+        let Some(value) = self.take(key) else { return Ok(None) };
+        let at = value.span().start;
+        match value.into_inner() {
+            Value::Integer(n) if (0..=100_000).contains(&n) => Ok(usize::try_from(n).ok()),
+            other => Err(self.parser.error(at, format!("step {}: `{key}` must be a whole number 0–100000, found {other}", self.number))),
+        }
+    }
+
+    fn month(&mut self) -> Result<CareMonth, ScenarioFileError> {
+        let (text, at) = self.required_str("month")?;
+        text.parse().map_err(|e| self.parser.error(at, format!("step {}: {e}", self.number)))
+    }
+
+    fn office(
+        &mut self,
+        key: &str,
+        aliases: &BTreeMap<&str, usize>,
+        offices: &[OfficeSpec],
+        role: Option<OfficeRole>,
+    ) -> Result<usize, ScenarioFileError> {
+        let (alias, at) = self.required_str(key)?;
+        let index = *aliases.get(alias.as_str()).ok_or_else(|| {
+            let known: Vec<&str> = aliases.keys().copied().collect();
+            self.parser.error(at, format!("step {}: `{key}` names no office `{alias}`; offices are: {}", self.number, known.join(", ")))
+        })?;
+        match role {
+            Some(role) if offices[index].role != role => Err(self.parser.error(
+                at,
+                format!("step {}: `{key}` must be a {role:?} office, but `{alias}` is {:?}", self.number, offices[index].role),
+            )),
+            _ => Ok(index),
+        }
+    }
+
+    fn finish(self, action: &str) -> Result<(), ScenarioFileError> {
+        if let Some((key, _)) = self.map.iter().next() {
+            let mut allowed: Vec<&str> = self.used.iter().map(String::as_str).collect();
+            allowed.retain(|k| *k != "action");
+            return Err(self.parser.error(
+                key.span().start,
+                format!(
+                    "step {}: unknown field `{}` for action `{action}`; expected one of {}",
+                    self.number,
+                    key.get_ref(),
+                    allowed.join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &str = r#"
+[scenario]
+name = "t"
+seed = 1
+start = 2025-05-01T09:00:00+09:00
+
+[[office]]
+id = "cm"
+role = "care_management"
+number = "1310000001"
+kind = "43"
+
+[[office]]
+id = "hh"
+role = "service"
+number = "1310000002"
+kind = "11"
+"#;
+
+    fn parse(steps: &str) -> Result<Scenario, ScenarioFileError> {
+        Scenario::parse(&format!("{HEAD}{steps}"), Path::new("t.toml"))
+    }
+
+    #[test]
+    fn parses_a_valid_scenario() {
+        let s = parse(
+            "[[step]]\naction = \"export_plan\"\noffice = \"cm\"\nto = \"hh\"\nmonth = \"2025-05\"\nusers = 2\n\
+             [[step]]\naction = \"advance\"\nby = \"3y\"\n\
+             [[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\nexpect_error = \"CERT_EXPIRED\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.start, time::macros::datetime!(2025-05-01 09:00 +9));
+        assert_eq!(s.steps.len(), 3);
+        assert_eq!(s.steps[0].action, Action::ExportPlan { office: 0, to: 1, month: "202505".parse().unwrap(), users: 2 });
+        assert_eq!(s.steps[2].expect_error, Some(ErrorCode::CertExpired));
+        assert_eq!(s.steps[2].line, 28);
+    }
+
+    #[test]
+    fn refuses_mistakes_with_their_line() {
+        let cases = [
+            ("[[step]]\naction = \"fly\"\n", 19, "unknown action `fly`"),
+            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"nobody\"\n", 21, "names no office `nobody`"),
+            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\ntoo = 1\n", 22, "unknown field `too`"),
+            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\nexpect_error = \"CERT_EXPIRD\"\n", 22, "not a known error code"),
+            ("[[step]]\naction = \"advance\"\nby = \"3 years\"\n", 20, "span `3 years`"),
+            ("[[step]]\naction = \"export_plan\"\noffice = \"hh\"\nto = \"cm\"\nmonth = \"202505\"\n", 20, "must be a CareManagement office"),
+            ("[[step]]\naction = \"export_plan\"\noffice = \"cm\"\nto = \"hh\"\nmonth = \"202513\"\n", 22, "service month `202513`"),
+            ("[[step]]\naction = \"send\"\noffice = \"cm\"\n", 18, "missing field `to`"),
+            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = [\n", 21, ""),
+            ("", 18, "at least one [[step]]"),
+        ];
+        for (steps, line, needle) in cases {
+            let err = parse(steps).unwrap_err();
+            assert!(err.message.contains(needle), "{steps:?}: {err}");
+            assert_eq!(err.line, line, "{steps:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_headers_and_offices() {
+        let bad_start = HEAD.replace("2025-05-01T09:00:00+09:00", "\"yesterday\"");
+        assert!(Scenario::parse(&bad_start, Path::new("t.toml")).unwrap_err().message.contains("RFC 3339"));
+        let bad_number = HEAD.replace("1310000002", "4810000002");
+        let err = Scenario::parse(&bad_number, Path::new("t.toml")).unwrap_err();
+        assert_eq!(err.line, 16, "{err}");
+        let bad_role = HEAD.replace("kind = \"11\"", "kind = \"43\"");
+        assert!(Scenario::parse(&bad_role, Path::new("t.toml")).unwrap_err().message.contains("kind 43"));
+        let unknown_table = format!("{HEAD}[relay]\nx = 1\n");
+        assert!(Scenario::parse(&unknown_table, Path::new("t.toml")).unwrap_err().message.contains("relay"));
+    }
+}

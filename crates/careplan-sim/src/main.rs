@@ -1,0 +1,51 @@
+//! The `careplan-sim` command line.
+//!
+//! Architecture invariants: this binary only parses arguments, calls the library crates and prints;
+//! exit statuses are the [`Exit`] contract and nothing else.
+
+// Printing is this binary's job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod exit;
+mod run_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+
+/// Emulates every party of Japan's care plan data linkage system (ケアプランデータ連携システム) — the
+/// e-seikyu CA, the relay and virtual offices with their care software — and runs scripted scenarios
+/// against them over real TLS on a simulated clock.
+#[derive(Debug, Parser)]
+#[command(name = "careplan-sim", version, about, long_about = None)]
+#[command(after_help = "Exit status: 0 all passed, 1 a scenario failed, 2 invalid input, 3 environment error.\n\
+                        Docs: docs/cli.md, docs/scenarios.md, docs/error-codes.md")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run scenario files (TOML) and report each step.
+    ///
+    /// Every file is checked before anything runs; an invalid file stops the run with exit status 2
+    /// and its file, line and reason. Each scenario then runs in its own ecosystem on its own
+    /// simulated clock; a failed step ends its scenario.
+    Run(run_cmd::RunArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { Exit::Invalid.into() } else { Exit::Success.into() };
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run_cmd::run(&args).into(),
+    }
+}
