@@ -1,1 +1,159 @@
-fn main() {}
+//! `cargo xtask …`: project chores.
+//!
+//! - `cargo xtask scenario all` runs every scenario under `scenarios/`; `cargo xtask scenario <name>`
+//!   runs one, named by file stem (`plan-and-actual`), path under `scenarios/`
+//!   (`roundtrip/plan-and-actual`) or theme directory (`certificates`). The exit status is
+//!   `careplan-sim run`'s.
+//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`), or checks
+//!   that they are current.
+//! - `cargo xtask ci` runs what CI checks: formatting, clippy, docs, tests and all scenarios.
+
+// Printing is this binary's job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  scenario all        run every scenario under scenarios/
+  scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
+  docs [--check]      regenerate docs/error-codes.md, or check that it is current
+  ci                  fmt --check, clippy -D warnings, docs --check, tests, all scenarios";
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn try_main() -> Result<ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["scenario", "all", rest @ ..] => run_scenarios(&[root().join("scenarios")], rest),
+        ["scenario", name, rest @ ..] => run_scenarios(&[find_scenario(name)?], rest),
+        ["docs"] => docs(false),
+        ["docs", "--check"] => docs(true),
+        ["ci"] => ci(),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn status(mut command: Command) -> Result<ExitCode> {
+    let status = command.status().with_context(|| format!("cannot run {command:?}"))?;
+    Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2)))
+}
+
+fn run_scenarios(paths: &[PathBuf], extra: &[&str]) -> Result<ExitCode> {
+    let mut command = cargo();
+    command.args(["run", "--quiet", "--package", "careplan-sim", "--", "run"]).args(paths).args(extra);
+    status(command)
+}
+
+fn find_scenario(name: &str) -> Result<PathBuf> {
+    let dir = root().join("scenarios");
+    let direct = dir.join(name);
+    if direct.is_dir() {
+        return Ok(direct);
+    }
+    let with_ext = dir.join(format!("{}.toml", name.trim_end_matches(".toml")));
+    if with_ext.is_file() {
+        return Ok(with_ext);
+    }
+    let mut all = Vec::new();
+    collect(&dir, &mut all)?;
+    let matches: Vec<&PathBuf> = all.iter().filter(|p| p.file_stem().is_some_and(|s| s == name)).collect();
+    match matches.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let known: Vec<String> = all
+                .iter()
+                .filter_map(|p| p.strip_prefix(&dir).ok())
+                .map(|p| p.with_extension("").display().to_string())
+                .collect();
+            bail!("no scenario named `{name}`; known scenarios:\n  {}", known.join("\n  "))
+        }
+        many => bail!("`{name}` is ambiguous: {many:?}; use its path under scenarios/"),
+    }
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "toml") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(())
+}
+
+/// Generated documents: (path under the root, content).
+fn generated_docs() -> Vec<(&'static str, String)> {
+    vec![("docs/error-codes.md", careplan_core::ErrorCode::catalogue_markdown())]
+}
+
+fn docs(check: bool) -> Result<ExitCode> {
+    let mut stale = Vec::new();
+    for (path, content) in generated_docs() {
+        let full = root().join(path);
+        let current = std::fs::read_to_string(&full).unwrap_or_default();
+        if current == content {
+            continue;
+        }
+        if check {
+            stale.push(path);
+        } else {
+            std::fs::write(&full, content).with_context(|| format!("cannot write {path}"))?;
+            println!("wrote {path}");
+        }
+    }
+    if !stale.is_empty() {
+        bail!("stale generated docs: {}; run `cargo xtask docs`", stale.join(", "));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ci() -> Result<ExitCode> {
+    let steps: [(&str, &[&str]); 3] = [
+        ("fmt", &["fmt", "--all", "--check"]),
+        ("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        ("test", &["test", "--workspace"]),
+    ];
+    docs(true)?;
+    for (name, args) in steps {
+        println!("xtask ci: {name}");
+        let mut command = cargo();
+        command.args(args);
+        let code = status(command)?;
+        if code != ExitCode::SUCCESS {
+            bail!("`cargo {}` failed", args.join(" "));
+        }
+    }
+    println!("xtask ci: scenarios");
+    run_scenarios(&[root().join("scenarios")], &[])
+}

@@ -157,10 +157,12 @@ impl LinkageClient {
 
     /// Classifies a connection failure by the TLS error somewhere in its chain of causes.
     fn connection_error(&self, error: &(dyn StdError + 'static)) -> ClientError {
-        let code = tls_error_in(error).map_or(ErrorCode::RelayUnreachable, |tls| self.tls_code(tls));
-        ClientError::Connection {
-            code,
-            detail: chain_to_string(error),
+        match tls_error_in(error) {
+            Some(tls) => ClientError::Connection {
+                code: self.tls_code(tls),
+                detail: format!("TLS handshake with the relay failed: {tls}"),
+            },
+            None => ClientError::Connection { code: ErrorCode::RelayUnreachable, detail: chain_to_string(error) },
         }
     }
 

@@ -1,0 +1,105 @@
+//! The `careplan-sim run` contract, end to end through the binary: output, exit statuses, messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn careplan_sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_careplan-sim")).args(args).current_dir(root()).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch copy of a delivered scenario with one edit applied.
+fn edited_scenario(name: &str, from: &str, to: &str) -> PathBuf {
+    let original = std::fs::read_to_string(root().join("scenarios").join(name)).unwrap();
+    assert!(original.contains(from), "{name} no longer contains {from:?}");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}-{}.toml", name.replace('/', "-"), from.len() * 31 + to.len()));
+    std::fs::write(&path, original.replacen(from, to, 1)).unwrap();
+    path
+}
+
+#[test]
+fn the_round_trip_passes_with_a_stable_report() {
+    let out = careplan_sim(&["run", "scenarios/roundtrip/plan-and-actual.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Same scenario, same seed: the same report, byte for byte.
+    let again = careplan_sim(&["run", "scenarios/roundtrip/plan-and-actual.toml"]);
+    assert_eq!(out.stdout, again.stdout);
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn another_seed_generates_other_data() {
+    let base = careplan_sim(&["run", "scenarios/roundtrip/plan-and-actual.toml"]);
+    let other = careplan_sim(&["run", "--seed", "1", "scenarios/roundtrip/plan-and-actual.toml"]);
+    assert_eq!(other.status.code(), Some(0));
+    assert_ne!(base.stdout, other.stdout);
+    assert!(text(&other.stdout).contains("seed 1)"));
+}
+
+#[test]
+fn a_wrong_expect_error_fails_the_scenario_with_exit_1() {
+    let path = edited_scenario(
+        "certificates/expired-at-handshake.toml",
+        "expect_error = \"CERT_EXPIRED\"",
+        "expect_error = \"CERT_UNTRUSTED\"",
+    );
+    let out = careplan_sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("expected CERT_UNTRUSTED, but failed with CERT_EXPIRED"), "{stdout}");
+    assert!(stdout.contains("skipped"), "later steps are skipped: {stdout}");
+    assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
+}
+
+#[test]
+fn an_expected_error_that_does_not_happen_fails() {
+    // Without the 1-second step the certificate is still valid: the send succeeds, which is a failure.
+    let path = edited_scenario("certificates/expired-at-handshake.toml", "by = \"1s\"", "by = \"0s\"");
+    let out = careplan_sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("expected CERT_EXPIRED, but the step succeeded"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_failed_assertion_fails_the_scenario() {
+    let path = edited_scenario("roundtrip/plan-and-actual.toml", "expect_users = 3", "expect_users = 4");
+    let out = careplan_sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("expected 4 user(s) in the imported sheets, found 3"));
+}
+
+#[test]
+fn a_malformed_file_exits_2_with_file_line_and_reason_and_runs_nothing() {
+    let path = edited_scenario("roundtrip/plan-and-actual.toml", "action = \"send\"", "action = \"sned\"");
+    let good = root().join("scenarios/certificates/expired-at-handshake.toml");
+    let out = careplan_sim(&["run", good.to_str().unwrap(), path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&format!("{}:33: step 2: unknown action `sned`", path.display())), "{stderr}");
+    assert!(stderr.contains("nothing was run"), "{stderr}");
+    assert!(text(&out.stdout).is_empty(), "no scenario ran");
+
+    let broken = edited_scenario("roundtrip/plan-and-actual.toml", "users = 3", "users = [3");
+    let out = careplan_sim(&["run", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(":32: missing comma between array elements"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn missing_paths_and_bad_arguments_exit_2() {
+    assert_eq!(careplan_sim(&["run", "scenarios/no-such-file.toml"]).status.code(), Some(2));
+    assert_eq!(careplan_sim(&["run"]).status.code(), Some(2));
+    assert_eq!(careplan_sim(&["frobnicate"]).status.code(), Some(2));
+    let help = careplan_sim(&["run", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(text(&help.stdout).contains("--seed"));
+}
