@@ -52,7 +52,9 @@ fn try_main() -> Result<ExitCode> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 fn cargo() -> Command {
@@ -62,13 +64,20 @@ fn cargo() -> Command {
 }
 
 fn status(mut command: Command) -> Result<ExitCode> {
-    let status = command.status().with_context(|| format!("cannot run {command:?}"))?;
-    Ok(ExitCode::from(status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2)))
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    Ok(ExitCode::from(
+        status.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2),
+    ))
 }
 
 fn run_scenarios(paths: &[PathBuf], extra: &[&str]) -> Result<ExitCode> {
     let mut command = cargo();
-    command.args(["run", "--quiet", "--package", "careplan-sim", "--", "run"]).args(paths).args(extra);
+    command
+        .args(["run", "--quiet", "--package", "careplan-sim", "--", "run"])
+        .args(paths)
+        .args(extra);
     status(command)
 }
 
@@ -84,7 +93,10 @@ fn find_scenario(name: &str) -> Result<PathBuf> {
     }
     let mut all = Vec::new();
     collect(&dir, &mut all)?;
-    let matches: Vec<&PathBuf> = all.iter().filter(|p| p.file_stem().is_some_and(|s| s == name)).collect();
+    let matches: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| p.file_stem().is_some_and(|s| s == name))
+        .collect();
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] => {
@@ -93,7 +105,10 @@ fn find_scenario(name: &str) -> Result<PathBuf> {
                 .filter_map(|p| p.strip_prefix(&dir).ok())
                 .map(|p| p.with_extension("").display().to_string())
                 .collect();
-            bail!("no scenario named `{name}`; known scenarios:\n  {}", known.join("\n  "))
+            bail!(
+                "no scenario named `{name}`; known scenarios:\n  {}",
+                known.join("\n  ")
+            )
         }
         many => bail!("`{name}` is ambiguous: {many:?}; use its path under scenarios/"),
     }
@@ -114,7 +129,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Generated documents: (path under the root, content).
 fn generated_docs() -> Vec<(&'static str, String)> {
-    vec![("docs/error-codes.md", careplan_core::ErrorCode::catalogue_markdown())]
+    vec![(
+        "docs/error-codes.md",
+        careplan_core::ErrorCode::catalogue_markdown(),
+    )]
 }
 
 fn docs(check: bool) -> Result<ExitCode> {
@@ -133,7 +151,10 @@ fn docs(check: bool) -> Result<ExitCode> {
         }
     }
     if !stale.is_empty() {
-        bail!("stale generated docs: {}; run `cargo xtask docs`", stale.join(", "));
+        bail!(
+            "stale generated docs: {}; run `cargo xtask docs`",
+            stale.join(", ")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -141,7 +162,10 @@ fn docs(check: bool) -> Result<ExitCode> {
 fn ci() -> Result<ExitCode> {
     let steps: [(&str, &[&str]); 3] = [
         ("fmt", &["fmt", "--all", "--check"]),
-        ("clippy", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        (
+            "clippy",
+            &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        ),
         ("test", &["test", "--workspace"]),
     ];
     docs(true)?;

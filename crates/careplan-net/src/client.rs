@@ -162,7 +162,10 @@ impl LinkageClient {
                 code: self.tls_code(tls),
                 detail: format!("TLS handshake with the relay failed: {tls}"),
             },
-            None => ClientError::Connection { code: ErrorCode::RelayUnreachable, detail: chain_to_string(error) },
+            None => ClientError::Connection {
+                code: ErrorCode::RelayUnreachable,
+                detail: chain_to_string(error),
+            },
         }
     }
 

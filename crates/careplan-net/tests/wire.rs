@@ -1,5 +1,8 @@
 //! The relay over real loopback TLS: mutual authentication on simulated time.
 
+// Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::{Arc, Mutex};
 
 use careplan_ca::{CertificateAuthority, CertificateType};

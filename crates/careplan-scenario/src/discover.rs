@@ -17,14 +17,19 @@ pub struct DiscoverError {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
     let mut found = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| DiscoverError { path: path.clone(), reason: format!("cannot read: {e}") })?;
+        let meta = std::fs::metadata(path).map_err(|e| DiscoverError {
+            path: path.clone(),
+            reason: format!("cannot read: {e}"),
+        })?;
         if meta.is_dir() {
             let mut files = Vec::new();
             walk(path, &mut files)?;
             files.sort();
             if files.is_empty() {
-                return Err(DiscoverError { path: path.clone(), reason: "contains no .toml scenario files".into() });
+                return Err(DiscoverError {
+                    path: path.clone(),
+                    reason: "contains no .toml scenario files".into(),
+                });
             }
             found.extend(files);
         } else {
@@ -37,10 +42,15 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, DiscoverError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), DiscoverError> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| DiscoverError { path: dir.to_owned(), reason: format!("cannot list: {e}") })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| DiscoverError {
+        path: dir.to_owned(),
+        reason: format!("cannot list: {e}"),
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|e| DiscoverError { path: dir.to_owned(), reason: format!("cannot list: {e}") })?;
+        let entry = entry.map_err(|e| DiscoverError {
+            path: dir.to_owned(),
+            reason: format!("cannot list: {e}"),
+        })?;
         let path = entry.path();
         if path.is_dir() {
             walk(&path, out)?;

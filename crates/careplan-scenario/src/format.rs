@@ -120,7 +120,8 @@ pub enum Action {
 }
 
 /// Every action name, for messages.
-const ACTIONS: &str = "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered";
+const ACTIONS: &str =
+    "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered";
 
 /// One `[[step]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,11 +213,18 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        1 + self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count()
+        1 + self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
     }
 
     fn error(&self, offset: usize, message: impl fmt::Display) -> ScenarioFileError {
-        ScenarioFileError { path: self.path.to_owned(), line: self.line_of(offset), message: message.to_string() }
+        ScenarioFileError {
+            path: self.path.to_owned(),
+            line: self.line_of(offset),
+            message: message.to_string(),
+        }
     }
 
     fn parse(&self) -> Result<Scenario, ScenarioFileError> {
@@ -227,7 +235,11 @@ impl Parser<'_> {
         let header = raw.scenario.into_inner();
         let start = self.instant(&header.start)?;
         let offices = self.offices(raw.office)?;
-        let aliases: BTreeMap<&str, usize> = offices.iter().enumerate().map(|(i, o)| (o.id.as_str(), i)).collect();
+        let aliases: BTreeMap<&str, usize> = offices
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.id.as_str(), i))
+            .collect();
         let steps = raw
             .step
             .into_iter()
@@ -252,12 +264,19 @@ impl Parser<'_> {
         let text = match value.get_ref() {
             Value::String(s) => s.clone(),
             Value::Datetime(d) => d.to_string(),
-            other => return Err(self.error(value.span().start, format!("expected an RFC 3339 date-time, found {}", other.type_str()))),
+            other => {
+                return Err(self.error(
+                    value.span().start,
+                    format!("expected an RFC 3339 date-time, found {}", other.type_str()),
+                ));
+            }
         };
         OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| {
             self.error(
                 value.span().start,
-                format!("`{text}` is not an RFC 3339 date-time with an offset, e.g. 2025-05-01T09:00:00+09:00"),
+                format!(
+                    "`{text}` is not an RFC 3339 date-time with an offset, e.g. 2025-05-01T09:00:00+09:00"
+                ),
             )
         })
     }
@@ -270,11 +289,22 @@ impl Parser<'_> {
             if offices.iter().any(|o| o.id == raw.id) {
                 return Err(self.error(at, format!("office id `{}` is used twice", raw.id)));
             }
-            let number: OfficeNumber = raw.number.get_ref().parse().map_err(|e| self.error(raw.number.span().start, e))?;
+            let number: OfficeNumber = raw
+                .number
+                .get_ref()
+                .parse()
+                .map_err(|e| self.error(raw.number.span().start, e))?;
             if offices.iter().any(|o| o.number == number) {
-                return Err(self.error(raw.number.span().start, format!("office number {number} is used twice")));
+                return Err(self.error(
+                    raw.number.span().start,
+                    format!("office number {number} is used twice"),
+                ));
             }
-            let kind: ServiceKind = raw.kind.get_ref().parse().map_err(|e| self.error(raw.kind.span().start, e))?;
+            let kind: ServiceKind = raw
+                .kind
+                .get_ref()
+                .parse()
+                .map_err(|e| self.error(raw.kind.span().start, e))?;
             if (raw.role == OfficeRole::CareManagement) != (kind == ServiceKind::CARE_MANAGEMENT) {
                 return Err(self.error(
                     raw.kind.span().start,
@@ -287,11 +317,21 @@ impl Parser<'_> {
                 Some("none") => InitialCertificate::None,
                 Some(other) => {
                     let at = raw.certificate.as_ref().map_or(at, |c| c.span().start);
-                    return Err(self.error(at, format!("certificate `{other}`: expected care_insurance, care_dx or none")));
+                    return Err(self.error(
+                        at,
+                        format!("certificate `{other}`: expected care_insurance, care_dx or none"),
+                    ));
                 }
             };
             let name = raw.name.unwrap_or_else(|| format!("{} {}", raw.id, number));
-            offices.push(OfficeSpec { id: raw.id, role: raw.role, number, kind, name, certificate });
+            offices.push(OfficeSpec {
+                id: raw.id,
+                role: raw.role,
+                number,
+                kind,
+                name,
+                certificate,
+            });
         }
         Ok(offices)
     }
@@ -304,7 +344,13 @@ impl Parser<'_> {
         offices: &[OfficeSpec],
     ) -> Result<Step, ScenarioFileError> {
         let at = raw.span().start;
-        let mut fields = StepFields { parser: self, number, at, map: raw.into_inner(), used: BTreeSet::new() };
+        let mut fields = StepFields {
+            parser: self,
+            number,
+            at,
+            map: raw.into_inner(),
+            used: BTreeSet::new(),
+        };
         let (action_name, action_at) = fields.required_str("action")?;
         let line = self.line_of(action_at);
         let expect_error = match fields.optional_str("expect_error")? {
@@ -320,19 +366,30 @@ impl Parser<'_> {
             }
             "set_clock" => {
                 let value = fields.required("to")?;
-                Action::SetClock { to: self.instant(&value)? }
+                Action::SetClock {
+                    to: self.instant(&value)?,
+                }
             }
             "export_plan" => {
                 let office = fields.office("office", aliases, offices, Some(OfficeRole::CareManagement))?;
                 let to = fields.office("to", aliases, offices, Some(OfficeRole::Service))?;
                 let month = fields.month()?;
                 let users = fields.optional_count("users")?.unwrap_or(3);
-                Action::ExportPlan { office, to, month, users }
+                Action::ExportPlan {
+                    office,
+                    to,
+                    month,
+                    users,
+                }
             }
             "export_actuals" => {
                 let office = fields.office("office", aliases, offices, Some(OfficeRole::Service))?;
                 let to = fields.office("to", aliases, offices, Some(OfficeRole::CareManagement))?;
-                Action::ExportActuals { office, to, month: fields.month()? }
+                Action::ExportActuals {
+                    office,
+                    to,
+                    month: fields.month()?,
+                }
             }
             "send" => Action::Send {
                 office: fields.office("office", aliases, offices, None)?,
@@ -350,10 +407,21 @@ impl Parser<'_> {
                 from: fields.office("from", aliases, offices, None)?,
                 to: fields.office("to", aliases, offices, None)?,
             },
-            other => return Err(self.error(action_at, format!("step {number}: unknown action `{other}`; expected one of {ACTIONS}"))),
+            other => {
+                return Err(self.error(
+                    action_at,
+                    format!("step {number}: unknown action `{other}`; expected one of {ACTIONS}"),
+                ));
+            }
         };
         fields.finish(&action_name)?;
-        Ok(Step { number, line, action, expect_error, label })
+        Ok(Step {
+            number,
+            line,
+            action,
+            expect_error,
+            label,
+        })
     }
 }
 
@@ -374,14 +442,24 @@ impl StepFields<'_, '_> {
     }
 
     fn required(&mut self, key: &str) -> Result<Spanned<Value>, ScenarioFileError> {
-        self.take(key).ok_or_else(|| self.parser.error(self.at, format!("step {}: missing field `{key}`", self.number)))
+        self.take(key).ok_or_else(|| {
+            self.parser
+                .error(self.at, format!("step {}: missing field `{key}`", self.number))
+        })
     }
 
     fn string_of(&self, key: &str, value: Spanned<Value>) -> Result<(String, usize), ScenarioFileError> {
         let at = value.span().start;
         match value.into_inner() {
             Value::String(s) => Ok((s, at)),
-            other => Err(self.parser.error(at, format!("step {}: `{key}` must be a string, found {}", self.number, other.type_str()))),
+            other => Err(self.parser.error(
+                at,
+                format!(
+                    "step {}: `{key}` must be a string, found {}",
+                    self.number,
+                    other.type_str()
+                ),
+            )),
         }
     }
 
@@ -395,17 +473,26 @@ impl StepFields<'_, '_> {
     }
 
     fn optional_count(&mut self, key: &str) -> Result<Option<usize>, ScenarioFileError> {
-        let Some(value) = self.take(key) else { return Ok(None) };
+        let Some(value) = self.take(key) else {
+            return Ok(None);
+        };
         let at = value.span().start;
         match value.into_inner() {
             Value::Integer(n) if (0..=100_000).contains(&n) => Ok(usize::try_from(n).ok()),
-            other => Err(self.parser.error(at, format!("step {}: `{key}` must be a whole number 0–100000, found {other}", self.number))),
+            other => Err(self.parser.error(
+                at,
+                format!(
+                    "step {}: `{key}` must be a whole number 0–100000, found {other}",
+                    self.number
+                ),
+            )),
         }
     }
 
     fn month(&mut self) -> Result<CareMonth, ScenarioFileError> {
         let (text, at) = self.required_str("month")?;
-        text.parse().map_err(|e| self.parser.error(at, format!("step {}: {e}", self.number)))
+        text.parse()
+            .map_err(|e| self.parser.error(at, format!("step {}: {e}", self.number)))
     }
 
     fn office(
@@ -418,12 +505,22 @@ impl StepFields<'_, '_> {
         let (alias, at) = self.required_str(key)?;
         let index = *aliases.get(alias.as_str()).ok_or_else(|| {
             let known: Vec<&str> = aliases.keys().copied().collect();
-            self.parser.error(at, format!("step {}: `{key}` names no office `{alias}`; offices are: {}", self.number, known.join(", ")))
+            self.parser.error(
+                at,
+                format!(
+                    "step {}: `{key}` names no office `{alias}`; offices are: {}",
+                    self.number,
+                    known.join(", ")
+                ),
+            )
         })?;
         match role {
             Some(role) if offices[index].role != role => Err(self.parser.error(
                 at,
-                format!("step {}: `{key}` must be a {role:?} office, but `{alias}` is {:?}", self.number, offices[index].role),
+                format!(
+                    "step {}: `{key}` must be a {role:?} office, but `{alias}` is {:?}",
+                    self.number, offices[index].role
+                ),
             )),
             _ => Ok(index),
         }
@@ -484,7 +581,15 @@ kind = "11"
         .unwrap();
         assert_eq!(s.start, time::macros::datetime!(2025-05-01 09:00 +9));
         assert_eq!(s.steps.len(), 3);
-        assert_eq!(s.steps[0].action, Action::ExportPlan { office: 0, to: 1, month: "202505".parse().unwrap(), users: 2 });
+        assert_eq!(
+            s.steps[0].action,
+            Action::ExportPlan {
+                office: 0,
+                to: 1,
+                month: "202505".parse().unwrap(),
+                users: 2
+            }
+        );
         assert_eq!(s.steps[2].expect_error, Some(ErrorCode::CertExpired));
         assert_eq!(s.steps[2].line, 28);
     }
@@ -493,13 +598,41 @@ kind = "11"
     fn refuses_mistakes_with_their_line() {
         let cases = [
             ("[[step]]\naction = \"fly\"\n", 19, "unknown action `fly`"),
-            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"nobody\"\n", 21, "names no office `nobody`"),
-            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\ntoo = 1\n", 22, "unknown field `too`"),
-            ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\nexpect_error = \"CERT_EXPIRD\"\n", 22, "not a known error code"),
-            ("[[step]]\naction = \"advance\"\nby = \"3 years\"\n", 20, "span `3 years`"),
-            ("[[step]]\naction = \"export_plan\"\noffice = \"hh\"\nto = \"cm\"\nmonth = \"202505\"\n", 20, "must be a CareManagement office"),
-            ("[[step]]\naction = \"export_plan\"\noffice = \"cm\"\nto = \"hh\"\nmonth = \"202513\"\n", 22, "service month `202513`"),
-            ("[[step]]\naction = \"send\"\noffice = \"cm\"\n", 18, "missing field `to`"),
+            (
+                "[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"nobody\"\n",
+                21,
+                "names no office `nobody`",
+            ),
+            (
+                "[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\ntoo = 1\n",
+                22,
+                "unknown field `too`",
+            ),
+            (
+                "[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\nexpect_error = \"CERT_EXPIRD\"\n",
+                22,
+                "not a known error code",
+            ),
+            (
+                "[[step]]\naction = \"advance\"\nby = \"3 years\"\n",
+                20,
+                "span `3 years`",
+            ),
+            (
+                "[[step]]\naction = \"export_plan\"\noffice = \"hh\"\nto = \"cm\"\nmonth = \"202505\"\n",
+                20,
+                "must be a CareManagement office",
+            ),
+            (
+                "[[step]]\naction = \"export_plan\"\noffice = \"cm\"\nto = \"hh\"\nmonth = \"202513\"\n",
+                22,
+                "service month `202513`",
+            ),
+            (
+                "[[step]]\naction = \"send\"\noffice = \"cm\"\n",
+                18,
+                "missing field `to`",
+            ),
             ("[[step]]\naction = \"send\"\noffice = \"cm\"\nto = [\n", 21, ""),
             ("", 18, "at least one [[step]]"),
         ];
@@ -513,13 +646,28 @@ kind = "11"
     #[test]
     fn refuses_bad_headers_and_offices() {
         let bad_start = HEAD.replace("2025-05-01T09:00:00+09:00", "\"yesterday\"");
-        assert!(Scenario::parse(&bad_start, Path::new("t.toml")).unwrap_err().message.contains("RFC 3339"));
+        assert!(
+            Scenario::parse(&bad_start, Path::new("t.toml"))
+                .unwrap_err()
+                .message
+                .contains("RFC 3339")
+        );
         let bad_number = HEAD.replace("1310000002", "4810000002");
         let err = Scenario::parse(&bad_number, Path::new("t.toml")).unwrap_err();
         assert_eq!(err.line, 16, "{err}");
         let bad_role = HEAD.replace("kind = \"11\"", "kind = \"43\"");
-        assert!(Scenario::parse(&bad_role, Path::new("t.toml")).unwrap_err().message.contains("kind 43"));
+        assert!(
+            Scenario::parse(&bad_role, Path::new("t.toml"))
+                .unwrap_err()
+                .message
+                .contains("kind 43")
+        );
         let unknown_table = format!("{HEAD}[relay]\nx = 1\n");
-        assert!(Scenario::parse(&unknown_table, Path::new("t.toml")).unwrap_err().message.contains("relay"));
+        assert!(
+            Scenario::parse(&unknown_table, Path::new("t.toml"))
+                .unwrap_err()
+                .message
+                .contains("relay")
+        );
     }
 }

@@ -60,7 +60,9 @@ pub struct ScenarioReport {
 impl ScenarioReport {
     /// Whether every step passed.
     pub fn passed(&self) -> bool {
-        self.steps.iter().all(|s| matches!(s.result, StepResult::Passed { .. }))
+        self.steps
+            .iter()
+            .all(|s| matches!(s.result, StepResult::Passed { .. }))
     }
 }
 
@@ -94,7 +96,10 @@ pub fn run(
     options: RunOptions,
     observe: &mut dyn FnMut(&StepOutcome),
 ) -> Result<ScenarioReport, RunError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RunError::Runtime)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
     runtime.block_on(run_async(scenario, options, observe))
 }
 
@@ -135,26 +140,48 @@ async fn run_async(
             judge(step, outcome)
         };
         failed |= matches!(result, StepResult::Failed { .. });
-        let outcome = StepOutcome { number: step.number, line: step.line, description, at, code, result };
+        let outcome = StepOutcome {
+            number: step.number,
+            line: step.line,
+            description,
+            at,
+            code,
+            result,
+        };
         observe(&outcome);
         steps.push(outcome);
     }
-    Ok(ScenarioReport { name: scenario.name.clone(), seed, steps })
+    Ok(ScenarioReport {
+        name: scenario.name.clone(),
+        seed,
+        steps,
+    })
 }
 
 /// Holds a step's outcome against its `expect_error`.
 fn judge(step: &Step, outcome: Result<String, StepError>) -> (Option<ErrorCode>, StepResult) {
     match (outcome, step.expect_error) {
         (Ok(detail), None) => (None, StepResult::Passed { detail }),
-        (Ok(detail), Some(expected)) => {
-            (None, StepResult::Failed { reason: format!("expected {expected}, but the step succeeded ({detail})") })
-        }
-        (Err(StepError::Code(code, message)), Some(expected)) if code == expected => {
-            (Some(code), StepResult::Passed { detail: format!("failed as expected with {code}: {message}") })
-        }
+        (Ok(detail), Some(expected)) => (
+            None,
+            StepResult::Failed {
+                reason: format!("expected {expected}, but the step succeeded ({detail})"),
+            },
+        ),
+        (Err(StepError::Code(code, message)), Some(expected)) if code == expected => (
+            Some(code),
+            StepResult::Passed {
+                detail: format!("failed as expected with {code}: {message}"),
+            },
+        ),
         (Err(StepError::Code(code, message)), expected) => {
             let wanted = expected.map_or_else(String::new, |e| format!("expected {e}, but "));
-            (Some(code), StepResult::Failed { reason: format!("{wanted}failed with {code}: {message}") })
+            (
+                Some(code),
+                StepResult::Failed {
+                    reason: format!("{wanted}failed with {code}: {message}"),
+                },
+            )
         }
         (Err(StepError::Assertion(message)), _) => (None, StepResult::Failed { reason: message }),
     }
@@ -168,11 +195,16 @@ impl World {
         let relay_certificate = ca.issue_relay_certificate()?;
         let tls = relay_server_config(ca.root(), &relay_certificate, dyn_clock.clone())?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let relay = RelayServer::start(listen, Arc::new(Mutex::new(Relay::new())), dyn_clock.clone(), tls).await?;
+        let relay =
+            RelayServer::start(listen, Arc::new(Mutex::new(Relay::new())), dyn_clock.clone(), tls).await?;
         let mut offices = Vec::with_capacity(scenario.offices.len());
         for spec in &scenario.offices {
-            let profile =
-                OfficeProfile { number: spec.number, kind: spec.kind, role: spec.role, name: spec.name.clone() };
+            let profile = OfficeProfile {
+                number: spec.number,
+                kind: spec.kind,
+                role: spec.role,
+                name: spec.name.clone(),
+            };
             let mut office = VirtualOffice::new(CareSoftware::new(profile, seed));
             let certificate_type = match spec.certificate {
                 InitialCertificate::CareInsurance => Some(CertificateType::CareInsurance),
@@ -180,14 +212,21 @@ impl World {
                 InitialCertificate::None => None,
             };
             if let Some(certificate_type) = certificate_type {
-                let certificate = ca.issue_office_certificate(scenario.start, spec.number, certificate_type)?;
-                let client = LinkageClient::new(relay.local_addr(), ca.root(), &certificate, dyn_clock.clone())?;
+                let certificate =
+                    ca.issue_office_certificate(scenario.start, spec.number, certificate_type)?;
+                let client =
+                    LinkageClient::new(relay.local_addr(), ca.root(), &certificate, dyn_clock.clone())?;
                 office.install_client(client);
             }
             offices.push(office);
         }
         let aliases = scenario.offices.iter().map(|o| o.id.clone()).collect();
-        Ok(Self { clock, offices, aliases, _relay: relay })
+        Ok(Self {
+            clock,
+            offices,
+            aliases,
+            _relay: relay,
+        })
     }
 
     fn describe(&self, action: &Action) -> String {
@@ -195,8 +234,17 @@ impl World {
         match action {
             Action::Advance { text, .. } => format!("advance {text}"),
             Action::SetClock { to } => format!("set_clock {}", format_time(*to)),
-            Action::ExportPlan { office, to, month, users } => {
-                format!("export_plan {} → {} {month} ({users} users)", alias(office), alias(to))
+            Action::ExportPlan {
+                office,
+                to,
+                month,
+                users,
+            } => {
+                format!(
+                    "export_plan {} → {} {month} ({users} users)",
+                    alias(office),
+                    alias(to)
+                )
             }
             Action::ExportActuals { office, to, month } => {
                 format!("export_actuals {} → {} {month}", alias(office), alias(to))
@@ -204,7 +252,9 @@ impl World {
             Action::Send { office, to } => format!("send {} → {}", alias(office), alias(to)),
             Action::Receive { office, .. } => format!("receive {}", alias(office)),
             Action::Import { office, .. } => format!("import {}", alias(office)),
-            Action::AssertDelivered { from, to } => format!("assert_delivered {} → {}", alias(from), alias(to)),
+            Action::AssertDelivered { from, to } => {
+                format!("assert_delivered {} → {}", alias(from), alias(to))
+            }
         }
     }
 
@@ -213,34 +263,49 @@ impl World {
         match &step.action {
             Action::Advance { by, .. } => match self.clock.advance(*by) {
                 Some(now) => Ok(format!("clock at {}", format_time(now))),
-                None => Err(StepError::Code(ErrorCode::SpanInvalid, "the clock would pass the year 9999".into())),
+                None => Err(StepError::Code(
+                    ErrorCode::SpanInvalid,
+                    "the clock would pass the year 9999".into(),
+                )),
             },
             Action::SetClock { to } => {
                 self.clock.set(*to);
                 Ok(format!("clock at {}", format_time(self.clock.now())))
             }
-            Action::ExportPlan { office, to, month, users } => {
+            Action::ExportPlan {
+                office,
+                to,
+                month,
+                users,
+            } => {
                 let provider = self.offices[*to].profile().clone();
                 let bundle = self.offices[*office].export_plan(now, *month, &provider, *users)?;
-                Ok(describe_files(bundle.files.iter().map(|f| (f.name.as_str(), f.content.len()))))
+                Ok(describe_files(
+                    bundle.files.iter().map(|f| (f.name.as_str(), f.content.len())),
+                ))
             }
             Action::ExportActuals { office, to, month } => {
                 let care_manager = self.offices[*to].profile().clone();
                 let bundle = self.offices[*office].export_actuals(now, *month, &care_manager)?;
-                Ok(describe_files(bundle.files.iter().map(|f| (f.name.as_str(), f.content.len()))))
+                Ok(describe_files(
+                    bundle.files.iter().map(|f| (f.name.as_str(), f.content.len())),
+                ))
             }
             Action::Send { office, to } => {
                 let receiver = self.offices[*to].profile().number;
                 let receipts = self.offices[*office].send_to(receiver).await?;
                 let files: usize = receipts.iter().map(|r| r.files.len()).sum();
-                Ok(format!("{} send unit(s), {files} file(s) accepted by the relay", receipts.len()))
+                Ok(format!(
+                    "{} send unit(s), {files} file(s) accepted by the relay",
+                    receipts.len()
+                ))
             }
             Action::Receive { office, expect_files } => {
                 let count = self.offices[*office].receive().await?;
                 match expect_files {
-                    Some(expected) if *expected != count => {
-                        Err(StepError::Assertion(format!("expected {expected} new file(s), received {count}")))
-                    }
+                    Some(expected) if *expected != count => Err(StepError::Assertion(format!(
+                        "expected {expected} new file(s), received {count}"
+                    ))),
                     _ => Ok(format!("{count} new file(s) downloaded")),
                 }
             }
@@ -251,7 +316,10 @@ impl World {
                     Some(expected) if *expected != users => Err(StepError::Assertion(format!(
                         "expected {expected} user(s) in the imported sheets, found {users}"
                     ))),
-                    _ => Ok(format!("{} file(s), {} record(s), {users} user(s) imported", report.files, report.records)),
+                    _ => Ok(format!(
+                        "{} file(s), {} record(s), {users} user(s) imported",
+                        report.files, report.records
+                    )),
                 }
             }
             Action::AssertDelivered { from, to } => self.assert_delivered(*from, *to),
@@ -260,7 +328,11 @@ impl World {
 
     fn assert_delivered(&self, from: usize, to: usize) -> Result<String, StepError> {
         let (sender, receiver) = (&self.offices[from], &self.offices[to]);
-        let sent: Vec<_> = sender.sent().iter().filter(|f| f.receiver == receiver.profile().number).collect();
+        let sent: Vec<_> = sender
+            .sent()
+            .iter()
+            .filter(|f| f.receiver == receiver.profile().number)
+            .collect();
         if sent.is_empty() {
             return Err(StepError::Assertion(format!(
                 "{} has sent nothing to {}",
@@ -274,7 +346,10 @@ impl World {
                 .iter()
                 .find(|r| r.name == file.name && r.sender == sender.profile().number)
                 .ok_or_else(|| {
-                    StepError::Assertion(format!("{} was sent but {} never downloaded it", file.name, self.aliases[to]))
+                    StepError::Assertion(format!(
+                        "{} was sent but {} never downloaded it",
+                        file.name, self.aliases[to]
+                    ))
                 })?;
             if let Some(offset) = first_difference(&file.content, &received.content) {
                 return Err(StepError::Assertion(format!(
@@ -286,16 +361,25 @@ impl World {
             }
             bytes += file.content.len();
         }
-        Ok(format!("{} file(s), {bytes} bytes, received byte for byte", sent.len()))
+        Ok(format!(
+            "{} file(s), {bytes} bytes, received byte for byte",
+            sent.len()
+        ))
     }
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
-    a.iter().zip(b).position(|(x, y)| x != y).or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
 }
 
 fn describe_files<'a>(files: impl Iterator<Item = (&'a str, usize)>) -> String {
-    files.map(|(name, size)| format!("{name} ({size} bytes)")).collect::<Vec<_>>().join(", ")
+    files
+        .map(|(name, size)| format!("{name} ({size} bytes)"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Formats a simulated instant as `YYYY-MM-DD HH:MM:SS` JST.

@@ -20,8 +20,10 @@ use crate::exit::Exit;
 /// against them over real TLS on a simulated clock.
 #[derive(Debug, Parser)]
 #[command(name = "careplan-sim", version, about, long_about = None)]
-#[command(after_help = "Exit status: 0 all passed, 1 a scenario failed, 2 invalid input, 3 environment error.\n\
-                        Docs: docs/cli.md, docs/scenarios.md, docs/error-codes.md")]
+#[command(
+    after_help = "Exit status: 0 all passed, 1 a scenario failed, 2 invalid input, 3 environment error.\n\
+                        Docs: docs/cli.md, docs/scenarios.md, docs/error-codes.md"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,7 +44,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { Exit::Invalid.into() } else { Exit::Success.into() };
+            return if e.use_stderr() {
+                Exit::Invalid.into()
+            } else {
+                Exit::Success.into()
+            };
         }
     };
     match cli.command {

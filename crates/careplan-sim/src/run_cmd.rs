@@ -47,7 +47,11 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
     let (mut passed, mut failed) = (0, 0);
     for scenario in &scenarios {
         let seed = options.seed.unwrap_or(scenario.seed);
-        println!("scenario {} ({}, seed {seed})", scenario.name, scenario.path.display());
+        println!(
+            "scenario {} ({}, seed {seed})",
+            scenario.name,
+            scenario.path.display()
+        );
         let report = match careplan_scenario::run(scenario, options, &mut print_step) {
             Ok(report) => report,
             Err(e) => {
@@ -63,7 +67,10 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             println!("  FAILED\n");
         }
     }
-    println!("{} scenario(s): {passed} passed, {failed} failed", scenarios.len());
+    println!(
+        "{} scenario(s): {passed} passed, {failed} failed",
+        scenarios.len()
+    );
     if failed > 0 { Exit::Failed } else { Exit::Success }
 }
 
@@ -71,10 +78,16 @@ fn print_step(step: &StepOutcome) {
     let at = format_time(step.at);
     match &step.result {
         StepResult::Passed { detail } => {
-            println!("  ok      {:>3} [{at}] {}: {detail}", step.number, step.description);
+            println!(
+                "  ok      {:>3} [{at}] {}: {detail}",
+                step.number, step.description
+            );
         }
         StepResult::Failed { reason } => {
-            println!("  FAILED  {:>3} [{at}] {} (line {}): {reason}", step.number, step.description, step.line);
+            println!(
+                "  FAILED  {:>3} [{at}] {} (line {}): {reason}",
+                step.number, step.description, step.line
+            );
         }
         StepResult::Skipped => println!("  skipped {:>3} {}", step.number, step.description),
     }

@@ -1,5 +1,8 @@
 //! The `careplan-sim run` contract, end to end through the binary: output, exit statuses, messages.
 
+// Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -8,7 +11,11 @@ fn root() -> PathBuf {
 }
 
 fn careplan_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_careplan-sim")).args(args).current_dir(root()).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -21,7 +28,11 @@ fn edited_scenario(name: &str, from: &str, to: &str) -> PathBuf {
     assert!(original.contains(from), "{name} no longer contains {from:?}");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{}-{}.toml", name.replace('/', "-"), from.len() * 31 + to.len()));
+    let path = dir.join(format!(
+        "{}-{}.toml",
+        name.replace('/', "-"),
+        from.len() * 31 + to.len()
+    ));
     std::fs::write(&path, original.replacen(from, to, 1)).unwrap();
     path
 }
@@ -55,7 +66,10 @@ fn a_wrong_expect_error_fails_the_scenario_with_exit_1() {
     let out = careplan_sim(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("expected CERT_UNTRUSTED, but failed with CERT_EXPIRED"), "{stdout}");
+    assert!(
+        stdout.contains("expected CERT_UNTRUSTED, but failed with CERT_EXPIRED"),
+        "{stdout}"
+    );
     assert!(stdout.contains("skipped"), "later steps are skipped: {stdout}");
     assert!(stdout.contains("0 passed, 1 failed"), "{stdout}");
 }
@@ -63,15 +77,27 @@ fn a_wrong_expect_error_fails_the_scenario_with_exit_1() {
 #[test]
 fn an_expected_error_that_does_not_happen_fails() {
     // Without the 1-second step the certificate is still valid: the send succeeds, which is a failure.
-    let path = edited_scenario("certificates/expired-at-handshake.toml", "by = \"1s\"", "by = \"0s\"");
+    let path = edited_scenario(
+        "certificates/expired-at-handshake.toml",
+        "by = \"1s\"",
+        "by = \"0s\"",
+    );
     let out = careplan_sim(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("expected CERT_EXPIRED, but the step succeeded"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("expected CERT_EXPIRED, but the step succeeded"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn a_failed_assertion_fails_the_scenario() {
-    let path = edited_scenario("roundtrip/plan-and-actual.toml", "expect_users = 3", "expect_users = 4");
+    let path = edited_scenario(
+        "roundtrip/plan-and-actual.toml",
+        "expect_users = 3",
+        "expect_users = 4",
+    );
     let out = careplan_sim(&["run", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("expected 4 user(s) in the imported sheets, found 3"));
@@ -79,27 +105,71 @@ fn a_failed_assertion_fails_the_scenario() {
 
 #[test]
 fn a_malformed_file_exits_2_with_file_line_and_reason_and_runs_nothing() {
-    let path = edited_scenario("roundtrip/plan-and-actual.toml", "action = \"send\"", "action = \"sned\"");
+    let path = edited_scenario(
+        "roundtrip/plan-and-actual.toml",
+        "action = \"send\"",
+        "action = \"sned\"",
+    );
     let good = root().join("scenarios/certificates/expired-at-handshake.toml");
     let out = careplan_sim(&["run", good.to_str().unwrap(), path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(&format!("{}:33: step 2: unknown action `sned`", path.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:33: step 2: unknown action `sned`", path.display())),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was run"), "{stderr}");
     assert!(text(&out.stdout).is_empty(), "no scenario ran");
 
     let broken = edited_scenario("roundtrip/plan-and-actual.toml", "users = 3", "users = [3");
     let out = careplan_sim(&["run", broken.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(":32: missing comma between array elements"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(":32: missing comma between array elements"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
 fn missing_paths_and_bad_arguments_exit_2() {
-    assert_eq!(careplan_sim(&["run", "scenarios/no-such-file.toml"]).status.code(), Some(2));
+    assert_eq!(
+        careplan_sim(&["run", "scenarios/no-such-file.toml"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(careplan_sim(&["run"]).status.code(), Some(2));
     assert_eq!(careplan_sim(&["frobnicate"]).status.code(), Some(2));
     let help = careplan_sim(&["run", "--help"]);
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help.stdout).contains("--seed"));
+}
+
+#[test]
+fn every_delivered_scenario_passes() {
+    let out = careplan_sim(&["run", "scenarios"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_readme_example_runs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("readme.toml");
+    std::fs::write(&path, &readme[start..end]).unwrap();
+    let out = careplan_sim(&["run", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("failed as expected with CERT_EXPIRED"));
 }
