@@ -456,18 +456,22 @@ impl CareSoftware {
             report.files += 1;
             report.records += records.len();
         }
-        // A re-sent plan replaces the earlier one for that user and month (no delete needed first).
-        let replaced: BTreeSet<PlanKey> = plans.iter().map(|(k, _)| k.clone()).collect();
-        self.plans.retain(|k, _| !replaced.contains(k));
-        for (key, row) in plans {
-            self.plans.entry(key).or_default().push(row);
-        }
-        let replaced: BTreeSet<PlanKey> = actuals.iter().map(|(k, _)| k.clone()).collect();
-        self.actuals.retain(|k, _| !replaced.contains(k));
-        for (key, row) in actuals {
-            self.actuals.entry(key).or_default().push(row);
-        }
+        replace_sheets(&mut self.plans, plans);
+        replace_sheets(&mut self.actuals, actuals);
         Ok(report)
+    }
+}
+
+/// Stores imported rows: a re-sent sheet replaces the earlier one for that user and month, with no
+/// delete needed first (spec §8.1).
+fn replace_sheets(
+    sheets: &mut BTreeMap<PlanKey, Vec<ServiceUsageRecord>>,
+    rows: Vec<(PlanKey, ServiceUsageRecord)>,
+) {
+    let replaced: BTreeSet<&PlanKey> = rows.iter().map(|(key, _)| key).collect();
+    sheets.retain(|key, _| !replaced.contains(key));
+    for (key, row) in rows {
+        sheets.entry(key).or_default().push(row);
     }
 }
 

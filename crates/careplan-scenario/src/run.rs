@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use careplan_ca::{CertificateAuthority, CertificateType};
 use careplan_core::{Clock, ErrorCode, SimulatedClock};
 use careplan_net::{LinkageClient, RelayServer, relay_server_config};
-use careplan_office::{CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
+use careplan_office::{Bundle, CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
 use careplan_relay::Relay;
 use time::OffsetDateTime;
 
@@ -280,16 +280,12 @@ impl World {
             } => {
                 let provider = self.offices[*to].profile().clone();
                 let bundle = self.offices[*office].export_plan(now, *month, &provider, *users)?;
-                Ok(describe_files(
-                    bundle.files.iter().map(|f| (f.name.as_str(), f.content.len())),
-                ))
+                Ok(describe_bundle(&bundle))
             }
             Action::ExportActuals { office, to, month } => {
                 let care_manager = self.offices[*to].profile().clone();
                 let bundle = self.offices[*office].export_actuals(now, *month, &care_manager)?;
-                Ok(describe_files(
-                    bundle.files.iter().map(|f| (f.name.as_str(), f.content.len())),
-                ))
+                Ok(describe_bundle(&bundle))
             }
             Action::Send { office, to } => {
                 let receiver = self.offices[*to].profile().number;
@@ -375,9 +371,11 @@ fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
         .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
 }
 
-fn describe_files<'a>(files: impl Iterator<Item = (&'a str, usize)>) -> String {
-    files
-        .map(|(name, size)| format!("{name} ({size} bytes)"))
+fn describe_bundle(bundle: &Bundle) -> String {
+    bundle
+        .files
+        .iter()
+        .map(|f| format!("{} ({} bytes)", f.name, f.content.len()))
         .collect::<Vec<_>>()
         .join(", ")
 }
