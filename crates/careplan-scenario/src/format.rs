@@ -670,4 +670,21 @@ kind = "11"
                 .contains("relay")
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_never_panics(text in "\\PC{0,400}") {
+            let _ = Scenario::parse(&text, Path::new("fuzz.toml"));
+        }
+
+        #[test]
+        fn reading_mutated_scenarios_never_panics(cut in 0usize..700, insert in "[\\[\\]=\"a-z0-9 \n]{0,12}") {
+            let mut text = format!("{HEAD}[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"hh\"\n");
+            let at = text.char_indices().map(|(i, _)| i).find(|&i| i >= cut.min(text.len())).unwrap_or(text.len());
+            text.insert_str(at, &insert);
+            if let Err(e) = Scenario::parse(&text, Path::new("fuzz.toml")) {
+                proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count() + 1);
+            }
+        }
+    }
 }
