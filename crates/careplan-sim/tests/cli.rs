@@ -22,19 +22,25 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Writes `content` to a scratch scenario file of this test process.
+fn scratch_file(name: &str, content: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
 /// A scratch copy of a delivered scenario with one edit applied.
 fn edited_scenario(name: &str, from: &str, to: &str) -> PathBuf {
     let original = std::fs::read_to_string(root().join("scenarios").join(name)).unwrap();
     assert!(original.contains(from), "{name} no longer contains {from:?}");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!(
+    let file = format!(
         "{}-{}.toml",
-        name.replace('/', "-"),
-        from.len() * 31 + to.len()
-    ));
-    std::fs::write(&path, original.replacen(from, to, 1)).unwrap();
-    path
+        name.replace('/', "-").trim_end_matches(".toml"),
+        to.replace(['"', ' ', '='], "_")
+    );
+    scratch_file(&file, &original.replacen(from, to, 1))
 }
 
 #[test]
@@ -159,10 +165,7 @@ fn the_readme_example_runs() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
     let end = start + readme[start..].find("```").unwrap();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("readme.toml");
-    std::fs::write(&path, &readme[start..end]).unwrap();
+    let path = scratch_file("readme.toml", &readme[start..end]);
     let out = careplan_sim(&["run", path.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
