@@ -4,7 +4,7 @@
 //!   runs one, named by file stem (`plan-and-actual`), path under `scenarios/`
 //!   (`roundtrip/plan-and-actual`) or theme directory (`certificates`). The exit status is
 //!   `careplan-sim run`'s.
-//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`), or checks
+//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`), or checks
 //!   that they are current.
 //! - `cargo xtask ci` runs what CI checks: formatting, clippy, docs, tests and all scenarios.
 
@@ -21,7 +21,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   scenario all        run every scenario under scenarios/
   scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
-  docs [--check]      regenerate docs/error-codes.md, or check that it is current
+  docs [--check]      regenerate docs/error-codes.md and docs/rules.md, or check them
   ci                  fmt --check, clippy -D warnings, docs --check, tests, all scenarios";
 
 fn main() -> ExitCode {
@@ -129,10 +129,13 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 /// Generated documents: (path under the root, content).
 fn generated_docs() -> Vec<(&'static str, String)> {
-    vec![(
-        "docs/error-codes.md",
-        careplan_core::ErrorCode::catalogue_markdown(),
-    )]
+    vec![
+        (
+            "docs/error-codes.md",
+            careplan_core::ErrorCode::catalogue_markdown(),
+        ),
+        ("docs/rules.md", careplan_spec::validate::catalogue_markdown()),
+    ]
 }
 
 fn docs(check: bool) -> Result<ExitCode> {

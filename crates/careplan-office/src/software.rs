@@ -539,6 +539,36 @@ mod tests {
     }
 
     #[test]
+    fn every_exported_file_validates_without_findings() {
+        use careplan_spec::validate::{Options, validate_file};
+        let cm_profile = profile(
+            "1310000001",
+            ServiceKind::CARE_MANAGEMENT,
+            OfficeRole::CareManagement,
+        );
+        let hh_profile = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
+        for seed in 0..20 {
+            let mut cm = CareSoftware::new(cm_profile.clone(), seed);
+            let mut hh = CareSoftware::new(hh_profile.clone(), seed);
+            let now = datetime!(2025-04-25 10:30 +9);
+            let month: CareMonth = "202505".parse().unwrap();
+            let plan = cm.export_plan(now, month, &hh_profile, 5).unwrap();
+            let files: Vec<_> = plan
+                .files
+                .iter()
+                .map(|f| (f.name.clone(), f.content.clone()))
+                .collect();
+            hh.import(&files).unwrap();
+            let actuals = hh.export_actuals(now, month, &cm_profile).unwrap();
+            for file in plan.files.iter().chain(&actuals.files) {
+                let report = validate_file(&file.name, &file.content, Options { strict: true });
+                assert_eq!(report.diagnostics, [], "seed {seed}: {}", file.name);
+                assert!(report.records > 0);
+            }
+        }
+    }
+
+    #[test]
     fn a_bad_file_imports_nothing() {
         let cm_profile = profile(
             "1310000001",

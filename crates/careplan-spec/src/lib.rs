@@ -4,6 +4,7 @@
 //! - [`ms932`]: encoding and decoding of Shift_JIS (MS932), refusing 外字 and a UTF-8 BOM.
 //! - [`csv_text`]: the quoting rule (free text always quoted, codes never) and a quote-aware reader.
 //! - [`records`]: typed records of the tables exchanged in a month's plan/actual round trip.
+//! - [`validate`]: the validator and its catalogue of rules (`docs/rules.md`).
 //!
 //! Architecture invariants: no I/O, no clock; every refusal maps to an
 //! [`ErrorCode`](careplan_core::ErrorCode). Values of the types here are valid by construction.
@@ -12,6 +13,7 @@ pub mod csv_text;
 mod file_name;
 pub mod ms932;
 pub mod records;
+pub mod validate;
 
 pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, Serial};
 
