@@ -1,4 +1,4 @@
-//! Scenarios: the TOML format ([`Scenario`]), discovery of scenario files, and the runner ([`run`])
+//! Scenarios: the TOML format ([`Scenario`]) and the runner ([`run`])
 //! that plays a scenario against every party of the ecosystem.
 //!
 //! Architecture invariants:
@@ -9,10 +9,8 @@
 //! - All traffic between offices and the relay crosses real loopback TLS sockets with client
 //!   certificates; the runner reaches the parties only through the offices' public API.
 
-mod discover;
 mod format;
 mod run;
 
-pub use discover::{DiscoverError, discover};
 pub use format::{Action, InitialCertificate, OfficeSpec, Scenario, ScenarioFileError, Step};
 pub use run::{RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, format_time, run};

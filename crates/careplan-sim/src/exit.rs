@@ -6,7 +6,7 @@
 pub(crate) enum Exit {
     /// Everything passed.
     Success = 0,
-    /// At least one scenario failed.
+    /// At least one scenario failed, or a validated file has errors.
     Failed = 1,
     /// A scenario file is invalid, a path cannot be read, or the command line is wrong.
     Invalid = 2,

@@ -7,7 +7,9 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod exit;
+mod files;
 mod run_cmd;
+mod validate_cmd;
 
 use std::process::ExitCode;
 
@@ -21,8 +23,8 @@ use crate::exit::Exit;
 #[derive(Debug, Parser)]
 #[command(name = "careplan-sim", version, about, long_about = None)]
 #[command(
-    after_help = "Exit status: 0 all passed, 1 a scenario failed, 2 invalid input, 3 environment error.\n\
-                        Docs: docs/cli.md, docs/scenarios.md, docs/error-codes.md"
+    after_help = "Exit status: 0 success, 1 a scenario failed or a file has errors, 2 invalid input, 3 environment error.\n\
+                        Docs: docs/cli.md, docs/scenarios.md, docs/rules.md, docs/error-codes.md"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,6 +39,11 @@ enum Command {
     /// and its file, line and reason. Each scenario then runs in its own ecosystem on its own
     /// simulated clock; a failed step ends its scenario.
     Run(run_cmd::RunArgs),
+    /// Check standard CSV files against the care plan CSV standard (V4.1).
+    ///
+    /// Prints every finding with its stable rule ID (docs/rules.md), file, line and field. Exit status 0
+    /// when no file has an error (warnings allowed), 1 when any has, 2 on usage or I/O failure.
+    Validate(validate_cmd::ValidateArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +60,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run_cmd::run(&args).into(),
+        Command::Validate(args) => validate_cmd::validate(&args).into(),
     }
 }

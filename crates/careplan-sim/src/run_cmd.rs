@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use careplan_scenario::{RunOptions, Scenario, StepOutcome, StepResult, discover, format_time};
+use careplan_scenario::{RunOptions, Scenario, StepOutcome, StepResult, format_time};
 use clap::Args;
 
 use crate::exit::Exit;
+use crate::files::discover;
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -21,7 +22,7 @@ pub(crate) struct RunArgs {
 
 /// Runs the scenarios and prints one line per step and a summary.
 pub(crate) fn run(args: &RunArgs) -> Exit {
-    let files = match discover(&args.paths) {
+    let files = match discover(&args.paths, "toml") {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");

@@ -176,3 +176,84 @@ fn the_readme_example_runs() {
     );
     assert!(text(&out.stdout).contains("failed as expected with CERT_EXPIRED"));
 }
+
+/// A V4.1 service usage record (the spec's example) and its file name.
+const PLAN_NAME: &str = "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV";
+const PLAN_RECORD: &str = "202407,131001,0000012345,20250425,202505,1310000001,\"YAMADA\",250,,20250501,,0900,0930,1,\
+                           111111,,,,,1310000002,\"A\",,0,1310000001,\r\n";
+
+#[test]
+fn validate_reports_findings_with_rule_file_and_line() {
+    let good = scratch_file(PLAN_NAME, PLAN_RECORD);
+    let out = careplan_sim(&["validate", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("1 file(s): 0 error(s), 0 warning(s)"));
+
+    let bad_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("validate-{}", std::process::id()));
+    std::fs::create_dir_all(&bad_dir).unwrap();
+    let bad = bad_dir.join(PLAN_NAME);
+    std::fs::write(
+        &bad,
+        format!("{PLAN_RECORD}{}", PLAN_RECORD.replace(",202505,", ",202506,")),
+    )
+    .unwrap();
+    let out = careplan_sim(&["validate", bad_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{}:2: error[MONTH_MISMATCH] field 5 対象年月",
+            bad.display()
+        )),
+        "{stdout}"
+    );
+
+    let out = careplan_sim(&["validate", "--format", "json", bad_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({"files": 1, "errors": 1, "warnings": 0})
+    );
+    let file = &json["files"][0];
+    assert_eq!(
+        (
+            file["kind"].as_str(),
+            file["csv_version"].as_str(),
+            file["records"].as_u64()
+        ),
+        (Some("UPPLAN"), Some("202407"), Some(2))
+    );
+    let diagnostic = &file["diagnostics"][0];
+    assert_eq!(diagnostic["rule"], "MONTH_MISMATCH");
+    assert_eq!(diagnostic["severity"], "error");
+    assert_eq!(
+        (diagnostic["line"].as_u64(), diagnostic["field"].as_u64()),
+        (Some(2), Some(5))
+    );
+}
+
+#[test]
+fn validate_strict_turns_warnings_into_errors_and_bad_paths_exit_2() {
+    let empty = scratch_file(&PLAN_NAME.replace("20250425103000", "20250425103001"), "");
+    assert_eq!(
+        careplan_sim(&["validate", empty.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        careplan_sim(&["validate", "--strict", empty.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        careplan_sim(&["validate", "no/such/file.CSV"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        careplan_sim(&["validate", "--format", "xml", empty.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}

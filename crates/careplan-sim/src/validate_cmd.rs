@@ -1,0 +1,114 @@
+//! `careplan-sim validate`.
+
+use std::path::{Path, PathBuf};
+
+use careplan_spec::validate::{FileReport, Options, validate_file};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use crate::exit::Exit;
+use crate::files::discover;
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// One line per finding, `path:line: severity[RULE] message`, and a summary.
+    Human,
+    /// Exactly one JSON document (schema in docs/cli.md).
+    Json,
+}
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// Standard CSV files, or directories searched recursively for `*.CSV` / `*.csv`.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+
+    /// Report the standard's soft rules (warnings) as errors.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// Validates the files and prints the findings.
+pub(crate) fn validate(args: &ValidateArgs) -> Exit {
+    let files = match discover(&args.paths, "csv") {
+        Ok(files) => files,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Invalid;
+        }
+    };
+    let options = Options { strict: args.strict };
+    let mut reports = Vec::with_capacity(files.len());
+    for path in &files {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                eprintln!("error: {}: cannot read: {e}", path.display());
+                return Exit::Invalid;
+            }
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        reports.push((path.as_path(), validate_file(&name, &bytes, options)));
+    }
+    let errors: usize = reports.iter().map(|(_, r)| r.errors()).sum();
+    let warnings: usize = reports.iter().map(|(_, r)| r.warnings()).sum();
+    match args.format {
+        Format::Human => print_human(&reports, errors, warnings),
+        Format::Json => print_json(&reports, errors, warnings),
+    }
+    if errors > 0 { Exit::Failed } else { Exit::Success }
+}
+
+fn print_human(reports: &[(&Path, FileReport)], errors: usize, warnings: usize) {
+    for (path, report) in reports {
+        for d in &report.diagnostics {
+            let at = d.line.map_or_else(String::new, |line| format!(":{line}"));
+            println!(
+                "{}{at}: {}[{}] {}",
+                path.display(),
+                d.severity,
+                d.rule.id(),
+                d.message
+            );
+        }
+    }
+    println!(
+        "{} file(s): {errors} error(s), {warnings} warning(s)",
+        reports.len()
+    );
+}
+
+fn print_json(reports: &[(&Path, FileReport)], errors: usize, warnings: usize) {
+    let files: Vec<_> = reports
+        .iter()
+        .map(|(path, report)| {
+            json!({
+                "path": path.display().to_string(),
+                "kind": report.kind.map(|k| k.prefix()),
+                "csv_version": report.csv_version,
+                "records": report.records,
+                "diagnostics": report.diagnostics.iter().map(|d| json!({
+                    "rule": d.rule.id(),
+                    "severity": d.severity.as_str(),
+                    "line": d.line,
+                    "field": d.field,
+                    "message": d.message,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let document = json!({
+        "files": files,
+        "summary": { "files": reports.len(), "errors": errors, "warnings": warnings },
+    });
+    println!("{document}");
+}
