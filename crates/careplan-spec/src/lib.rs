@@ -11,6 +11,7 @@
 
 pub mod csv_text;
 mod file_name;
+pub mod layout;
 pub mod ms932;
 pub mod records;
 pub mod validate;

@@ -9,6 +9,8 @@ use std::fmt;
 use careplan_core::CareMonth;
 
 use crate::csv_text::{Record, read_records};
+use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
+use crate::records::parse_date;
 use crate::{FileKind, FileName, MonthSegment, ms932};
 
 /// How serious a finding is.
@@ -111,6 +113,33 @@ rules! {
     InsuredNumber = "INSURED_NUMBER", Error, "§2, §10.15",
         "Field 3 被保険者番号 is 10 digits, or H + 9 digits for 生活保護単独.",
         "Write the insured number as 10 half-width digits (or H + 9 digits).";
+    RequiredField = "REQUIRED_FIELD", Error, "§6, §10.12",
+        "Every required (必須) field of the layout holds a value.",
+        "Fill the field; the layout in spec §6 marks it 必須.";
+    RecommendedField = "RECOMMENDED_FIELD", Warning, "§6.1, §6.6, §11",
+        "Fields the standard probably requires (補足 5–8: name, kana, sex, birth date; 6表 6–7: care-management office and care manager) hold a value.",
+        "Fill the field: receiving products rely on it.";
+    FieldLength = "FIELD_LENGTH", Error, "§6, §10.12",
+        "No field is longer than its 項目長 (characters; digits for numbers).",
+        "Shorten the value to the layout's length.";
+    DateInvalid = "DATE_INVALID", Error, "§2, §10.13",
+        "Dates are real calendar dates YYYYMMDD and months YYYYMM (00000000 / 000000 only where the layout allows them).",
+        "Write the date as 8 half-width digits YYYYMMDD (months as YYYYMM).";
+    TimeInvalid = "TIME_INVALID", Error, "§2, §8.7, §10.13",
+        "Times are HHMM with hours 00–23 and minutes 00–59 (9999 only for 6表 service times shown without a time).",
+        "Write the time as 4 half-width digits HHMM, or 9999 on a 6表 service without a time.";
+    CodeInvalid = "CODE_INVALID", Error, "§7, §10.14",
+        "Code fields hold a value of their code table (e.g. 要介護状態区分 06, 12, 13, 21–25).",
+        "Use a value of the code table named in the message.";
+    NumberInvalid = "NUMBER_INVALID", Error, "§2",
+        "Numeric fields hold half-width digits without sign or separators (単位数単価 as 99.99).",
+        "Write the number as half-width digits, without sign, comma or spaces.";
+    FormatInvalid = "FORMAT_INVALID", Error, "§2, §10.15–17",
+        "Office numbers are 10 digits, service kinds [0-9A-Z]{2}, service codes [0-9A-Z]{6} (7表 also kind+AAAA/EEEE/ZZZZ and 999999), postal codes XXX-XXXX and 日割対象日 31 characters of 0/1.",
+        "Write the value in the format named in the message.";
+    UnusedField = "UNUSED_FIELD", Warning, "§2",
+        "識別子 (※使用しない) is empty.",
+        "Leave the 識別子 field empty.";
 }
 
 /// One finding.
@@ -296,6 +325,129 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
     }
 }
 
+fn is_digits(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_code_char(b: u8) -> bool {
+    b.is_ascii_digit() || b.is_ascii_uppercase()
+}
+
+fn is_time(value: &str) -> bool {
+    value.len() == 4 && is_digits(value) && value[..2] < *"24" && value[2..] < *"60"
+}
+
+fn is_month(value: &str) -> bool {
+    value.parse::<CareMonth>().is_ok() && value.len() == 6
+}
+
+/// Checks one field's value against its spec: the rule broken and what was expected.
+fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
+    if value.is_empty() {
+        return match spec.presence {
+            Presence::Required => Some((Rule::RequiredField, "is required (必須)".to_owned())),
+            Presence::Recommended => Some((Rule::RecommendedField, "should be filled".to_owned())),
+            Presence::Optional => None,
+        };
+    }
+    if spec.format == Format::Unused {
+        return Some((Rule::UnusedField, "must be empty (※使用しない)".to_owned()));
+    }
+    let length = value.chars().count();
+    if let Some(max) = spec.max_len
+        && length > max
+    {
+        return Some((
+            Rule::FieldLength,
+            format!("has {length} characters; at most {max} allowed"),
+        ));
+    }
+    match spec.format {
+        Format::Version | Format::FreeText | Format::Text | Format::Unused => None,
+        Format::Insurer => (!(value.len() == 6 && is_digits(value)))
+            .then(|| (Rule::InsurerNumber, "must be 6 digits".to_owned())),
+        Format::Insured => {
+            let (digits, wanted) = value.strip_prefix('H').map_or((value, 10), |rest| (rest, 9));
+            (!(digits.len() == wanted && is_digits(digits))).then(|| {
+                (
+                    Rule::InsuredNumber,
+                    "must be 10 digits, or H + 9 digits".to_owned(),
+                )
+            })
+        }
+        Format::Date => parse_date(value)
+            .is_none()
+            .then(|| (Rule::DateInvalid, "must be a real date YYYYMMDD".to_owned())),
+        Format::DateOrZero => (value != "00000000" && parse_date(value).is_none()).then(|| {
+            (
+                Rule::DateInvalid,
+                "must be a real date YYYYMMDD or 00000000".to_owned(),
+            )
+        }),
+        Format::Month => (!is_month(value)).then(|| (Rule::DateInvalid, "must be a month YYYYMM".to_owned())),
+        Format::MonthOrZero => (value != "000000" && !is_month(value))
+            .then(|| (Rule::DateInvalid, "must be a month YYYYMM or 000000".to_owned())),
+        Format::Time => (!is_time(value)).then(|| (Rule::TimeInvalid, "must be a time HHMM".to_owned())),
+        Format::ServiceTime => (value != "9999" && !is_time(value))
+            .then(|| (Rule::TimeInvalid, "must be a time HHMM or 9999".to_owned())),
+        Format::Office => (!(value.len() == 10 && is_digits(value)))
+            .then(|| (Rule::FormatInvalid, "must be a 10-digit office number".to_owned())),
+        Format::OfficeOrAllNines => (!(value.len() == 10 && is_digits(value))).then(|| {
+            (
+                Rule::FormatInvalid,
+                "must be a 10-digit office number or 9999999999".to_owned(),
+            )
+        }),
+        Format::Kind => (!(value.len() == 2 && value.bytes().all(is_code_char))).then(|| {
+            (
+                Rule::FormatInvalid,
+                "must be a service kind of 2 characters from 0-9A-Z".to_owned(),
+            )
+        }),
+        Format::ServiceCode => (!(value.len() == 6 && value.bytes().all(is_code_char))).then(|| {
+            (
+                Rule::FormatInvalid,
+                "must be a service code of 6 characters from 0-9A-Z".to_owned(),
+            )
+        }),
+        Format::AnnexServiceCode => (!(value.len() == 6 && value.bytes().all(is_code_char))).then(|| {
+            (
+                Rule::FormatInvalid,
+                "must be a service code, kind + AAAA/EEEE/ZZZZ, or 999999".to_owned(),
+            )
+        }),
+        Format::Proration => {
+            (!(value.len() == 31 && value.bytes().all(|b| b == b'0' || b == b'1'))).then(|| {
+                (
+                    Rule::FormatInvalid,
+                    "must be 31 characters of 0 and 1 (day 1 first)".to_owned(),
+                )
+            })
+        }
+        Format::Integer => (!is_digits(value)).then(|| {
+            (
+                Rule::NumberInvalid,
+                "must be an integer of half-width digits".to_owned(),
+            )
+        }),
+        Format::UnitPrice => {
+            let ok = value.split_once('.').is_some_and(|(int, frac)| {
+                (1..=2).contains(&int.len()) && is_digits(int) && frac.len() == 2 && is_digits(frac)
+            });
+            (!ok).then(|| (Rule::NumberInvalid, "must be a unit price 99.99".to_owned()))
+        }
+        Format::Postal => {
+            let ok = value.len() == 8
+                && value.as_bytes()[3] == b'-'
+                && is_digits(&value[..3])
+                && is_digits(&value[4..]);
+            (!ok).then(|| (Rule::FormatInvalid, "must be a postal code XXX-XXXX".to_owned()))
+        }
+        Format::Code(codes) => (!codes.contains(&value))
+            .then(|| (Rule::CodeInvalid, format!("must be one of {}", codes.join(", ")))),
+    }
+}
+
 fn encoding_line(error: &ms932::EncodingError) -> Option<u64> {
     match error {
         ms932::EncodingError::Utf8Bom => Some(1),
@@ -365,23 +517,22 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
         return;
     }
     let field = |n: usize| record.fields[n - 1].as_str();
-    if !(field(2).len() == 6 && field(2).bytes().all(|b| b.is_ascii_digit())) {
-        findings.add(
-            Rule::InsurerNumber,
-            line,
-            Some(2),
-            format!("field 2 保険者番号: `{}` is not 6 digits", field(2)),
-        );
-    }
-    let insured = field(3);
-    let (digits, wanted) = insured.strip_prefix('H').map_or((insured, 10), |rest| (rest, 9));
-    if !(digits.len() == wanted && digits.bytes().all(|b| b.is_ascii_digit())) {
-        findings.add(
-            Rule::InsuredNumber,
-            line,
-            Some(3),
-            format!("field 3 被保険者番号: `{insured}` is neither 10 digits nor H + 9 digits"),
-        );
+    let specs = layout(name.kind, v4).unwrap_or_else(common_fields);
+    for (index, spec) in specs.iter().enumerate() {
+        let value = field(index + 1);
+        if let Some((rule, expected)) = check_value(spec, value) {
+            let shown = if value.is_empty() {
+                "empty".to_owned()
+            } else {
+                format!("`{value}`")
+            };
+            findings.add(
+                rule,
+                line,
+                Some(index + 1),
+                format!("field {} {}: {shown} {expected}", index + 1, spec.name),
+            );
+        }
     }
     if let (Some(MonthSegment::Month(month)), Some(n)) = (name.month, month_field(name.kind, v4))
         && field(n) != month.to_string()
@@ -497,6 +648,76 @@ mod tests {
             rules(&old, &RECORD.replace(",202505,", ",202503,")),
             ["CSV_VERSION_FOR_MONTH"]
         );
+    }
+
+    #[test]
+    fn field_rules_name_the_field_and_its_japanese_name() {
+        let cases = [
+            (",20250501,", ",,", "REQUIRED_FIELD", 10, "サービス利用日"),
+            (",20250501,", ",20250431,", "DATE_INVALID", 10, "サービス利用日"),
+            (",0900,", ",2400,", "TIME_INVALID", 12, "サービス開始時刻"),
+            (",0930,", ",9999,", "", 0, ""),
+            (",111111,", ",11111a,", "FORMAT_INVALID", 15, "サービスコード"),
+            (",250,", ",２５０,", "NUMBER_INVALID", 8, "単位数"),
+            (",250,", ",1234567,", "FIELD_LENGTH", 8, "単位数"),
+            (
+                ",0,1310000001,\r\n",
+                ",2,1310000001,\r\n",
+                "CODE_INVALID",
+                23,
+                "３０日超区分",
+            ),
+            (
+                ",0,1310000001,\r\n",
+                ",0,1310000001,X\r\n",
+                "UNUSED_FIELD",
+                25,
+                "識別子",
+            ),
+            ("1310000001,\"山田", "1310000001,\"", "", 0, ""),
+            (
+                ",20250501,,",
+                ",20250501,1111100000000000000000000000000,",
+                "",
+                0,
+                "",
+            ),
+            (
+                ",20250501,,",
+                ",20250501,11111,",
+                "FORMAT_INVALID",
+                11,
+                "日割対象日",
+            ),
+            (
+                "202505,1310000001,",
+                "202505,,",
+                "RECOMMENDED_FIELD",
+                6,
+                "プラン担当業者コード",
+            ),
+        ];
+        for (from, to, rule, field, name) in cases {
+            let text = RECORD.replacen(from, to, 1);
+            assert_ne!(text, RECORD, "{from}");
+            let report = validate_file(NAME, &ms932::encode(&text).unwrap(), Options::default());
+            if rule.is_empty() {
+                assert_eq!(report.diagnostics, [], "{to}");
+                continue;
+            }
+            assert_eq!(report.diagnostics.len(), 1, "{to}: {:?}", report.diagnostics);
+            let d = &report.diagnostics[0];
+            assert_eq!(
+                (d.rule.id(), d.field, d.line),
+                (rule, Some(field), Some(1)),
+                "{to}"
+            );
+            assert!(
+                d.message.starts_with(&format!("field {field} {name}: ")),
+                "{}",
+                d.message
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,404 @@
+//! Record layouts (CSVファイルレイアウト定義書, spec §6): every field of the 居宅 exchange files with its
+//! Japanese name, maximum length, presence and format, for V4 (CSVバージョン 202504/202407) and V3
+//! (202208 and earlier: 第6表 without fields 16–18, 第7表 without fields 10–12).
+
+use std::sync::LazyLock;
+
+use crate::FileKind;
+
+/// Whether a field must hold a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// 必須 (○): required.
+    Required,
+    /// Probably required: the source's ○ marks cannot be placed with certainty (spec §11); empty is a
+    /// warning.
+    Recommended,
+    /// Optional.
+    Optional,
+}
+
+/// The value format of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSVバージョン (YYYYMM, checked by the version rules).
+    Version,
+    /// 保険者番号: 6 digits.
+    Insurer,
+    /// 被保険者番号: 10 digits or `H` + 9 digits.
+    Insured,
+    /// `YYYYMMDD`.
+    Date,
+    /// `YYYYMMDD`, or `00000000` (a user supplement linked to a month's sheets).
+    DateOrZero,
+    /// `YYYYMM`.
+    Month,
+    /// `YYYYMM`, or `000000` (a user supplement linked to plan tables).
+    MonthOrZero,
+    /// `HHMM`.
+    Time,
+    /// `HHMM`, or `9999` for a service shown without a time.
+    ServiceTime,
+    /// An office number: 10 digits.
+    Office,
+    /// An office number, or `9999999999` (the 7表 total row and field 34).
+    OfficeOrAllNines,
+    /// A service kind: `[0-9A-Z]{2}`.
+    Kind,
+    /// A service code: `[0-9A-Z]{6}`.
+    ServiceCode,
+    /// A 7表 service code: a service code, kind + `AAAA`/`EEEE`/`ZZZZ`, or `999999`.
+    AnnexServiceCode,
+    /// 日割対象日: 31 characters of `0`/`1`.
+    Proration,
+    /// An integer: half-width digits, no sign.
+    Integer,
+    /// 単位数単価: `99.99`.
+    UnitPrice,
+    /// A postal code `XXX-XXXX`.
+    Postal,
+    /// One of the listed codes.
+    Code(&'static [&'static str]),
+    /// Free text (フリーテキスト): any text, quoted in the file.
+    FreeText,
+    /// Other text (phone numbers, TAIS codes, satellite ids).
+    Text,
+    /// 識別子: unused, always empty.
+    Unused,
+}
+
+/// One field of a layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// 項目名, e.g. `被保険者番号`.
+    pub name: String,
+    /// 項目長: maximum length in characters (digits for numbers); `None` for `―`.
+    pub max_len: Option<usize>,
+    /// Presence.
+    pub presence: Presence,
+    /// Format.
+    pub format: Format,
+}
+
+/// 要介護状態区分 (spec §7.1 (3)).
+pub const CARE_LEVELS: &[&str] = &["06", "12", "13", "21", "22", "23", "24", "25"];
+const SEX: &[&str] = &["1", "2"];
+const CERTIFICATION_STATUS: &[&str] = &["1", "2"];
+const PLAN_CLASS: &[&str] = &["11", "12", "21", "51", "52", "53", "54"];
+const LIVING_SUPPORT_REASON: &[&str] = &["1", "2", "3"];
+const INSURANCE_SCOPE: &[&str] = &["Y", "N"];
+const WEEKDAY: &[&str] = &["1", "2", "3", "4", "5", "6", "7"];
+const OVER_30_DAYS: &[&str] = &["0", "1"];
+
+use Format::*;
+use Presence::{Optional as O, Recommended as R, Required as Q};
+
+fn field(name: &str, max_len: Option<usize>, presence: Presence, format: Format) -> FieldSpec {
+    FieldSpec {
+        name: name.to_owned(),
+        max_len,
+        presence,
+        format,
+    }
+}
+
+/// Builds a layout from `(name, length, presence, format)` rows; length 0 stands for `―`.
+fn rows(rows: &[(&str, usize, Presence, Format)]) -> Vec<FieldSpec> {
+    rows.iter()
+        .map(|&(name, len, presence, format)| field(name, (len > 0).then_some(len), presence, format))
+        .collect()
+}
+
+fn common() -> Vec<FieldSpec> {
+    rows(&[
+        ("CSVバージョン", 6, Q, Version),
+        ("保険者番号", 6, Q, Insurer),
+        ("被保険者番号", 10, Q, Insured),
+    ])
+}
+
+fn user_supplement() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("居宅サービス計画作成（変更）日", 8, Q, DateOrZero),
+        ("利用者氏名フリガナ", 0, R, FreeText),
+        ("利用者氏名", 0, R, FreeText),
+        ("利用者性別", 1, R, Code(SEX)),
+        ("利用者生年月日", 8, R, Date),
+        ("利用者郵便番号", 8, O, Postal),
+        ("利用者住所１", 0, O, FreeText),
+        ("利用者住所２", 0, O, FreeText),
+        ("利用者電話番号", 15, O, Text),
+        ("認定日", 8, O, Date),
+        ("限度額適用開始年月日", 8, O, Date),
+        ("限度額適用終了年月日", 8, O, Date),
+        ("認定状況区分", 1, O, Code(CERTIFICATION_STATUS)),
+        ("要介護状態変更日", 8, O, Date),
+        ("要介護状態区分", 2, O, Code(CARE_LEVELS)),
+        ("区分支給限度基準額", 7, O, Integer),
+    ]));
+    const DIGITS: [&str; 9] = ["１", "２", "３", "４", "５", "６", "７", "８", "９"];
+    for slot in DIGITS {
+        fields.push(field(&format!("{slot}サービス種類コード"), Some(2), O, Kind));
+        fields.push(field(&format!("{slot}支給限度基準額"), Some(7), O, Integer));
+        fields.push(field(&format!("{slot}合計単位数"), Some(7), O, Integer));
+        fields.push(field(&format!("{slot}限度超単位数"), Some(7), O, Integer));
+    }
+    fields.extend(rows(&[
+        ("合計限度超単位数", 7, O, Integer),
+        ("入所前月迄利用日数", 5, O, Integer),
+        ("入所累積利用日数", 5, O, Integer),
+        ("前回要介護状態区分", 2, O, Code(CARE_LEVELS)),
+        ("同意書受付業者", 10, O, Office),
+        ("更新業者コード", 10, O, Office),
+        ("識別子", 1, O, Unused),
+        ("対象年月", 6, Q, MonthOrZero),
+    ]));
+    fields
+}
+
+fn plan_table_1() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("作成年月日", 8, Q, Date),
+        ("利用者郵便番号", 8, O, Postal),
+        ("利用者住所１", 0, O, FreeText),
+        ("利用者住所２", 0, O, FreeText),
+        ("居宅サービス計画作成者氏名", 0, Q, FreeText),
+        ("介護支援事業者名", 0, Q, FreeText),
+        ("介護支援事業者郵便番号", 8, O, Postal),
+        ("介護支援事業者住所１", 0, O, FreeText),
+        ("介護支援事業者住所２", 0, O, FreeText),
+        ("介護支援事業者コード", 10, Q, Office),
+        ("居宅サービス計画作成（変更）日", 8, Q, Date),
+        ("初回居宅サービス計画作成日", 8, Q, Date),
+        ("計画書区分", 2, O, Code(PLAN_CLASS)),
+        ("認定状況区分", 1, O, Code(CERTIFICATION_STATUS)),
+        ("認定日", 8, O, Date),
+        ("認定有効期間開始日", 8, O, Date),
+        ("認定有効期間終了日", 8, O, Date),
+        ("要介護状態区分", 2, O, Code(CARE_LEVELS)),
+        (
+            "利用者及び家族の生活に対する意向を踏まえた課題分析の結果",
+            0,
+            O,
+            FreeText,
+        ),
+        ("介護認定審査会の意見及びサービスの種類の指定", 0, O, FreeText),
+        ("総合的な援助の方針", 0, O, FreeText),
+        ("生活援助中心型の算定理由", 1, O, Code(LIVING_SUPPORT_REASON)),
+        ("その他理由", 0, O, FreeText),
+        ("更新業者コード", 10, O, Office),
+        ("識別子", 1, O, Unused),
+    ]));
+    fields
+}
+
+fn plan_table_2() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("居宅計画書作成年月日", 8, Q, Date),
+        ("居宅サービス計画作成（変更）日", 8, Q, Date),
+        ("課題ＮＯ", 2, O, Integer),
+        ("課題", 0, O, FreeText),
+        ("援助目標ＮＯ", 2, O, Integer),
+        ("長期目標", 0, O, FreeText),
+        ("短期目標", 0, O, FreeText),
+        ("長期期間", 0, O, FreeText),
+        ("短期期間", 0, O, FreeText),
+        ("援助内容ＮＯ", 2, O, Integer),
+        ("サービス内容", 0, O, FreeText),
+        ("保険対象区分", 1, O, Code(INSURANCE_SCOPE)),
+        ("サービス種別", 0, O, FreeText),
+        ("サービス事業者コード", 10, O, Office),
+        ("サービス事業所名", 0, O, FreeText),
+        ("頻度", 0, O, FreeText),
+        ("実施期間", 0, O, FreeText),
+        ("更新業者コード", 10, O, Office),
+        ("識別子", 1, O, Unused),
+    ]));
+    fields
+}
+
+fn plan_table_3() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("週間サービス計画表作成年月日", 8, Q, Date),
+        ("居宅サービス計画作成（変更）日", 8, Q, Date),
+        ("介護サービス内容", 0, O, FreeText),
+        ("曜日", 1, O, Code(WEEKDAY)),
+        ("開始時間", 4, O, Time),
+        ("終了時間", 4, O, Time),
+        ("主な日常生活上の活動", 0, O, FreeText),
+        ("開始時間（活動）", 4, O, Time),
+        ("終了時間（活動）", 4, O, Time),
+        ("週単位以外のサービス", 0, O, FreeText),
+    ]));
+    fields
+}
+
+fn usage_sheet(v4: bool) -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("作成年月日", 8, Q, Date),
+        ("対象年月", 6, Q, Month),
+        ("プラン担当業者コード", 10, R, Office),
+        ("プラン担当者名", 0, R, FreeText),
+        ("単位数", 6, O, Integer),
+        ("前月までの短期入所利用日数", 5, O, Integer),
+        ("サービス利用日", 8, Q, Date),
+        ("日割対象日", 31, O, Proration),
+        ("サービス開始時刻", 4, Q, ServiceTime),
+        ("サービス終了時刻", 4, Q, ServiceTime),
+        ("サービス回数", 2, Q, Integer),
+        ("サービスコード", 6, Q, ServiceCode),
+    ]));
+    if v4 {
+        fields.extend(rows(&[
+            ("TAISコード", 12, O, Text),
+            ("福祉用具届出コード", 12, O, Text),
+            ("用具名称（機種名）", 0, O, FreeText),
+        ]));
+    }
+    fields.extend(rows(&[
+        ("明細判別コード", 2, O, Integer),
+        ("サービス事業者コード", 10, Q, Office),
+        ("サービス事業所名", 0, O, FreeText),
+        ("サテライト枝番", 2, O, Text),
+        ("３０日超区分", 1, Q, Code(OVER_30_DAYS)),
+        ("更新業者コード", 10, O, Office),
+        ("識別子", 1, O, Unused),
+    ]));
+    fields
+}
+
+fn usage_annex(v4: bool) -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("作成年月日", 8, Q, Date),
+        ("対象年月", 6, Q, Month),
+        ("サービス事業所名", 0, O, FreeText),
+        ("サービス事業所コード", 10, Q, OfficeOrAllNines),
+        ("サテライト枝番", 2, O, Text),
+        ("サービスコード", 6, Q, AnnexServiceCode),
+    ]));
+    if v4 {
+        fields.extend(rows(&[
+            ("TAISコード", 12, O, Text),
+            ("福祉用具届出コード", 12, O, Text),
+            ("用具名称（機種名）", 0, O, FreeText),
+        ]));
+    }
+    fields.extend(rows(&[
+        ("単位数", 6, Q, Integer),
+        ("割引後率", 5, O, Integer),
+        ("割引後単位数", 6, O, Integer),
+        ("回数／日数", if v4 { 3 } else { 2 }, Q, Integer),
+        // 5 in the re-aligned extraction; 6 accepted to be safe (spec §11).
+        ("サービス単位／金額", 6, O, Integer),
+        ("給付管理単位数", 6, O, Integer),
+        ("種類支給限度基準を超える単位数", 6, O, Integer),
+        ("種類支給限度基準内単位数", 6, O, Integer),
+        ("区分支給限度基準を超える単位数", 6, O, Integer),
+        ("区分支給限度基準内単位数", 6, O, Integer),
+        ("単位数単価", 6, O, UnitPrice),
+        ("費用総額（保険／事業対象分）", 6, O, Integer),
+        ("給付率", 6, O, Integer),
+        ("保険／事業費請求額", 6, O, Integer),
+        ("定額利用者負担単価金額", 6, O, Integer),
+        ("利用者負担（保険／事業対象分）", 6, O, Integer),
+        ("利用者負担（全額負担分）", 6, O, Integer),
+        // 2 in the V4.1 extraction, 5 since V3.2 (spec §11): accept 5.
+        ("前月までの利用日数", 5, O, Integer),
+        ("当月の計画利用日数", 2, O, Integer),
+        ("累積利用日数", 5, O, Integer),
+        ("３０日超区分", 1, Q, Code(OVER_30_DAYS)),
+        ("事業所コード", 10, O, OfficeOrAllNines),
+        ("入力者コード", 10, O, Office),
+        ("更新業者コード", 10, O, Office),
+        ("識別子", 1, O, Unused),
+    ]));
+    fields
+}
+
+fn deletion(key: (&str, usize, Format), extra: &[(&str, usize, Presence, Format)]) -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.push(field(key.0, Some(key.1), Q, key.2));
+    fields.extend(rows(extra));
+    fields
+}
+
+struct Layouts {
+    v4: Vec<(FileKind, Vec<FieldSpec>)>,
+    v3: Vec<(FileKind, Vec<FieldSpec>)>,
+}
+
+fn build(v4: bool) -> Vec<(FileKind, Vec<FieldSpec>)> {
+    vec![
+        (FileKind::UserSupplement, user_supplement()),
+        (FileKind::PlanTable1, plan_table_1()),
+        (
+            FileKind::PlanTable1Deletion,
+            deletion(("居宅サービス計画作成（変更）日", 8, Date), &[]),
+        ),
+        (FileKind::PlanTable2, plan_table_2()),
+        (FileKind::PlanTable3, plan_table_3()),
+        (FileKind::UsagePlan, usage_sheet(v4)),
+        (FileKind::UsageActual, usage_sheet(v4)),
+        (
+            FileKind::UsagePlanDeletion,
+            deletion(("削除対象年月", 6, Month), &[]),
+        ),
+        (
+            FileKind::UsageActualDeletion,
+            deletion(
+                ("削除対象年月", 6, Month),
+                &[
+                    ("サービス事業者コード", 10, Q, Office),
+                    ("サービス種類コード", 2, Q, Kind),
+                ],
+            ),
+        ),
+        (FileKind::UsageAnnex, usage_annex(v4)),
+    ]
+}
+
+static LAYOUTS: LazyLock<Layouts> = LazyLock::new(|| Layouts {
+    v4: build(true),
+    v3: build(false),
+});
+static COMMON: LazyLock<Vec<FieldSpec>> = LazyLock::new(common);
+
+/// Fields 1–3, identical in every layout (CSVバージョン, 保険者番号, 被保険者番号).
+pub fn common_fields() -> &'static [FieldSpec] {
+    &COMMON
+}
+
+/// The field-level layout of `kind` under the V4 (`v4`) or V3 rule set, for the 居宅 exchange files.
+/// The 介護予防 files have no field-level layout yet (`None`); their field counts are still checked.
+pub fn layout(kind: FileKind, v4: bool) -> Option<&'static [FieldSpec]> {
+    let set = if v4 { &LAYOUTS.v4 } else { &LAYOUTS.v3 };
+    set.iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, fields)| fields.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::field_count;
+
+    #[test]
+    fn layouts_have_the_standard_field_counts() {
+        for v4 in [true, false] {
+            for kind in FileKind::ALL {
+                if let Some(fields) = layout(kind, v4) {
+                    assert_eq!(fields.len(), field_count(kind, v4), "{kind} v4={v4}");
+                }
+            }
+        }
+        assert_eq!(layout(FileKind::UsagePlan, false).map(<[_]>::len), Some(22));
+        assert_eq!(layout(FileKind::UsageAnnex, false).map(<[_]>::len), Some(34));
+        assert!(layout(FileKind::PreventionPlan, true).is_none());
+    }
+}
