@@ -10,7 +10,7 @@ use careplan_core::CareMonth;
 
 use crate::csv_text::{Record, read_records};
 use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
-use crate::records::parse_date;
+use crate::records::{ALL_NINES_OFFICE, parse_date};
 use crate::{FileKind, FileName, MonthSegment, ms932};
 
 /// How serious a finding is.
@@ -140,6 +140,39 @@ rules! {
     UnusedField = "UNUSED_FIELD", Warning, "§2",
         "識別子 (※使用しない) is empty.",
         "Leave the 識別子 field empty.";
+    ProrationOutsideMonth = "PRORATION_OUTSIDE_MONTH", Warning, "§6.6, §10.16",
+        "日割対象日 marks no day that does not exist in the service month.",
+        "Write 0 at the positions of days the month does not have.";
+    ServiceDateOutsideMonth = "SERVICE_DATE_OUTSIDE_MONTH", Error, "§6.6, §10.23",
+        "サービス利用日 lies within the record's 対象年月.",
+        "Move the record to the file of the month its service date belongs to, or fix the date.";
+    EquipmentCodeMissing = "EQUIPMENT_CODE_MISSING", Error, "§8.5, §10.18",
+        "6表/7表 lines of 福祉用具貸与 (kinds 17 and 67) carry a TAIS code or a 福祉用具届出コード.",
+        "Write the product's TAIS code (or its 届出コード when it has none).";
+    DetailCodeOutsideRental = "DETAIL_CODE_OUTSIDE_RENTAL", Warning, "§6.6, §10.19",
+        "明細判別コード is only set on 福祉用具貸与 (kind 17) lines.",
+        "Leave 明細判別コード empty on lines of other kinds.";
+    AnnexTotalRow = "ANNEX_TOTAL_ROW", Error, "§6.8, §10.20",
+        "Each user of a 7表 has exactly one grand-total row (999999 with 事業所コード 9999999999).",
+        "Write one 999999 row per user and month, with サービス事業所コード 9999999999.";
+    AnnexSummaryRow = "ANNEX_SUMMARY_ROW", Error, "§6.8, §10.20",
+        "Subtotal (kind+AAAA/EEEE/ZZZZ) and total (999999) rows have 単位数 0 and empty 割引後率 and 割引後単位数.",
+        "Write 0 as 単位数 and leave the discount fields empty on subtotal and total rows.";
+    AnnexSubtotalMissing = "ANNEX_SUBTOTAL_MISSING", Warning, "§6.8, §10.21",
+        "A service kind with more than one code row in a user's 7表 has its kind+AAAA subtotal row.",
+        "Add the kind's AAAA subtotal row after its service rows.";
+    AnnexOfficeCode = "ANNEX_OFFICE_CODE", Warning, "§6.8, §10.22",
+        "7表 field 34 事業所コード is always 9999999999.",
+        "Write 9999999999 in field 34.";
+    ActualProviderMismatch = "ACTUAL_PROVIDER_MISMATCH", Warning, "§6.6, §10.24",
+        "In actuals (UPJSK) field 20 サービス事業者コード is the sending office.",
+        "Send each provider's actuals from that provider, one file per office number and kind.";
+    ServiceKindOutOfScope = "SERVICE_KIND_OUT_OF_SCOPE", Warning, "§5.4, §7.3, §10.25",
+        "Lines of service kinds outside the exchange's scope (e.g. 33 特定施設, 51 介護福祉施設) are left out.",
+        "Leave out lines of out-of-scope service kinds.";
+    SupplementLink = "SUPPLEMENT_LINK", Warning, "§6.1, §10.27",
+        "A user supplement linked to a month's sheets has field 4 = 00000000; one linked to plan tables has field 63 = 000000.",
+        "Write 00000000 in field 4 for a month's supplement, 000000 in field 63 for a plan's.";
 }
 
 /// One finding.
@@ -316,6 +349,9 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
         .is_none_or(is_v4);
     for record in &records {
         check_record(record, file_name.as_ref(), v4, &mut findings);
+    }
+    if kind == Some(FileKind::UsageAnnex) {
+        check_annex_totals(&records, v4, &mut findings);
     }
     FileReport {
         kind,
@@ -534,6 +570,7 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
             );
         }
     }
+    check_semantics(record, name, v4, findings);
     if let (Some(MonthSegment::Month(month)), Some(n)) = (name.month, month_field(name.kind, v4))
         && field(n) != month.to_string()
     {
@@ -546,6 +583,233 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
                 field(n)
             ),
         );
+    }
+}
+
+/// Service kinds outside the exchange's scope (spec §7.3).
+const OUT_OF_SCOPE_KINDS: &[&str] = &[
+    "32", "33", "35", "36", "37", "41", "42", "44", "45", "51", "52", "53", "54", "59", "81",
+];
+
+/// The position of a V4 field in the file's layout: V3 service usage sheets lack fields 16–18 and V3
+/// annexes lack fields 10–12.
+fn position(kind: FileKind, v4: bool, v4_field: usize) -> usize {
+    match kind {
+        FileKind::UsagePlan | FileKind::UsageActual if !v4 && v4_field > 18 => v4_field - 3,
+        FileKind::UsageAnnex if !v4 && v4_field > 12 => v4_field - 3,
+        _ => v4_field,
+    }
+}
+
+/// Rules that relate fields of one record (spec §10.16–27).
+fn check_semantics(record: &Record, name: &FileName, v4: bool, findings: &mut Findings) {
+    let line = Some(record.line);
+    let at = |n: usize| position(name.kind, v4, n);
+    let field = |n: usize| record.fields[at(n) - 1].as_str();
+    let mut add = |rule, n: usize, message: String| findings.add(rule, line, Some(at(n)), message);
+    match name.kind {
+        FileKind::UsagePlan | FileKind::UsageActual => {
+            let month = field(5).parse::<CareMonth>().ok();
+            let code = field(15);
+            let kind = code.get(..2).unwrap_or("");
+            if let (Some(month), Some(date)) = (month, parse_date(field(10)))
+                && CareMonth::of(date) != month
+            {
+                add(
+                    Rule::ServiceDateOutsideMonth,
+                    10,
+                    format!(
+                        "field 10 サービス利用日: `{}` is not in 対象年月 {month}",
+                        field(10)
+                    ),
+                );
+            }
+            if let Some(month) = month
+                && field(11).len() == 31
+                && field(11)
+                    .bytes()
+                    .skip(usize::from(month.days()))
+                    .any(|b| b == b'1')
+            {
+                add(
+                    Rule::ProrationOutsideMonth,
+                    11,
+                    format!(
+                        "field 11 日割対象日: marks a day after the {}th of {month}",
+                        month.days()
+                    ),
+                );
+            }
+            if v4 && matches!(kind, "17" | "67") && field(16).is_empty() && field(17).is_empty() {
+                add(
+                    Rule::EquipmentCodeMissing,
+                    16,
+                    format!(
+                        "fields 16 TAISコード / 17 福祉用具届出コード: both empty on a 福祉用具貸与 line ({code})"
+                    ),
+                );
+            }
+            if !field(19).is_empty() && kind != "17" {
+                add(
+                    Rule::DetailCodeOutsideRental,
+                    19,
+                    format!(
+                        "field 19 明細判別コード: `{}` on a line of kind {kind}",
+                        field(19)
+                    ),
+                );
+            }
+            if OUT_OF_SCOPE_KINDS.contains(&kind) {
+                add(
+                    Rule::ServiceKindOutOfScope,
+                    15,
+                    format!("field 15 サービスコード: kind {kind} is outside the exchange's scope"),
+                );
+            }
+            if name.kind == FileKind::UsageActual && field(20) != name.from.as_str() && !field(20).is_empty()
+            {
+                add(
+                    Rule::ActualProviderMismatch,
+                    20,
+                    format!(
+                        "field 20 サービス事業者コード: `{}` is not the sending office {}",
+                        field(20),
+                        name.from
+                    ),
+                );
+            }
+        }
+        FileKind::UsageAnnex => {
+            let code = field(9);
+            let summary =
+                code == "999999" || ["AAAA", "EEEE", "ZZZZ"].iter().any(|s| code.get(2..) == Some(*s));
+            if summary && (field(13) != "0" || !field(14).is_empty() || !field(15).is_empty()) {
+                add(
+                    Rule::AnnexSummaryRow,
+                    13,
+                    format!(
+                        "fields 13–15 of the {code} row: 単位数 must be 0 and 割引後率/割引後単位数 empty"
+                    ),
+                );
+            }
+            if code == "999999" && field(7) != ALL_NINES_OFFICE {
+                add(
+                    Rule::AnnexTotalRow,
+                    7,
+                    format!(
+                        "field 7 サービス事業所コード: `{}` on the total row must be 9999999999",
+                        field(7)
+                    ),
+                );
+            }
+            let kind = code.get(..2).unwrap_or("");
+            if !summary && v4 && matches!(kind, "17" | "67") && field(10).is_empty() && field(11).is_empty() {
+                add(
+                    Rule::EquipmentCodeMissing,
+                    10,
+                    format!(
+                        "fields 10 TAISコード / 11 福祉用具届出コード: both empty on a 福祉用具貸与 line ({code})"
+                    ),
+                );
+            }
+            if !field(34).is_empty() && field(34) != ALL_NINES_OFFICE {
+                add(
+                    Rule::AnnexOfficeCode,
+                    34,
+                    format!("field 34 事業所コード: `{}` must be 9999999999", field(34)),
+                );
+            }
+            if !summary && OUT_OF_SCOPE_KINDS.contains(&kind) {
+                add(
+                    Rule::ServiceKindOutOfScope,
+                    9,
+                    format!("field 9 サービスコード: kind {kind} is outside the exchange's scope"),
+                );
+            }
+        }
+        FileKind::UserSupplement => match name.month {
+            Some(MonthSegment::Month(_)) if !field(4).is_empty() && field(4) != "00000000" => {
+                add(
+                    Rule::SupplementLink,
+                    4,
+                    format!(
+                        "field 4 居宅サービス計画作成（変更）日: `{}` in a month's supplement should be 00000000",
+                        field(4)
+                    ),
+                );
+            }
+            Some(MonthSegment::PlanLinked) if field(63) != "000000" => {
+                add(
+                    Rule::SupplementLink,
+                    63,
+                    format!(
+                        "field 63 対象年月: `{}` in a plan's supplement should be 000000",
+                        field(63)
+                    ),
+                );
+            }
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21).
+fn check_annex_totals(records: &[Record], v4: bool, findings: &mut Findings) {
+    use std::collections::BTreeMap;
+
+    /// The rows of one user and month.
+    #[derive(Default)]
+    struct UserRows<'a> {
+        first_line: u64,
+        totals: usize,
+        code_rows: BTreeMap<&'a str, usize>,
+        subtotals: Vec<&'a str>,
+    }
+
+    let count = field_count(FileKind::UsageAnnex, v4);
+    let code_at = position(FileKind::UsageAnnex, v4, 9);
+    let mut users: BTreeMap<(&str, &str, &str), UserRows<'_>> = BTreeMap::new();
+    for record in records.iter().filter(|r| r.fields.len() == count) {
+        let f = &record.fields;
+        let rows = users
+            .entry((f[1].as_str(), f[2].as_str(), f[4].as_str()))
+            .or_insert_with(|| UserRows {
+                first_line: record.line,
+                ..UserRows::default()
+            });
+        let code = f[code_at - 1].as_str();
+        let kind = code.get(..2).unwrap_or("");
+        match code.get(2..) {
+            _ if code == "999999" => rows.totals += 1,
+            Some("AAAA") => rows.subtotals.push(kind),
+            Some("EEEE" | "ZZZZ") => {}
+            _ => *rows.code_rows.entry(kind).or_default() += 1,
+        }
+    }
+    for ((insurer, insured, month), rows) in users {
+        let line = Some(rows.first_line);
+        if rows.totals != 1 {
+            findings.add(
+                Rule::AnnexTotalRow,
+                line,
+                Some(code_at),
+                format!(
+                    "user {insurer}/{insured} in {month} has {} grand-total (999999) rows; exactly one is required",
+                    rows.totals
+                ),
+            );
+        }
+        for (kind, count) in rows.code_rows {
+            if count > 1 && !rows.subtotals.contains(&kind) {
+                findings.add(
+                    Rule::AnnexSubtotalMissing,
+                    line,
+                    Some(code_at),
+                    format!("user {insurer}/{insured} in {month} has {count} code rows of kind {kind} but no {kind}AAAA subtotal"),
+                );
+            }
+        }
     }
 }
 
@@ -628,7 +892,7 @@ mod tests {
         );
         assert_eq!(
             rules(NAME, &RECORD.replace(",202505,", ",202506,")),
-            ["MONTH_MISMATCH"]
+            ["SERVICE_DATE_OUTSIDE_MONTH", "MONTH_MISMATCH"]
         );
         assert_eq!(
             rules(NAME, &RECORD.replace("131001", "13100")),
@@ -645,7 +909,12 @@ mod tests {
         assert_eq!(rules(NAME, "202407,\"open\r\n"), ["CSV_SYNTAX"]);
         let old = NAME.replace("202505", "202503");
         assert_eq!(
-            rules(&old, &RECORD.replace(",202505,", ",202503,")),
+            rules(
+                &old,
+                &RECORD
+                    .replace(",202505,", ",202503,")
+                    .replace(",20250501,", ",20250301,")
+            ),
             ["CSV_VERSION_FOR_MONTH"]
         );
     }
@@ -718,6 +987,98 @@ mod tests {
                 d.message
             );
         }
+    }
+
+    #[test]
+    fn semantic_rules_relate_fields() {
+        let cases = [
+            (",20250501,", ",20250601,", "SERVICE_DATE_OUTSIDE_MONTH", 10),
+            (",111111,", ",171111,", "EQUIPMENT_CODE_MISSING", 16),
+            (",111111,,,,,", ",111111,,,,1,", "DETAIL_CODE_OUTSIDE_RENTAL", 19),
+            (",111111,", ",511111,", "SERVICE_KIND_OUT_OF_SCOPE", 15),
+            (",20250501,,", ",20250501,0000000000000000000000000000001,", "", 0),
+        ];
+        for (from, to, rule, field) in cases {
+            let text = RECORD.replacen(from, to, 1);
+            let report = validate_file(NAME, &ms932::encode(&text).unwrap(), Options::default());
+            let found: Vec<_> = report
+                .diagnostics
+                .iter()
+                .map(|d| (d.rule.id(), d.field.unwrap_or(0)))
+                .collect();
+            let expected: Vec<_> = if rule.is_empty() {
+                vec![]
+            } else {
+                vec![(rule, field)]
+            };
+            assert_eq!(found, expected, "{to}");
+        }
+        let june = NAME.replace("202505", "202506");
+        let text = RECORD
+            .replace(",202505,", ",202506,")
+            .replace(",20250501,,", ",20250601,0000000000000000000000000000001,");
+        let report = validate_file(&june, &ms932::encode(&text).unwrap(), Options::default());
+        assert_eq!(
+            report.diagnostics.iter().map(|d| d.rule.id()).collect::<Vec<_>>(),
+            ["PRORATION_OUTSIDE_MONTH"]
+        );
+        let actual = NAME.replace("UPPLAN", "UPJSK");
+        let report = validate_file(
+            &actual,
+            &ms932::encode(&RECORD.replace(",1310000002,", ",1310000009,")).unwrap(),
+            Options::default(),
+        );
+        assert_eq!(
+            report.diagnostics.iter().map(|d| d.rule.id()).collect::<Vec<_>>(),
+            ["ACTUAL_PROVIDER_MISMATCH"]
+        );
+    }
+
+    #[test]
+    fn annex_totals_are_checked_per_user() {
+        let name = NAME.replace("UPPLAN", "UPSIKYU");
+        let row = |code: &str, office: &str, units: &str| {
+            format!(
+                "202407,131001,0000012345,20250425,202505,,{office},,{code},,,,{units},,,8,2000,2000,,,,,,,,,,,,,,,0,9999999999,,1310000001,\r\n"
+            )
+        };
+        let service = |code| row(code, "1310000002", "250");
+        let total = row("999999", "9999999999", "0");
+        let ids = |text: &str| -> Vec<&'static str> {
+            let report = validate_file(&name, &ms932::encode(text).unwrap(), Options::default());
+            report.diagnostics.iter().map(|d| d.rule.id()).collect()
+        };
+        assert_eq!(ids(&format!("{}{total}", service("111111"))), Vec::<&str>::new());
+        assert_eq!(ids(&service("111111")), ["ANNEX_TOTAL_ROW"]);
+        assert_eq!(
+            ids(&format!("{}{}{total}", service("111111"), service("112111"))),
+            ["ANNEX_SUBTOTAL_MISSING"]
+        );
+        assert_eq!(
+            ids(&format!(
+                "{}{}{}{total}",
+                service("111111"),
+                service("112111"),
+                row("11AAAA", "1310000002", "0")
+            )),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            ids(&format!(
+                "{}{}",
+                service("111111"),
+                row("999999", "9999999999", "5")
+            )),
+            ["ANNEX_SUMMARY_ROW"]
+        );
+        assert_eq!(
+            ids(&format!(
+                "{}{}",
+                service("111111"),
+                row("999999", "1310000002", "0")
+            )),
+            ["ANNEX_TOTAL_ROW"]
+        );
     }
 
     #[test]
