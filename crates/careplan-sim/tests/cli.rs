@@ -194,7 +194,12 @@ fn validate_reports_findings_with_rule_file_and_line() {
     let bad = bad_dir.join(PLAN_NAME);
     std::fs::write(
         &bad,
-        format!("{PLAN_RECORD}{}", PLAN_RECORD.replace(",202505,", ",202506,")),
+        format!(
+            "{PLAN_RECORD}{}",
+            PLAN_RECORD
+                .replace(",202505,", ",202506,")
+                .replace(",20250501,", ",20250601,")
+        ),
     )
     .unwrap();
     let out = careplan_sim(&["validate", bad_dir.to_str().unwrap()]);
