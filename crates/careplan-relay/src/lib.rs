@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use careplan_core::{ErrorCode, OfficeNumber};
-use careplan_spec::{FileName, FileNameError, Serial};
+use careplan_spec::{FileName, FileNameError, PlanTable3, SendUnitError, Serial, check_send_unit};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -40,9 +40,9 @@ pub enum RelayError {
     /// A file name is not a standard name.
     #[error(transparent)]
     FileName(#[from] FileNameError),
-    /// The files do not form one send unit.
+    /// The files do not form one send unit (添付いただいたファイルの組み合わせが正しくありません).
     #[error("the files do not form one send unit: {0}")]
-    FileSet(String),
+    FileSet(#[from] SendUnitError),
     /// The sender in a file name is not the authenticated office.
     #[error("`{name}` names sender {named}, but the client certificate belongs to office {certified}")]
     SenderMismatch {
@@ -135,9 +135,6 @@ impl Relay {
             .iter()
             .map(|u| u.name.parse::<FileName>())
             .collect::<Result<Vec<_>, _>>()?;
-        let first = names
-            .first()
-            .ok_or_else(|| RelayError::FileSet("a send needs at least one file".into()))?;
         for (name, upload) in names.iter().zip(&uploads) {
             if name.from != sender {
                 return Err(RelayError::SenderMismatch {
@@ -149,13 +146,12 @@ impl Relay {
             if name.to == sender {
                 return Err(RelayError::SameOffice(upload.name.clone()));
             }
-            if name.to != first.to || name.serial != first.serial {
-                return Err(RelayError::FileSet(format!(
-                    "`{}` and `{}` differ in receiver or serial (ファイル連番)",
-                    uploads[0].name, upload.name
-                )));
-            }
         }
+        // The relay does not read contents, so it cannot tell a V3 sender's plan tables (without 3表) apart.
+        check_send_unit(&names, PlanTable3::Optional)?;
+        let Some(first) = names.first() else {
+            return Err(SendUnitError::Empty.into());
+        };
         let receiver = first.to;
         let bundle = BundleId(self.next_bundle);
         self.next_bundle += 1;
@@ -271,6 +267,14 @@ mod tests {
             ),
             (mixed, office(CM), ErrorCode::FileSetInvalid),
             (vec![], office(CM), ErrorCode::FileSetInvalid),
+            (
+                ["UPPLAN", "UPHOSOKU"]
+                    .iter()
+                    .map(|p| upload(p, CM, HH, "20250425103000"))
+                    .collect(),
+                office(CM),
+                ErrorCode::FileSetInvalid,
+            ),
             (
                 vec![Upload {
                     name: "plan.csv".into(),

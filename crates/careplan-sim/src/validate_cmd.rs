@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use careplan_spec::validate::{FileReport, Options, validate_file};
+use careplan_spec::validate::{FileReport, Options, validate_files};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
@@ -44,21 +44,31 @@ pub(crate) fn validate(args: &ValidateArgs) -> Exit {
         }
     };
     let options = Options { strict: args.strict };
-    let mut reports = Vec::with_capacity(files.len());
+    let mut contents = Vec::with_capacity(files.len());
     for path in &files {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                contents.push((name, bytes));
+            }
             Err(e) => {
                 eprintln!("error: {}: cannot read: {e}", path.display());
                 return Exit::Invalid;
             }
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        reports.push((path.as_path(), validate_file(&name, &bytes, options)));
+        }
     }
+    let inputs: Vec<(&str, &[u8])> = contents
+        .iter()
+        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+        .collect();
+    let reports: Vec<(&Path, FileReport)> = files
+        .iter()
+        .map(PathBuf::as_path)
+        .zip(validate_files(&inputs, options))
+        .collect();
     let errors: usize = reports.iter().map(|(_, r)| r.errors()).sum();
     let warnings: usize = reports.iter().map(|(_, r)| r.warnings()).sum();
     match args.format {

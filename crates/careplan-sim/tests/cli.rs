@@ -187,7 +187,12 @@ fn validate_reports_findings_with_rule_file_and_line() {
     let good = scratch_file(PLAN_NAME, PLAN_RECORD);
     let out = careplan_sim(&["validate", good.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("1 file(s): 0 error(s), 0 warning(s)"));
+    assert!(
+        text(&out.stdout).contains("1 file(s): 0 error(s), 1 warning(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stdout).contains("warning[SEND_UNIT_PARTIAL]"));
 
     let bad_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("validate-{}", std::process::id()));
     std::fs::create_dir_all(&bad_dir).unwrap();
@@ -218,7 +223,7 @@ fn validate_reports_findings_with_rule_file_and_line() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         json["summary"],
-        serde_json::json!({"files": 1, "errors": 1, "warnings": 0})
+        serde_json::json!({"files": 1, "errors": 1, "warnings": 1})
     );
     let file = &json["files"][0];
     assert_eq!(

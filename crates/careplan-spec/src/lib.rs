@@ -4,6 +4,7 @@
 //! - [`ms932`]: encoding and decoding of Shift_JIS (MS932), refusing 外字 and a UTF-8 BOM.
 //! - [`csv_text`]: the quoting rule (free text always quoted, codes never) and a quote-aware reader.
 //! - [`records`]: typed records of the tables exchanged in a month's plan/actual round trip.
+//! - [`check_send_unit`]: which files travel together (送信単位).
 //! - [`validate`]: the validator and its catalogue of rules (`docs/rules.md`).
 //!
 //! Architecture invariants: no I/O, no clock; every refusal maps to an
@@ -14,9 +15,11 @@ mod file_name;
 pub mod layout;
 pub mod ms932;
 pub mod records;
+mod send_unit;
 pub mod validate;
 
 pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, Serial};
+pub use send_unit::{PlanTable3, SendUnit, SendUnitError, check_send_unit};
 
 /// CSVバージョン of V4.1, the value every V4 file emits (applies from service month 2025-04).
 pub const CSV_VERSION_V4_1: &str = "202407";

@@ -11,7 +11,7 @@ use careplan_core::CareMonth;
 use crate::csv_text::{Record, read_records};
 use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
 use crate::records::{ALL_NINES_OFFICE, parse_date};
-use crate::{FileKind, FileName, MonthSegment, ms932};
+use crate::{FileKind, FileName, MonthSegment, PlanTable3, check_send_unit, ms932};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -170,6 +170,12 @@ rules! {
     ServiceKindOutOfScope = "SERVICE_KIND_OUT_OF_SCOPE", Warning, "§5.4, §7.3, §10.25",
         "Lines of service kinds outside the exchange's scope (e.g. 33 特定施設, 51 介護福祉施設) are left out.",
         "Leave out lines of out-of-scope service kinds.";
+    SendUnit = "SEND_UNIT", Error, "§5.2, §10.10",
+        "Files sharing sender, receiver and serial form a send unit: 6表 + 7表 + 補足 of one month; 1表 + 2表 + 3表 + 補足 (000000); deletions and actuals alone.",
+        "Send the missing companion files with the same serial, or give unrelated files their own serial.";
+    SendUnitPartial = "SEND_UNIT_PARTIAL", Warning, "§5.2, §10.10",
+        "A file that needs companions in its send unit was validated alone, so the unit could not be checked.",
+        "Validate the whole send unit (e.g. the export directory) to check the combination.";
     SupplementLink = "SUPPLEMENT_LINK", Warning, "§6.1, §10.27",
         "A user supplement linked to a month's sheets has field 4 = 00000000; one linked to plan tables has field 63 = 000000.",
         "Write 00000000 in field 4 for a month's supplement, 000000 in field 63 for a plan's.";
@@ -359,6 +365,54 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
         records: records.len(),
         diagnostics: findings.list,
     }
+}
+
+/// Validates several files: each on its own, then the send units their names form (files sharing sender,
+/// receiver and serial). A send-unit finding sits on the unit's first file. Reports are in input order.
+pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileReport> {
+    use std::collections::BTreeMap;
+    let mut reports: Vec<FileReport> = files
+        .iter()
+        .map(|(name, bytes)| validate_file(name, bytes, options))
+        .collect();
+    let mut units: BTreeMap<(String, String, String), Vec<(usize, FileName)>> = BTreeMap::new();
+    for (index, (name, _)) in files.iter().enumerate() {
+        if let Ok(parsed) = name.parse::<FileName>() {
+            let key = (
+                parsed.from.to_string(),
+                parsed.to.to_string(),
+                parsed.serial.to_string(),
+            );
+            units.entry(key).or_default().push((index, parsed));
+        }
+    }
+    for members in units.values() {
+        let names: Vec<FileName> = members.iter().map(|(_, name)| name.clone()).collect();
+        let v4 = members
+            .iter()
+            .all(|(i, _)| reports[*i].csv_version.as_deref().is_none_or(is_v4));
+        let plan_table_3 = if v4 {
+            PlanTable3::Required
+        } else {
+            PlanTable3::Optional
+        };
+        if let Err(e) = check_send_unit(&names, plan_table_3) {
+            let first = members.iter().map(|(i, _)| *i).min().unwrap_or(0);
+            let mut findings = Findings {
+                strict: options.strict,
+                list: Vec::new(),
+            };
+            // A lone file was most likely validated on its own, not sent alone: say so without failing it.
+            let rule = if members.len() == 1 {
+                Rule::SendUnitPartial
+            } else {
+                Rule::SendUnit
+            };
+            findings.add(rule, None, None, format!("send unit {}: {e}", names[0].serial));
+            reports[first].diagnostics.extend(findings.list);
+        }
+    }
+    reports
 }
 
 fn is_digits(value: &str) -> bool {
@@ -1079,6 +1133,36 @@ mod tests {
             )),
             ["ANNEX_TOTAL_ROW"]
         );
+    }
+
+    #[test]
+    fn send_units_are_checked_across_files() {
+        let bytes = ms932::encode(RECORD).unwrap();
+        let annex = NAME.replace("UPPLAN", "UPSIKYU");
+        let lone = validate_files(&[(NAME, &bytes)], Options::default());
+        assert_eq!(
+            lone[0].diagnostics.iter().map(|d| d.rule).collect::<Vec<_>>(),
+            [Rule::SendUnitPartial]
+        );
+        assert_eq!(lone[0].warnings(), 1);
+        let reports = validate_files(&[(NAME, &bytes), (&annex, b"")], Options::default());
+        let unit: Vec<_> = reports[0]
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::SendUnit)
+            .collect();
+        assert_eq!(unit.len(), 1, "{:?}", reports[0].diagnostics);
+        assert!(
+            unit[0].message.contains("missing: UPHOSOKU"),
+            "{}",
+            unit[0].message
+        );
+        assert!(reports[1].diagnostics.iter().all(|d| d.rule != Rule::SendUnit));
+        let alone = validate_files(
+            &[(NAME.replace("UPPLAN", "UPJSK").as_str(), &bytes)],
+            Options::default(),
+        );
+        assert!(alone[0].diagnostics.iter().all(|d| d.rule != Rule::SendUnit));
     }
 
     #[test]

@@ -1,0 +1,318 @@
+//! Send units (送信単位, spec §5.2): which files travel together, sharing sender, receiver and serial.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use careplan_core::ErrorCode;
+
+use crate::{FileKind, FileName, MonthSegment};
+
+/// A valid send unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendUnit {
+    /// Plan tables: 1表 + 2表 (+ 3表 from V4) + user supplement (`000000`).
+    PlanTables,
+    /// A month's usage sheets: 6表 + 7表 + user supplement, one month.
+    UsageSheets,
+    /// 1表 deletion, alone.
+    PlanTable1Deletion,
+    /// 6表 deletion, alone.
+    UsagePlanDeletion,
+    /// Actuals, alone.
+    Actuals,
+    /// Actuals deletion, alone.
+    ActualsDeletion,
+    /// 介護予防 files (basic information, prevention plan, their annexes and deletions).
+    Prevention,
+}
+
+/// Why files do not form a send unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendUnitError {
+    /// No file.
+    #[error("a send unit needs at least one file")]
+    Empty,
+    /// Files differ in sender, receiver or serial.
+    #[error(
+        "`{first}` and `{other}` differ in sender, receiver or serial (ファイル連番); one send unit shares all three"
+    )]
+    Address {
+        /// The first file.
+        first: String,
+        /// The differing file.
+        other: String,
+    },
+    /// The same kind twice.
+    #[error("{0} appears twice in one send unit")]
+    Duplicate(FileKind),
+    /// A required companion file is missing.
+    #[error("{present} must travel with {}; missing: {}", list(.required), list(.missing))]
+    Incomplete {
+        /// The file that requires companions.
+        present: FileKind,
+        /// Every companion it requires.
+        required: Vec<FileKind>,
+        /// The ones missing.
+        missing: Vec<FileKind>,
+    },
+    /// Files that never travel together.
+    #[error("{} cannot be sent together: {}", list(.kinds), .reason)]
+    Combination {
+        /// The kinds found.
+        kinds: Vec<FileKind>,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// The month segments of a usage-sheet unit differ, or its supplement is plan-linked.
+    #[error("the files of a month's usage sheets must share one service month: {0}")]
+    Month(String),
+}
+
+fn list(kinds: &[FileKind]) -> String {
+    kinds.iter().map(|k| k.prefix()).collect::<Vec<_>>().join(" + ")
+}
+
+impl SendUnitError {
+    /// The stable code of this refusal.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::FileSetInvalid
+    }
+}
+
+/// Whether plan table 3 (UP3KYO) is required with plan tables 1 and 2: from V4 it is; a relay, which does
+/// not read contents, cannot tell V3 senders apart and lets it be optional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanTable3 {
+    /// V4 rule set.
+    Required,
+    /// V3 rule set, or unknown.
+    Optional,
+}
+
+impl fmt::Display for SendUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Checks that `names` form one send unit and says which.
+pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<SendUnit, SendUnitError> {
+    let first = names.first().ok_or(SendUnitError::Empty)?;
+    let mut kinds = BTreeSet::new();
+    for name in names {
+        if (name.from, name.to, name.serial) != (first.from, first.to, first.serial) {
+            return Err(SendUnitError::Address {
+                first: first.to_string(),
+                other: name.to_string(),
+            });
+        }
+        if !kinds.insert(name.kind) {
+            return Err(SendUnitError::Duplicate(name.kind));
+        }
+    }
+    let has = |kind| kinds.contains(&kind);
+    let alone = |kind, unit| {
+        if kinds.len() == 1 {
+            Ok(unit)
+        } else {
+            Err(SendUnitError::Combination {
+                kinds: kinds.iter().copied().collect(),
+                reason: match kind {
+                    FileKind::UsageActual | FileKind::UsageActualDeletion => {
+                        "actuals and their deletions travel alone"
+                    }
+                    _ => "a deletion file travels alone",
+                },
+            })
+        }
+    };
+    let requires = |present: FileKind, required: &[FileKind]| {
+        let missing: Vec<FileKind> = required.iter().copied().filter(|k| !kinds.contains(k)).collect();
+        let extra: Vec<FileKind> = kinds
+            .iter()
+            .copied()
+            .filter(|k| *k != present && !required.contains(k))
+            .collect();
+        if !missing.is_empty() {
+            return Err(SendUnitError::Incomplete {
+                present,
+                required: required.to_vec(),
+                missing,
+            });
+        }
+        if !extra.is_empty() {
+            return Err(SendUnitError::Combination {
+                kinds: kinds.iter().copied().collect(),
+                reason: "files of different send units share one serial",
+            });
+        }
+        Ok(())
+    };
+    for kind in [
+        FileKind::PlanTable1Deletion,
+        FileKind::UsagePlanDeletion,
+        FileKind::UsageActual,
+        FileKind::UsageActualDeletion,
+    ] {
+        if has(kind) {
+            let unit = match kind {
+                FileKind::PlanTable1Deletion => SendUnit::PlanTable1Deletion,
+                FileKind::UsagePlanDeletion => SendUnit::UsagePlanDeletion,
+                FileKind::UsageActual => SendUnit::Actuals,
+                _ => SendUnit::ActualsDeletion,
+            };
+            return alone(kind, unit);
+        }
+    }
+    if has(FileKind::UsagePlan) || has(FileKind::UsageAnnex) {
+        requires(
+            FileKind::UsagePlan,
+            &[FileKind::UsageAnnex, FileKind::UserSupplement],
+        )?;
+        let months: BTreeSet<Option<MonthSegment>> = names.iter().map(|n| n.month).collect();
+        return match months.into_iter().collect::<Vec<_>>().as_slice() {
+            [Some(MonthSegment::Month(_))] => Ok(SendUnit::UsageSheets),
+            _ => Err(SendUnitError::Month(
+                names
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+        };
+    }
+    if has(FileKind::PlanTable1) || has(FileKind::PlanTable2) || has(FileKind::PlanTable3) {
+        let mut required = vec![FileKind::PlanTable2, FileKind::UserSupplement];
+        if plan_table_3 == PlanTable3::Required || has(FileKind::PlanTable3) {
+            required.push(FileKind::PlanTable3);
+        }
+        requires(FileKind::PlanTable1, &required)?;
+        return match names
+            .iter()
+            .find(|n| n.kind == FileKind::UserSupplement)
+            .and_then(|n| n.month)
+        {
+            Some(MonthSegment::PlanLinked) => Ok(SendUnit::PlanTables),
+            _ => Err(SendUnitError::Combination {
+                kinds: kinds.iter().copied().collect(),
+                reason: "the user supplement of plan tables is named with month 000000",
+            }),
+        };
+    }
+    if has(FileKind::UserSupplement) {
+        return Err(SendUnitError::Incomplete {
+            present: FileKind::UserSupplement,
+            required: vec![FileKind::UsagePlan],
+            missing: vec![FileKind::UsagePlan],
+        });
+    }
+    check_prevention(&kinds)
+}
+
+/// 介護予防 units (spec §5.2): annexes travel with their parent; deletions alone.
+fn check_prevention(kinds: &BTreeSet<FileKind>) -> Result<SendUnit, SendUnitError> {
+    let has = |kind| kinds.contains(&kind);
+    let deletions = [
+        FileKind::PreventionBasicDeletion,
+        FileKind::PreventionPlanDeletion,
+    ];
+    if deletions.iter().any(|k| has(*k)) && kinds.len() > 1 {
+        return Err(SendUnitError::Combination {
+            kinds: kinds.iter().copied().collect(),
+            reason: "a deletion file travels alone",
+        });
+    }
+    for (annex, parent) in [
+        (FileKind::PreventionBasicSchedule, FileKind::PreventionBasic),
+        (FileKind::PreventionBasicHistory, FileKind::PreventionBasic),
+        (FileKind::PreventionPlanSupport, FileKind::PreventionPlan),
+    ] {
+        if has(annex) && !has(parent) {
+            return Err(SendUnitError::Incomplete {
+                present: annex,
+                required: vec![parent],
+                missing: vec![parent],
+            });
+        }
+    }
+    Ok(SendUnit::Prevention)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(prefixes: &[&str]) -> Vec<FileName> {
+        prefixes
+            .iter()
+            .map(|p| {
+                let month = match *p {
+                    "UPHOSOKU0" => "_000000",
+                    "UPPLAN" | "UPSIKYU" | "UPHOSOKU" | "UPJSK" | "DLTPLAN" | "DLTJSK" => "_202505",
+                    "UPSIKYU6" => "_202506",
+                    _ => "",
+                };
+                let prefix = p.trim_end_matches(['0', '6']);
+                format!("{prefix}{month}_1310000001_43_1310000002_11_20250425103000.CSV")
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    fn check(prefixes: &[&str]) -> Result<SendUnit, SendUnitError> {
+        check_send_unit(&names(prefixes), PlanTable3::Required)
+    }
+
+    #[test]
+    fn valid_units() {
+        assert_eq!(
+            check(&["UPPLAN", "UPSIKYU", "UPHOSOKU"]),
+            Ok(SendUnit::UsageSheets)
+        );
+        assert_eq!(
+            check(&["UP1KYO", "UP2KYO", "UP3KYO", "UPHOSOKU0"]),
+            Ok(SendUnit::PlanTables)
+        );
+        assert_eq!(
+            check_send_unit(&names(&["UP1KYO", "UP2KYO", "UPHOSOKU0"]), PlanTable3::Optional),
+            Ok(SendUnit::PlanTables)
+        );
+        assert_eq!(check(&["DLTPLAN"]), Ok(SendUnit::UsagePlanDeletion));
+        assert_eq!(check(&["DLT1KYO"]), Ok(SendUnit::PlanTable1Deletion));
+        assert_eq!(check(&["UPJSK"]), Ok(SendUnit::Actuals));
+        assert_eq!(check(&["DLTJSK"]), Ok(SendUnit::ActualsDeletion));
+        assert_eq!(
+            check(&["UPKIHON", "UPKIHON_SUB1", "UPYOBO"]),
+            Ok(SendUnit::Prevention)
+        );
+    }
+
+    #[test]
+    fn invalid_units_say_what_is_wrong() {
+        let message = |prefixes: &[&str]| check(prefixes).unwrap_err().to_string();
+        assert_eq!(
+            message(&["UPPLAN", "UPHOSOKU"]),
+            "UPPLAN must travel with UPSIKYU + UPHOSOKU; missing: UPSIKYU"
+        );
+        assert!(message(&["UP1KYO", "UP2KYO", "UPHOSOKU0"]).contains("missing: UP3KYO"));
+        assert!(message(&["DLTPLAN", "UPPLAN", "UPSIKYU", "UPHOSOKU"]).contains("travels alone"));
+        assert!(message(&["UPJSK", "UPPLAN"]).contains("travel alone"));
+        assert!(message(&["UPPLAN", "UPSIKYU6", "UPHOSOKU"]).contains("one service month"));
+        assert!(message(&["UPPLAN", "UPSIKYU", "UPHOSOKU0"]).contains("one service month"));
+        assert!(message(&["UP1KYO", "UP2KYO", "UP3KYO", "UPHOSOKU"]).contains("000000"));
+        assert!(message(&["UPPLAN", "UPSIKYU", "UPHOSOKU", "UP2KYO"]).contains("different send units"));
+        assert!(message(&["UPHOSOKU"]).contains("missing: UPPLAN"));
+        assert!(message(&["UPKIHON_SUB1"]).contains("missing: UPKIHON"));
+        assert!(message(&["UPPLAN", "UPPLAN"]).contains("twice"));
+        let mut mixed = names(&["UPPLAN", "UPSIKYU", "UPHOSOKU"]);
+        mixed[1].serial = mixed[1].serial.next();
+        let err = check_send_unit(&mixed, PlanTable3::Required).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::FileSetInvalid);
+        assert!(err.to_string().contains("serial"));
+        assert_eq!(
+            check_send_unit(&[], PlanTable3::Required),
+            Err(SendUnitError::Empty)
+        );
+    }
+}
