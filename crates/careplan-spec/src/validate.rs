@@ -4,6 +4,7 @@
 //! The validator never stops at the first problem of a file unless the file cannot be read at all
 //! (wrong encoding, broken CSV); it never panics on any input.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use careplan_core::CareMonth;
@@ -11,7 +12,7 @@ use careplan_core::CareMonth;
 use crate::csv_text::{Record, read_records};
 use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
 use crate::records::{ALL_NINES_OFFICE, parse_date};
-use crate::{FileKind, FileName, MonthSegment, PlanTable3, check_send_unit, ms932};
+use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnit, check_send_unit, ms932};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -176,6 +177,9 @@ rules! {
     SendUnitPartial = "SEND_UNIT_PARTIAL", Warning, "§5.2, §10.10",
         "A file that needs companions in its send unit was validated alone, so the unit could not be checked.",
         "Validate the whole send unit (e.g. the export directory) to check the combination.";
+    OrphanRecord = "ORPHAN_RECORD", Warning, "§5.1, §10.11",
+        "Every user in a dependent file of a send unit (7表 and 補足 of a month; 2表, 3表 and 補足 of plan tables) has records in its parent (6表; 1表).",
+        "Send the parent records of those users in the same send unit, or leave their dependent records out.";
     SupplementLink = "SUPPLEMENT_LINK", Warning, "§6.1, §10.27",
         "A user supplement linked to a month's sheets has field 4 = 00000000; one linked to plan tables has field 63 = 000000.",
         "Write 00000000 in field 4 for a month's supplement, 000000 in field 63 for a plan's.";
@@ -205,6 +209,8 @@ pub struct FileReport {
     pub csv_version: Option<String>,
     /// Records read.
     pub records: usize,
+    /// Users (insurer number, insured number) of the records.
+    pub users: BTreeSet<(String, String)>,
     /// Findings, in file order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -327,6 +333,7 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
                 kind,
                 csv_version: None,
                 records: 0,
+                users: BTreeSet::new(),
                 diagnostics: findings.list,
             };
         }
@@ -339,6 +346,7 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
                 kind,
                 csv_version: None,
                 records: 0,
+                users: BTreeSet::new(),
                 diagnostics: findings.list,
             };
         }
@@ -359,10 +367,16 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
     if kind == Some(FileKind::UsageAnnex) {
         check_annex_totals(&records, v4, &mut findings);
     }
+    let users = records
+        .iter()
+        .filter(|r| r.fields.len() >= 3)
+        .map(|r| (r.fields[1].clone(), r.fields[2].clone()))
+        .collect();
     FileReport {
         kind,
         csv_version,
         records: records.len(),
+        users,
         diagnostics: findings.list,
     }
 }
@@ -396,20 +410,61 @@ pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileRepo
         } else {
             PlanTable3::Optional
         };
-        if let Err(e) = check_send_unit(&names, plan_table_3) {
-            let first = members.iter().map(|(i, _)| *i).min().unwrap_or(0);
-            let mut findings = Findings {
-                strict: options.strict,
-                list: Vec::new(),
-            };
-            // A lone file was most likely validated on its own, not sent alone: say so without failing it.
-            let rule = if members.len() == 1 {
-                Rule::SendUnitPartial
-            } else {
-                Rule::SendUnit
-            };
-            findings.add(rule, None, None, format!("send unit {}: {e}", names[0].serial));
-            reports[first].diagnostics.extend(findings.list);
+        let mut findings = Findings {
+            strict: options.strict,
+            list: Vec::new(),
+        };
+        match check_send_unit(&names, plan_table_3) {
+            Err(e) => {
+                let first = members.iter().map(|(i, _)| *i).min().unwrap_or(0);
+                // A lone file was most likely validated on its own, not sent alone: say so without failing it.
+                let rule = if members.len() == 1 {
+                    Rule::SendUnitPartial
+                } else {
+                    Rule::SendUnit
+                };
+                findings.add(rule, None, None, format!("send unit {}: {e}", names[0].serial));
+                reports[first].diagnostics.append(&mut findings.list);
+            }
+            Ok(unit) => {
+                let parent_kind = match unit {
+                    SendUnit::UsageSheets => FileKind::UsagePlan,
+                    SendUnit::PlanTables => FileKind::PlanTable1,
+                    _ => continue,
+                };
+                let Some(parent) = members
+                    .iter()
+                    .find(|(_, n)| n.kind == parent_kind)
+                    .map(|(i, _)| *i)
+                else {
+                    continue;
+                };
+                for (index, name) in members.iter().filter(|(_, n)| n.kind != parent_kind) {
+                    let orphans: Vec<String> = reports[*index]
+                        .users
+                        .difference(&reports[parent].users)
+                        .map(|(insurer, insured)| format!("{insurer}/{insured}"))
+                        .collect();
+                    if !orphans.is_empty() {
+                        let shown = orphans.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+                        let more = if orphans.len() > 3 {
+                            format!(" and {} more", orphans.len() - 3)
+                        } else {
+                            String::new()
+                        };
+                        findings.add(
+                            Rule::OrphanRecord,
+                            None,
+                            None,
+                            format!(
+                                "{} has users without records in {parent_kind}: {shown}{more}",
+                                name.kind
+                            ),
+                        );
+                        reports[*index].diagnostics.append(&mut findings.list);
+                    }
+                }
+            }
         }
     }
     reports
@@ -1163,6 +1218,57 @@ mod tests {
             Options::default(),
         );
         assert!(alone[0].diagnostics.iter().all(|d| d.rule != Rule::SendUnit));
+    }
+
+    #[test]
+    fn dependent_records_need_their_parent_user() {
+        let plan = ms932::encode(RECORD).unwrap();
+        let supplement_name = NAME.replace("UPPLAN", "UPHOSOKU");
+        let annex_name = NAME.replace("UPPLAN", "UPSIKYU");
+        let supplement = |insured: &str| {
+            let mut fields = vec![
+                "202407",
+                "131001",
+                insured,
+                "00000000",
+                "\"ヤマダ\"",
+                "\"山田\"",
+                "1",
+                "19400115",
+            ];
+            fields.extend(std::iter::repeat_n("", 54));
+            fields.push("202505");
+            ms932::encode(&format!("{}\r\n", fields.join(","))).unwrap()
+        };
+        let annex = ms932::encode("").unwrap();
+        let reports = validate_files(
+            &[
+                (NAME, &plan),
+                (&annex_name, &annex),
+                (&supplement_name, &supplement("0000099999")),
+            ],
+            Options::default(),
+        );
+        let orphan: Vec<_> = reports[2]
+            .diagnostics
+            .iter()
+            .filter(|d| d.rule == Rule::OrphanRecord)
+            .collect();
+        assert_eq!(orphan.len(), 1, "{:?}", reports[2].diagnostics);
+        assert!(orphan[0].message.contains("131001/0000099999"));
+        let fine = validate_files(
+            &[
+                (NAME, &plan),
+                (&annex_name, &annex),
+                (&supplement_name, &supplement("0000012345")),
+            ],
+            Options::default(),
+        );
+        assert!(
+            fine.iter()
+                .flat_map(|r| &r.diagnostics)
+                .all(|d| d.rule != Rule::OrphanRecord)
+        );
     }
 
     #[test]
