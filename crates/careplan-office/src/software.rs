@@ -540,7 +540,7 @@ mod tests {
 
     #[test]
     fn every_exported_file_validates_without_findings() {
-        use careplan_spec::validate::{Options, validate_file};
+        use careplan_spec::validate::{Options, validate_files};
         let cm_profile = profile(
             "1310000001",
             ServiceKind::CARE_MANAGEMENT,
@@ -560,10 +560,16 @@ mod tests {
                 .collect();
             hh.import(&files).unwrap();
             let actuals = hh.export_actuals(now, month, &cm_profile).unwrap();
-            for file in plan.files.iter().chain(&actuals.files) {
-                let report = validate_file(&file.name, &file.content, Options { strict: true });
-                assert_eq!(report.diagnostics, [], "seed {seed}: {}", file.name);
-                assert!(report.records > 0);
+            // Both send units together: each file, each unit's combination and its parent records.
+            let all: Vec<(&str, &[u8])> = plan
+                .files
+                .iter()
+                .chain(&actuals.files)
+                .map(|f| (f.name.as_str(), f.content.as_slice()))
+                .collect();
+            for ((name, _), report) in all.iter().zip(validate_files(&all, Options { strict: true })) {
+                assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
+                assert!(report.records > 0 && !report.users.is_empty());
             }
         }
     }
