@@ -80,6 +80,8 @@ pub struct Record {
     pub line: u64,
     /// The unquoted field values.
     pub fields: Vec<String>,
+    /// Whether each field was written in double quotes.
+    pub quoted: Vec<bool>,
 }
 
 /// Parses CSV text (quote-aware, CRLF or LF) into records.
@@ -92,25 +94,27 @@ pub fn read_records(text: &str) -> Result<Vec<Record>, CsvError> {
     // its record offset may point at the `\n` of a CRLF; lines are counted from the first byte after any
     // terminator instead.
     let bytes = text.as_bytes();
-    let line_at = |position: Option<&csv::Position>| {
+    let start_of = |position: Option<&csv::Position>| {
         let mut offset = position
             .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
             .min(bytes.len());
         while matches!(bytes.get(offset), Some(b'\r' | b'\n')) {
             offset += 1;
         }
-        1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
+        offset
     };
+    let line_at = |offset: usize| 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
     let mut records = Vec::new();
     for result in reader.records() {
         let record = result.map_err(|e| CsvError {
-            line: line_at(e.position()),
+            line: line_at(start_of(e.position())),
             reason: e.to_string(),
         })?;
-        let line = line_at(record.position());
+        let start = start_of(record.position());
         records.push(Record {
-            line,
+            line: line_at(start),
             fields: record.iter().map(str::to_owned).collect(),
+            quoted: quoted_fields(bytes, start, record.len()),
         });
     }
     // The csv crate accepts a quote that never closes by running to the end of input; the standard does not.
@@ -122,6 +126,44 @@ pub fn read_records(text: &str) -> Result<Vec<Record>, CsvError> {
         });
     }
     Ok(records)
+}
+
+/// Which of the `count` fields of the record starting at `start` open with a double quote.
+fn quoted_fields(bytes: &[u8], start: usize, count: usize) -> Vec<bool> {
+    let mut quoted = Vec::with_capacity(count);
+    let mut i = start;
+    while quoted.len() < count {
+        let is_quoted = bytes.get(i) == Some(&b'"');
+        quoted.push(is_quoted);
+        if is_quoted {
+            i += 1;
+            while let Some(&b) = bytes.get(i) {
+                i += 1;
+                if b == b'"' {
+                    if bytes.get(i) == Some(&b'"') {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+        }
+        // On to the next field: past the comma, or stop at the end of the record.
+        loop {
+            match bytes.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    break;
+                }
+                Some(b'\r' | b'\n') | None => {
+                    quoted.resize(count, false);
+                    return quoted;
+                }
+                Some(_) => i += 1,
+            }
+        }
+    }
+    quoted
 }
 
 #[cfg(test)]
@@ -139,6 +181,8 @@ mod tests {
         assert_eq!(out, "202407,\"a,\"\"b\"\"\r\nc\",\r\n1,,\r\n");
         let records = read_records(&out).unwrap();
         assert_eq!(records[0].fields, ["202407", "a,\"b\"\r\nc", ""]);
+        assert_eq!(records[0].quoted, [false, true, false]);
+        assert_eq!(records[1].quoted, [false, false, false]);
         assert_eq!(records[1].line, 3);
         assert_eq!(records[1].fields, ["1", "", ""]);
     }
@@ -147,5 +191,44 @@ mod tests {
     fn an_unclosed_quote_is_an_error() {
         let err = read_records("202407,\"open\r\n1,2\r\n").unwrap_err();
         assert_eq!(err.code(), ErrorCode::CsvMalformed);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn written_records_read_back_with_their_quoting(
+            rows in proptest::collection::vec(
+                proptest::collection::vec((0u8..3, "[a-z0-9,\"\r\n あ]{0,6}"), 2..6),
+                1..4,
+            )
+        ) {
+            let mut text = String::new();
+            let mut expected = Vec::new();
+            for row in &rows {
+                let fields: Vec<Field> = row
+                    .iter()
+                    .map(|(kind, value)| match kind {
+                        0 => Field::Text(value.clone()),
+                        1 if !value.is_empty() => Field::Code(value.replace(['"', ',', '\r', '\n'], "x")),
+                        _ => Field::Empty,
+                    })
+                    .collect();
+                write_record(&mut text, &fields);
+                expected.push(fields);
+            }
+            let records = read_records(&text).unwrap();
+            proptest::prop_assert_eq!(records.len(), expected.len());
+            for (record, fields) in records.iter().zip(&expected) {
+                let quoted: Vec<bool> = fields.iter().map(|f| matches!(f, Field::Text(_))).collect();
+                proptest::prop_assert_eq!(&record.quoted, &quoted);
+                let values: Vec<String> = fields
+                    .iter()
+                    .map(|f| match f {
+                        Field::Text(v) | Field::Code(v) => v.clone(),
+                        Field::Empty => String::new(),
+                    })
+                    .collect();
+                proptest::prop_assert_eq!(&record.fields, &values);
+            }
+        }
     }
 }

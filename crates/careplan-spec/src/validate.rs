@@ -138,6 +138,9 @@ rules! {
     FormatInvalid = "FORMAT_INVALID", Error, "§2, §10.15–17",
         "Office numbers are 10 digits, service kinds [0-9A-Z]{2}, service codes [0-9A-Z]{6} (7表 also kind+AAAA/EEEE/ZZZZ and 999999), postal codes XXX-XXXX and 日割対象日 31 characters of 0/1.",
         "Write the value in the format named in the message.";
+    FreeTextUnquoted = "FREE_TEXT_UNQUOTED", Warning, "§2, §10.8",
+        "Free-text fields (フリーテキスト) are enclosed in double quotes.",
+        "Write free text in double quotes, doubling any quote inside it.";
     UnusedField = "UNUSED_FIELD", Warning, "§2",
         "識別子 (※使用しない) is empty.",
         "Leave the 識別子 field empty.";
@@ -665,6 +668,21 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
     let specs = layout(name.kind, v4).unwrap_or_else(common_fields);
     for (index, spec) in specs.iter().enumerate() {
         let value = field(index + 1);
+        if spec.format == Format::FreeText
+            && !value.is_empty()
+            && !record.quoted.get(index).copied().unwrap_or(true)
+        {
+            findings.add(
+                Rule::FreeTextUnquoted,
+                line,
+                Some(index + 1),
+                format!(
+                    "field {} {}: free text is not in double quotes",
+                    index + 1,
+                    spec.name
+                ),
+            );
+        }
         if let Some((rule, expected)) = check_value(spec, value) {
             let shown = if value.is_empty() {
                 "empty".to_owned()
@@ -1053,6 +1071,13 @@ mod tests {
                 "識別子",
             ),
             ("1310000001,\"山田", "1310000001,\"", "", 0, ""),
+            (
+                "\"訪問介護ステーションA\"",
+                "訪問介護ステーションA",
+                "FREE_TEXT_UNQUOTED",
+                21,
+                "サービス事業所名",
+            ),
             (
                 ",20250501,,",
                 ",20250501,1111100000000000000000000000000,",
