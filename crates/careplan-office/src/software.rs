@@ -379,9 +379,8 @@ impl CareSoftware {
             kind,
             month: Some(MonthSegment::Month(month)),
             from: self.profile.number,
-            from_kind: self.profile.kind,
+            service_kinds: Some((self.profile.kind, receiver.kind)),
             to: receiver.number,
-            to_kind: receiver.kind,
             serial,
         }
         .to_string();

@@ -233,7 +233,8 @@ impl FileNameError {
     }
 }
 
-/// A standard file name (V4.1): `PREFIX[_YYYYMM]_<from>_<fromKind>_<to>_<toKind>_<serial>.CSV`.
+/// A standard file name: `PREFIX[_YYYYMM]_<from>_<fromKind>_<to>_<toKind>_<serial>.CSV` (V4), or
+/// `PREFIX[_YYYYMM]_<from>_<to>_<serial>.CSV` (V3, CSVバージョン 202208 and earlier).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FileName {
     /// The file kind, from the prefix.
@@ -242,12 +243,11 @@ pub struct FileName {
     pub month: Option<MonthSegment>,
     /// Sender (送信元) office number.
     pub from: OfficeNumber,
-    /// Sender's service kind.
-    pub from_kind: ServiceKind,
     /// Receiver (送信先) office number.
     pub to: OfficeNumber,
-    /// Receiver's service kind.
-    pub to_kind: ServiceKind,
+    /// The sender's and the receiver's service kinds (サービス種類コード), present in V4 names and absent
+    /// in V3 names.
+    pub service_kinds: Option<(ServiceKind, ServiceKind)>,
     /// File serial (ファイル連番).
     pub serial: Serial,
 }
@@ -273,19 +273,24 @@ impl FromStr for FileName {
                 name: name.to_owned(),
             })?;
         let segments: Vec<&str> = rest.split('_').collect();
-        let (expected, layout) = if kind.is_month_bound() {
-            (6, "YYYYMM_from_kind_to_kind_serial")
-        } else {
-            (5, "from_kind_to_kind_serial")
+        // V4 names carry both service kinds; V3 names (CSVバージョン 202208 and earlier) carry none.
+        let month_segments = usize::from(kind.is_month_bound());
+        let with_kinds = match segments.len() - month_segments {
+            5 => true,
+            3 => false,
+            _ => {
+                return Err(FileNameError::SegmentCount {
+                    name: name.to_owned(),
+                    expected: 5 + month_segments,
+                    found: segments.len(),
+                    layout: if kind.is_month_bound() {
+                        "YYYYMM_from_kind_to_kind_serial, or YYYYMM_from_to_serial before V4"
+                    } else {
+                        "from_kind_to_kind_serial, or from_to_serial before V4"
+                    },
+                });
+            }
         };
-        if segments.len() != expected {
-            return Err(FileNameError::SegmentCount {
-                name: name.to_owned(),
-                expected,
-                found: segments.len(),
-                layout,
-            });
-        }
         let (month, ids) = if kind.is_month_bound() {
             let text = segments[0];
             let month = match (text, kind) {
@@ -309,15 +314,27 @@ impl FromStr for FileName {
                 .parse::<ServiceKind>()
                 .map_err(|_| segment_err(segment, value, "2 characters from 0-9A-Z"))
         };
+        let (from, to, serial) = if with_kinds {
+            (ids[0], ids[2], ids[4])
+        } else {
+            (ids[0], ids[1], ids[2])
+        };
+        let service_kinds = if with_kinds {
+            Some((
+                service_kind(ids[1], "sender kind")?,
+                service_kind(ids[3], "receiver kind")?,
+            ))
+        } else {
+            None
+        };
         Ok(FileName {
             kind,
             month,
-            from: office(ids[0], "sender office")?,
-            from_kind: service_kind(ids[1], "sender kind")?,
-            to: office(ids[2], "receiver office")?,
-            to_kind: service_kind(ids[3], "receiver kind")?,
-            serial: ids[4].parse().map_err(|()| {
-                segment_err("serial", ids[4], "14 digits YYYYMMDDHHMMSS of a real date-time")
+            from: office(from, "sender office")?,
+            to: office(to, "receiver office")?,
+            service_kinds,
+            serial: serial.parse().map_err(|()| {
+                segment_err("serial", serial, "14 digits YYYYMMDDHHMMSS of a real date-time")
             })?,
         })
     }
@@ -329,11 +346,16 @@ impl fmt::Display for FileName {
         if let Some(month) = self.month {
             write!(f, "_{month}")?;
         }
-        write!(
-            f,
-            "_{}_{}_{}_{}_{}.CSV",
-            self.from, self.from_kind, self.to, self.to_kind, self.serial
-        )
+        match self.service_kinds {
+            Some((from_kind, to_kind)) => {
+                write!(
+                    f,
+                    "_{}_{from_kind}_{}_{to_kind}_{}.CSV",
+                    self.from, self.to, self.serial
+                )
+            }
+            None => write!(f, "_{}_{}_{}.CSV", self.from, self.to, self.serial),
+        }
     }
 }
 
@@ -351,7 +373,10 @@ mod tests {
         assert_eq!(name.kind, FileKind::UsagePlan);
         assert_eq!(name.month, Some(MonthSegment::Month("201912".parse().unwrap())));
         assert_eq!(name.from.as_str(), "0300000100");
-        assert_eq!(name.to_kind.as_str(), "11");
+        assert_eq!(
+            name.service_kinds.map(|(_, to)| to.to_string()),
+            Some("11".to_owned())
+        );
         assert_eq!(name.serial.to_string(), "20191025200201");
         assert_eq!(
             name.to_string(),
@@ -366,6 +391,16 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!((kyo.kind, kyo.month), (FileKind::PlanTable1, None));
+        let v3: FileName = "UPPLAN_201912_0300000100_0300000005_20191025200201.CSV"
+            .parse()
+            .unwrap();
+        assert_eq!((v3.service_kinds, v3.to.as_str()), (None, "0300000005"));
+        assert_eq!(
+            v3.to_string(),
+            "UPPLAN_201912_0300000100_0300000005_20191025200201.CSV"
+        );
+        let v3_kyo: FileName = "UP1KYO_0300000100_0300000005_20191025200201.CSV".parse().unwrap();
+        assert_eq!((v3_kyo.kind, v3_kyo.service_kinds), (FileKind::PlanTable1, None));
         let sub: FileName = "UPKIHON_SUB1_0300000100_43_0300000005_11_20191025200201.CSV"
             .parse()
             .unwrap();

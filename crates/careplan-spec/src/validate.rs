@@ -102,6 +102,9 @@ rules! {
     CsvVersionForMonth = "CSV_VERSION_FOR_MONTH", Warning, "§1, §10.6",
         "The CSVバージョン applies to the service month: V4 (202504/202407) from 2025-04, earlier versions before it.",
         "Use 202407 for service months from 2025-04 and 202208 before.";
+    FileNameVersion = "FILE_NAME_VERSION", Warning, "§3.3, §9",
+        "V4 names (with service kinds) go with CSVバージョン 202504/202407, V3 names (without) with earlier versions.",
+        "Name the file by the rule of its CSVバージョン: with both service kinds from V4.";
     MonthMismatch = "MONTH_MISMATCH", Error, "§5.5, §10.7",
         "In a month-bound file every record's 対象年月 equals the month in the file name (one month per file).",
         "Split the records into one file per service month, named with that month.";
@@ -630,6 +633,22 @@ fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Fi
             );
         }
     }
+    if let Some(name) = name
+        && KNOWN_VERSIONS.contains(&first.as_str())
+        && name.service_kinds.is_some() != is_v4(first)
+    {
+        let naming = if name.service_kinds.is_some() {
+            "a V4 name"
+        } else {
+            "a V3 name (no service kinds)"
+        };
+        findings.add(
+            Rule::FileNameVersion,
+            records.first().map(|r| r.line),
+            Some(1),
+            format!("CSVバージョン `{first}` in a file with {naming}"),
+        );
+    }
     let month = name.and_then(|n| match n.month {
         Some(MonthSegment::Month(month)) => Some(month),
         _ => None,
@@ -1015,7 +1034,7 @@ mod tests {
         );
         assert_eq!(
             rules(NAME, &RECORD.replacen("202407", "202208", 1)),
-            ["CSV_VERSION_FOR_MONTH", "FIELD_COUNT"]
+            ["FILE_NAME_VERSION", "CSV_VERSION_FOR_MONTH", "FIELD_COUNT"]
         );
         assert_eq!(
             rules(NAME, &RECORD.replace(",202505,", ",202506,")),
@@ -1294,6 +1313,22 @@ mod tests {
                 .flat_map(|r| &r.diagnostics)
                 .all(|d| d.rule != Rule::OrphanRecord)
         );
+    }
+
+    #[test]
+    fn v3_files_use_v3_names_and_layouts() {
+        // A V3 第6表 record: the V4 record without fields 16–18.
+        let fields: Vec<&str> = RECORD.trim_end().split(',').collect();
+        let v3: Vec<&str> = fields[..15].iter().chain(&fields[18..]).copied().collect();
+        let text = format!("{}\r\n", v3.join(","))
+            .replacen("202407", "202208", 1)
+            .replace("202505", "202303")
+            .replace("20250501", "20230301")
+            .replace("20250425", "20230225");
+        let v3_name = "UPPLAN_202303_1310000001_1310000002_20230225103000.CSV";
+        assert_eq!(rules(v3_name, &text), Vec::<&str>::new());
+        let v4_name = "UPPLAN_202303_1310000001_43_1310000002_11_20230225103000.CSV";
+        assert_eq!(rules(v4_name, &text), ["FILE_NAME_VERSION"]);
     }
 
     #[test]
