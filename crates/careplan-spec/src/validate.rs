@@ -438,9 +438,10 @@ pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileRepo
                     SendUnit::PlanTables => FileKind::PlanTable1,
                     _ => continue,
                 };
+                // An unreadable or empty parent has its own finding; its users are unknown.
                 let Some(parent) = members
                     .iter()
-                    .find(|(_, n)| n.kind == parent_kind)
+                    .find(|(i, n)| n.kind == parent_kind && reports[*i].records > 0)
                     .map(|(i, _)| *i)
                 else {
                     continue;
@@ -613,6 +614,12 @@ fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Fi
     let Some(first) = records.first().and_then(|r| r.fields.first()) else {
         return;
     };
+    // Mixed versions are judged among published ones; an unknown version is its own finding.
+    let reference = records
+        .iter()
+        .filter_map(|r| r.fields.first())
+        .find(|v| KNOWN_VERSIONS.contains(&v.as_str()))
+        .map_or("", String::as_str);
     for record in records {
         let version = record.fields.first().map_or("", String::as_str);
         if !KNOWN_VERSIONS.contains(&version) {
@@ -622,13 +629,13 @@ fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Fi
                 Some(1),
                 format!("field 1 CSVバージョン: `{version}` is not a published version"),
             );
-        } else if version != first {
+        } else if version != reference {
             findings.add(
                 Rule::CsvVersionMixed,
                 Some(record.line),
                 Some(1),
                 format!(
-                    "field 1 CSVバージョン: `{version}` differs from the file's first record (`{first}`)"
+                    "field 1 CSVバージョン: `{version}` differs from the file's first version (`{reference}`)"
                 ),
             );
         }

@@ -1,0 +1,84 @@
+//! The validator against `fixtures/`: every invalid case yields exactly its expected rule IDs (and its human
+//! report is pinned by a snapshot); every valid case passes `--strict` without a finding.
+
+// Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn careplan_sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn cases(kind: &str) -> Vec<String> {
+    let mut cases: Vec<String> = std::fs::read_dir(root().join("fixtures").join(kind))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn each_invalid_fixture_yields_exactly_its_rules() {
+    let cases = cases("invalid");
+    assert!(cases.len() >= 40, "only {} invalid fixtures", cases.len());
+    let mut covered = BTreeSet::new();
+    for case in cases {
+        let dir = format!("fixtures/invalid/{case}");
+        let expected_text = std::fs::read_to_string(root().join(&dir).join("expected")).unwrap();
+        let expected: BTreeSet<&str> = expected_text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect();
+        let out = careplan_sim(&["validate", "--format", "json", &dir]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found: BTreeSet<String> = json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|file| file["diagnostics"].as_array().unwrap())
+            .map(|d| d["rule"].as_str().unwrap().to_owned())
+            .collect();
+        let found: BTreeSet<&str> = found.iter().map(String::as_str).collect();
+        assert_eq!(found, expected, "{case}");
+        let has_error = json["summary"]["errors"].as_u64().unwrap() > 0;
+        assert_eq!(out.status.code(), Some(if has_error { 1 } else { 0 }), "{case}");
+        covered.extend(expected.iter().map(|r| (*r).to_owned()));
+
+        let human = careplan_sim(&["validate", &dir]);
+        let report = String::from_utf8(human.stdout).unwrap();
+        insta::assert_snapshot!(
+            format!("fixture-{case}"),
+            report,
+            expected_text.lines().next().unwrap_or("")
+        );
+    }
+    assert!(
+        covered.len() >= 30,
+        "the fixtures exercise only {} rules",
+        covered.len()
+    );
+}
+
+#[test]
+fn valid_fixtures_pass_strict_without_findings() {
+    for case in cases("valid") {
+        let dir = format!("fixtures/valid/{case}");
+        let out = careplan_sim(&["validate", "--strict", "--format", "json", &dir]);
+        assert_eq!(out.status.code(), Some(0), "{case}");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["summary"]["errors"], 0, "{case}");
+        assert_eq!(json["summary"]["warnings"], 0, "{case}");
+    }
+}
