@@ -86,16 +86,20 @@ impl FromStr for CareMonth {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || MonthError(s.to_owned());
-        let compact: String = match s.len() {
-            6 => s.to_owned(),
-            7 if s.as_bytes()[4] == b'-' => s.replacen('-', "", 1),
+        // No allocation on the happy path: validators parse a month on every record.
+        let (year, month) = match s.len() {
+            6 => (s.get(..4), s.get(4..)),
+            7 if s.as_bytes()[4] == b'-' => (s.get(..4), s.get(5..)),
             _ => return Err(err()),
         };
-        if !compact.bytes().all(|b| b.is_ascii_digit()) {
+        let (Some(year), Some(month)) = (year, month) else {
+            return Err(err());
+        };
+        if !(year.bytes().chain(month.bytes())).all(|b| b.is_ascii_digit()) {
             return Err(err());
         }
-        let year: i32 = compact[..4].parse().map_err(|_| err())?;
-        let month: u8 = compact[4..].parse().map_err(|_| err())?;
+        let year: i32 = year.parse().map_err(|_| err())?;
+        let month: u8 = month.parse().map_err(|_| err())?;
         let month = Month::try_from(month).map_err(|_| err())?;
         Self::new(year, month).ok_or_else(err)
     }

@@ -417,7 +417,7 @@ impl CareSoftware {
                 match (file_name.kind, role) {
                     (FileKind::UsagePlan, OfficeRole::Service)
                     | (FileKind::UsageActual, OfficeRole::CareManagement) => {
-                        let row = ServiceUsageRecord::from_fields(&record.fields)
+                        let row = ServiceUsageRecord::from_fields(&record.fields())
                             .map_err(|e| record_error(record.line, e))?;
                         report.users.insert(row.user.clone());
                         let key = (row.month, row.user.clone());
@@ -436,11 +436,11 @@ impl CareSoftware {
                         }
                     }
                     (FileKind::UsageAnnex, OfficeRole::Service) => {
-                        user_of(&record.fields, UsageAnnexRecord::FIELD_COUNT)
+                        user_of(&record.fields(), UsageAnnexRecord::FIELD_COUNT)
                             .map_err(|e| record_error(record.line, e))?;
                     }
                     (FileKind::UserSupplement, OfficeRole::Service) => {
-                        user_of(&record.fields, UserSupplementRecord::FIELD_COUNT)
+                        user_of(&record.fields(), UserSupplementRecord::FIELD_COUNT)
                             .map_err(|e| record_error(record.line, e))?;
                     }
                     (kind, role) => {

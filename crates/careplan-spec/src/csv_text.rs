@@ -78,10 +78,37 @@ impl CsvError {
 pub struct Record {
     /// 1-based line of the record's first character.
     pub line: u64,
+    /// The unquoted field values, in one buffer (no allocation per field).
+    values: csv::StringRecord,
+    /// Bit `i` is set when field `i` was written in double quotes (layouts have at most 71 fields).
+    quoted: u128,
+}
+
+impl Record {
     /// The unquoted field values.
-    pub fields: Vec<String>,
-    /// Whether each field was written in double quotes.
-    pub quoted: Vec<bool>,
+    pub fn fields(&self) -> Vec<&str> {
+        self.values.iter().collect()
+    }
+
+    /// Field `index` (0-based), or `""` past the end.
+    pub fn field(&self, index: usize) -> &str {
+        self.values.get(index).unwrap_or("")
+    }
+
+    /// Whether field `index` (0-based) was written in double quotes; `false` past the 128th field.
+    pub fn is_quoted(&self, index: usize) -> bool {
+        index < 128 && self.quoted & (1 << index) != 0
+    }
+
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the record has no field.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
 }
 
 /// Parses CSV text (quote-aware, CRLF or LF) into records.
@@ -103,18 +130,33 @@ pub fn read_records(text: &str) -> Result<Vec<Record>, CsvError> {
         }
         offset
     };
-    let line_at = |offset: usize| 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+    // Records come in order, so lines are counted incrementally: linear in the file's size.
+    let (mut counted_to, mut line) = (0usize, 1u64);
+    let mut line_at = |offset: usize| {
+        if offset >= counted_to {
+            line += bytes[counted_to..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+            counted_to = offset;
+            line
+        } else {
+            1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
+        }
+    };
     let mut records = Vec::new();
     for result in reader.records() {
-        let record = result.map_err(|e| CsvError {
-            line: line_at(start_of(e.position())),
-            reason: e.to_string(),
-        })?;
+        let record = match result {
+            Ok(record) => record,
+            Err(e) => {
+                return Err(CsvError {
+                    line: line_at(start_of(e.position())),
+                    reason: e.to_string(),
+                });
+            }
+        };
         let start = start_of(record.position());
         records.push(Record {
             line: line_at(start),
-            fields: record.iter().map(str::to_owned).collect(),
             quoted: quoted_fields(bytes, start, record.len()),
+            values: record,
         });
     }
     // The csv crate accepts a quote that never closes by running to the end of input; the standard does not.
@@ -128,14 +170,16 @@ pub fn read_records(text: &str) -> Result<Vec<Record>, CsvError> {
     Ok(records)
 }
 
-/// Which of the `count` fields of the record starting at `start` open with a double quote.
-fn quoted_fields(bytes: &[u8], start: usize, count: usize) -> Vec<bool> {
-    let mut quoted = Vec::with_capacity(count);
+/// Which of the `count` fields of the record starting at `start` open with a double quote, as a bit mask
+/// (fields past the 128th are not tracked).
+fn quoted_fields(bytes: &[u8], start: usize, count: usize) -> u128 {
+    let mut mask = 0u128;
     let mut i = start;
-    while quoted.len() < count {
-        let is_quoted = bytes.get(i) == Some(&b'"');
-        quoted.push(is_quoted);
-        if is_quoted {
+    for field in 0..count {
+        if bytes.get(i) == Some(&b'"') {
+            if field < 128 {
+                mask |= 1 << field;
+            }
             i += 1;
             while let Some(&b) = bytes.get(i) {
                 i += 1;
@@ -155,15 +199,12 @@ fn quoted_fields(bytes: &[u8], start: usize, count: usize) -> Vec<bool> {
                     i += 1;
                     break;
                 }
-                Some(b'\r' | b'\n') | None => {
-                    quoted.resize(count, false);
-                    return quoted;
-                }
+                Some(b'\r' | b'\n') | None => return mask,
                 Some(_) => i += 1,
             }
         }
     }
-    quoted
+    mask
 }
 
 #[cfg(test)]
@@ -180,11 +221,14 @@ mod tests {
         write_record(&mut out, &[Field::code(1), Field::Empty, Field::Empty]);
         assert_eq!(out, "202407,\"a,\"\"b\"\"\r\nc\",\r\n1,,\r\n");
         let records = read_records(&out).unwrap();
-        assert_eq!(records[0].fields, ["202407", "a,\"b\"\r\nc", ""]);
-        assert_eq!(records[0].quoted, [false, true, false]);
-        assert_eq!(records[1].quoted, [false, false, false]);
+        assert_eq!(records[0].fields(), ["202407", "a,\"b\"\r\nc", ""]);
+        assert_eq!(
+            (0..3).map(|i| records[0].is_quoted(i)).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        assert!((0..3).all(|i| !records[1].is_quoted(i)));
         assert_eq!(records[1].line, 3);
-        assert_eq!(records[1].fields, ["1", "", ""]);
+        assert_eq!(records[1].fields(), ["1", "", ""]);
     }
 
     #[test]
@@ -219,7 +263,8 @@ mod tests {
             proptest::prop_assert_eq!(records.len(), expected.len());
             for (record, fields) in records.iter().zip(&expected) {
                 let quoted: Vec<bool> = fields.iter().map(|f| matches!(f, Field::Text(_))).collect();
-                proptest::prop_assert_eq!(&record.quoted, &quoted);
+                let found: Vec<bool> = (0..record.len()).map(|i| record.is_quoted(i)).collect();
+                proptest::prop_assert_eq!(found, quoted);
                 let values: Vec<String> = fields
                     .iter()
                     .map(|f| match f {
@@ -227,7 +272,7 @@ mod tests {
                         Field::Empty => String::new(),
                     })
                     .collect();
-                proptest::prop_assert_eq!(&record.fields, &values);
+                proptest::prop_assert_eq!(record.fields(), values);
             }
         }
     }

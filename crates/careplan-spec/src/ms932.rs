@@ -104,7 +104,14 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
             }
         }
     }
-    if let Some(index) = out.chars().position(is_private_use) {
+    // Private-use characters are 3 UTF-8 bytes led by EE or EF; look closer only when such a byte occurs.
+    let may_hold_private_use = out.bytes().any(|b| b == 0xEE || b == 0xEF);
+    let private_use = if may_hold_private_use {
+        out.chars().position(is_private_use)
+    } else {
+        None
+    };
+    if let Some(index) = private_use {
         // Every non-ASCII MS932 character is two bytes; find the byte offset by re-walking the input.
         let offset = byte_offset_of_char(bytes, index);
         return Err(EncodingError::UserDefined {

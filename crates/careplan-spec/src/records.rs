@@ -46,17 +46,19 @@ impl RecordError {
     }
 }
 
-fn field_error(fields: &[String], number: usize, name: &'static str, expected: &'static str) -> RecordError {
+fn field_error(fields: &[&str], number: usize, name: &'static str, expected: &'static str) -> RecordError {
     RecordError::Field {
         number,
         name,
-        value: fields.get(number - 1).cloned().unwrap_or_default(),
+        value: fields
+            .get(number - 1)
+            .map_or_else(String::new, |v| (*v).to_owned()),
         expected,
     }
 }
 
 fn parse_field<T: FromStr>(
-    fields: &[String],
+    fields: &[&str],
     number: usize,
     name: &'static str,
     expected: &'static str,
@@ -66,7 +68,7 @@ fn parse_field<T: FromStr>(
         .map_err(|_| field_error(fields, number, name, expected))
 }
 
-fn check_count(fields: &[String], expected: usize) -> Result<(), RecordError> {
+fn check_count(fields: &[&str], expected: usize) -> Result<(), RecordError> {
     if fields.len() == expected {
         Ok(())
     } else {
@@ -157,7 +159,7 @@ pub struct UserKey {
 
 impl UserKey {
     /// Reads fields 2 and 3, common to every layout.
-    pub fn from_fields(fields: &[String]) -> Result<Self, RecordError> {
+    pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
         if fields.len() < 3 {
             return Err(RecordError::FieldCount {
                 expected: 3,
@@ -287,16 +289,16 @@ impl ServiceUsageRecord {
     }
 
     /// Reads a record, checking the fields an importer relies on.
-    pub fn from_fields(fields: &[String]) -> Result<Self, RecordError> {
+    pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
         check_count(fields, Self::FIELD_COUNT)?;
         let date = |number: usize, name: &'static str| {
-            parse_date(&fields[number - 1])
+            parse_date(fields[number - 1])
                 .ok_or_else(|| field_error(fields, number, name, "must be a YYYYMMDD date"))
         };
         let office = |number: usize, name: &'static str| {
             parse_field(fields, number, name, "must be a 10-digit office number")
         };
-        let service_code = fields[14].clone();
+        let service_code = fields[14].to_owned();
         if service_code.len() != 6
             || !service_code
                 .bytes()
@@ -314,7 +316,7 @@ impl ServiceUsageRecord {
             created_on: date(4, "作成年月日")?,
             month: parse_field(fields, 5, "対象年月", "must be YYYYMM")?,
             plan_office: office(6, "プラン担当業者コード")?,
-            planner_name: fields[6].clone(),
+            planner_name: fields[6].to_owned(),
             units: parse_field(fields, 8, "単位数", "must be an integer")?,
             service_date: date(10, "サービス利用日")?,
             start: parse_field(fields, 12, "サービス開始時刻", "must be HHMM or 9999")?,
@@ -322,7 +324,7 @@ impl ServiceUsageRecord {
             count: parse_field(fields, 14, "サービス回数", "must be an integer up to 99")?,
             service_code,
             provider: office(20, "サービス事業者コード")?,
-            provider_name: fields[20].clone(),
+            provider_name: fields[20].to_owned(),
             updater: office(24, "更新業者コード")?,
         })
     }
@@ -531,7 +533,7 @@ impl UserSupplementRecord {
 
 /// Checks that a record has its layout's field count and returns its user, for files an importer only
 /// indexes by user.
-pub fn user_of(fields: &[String], field_count: usize) -> Result<UserKey, RecordError> {
+pub fn user_of(fields: &[&str], field_count: usize) -> Result<UserKey, RecordError> {
     check_count(fields, field_count)?;
     UserKey::from_fields(fields)
 }
@@ -580,7 +582,7 @@ mod tests {
         );
         let records = read_records(&text).unwrap();
         assert_eq!(
-            ServiceUsageRecord::from_fields(&records[0].fields).unwrap(),
+            ServiceUsageRecord::from_fields(&records[0].fields()).unwrap(),
             usage()
         );
     }
@@ -623,8 +625,8 @@ mod tests {
 
     #[test]
     fn reading_names_the_offending_field() {
-        let mut fields: Vec<String> = usage().to_fields().iter().map(|_| String::new()).collect();
-        let err = ServiceUsageRecord::from_fields(&fields[..24]).unwrap_err();
+        let empty = vec![""; 24];
+        let err = ServiceUsageRecord::from_fields(&empty).unwrap_err();
         assert_eq!(
             err,
             RecordError::FieldCount {
@@ -632,19 +634,18 @@ mod tests {
                 found: 24
             }
         );
-        fields = {
-            let mut text = String::new();
-            write_record(&mut text, &usage().to_fields());
-            read_records(&text).unwrap().remove(0).fields
-        };
-        fields[9] = "20250532".into();
+        let mut text = String::new();
+        write_record(&mut text, &usage().to_fields());
+        let record = read_records(&text).unwrap().remove(0);
+        let mut fields = record.fields();
+        fields[9] = "20250532";
         let err = ServiceUsageRecord::from_fields(&fields).unwrap_err();
         assert_eq!(
             err.to_string(),
             "field 10 サービス利用日: `20250532` must be a YYYYMMDD date"
         );
-        fields[9] = "20250501".into();
-        fields[11] = "2460".into();
+        fields[9] = "20250501";
+        fields[11] = "2460";
         assert!(
             ServiceUsageRecord::from_fields(&fields)
                 .unwrap_err()

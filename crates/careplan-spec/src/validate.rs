@@ -360,7 +360,7 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
     if records.is_empty() {
         findings.add(Rule::FileEmpty, None, None, "the file holds no record".to_owned());
     }
-    let csv_version = records.first().and_then(|r| r.fields.first()).cloned();
+    let csv_version = records.first().map(|r| r.field(0).to_owned());
     check_versions(&records, file_name.as_ref(), &mut findings);
     // An unknown version is reported once; its records are read with the V4 layouts its name implies.
     let v4 = csv_version
@@ -375,9 +375,16 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
     }
     let users = records
         .iter()
-        .filter(|r| r.fields.len() >= 3)
-        .map(|r| (r.fields[1].clone(), r.fields[2].clone()))
-        .collect();
+        .filter(|r| r.len() >= 3)
+        .fold((BTreeSet::new(), None::<(&str, &str)>), |(mut users, last), r| {
+            // Records of one user are usually adjacent: skip the allocation when the user repeats.
+            let user = (r.field(1), r.field(2));
+            if last != Some(user) {
+                users.insert((user.0.to_owned(), user.1.to_owned()));
+            }
+            (users, Some(user))
+        })
+        .0;
     FileReport {
         kind,
         csv_version,
@@ -505,8 +512,10 @@ fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
     if spec.format == Format::Unused {
         return Some((Rule::UnusedField, "must be empty (※使用しない)".to_owned()));
     }
-    let length = value.chars().count();
+    // A value no longer in bytes than the limit is no longer in characters: count only when needed.
     if let Some(max) = spec.max_len
+        && value.len() > max
+        && let length = value.chars().count()
         && length > max
     {
         return Some((
@@ -611,17 +620,17 @@ fn encoding_line(error: &ms932::EncodingError) -> Option<u64> {
 }
 
 fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Findings) {
-    let Some(first) = records.first().and_then(|r| r.fields.first()) else {
+    let Some(first) = records.first().map(|r| r.field(0)) else {
         return;
     };
     // Mixed versions are judged among published ones; an unknown version is its own finding.
     let reference = records
         .iter()
-        .filter_map(|r| r.fields.first())
-        .find(|v| KNOWN_VERSIONS.contains(&v.as_str()))
-        .map_or("", String::as_str);
+        .map(|r| r.field(0))
+        .find(|v| KNOWN_VERSIONS.contains(v))
+        .unwrap_or("");
     for record in records {
-        let version = record.fields.first().map_or("", String::as_str);
+        let version = record.field(0);
         if !KNOWN_VERSIONS.contains(&version) {
             findings.add(
                 Rule::CsvVersionUnknown,
@@ -641,7 +650,7 @@ fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Fi
         }
     }
     if let Some(name) = name
-        && KNOWN_VERSIONS.contains(&first.as_str())
+        && KNOWN_VERSIONS.contains(&first)
         && name.service_kinds.is_some() != is_v4(first)
     {
         let naming = if name.service_kinds.is_some() {
@@ -660,7 +669,7 @@ fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Fi
         Some(MonthSegment::Month(month)) => Some(month),
         _ => None,
     });
-    if let (Some(month), true) = (month, KNOWN_VERSIONS.contains(&first.as_str())) {
+    if let (Some(month), true) = (month, KNOWN_VERSIONS.contains(&first)) {
         let v4_from: CareMonth = CareMonth::new(2025, time::Month::April).unwrap_or(month);
         if is_v4(first) != (month >= v4_from) {
             findings.add(
@@ -677,7 +686,7 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
     let line = Some(record.line);
     let Some(name) = name else { return };
     let expected = field_count(name.kind, v4);
-    if record.fields.len() != expected {
+    if record.len() != expected {
         findings.add(
             Rule::FieldCount,
             line,
@@ -685,19 +694,16 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
             format!(
                 "{} records have {expected} fields, this one has {}",
                 name.kind,
-                record.fields.len()
+                record.len()
             ),
         );
         return;
     }
-    let field = |n: usize| record.fields[n - 1].as_str();
+    let field = |n: usize| record.field(n - 1);
     let specs = layout(name.kind, v4).unwrap_or_else(common_fields);
     for (index, spec) in specs.iter().enumerate() {
         let value = field(index + 1);
-        if spec.format == Format::FreeText
-            && !value.is_empty()
-            && !record.quoted.get(index).copied().unwrap_or(true)
-        {
+        if spec.format == Format::FreeText && !value.is_empty() && !record.is_quoted(index) {
             findings.add(
                 Rule::FreeTextUnquoted,
                 line,
@@ -725,7 +731,8 @@ fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &m
     }
     check_semantics(record, name, v4, findings);
     if let (Some(MonthSegment::Month(month)), Some(n)) = (name.month, month_field(name.kind, v4))
-        && field(n) != month.to_string()
+        && field(n).parse::<CareMonth>().ok() != Some(month)
+        && field(n).len() == 6
     {
         findings.add(
             Rule::MonthMismatch,
@@ -758,7 +765,7 @@ fn position(kind: FileKind, v4: bool, v4_field: usize) -> usize {
 fn check_semantics(record: &Record, name: &FileName, v4: bool, findings: &mut Findings) {
     let line = Some(record.line);
     let at = |n: usize| position(name.kind, v4, n);
-    let field = |n: usize| record.fields[at(n) - 1].as_str();
+    let field = |n: usize| record.field(at(n) - 1);
     let mut add = |rule, n: usize, message: String| findings.add(rule, line, Some(at(n)), message);
     match name.kind {
         FileKind::UsagePlan | FileKind::UsageActual => {
@@ -923,15 +930,13 @@ fn check_annex_totals(records: &[Record], v4: bool, findings: &mut Findings) {
     let count = field_count(FileKind::UsageAnnex, v4);
     let code_at = position(FileKind::UsageAnnex, v4, 9);
     let mut users: BTreeMap<(&str, &str, &str), UserRows<'_>> = BTreeMap::new();
-    for record in records.iter().filter(|r| r.fields.len() == count) {
-        let f = &record.fields;
-        let rows = users
-            .entry((f[1].as_str(), f[2].as_str(), f[4].as_str()))
-            .or_insert_with(|| UserRows {
-                first_line: record.line,
-                ..UserRows::default()
-            });
-        let code = f[code_at - 1].as_str();
+    for record in records.iter().filter(|r| r.len() == count) {
+        let f = |i: usize| record.field(i);
+        let rows = users.entry((f(1), f(2), f(4))).or_insert_with(|| UserRows {
+            first_line: record.line,
+            ..UserRows::default()
+        });
+        let code = f(code_at - 1);
         let kind = code.get(..2).unwrap_or("");
         match code.get(2..) {
             _ if code == "999999" => rows.totals += 1,
