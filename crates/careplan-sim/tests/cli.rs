@@ -4,23 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
-fn careplan_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{careplan_sim, root, text};
 
 /// Writes `content` to a scratch scenario file of this test process.
 fn scratch_file(name: &str, content: &str) -> PathBuf {

@@ -5,20 +5,10 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
 
-fn careplan_sim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
+use common::{careplan_sim, root};
 
 fn cases(kind: &str) -> Vec<String> {
     let mut cases: Vec<String> = std::fs::read_dir(root().join("fixtures").join(kind))

@@ -222,6 +222,17 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The report of a file whose content cannot be read (wrong encoding, broken CSV).
+    fn unreadable(kind: Option<FileKind>, diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            kind,
+            csv_version: None,
+            records: 0,
+            users: BTreeSet::new(),
+            diagnostics,
+        }
+    }
+
     /// Findings of error severity.
     pub fn errors(&self) -> usize {
         self.diagnostics
@@ -335,26 +346,14 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
         Ok(text) => text,
         Err(e) => {
             findings.add(Rule::Encoding, encoding_line(&e), None, e.to_string());
-            return FileReport {
-                kind,
-                csv_version: None,
-                records: 0,
-                users: BTreeSet::new(),
-                diagnostics: findings.list,
-            };
+            return FileReport::unreadable(kind, findings.list);
         }
     };
     let records = match read_records(&text) {
         Ok(records) => records,
         Err(e) => {
             findings.add(Rule::CsvSyntax, Some(e.line), None, e.reason);
-            return FileReport {
-                kind,
-                csv_version: None,
-                records: 0,
-                users: BTreeSet::new(),
-                diagnostics: findings.list,
-            };
+            return FileReport::unreadable(kind, findings.list);
         }
     };
     if records.is_empty() {

@@ -1,0 +1,25 @@
+//! Helpers shared by the CLI integration tests.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root, where the tests run the binary so that reported paths are relative and stable.
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `careplan-sim` with `args` from the workspace root.
+pub(crate) fn careplan_sim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// Output bytes as text.
+pub(crate) fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
