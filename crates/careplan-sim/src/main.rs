@@ -8,6 +8,7 @@
 
 mod exit;
 mod files;
+mod gen_cmd;
 mod run_cmd;
 mod validate_cmd;
 
@@ -44,6 +45,11 @@ enum Command {
     /// Prints every finding with its stable rule ID (docs/rules.md), file, line and field. Exit status 0
     /// when no file has an error (warnings allowed), 1 when any has, 2 on usage or I/O failure.
     Validate(validate_cmd::ValidateArgs),
+    /// Write a month of standard files: a plan bundle (UPPLAN + UPSIKYU + UPHOSOKU) from one care-management
+    /// office to each provider, and each provider's actuals (UPJSK), named by the standard.
+    ///
+    /// The same seed writes the same bytes. Exit status 0 on success, 2 on usage or I/O failure.
+    Gen(gen_cmd::GenArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,5 +67,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run_cmd::run(&args).into(),
         Command::Validate(args) => validate_cmd::validate(&args).into(),
+        Command::Gen(args) => gen_cmd::generate(&args).into(),
     }
 }

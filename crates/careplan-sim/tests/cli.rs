@@ -254,3 +254,63 @@ fn validate_strict_turns_warnings_into_errors_and_bad_paths_exit_2() {
         Some(2)
     );
 }
+
+#[test]
+fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gen-{}", std::process::id()));
+    for seed in ["1", "2", "3", "42", "20250425"] {
+        let dir = base.join(seed);
+        let out = careplan_sim(&[
+            "gen",
+            "--seed",
+            seed,
+            "--month",
+            "2025-05",
+            "--users",
+            "6",
+            "--providers",
+            "3",
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("wrote 12 file(s)"));
+        let check = careplan_sim(&["validate", "--strict", "--format", "json", dir.to_str().unwrap()]);
+        let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+        assert_eq!(
+            json["summary"],
+            serde_json::json!({"files": 12, "errors": 0, "warnings": 0}),
+            "seed {seed}"
+        );
+    }
+    let again = base.join("1-again");
+    careplan_sim(&[
+        "gen",
+        "--seed",
+        "1",
+        "--month",
+        "2025-05",
+        "--users",
+        "6",
+        "--providers",
+        "3",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    for entry in std::fs::read_dir(base.join("1")).unwrap() {
+        let path = entry.unwrap().path();
+        let copy = again.join(path.file_name().unwrap());
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            std::fs::read(copy).unwrap(),
+            "{}",
+            path.display()
+        );
+    }
+    assert_eq!(
+        careplan_sim(&["gen", "--month", "202513", "--out", base.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+}
