@@ -159,11 +159,11 @@ impl VirtualOffice {
 
     /// ⑥ Imports every downloaded file not imported yet into the care software, all or nothing.
     pub fn import(&mut self) -> Result<ImportReport, OfficeError> {
-        let pending: Vec<(String, Vec<u8>)> = self
+        let pending: Vec<(&str, &[u8])> = self
             .received
             .iter()
             .filter(|f| !f.imported)
-            .map(|f| (f.name.clone(), f.content.clone()))
+            .map(|f| (f.name.as_str(), f.content.as_slice()))
             .collect();
         let report = self.software.import(&pending)?;
         self.received.iter_mut().for_each(|f| f.imported = true);

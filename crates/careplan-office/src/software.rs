@@ -130,6 +130,16 @@ pub struct Bundle {
     pub files: Vec<Upload>,
 }
 
+impl Bundle {
+    /// The files as `(name, bytes)` pairs, the input of [`CareSoftware::import`] and of the validator.
+    pub fn inputs(&self) -> Vec<(&str, &[u8])> {
+        self.files
+            .iter()
+            .map(|f| (f.name.as_str(), f.content.as_slice()))
+            .collect()
+    }
+}
+
 /// What an import brought in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -393,22 +403,22 @@ impl CareSoftware {
 
     /// Imports received files, in the given order (the relay's processing order). Either every file
     /// is imported or, on the first error, none is.
-    pub fn import(&mut self, files: &[(String, Vec<u8>)]) -> Result<ImportReport, OfficeError> {
+    pub fn import(&mut self, files: &[(&str, &[u8])]) -> Result<ImportReport, OfficeError> {
         let mut report = ImportReport::default();
         let mut plans: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
         let mut actuals: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
-        for (name, bytes) in files {
+        for &(name, bytes) in files {
             let file_name: FileName = name.parse()?;
             let text = ms932::decode(bytes).map_err(|source| OfficeError::Encoding {
-                file: name.clone(),
+                file: name.to_owned(),
                 source,
             })?;
             let records = read_records(&text).map_err(|source| OfficeError::Csv {
-                file: name.clone(),
+                file: name.to_owned(),
                 source,
             })?;
             let record_error = |line, source| OfficeError::Record {
-                file: name.clone(),
+                file: name.to_owned(),
                 line,
                 source,
             };
@@ -424,7 +434,7 @@ impl CareSoftware {
                         if file_name.kind == FileKind::UsageActual {
                             if !self.plans.contains_key(&key) {
                                 return Err(OfficeError::UnknownUser {
-                                    file: name.clone(),
+                                    file: name.to_owned(),
                                     line: record.line,
                                     user: row.user,
                                     month: row.month,
@@ -445,7 +455,7 @@ impl CareSoftware {
                     }
                     (kind, role) => {
                         return Err(OfficeError::Unsupported {
-                            file: name.clone(),
+                            file: name.to_owned(),
                             kind,
                             role,
                         });
@@ -512,11 +522,7 @@ mod tests {
                 "UPHOSOKU_202505_1310000001_43_1310000002_11_20250425103000.CSV",
             ]
         );
-        let received: Vec<(String, Vec<u8>)> = plan
-            .files
-            .iter()
-            .map(|f| (f.name.clone(), f.content.clone()))
-            .collect();
+        let received = plan.inputs();
         let report = hh.import(&received).unwrap();
         assert_eq!((report.files, report.users.len()), (3, 3));
 
@@ -527,11 +533,7 @@ mod tests {
             actuals.files[0].name,
             "UPJSK_202505_1310000002_11_1310000001_43_20250604103000.CSV"
         );
-        let received: Vec<(String, Vec<u8>)> = actuals
-            .files
-            .iter()
-            .map(|f| (f.name.clone(), f.content.clone()))
-            .collect();
+        let received = actuals.inputs();
         let report = cm.import(&received).unwrap();
         assert_eq!(report.users, cm.users_with_actuals(month));
         assert_eq!(report.users.len(), 3);
@@ -552,11 +554,7 @@ mod tests {
             let now = datetime!(2025-04-25 10:30 +9);
             let month: CareMonth = "202505".parse().unwrap();
             let plan = cm.export_plan(now, month, &hh_profile, 5).unwrap();
-            let files: Vec<_> = plan
-                .files
-                .iter()
-                .map(|f| (f.name.clone(), f.content.clone()))
-                .collect();
+            let files = plan.inputs();
             hh.import(&files).unwrap();
             let actuals = hh.export_actuals(now, month, &cm_profile).unwrap();
             // Both send units together: each file, each unit's combination and its parent records.
@@ -594,28 +592,23 @@ mod tests {
         let now = datetime!(2025-04-25 10:30 +9);
         let month: CareMonth = "202505".parse().unwrap();
         let plan = other_cm.export_plan(now, month, &hh_profile, 2).unwrap();
-        let files: Vec<_> = plan
-            .files
-            .iter()
-            .map(|f| (f.name.clone(), f.content.clone()))
-            .collect();
+        let files = plan.inputs();
         hh.import(&files).unwrap();
         // Actuals of users the care manager never planned for are refused, and nothing is stored.
         let actuals = hh.export_actuals(now, month, other_cm.profile()).unwrap();
-        let mut files: Vec<_> = actuals
-            .files
-            .iter()
-            .map(|f| ({ f.name.replace("1310000003", "1310000001") }, f.content.clone()))
-            .collect();
-        let err = cm.import(&files).unwrap_err();
+        let renamed = actuals.files[0].name.replace("1310000003", "1310000001");
+        let mut content = actuals.files[0].content.clone();
+        let err = cm.import(&[(&renamed, &content)]).unwrap_err();
         assert_eq!(err.code(), ErrorCode::ActualUserUnknown);
         assert!(cm.users_with_actuals(month).is_empty());
 
-        files[0].1.extend_from_slice(&[0x81, 0x20]);
-        assert_eq!(cm.import(&files).unwrap_err().code(), ErrorCode::EncodingInvalid);
-        let plan_again = (plan.files[0].name.clone(), plan.files[0].content.clone());
+        content.extend_from_slice(&[0x81, 0x20]);
         assert_eq!(
-            cm.import(&[plan_again]).unwrap_err().code(),
+            cm.import(&[(&renamed, &content)]).unwrap_err().code(),
+            ErrorCode::EncodingInvalid
+        );
+        assert_eq!(
+            cm.import(&plan.inputs()[..1]).unwrap_err().code(),
             ErrorCode::ImportUnsupported
         );
         assert_eq!(

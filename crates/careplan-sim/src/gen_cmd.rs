@@ -79,12 +79,7 @@ fn write_month(args: &GenArgs) -> Result<usize> {
         };
         let plan = care_manager.export_plan(plan_at, args.month, &profile, usize::from(args.users))?;
         let mut provider = CareSoftware::new(profile, args.seed);
-        let received: Vec<(String, Vec<u8>)> = plan
-            .files
-            .iter()
-            .map(|f| (f.name.clone(), f.content.clone()))
-            .collect();
-        provider.import(&received)?;
+        provider.import(&plan.inputs())?;
         let actuals = provider.export_actuals(actuals_at, args.month, &cm_profile)?;
         files.extend(plan.files);
         files.extend(actuals.files);
