@@ -1,49 +1,63 @@
-//! Validating a generated month of service usage sheets (≥ 10 MB), beside its floor: MS932 decoding plus
-//! CSV parsing with no rules. Target: validation keeps at least 50% of the floor's throughput.
+//! Validating a generated month (≥ 10 MB of plan bundles and actuals, every file kind of the round trip),
+//! beside its floor: MS932 decoding plus CSV parsing with no rules. Target: validation keeps at least 50%
+//! of the floor's throughput.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 
-use careplan_spec::csv_text::write_record;
+use careplan_core::{CareMonth, ServiceKind};
+use careplan_office::{CareSoftware, OfficeProfile, OfficeRole};
 use careplan_spec::ms932;
-use careplan_spec::records::{InsuredNumber, InsurerNumber, ServiceTime, ServiceUsageRecord, UserKey};
-use careplan_spec::validate::{Options, validate_file};
+use careplan_spec::validate::{Options, validate_files};
+use careplan_synth::Deviations;
+use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use time::Duration;
+use time::macros::datetime;
 
-const NAME: &str = "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV";
-
-/// A May 2025 usage sheet: users with visits on every day of the month, until the file passes 10 MB.
-fn month_file() -> Vec<u8> {
-    let month = "202505".parse().unwrap();
-    let mut text = String::new();
-    let mut user = 0u64;
-    while text.len() < 10 * 1024 * 1024 {
-        user += 1;
-        for day in 1..=31 {
-            let record = ServiceUsageRecord {
-                user: UserKey {
-                    insurer: InsurerNumber::from_number(131_001),
-                    insured: InsuredNumber::from_number(user),
-                },
-                created_on: time::macros::date!(2025 - 04 - 25),
-                month,
-                plan_office: "1310000001".parse().unwrap(),
-                planner_name: "佐藤 幸子".to_owned(),
-                units: 244,
-                service_date: time::Date::from_calendar_date(2025, time::Month::May, day).unwrap(),
-                start: ServiceTime::At { hour: 9, minute: 0 },
-                end: ServiceTime::At { hour: 9, minute: 30 },
-                count: 1,
-                service_code: "111111".to_owned(),
-                provider: "1310000002".parse().unwrap(),
-                provider_name: "ひまわり訪問介護ステーション".to_owned(),
-                updater: "1310000001".parse().unwrap(),
-            };
-            write_record(&mut text, &record.to_fields());
+/// A generated May 2025, as `careplan-sim gen` writes it: plan bundles from one care-management office
+/// to ten providers of every kind, and their actuals with deviations, with users added until the
+/// files pass 10 MB.
+fn month_files() -> Vec<(String, Vec<u8>)> {
+    let month: CareMonth = "202505".parse().unwrap();
+    let care_manager = OfficeProfile {
+        number: "1310000001".parse().unwrap(),
+        kind: ServiceKind::CARE_MANAGEMENT,
+        role: OfficeRole::CareManagement,
+        name: "さくら居宅介護支援事業所".to_owned(),
+    };
+    let providers: Vec<OfficeProfile> = (0..10)
+        .map(|i| {
+            let kind = PROVIDER_KINDS[i % PROVIDER_KINDS.len()];
+            OfficeProfile {
+                number: format!("13100000{:02}", i + 2).parse().unwrap(),
+                kind,
+                role: OfficeRole::Service,
+                name: provider_name(kind, i / PROVIDER_KINDS.len() + 1),
+            }
+        })
+        .collect();
+    let plan_at = datetime!(2025-04-24 10:30 +9);
+    let plans = CareSoftware::new(care_manager.clone(), 1)
+        .export_plans(plan_at, month, &providers, 1_600)
+        .unwrap();
+    let mut files = Vec::new();
+    for (plan, provider) in plans.iter().zip(&providers) {
+        let mut software = CareSoftware::new(provider.clone(), 1).with_deviations(Deviations {
+            cancelled_percent: 5,
+            changed_time_percent: 10,
+            extra_visit_percent: 5,
+        });
+        software.import(&plan.inputs()).unwrap();
+        let actuals = software
+            .export_actuals(plan_at + Duration::days(40), month, &care_manager)
+            .unwrap();
+        for file in plan.files.iter().chain(&actuals.files) {
+            files.push((file.name.clone(), file.content.clone()));
         }
     }
-    ms932::encode(&text).unwrap()
+    files
 }
 
 fn floor(bytes: &[u8]) -> usize {
@@ -56,17 +70,26 @@ fn floor(bytes: &[u8]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let bytes = month_file();
-    let report = validate_file(NAME, &bytes, Options::default());
-    assert_eq!(report.diagnostics, [], "the generated month must be valid");
+    let files = month_files();
+    let inputs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+    let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
+    assert!(bytes >= 10 * 1024 * 1024, "the month has {bytes} bytes");
+    for report in validate_files(&inputs, Options { strict: true }) {
+        assert_eq!(report.diagnostics, [], "the generated month must be valid");
+    }
     let mut group = c.benchmark_group("validate-month");
-    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(10);
     group.bench_function("floor: ms932 decode + csv parse", |b| {
-        b.iter(|| floor(black_box(&bytes)))
+        b.iter(|| {
+            inputs
+                .iter()
+                .map(|(_, bytes)| floor(black_box(bytes)))
+                .sum::<usize>()
+        })
     });
-    group.bench_function("validate_file", |b| {
-        b.iter(|| validate_file(NAME, black_box(&bytes), Options::default()))
+    group.bench_function("validate_files", |b| {
+        b.iter(|| validate_files(black_box(&inputs), Options::default()))
     });
     group.finish();
 }

@@ -173,8 +173,12 @@ impl ServiceKind {
     pub const HOME_HELP: ServiceKind = ServiceKind(*b"11");
     /// Day care (通所介護).
     pub const DAY_CARE: ServiceKind = ServiceKind(*b"15");
+    /// Visiting nursing (訪問看護).
+    pub const VISITING_NURSING: ServiceKind = ServiceKind(*b"13");
     /// Welfare equipment rental (福祉用具貸与).
     pub const EQUIPMENT_RENTAL: ServiceKind = ServiceKind(*b"17");
+    /// Short-stay daily-life care (短期入所生活介護).
+    pub const SHORT_STAY: ServiceKind = ServiceKind(*b"21");
 
     /// The two characters.
     pub fn as_str(&self) -> &str {

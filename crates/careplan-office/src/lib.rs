@@ -10,9 +10,7 @@
 //!   received file is marked downloaded only once its bytes are stored locally.
 
 mod office;
-mod roster;
 mod software;
 
 pub use office::{ReceivedFile, SentFile, VirtualOffice};
-pub use roster::{CareUser, Roster};
 pub use software::{Bundle, CareSoftware, ImportReport, OfficeError, OfficeProfile, OfficeRole};

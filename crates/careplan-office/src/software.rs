@@ -6,17 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use careplan_core::{CareMonth, ErrorCode, OfficeNumber, ServiceKind};
 use careplan_net::ClientError;
 use careplan_relay::Upload;
-use careplan_spec::csv_text::{CsvError, read_records, write_record};
+use careplan_spec::csv_text::write_record;
 use careplan_spec::ms932::{self, EncodingError};
-use careplan_spec::records::{
-    AnnexRow, RecordError, ServiceTime, ServiceUsageRecord, UsageAnnexRecord, UserKey, UserSupplementRecord,
-    user_of,
-};
+use careplan_spec::records::{ReadError, RecordSet, ServiceUsageRecord, UserKey};
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
+use careplan_synth::{Deviations, Office, PlanContext, Roster, actuals, plan_user, providers_of, staff_name};
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime, PrimitiveDateTime};
-
-use crate::roster::{CareUser, Roster};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// What an office does in the exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -55,23 +51,13 @@ pub enum OfficeError {
         /// The cause.
         source: EncodingError,
     },
-    /// A file's CSV structure is broken.
+    /// A file's CSV structure or one of its records is broken.
     #[error("{file}: {source}")]
-    Csv {
+    Read {
         /// The file.
         file: String,
         /// The cause.
-        source: CsvError,
-    },
-    /// A record is invalid.
-    #[error("{file} line {line}: {source}")]
-    Record {
-        /// The file.
-        file: String,
-        /// 1-based line of the record.
-        line: u64,
-        /// The cause.
-        source: RecordError,
+        source: ReadError,
     },
     /// This care software does not import the file's kind in this role.
     #[error("{file}: this care software does not import {kind} files as a {role:?} office")]
@@ -85,13 +71,13 @@ pub enum OfficeError {
     },
     /// Actuals name a user without a plan for that month.
     #[error(
-        "{file} line {line}: no plan for user {user} in {month}; actuals can only be imported for planned users"
+        "{file} record {record}: no plan for user {user} in {month}; actuals can only be imported for planned users"
     )]
     UnknownUser {
         /// The file.
         file: String,
-        /// 1-based line of the record.
-        line: u64,
+        /// 1-based number of the record.
+        record: usize,
         /// The user.
         user: UserKey,
         /// The month.
@@ -111,8 +97,7 @@ impl OfficeError {
         match self {
             OfficeError::FileName(e) => e.code(),
             OfficeError::Encoding { source, .. } => source.code(),
-            OfficeError::Csv { source, .. } => source.code(),
-            OfficeError::Record { source, .. } => source.code(),
+            OfficeError::Read { source, .. } => source.code(),
             OfficeError::Unsupported { .. } => ErrorCode::ImportUnsupported,
             OfficeError::UnknownUser { .. } => ErrorCode::ActualUserUnknown,
             OfficeError::NothingToSend(_) => ErrorCode::NothingToSend,
@@ -151,18 +136,6 @@ pub struct ImportReport {
     pub users: BTreeSet<UserKey>,
 }
 
-/// The service a provider of a given kind delivers in generated plans: (service code, units, minutes).
-///
-/// Home help (11) uses 身体介護1; other kinds use the kind's first item code. The full code tables are
-/// the data generator's business.
-fn service_for(kind: ServiceKind) -> (String, u32, i64) {
-    if kind == ServiceKind::HOME_HELP {
-        ("111111".to_owned(), 244, 30)
-    } else {
-        (format!("{kind}1111"), 100, 60)
-    }
-}
-
 type PlanKey = (CareMonth, UserKey);
 
 /// One office's care software and its records.
@@ -171,6 +144,7 @@ pub struct CareSoftware {
     profile: OfficeProfile,
     seed: u64,
     planner: String,
+    deviations: Deviations,
     /// Plans: written here (care management) or imported rows of this provider (service).
     plans: BTreeMap<PlanKey, Vec<ServiceUsageRecord>>,
     /// Actuals imported from providers (care management).
@@ -179,20 +153,24 @@ pub struct CareSoftware {
 }
 
 impl CareSoftware {
-    /// Software for `profile`, generating its data from `seed`.
+    /// Software for `profile`, generating its data from `seed`; actuals follow plans exactly until
+    /// [`with_deviations`](Self::with_deviations) says otherwise.
     pub fn new(profile: OfficeProfile, seed: u64) -> Self {
-        let planner = Roster::generate(seed ^ 0x5a5a, profile.number, 1)
-            .users()
-            .first()
-            .map_or_else(|| "ケアマネ 太郎".to_owned(), |u| u.name.clone());
         Self {
+            planner: staff_name(seed, profile.number),
             profile,
             seed,
-            planner,
+            deviations: Deviations::NONE,
             plans: BTreeMap::new(),
             actuals: BTreeMap::new(),
             last_serial: None,
         }
+    }
+
+    /// How this provider's actuals drift from the plans it received.
+    pub fn with_deviations(mut self, deviations: Deviations) -> Self {
+        self.deviations = deviations;
+        self
     }
 
     /// The office.
@@ -232,135 +210,106 @@ impl CareSoftware {
         provider: &OfficeProfile,
         users: usize,
     ) -> Result<Bundle, OfficeError> {
-        if users == 0 {
-            return Err(OfficeError::NothingToSend(
-                "a plan needs at least one user".to_owned(),
-            ));
-        }
-        let roster = Roster::generate(self.seed, self.profile.number, users);
-        let created_on = now.to_offset(careplan_core::JST).date();
-        let (mut usage, mut annex, mut supplement) = (String::new(), String::new(), String::new());
-        for user in roster.users() {
-            let rows = self.plan_rows(created_on, month, provider, user);
-            for row in &rows {
-                write_record(&mut usage, &row.to_fields());
-            }
-            let units_per_visit = rows.first().map_or(0, |r| r.units);
-            let visits = u16::try_from(rows.len()).unwrap_or(u16::MAX);
-            let annex_row = |row| UsageAnnexRecord {
-                user: user.key.clone(),
-                created_on,
-                month,
-                row,
-                updater: self.profile.number,
-            };
-            write_record(
-                &mut annex,
-                &annex_row(AnnexRow::Service {
-                    office_name: provider.name.clone(),
-                    office: provider.number,
-                    service_code: rows.first().map(|r| r.service_code.clone()).unwrap_or_default(),
-                    units: units_per_visit,
-                    count: visits,
-                })
-                .to_fields(),
-            );
-            write_record(
-                &mut annex,
-                &annex_row(AnnexRow::Total {
-                    units: units_per_visit * u32::from(visits),
-                })
-                .to_fields(),
-            );
-            write_record(
-                &mut supplement,
-                &UserSupplementRecord {
-                    user: user.key.clone(),
-                    name_kana: user.name_kana.clone(),
-                    name: user.name.clone(),
-                    sex: user.sex,
-                    birth_date: user.birth_date,
-                    care_level: user.care_level,
-                    benefit_limit: user.benefit_limit,
-                    updater: self.profile.number,
-                    month,
-                }
-                .to_fields(),
-            );
-            self.plans.insert((month, user.key.clone()), rows);
-        }
-        let serial = self.next_serial(now);
-        let files = [
-            (FileKind::UsagePlan, usage),
-            (FileKind::UsageAnnex, annex),
-            (FileKind::UserSupplement, supplement),
-        ]
-        .into_iter()
-        .map(|(kind, text)| self.encode_file(kind, month, provider, serial, &text))
-        .collect::<Result<Vec<_>, _>>()?;
-        Ok(Bundle {
-            receiver: provider.number,
-            files,
+        let mut bundles = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
+        bundles.pop().ok_or_else(|| {
+            OfficeError::NothingToSend(format!("no user of this office uses {}", provider.number))
         })
     }
 
-    fn plan_rows(
-        &self,
-        created_on: time::Date,
+    /// Plans a month for the first `users` users, each with one or more of `providers`, and exports
+    /// one bundle (UPPLAN + UPSIKYU + UPHOSOKU) per provider that has users. A bundle holds the whole
+    /// sheets of the provider's users, other providers' rows included (spec §5.4).
+    pub fn export_plans(
+        &mut self,
+        now: OffsetDateTime,
         month: CareMonth,
-        provider: &OfficeProfile,
-        user: &CareUser,
-    ) -> Vec<ServiceUsageRecord> {
-        let (service_code, units, minutes) = service_for(provider.kind);
-        let start = time::Time::from_hms(user.visit_hour, 0, 0).unwrap_or(time::Time::MIDNIGHT);
-        let end = start + Duration::minutes(minutes);
-        (1..=month.days())
-            .filter_map(|day| month.day(day))
-            .filter(|date| user.visit_days.contains(&date.weekday().number_from_monday()))
-            .map(|service_date| ServiceUsageRecord {
-                user: user.key.clone(),
-                created_on,
-                month,
-                plan_office: self.profile.number,
-                planner_name: self.planner.clone(),
-                units,
-                service_date,
-                start: ServiceTime::At {
-                    hour: start.hour(),
-                    minute: start.minute(),
-                },
-                end: ServiceTime::At {
-                    hour: end.hour(),
-                    minute: end.minute(),
-                },
-                count: 1,
-                service_code: service_code.clone(),
-                provider: provider.number,
-                provider_name: provider.name.clone(),
-                updater: self.profile.number,
+        providers: &[OfficeProfile],
+        users: usize,
+    ) -> Result<Vec<Bundle>, OfficeError> {
+        if users == 0 || providers.is_empty() {
+            return Err(OfficeError::NothingToSend(
+                "a plan needs at least one user and one provider".to_owned(),
+            ));
+        }
+        let roster = Roster::generate(self.seed, self.profile.number, users);
+        let offices: Vec<Office> = providers
+            .iter()
+            .map(|p| Office {
+                number: p.number,
+                kind: p.kind,
+                name: p.name.clone(),
             })
-            .collect()
+            .collect();
+        let context = PlanContext {
+            seed: self.seed,
+            month,
+            created_on: now.to_offset(careplan_core::JST).date(),
+            care_office: self.profile.number,
+            planner_name: &self.planner,
+        };
+        let mut planned = Vec::with_capacity(users);
+        for (index, user) in roster.users().iter().enumerate() {
+            let chosen = providers_of(self.seed, index, user, &offices);
+            let plan = plan_user(&context, user, &chosen);
+            let numbers: BTreeSet<OfficeNumber> = chosen.iter().map(|o| o.number).collect();
+            planned.push((numbers, plan));
+        }
+        let mut bundles = Vec::new();
+        for provider in providers {
+            let (mut usage, mut annex, mut supplement) = (String::new(), String::new(), String::new());
+            for (_, plan) in planned
+                .iter()
+                .filter(|(numbers, _)| numbers.contains(&provider.number))
+            {
+                plan.usage
+                    .iter()
+                    .for_each(|row| write_record(&mut usage, &row.to_fields()));
+                plan.annex
+                    .iter()
+                    .for_each(|row| write_record(&mut annex, &row.to_fields()));
+                write_record(&mut supplement, &plan.supplement.to_fields());
+            }
+            if usage.is_empty() {
+                continue;
+            }
+            let serial = self.next_serial(now);
+            let files = [
+                (FileKind::UsagePlan, usage),
+                (FileKind::UsageAnnex, annex),
+                (FileKind::UserSupplement, supplement),
+            ]
+            .into_iter()
+            .map(|(kind, text)| self.encode_file(kind, month, provider, serial, &text))
+            .collect::<Result<Vec<_>, _>>()?;
+            bundles.push(Bundle {
+                receiver: provider.number,
+                files,
+            });
+        }
+        for (_, plan) in planned {
+            if let Some(first) = plan.usage.first() {
+                self.plans.insert((month, first.user.clone()), plan.usage);
+            }
+        }
+        Ok(bundles)
     }
 
     /// Exports the actuals (UPJSK) of `month` for the plans imported from `care_manager`: what was
-    /// delivered, here exactly as planned.
+    /// delivered, the plan with this office's deviations.
     pub fn export_actuals(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         care_manager: &OfficeProfile,
     ) -> Result<Bundle, OfficeError> {
+        let created_on = now.to_offset(careplan_core::JST).date();
         let mut text = String::new();
         for ((plan_month, _), rows) in &self.plans {
-            for row in rows
-                .iter()
-                .filter(|r| *plan_month == month && r.plan_office == care_manager.number)
-            {
-                let actual = ServiceUsageRecord {
-                    updater: self.profile.number,
-                    ..row.clone()
-                };
-                write_record(&mut text, &actual.to_fields());
+            if *plan_month != month || rows.first().and_then(|r| r.plan_office) != Some(care_manager.number) {
+                continue;
+            }
+            for row in actuals(self.seed, rows, self.profile.number, created_on, self.deviations) {
+                write_record(&mut text, &row.to_fields());
             }
         }
         if text.is_empty() {
@@ -409,61 +358,53 @@ impl CareSoftware {
         let mut actuals: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
         for &(name, bytes) in files {
             let file_name: FileName = name.parse()?;
+            let role = self.profile.role;
+            let supported = matches!(
+                (file_name.kind, role),
+                (
+                    FileKind::UsagePlan | FileKind::UsageAnnex | FileKind::UserSupplement,
+                    OfficeRole::Service
+                ) | (FileKind::UsageActual, OfficeRole::CareManagement)
+            );
+            if !supported {
+                return Err(OfficeError::Unsupported {
+                    file: name.to_owned(),
+                    kind: file_name.kind,
+                    role,
+                });
+            }
             let text = ms932::decode(bytes).map_err(|source| OfficeError::Encoding {
                 file: name.to_owned(),
                 source,
             })?;
-            let records = read_records(&text).map_err(|source| OfficeError::Csv {
+            let records = RecordSet::read(file_name.kind, &text).map_err(|source| OfficeError::Read {
                 file: name.to_owned(),
                 source,
             })?;
-            let record_error = |line, source| OfficeError::Record {
-                file: name.to_owned(),
-                line,
-                source,
-            };
-            let role = self.profile.role;
-            for record in &records {
-                match (file_name.kind, role) {
-                    (FileKind::UsagePlan, OfficeRole::Service)
-                    | (FileKind::UsageActual, OfficeRole::CareManagement) => {
-                        let row = ServiceUsageRecord::from_fields(&record.fields())
-                            .map_err(|e| record_error(record.line, e))?;
-                        report.users.insert(row.user.clone());
-                        let key = (row.month, row.user.clone());
-                        if file_name.kind == FileKind::UsageActual {
-                            if !self.plans.contains_key(&key) {
-                                return Err(OfficeError::UnknownUser {
-                                    file: name.to_owned(),
-                                    line: record.line,
-                                    user: row.user,
-                                    month: row.month,
-                                });
-                            }
-                            actuals.push((key, row));
-                        } else if row.provider == self.profile.number {
-                            plans.push((key, row));
-                        }
-                    }
-                    (FileKind::UsageAnnex, OfficeRole::Service) => {
-                        user_of(&record.fields(), UsageAnnexRecord::FIELD_COUNT)
-                            .map_err(|e| record_error(record.line, e))?;
-                    }
-                    (FileKind::UserSupplement, OfficeRole::Service) => {
-                        user_of(&record.fields(), UserSupplementRecord::FIELD_COUNT)
-                            .map_err(|e| record_error(record.line, e))?;
-                    }
-                    (kind, role) => {
-                        return Err(OfficeError::Unsupported {
-                            file: name.to_owned(),
-                            kind,
-                            role,
-                        });
-                    }
-                }
-            }
             report.files += 1;
             report.records += records.len();
+            let RecordSet::Usage(rows) = records else {
+                // The annex and the supplement are checked but not kept: the provider works from the
+                // sheet's rows.
+                continue;
+            };
+            for (index, row) in rows.into_iter().enumerate() {
+                report.users.insert(row.user.clone());
+                let key = (row.month, row.user.clone());
+                if file_name.kind == FileKind::UsageActual {
+                    if !self.plans.contains_key(&key) {
+                        return Err(OfficeError::UnknownUser {
+                            file: name.to_owned(),
+                            record: index + 1,
+                            user: row.user,
+                            month: row.month,
+                        });
+                    }
+                    actuals.push((key, row));
+                } else if row.provider == self.profile.number {
+                    plans.push((key, row));
+                }
+            }
         }
         replace_sheets(&mut self.plans, plans);
         replace_sheets(&mut self.actuals, actuals);
@@ -486,6 +427,7 @@ fn replace_sheets(
 
 #[cfg(test)]
 mod tests {
+    use time::Duration;
     use time::macros::datetime;
 
     use super::*;
@@ -539,34 +481,71 @@ mod tests {
         assert_eq!(report.users.len(), 3);
     }
 
-    #[test]
-    fn every_exported_file_validates_without_findings() {
-        use careplan_spec::validate::{Options, validate_files};
+    /// A care manager planning a month with one provider of every kind, each reporting actuals with
+    /// deviations: every file of every bundle, for `seed`.
+    fn month_of_bundles(seed: u64) -> Vec<Bundle> {
+        use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
         let cm_profile = profile(
             "1310000001",
             ServiceKind::CARE_MANAGEMENT,
             OfficeRole::CareManagement,
         );
-        let hh_profile = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
+        let providers: Vec<OfficeProfile> = PROVIDER_KINDS
+            .iter()
+            .enumerate()
+            .map(|(i, &kind)| OfficeProfile {
+                name: provider_name(kind, i + 1),
+                ..profile(&format!("13100000{:02}", i + 2), kind, OfficeRole::Service)
+            })
+            .collect();
+        let mut cm = CareSoftware::new(cm_profile.clone(), seed);
+        let now = datetime!(2025-04-25 10:30 +9);
+        let month: CareMonth = "202505".parse().unwrap();
+        let plans = cm.export_plans(now, month, &providers, 8).unwrap();
+        assert_eq!(plans.len(), providers.len(), "every provider has users");
+        let mut bundles = plans.clone();
+        for (provider, plan) in providers.iter().zip(&plans) {
+            let mut software = CareSoftware::new(provider.clone(), seed).with_deviations(Deviations {
+                cancelled_percent: 10,
+                changed_time_percent: 10,
+                extra_visit_percent: 20,
+            });
+            software.import(&plan.inputs()).unwrap();
+            let actuals = software
+                .export_actuals(now + Duration::days(40), month, &cm_profile)
+                .unwrap();
+            cm.import(&actuals.inputs()).unwrap();
+            bundles.push(actuals);
+        }
+        bundles
+    }
+
+    #[test]
+    fn every_exported_file_validates_without_findings() {
+        use careplan_spec::validate::{Options, validate_files};
         for seed in 0..20 {
-            let mut cm = CareSoftware::new(cm_profile.clone(), seed);
-            let mut hh = CareSoftware::new(hh_profile.clone(), seed);
-            let now = datetime!(2025-04-25 10:30 +9);
-            let month: CareMonth = "202505".parse().unwrap();
-            let plan = cm.export_plan(now, month, &hh_profile, 5).unwrap();
-            let files = plan.inputs();
-            hh.import(&files).unwrap();
-            let actuals = hh.export_actuals(now, month, &cm_profile).unwrap();
-            // Both send units together: each file, each unit's combination and its parent records.
-            let all: Vec<(&str, &[u8])> = plan
-                .files
-                .iter()
-                .chain(&actuals.files)
-                .map(|f| (f.name.as_str(), f.content.as_slice()))
-                .collect();
+            let bundles = month_of_bundles(seed);
+            // All send units together: each file, each unit's combination and its parent records.
+            let all: Vec<(&str, &[u8])> = bundles.iter().flat_map(Bundle::inputs).collect();
             for ((name, _), report) in all.iter().zip(validate_files(&all, Options { strict: true })) {
                 assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
                 assert!(report.records > 0 && !report.users.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn exported_files_read_and_written_back_are_byte_identical() {
+        for seed in 0..10 {
+            for (name, bytes) in month_of_bundles(seed).iter().flat_map(Bundle::inputs) {
+                let kind = name.parse::<FileName>().unwrap().kind;
+                let text = ms932::decode(bytes).unwrap();
+                let records = RecordSet::read(kind, &text).unwrap();
+                assert_eq!(
+                    ms932::encode(&records.write()).unwrap(),
+                    bytes,
+                    "seed {seed}: {name}"
+                );
             }
         }
     }

@@ -267,20 +267,37 @@ fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
             "--month",
             "2025-05",
             "--users",
-            "6",
+            "8",
             "--providers",
-            "3",
+            "5",
             "--out",
             dir.to_str().unwrap(),
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        assert!(text(&out.stdout).contains("wrote 12 file(s)"));
+        // A plan bundle of three files to each provider, and each provider's actuals.
+        assert!(text(&out.stdout).contains("wrote 20 file(s)"));
         let check = careplan_sim(&["validate", "--strict", "--format", "json", dir.to_str().unwrap()]);
         let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
         assert_eq!(
             json["summary"],
-            serde_json::json!({"files": 12, "errors": 0, "warnings": 0}),
+            serde_json::json!({"files": 20, "errors": 0, "warnings": 0}),
             "seed {seed}"
+        );
+        let mut kinds: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_prefix("UPJSK_")
+                    .map(|rest| rest[18..20].to_owned())
+                    .unwrap_or_default()
+            })
+            .filter(|kind| !kind.is_empty())
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            ["11", "13", "15", "17", "21"],
+            "actuals from every kind of provider"
         );
     }
     let again = base.join("1-again");
@@ -291,9 +308,9 @@ fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
         "--month",
         "2025-05",
         "--users",
-        "6",
+        "8",
         "--providers",
-        "3",
+        "5",
         "--out",
         again.to_str().unwrap(),
     ]);
@@ -313,4 +330,17 @@ fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
             .code(),
         Some(2)
     );
+    let too_few_users = careplan_sim(&[
+        "gen",
+        "--month",
+        "202505",
+        "--users",
+        "2",
+        "--providers",
+        "3",
+        "--out",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(too_few_users.status.code(), Some(2));
+    assert!(text(&too_few_users.stderr).contains("every provider needs at least one user"));
 }

@@ -8,7 +8,7 @@ use careplan_core::ErrorCode;
 pub enum Field {
     /// A code, number or date: written bare. Must not contain `"`, `,` or a line break.
     Code(String),
-    /// Free text (フリーテキスト): always quoted; commas and line breaks are kept.
+    /// Free text (フリーテキスト): quoted unless empty; commas and line breaks are kept.
     Text(String),
     /// An empty (Null) field.
     Empty,
@@ -45,6 +45,8 @@ pub fn write_record(out: &mut String, fields: &[Field]) {
                 );
                 out.push_str(value);
             }
+            // An empty value is Null, written bare like any other empty field.
+            Field::Text(value) if value.is_empty() => {}
             Field::Text(value) => {
                 out.push('"');
                 out.push_str(&value.replace('"', "\"\""));
@@ -262,7 +264,7 @@ mod tests {
             let records = read_records(&text).unwrap();
             proptest::prop_assert_eq!(records.len(), expected.len());
             for (record, fields) in records.iter().zip(&expected) {
-                let quoted: Vec<bool> = fields.iter().map(|f| matches!(f, Field::Text(_))).collect();
+                let quoted: Vec<bool> = fields.iter().map(|f| matches!(f, Field::Text(v) if !v.is_empty())).collect();
                 let found: Vec<bool> = (0..record.len()).map(|i| record.is_quoted(i)).collect();
                 proptest::prop_assert_eq!(found, quoted);
                 let values: Vec<String> = fields
