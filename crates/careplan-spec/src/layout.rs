@@ -1,6 +1,6 @@
-//! Record layouts (CSVファイルレイアウト定義書, spec §6): every field of the 居宅 exchange files with its
-//! Japanese name, maximum length, presence and format, for V4 (CSVバージョン 202504/202407) and V3
-//! (202208 and earlier: 第6表 without fields 16–18, 第7表 without fields 10–12).
+//! Record layouts (CSVファイルレイアウト定義書, spec §6): every field of the 居宅 exchange files and of the
+//! 介護予防 files with its Japanese name, maximum length, presence and format, for V4 (CSVバージョン
+//! 202504/202407) and V3 (202208 and earlier: 第6表 without fields 16–18, 第7表 without fields 10–12).
 
 use std::sync::LazyLock;
 
@@ -89,6 +89,23 @@ const LIVING_SUPPORT_REASON: &[&str] = &["1", "2", "3"];
 const INSURANCE_SCOPE: &[&str] = &["Y", "N"];
 const WEEKDAY: &[&str] = &["1", "2", "3", "4", "5", "6", "7"];
 const OVER_30_DAYS: &[&str] = &["0", "1"];
+// 介護予防 code tables (spec §6.9–§6.15).
+const PREVENTION_PLAN_TYPE: &[&str] = &["1", "2"];
+const CONSIGNMENT: &[&str] = &["1", "2"];
+const CONSULTATION_METHOD: &[&str] = &["01", "02", "03"];
+const CONSULTATION_COUNT: &[&str] = &["01", "02"];
+const USER_SITUATION: &[&str] = &["01", "02"];
+const DISABILITY_INDEPENDENCE: &[&str] = &["01", "11", "12", "21", "22", "31", "32", "41", "42"];
+const DEMENTIA_INDEPENDENCE: &[&str] = &["01", "02", "03", "04", "05", "06", "07", "08"];
+/// UPKIHON's 要介護状態区分: `01` 非該当 instead of `06`.
+const BASIC_CARE_LEVELS: &[&str] = &["01", "12", "13", "21", "22", "23", "24", "25"];
+const CHECKLIST_RESULT: &[&str] = &["1", "2"];
+const APPLIES: &[&str] = &["1", "0"];
+const RESIDENCE: &[&str] = &["01", "02", "03", "04", "05", "06", "07", "08"];
+const YES_NO: &[&str] = &["1", "2"];
+const PHYSICIAN_FLAG: &[&str] = &["1", "2"];
+const COURSE: &[&str] = &["01", "02", "03"];
+const SUPPORT_LEVEL: &[&str] = &["1", "2", "3"];
 
 use Format::*;
 use Presence::{Optional as O, Recommended as R, Required as Q};
@@ -321,6 +338,213 @@ fn usage_annex(v4: bool) -> Vec<FieldSpec> {
     fields
 }
 
+/// 利用者基本情報 (`UPKIHON`, spec §6.9): ○○ on 1–5 and 14–17, ○ on 6.
+fn prevention_basic() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("相談日", 8, Q, Date),
+        ("計画種類", 1, Q, Code(PREVENTION_PLAN_TYPE)),
+        ("委託の有無", 1, R, Code(CONSIGNMENT)),
+        ("作成担当者", 0, O, FreeText),
+        ("相談方法", 2, O, Code(CONSULTATION_METHOD)),
+        ("相談方法(その他の内容)", 0, O, FreeText),
+        ("相談回数", 2, O, Code(CONSULTATION_COUNT)),
+        ("前回相談日", 8, O, Date),
+        ("利用者の現況", 2, O, Code(USER_SITUATION)),
+        ("利用者の現況(状況補足)", 0, O, FreeText),
+        ("利用者氏名ﾌﾘｶﾞﾅ", 0, Q, FreeText),
+        ("利用者氏名", 0, Q, FreeText),
+        ("利用者性別", 1, Q, Code(SEX)),
+        ("利用者生年月日", 8, Q, Date),
+        ("利用者住所", 0, O, FreeText),
+        ("利用者電話番号", 15, O, Text),
+        ("利用者Fax番号", 15, O, Text),
+        ("障害高齢者の日常生活自立度", 2, O, Code(DISABILITY_INDEPENDENCE)),
+        ("認知症高齢者の日常生活自立度", 2, O, Code(DEMENTIA_INDEPENDENCE)),
+        ("要介護状態区分", 2, O, Code(BASIC_CARE_LEVELS)),
+        ("認定有効期限開始日", 8, O, Date),
+        ("認定有効期間終了日", 8, O, Date),
+        ("前回の介護度", 2, O, Code(BASIC_CARE_LEVELS)),
+        ("基本チェックリスト記入結果", 1, O, Code(CHECKLIST_RESULT)),
+        ("基本チェックリスト記入日", 8, O, Date),
+        ("障害等認定(身障)", 1, O, Code(APPLIES)),
+        ("障害等認定(療育)", 1, O, Code(APPLIES)),
+        ("障害等認定(精神)", 1, O, Code(APPLIES)),
+        ("障害等認定(難病)", 1, O, Code(APPLIES)),
+        ("障害等認定特記事項", 0, O, FreeText),
+        ("居住形態", 2, O, Code(RESIDENCE)),
+        ("自室の階数", 2, O, Integer),
+        ("住宅改修の有無", 1, O, Code(YES_NO)),
+        ("経済状況(国民年金)", 1, O, Code(APPLIES)),
+        ("経済状況(厚生年金)", 1, O, Code(APPLIES)),
+        ("経済状況(障害年金)", 1, O, Code(APPLIES)),
+        ("経済状況(生活保護)", 1, O, Code(APPLIES)),
+        ("経済状況詳細", 0, O, FreeText),
+        ("来所者(相談者)氏名", 0, O, FreeText),
+        ("来所者(相談者)住所", 0, O, FreeText),
+        ("来所者(相談者)電話番号", 15, O, Text),
+        ("来所者(相談者)続柄", 0, O, FreeText),
+    ]));
+    const DIGITS: [&str; 4] = ["1", "2", "3", "4"];
+    for n in DIGITS {
+        fields.push(field(&format!("{n} 緊急連絡先 氏名"), None, O, FreeText));
+        fields.push(field(&format!("{n} 緊急連絡先 続柄"), None, O, FreeText));
+        fields.push(field(&format!("{n} 緊急連絡先 住所"), None, O, FreeText));
+        fields.push(field(&format!("{n} 緊急連絡先 電話番号"), Some(15), O, Text));
+    }
+    fields.extend(rows(&[
+        ("家族構成 画像ファイル名", 0, O, Text),
+        ("家族関係等の状況", 0, O, FreeText),
+        ("今までの生活", 0, O, FreeText),
+        ("１日の生活・すごし方(生活全般)", 0, O, FreeText),
+        ("趣味・楽しみ・特技", 0, O, FreeText),
+        ("友人・地域との関係", 0, O, FreeText),
+        ("現在利用している公的サービス", 0, O, FreeText),
+        ("現在利用している非公的サービス", 0, O, FreeText),
+        ("同意日", 8, O, Date),
+        ("同意者氏名", 0, O, FreeText),
+    ]));
+    fields
+}
+
+/// 利用者基本情報 別表1 タイムスケジュール (`UPKIHON_SUB1`, spec §6.11).
+fn prevention_schedule() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("相談日", 8, Q, Date),
+        ("時間", 0, O, FreeText),
+        ("本人の生活状況", 0, O, FreeText),
+        ("介護者・家族の生活状況", 0, O, FreeText),
+    ]));
+    fields
+}
+
+/// 利用者基本情報 別表2 現病歴・既往歴 (`UPKIHON_SUB2`, spec §6.12).
+fn prevention_history() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("相談日", 8, Q, Date),
+        ("年月日", 0, O, FreeText),
+        ("病名", 0, O, FreeText),
+        ("医療機関・医師名", 0, O, FreeText),
+        ("主治医・意見作成者フラグ", 1, O, Code(PHYSICIAN_FLAG)),
+        ("医療機関・医師電話番号", 15, O, Text),
+        ("経過", 2, O, Code(COURSE)),
+        ("治療中の内容", 0, O, FreeText),
+    ]));
+    fields
+}
+
+/// 介護予防サービス・支援計画書 (`UPYOBO`, spec §6.13): ○○ on 1–5 and 8, ○ on 6.
+fn prevention_plan() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("計画作成(変更)日", 8, Q, Date),
+        ("計画種類", 1, Q, Code(PREVENTION_PLAN_TYPE)),
+        ("委託の有無", 1, R, Code(CONSIGNMENT)),
+        ("整理番号", 0, O, FreeText),
+        ("利用者名", 0, Q, FreeText),
+        ("認定年月日", 8, O, Date),
+        ("認定有効期間開始日", 8, O, Date),
+        ("認定有効期間終了日", 8, O, Date),
+        ("計画書区分", 2, O, Code(PLAN_CLASS)),
+        ("認定状況区分", 1, O, Code(CERTIFICATION_STATUS)),
+        ("要支援状態区分", 1, O, Code(SUPPORT_LEVEL)),
+        ("計画作成者氏名（地域包括支援センター担当者名）", 0, O, FreeText),
+        ("計画作成者氏名（担当介護支援専門員名）", 0, O, FreeText),
+        ("計画作成者事業者・事業所名", 0, O, FreeText),
+        ("計画作成者事業者・事業所住所", 0, O, FreeText),
+        ("計画作成者事業者・事業所電話番号", 15, O, Text),
+        ("初回作成日", 8, O, Date),
+        ("担当地域包括支援センター", 0, O, FreeText),
+        ("目標とする生活(1日)", 0, O, FreeText),
+        ("目標とする生活(1年)", 0, O, FreeText),
+    ]));
+    for area in [
+        "【運動・移動】",
+        "【日常生活(家庭生活)】",
+        "【社会参加、対人関係・コミュニケーション】",
+        "【健康管理】",
+    ] {
+        fields.push(field(&format!("{area}現在の状況"), None, O, FreeText));
+        fields.push(field(&format!("{area}本人・家族の意欲・意向"), None, O, FreeText));
+        fields.push(field(
+            &format!("{area}領域における課題の有無"),
+            Some(1),
+            O,
+            Code(YES_NO),
+        ));
+        fields.push(field(
+            &format!("{area}領域における課題（背景・原因）"),
+            None,
+            O,
+            FreeText,
+        ));
+    }
+    fields.extend(rows(&[
+        ("健康状態の留意点", 0, O, FreeText),
+        ("妥当な支援の実施に向けた方針", 0, O, FreeText),
+        ("総合的な方針", 0, O, FreeText),
+    ]));
+    const AREAS: [&str; 6] = [
+        "運動不足",
+        "栄養改善",
+        "口腔内ケア",
+        "閉じこもり予防",
+        "物忘れ予防",
+        "うつ予防",
+    ];
+    for area in AREAS {
+        fields.push(field(
+            &format!("基本チェックリストの該当数({area})"),
+            Some(1),
+            O,
+            Integer,
+        ));
+    }
+    for area in AREAS {
+        fields.push(field(
+            &format!("事業プログラムの要否({area})"),
+            Some(1),
+            O,
+            Code(YES_NO),
+        ));
+    }
+    fields.extend(rows(&[
+        ("地域包括支援センター意見", 0, O, FreeText),
+        ("同意日", 8, O, Date),
+        ("同意者氏名", 0, O, FreeText),
+    ]));
+    fields
+}
+
+/// 介護予防サービス・支援計画書（別表）支援計画 (`UPYOBO_SUB`, spec §6.15).
+fn prevention_plan_support() -> Vec<FieldSpec> {
+    let mut fields = common();
+    fields.extend(rows(&[
+        ("計画作成(変更)日", 8, Q, Date),
+        ("課題ＮＯ", 2, O, Integer),
+        ("総合的課題", 0, O, FreeText),
+        ("課題に対する目標と具体策の提案", 0, O, FreeText),
+        ("具体策についての意向 本人・家族", 0, O, FreeText),
+        ("目標", 0, O, FreeText),
+        ("支援計画ＮＯ", 2, O, Integer),
+        ("【支援計画】目標についての支援のポイント", 0, O, FreeText),
+        (
+            "【支援計画】本人等のセルフケアや家族の支援、インフォーマルサービス",
+            0,
+            O,
+            FreeText,
+        ),
+        ("【支援計画】介護保険サービス又は地域支援事業", 0, O, FreeText),
+        ("利用サービスＮＯ", 2, O, Integer),
+        ("【利用サービス】サービス種別", 0, O, FreeText),
+        ("【利用サービス】事業所(利用先)", 0, O, FreeText),
+        ("【利用サービス】期間", 0, O, FreeText),
+    ]));
+    fields
+}
+
 fn deletion(key: (&str, usize, Format), extra: &[(&str, usize, Presence, Format)]) -> Vec<FieldSpec> {
     let mut fields = common();
     fields.push(field(key.0, Some(key.1), Q, key.2));
@@ -360,6 +584,20 @@ fn build(v4: bool) -> Vec<(FileKind, Vec<FieldSpec>)> {
             ),
         ),
         (FileKind::UsageAnnex, usage_annex(v4)),
+        // 介護予防 files exist from V4 only; a V3 version on them is the version rules' finding.
+        (FileKind::PreventionBasic, prevention_basic()),
+        (FileKind::PreventionBasicSchedule, prevention_schedule()),
+        (FileKind::PreventionBasicHistory, prevention_history()),
+        (
+            FileKind::PreventionBasicDeletion,
+            deletion(("相談日", 8, Date), &[]),
+        ),
+        (FileKind::PreventionPlan, prevention_plan()),
+        (FileKind::PreventionPlanSupport, prevention_plan_support()),
+        (
+            FileKind::PreventionPlanDeletion,
+            deletion(("計画作成(変更)日", 8, Date), &[]),
+        ),
     ]
 }
 
@@ -374,8 +612,8 @@ pub fn common_fields() -> &'static [FieldSpec] {
     &COMMON
 }
 
-/// The field-level layout of `kind` under the V4 (`v4`) or V3 rule set, for the 居宅 exchange files.
-/// The 介護予防 files have no field-level layout yet (`None`); their field counts are still checked.
+/// The field-level layout of `kind` under the V4 (`v4`) or V3 rule set; `None` for kinds without
+/// a layout.
 pub fn layout(kind: FileKind, v4: bool) -> Option<&'static [FieldSpec]> {
     let set = if v4 { &LAYOUTS.v4 } else { &LAYOUTS.v3 };
     set.iter()
@@ -399,6 +637,11 @@ mod tests {
         }
         assert_eq!(layout(FileKind::UsagePlan, false).map(<[_]>::len), Some(22));
         assert_eq!(layout(FileKind::UsageAnnex, false).map(<[_]>::len), Some(34));
-        assert!(layout(FileKind::PreventionPlan, true).is_none());
+        assert_eq!(layout(FileKind::PreventionBasic, true).map(<[_]>::len), Some(71));
+        assert_eq!(layout(FileKind::PreventionPlan, true).map(<[_]>::len), Some(57));
+        assert_eq!(
+            layout(FileKind::PreventionPlanSupport, true).map(<[_]>::len),
+            Some(17)
+        );
     }
 }

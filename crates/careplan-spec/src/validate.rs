@@ -184,7 +184,7 @@ rules! {
         "A file that needs companions in its send unit was validated alone, so the unit could not be checked.",
         "Validate the whole send unit (e.g. the export directory) to check the combination.";
     OrphanRecord = "ORPHAN_RECORD", Warning, "§5.1, §10.11",
-        "Every user in a dependent file of a send unit (7表 and 補足 of a month; 2表, 3表 and 補足 of plan tables) has records in its parent (6表; 1表).",
+        "Every user in a dependent file of a send unit (7表 and 補足 of a month; 2表, 3表 and 補足 of plan tables; 別表1/2 of 利用者基本情報; 支援計画 of 支援計画書) has records in its parent (6表; 1表; UPKIHON; UPYOBO).",
         "Send the parent records of those users in the same send unit, or leave their dependent records out.";
     SupplementLink = "SUPPLEMENT_LINK", Warning, "§6.1, §10.27",
         "A user supplement linked to a month's sheets has field 4 = 00000000; one linked to plan tables has field 63 = 000000.",
@@ -439,20 +439,34 @@ pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileRepo
                 reports[first].diagnostics.append(&mut findings.list);
             }
             Ok(unit) => {
-                let parent_kind = match unit {
-                    SendUnit::UsageSheets => FileKind::UsagePlan,
-                    SendUnit::PlanTables => FileKind::PlanTable1,
-                    _ => continue,
+                // Dependent files and the parent whose users they must share (spec §5.1).
+                let parent_of = |kind: FileKind| match (unit, kind) {
+                    (SendUnit::UsageSheets, FileKind::UsageAnnex | FileKind::UserSupplement) => {
+                        Some(FileKind::UsagePlan)
+                    }
+                    (
+                        SendUnit::PlanTables,
+                        FileKind::PlanTable2 | FileKind::PlanTable3 | FileKind::UserSupplement,
+                    ) => Some(FileKind::PlanTable1),
+                    (
+                        SendUnit::Prevention,
+                        FileKind::PreventionBasicSchedule | FileKind::PreventionBasicHistory,
+                    ) => Some(FileKind::PreventionBasic),
+                    (SendUnit::Prevention, FileKind::PreventionPlanSupport) => Some(FileKind::PreventionPlan),
+                    _ => None,
                 };
-                // An unreadable or empty parent has its own finding; its users are unknown.
-                let Some(parent) = members
-                    .iter()
-                    .find(|(i, n)| n.kind == parent_kind && reports[*i].records > 0)
-                    .map(|(i, _)| *i)
-                else {
-                    continue;
-                };
-                for (index, name) in members.iter().filter(|(_, n)| n.kind != parent_kind) {
+                for (index, name) in members.iter() {
+                    let Some(parent_kind) = parent_of(name.kind) else {
+                        continue;
+                    };
+                    // An unreadable or empty parent has its own finding; its users are unknown.
+                    let Some(parent) = members
+                        .iter()
+                        .find(|(i, n)| n.kind == parent_kind && reports[*i].records > 0)
+                        .map(|(i, _)| *i)
+                    else {
+                        continue;
+                    };
                     let orphans: Vec<String> = reports[*index]
                         .users
                         .difference(&reports[parent].users)
