@@ -1,6 +1,8 @@
 //! CSV text as the standard writes it: comma-separated, CRLF-terminated, no header row; free-text fields
 //! (フリーテキスト) always in double quotes with `""` escaping, all other fields bare.
 
+use std::borrow::Cow;
+
 use careplan_core::ErrorCode;
 
 /// One field of a record to write.
@@ -75,26 +77,26 @@ impl CsvError {
     }
 }
 
-/// One parsed record with the line it starts on.
+/// One parsed record with the line it starts on, borrowing its values from the text where it can.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<'a> {
     /// 1-based line of the record's first character.
     pub line: u64,
-    /// The unquoted field values, in one buffer (no allocation per field).
-    values: csv::StringRecord,
+    /// The unquoted field values: slices of the text, owned only when a `""` escape was undone.
+    values: Vec<Cow<'a, str>>,
     /// Bit `i` is set when field `i` was written in double quotes (layouts have at most 71 fields).
     quoted: u128,
 }
 
-impl Record {
+impl Record<'_> {
     /// The unquoted field values.
     pub fn fields(&self) -> Vec<&str> {
-        self.values.iter().collect()
+        self.values.iter().map(|v| v.as_ref()).collect()
     }
 
     /// Field `index` (0-based), or `""` past the end.
     pub fn field(&self, index: usize) -> &str {
-        self.values.get(index).unwrap_or("")
+        self.values.get(index).map_or("", |v| v.as_ref())
     }
 
     /// Whether field `index` (0-based) was written in double quotes; `false` past the 128th field.
@@ -113,100 +115,123 @@ impl Record {
     }
 }
 
-/// Parses CSV text (quote-aware, CRLF or LF) into records.
-pub fn read_records(text: &str) -> Result<Vec<Record>, CsvError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    // The csv crate counts records rather than physical lines once a quoted field holds a line break, and
-    // its record offset may point at the `\n` of a CRLF; lines are counted from the first byte after any
-    // terminator instead.
+/// Parses CSV text into records: comma-separated, records ended by CRLF, LF or CR, empty lines skipped; a
+/// field opening with `"` runs to its closing quote (commas and line breaks inside are kept, `""` stands
+/// for `"`) and must be followed by a comma or the end of the record.
+///
+/// One pass over the bytes, counting lines as it goes; values borrow from `text`. Splitting only at ASCII
+/// bytes keeps every slice on a character boundary.
+pub fn read_records(text: &str) -> Result<Vec<Record<'_>>, CsvError> {
     let bytes = text.as_bytes();
-    let start_of = |position: Option<&csv::Position>| {
-        let mut offset = position
-            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
-            .min(bytes.len());
-        while matches!(bytes.get(offset), Some(b'\r' | b'\n')) {
-            offset += 1;
-        }
-        offset
-    };
-    // Records come in order, so lines are counted incrementally: linear in the file's size.
-    let (mut counted_to, mut line) = (0usize, 1u64);
-    let mut line_at = |offset: usize| {
-        if offset >= counted_to {
-            line += bytes[counted_to..offset].iter().filter(|&&b| b == b'\n').count() as u64;
-            counted_to = offset;
-            line
-        } else {
-            1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count() as u64
-        }
-    };
     let mut records = Vec::new();
-    for result in reader.records() {
-        let record = match result {
-            Ok(record) => record,
-            Err(e) => {
-                return Err(CsvError {
-                    line: line_at(start_of(e.position())),
-                    reason: e.to_string(),
-                });
+    let (mut pos, mut line) = (0usize, 1u64);
+    while pos < bytes.len() {
+        // Skip empty lines.
+        match bytes[pos] {
+            b'\n' => {
+                pos += 1;
+                line += 1;
+                continue;
             }
-        };
-        let start = start_of(record.position());
+            b'\r' => {
+                pos += 1;
+                if bytes.get(pos) == Some(&b'\n') {
+                    pos += 1;
+                }
+                line += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let record_line = line;
+        let mut values = Vec::new();
+        let mut quoted = 0u128;
+        loop {
+            let field = values.len();
+            if bytes.get(pos) == Some(&b'"') {
+                if field < 128 {
+                    quoted |= 1 << field;
+                }
+                let open = pos + 1;
+                let mut cursor = open;
+                let mut escaped = false;
+                let close = loop {
+                    let Some(offset) = bytes[cursor..].iter().position(|&b| b == b'"') else {
+                        return Err(CsvError {
+                            line: record_line,
+                            reason: format!("field {} opens a quote that is never closed", field + 1),
+                        });
+                    };
+                    let at = cursor + offset;
+                    if bytes.get(at + 1) == Some(&b'"') {
+                        escaped = true;
+                        cursor = at + 2;
+                    } else {
+                        break at;
+                    }
+                };
+                let inner = &text[open..close];
+                line += inner.bytes().filter(|&b| b == b'\n').count() as u64
+                    + inner.bytes().filter(|&b| b == b'\r').count() as u64
+                    - crlf_count(inner.as_bytes());
+                values.push(if escaped {
+                    Cow::Owned(inner.replace("\"\"", "\""))
+                } else {
+                    Cow::Borrowed(inner)
+                });
+                pos = close + 1;
+                if !matches!(bytes.get(pos), None | Some(b',' | b'\r' | b'\n')) {
+                    let closed = if line == record_line {
+                        String::new()
+                    } else {
+                        format!(" on line {line}")
+                    };
+                    return Err(CsvError {
+                        line: record_line,
+                        reason: format!(
+                            "field {}: text follows its closing quote{closed}; a quote is missing or not doubled",
+                            field + 1
+                        ),
+                    });
+                }
+            } else {
+                let end = bytes[pos..]
+                    .iter()
+                    .position(|&b| matches!(b, b',' | b'\r' | b'\n'))
+                    .map_or(bytes.len(), |n| pos + n);
+                values.push(Cow::Borrowed(&text[pos..end]));
+                pos = end;
+            }
+            match bytes.get(pos) {
+                Some(b',') => pos += 1,
+                Some(b'\r') => {
+                    pos += 1;
+                    if bytes.get(pos) == Some(&b'\n') {
+                        pos += 1;
+                    }
+                    line += 1;
+                    break;
+                }
+                Some(b'\n') => {
+                    pos += 1;
+                    line += 1;
+                    break;
+                }
+                _ => break,
+            }
+        }
         records.push(Record {
-            line: line_at(start),
-            quoted: quoted_fields(bytes, start, record.len()),
-            values: record,
-        });
-    }
-    // The csv crate accepts a quote that never closes by running to the end of input; the standard does not.
-    if text.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
-        let line = records.last().map_or(1, |r| r.line);
-        return Err(CsvError {
-            line,
-            reason: "a quoted field is never closed".to_owned(),
+            line: record_line,
+            values,
+            quoted,
         });
     }
     Ok(records)
 }
 
-/// Which of the `count` fields of the record starting at `start` open with a double quote, as a bit mask
-/// (fields past the 128th are not tracked).
-fn quoted_fields(bytes: &[u8], start: usize, count: usize) -> u128 {
-    let mut mask = 0u128;
-    let mut i = start;
-    for field in 0..count {
-        if bytes.get(i) == Some(&b'"') {
-            if field < 128 {
-                mask |= 1 << field;
-            }
-            i += 1;
-            while let Some(&b) = bytes.get(i) {
-                i += 1;
-                if b == b'"' {
-                    if bytes.get(i) == Some(&b'"') {
-                        i += 1;
-                    } else {
-                        break;
-                    }
-                }
-            }
-        }
-        // On to the next field: past the comma, or stop at the end of the record.
-        loop {
-            match bytes.get(i) {
-                Some(b',') => {
-                    i += 1;
-                    break;
-                }
-                Some(b'\r' | b'\n') | None => return mask,
-                Some(_) => i += 1,
-            }
-        }
-    }
-    mask
+/// The number of CRLF pairs in `bytes`, each one line break, not two.
+fn crlf_count(bytes: &[u8]) -> u64 {
+    bytes.windows(2).filter(|w| w == b"\r\n").count() as u64
 }
 
 #[cfg(test)]
@@ -231,6 +256,44 @@ mod tests {
         assert!((0..3).all(|i| !records[1].is_quoted(i)));
         assert_eq!(records[1].line, 3);
         assert_eq!(records[1].fields(), ["1", "", ""]);
+    }
+
+    #[test]
+    fn lines_count_physical_lines_across_line_breaks_in_free_text() {
+        let text = "1,\"a\r\nb\"\r\n\r\n2,\"x\ny\rz\"\n3\r4";
+        let records = read_records(text).unwrap();
+        let lines: Vec<u64> = records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 4, 7, 8]);
+        assert_eq!(records[1].fields(), ["2", "x\ny\rz"]);
+        let err = read_records("1,\"a\"b,2\r\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.reason.as_str()),
+            (
+                1,
+                "field 2: text follows its closing quote; a quote is missing or not doubled"
+            )
+        );
+    }
+
+    proptest::proptest! {
+        /// Wherever this reader accepts the text, the `csv` crate reads the same values.
+        #[test]
+        fn reads_what_the_csv_crate_reads(text in "[a,\"\r\n あ]{0,40}") {
+            if let Ok(records) = read_records(&text) {
+                let reference: Vec<Vec<String>> = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(text.as_bytes())
+                    .records()
+                    .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+                    .collect();
+                let ours: Vec<Vec<String>> = records
+                    .iter()
+                    .map(|r| r.fields().into_iter().map(str::to_owned).collect())
+                    .collect();
+                proptest::prop_assert_eq!(ours, reference);
+            }
+        }
     }
 
     #[test]

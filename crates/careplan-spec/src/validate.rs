@@ -632,7 +632,7 @@ fn encoding_line(error: &ms932::EncodingError) -> Option<u64> {
     }
 }
 
-fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Findings) {
+fn check_versions(records: &[Record<'_>], name: Option<&FileName>, findings: &mut Findings) {
     let Some(first) = records.first().map(|r| r.field(0)) else {
         return;
     };
@@ -695,7 +695,7 @@ fn check_versions(records: &[Record], name: Option<&FileName>, findings: &mut Fi
     }
 }
 
-fn check_record(record: &Record, name: Option<&FileName>, v4: bool, findings: &mut Findings) {
+fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings: &mut Findings) {
     let line = Some(record.line);
     let Some(name) = name else { return };
     let expected = field_count(name.kind, v4);
@@ -775,7 +775,7 @@ fn position(kind: FileKind, v4: bool, v4_field: usize) -> usize {
 }
 
 /// Rules that relate fields of one record (spec §10.16–27).
-fn check_semantics(record: &Record, name: &FileName, v4: bool, findings: &mut Findings) {
+fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mut Findings) {
     let line = Some(record.line);
     let at = |n: usize| position(name.kind, v4, n);
     let field = |n: usize| record.field(at(n) - 1);
@@ -928,7 +928,7 @@ fn check_semantics(record: &Record, name: &FileName, v4: bool, findings: &mut Fi
 }
 
 /// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21).
-fn check_annex_totals(records: &[Record], v4: bool, findings: &mut Findings) {
+fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings) {
     use std::collections::BTreeMap;
 
     /// The rows of one user and month.
