@@ -1,5 +1,6 @@
 //! The validator against `fixtures/`: every invalid case yields exactly its expected rule IDs (and its human
-//! report is pinned by a snapshot); every valid case passes `--strict` without a finding.
+//! report is pinned by a snapshot); every valid case passes `--strict` without a finding, and its files read as
+//! typed records write back byte for byte.
 
 // Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -71,4 +72,27 @@ fn valid_fixtures_pass_strict_without_findings() {
         assert_eq!(json["summary"]["errors"], 0, "{case}");
         assert_eq!(json["summary"]["warnings"], 0, "{case}");
     }
+}
+
+#[test]
+fn valid_files_read_as_typed_records_write_back_byte_for_byte() {
+    use careplan_spec::records::RecordSet;
+    use careplan_spec::{FileName, ms932};
+    let mut checked = 0;
+    for case in cases("valid") {
+        for entry in std::fs::read_dir(root().join("fixtures/valid").join(&case)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap();
+            let kind = name.parse::<FileName>().unwrap().kind;
+            let bytes = std::fs::read(&path).unwrap();
+            let text = ms932::decode(&bytes).unwrap();
+            // Only the round trip's files have typed records.
+            let Ok(records) = RecordSet::read(kind, &text) else {
+                continue;
+            };
+            assert_eq!(ms932::encode(&records.write()).unwrap(), bytes, "{case}/{name}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 7, "only {checked} files checked");
 }
