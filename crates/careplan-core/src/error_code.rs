@@ -125,6 +125,54 @@ catalogue! {
     /// The relay answered with something the client does not understand.
     ProtocolError = "PROTOCOL_ERROR", "net",
         "連携基盤からの応答を解釈できない";
+    /// An issuance request (発行願) for an office that already has a user ID.
+    AccountExists = "ACCOUNT_EXISTS", "federation",
+        "その事業所番号にはすでにユーザIDが発行されている（紛失時は再発行を申請する）";
+    /// The user ID or the password is wrong.
+    LoginFailed = "LOGIN_FAILED", "e-billing portal",
+        "ユーザIDまたはパスワードが誤っている";
+    /// Three wrong passwords in a row locked the account; it opens again after 30 minutes.
+    AccountLocked = "ACCOUNT_LOCKED", "e-billing portal",
+        "パスワードを3回続けて誤ったためロックされている（30分経過後に解除）";
+    /// The password is still the temporary one from the federation's notice: change it in the portal first.
+    PasswordTemporary = "PASSWORD_TEMPORARY", "e-billing portal",
+        "仮パスワードのまま：電子請求受付システムにログインしてパスワードを変更するまで利用できない";
+    /// The password is past its lifetime (90 days by default): change it in the portal.
+    PasswordExpired = "PASSWORD_EXPIRED", "e-billing portal",
+        "パスワードの有効期限切れ：電子請求受付システムで変更が必要";
+    /// The portal's terms of use must be accepted before the first password change.
+    TermsNotAccepted = "TERMS_NOT_ACCEPTED", "e-billing portal",
+        "初回ログイン時の利用規約に同意していない";
+    /// A new password is shorter than 8 characters.
+    PasswordTooShort = "PASSWORD_TOO_SHORT", "e-billing portal",
+        "パスワードが8文字未満";
+    /// A new password is longer than 16 characters.
+    PasswordTooLong = "PASSWORD_TOO_LONG", "e-billing portal",
+        "パスワードが16文字を超えている";
+    /// A new password holds a character outside letters, digits and the allowed symbols.
+    PasswordCharacterNotAllowed = "PASSWORD_CHARACTER_NOT_ALLOWED", "e-billing portal",
+        "パスワードに使えない文字（全角文字、空白、許可されていない記号）が含まれている";
+    /// A new password has no letter.
+    PasswordNeedsLetter = "PASSWORD_NEEDS_LETTER", "e-billing portal",
+        "パスワードに英字が含まれていない";
+    /// A new password has no digit.
+    PasswordNeedsDigit = "PASSWORD_NEEDS_DIGIT", "e-billing portal",
+        "パスワードに数字が含まれていない";
+    /// A new password equals the user ID.
+    PasswordEqualsUserId = "PASSWORD_EQUALS_USER_ID", "e-billing portal",
+        "パスワードがユーザIDと同じ";
+    /// A portal operation without a valid session (not logged in, or logged out).
+    SessionInvalid = "SESSION_INVALID", "e-billing portal",
+        "ログインしていない、またはセッションが無効";
+    /// The portal requires a changed password (and accepted terms) before this operation.
+    PasswordChangeRequired = "PASSWORD_CHANGE_REQUIRED", "e-billing portal",
+        "仮パスワード・期限切れパスワードでログイン中：パスワード変更以外の操作はできない";
+    /// A confirmation code (e-mail registration or login-details reset) is wrong or has expired.
+    ConfirmationCodeInvalid = "CONFIRMATION_CODE_INVALID", "e-billing portal",
+        "確認コード（4桁）が誤っている、または有効期限切れ";
+    /// A reset by e-mail needs the confirmed security e-mail address of the account.
+    EmailNotRegistered = "EMAIL_NOT_REGISTERED", "e-billing portal",
+        "セキュリティ用メールアドレスが未登録、または登録済みのアドレスと異なる（郵送での再発行を申請する）";
 }
 
 impl fmt::Display for ErrorCode {
