@@ -117,7 +117,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
         return Err(EncodingError::UserDefined {
             offset,
             line: line_at(bytes, offset),
-            bytes: hex(&bytes[offset..(offset + 2).min(bytes.len())]),
+            bytes: hex(bytes.get(offset..(offset + 2).min(bytes.len())).unwrap_or_default()),
         });
     }
     Ok(out)
@@ -128,8 +128,9 @@ fn byte_offset_of_char(bytes: &[u8], index: usize) -> usize {
     let mut offset = 0;
     for _ in 0..index {
         let lead = bytes.get(offset).copied().unwrap_or(0);
-        // Single-byte: ASCII and half-width katakana (A1–DF); everything else is a two-byte sequence.
-        offset += if lead < 0x80 || (0xA1..=0xDF).contains(&lead) {
+        // Single-byte: ASCII, 0x80 (decoded as U+0080) and half-width katakana (A1–DF); everything else
+        // is a two-byte sequence.
+        offset += if lead <= 0x80 || (0xA1..=0xDF).contains(&lead) {
             1
         } else {
             2
@@ -189,6 +190,11 @@ mod tests {
             EncodingError::UserDefined { offset, bytes, .. } => {
                 assert_eq!((offset, bytes.as_str()), (3, "F0 40"))
             }
+            other => panic!("unexpected {other:?}"),
+        }
+        // 0x80 is a single byte (U+0080): the 外字 after it is still found at its own offset.
+        match decode(&[0x80, b'A', 0xF0, 0x40]).unwrap_err() {
+            EncodingError::UserDefined { offset, .. } => assert_eq!(offset, 2),
             other => panic!("unexpected {other:?}"),
         }
         assert!(matches!(
