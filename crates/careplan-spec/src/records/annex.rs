@@ -7,7 +7,7 @@ use careplan_core::{CareMonth, OfficeNumber, ServiceKind};
 use time::Date;
 
 use super::{
-    ALL_NINES_OFFICE, CsvVersion, EquipmentItem, FieldReader, RecordError, ServiceCode, UserKey, flag,
+    ALL_NINES_OFFICE, CsvVersion, EquipmentItem, FieldReader, RecordError, ServiceCode, UserKey, bare, flag,
     format_date, opt, version_and_count,
 };
 use crate::csv_text::Field;
@@ -294,11 +294,7 @@ impl UsageAnnexRecord {
             Field::code(self.month),
             Field::text(&self.office_name),
             Field::code(self.office),
-            if self.satellite.is_empty() {
-                Field::Empty
-            } else {
-                Field::code(&self.satellite)
-            },
+            bare(&self.satellite),
             Field::code(self.code),
         ]);
         if self.version.is_v4() {
@@ -336,11 +332,10 @@ impl UsageAnnexRecord {
 
     /// Reads a record of either layout, checking every field's format.
     pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
-        let version = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT_V3)?;
+        // V3 lacks fields 10–12: later fields move up.
+        let (version, missing) = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT_V3)?;
         let r = FieldReader::new(fields);
-        // V3 lacks fields 10–12: later fields move up by three.
-        let shift = if version.is_v4() { 0 } else { 3 };
-        let at = |v4_number: usize| v4_number - shift;
+        let at = |v4_number: usize| v4_number - missing;
         let int = |number: usize, name| r.optional_integer::<u32>(at(number), name);
         let yen = |number: usize, name| r.optional_integer::<u64>(at(number), name);
         Ok(Self {

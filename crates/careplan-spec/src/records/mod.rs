@@ -521,13 +521,23 @@ fn check_count(fields: &[&str], expected: usize) -> Result<(), RecordError> {
     }
 }
 
-/// Reads the CSVバージョン of a record and checks the field count of its edition of the layout.
-fn version_and_count(fields: &[&str], v4_count: usize, v3_count: usize) -> Result<CsvVersion, RecordError> {
+/// Reads the CSVバージョン of a record and checks the field count of its edition of the layout; also
+/// returns how many V4-only fields the record lacks (0 for V4), by which later fields move up.
+fn version_and_count(
+    fields: &[&str],
+    v4_count: usize,
+    v3_count: usize,
+) -> Result<(CsvVersion, usize), RecordError> {
     let version: CsvVersion = fields.first().and_then(|v| v.parse().ok()).ok_or_else(|| {
         FieldReader::new(fields).error(1, "CSVバージョン", "must be a published CSVバージョン")
     })?;
-    check_count(fields, if version.is_v4() { v4_count } else { v3_count })?;
-    Ok(version)
+    let (count, missing) = if version.is_v4() {
+        (v4_count, 0)
+    } else {
+        (v3_count, v4_count - v3_count)
+    };
+    check_count(fields, count)?;
+    Ok((version, missing))
 }
 
 /// Typed access to a record's fields by 1-based field number (項目No), with errors that name the field.
@@ -649,6 +659,15 @@ impl<'a> FieldReader<'a> {
 /// A code field, or an empty one for `None`.
 fn opt<T: fmt::Display>(value: &Option<T>) -> Field {
     value.as_ref().map_or(Field::Empty, Field::code)
+}
+
+/// A text field written bare (not free text), or an empty one.
+fn bare(value: &str) -> Field {
+    if value.is_empty() {
+        Field::Empty
+    } else {
+        Field::code(value)
+    }
 }
 
 /// A 0/1 flag field.

@@ -7,7 +7,7 @@ use careplan_core::{CareMonth, OfficeNumber, ServiceKind};
 use time::Date;
 
 use super::{
-    CareLevel, CsvVersion, FieldReader, RecordError, Sex, UserKey, format_date, opt, version_and_count,
+    CareLevel, CsvVersion, FieldReader, RecordError, Sex, UserKey, bare, format_date, opt, version_and_count,
 };
 use crate::csv_text::Field;
 
@@ -155,13 +155,6 @@ impl UserSupplementRecord {
 
     /// The record's fields, in layout order. Slots past the ninth are not written.
     pub fn to_fields(&self) -> Vec<Field> {
-        let bare = |value: &str| {
-            if value.is_empty() {
-                Field::Empty
-            } else {
-                Field::code(value)
-            }
-        };
         let date = |value: &Option<Date>| value.map_or(Field::Empty, |d| Field::code(format_date(d)));
         let mut fields = Vec::with_capacity(Self::FIELD_COUNT);
         fields.extend([
@@ -211,7 +204,7 @@ impl UserSupplementRecord {
 
     /// Reads a record, checking every field's format.
     pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
-        let version = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT)?;
+        let (version, _) = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT)?;
         let r = FieldReader::new(fields);
         let level = |number, name| r.optional(number, name, "must be 06, 12, 13 or 21–25");
         let mut kind_limits = Vec::new();

@@ -7,7 +7,7 @@ use careplan_core::{CareMonth, OfficeNumber};
 use time::Date;
 
 use super::{
-    CsvVersion, FieldReader, RecordError, ServiceCode, ServiceTime, UserKey, flag, format_date, opt,
+    CsvVersion, FieldReader, RecordError, ServiceCode, ServiceTime, UserKey, bare, flag, format_date, opt,
     version_and_count,
 };
 use crate::csv_text::Field;
@@ -82,13 +82,6 @@ impl EquipmentItem {
     }
 
     pub(super) fn fields(&self) -> [Field; 3] {
-        let bare = |value: &str| {
-            if value.is_empty() {
-                Field::Empty
-            } else {
-                Field::code(value)
-            }
-        };
         [
             bare(&self.tais_code),
             bare(&self.notified_code),
@@ -178,11 +171,7 @@ impl ServiceUsageRecord {
             opt(&self.detail_code),
             Field::code(self.provider),
             Field::text(&self.provider_name),
-            if self.satellite.is_empty() {
-                Field::Empty
-            } else {
-                Field::code(&self.satellite)
-            },
+            bare(&self.satellite),
             flag(self.over_30_days),
             opt(&self.updater),
             Field::Empty,
@@ -192,11 +181,10 @@ impl ServiceUsageRecord {
 
     /// Reads a record of either layout, checking every field's format.
     pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
-        let version = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT_V3)?;
+        // V3 lacks fields 16–18: later fields move up.
+        let (version, missing) = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT_V3)?;
         let r = FieldReader::new(fields);
-        // V3 lacks fields 16–18: later fields move up by three.
-        let shift = if version.is_v4() { 0 } else { 3 };
-        let at = |v4_number: usize| v4_number - shift;
+        let at = |v4_number: usize| v4_number - missing;
         Ok(Self {
             version,
             user: UserKey::from_fields(fields)?,
