@@ -212,7 +212,14 @@ impl CareSoftware {
     ) -> Result<Bundle, OfficeError> {
         let mut bundles = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
         bundles.pop().ok_or_else(|| {
-            OfficeError::NothingToSend(format!("no user of this office uses {}", provider.number))
+            OfficeError::NothingToSend(format!(
+                "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
+                provider.number,
+                provider.kind,
+                careplan_synth::catalogue::PROVIDER_KINDS
+                    .map(|k| k.to_string())
+                    .join(", ")
+            ))
         })
     }
 

@@ -117,7 +117,9 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
         return Err(EncodingError::UserDefined {
             offset,
             line: line_at(bytes, offset),
-            bytes: hex(bytes.get(offset..(offset + 2).min(bytes.len())).unwrap_or_default()),
+            bytes: hex(bytes
+                .get(offset..(offset + 2).min(bytes.len()))
+                .unwrap_or_default()),
         });
     }
     Ok(out)
