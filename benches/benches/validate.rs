@@ -6,12 +6,10 @@
 
 use std::hint::black_box;
 
-use careplan_core::{CareMonth, ServiceKind};
-use careplan_office::{CareSoftware, OfficeProfile, OfficeRole};
+use careplan_office::{MonthExchange, generated_care_manager, generated_providers};
 use careplan_spec::ms932;
 use careplan_spec::validate::{Options, validate_files};
 use careplan_synth::Deviations;
-use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use time::Duration;
 use time::macros::datetime;
@@ -20,44 +18,29 @@ use time::macros::datetime;
 /// to ten providers of every kind, and their actuals with deviations, with users added until the
 /// files pass 10 MB.
 fn month_files() -> Vec<(String, Vec<u8>)> {
-    let month: CareMonth = "202505".parse().unwrap();
-    let care_manager = OfficeProfile {
-        number: "1310000001".parse().unwrap(),
-        kind: ServiceKind::CARE_MANAGEMENT,
-        role: OfficeRole::CareManagement,
-        name: "さくら居宅介護支援事業所".to_owned(),
-    };
-    let providers: Vec<OfficeProfile> = (0..10)
-        .map(|i| {
-            let kind = PROVIDER_KINDS[i % PROVIDER_KINDS.len()];
-            OfficeProfile {
-                number: format!("13100000{:02}", i + 2).parse().unwrap(),
-                kind,
-                role: OfficeRole::Service,
-                name: provider_name(kind, i / PROVIDER_KINDS.len() + 1),
-            }
-        })
-        .collect();
-    let plan_at = datetime!(2025-04-24 10:30 +9);
-    let plans = CareSoftware::new(care_manager.clone(), 1)
-        .export_plans(plan_at, month, &providers, 1_600)
-        .unwrap();
-    let mut files = Vec::new();
-    for (plan, provider) in plans.iter().zip(&providers) {
-        let mut software = CareSoftware::new(provider.clone(), 1).with_deviations(Deviations {
+    let care_manager = generated_care_manager().unwrap();
+    let providers = generated_providers(10);
+    let plans_at = datetime!(2025-04-24 10:30 +9);
+    MonthExchange {
+        care_manager: &care_manager,
+        providers: &providers,
+        month: "202505".parse().unwrap(),
+        users: 1_600,
+        seed: 1,
+        deviations: Deviations {
             cancelled_percent: 5,
             changed_time_percent: 10,
             extra_visit_percent: 5,
-        });
-        software.import(&plan.inputs()).unwrap();
-        let actuals = software
-            .export_actuals(plan_at + Duration::days(40), month, &care_manager)
-            .unwrap();
-        for file in plan.files.iter().chain(&actuals.files) {
-            files.push((file.name.clone(), file.content.clone()));
-        }
+        },
+        plans_at,
+        actuals_at: plans_at + Duration::days(40),
     }
-    files
+    .run()
+    .unwrap()
+    .into_iter()
+    .flat_map(|bundle| bundle.files)
+    .map(|file| (file.name, file.content))
+    .collect()
 }
 
 fn floor(bytes: &[u8]) -> usize {

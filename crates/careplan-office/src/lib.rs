@@ -9,8 +9,10 @@
 //! - Nothing is lost on failure: a bundle leaves the outbox only once the relay acknowledged it, and a
 //!   received file is marked downloaded only once its bytes are stored locally.
 
+mod month;
 mod office;
 mod software;
 
+pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{ReceivedFile, SentFile, VirtualOffice};
 pub use software::{Bundle, CareSoftware, ImportReport, OfficeError, OfficeProfile, OfficeRole};

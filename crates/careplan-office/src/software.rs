@@ -491,39 +491,30 @@ mod tests {
     /// A care manager planning a month with one provider of every kind, each reporting actuals with
     /// deviations: every file of every bundle, for `seed`.
     fn month_of_bundles(seed: u64) -> Vec<Bundle> {
-        use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
-        let cm_profile = profile(
-            "1310000001",
-            ServiceKind::CARE_MANAGEMENT,
-            OfficeRole::CareManagement,
-        );
-        let providers: Vec<OfficeProfile> = PROVIDER_KINDS
-            .iter()
-            .enumerate()
-            .map(|(i, &kind)| OfficeProfile {
-                name: provider_name(kind, i + 1),
-                ..profile(&format!("13100000{:02}", i + 2), kind, OfficeRole::Service)
-            })
-            .collect();
-        let mut cm = CareSoftware::new(cm_profile.clone(), seed);
+        let care_manager = crate::generated_care_manager().unwrap();
+        let providers = crate::generated_providers(5);
         let now = datetime!(2025-04-25 10:30 +9);
-        let month: CareMonth = "202505".parse().unwrap();
-        let plans = cm.export_plans(now, month, &providers, 8).unwrap();
-        assert_eq!(plans.len(), providers.len(), "every provider has users");
-        let mut bundles = plans.clone();
-        for (provider, plan) in providers.iter().zip(&plans) {
-            let mut software = CareSoftware::new(provider.clone(), seed).with_deviations(Deviations {
+        let bundles = crate::MonthExchange {
+            care_manager: &care_manager,
+            providers: &providers,
+            month: "202505".parse().unwrap(),
+            users: 8,
+            seed,
+            deviations: Deviations {
                 cancelled_percent: 10,
                 changed_time_percent: 10,
                 extra_visit_percent: 20,
-            });
-            software.import(&plan.inputs()).unwrap();
-            let actuals = software
-                .export_actuals(now + Duration::days(40), month, &cm_profile)
-                .unwrap();
-            cm.import(&actuals.inputs()).unwrap();
-            bundles.push(actuals);
+            },
+            plans_at: now,
+            actuals_at: now + Duration::days(40),
         }
+        .run()
+        .unwrap();
+        assert_eq!(
+            bundles.len(),
+            2 * providers.len(),
+            "every provider has users and actuals"
+        );
         bundles
     }
 

@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use careplan_core::{CareMonth, ErrorCode, JST, OfficeNumber, ServiceKind};
-use careplan_office::{CareSoftware, OfficeProfile, OfficeRole};
+use careplan_core::{CareMonth, JST};
+use careplan_office::{MonthExchange, generated_care_manager, generated_providers};
 use careplan_synth::Deviations;
-use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
 use clap::Args;
 use time::{Duration, Time};
 
@@ -74,61 +73,35 @@ pub(crate) fn generate(args: &GenArgs) -> Exit {
 
 fn write_month(args: &GenArgs) -> Result<usize> {
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
-    let office = |n: u16| -> Result<OfficeNumber> { Ok(format!("13100{n:05}").parse()?) };
-    let cm_profile = OfficeProfile {
-        number: office(1)?,
-        kind: ServiceKind::CARE_MANAGEMENT,
-        role: OfficeRole::CareManagement,
-        name: "さくら居宅介護支援事業所".to_owned(),
-    };
-    let mut care_manager = CareSoftware::new(cm_profile.clone(), args.seed);
+    let care_manager = generated_care_manager().context("the generated care-management office")?;
+    let providers = generated_providers(args.providers);
     // Plans go out a week before the month starts; actuals come back on the 3rd of the month after.
-    let plan_day = args.month.first_day() - Duration::days(7);
-    let plan_at = plan_day.with_time(Time::from_hms(10, 30, 0)?).assume_offset(JST);
-    let actuals_at = args
-        .month
-        .next()
-        .first_day()
+    let plans_at = (args.month.first_day() - Duration::days(7))
+        .with_time(Time::from_hms(10, 30, 0)?)
+        .assume_offset(JST);
+    let actuals_at = (args.month.next().first_day() + Duration::days(2))
         .with_time(Time::from_hms(17, 0, 0)?)
-        .assume_offset(JST)
-        + Duration::days(2);
-    let providers = (1..=args.providers)
-        .map(|n| {
-            let index = usize::from(n - 1);
-            let kind = PROVIDER_KINDS[index % PROVIDER_KINDS.len()];
-            Ok(OfficeProfile {
-                number: office(n + 1)?,
-                kind,
-                role: OfficeRole::Service,
-                name: provider_name(kind, index / PROVIDER_KINDS.len() + 1),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let deviations = Deviations {
-        cancelled_percent: args.cancelled,
-        changed_time_percent: args.changed_time,
-        extra_visit_percent: args.extra_visits,
-    };
-    let plans = care_manager.export_plans(plan_at, args.month, &providers, usize::from(args.users))?;
-    let mut files = Vec::new();
-    for plan in plans {
-        let profile = providers
-            .iter()
-            .find(|p| p.number == plan.receiver)
-            .context("a plan bundle for an unknown provider")?;
-        let mut provider = CareSoftware::new(profile.clone(), args.seed).with_deviations(deviations);
-        provider.import(&plan.inputs())?;
-        files.extend(plan.files);
-        match provider.export_actuals(actuals_at, args.month, &cm_profile) {
-            Ok(actuals) => files.extend(actuals.files),
-            // Every visit cancelled: the provider has nothing to report.
-            Err(e) if e.code() == ErrorCode::NothingToSend => {}
-            Err(e) => return Err(e.into()),
-        }
+        .assume_offset(JST);
+    let bundles = MonthExchange {
+        care_manager: &care_manager,
+        providers: &providers,
+        month: args.month,
+        users: usize::from(args.users),
+        seed: args.seed,
+        deviations: Deviations {
+            cancelled_percent: args.cancelled,
+            changed_time_percent: args.changed_time,
+            extra_visit_percent: args.extra_visits,
+        },
+        plans_at,
+        actuals_at,
     }
-    for file in &files {
+    .run()?;
+    let mut count = 0;
+    for file in bundles.iter().flat_map(|b| &b.files) {
         let path = args.out.join(&file.name);
         std::fs::write(&path, &file.content).with_context(|| format!("cannot write {}", path.display()))?;
+        count += 1;
     }
-    Ok(files.len())
+    Ok(count)
 }

@@ -672,30 +672,15 @@ mod tests {
                     .iter()
                     .all(|r| r.updater == Some(provider) && r.created_on == date!(2025 - 06 - 03))
             );
-            let drifted = actuals(
-                5,
-                &month.usage,
-                provider,
-                date!(2025 - 06 - 03),
-                Deviations {
-                    cancelled_percent: 30,
-                    changed_time_percent: 30,
-                    extra_visit_percent: 100,
-                },
-            );
+            let deviations = Deviations {
+                cancelled_percent: 30,
+                changed_time_percent: 30,
+                extra_visit_percent: 100,
+            };
+            let drifted = actuals(5, &month.usage, provider, date!(2025 - 06 - 03), deviations);
             assert_eq!(
                 drifted,
-                actuals(
-                    5,
-                    &month.usage,
-                    provider,
-                    date!(2025 - 06 - 03),
-                    Deviations {
-                        cancelled_percent: 30,
-                        changed_time_percent: 30,
-                        extra_visit_percent: 100,
-                    }
-                ),
+                actuals(5, &month.usage, provider, date!(2025 - 06 - 03), deviations),
                 "deterministic"
             );
             let key = |r: &ServiceUsageRecord| (r.service_date, r.start, r.service_code);
