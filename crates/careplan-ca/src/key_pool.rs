@@ -12,8 +12,10 @@ pub const POOL_SIZE: usize = POOL.len();
 pub(crate) const CA_KEY: usize = 0;
 /// Index of the relay server certificate's key.
 pub(crate) const RELAY_KEY: usize = 1;
+/// Index of the e-billing portal's server certificate key.
+pub(crate) const PORTAL_KEY: usize = 2;
 /// The first key handed to offices; offices take the rest of the pool in issuance order, wrapping around.
-const FIRST_OFFICE_KEY: usize = 2;
+const FIRST_OFFICE_KEY: usize = 3;
 
 const POOL: [&str; 16] = [
     include_str!("../../../certs/pool/key-00.pem"),

@@ -71,6 +71,16 @@ pub fn end_of_day_jst(date: Date) -> OffsetDateTime {
         .assume_offset(JST)
 }
 
+/// `date` moved by `months` calendar months (backwards when negative), keeping the day of month where it
+/// exists and clamping to the month's last day otherwise (2028-05-31 − 3 months = 2028-02-29); `None`
+/// outside the years the calendar supports.
+pub fn add_months(date: Date, months: i64) -> Option<Date> {
+    let total = i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + months;
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
+    Date::from_calendar_date(year, month, date.day().min(month.length(year))).ok()
+}
+
 /// Why a span such as `3y2mo` could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -109,12 +119,7 @@ impl CalendarSpan {
     /// `instant` moved forward by this span, or `None` past the year 9999.
     pub fn add_to(&self, instant: OffsetDateTime) -> Option<OffsetDateTime> {
         let local = instant.to_offset(JST);
-        let total =
-            i64::from(local.year()) * 12 + i64::from(u8::from(local.month())) - 1 + i64::from(self.months);
-        let year = i32::try_from(total.div_euclid(12)).ok()?;
-        let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
-        let day = local.day().min(month.length(year));
-        let moved = local.replace_date(Date::from_calendar_date(year, month, day).ok()?);
+        let moved = local.replace_date(add_months(local.date(), i64::from(self.months))?);
         moved.checked_add(Duration::seconds(i64::try_from(self.seconds).ok()?))
     }
 }

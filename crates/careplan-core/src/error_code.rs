@@ -113,6 +113,9 @@ catalogue! {
     /// The certificate is valid but of a type that cannot be used for care plan linkage.
     CertWrongType = "CERT_WRONG_TYPE", "TLS / relay",
         "代理請求用・障害福祉用など、ケアプランデータ連携に使えない種類の証明書";
+    /// The client certificate was revoked by the CA (失効) and the relay's revocation list says so.
+    CertRevoked = "CERT_REVOKED", "TLS",
+        "失効依頼により失効した電子証明書";
     /// The relay's own server certificate failed verification by the client.
     ServerCertInvalid = "SERVER_CERT_INVALID", "TLS",
         "接続先サーバの証明書を検証できない";
@@ -173,6 +176,36 @@ catalogue! {
     /// A reset by e-mail needs the confirmed security e-mail address of the account.
     EmailNotRegistered = "EMAIL_NOT_REGISTERED", "e-billing portal",
         "セキュリティ用メールアドレスが未登録、または登録済みのアドレスと異なる（郵送での再発行を申請する）";
+    /// A certificate application or download with a wrong certificate-issuance password.
+    IssuancePasswordWrong = "ISSUANCE_PASSWORD_WRONG", "e-billing portal",
+        "証明書発行用パスワードが誤っている（紛失時は電子請求受付システムで再発行する）";
+    /// A new certificate application while the office holds a valid certificate: renew it instead.
+    CertificateExists = "CERTIFICATE_EXISTS", "CA",
+        "有効な電子証明書がすでにある（1事業所番号につき1枚：有効期限の3か月前から更新する）";
+    /// An application while another one of the office is still waiting for approval or issuance.
+    CertApplicationPending = "CERT_APPLICATION_PENDING", "CA",
+        "証明書の発行申請中（発行申請中）：承認・発行を待つ";
+    /// No certificate has been issued to the office (nothing to download, renew or revoke).
+    CertNotIssued = "CERT_NOT_ISSUED", "CA",
+        "発行済みの電子証明書がない";
+    /// A renewal before the window opens, 3 months before the certificate's end date.
+    CertRenewalTooEarly = "CERT_RENEWAL_TOO_EARLY", "CA",
+        "更新申請は有効期限日の3か月前から：まだ更新できない";
+    /// A renewal after the certificate's end date (23:59:59): only a new application is possible.
+    CertRenewalTooLate = "CERT_RENEWAL_TOO_LATE", "CA",
+        "有効期限切れの証明書は更新できない：新規に発行申請する";
+    /// A certificate type the portal does not issue to care offices through this application.
+    CertTypeNotOffered = "CERT_TYPE_NOT_OFFERED", "CA",
+        "介護事業所の証明書申請で選べない証明書の種類";
+    /// The certificate is already revoked.
+    CertAlreadyRevoked = "CERT_ALREADY_REVOKED", "CA",
+        "すでに失効している電子証明書";
+    /// A PKCS#12 bundle did not open with the password given at installation.
+    Pkcs12PasswordWrong = "PKCS12_PASSWORD_WRONG", "linkage client",
+        "証明書のインストール時のパスワード（証明書発行用パスワード）が誤っている";
+    /// A linkage-client operation before the office logged in to the client.
+    ClientNotLoggedIn = "CLIENT_NOT_LOGGED_IN", "linkage client",
+        "ケアプランデータ連携クライアントにログインしていない";
 }
 
 impl fmt::Display for ErrorCode {

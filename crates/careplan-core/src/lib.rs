@@ -15,7 +15,9 @@ mod error_code;
 mod ids;
 mod month;
 
-pub use clock::{CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, end_of_day_jst};
+pub use clock::{
+    CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, add_months, end_of_day_jst,
+};
 pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use ids::{IdError, OfficeNumber, OfficeUserId, PrefectureCode, ServiceKind};
 pub use month::{CareMonth, MonthError};

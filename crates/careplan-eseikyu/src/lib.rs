@@ -1,7 +1,8 @@
 //! The billing federation's ID issuance (国保連合会) and the e-billing portal (電子請求受付システム): office
 //! accounts, temporary and changed passwords, the password policy and lifetime, lockout after wrong
 //! passwords, the security e-mail, re-issue of lost login details by e-mail or by post, and the
-//! certificate-issuance password (証明書発行用パスワード).
+//! certificate-issuance password (証明書発行用パスワード), and certificate applications to the e-seikyu CA
+//! (approval, the nightly pause, renewal, download as PKCS#12, revocation).
 //!
 //! Architecture invariants:
 //! - Sans-IO: [`Portal`] is a state machine; every operation takes `now` from the caller's clock and
@@ -11,15 +12,18 @@
 //! - A refused operation changes nothing, except what the refusal itself records (a wrong password
 //!   counts towards the lockout).
 
+mod certificates;
 mod password;
 
 use std::collections::BTreeMap;
 
+use careplan_ca::{CaError, CertificateAuthority, CertificateType, IssuedCertificate};
 use careplan_core::{ErrorCode, OfficeNumber, OfficeUserId, PrefectureCode};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use time::{Duration, OffsetDateTime};
 
+pub use certificates::{Application, ApplicationKind, ApplicationState, CertificatePage, CertificateView};
 pub use password::{ALLOWED_SYMBOLS, PasswordViolation, check_policy};
 
 /// The portal's rules that no public source fixes exactly; each is a documented default.
@@ -36,6 +40,9 @@ pub struct PortalConfig {
     /// How long the federation's paper re-issue takes to arrive by post (assumed 7 days; days to two weeks
     /// in practice).
     pub postal_delay: Duration,
+    /// How long the federation takes to approve a certificate application (assumed 30 minutes; minutes
+    /// to days in practice). Issuance then waits for the end of the CA's nightly pause if it falls in it.
+    pub approval_delay: Duration,
 }
 
 impl Default for PortalConfig {
@@ -46,6 +53,7 @@ impl Default for PortalConfig {
             lockout_for: Duration::minutes(30),
             code_lifetime: Duration::minutes(30),
             postal_delay: Duration::days(7),
+            approval_delay: Duration::minutes(30),
         }
     }
 }
@@ -92,6 +100,27 @@ pub enum PortalError {
     /// No confirmed security e-mail, or another address.
     #[error("no confirmed security e-mail address matches; request the re-issue by post instead")]
     EmailNotRegistered,
+    /// A billing-proxy (`HD…`) ID at the linkage login.
+    #[error("billing-proxy IDs (HD…) cannot be used for care plan data linkage")]
+    ProxyId,
+    /// A wrong certificate-issuance password.
+    #[error("the certificate-issuance password is wrong; re-issue it in the portal if it was lost")]
+    IssuancePasswordWrong,
+    /// A certificate type care offices cannot apply for here.
+    #[error("care offices apply for care_insurance or care_dx certificates, not {0}")]
+    TypeNotOffered(CertificateType),
+    /// Another application of the office is pending.
+    #[error("a certificate application of this office is pending (発行申請中)")]
+    ApplicationPending,
+    /// The office holds a valid certificate: renew it instead.
+    #[error("the office already holds a valid certificate; renew it from 3 months before its end date")]
+    CertificateExists,
+    /// No certificate has been issued to the office.
+    #[error("no certificate has been issued to this office")]
+    NoCertificate,
+    /// The CA refused (renewal window) or failed.
+    #[error(transparent)]
+    Certificate(CaError),
 }
 
 impl PortalError {
@@ -111,6 +140,13 @@ impl PortalError {
             PortalError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             PortalError::CodeInvalid => ErrorCode::ConfirmationCodeInvalid,
             PortalError::EmailNotRegistered => ErrorCode::EmailNotRegistered,
+            PortalError::ProxyId => ErrorCode::ProxyIdNotAllowed,
+            PortalError::IssuancePasswordWrong => ErrorCode::IssuancePasswordWrong,
+            PortalError::TypeNotOffered(_) => ErrorCode::CertTypeNotOffered,
+            PortalError::ApplicationPending => ErrorCode::CertApplicationPending,
+            PortalError::CertificateExists => ErrorCode::CertificateExists,
+            PortalError::NoCertificate => ErrorCode::CertNotIssued,
+            PortalError::Certificate(e) => e.code(),
         }
     }
 
@@ -194,11 +230,14 @@ pub struct Portal {
     sessions: BTreeMap<SessionId, OfficeUserId>,
     next_session: u64,
     mail: Vec<Mail>,
+    ca: CertificateAuthority,
+    applications: Vec<Application>,
+    certificates: BTreeMap<OfficeNumber, Vec<IssuedCertificate>>,
 }
 
 impl Portal {
-    /// An empty portal whose passwords and codes come from `seed`.
-    pub fn new(config: PortalConfig, seed: u64) -> Self {
+    /// An empty portal in front of `ca`, whose passwords and codes come from `seed`.
+    pub fn new(config: PortalConfig, ca: CertificateAuthority, seed: u64) -> Self {
         Self {
             config,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -206,6 +245,9 @@ impl Portal {
             sessions: BTreeMap::new(),
             next_session: 1,
             mail: Vec::new(),
+            ca,
+            applications: Vec::new(),
+            certificates: BTreeMap::new(),
         }
     }
 
@@ -372,7 +414,7 @@ impl Portal {
         password: &str,
     ) -> Result<OfficeNumber, PortalError> {
         if user_id.starts_with("HD") {
-            return Err(PortalError::LoginFailed);
+            return Err(PortalError::ProxyId);
         }
         let id = self.authenticate(now, user_id, password)?;
         let account = &self.accounts[&id];

@@ -8,13 +8,17 @@ fn office() -> OfficeNumber {
     "1310000001".parse().unwrap()
 }
 
+fn ca() -> CertificateAuthority {
+    CertificateAuthority::new().unwrap()
+}
+
 fn tokyo() -> PrefectureCode {
     PrefectureCode::new(13).unwrap()
 }
 
 /// A portal with one office whose password was changed to `Secret123` at T0.
 fn onboarded() -> (Portal, String) {
-    let mut portal = Portal::new(PortalConfig::default(), 7);
+    let mut portal = Portal::new(PortalConfig::default(), ca(), 7);
     let notice = portal.issue_user_id(T0, tokyo(), office()).unwrap();
     let id = notice.user_id.to_string();
     let login = portal.login(T0, &id, &notice.temporary_password).unwrap();
@@ -27,7 +31,7 @@ fn onboarded() -> (Portal, String) {
 
 #[test]
 fn a_new_office_gets_a_kj_id_and_must_change_its_temporary_password() {
-    let mut portal = Portal::new(PortalConfig::default(), 7);
+    let mut portal = Portal::new(PortalConfig::default(), ca(), 7);
     let notice = portal.issue_user_id(T0, tokyo(), office()).unwrap();
     assert_eq!(notice.user_id.to_string(), "KJ131310000001");
     let id = notice.user_id.to_string();
@@ -143,7 +147,7 @@ fn three_wrong_passwords_lock_the_account_for_thirty_minutes() {
         ErrorCode::LoginFailed
     );
     assert!(portal.login(until, &id, "Secret123").is_ok());
-    // Unknown IDs and proxy IDs fail like a wrong password, without revealing which.
+    // Unknown IDs fail like a wrong password, without revealing which; proxy IDs are named as such.
     assert_eq!(
         portal.login(at, "KJ131310000009", "x").unwrap_err().code(),
         ErrorCode::LoginFailed
@@ -153,7 +157,7 @@ fn three_wrong_passwords_lock_the_account_for_thirty_minutes() {
             .check_linkage_login(at, "HD131310000001", "Secret123")
             .unwrap_err()
             .code(),
-        ErrorCode::LoginFailed
+        ErrorCode::ProxyIdNotAllowed
     );
 }
 
@@ -247,7 +251,7 @@ fn a_reset_by_post_arrives_after_the_postal_delay() {
 
 #[test]
 fn the_issuance_password_is_reissued_in_the_portal() {
-    let mut portal = Portal::new(PortalConfig::default(), 7);
+    let mut portal = Portal::new(PortalConfig::default(), ca(), 7);
     let notice = portal.issue_user_id(T0, tokyo(), office()).unwrap();
     assert!(portal.issuance_password_matches(office(), &notice.issuance_password));
     let id = notice.user_id.to_string();
@@ -280,10 +284,224 @@ fn the_issuance_password_is_reissued_in_the_portal() {
 #[test]
 fn the_same_seed_issues_the_same_passwords() {
     let notice = |seed| {
-        Portal::new(PortalConfig::default(), seed)
+        Portal::new(PortalConfig::default(), ca(), seed)
             .issue_user_id(T0, tokyo(), office())
             .unwrap()
     };
     assert_eq!(notice(1), notice(1));
     assert_ne!(notice(1).temporary_password, notice(2).temporary_password);
+}
+
+mod certificate_applications {
+    use careplan_ca::{RenewalStart, open_pkcs12};
+
+    use super::*;
+
+    /// An onboarded office logged in at `now`, and its issuance password.
+    fn session_at(portal: &mut Portal, id: &str, now: OffsetDateTime) -> SessionId {
+        portal.login(now, id, "Secret123").unwrap().session
+    }
+
+    fn issuance_password(portal: &Portal) -> String {
+        match &portal.mailbox(T0, office()).next().unwrap().body {
+            MailBody::Notice(notice) => notice.issuance_password.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_application_is_issued_after_approval_and_downloads_with_the_issuance_password() {
+        let (mut portal, id) = onboarded();
+        let password = issuance_password(&portal);
+        let session = session_at(&mut portal, &id, T0);
+        let code = |r: Result<Application, PortalError>| r.map(|_| ()).map_err(|e| e.code());
+        assert_eq!(
+            code(portal.apply_for_certificate(T0, session, CertificateType::CareInsurance, "wrong")),
+            Err(ErrorCode::IssuancePasswordWrong)
+        );
+        assert_eq!(
+            code(portal.apply_for_certificate(T0, session, CertificateType::BillingProxy, &password)),
+            Err(ErrorCode::CertTypeNotOffered)
+        );
+        let application = portal
+            .apply_for_certificate(T0, session, CertificateType::CareInsurance, &password)
+            .unwrap();
+        assert_eq!(application.issues_at, T0 + Duration::minutes(30));
+        assert_eq!(
+            code(portal.apply_for_certificate(T0, session, CertificateType::CareDx, &password)),
+            Err(ErrorCode::CertApplicationPending)
+        );
+        let just_before = application.issues_at - Duration::seconds(1);
+        assert_eq!(
+            portal
+                .download_certificate(just_before, session, &password)
+                .unwrap_err()
+                .code(),
+            ErrorCode::CertApplicationPending
+        );
+        // Looked at an hour later, the certificate still starts at the instant it came due.
+        let later = T0 + Duration::hours(1);
+        let page = portal.certificate_page(later, session).unwrap();
+        assert_eq!(page.certificates.len(), 1);
+        assert_eq!(page.certificates[0].not_before, application.issues_at);
+        let p12 = portal.download_certificate(later, session, &password).unwrap();
+        let again = portal.download_certificate(later, session, &password).unwrap();
+        let installed = open_pkcs12(&p12, &password).unwrap();
+        assert_eq!(installed, open_pkcs12(&again, &password).unwrap());
+        assert_eq!(installed.serial, page.certificates[0].serial);
+        assert_eq!(
+            code(portal.apply_for_certificate(later, session, CertificateType::CareDx, &password)),
+            Err(ErrorCode::CertificateExists)
+        );
+    }
+
+    #[test]
+    fn an_application_at_two_in_the_night_is_issued_at_six_thirty() {
+        let (mut portal, id) = onboarded();
+        let password = issuance_password(&portal);
+        let night = datetime!(2025-04-02 02:00 +9);
+        let session = session_at(&mut portal, &id, night);
+        let application = portal
+            .apply_for_certificate(night, session, CertificateType::CareDx, &password)
+            .unwrap();
+        assert_eq!(application.issues_at, datetime!(2025-04-02 06:30 +9));
+        let page = portal
+            .certificate_page(datetime!(2025-04-02 06:29:59 +9), session)
+            .unwrap();
+        assert!(page.certificates.is_empty());
+        assert_eq!(page.applications[0].state, ApplicationState::Pending);
+        let page = portal
+            .certificate_page(datetime!(2025-04-02 06:30 +9), session)
+            .unwrap();
+        assert_eq!(page.certificates[0].not_before, datetime!(2025-04-02 06:30 +9));
+        assert_eq!(page.certificates[0].certificate_type, CertificateType::CareDx);
+    }
+
+    /// An office with a certificate issued at 2025-04-01 10:30 (ends 2028-03-31 23:59:59).
+    fn certified() -> (Portal, String, String) {
+        let (mut portal, id) = onboarded();
+        let password = issuance_password(&portal);
+        let session = session_at(&mut portal, &id, T0);
+        portal
+            .apply_for_certificate(T0, session, CertificateType::CareInsurance, &password)
+            .unwrap();
+        (portal, id, password)
+    }
+
+    #[test]
+    fn renewal_is_open_from_three_months_before_the_end_date_to_its_last_second() {
+        let (mut portal, id, password) = certified();
+        // The password has expired by then: change it (lifetime 90 days).
+        let at = |portal: &mut Portal, now: OffsetDateTime| {
+            let login = portal.login(now, &id, "Secret123").unwrap();
+            if login.must_change_password {
+                portal
+                    .change_password(now, login.session, "Secret123", "Secret456")
+                    .unwrap();
+                portal
+                    .change_password(now, login.session, "Secret456", "Secret123")
+                    .unwrap();
+            }
+            login.session
+        };
+        let renew = |portal: &mut Portal, session, now| {
+            portal
+                .renew_certificate(now, session, RenewalStart::DayAfterEnd, &password)
+                .map_err(|e| e.code())
+        };
+        let early = datetime!(2027-12-30 23:59:59 +9);
+        let s = at(&mut portal, early);
+        assert_eq!(
+            renew(&mut portal, s, early).unwrap_err(),
+            ErrorCode::CertRenewalTooEarly
+        );
+        let late = datetime!(2028-04-01 00:00 +9);
+        let s = at(&mut portal, late);
+        assert_eq!(
+            renew(&mut portal, s, late).unwrap_err(),
+            ErrorCode::CertRenewalTooLate
+        );
+        let last = datetime!(2028-03-31 23:59:59 +9);
+        let s = at(&mut portal, last);
+        let application = renew(&mut portal, s, last).unwrap();
+        assert_eq!(
+            application.kind,
+            ApplicationKind::Renewal(RenewalStart::DayAfterEnd)
+        );
+        let page = portal.certificate_page(late + Duration::hours(1), s).unwrap();
+        let (old, new) = (&page.certificates[0], &page.certificates[1]);
+        assert_eq!(new.not_before, old.not_after + Duration::seconds(1));
+        assert_eq!(new.not_after, datetime!(2031-03-31 23:59:59 +9));
+        // After expiry a new application is possible again.
+        let s = at(&mut portal, datetime!(2031-04-01 00:00 +9));
+        assert!(
+            portal
+                .apply_for_certificate(
+                    datetime!(2031-04-01 00:00 +9),
+                    s,
+                    CertificateType::CareInsurance,
+                    &password
+                )
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn renewal_from_the_issue_date_starts_at_issuance() {
+        let (mut portal, id, password) = certified();
+        let opens = datetime!(2028-01-01 00:00 +9);
+        let login = portal.login(opens, &id, "Secret123").unwrap();
+        portal
+            .change_password(opens, login.session, "Secret123", "Secret789")
+            .unwrap();
+        let application = portal
+            .renew_certificate(opens, login.session, RenewalStart::IssueDate, &password)
+            .unwrap();
+        let page = portal
+            .certificate_page(opens + Duration::days(1), login.session)
+            .unwrap();
+        assert_eq!(page.certificates[1].not_before, application.issues_at);
+        assert_eq!(page.certificates[1].not_after, datetime!(2030-12-31 23:59:59 +9));
+    }
+
+    #[test]
+    fn a_lost_issuance_password_is_reissued_and_the_old_one_stops_opening_anything() {
+        let (mut portal, id, old) = certified();
+        let now = T0 + Duration::hours(1);
+        let session = session_at(&mut portal, &id, now);
+        let fresh = portal.reissue_issuance_password(now, session).unwrap();
+        assert_eq!(
+            portal
+                .download_certificate(now, session, &old)
+                .unwrap_err()
+                .code(),
+            ErrorCode::IssuancePasswordWrong
+        );
+        let p12 = portal.download_certificate(now, session, &fresh).unwrap();
+        assert!(open_pkcs12(&p12, &fresh).is_ok());
+        assert_eq!(
+            open_pkcs12(&p12, &old).unwrap_err().code(),
+            ErrorCode::Pkcs12PasswordWrong
+        );
+    }
+
+    #[test]
+    fn revocation_ends_the_certificate_and_allows_a_new_application() {
+        let (mut portal, id, password) = certified();
+        let now = T0 + Duration::hours(1);
+        let serials = portal.revoke_certificates(now, office()).unwrap();
+        assert_eq!(serials.len(), 1);
+        assert_eq!(
+            portal.revoke_certificates(now, office()).unwrap_err().code(),
+            ErrorCode::CertNotIssued
+        );
+        let session = session_at(&mut portal, &id, now);
+        let page = portal.certificate_page(now, session).unwrap();
+        assert_eq!(page.certificates[0].revoked_at, Some(now));
+        assert!(
+            portal
+                .apply_for_certificate(now, session, CertificateType::CareInsurance, &password)
+                .is_ok()
+        );
+    }
 }
