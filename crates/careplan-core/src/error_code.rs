@@ -125,6 +125,9 @@ catalogue! {
     /// The relay could not be reached or dropped the connection.
     RelayUnreachable = "RELAY_UNREACHABLE", "net",
         "連携基盤に接続できない";
+    /// The e-billing portal could not be reached or dropped the connection.
+    PortalUnreachable = "PORTAL_UNREACHABLE", "net",
+        "電子請求受付システムに接続できない";
     /// The relay answered with something the client does not understand.
     ProtocolError = "PROTOCOL_ERROR", "net",
         "連携基盤からの応答を解釈できない";
@@ -269,7 +272,8 @@ mod tests {
             let text = code.as_str();
             assert!(seen.insert(text), "duplicate {text}");
             assert!(
-                text.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                text.starts_with(|c: char| c.is_ascii_uppercase())
+                    && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
                 "{text}"
             );
             assert_eq!(text.parse::<ErrorCode>().unwrap(), *code);

@@ -293,6 +293,24 @@ impl Portal {
         Ok(self.ca.crl(now)?)
     }
 
+    /// Issues a certificate to `office` at `now` without an application, as a set-up: an office that
+    /// already holds a certificate when a scenario starts, or a type offices cannot apply for here (a
+    /// billing proxy's or a disability-welfare office's, which the relay must refuse). It is listed and
+    /// renewed like any other.
+    pub fn provision_certificate(
+        &mut self,
+        now: OffsetDateTime,
+        office: OfficeNumber,
+        certificate_type: CertificateType,
+    ) -> Result<IssuedCertificate, PortalError> {
+        self.issue_due(now)?;
+        let issued = self
+            .ca
+            .issue_office_certificate_from(now, office, certificate_type)?;
+        self.certificates.entry(office).or_default().push(issued.clone());
+        Ok(issued)
+    }
+
     /// The e-seikyu CA (root certificate, published fingerprint).
     pub fn ca(&self) -> &careplan_ca::CertificateAuthority {
         &self.ca

@@ -196,6 +196,18 @@ pub struct Mail {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId(u64);
 
+impl SessionId {
+    /// The session with this number, as a client hands it back (the HTTP API's `session`).
+    pub fn from_raw(raw: u64) -> Self {
+        Self(raw)
+    }
+
+    /// The session's number.
+    pub fn raw(self) -> u64 {
+        self.0
+    }
+}
+
 /// What a login opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Login {

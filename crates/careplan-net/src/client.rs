@@ -1,11 +1,16 @@
-//! The linkage client (ケアプランデータ連携クライアント): an office's HTTPS client of the relay.
+//! The clients: the linkage client (ケアプランデータ連携クライアント) an office runs, and the portal client its
+//! staff's browser stands for.
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use careplan_ca::{IssuedCertificate, RELAY_SERVER_NAME};
-use careplan_core::{Clock, ErrorCode};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use careplan_ca::{
+    CertificateRevocationListDer, IssuedCertificate, PORTAL_SERVER_NAME, RELAY_SERVER_NAME, open_pkcs12,
+};
+use careplan_core::{Clock, ErrorCode, OfficeNumber};
 use careplan_relay::{FileId, InboxEntry, SendReceipt, Upload};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -13,23 +18,27 @@ use hyper::header::{CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use rustls::AlertDescription;
+use rustls::client::ResolvesClientCert;
 use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::sign::CertifiedKey;
 use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::api::{self, ErrorBody, Inbox, SendRequest};
-use crate::tls::{TlsError, client_config};
+use crate::api::{self, ErrorBody, Inbox, PortalRequest, PortalResponse, SendRequest};
+use crate::tls::{TlsError, certified_key, client_config};
 
 /// Why a client operation failed. Every variant carries a stable [`ErrorCode`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
-    /// The relay refused the request.
-    #[error("the relay refused the request: {message}")]
+    /// The server refused the request.
+    #[error("{message}")]
     Refused {
-        /// The relay's code.
+        /// The server's code.
         code: ErrorCode,
-        /// The relay's explanation.
+        /// Every code of the refusal (one per broken password rule), `code` first.
+        codes: Vec<ErrorCode>,
+        /// The server's explanation.
         message: String,
     },
     /// The connection or TLS handshake failed.
@@ -40,108 +49,99 @@ pub enum ClientError {
         /// The underlying error.
         detail: String,
     },
+    /// The client itself refused (not logged in, a certificate file that does not open).
+    #[error("{detail}")]
+    Local {
+        /// What the refusal means.
+        code: ErrorCode,
+        /// Why.
+        detail: String,
+    },
 }
 
 impl ClientError {
     /// The stable code of this failure.
     pub fn code(&self) -> ErrorCode {
         match self {
-            ClientError::Refused { code, .. } | ClientError::Connection { code, .. } => *code,
+            ClientError::Refused { code, .. }
+            | ClientError::Connection { code, .. }
+            | ClientError::Local { code, .. } => *code,
+        }
+    }
+
+    /// Every code of this failure.
+    pub fn codes(&self) -> Vec<ErrorCode> {
+        match self {
+            ClientError::Refused { codes, .. } if !codes.is_empty() => codes.clone(),
+            other => vec![other.code()],
         }
     }
 }
 
-/// An office's linkage client, holding the installed certificate.
+/// One HTTPS server a client talks to, a fresh connection per request.
 #[derive(Clone)]
-pub struct LinkageClient {
-    relay: SocketAddr,
-    connector: TlsConnector,
-    clock: Arc<dyn Clock>,
-    not_before: OffsetDateTime,
+struct Connector {
+    addr: SocketAddr,
+    server_name: &'static str,
+    tls: TlsConnector,
+    /// The code of a server that cannot be reached.
+    unreachable: ErrorCode,
 }
 
-impl std::fmt::Debug for LinkageClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkageClient")
-            .field("relay", &self.relay)
-            .finish_non_exhaustive()
-    }
-}
-
-impl LinkageClient {
-    /// A client of the relay at `relay`, trusting `ca_root` and authenticating with `certificate`.
-    pub fn new(
-        relay: SocketAddr,
-        ca_root: &CertificateDer<'static>,
-        certificate: &IssuedCertificate,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, TlsError> {
-        let config = client_config(ca_root, certificate, clock.clone())?;
-        Ok(Self {
-            relay,
-            connector: TlsConnector::from(Arc::new(config)),
-            clock,
-            not_before: certificate.not_before,
-        })
-    }
-
-    /// Sends one send unit (送信単位).
-    pub async fn send(&self, uploads: &[Upload]) -> Result<SendReceipt, ClientError> {
-        let body = serde_json::to_vec(&SendRequest::from_uploads(uploads)).map_err(protocol)?;
-        let bytes = self.request(Method::POST, api::SEND, Bytes::from(body)).await?;
-        serde_json::from_slice(&bytes).map_err(protocol)
-    }
-
-    /// Lists the office's inbox, in processing order.
-    pub async fn inbox(&self) -> Result<Vec<InboxEntry>, ClientError> {
-        let bytes = self.request(Method::GET, api::INBOX, Bytes::new()).await?;
-        serde_json::from_slice::<Inbox>(&bytes)
-            .map(|inbox| inbox.files)
-            .map_err(protocol)
-    }
-
-    /// Downloads one file of the inbox.
-    pub async fn download(&self, id: FileId) -> Result<Vec<u8>, ClientError> {
-        let path = format!("{}{}", api::FILES, id.0);
-        Ok(self.request(Method::GET, &path, Bytes::new()).await?.to_vec())
-    }
-
-    /// One request on a fresh connection, so that every operation meets the TLS handshake at the
-    /// current (simulated) time, as a desktop client reconnecting for each action does.
-    async fn request(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
-        let tcp = TcpStream::connect(self.relay)
+impl Connector {
+    /// One request on a fresh connection, so that every operation meets the TLS handshake at the current
+    /// (simulated) time, as a desktop client reconnecting for each action does. `tls_code` classifies a
+    /// handshake failure.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        tls_code: &dyn Fn(&rustls::Error) -> ErrorCode,
+    ) -> Result<Bytes, ClientError> {
+        let connection_error = |error: &(dyn StdError + 'static)| match tls_error_in(error) {
+            Some(tls) => ClientError::Connection {
+                code: tls_code(tls),
+                detail: format!("TLS handshake with {} failed: {tls}", self.server_name),
+            },
+            None => ClientError::Connection {
+                code: self.unreachable,
+                detail: chain_to_string(error),
+            },
+        };
+        let tcp = TcpStream::connect(self.addr)
             .await
             .map_err(|e| ClientError::Connection {
-                code: ErrorCode::RelayUnreachable,
-                detail: format!("cannot connect to the relay at {}: {e}", self.relay),
+                code: self.unreachable,
+                detail: format!("cannot connect to {} at {}: {e}", self.server_name, self.addr),
             })?;
-        let server_name = ServerName::try_from(RELAY_SERVER_NAME).map_err(protocol)?;
+        let server_name = ServerName::try_from(self.server_name).map_err(protocol)?;
         let tls = self
-            .connector
+            .tls
             .connect(server_name, tcp)
             .await
-            .map_err(|e| self.connection_error(&e))?;
+            .map_err(|e| connection_error(&e))?;
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
             .await
-            .map_err(|e| self.connection_error(&e))?;
+            .map_err(|e| connection_error(&e))?;
         let driver = tokio::spawn(connection);
         let request = Request::builder()
             .method(method)
             .uri(path)
-            .header(HOST, RELAY_SERVER_NAME)
+            .header(HOST, self.server_name)
             .header(CONTENT_TYPE, "application/json")
             .body(Full::new(body))
             .map_err(protocol)?;
         let response = sender
             .send_request(request)
             .await
-            .map_err(|e| self.connection_error(&e))?;
+            .map_err(|e| connection_error(&e))?;
         let status = response.status();
         let bytes = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| self.connection_error(&e))?
+            .map_err(|e| connection_error(&e))?
             .to_bytes();
         driver.abort();
         if status.is_success() {
@@ -149,36 +149,281 @@ impl LinkageClient {
         }
         let body: ErrorBody = serde_json::from_slice(&bytes).map_err(protocol)?;
         let code = body.code.parse().map_err(protocol)?;
+        let codes = body
+            .codes
+            .iter()
+            .map(|c| c.parse())
+            .collect::<Result<Vec<ErrorCode>, _>>()
+            .map_err(protocol)?;
         Err(ClientError::Refused {
             code,
+            codes,
             message: body.message,
         })
     }
+}
 
-    /// Classifies a connection failure by the TLS error somewhere in its chain of causes.
-    fn connection_error(&self, error: &(dyn StdError + 'static)) -> ClientError {
-        match tls_error_in(error) {
-            Some(tls) => ClientError::Connection {
-                code: self.tls_code(tls),
-                detail: format!("TLS handshake with the relay failed: {tls}"),
+/// A client of the e-billing portal (the office staff's browser).
+#[derive(Clone)]
+pub struct PortalClient {
+    connector: Connector,
+}
+
+impl std::fmt::Debug for PortalClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalClient")
+            .field("portal", &self.connector.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PortalClient {
+    /// A client of the portal at `portal`, trusting `ca_root` (the portal's certificate is the CA's too).
+    pub fn new(
+        portal: SocketAddr,
+        ca_root: &CertificateDer<'static>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TlsError> {
+        let config = client_config(ca_root, None, clock)?;
+        Ok(Self {
+            connector: Connector {
+                addr: portal,
+                server_name: PORTAL_SERVER_NAME,
+                tls: TlsConnector::from(Arc::new(config)),
+                unreachable: ErrorCode::PortalUnreachable,
             },
-            None => ClientError::Connection {
-                code: ErrorCode::RelayUnreachable,
-                detail: chain_to_string(error),
+        })
+    }
+
+    /// Runs one portal operation.
+    pub async fn call(&self, request: &PortalRequest) -> Result<PortalResponse, ClientError> {
+        let body = serde_json::to_vec(request).map_err(protocol)?;
+        let bytes = self
+            .connector
+            .request(Method::POST, api::PORTAL, Bytes::from(body), &|_| {
+                ErrorCode::ServerCertInvalid
+            })
+            .await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
+    }
+}
+
+/// A certificate installed on the office's PC.
+struct Installed {
+    serial: u64,
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    key: Arc<CertifiedKey>,
+}
+
+/// The office PC's certificate store. Each handshake presents the certificate valid at the clock's `now`
+/// (the newest one if several are), or, if none is, the last one installed, so that the handshake fails
+/// with the reason that certificate has.
+struct CertificateStore {
+    clock: Arc<dyn Clock>,
+    installed: RwLock<Vec<Installed>>,
+}
+
+impl std::fmt::Debug for CertificateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let serials: Vec<u64> = self
+            .installed
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|c| c.serial)
+            .collect();
+        f.debug_struct("CertificateStore")
+            .field("serials", &serials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CertificateStore {
+    /// The certificate the next handshake presents: its start and key.
+    fn choose(&self) -> Option<(OffsetDateTime, Arc<CertifiedKey>)> {
+        let now = self.clock.now();
+        let installed = self.installed.read().unwrap_or_else(PoisonError::into_inner);
+        installed
+            .iter()
+            .filter(|c| c.not_before <= now && now <= c.not_after)
+            .max_by_key(|c| c.not_before)
+            .or_else(|| installed.last())
+            .map(|c| (c.not_before, c.key.clone()))
+    }
+}
+
+impl ResolvesClientCert for CertificateStore {
+    fn resolve(&self, _: &[&[u8]], _: &[rustls::SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        self.choose().map(|(_, key)| key)
+    }
+
+    fn has_certs(&self) -> bool {
+        !self
+            .installed
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+}
+
+/// An office's linkage client: log in with the office's user ID, install the office certificate, then
+/// send and receive through the relay.
+#[derive(Clone)]
+pub struct LinkageClient {
+    relay: Connector,
+    portal: PortalClient,
+    store: Arc<CertificateStore>,
+    clock: Arc<dyn Clock>,
+    logged_in: Arc<Mutex<Option<OfficeNumber>>>,
+}
+
+impl std::fmt::Debug for LinkageClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkageClient")
+            .field("relay", &self.relay.addr)
+            .field("certificates", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LinkageClient {
+    /// A client of the relay at `relay` that logs in through the portal at `portal`, trusting `ca_root`.
+    /// It holds no certificate and is not logged in yet.
+    pub fn new(
+        relay: SocketAddr,
+        portal: SocketAddr,
+        ca_root: &CertificateDer<'static>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TlsError> {
+        let store = Arc::new(CertificateStore {
+            clock: clock.clone(),
+            installed: RwLock::new(Vec::new()),
+        });
+        let config = client_config(ca_root, Some(store.clone()), clock.clone())?;
+        Ok(Self {
+            relay: Connector {
+                addr: relay,
+                server_name: RELAY_SERVER_NAME,
+                tls: TlsConnector::from(Arc::new(config)),
+                unreachable: ErrorCode::RelayUnreachable,
             },
+            portal: PortalClient::new(portal, ca_root, clock.clone())?,
+            store,
+            clock,
+            logged_in: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Installs a certificate with its key (as if imported into the PC's store).
+    pub fn install_certificate(&self, certificate: &IssuedCertificate) -> Result<(), TlsError> {
+        let key = Arc::new(certified_key(certificate)?);
+        self.store
+            .installed
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Installed {
+                serial: certificate.serial,
+                not_before: certificate.not_before,
+                not_after: certificate.not_after,
+                key,
+            });
+        Ok(())
+    }
+
+    /// Installs a PKCS#12 download, opened with `password` (the certificate-issuance password); returns
+    /// the certificate's serial.
+    pub fn install_pkcs12(&self, bytes: &[u8], password: &str) -> Result<IssuedCertificate, ClientError> {
+        let certificate = open_pkcs12(bytes, password).map_err(|e| ClientError::Local {
+            code: e.code(),
+            detail: e.to_string(),
+        })?;
+        self.install_certificate(&certificate)
+            .map_err(|e| ClientError::Local {
+                code: ErrorCode::CertUntrusted,
+                detail: e.to_string(),
+            })?;
+        Ok(certificate)
+    }
+
+    /// Logs in to the client with the office's user ID and its changed, unexpired password (a temporary
+    /// or expired password, a proxy ID or a locked account is refused with the portal's code).
+    pub async fn login(&self, user_id: &str, password: &str) -> Result<OfficeNumber, ClientError> {
+        let response = self
+            .portal
+            .call(&PortalRequest::CheckLinkageLogin {
+                user_id: user_id.to_owned(),
+                password: password.to_owned(),
+            })
+            .await?;
+        match response {
+            PortalResponse::Office { office } => {
+                *self.logged_in.lock().unwrap_or_else(PoisonError::into_inner) = Some(office);
+                Ok(office)
+            }
+            other => Err(protocol(format!("unexpected answer to a login: {other:?}"))),
         }
+    }
+
+    /// The office logged in, if any.
+    pub fn logged_in(&self) -> Option<OfficeNumber> {
+        *self.logged_in.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn require_login(&self) -> Result<(), ClientError> {
+        match self.logged_in() {
+            Some(_) => Ok(()),
+            None => Err(ClientError::Local {
+                code: ErrorCode::ClientNotLoggedIn,
+                detail: "log in to the linkage client with the office's user ID and password first"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    /// Sends one send unit (送信単位).
+    pub async fn send(&self, uploads: &[Upload]) -> Result<SendReceipt, ClientError> {
+        self.require_login()?;
+        let body = serde_json::to_vec(&SendRequest::from_uploads(uploads)).map_err(protocol)?;
+        let bytes = self
+            .relay_request(Method::POST, api::SEND, Bytes::from(body))
+            .await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
+    }
+
+    /// Lists the office's inbox, in processing order.
+    pub async fn inbox(&self) -> Result<Vec<InboxEntry>, ClientError> {
+        self.require_login()?;
+        let bytes = self.relay_request(Method::GET, api::INBOX, Bytes::new()).await?;
+        serde_json::from_slice::<Inbox>(&bytes)
+            .map(|inbox| inbox.files)
+            .map_err(protocol)
+    }
+
+    /// Downloads one file of the inbox.
+    pub async fn download(&self, id: FileId) -> Result<Vec<u8>, ClientError> {
+        self.require_login()?;
+        let path = format!("{}{}", api::FILES, id.0);
+        Ok(self
+            .relay_request(Method::GET, &path, Bytes::new())
+            .await?
+            .to_vec())
+    }
+
+    async fn relay_request(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
+        self.relay
+            .request(method, path, body, &|e| self.tls_code(e))
+            .await
     }
 
     fn tls_code(&self, error: &rustls::Error) -> ErrorCode {
         match error {
             // The alert does not tell "expired" from "not yet valid"; the client knows its own certificate.
-            rustls::Error::AlertReceived(AlertDescription::CertificateExpired) => {
-                if self.clock.now() < self.not_before {
-                    ErrorCode::CertNotYetValid
-                } else {
-                    ErrorCode::CertExpired
-                }
-            }
+            rustls::Error::AlertReceived(AlertDescription::CertificateExpired) => match self.store.choose() {
+                Some((not_before, _)) if self.clock.now() < not_before => ErrorCode::CertNotYetValid,
+                _ => ErrorCode::CertExpired,
+            },
+            rustls::Error::AlertReceived(AlertDescription::CertificateRevoked) => ErrorCode::CertRevoked,
             rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => ErrorCode::CertRequired,
             rustls::Error::AlertReceived(
                 AlertDescription::UnknownCA
@@ -191,6 +436,25 @@ impl LinkageClient {
             rustls::Error::InvalidCertificate(_) => ErrorCode::ServerCertInvalid,
             _ => ErrorCode::TlsHandshakeFailed,
         }
+    }
+}
+
+/// The certificate-issuance download decoded from the portal's answer.
+pub fn pkcs12_of(response: &PortalResponse) -> Result<Vec<u8>, ClientError> {
+    match response {
+        PortalResponse::Pkcs12 { content } => STANDARD.decode(content).map_err(protocol),
+        other => Err(protocol(format!("expected a PKCS#12 download, got {other:?}"))),
+    }
+}
+
+/// The revocation list decoded from the portal's answer.
+pub fn crl_of(response: &PortalResponse) -> Result<CertificateRevocationListDer<'static>, ClientError> {
+    match response {
+        PortalResponse::Crl { der } => STANDARD
+            .decode(der)
+            .map(CertificateRevocationListDer::from)
+            .map_err(protocol),
+        other => Err(protocol(format!("expected a revocation list, got {other:?}"))),
     }
 }
 

@@ -1,20 +1,26 @@
 //! The real wire: HTTPS servers (hyper + rustls) wrapping the party cores, and the clients offices use.
 //!
 //! Architecture invariants:
-//! - Protocol logic lives in the cores (`careplan-relay`, …); this crate only moves requests and bytes
-//!   between sockets and cores, holding each core behind a lock for the duration of one call.
+//! - Protocol logic lives in the cores (`careplan-relay`, `careplan-eseikyu`, `careplan-ca`); this crate
+//!   only moves requests and bytes between sockets and cores, holding each core behind a lock for the
+//!   duration of one call.
 //! - Every TLS configuration takes its time from the scenario's [`Clock`](careplan_core::Clock) through
 //!   [`ClockTime`], so certificates expire in simulated time inside real handshakes.
-//! - Client authentication is mutual TLS against the e-seikyu CA root; the relay identifies the sender
-//!   only from the verified client certificate, never from anything the client says.
+//! - Client authentication to the relay is mutual TLS against the e-seikyu CA root and its revocation
+//!   list; the relay identifies the sender only from the verified client certificate, never from
+//!   anything the client says. The portal is a web site: server authentication only, sessions by number.
 //! - Failures reach callers as [`ClientError`]s carrying a stable [`ErrorCode`](careplan_core::ErrorCode),
-//!   whether the relay refused a request or the handshake failed.
+//!   whether a server refused a request, the handshake failed or the client itself refused.
 
 pub mod api;
 mod client;
+mod portal_server;
+mod relay_server;
 mod server;
 mod tls;
 
-pub use client::{ClientError, LinkageClient};
-pub use server::{RelayServer, ServerError};
-pub use tls::{ClockTime, TlsError, client_config, relay_server_config};
+pub use client::{ClientError, LinkageClient, PortalClient, crl_of, pkcs12_of};
+pub use portal_server::PortalServer;
+pub use relay_server::{RelayServer, RelayServerError};
+pub use server::{HttpsServer, ServerError};
+pub use tls::{ClockTime, TlsError, portal_server_config, relay_server_config};

@@ -1,37 +1,37 @@
-//! The relay's HTTPS server.
+//! One HTTPS server shape for every party: an accept loop, a TLS configuration that can be replaced while
+//! running (the relay reloads the CA's revocation list), and a synchronous handler over a collected body.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use careplan_ca::parse_office_certificate;
-use careplan_core::{Clock, ErrorCode, OfficeNumber};
-use careplan_relay::{FileId, Relay};
+use careplan_core::ErrorCode;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use hyper::header::CONTENT_TYPE;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use rustls::ServerConfig;
+use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
-use crate::api::{self, ErrorBody, Inbox, SendRequest};
+use crate::api::ErrorBody;
 
-/// Largest request body the relay reads, in bytes. A month's bundles for hundreds of users fit easily.
+/// Largest request body a server reads, in bytes. A month's bundles for hundreds of users fit easily.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// How long a refused handshake's socket is drained so that the client reads the TLS alert rather than
 /// a connection reset. Wall-clock housekeeping of the socket, not simulated time.
 const ALERT_DRAIN: Duration = Duration::from_secs(5);
 
-/// Why the server could not start.
+/// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The listening socket could not be opened.
@@ -44,26 +44,34 @@ pub enum ServerError {
     },
 }
 
-/// A running relay server. Dropping it stops accepting connections.
+/// A request as a handler sees it: the body is read in full (within the size limit) beforehand.
 #[derive(Debug)]
-pub struct RelayServer {
+pub(crate) struct Call<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) body: Bytes,
+    /// The verified client certificate, if the connection presented one.
+    pub(crate) peer: Option<&'a CertificateDer<'static>>,
+}
+
+/// What a server does with a request.
+pub(crate) type Handler = Arc<dyn Fn(Call<'_>) -> Response<Full<Bytes>> + Send + Sync>;
+
+/// A running HTTPS server. Dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct HttpsServer {
     addr: SocketAddr,
+    tls: Arc<RwLock<Arc<ServerConfig>>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
-struct State {
-    relay: Arc<Mutex<Relay>>,
-    clock: Arc<dyn Clock>,
-}
-
-impl RelayServer {
-    /// Starts serving `relay` on `listen` (port 0 picks a free port) with the given TLS configuration.
-    pub async fn start(
+impl HttpsServer {
+    /// Starts serving on `listen` (port 0 picks a free port).
+    pub(crate) async fn start(
         listen: SocketAddr,
-        relay: Arc<Mutex<Relay>>,
-        clock: Arc<dyn Clock>,
         tls: ServerConfig,
+        handler: Handler,
     ) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen)
             .await
@@ -71,9 +79,9 @@ impl RelayServer {
         let addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr: listen, source })?;
-        let acceptor = TlsAcceptor::from(Arc::new(tls));
-        let state = Arc::new(State { relay, clock });
+        let tls = Arc::new(RwLock::new(Arc::new(tls)));
         let (shutdown, mut stop) = oneshot::channel();
+        let configs = tls.clone();
         let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -81,7 +89,8 @@ impl RelayServer {
                     accepted = listener.accept() => {
                         // A failed accept (e.g. the peer reset before accept) concerns one connection only.
                         if let Ok((tcp, _)) = accepted {
-                            tokio::spawn(serve_connection(tcp, acceptor.clone(), state.clone()));
+                            let config = configs.read().unwrap_or_else(PoisonError::into_inner).clone();
+                            tokio::spawn(serve_connection(tcp, TlsAcceptor::from(config), handler.clone()));
                         }
                     }
                 }
@@ -89,6 +98,7 @@ impl RelayServer {
         });
         Ok(Self {
             addr,
+            tls,
             shutdown: Some(shutdown),
             task,
         })
@@ -97,6 +107,11 @@ impl RelayServer {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Replaces the TLS configuration for connections accepted from now on.
+    pub fn set_tls(&self, config: ServerConfig) {
+        *self.tls.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(config);
     }
 
     /// Stops accepting connections and waits for the accept loop to end.
@@ -108,13 +123,13 @@ impl RelayServer {
     }
 }
 
-impl Drop for RelayServer {
+impl Drop for HttpsServer {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<State>) {
+async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler) {
     let tls = match acceptor.accept(tcp).into_fallible().await {
         Ok(tls) => tls,
         Err((_, mut tcp)) => {
@@ -129,21 +144,28 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<Stat
             return;
         }
     };
-    let caller: Result<OfficeNumber, ErrorBody> = tls
+    let peer: Option<CertificateDer<'static>> = tls
         .get_ref()
         .1
         .peer_certificates()
         .and_then(|chain| chain.first())
-        .ok_or_else(|| error_body(ErrorCode::CertRequired, "no client certificate"))
-        .and_then(|cert| {
-            parse_office_certificate(cert)
-                .map(|c| c.office)
-                .map_err(|e| error_body(e.code(), &e.to_string()))
-        });
-    let caller = Arc::new(caller);
-    let service = service_fn(move |req| {
-        let (state, caller) = (state.clone(), caller.clone());
-        async move { Ok::<_, Infallible>(route(req, &state, &caller).await) }
+        .map(|c| c.clone().into_owned());
+    let peer = Arc::new(peer);
+    let service = service_fn(move |req: Request<Incoming>| {
+        let (handler, peer) = (handler.clone(), peer.clone());
+        async move {
+            let (parts, body) = req.into_parts();
+            let response = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+                Ok(body) => handler(Call {
+                    method: &parts.method,
+                    path: parts.uri.path(),
+                    body: body.to_bytes(),
+                    peer: peer.as_ref().as_ref(),
+                }),
+                Err(e) => refusal(ErrorCode::SendTooLarge, &format!("request body refused: {e}")),
+            };
+            Ok::<_, Infallible>(response)
+        }
     });
     // A connection error (client went away mid-request) ends only this connection.
     let _ = http1::Builder::new()
@@ -151,14 +173,15 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, state: Arc<Stat
         .await;
 }
 
-fn error_body(code: ErrorCode, message: &str) -> ErrorBody {
+pub(crate) fn error_body(code: ErrorCode, message: &str) -> ErrorBody {
     ErrorBody {
         code: code.as_str().to_owned(),
         message: message.to_owned(),
+        codes: Vec::new(),
     }
 }
 
-fn json(status: StatusCode, body: &impl serde::Serialize) -> Response<Full<Bytes>> {
+pub(crate) fn json(status: StatusCode, body: &impl serde::Serialize) -> Response<Full<Bytes>> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut response = Response::new(Full::new(Bytes::from(bytes)));
     *response.status_mut() = status;
@@ -169,79 +192,38 @@ fn json(status: StatusCode, body: &impl serde::Serialize) -> Response<Full<Bytes
     response
 }
 
-fn refusal(code: ErrorCode, message: &str) -> Response<Full<Bytes>> {
-    let status = match code {
+/// The HTTP status of a refusal with `code`.
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
         ErrorCode::FileNotFound => StatusCode::NOT_FOUND,
         ErrorCode::CertRequired | ErrorCode::CertUntrusted | ErrorCode::CertWrongType => {
             StatusCode::FORBIDDEN
         }
+        ErrorCode::LoginFailed
+        | ErrorCode::AccountLocked
+        | ErrorCode::SessionInvalid
+        | ErrorCode::PasswordTemporary
+        | ErrorCode::PasswordExpired
+        | ErrorCode::ProxyIdNotAllowed => StatusCode::UNAUTHORIZED,
         ErrorCode::SendTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    json(status, &error_body(code, message))
+    }
 }
 
-async fn route(
-    req: Request<Incoming>,
-    state: &State,
-    caller: &Result<OfficeNumber, ErrorBody>,
-) -> Response<Full<Bytes>> {
-    let office = match caller {
-        Ok(office) => *office,
-        Err(body) => return json(StatusCode::FORBIDDEN, body),
-    };
-    let lock = || state.relay.lock().unwrap_or_else(PoisonError::into_inner);
-    match (req.method(), req.uri().path()) {
-        (&Method::POST, api::SEND) => {
-            let body = match Limited::new(req.into_body(), MAX_REQUEST_BYTES).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(e) => return refusal(ErrorCode::SendTooLarge, &format!("request body refused: {e}")),
-            };
-            let uploads = match serde_json::from_slice::<SendRequest>(&body).map_err(|e| e.to_string()) {
-                Ok(request) => request.into_uploads(),
-                Err(e) => Err(e),
-            };
-            let uploads = match uploads {
-                Ok(uploads) => uploads,
-                Err(e) => return refusal(ErrorCode::ProtocolError, &e),
-            };
-            let now = state.clock.now();
-            match lock().send(now, office, uploads) {
-                Ok(receipt) => json(StatusCode::OK, &receipt),
-                Err(e) => refusal(e.code(), &e.to_string()),
-            }
-        }
-        (&Method::GET, api::INBOX) => json(
-            StatusCode::OK,
-            &Inbox {
-                files: lock().inbox(office),
-            },
-        ),
-        (&Method::GET, path) if path.starts_with(api::FILES) => {
-            let Ok(id) = path[api::FILES.len()..].parse::<u64>() else {
-                return refusal(ErrorCode::FileNotFound, &format!("`{path}` names no file"));
-            };
-            let relay = lock();
-            match relay.download(office, FileId(id)) {
-                Ok((entry, content)) => {
-                    let mut response = Response::new(Full::new(Bytes::copy_from_slice(content)));
-                    let headers = response.headers_mut();
-                    headers.insert(
-                        CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static("application/octet-stream"),
-                    );
-                    if let Ok(value) = format!("attachment; filename=\"{}\"", entry.name).parse() {
-                        headers.insert(CONTENT_DISPOSITION, value);
-                    }
-                    response
-                }
-                Err(e) => refusal(e.code(), &e.to_string()),
-            }
-        }
-        (method, path) => {
-            let mut response = refusal(ErrorCode::ProtocolError, &format!("no endpoint {method} {path}"));
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            response
-        }
-    }
+pub(crate) fn refusal(code: ErrorCode, message: &str) -> Response<Full<Bytes>> {
+    json(status_of(code), &error_body(code, message))
+}
+
+/// A refusal carrying several codes (`codes[0]` is the main one).
+pub(crate) fn refusal_with(codes: &[ErrorCode], message: &str) -> Response<Full<Bytes>> {
+    let code = codes.first().copied().unwrap_or(ErrorCode::ProtocolError);
+    let mut body = error_body(code, message);
+    body.codes = codes.iter().map(|c| c.as_str().to_owned()).collect();
+    json(status_of(code), &body)
+}
+
+pub(crate) fn no_endpoint(method: &Method, path: &str) -> Response<Full<Bytes>> {
+    let mut response = refusal(ErrorCode::ProtocolError, &format!("no endpoint {method} {path}"));
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
 }

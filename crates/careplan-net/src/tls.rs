@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
+use careplan_ca::CertificateRevocationListDer;
 use careplan_ca::IssuedCertificate;
 use careplan_core::Clock;
+use rustls::client::ResolvesClientCert;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::WebPkiClientVerifier;
+use rustls::sign::CertifiedKey;
 use rustls::time_provider::TimeProvider;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
 
@@ -45,16 +48,21 @@ fn roots(ca_root: &CertificateDer<'static>) -> Result<Arc<RootCertStore>, TlsErr
 }
 
 /// The relay's server configuration: its certificate, and mandatory client certificates chained to the
-/// e-seikyu CA root, valid at the clock's `now`.
+/// e-seikyu CA root, valid at the clock's `now` and, given the CA's `crl`, not revoked.
 pub fn relay_server_config(
     ca_root: &CertificateDer<'static>,
     relay: &IssuedCertificate,
     clock: Arc<dyn Clock>,
+    crl: Option<CertificateRevocationListDer<'static>>,
 ) -> Result<ServerConfig, TlsError> {
-    let verifier = WebPkiClientVerifier::builder_with_provider(roots(ca_root)?, provider()).build()?;
+    let mut verifier = WebPkiClientVerifier::builder_with_provider(roots(ca_root)?, provider());
+    if let Some(crl) = crl {
+        // Offices' certificates are issued by the root itself: the end entity is all there is to check.
+        verifier = verifier.with_crls([crl]).only_check_end_entity_revocation();
+    }
     let mut config = ServerConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
         .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(verifier)
+        .with_client_cert_verifier(verifier.build()?)
         .with_single_cert(vec![relay.certificate.clone()], relay.private_key())?;
     // No session resumption: a resumed session skips certificate verification, and every connection
     // must judge the client certificate at the current (simulated) time.
@@ -63,17 +71,42 @@ pub fn relay_server_config(
     Ok(config)
 }
 
-/// An office's client configuration: trusts the e-seikyu CA root and presents the office certificate.
-pub fn client_config(
+/// The portal's server configuration: a web site with server authentication only.
+pub fn portal_server_config(
+    portal: &IssuedCertificate,
+    clock: Arc<dyn Clock>,
+) -> Result<ServerConfig, TlsError> {
+    Ok(
+        ServerConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(vec![portal.certificate.clone()], portal.private_key())?,
+    )
+}
+
+/// A client configuration trusting the e-seikyu CA root and presenting whichever certificate `resolver`
+/// picks for each handshake (`None`: no client certificate, as towards the portal).
+pub(crate) fn client_config(
     ca_root: &CertificateDer<'static>,
-    office: &IssuedCertificate,
+    resolver: Option<Arc<dyn ResolvesClientCert>>,
     clock: Arc<dyn Clock>,
 ) -> Result<ClientConfig, TlsError> {
-    let mut config = ClientConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
+    let builder = ClientConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots(ca_root)?)
-        .with_client_auth_cert(vec![office.certificate.clone()], office.private_key())?;
+        .with_root_certificates(roots(ca_root)?);
+    let mut config = match resolver {
+        Some(resolver) => builder.with_client_cert_resolver(resolver),
+        None => builder.with_no_client_auth(),
+    };
     // See `relay_server_config`: every connection is a full handshake.
     config.resumption = rustls::client::Resumption::disabled();
     Ok(config)
+}
+
+/// Loads a certificate and its key for a client certificate resolver.
+pub(crate) fn certified_key(certificate: &IssuedCertificate) -> Result<CertifiedKey, TlsError> {
+    let key = provider()
+        .key_provider
+        .load_private_key(certificate.private_key())?;
+    Ok(CertifiedKey::new(vec![certificate.certificate.clone()], key))
 }

@@ -1,4 +1,5 @@
-//! The relay over real loopback TLS: mutual authentication on simulated time.
+//! The portal and the relay over real loopback TLS: onboarding, mutual authentication on simulated time,
+//! certificate types and revocation.
 
 // Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -7,35 +8,84 @@ use std::sync::{Arc, Mutex};
 
 use careplan_ca::{CertificateAuthority, CertificateType};
 use careplan_core::{CalendarSpan, Clock, ErrorCode, OfficeNumber, SimulatedClock};
-use careplan_net::{LinkageClient, RelayServer, relay_server_config};
+use careplan_eseikyu::{Portal, PortalConfig};
+use careplan_net::api::{PortalRequest, PortalResponse, WireNotice};
+use careplan_net::{LinkageClient, PortalClient, PortalServer, RelayServer, pkcs12_of};
 use careplan_relay::{Relay, Upload};
 use time::macros::datetime;
 
 struct Fixture {
     clock: Arc<SimulatedClock>,
-    server: RelayServer,
-    ca: CertificateAuthority,
+    portal: Arc<Mutex<Portal>>,
+    portal_server: PortalServer,
+    relay_server: RelayServer,
 }
 
 async fn fixture() -> Fixture {
     let clock = Arc::new(SimulatedClock::new(datetime!(2025-05-01 09:00 +9)));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
     let ca = CertificateAuthority::new().unwrap();
     let relay_cert = ca.issue_relay_certificate().unwrap();
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let tls = relay_server_config(ca.root(), &relay_cert, dyn_clock.clone()).unwrap();
-    let relay = Arc::new(Mutex::new(Relay::new()));
-    let server = RelayServer::start("127.0.0.1:0".parse().unwrap(), relay, dyn_clock, tls)
+    let portal_cert = ca.issue_portal_certificate().unwrap();
+    let root = ca.root().clone();
+    let portal = Arc::new(Mutex::new(Portal::new(PortalConfig::default(), ca, 1)));
+    let any_port = "127.0.0.1:0".parse().unwrap();
+    let portal_server = PortalServer::start(any_port, portal.clone(), dyn_clock.clone(), &portal_cert)
         .await
         .unwrap();
-    Fixture { clock, server, ca }
+    let relay = Arc::new(Mutex::new(Relay::new()));
+    let relay_server = RelayServer::start(any_port, relay, dyn_clock, root, relay_cert, None)
+        .await
+        .unwrap();
+    Fixture {
+        clock,
+        portal,
+        portal_server,
+        relay_server,
+    }
 }
 
-fn client(f: &mut Fixture, office: &str) -> LinkageClient {
-    let office: OfficeNumber = office.parse().unwrap();
-    let cert =
-        f.ca.issue_office_certificate(f.clock.now(), office, CertificateType::CareInsurance)
-            .unwrap();
-    LinkageClient::new(f.server.local_addr(), f.ca.root(), &cert, f.clock.clone()).unwrap()
+impl Fixture {
+    fn root(&self) -> rustls::pki_types::CertificateDer<'static> {
+        self.portal.lock().unwrap().ca().root().clone()
+    }
+
+    fn client(&self) -> LinkageClient {
+        LinkageClient::new(
+            self.relay_server.local_addr(),
+            self.portal_server.local_addr(),
+            &self.root(),
+            self.clock.clone(),
+        )
+        .unwrap()
+    }
+
+    /// An office with a changed password (`Secret123`) and a certificate of `certificate_type` issued
+    /// now, logged in to its client.
+    async fn office(&self, number: &str, certificate_type: CertificateType) -> LinkageClient {
+        let office: OfficeNumber = number.parse().unwrap();
+        let now = self.clock.now();
+        let (user_id, certificate) = {
+            let mut portal = self.portal.lock().unwrap();
+            let notice = portal.issue_user_id(now, office.prefecture(), office).unwrap();
+            let id = notice.user_id.to_string();
+            let login = portal.login(now, &id, &notice.temporary_password).unwrap();
+            portal.accept_terms(login.session).unwrap();
+            portal
+                .change_password(now, login.session, &notice.temporary_password, "Secret123")
+                .unwrap();
+            (
+                id,
+                portal
+                    .provision_certificate(now, office, certificate_type)
+                    .unwrap(),
+            )
+        };
+        let client = self.client();
+        client.install_certificate(&certificate).unwrap();
+        client.login(&user_id, "Secret123").await.unwrap();
+        client
+    }
 }
 
 fn plan(serial: &str) -> Vec<Upload> {
@@ -50,9 +100,9 @@ fn plan(serial: &str) -> Vec<Upload> {
 
 #[tokio::test]
 async fn files_travel_and_certificates_expire_in_simulated_time() {
-    let mut f = fixture().await;
-    let cm = client(&mut f, "1310000001");
-    let provider = client(&mut f, "1310000002");
+    let f = fixture().await;
+    let cm = f.office("1310000001", CertificateType::CareInsurance).await;
+    let provider = f.office("1310000002", CertificateType::CareDx).await;
 
     let receipt = cm.send(&plan("20250501090000")).await.unwrap();
     assert_eq!(receipt.files.len(), 3);
@@ -77,4 +127,128 @@ async fn files_travel_and_certificates_expire_in_simulated_time() {
 
     f.clock.set(datetime!(2025-04-30 09:00 +9));
     assert_eq!(cm.inbox().await.unwrap_err().code(), ErrorCode::CertNotYetValid);
+}
+
+#[tokio::test]
+async fn the_relay_refuses_other_types_and_revoked_certificates() {
+    let f = fixture().await;
+    for certificate_type in [CertificateType::BillingProxy, CertificateType::DisabilityWelfare] {
+        let number = if certificate_type == CertificateType::BillingProxy {
+            "1310000001"
+        } else {
+            "1310000003"
+        };
+        let client = f.office(number, certificate_type).await;
+        assert_eq!(client.inbox().await.unwrap_err().code(), ErrorCode::CertWrongType);
+    }
+    let provider = f.office("1310000002", CertificateType::CareInsurance).await;
+    assert!(provider.inbox().await.is_ok());
+    let crl = {
+        let mut portal = f.portal.lock().unwrap();
+        portal
+            .revoke_certificates(f.clock.now(), "1310000002".parse().unwrap())
+            .unwrap();
+        portal.crl(f.clock.now()).unwrap()
+    };
+    // Until the relay loads the new list, the certificate still works; then the handshake refuses it.
+    assert!(provider.inbox().await.is_ok());
+    f.relay_server.load_crl(crl).unwrap();
+    assert_eq!(provider.inbox().await.unwrap_err().code(), ErrorCode::CertRevoked);
+}
+
+/// A new office from the federation's notice to its first send, every step over HTTPS.
+#[tokio::test]
+async fn onboarding_over_the_wire() {
+    let f = fixture().await;
+    let portal = PortalClient::new(f.portal_server.local_addr(), &f.root(), f.clock.clone()).unwrap();
+    let office: OfficeNumber = "1310000001".parse().unwrap();
+    let PortalResponse::Notice(WireNotice {
+        user_id,
+        temporary_password,
+        issuance_password,
+    }) = portal.call(&PortalRequest::IssueUserId { office }).await.unwrap()
+    else {
+        panic!("no notice")
+    };
+    let client = f.client();
+    assert_eq!(
+        client
+            .login(&user_id, &temporary_password)
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::PasswordTemporary
+    );
+    assert_eq!(
+        client.inbox().await.unwrap_err().code(),
+        ErrorCode::ClientNotLoggedIn
+    );
+    let PortalResponse::Login { session, .. } = portal
+        .call(&PortalRequest::Login {
+            user_id: user_id.clone(),
+            password: temporary_password.clone(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("no session")
+    };
+    portal
+        .call(&PortalRequest::AcceptTerms { session })
+        .await
+        .unwrap();
+    let weak = portal
+        .call(&PortalRequest::ChangePassword {
+            session,
+            current: temporary_password.clone(),
+            new: "short".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        weak.codes(),
+        [ErrorCode::PasswordTooShort, ErrorCode::PasswordNeedsDigit]
+    );
+    portal
+        .call(&PortalRequest::ChangePassword {
+            session,
+            current: temporary_password,
+            new: "Secret123".into(),
+        })
+        .await
+        .unwrap();
+    let applied = portal
+        .call(&PortalRequest::ApplyForCertificate {
+            session,
+            certificate_type: "care_insurance".into(),
+            issuance_password: issuance_password.clone(),
+        })
+        .await
+        .unwrap();
+    let PortalResponse::Application(application) = applied else {
+        panic!("no application")
+    };
+    f.clock.set(application.issues_at);
+    let download = portal
+        .call(&PortalRequest::DownloadCertificate {
+            session,
+            issuance_password: issuance_password.clone(),
+        })
+        .await
+        .unwrap();
+    let p12 = pkcs12_of(&download).unwrap();
+    assert_eq!(
+        client
+            .install_pkcs12(&p12, "not-the-password1")
+            .unwrap_err()
+            .code(),
+        ErrorCode::Pkcs12PasswordWrong
+    );
+    client.install_pkcs12(&p12, &issuance_password).unwrap();
+    assert_eq!(client.login(&user_id, "Secret123").await.unwrap(), office);
+    let PortalResponse::CaInfo { sha256, .. } = portal.call(&PortalRequest::CaInfo).await.unwrap() else {
+        panic!("no CA info")
+    };
+    assert_eq!(sha256, careplan_ca::Fingerprint::of(&f.root()).sha256);
+    assert!(client.inbox().await.unwrap().is_empty());
 }

@@ -74,6 +74,11 @@ impl VirtualOffice {
         self.client = Some(client);
     }
 
+    /// The installed linkage client, if any.
+    pub fn linkage_client(&self) -> Option<&LinkageClient> {
+        self.client.as_ref()
+    }
+
     fn client(&self) -> Result<&LinkageClient, OfficeError> {
         self.client.as_ref().ok_or_else(|| {
             OfficeError::Client(careplan_net::ClientError::Connection {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use careplan_ca::{CertificateType, RenewalStart};
 use careplan_core::{CalendarSpan, CareMonth, ErrorCode, OfficeNumber, ServiceKind};
 use careplan_office::OfficeRole;
 use serde::Deserialize;
@@ -26,15 +27,23 @@ pub struct ScenarioFileError {
     pub message: String,
 }
 
-/// Which certificate an office holds at the start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitialCertificate {
-    /// A care-insurance certificate (`KaigoJigyousho`) issued at the scenario's start.
-    CareInsurance,
-    /// A care-DX certificate (`CarePlanJigyousho`) issued at the scenario's start.
-    CareDx,
-    /// None: the office cannot reach the relay.
-    None,
+/// How a portal or linkage step spells an office's password or certificate-issuance password: the one the
+/// office knows (from its notice, its mail or its last change), or a literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The one the office holds.
+    Known,
+    /// This text (a wrong password, a new one being tried).
+    Literal(String),
+}
+
+/// How an office asks for its lost login details again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResetBy {
+    /// By security e-mail, to this address.
+    Email(String),
+    /// By paper request to the federation; the notice arrives by post.
+    Post,
 }
 
 /// An `[[office]]` of a scenario.
@@ -50,8 +59,11 @@ pub struct OfficeSpec {
     pub kind: ServiceKind,
     /// Office name (事業所名).
     pub name: String,
-    /// Certificate at the start.
-    pub certificate: InitialCertificate,
+    /// Whether the office starts with a user ID and a changed password, logged in to its linkage client
+    /// (`account = "ready"`, the default) or with nothing (`account = "none"`, for onboarding).
+    pub account_ready: bool,
+    /// The certificate issued to it at the start, if any.
+    pub certificate: Option<CertificateType>,
 }
 
 /// What a step does. Offices are indices into [`Scenario::offices`].
@@ -117,11 +129,126 @@ pub enum Action {
         /// The receiver.
         to: usize,
     },
+    /// The office's federation issues its user ID (発行願); the notice arrives by post at once.
+    IssueUserId {
+        /// The office.
+        office: usize,
+    },
+    /// The office logs in to the e-billing portal.
+    PortalLogin {
+        /// The office.
+        office: usize,
+        /// The password typed.
+        password: Secret,
+    },
+    /// Accepts the portal's terms of use.
+    AcceptTerms {
+        /// The office.
+        office: usize,
+    },
+    /// Changes the portal password; the office remembers the new one.
+    ChangePassword {
+        /// The office.
+        office: usize,
+        /// The new password.
+        new: String,
+    },
+    /// Logs in to the linkage client.
+    ClientLogin {
+        /// The office.
+        office: usize,
+        /// The user ID typed, if not the office's own.
+        user_id: Option<String>,
+        /// The password typed.
+        password: Secret,
+    },
+    /// Registers a security e-mail address (a code is mailed).
+    RegisterEmail {
+        /// The office.
+        office: usize,
+        /// The address.
+        address: String,
+    },
+    /// Confirms it with the code.
+    ConfirmEmail {
+        /// The office.
+        office: usize,
+        /// The code typed (known: the last one mailed).
+        code: Secret,
+    },
+    /// Asks for lost login details again.
+    RequestReset {
+        /// The office.
+        office: usize,
+        /// How.
+        by: ResetBy,
+    },
+    /// Completes a reset by e-mail with the code; the new temporary password is mailed.
+    CompleteReset {
+        /// The office.
+        office: usize,
+        /// The code typed (known: the last one mailed).
+        code: Secret,
+    },
+    /// Reads the mail delivered since the last look; notices and mailed passwords replace what the office
+    /// knows.
+    ReadMail {
+        /// The office.
+        office: usize,
+        /// How many new pieces must have arrived, if checked.
+        expect_mail: Option<usize>,
+    },
+    /// Re-issues the certificate-issuance password in the portal; the office remembers the new one.
+    ReissueIssuancePassword {
+        /// The office.
+        office: usize,
+    },
+    /// Applies for a new certificate.
+    ApplyCertificate {
+        /// The office.
+        office: usize,
+        /// The type.
+        certificate_type: CertificateType,
+        /// The certificate-issuance password typed.
+        issuance_password: Secret,
+    },
+    /// Applies to renew the current certificate.
+    RenewCertificate {
+        /// The office.
+        office: usize,
+        /// The renewal option.
+        start: RenewalStart,
+        /// The certificate-issuance password typed.
+        issuance_password: Secret,
+    },
+    /// Downloads the latest certificate and installs it in the linkage client.
+    InstallCertificate {
+        /// The office.
+        office: usize,
+        /// The certificate-issuance password typed (for the download and the installation).
+        issuance_password: Secret,
+    },
+    /// The office's certificates are revoked (失効依頼); the relay loads the CA's new revocation list.
+    RevokeCertificate {
+        /// The office.
+        office: usize,
+    },
+    /// Checks the office's certificate page.
+    CheckCertificates {
+        /// The office.
+        office: usize,
+        /// How many certificates must be issued, if checked.
+        issued: Option<usize>,
+        /// How many applications must be pending, if checked.
+        pending: Option<usize>,
+    },
 }
 
 /// Every action name, for messages.
-const ACTIONS: &str =
-    "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered";
+const ACTIONS: &str = "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered, \
+     issue_user_id, portal_login, accept_terms, change_password, client_login, register_email, confirm_email, \
+     request_reset, complete_reset, read_mail, reissue_issuance_password, apply_certificate, renew_certificate, \
+     install_certificate, revoke_certificate, check_certificates";
 
 /// One `[[step]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +331,8 @@ struct RawOffice {
     name: Option<String>,
     #[serde(default)]
     certificate: Option<Spanned<String>>,
+    #[serde(default)]
+    account: Option<Spanned<String>>,
 }
 
 struct Parser<'a> {
@@ -311,18 +440,31 @@ impl Parser<'_> {
                     format!("a care_management office has kind 43 and a service office another kind; found role {:?} with kind {kind}", raw.role),
                 ));
             }
-            let certificate = match raw.certificate.as_ref().map(|c| c.get_ref().as_str()) {
-                None | Some("care_insurance") => InitialCertificate::CareInsurance,
-                Some("care_dx") => InitialCertificate::CareDx,
-                Some("none") => InitialCertificate::None,
+            let account_ready = match raw.account.as_ref().map(|a| a.get_ref().as_str()) {
+                None | Some("ready") => true,
+                Some("none") => false,
                 Some(other) => {
-                    let at = raw.certificate.as_ref().map_or(at, |c| c.span().start);
-                    return Err(self.error(
-                        at,
-                        format!("certificate `{other}`: expected care_insurance, care_dx or none"),
-                    ));
+                    let at = raw.account.as_ref().map_or(at, |a| a.span().start);
+                    return Err(self.error(at, format!("account `{other}`: expected ready or none")));
                 }
             };
+            let certificate = match raw.certificate.as_ref() {
+                None if account_ready => Some(CertificateType::CareInsurance),
+                None => None,
+                Some(c) if c.get_ref() == "none" => None,
+                Some(c) => Some(
+                    c.get_ref()
+                        .parse::<CertificateType>()
+                        .map_err(|e| self.error(c.span().start, format!("{e}, or none")))?,
+                ),
+            };
+            if certificate.is_some() && !account_ready {
+                let at = raw.certificate.as_ref().map_or(at, |c| c.span().start);
+                return Err(self.error(
+                    at,
+                    "an office with account = \"none\" starts without a certificate: write certificate = \"none\"",
+                ));
+            }
             let name = raw.name.unwrap_or_else(|| format!("{} {}", raw.id, number));
             offices.push(OfficeSpec {
                 id: raw.id,
@@ -330,6 +472,7 @@ impl Parser<'_> {
                 number,
                 kind,
                 name,
+                account_ready,
                 certificate,
             });
         }
@@ -406,6 +549,97 @@ impl Parser<'_> {
             "assert_delivered" => Action::AssertDelivered {
                 from: fields.office("from", aliases, offices, None)?,
                 to: fields.office("to", aliases, offices, None)?,
+            },
+            "issue_user_id" => Action::IssueUserId {
+                office: fields.office("office", aliases, offices, None)?,
+            },
+            "portal_login" => Action::PortalLogin {
+                office: fields.office("office", aliases, offices, None)?,
+                password: fields.secret("password")?,
+            },
+            "accept_terms" => Action::AcceptTerms {
+                office: fields.office("office", aliases, offices, None)?,
+            },
+            "change_password" => Action::ChangePassword {
+                office: fields.office("office", aliases, offices, None)?,
+                new: fields.required_str("new")?.0,
+            },
+            "client_login" => Action::ClientLogin {
+                office: fields.office("office", aliases, offices, None)?,
+                user_id: fields.optional_str("user_id")?.map(|(s, _)| s),
+                password: fields.secret("password")?,
+            },
+            "register_email" => Action::RegisterEmail {
+                office: fields.office("office", aliases, offices, None)?,
+                address: fields.required_str("address")?.0,
+            },
+            "confirm_email" => Action::ConfirmEmail {
+                office: fields.office("office", aliases, offices, None)?,
+                code: fields.secret("code")?,
+            },
+            "request_reset" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let (by, by_at) = fields.required_str("by")?;
+                let by = match by.as_str() {
+                    "email" => ResetBy::Email(fields.required_str("address")?.0),
+                    "post" => ResetBy::Post,
+                    other => {
+                        return Err(self.error(
+                            by_at,
+                            format!("step {number}: `by` must be email or post, found `{other}`"),
+                        ));
+                    }
+                };
+                Action::RequestReset { office, by }
+            }
+            "complete_reset" => Action::CompleteReset {
+                office: fields.office("office", aliases, offices, None)?,
+                code: fields.secret("code")?,
+            },
+            "read_mail" => Action::ReadMail {
+                office: fields.office("office", aliases, offices, None)?,
+                expect_mail: fields.optional_count("expect_mail")?,
+            },
+            "reissue_issuance_password" => Action::ReissueIssuancePassword {
+                office: fields.office("office", aliases, offices, None)?,
+            },
+            "apply_certificate" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let certificate_type = match fields.optional_str("type")? {
+                    None => CertificateType::CareInsurance,
+                    Some((text, at)) => text
+                        .parse()
+                        .map_err(|e| self.error(at, format!("step {number}: {e}")))?,
+                };
+                Action::ApplyCertificate {
+                    office,
+                    certificate_type,
+                    issuance_password: fields.secret("issuance_password")?,
+                }
+            }
+            "renew_certificate" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let (text, at) = fields.required_str("start")?;
+                let start = text
+                    .parse()
+                    .map_err(|e| self.error(at, format!("step {number}: {e}")))?;
+                Action::RenewCertificate {
+                    office,
+                    start,
+                    issuance_password: fields.secret("issuance_password")?,
+                }
+            }
+            "install_certificate" => Action::InstallCertificate {
+                office: fields.office("office", aliases, offices, None)?,
+                issuance_password: fields.secret("issuance_password")?,
+            },
+            "revoke_certificate" => Action::RevokeCertificate {
+                office: fields.office("office", aliases, offices, None)?,
+            },
+            "check_certificates" => Action::CheckCertificates {
+                office: fields.office("office", aliases, offices, None)?,
+                issued: fields.optional_count("issued")?,
+                pending: fields.optional_count("pending")?,
             },
             other => {
                 return Err(self.error(
@@ -487,6 +721,14 @@ impl StepFields<'_, '_> {
                 ),
             )),
         }
+    }
+
+    /// An optional secret: absent means the one the office knows.
+    fn secret(&mut self, key: &str) -> Result<Secret, ScenarioFileError> {
+        Ok(match self.optional_str(key)? {
+            Some((text, _)) => Secret::Literal(text),
+            None => Secret::Known,
+        })
     }
 
     fn month(&mut self) -> Result<CareMonth, ScenarioFileError> {

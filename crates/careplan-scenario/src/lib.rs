@@ -12,5 +12,5 @@
 mod format;
 mod run;
 
-pub use format::{Action, InitialCertificate, OfficeSpec, Scenario, ScenarioFileError, Step};
+pub use format::{Action, OfficeSpec, ResetBy, Scenario, ScenarioFileError, Secret, Step};
 pub use run::{RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, format_time, run};

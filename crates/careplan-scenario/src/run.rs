@@ -3,14 +3,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use careplan_ca::{CertificateAuthority, CertificateType};
-use careplan_core::{Clock, ErrorCode, SimulatedClock};
-use careplan_net::{LinkageClient, RelayServer, relay_server_config};
+use careplan_ca::CertificateAuthority;
+use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock};
+use careplan_eseikyu::{Portal, PortalConfig, PortalError};
+use careplan_net::api::{PortalRequest, PortalResponse, WireMailBody};
+use careplan_net::{ClientError, LinkageClient, PortalClient, PortalServer, RelayServer, crl_of, pkcs12_of};
 use careplan_office::{Bundle, CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
 use careplan_relay::Relay;
 use time::OffsetDateTime;
 
-use crate::format::{Action, InitialCertificate, Scenario, Step};
+use crate::format::{Action, ResetBy, Scenario, Secret, Step};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,9 +80,20 @@ pub enum RunError {
     /// A TLS configuration failed.
     #[error(transparent)]
     Tls(#[from] careplan_net::TlsError),
-    /// The relay could not listen.
+    /// A server could not start.
     #[error(transparent)]
-    Server(#[from] careplan_net::ServerError),
+    Server(#[from] careplan_net::RelayServerError),
+    /// The portal failed while setting up.
+    #[error(transparent)]
+    Portal(PortalError),
+    /// The starting state (accounts, certificates, client logins) could not be set up.
+    #[error("cannot set up office {office}: {message}")]
+    Setup {
+        /// The office.
+        office: OfficeNumber,
+        /// Why.
+        message: String,
+    },
 }
 
 /// Options of a run.
@@ -104,21 +117,56 @@ pub fn run(
 }
 
 enum StepError {
-    Code(ErrorCode, String),
+    /// A refusal: its codes (the main one first; several when a password breaks several rules).
+    Code(Vec<ErrorCode>, String),
     Assertion(String),
+}
+
+impl StepError {
+    fn code(code: ErrorCode, message: impl Into<String>) -> Self {
+        StepError::Code(vec![code], message.into())
+    }
 }
 
 impl From<OfficeError> for StepError {
     fn from(e: OfficeError) -> Self {
-        StepError::Code(e.code(), e.to_string())
+        match e {
+            OfficeError::Client(client) => client.into(),
+            other => StepError::code(other.code(), other.to_string()),
+        }
     }
+}
+
+impl From<ClientError> for StepError {
+    fn from(e: ClientError) -> Self {
+        StepError::Code(e.codes(), e.to_string())
+    }
+}
+
+/// What an office knows of its login details: from its notices, its mail and its own changes.
+#[derive(Debug, Default)]
+struct Credentials {
+    user_id: Option<String>,
+    password: Option<String>,
+    issuance_password: Option<String>,
+    session: Option<u64>,
+    /// How many pieces of mail the office has read.
+    mail_read: usize,
+}
+
+/// The password of an office that starts with its account ready: letters and digits, within the policy.
+fn starting_password(office: OfficeNumber) -> String {
+    format!("Sim{office}")
 }
 
 struct World {
     clock: Arc<SimulatedClock>,
     offices: Vec<VirtualOffice>,
     aliases: Vec<String>,
-    _relay: RelayServer,
+    credentials: Vec<Credentials>,
+    portal: PortalClient,
+    relay: RelayServer,
+    _portal_server: PortalServer,
 }
 
 async fn run_async(
@@ -168,18 +216,20 @@ fn judge(step: &Step, outcome: Result<String, StepError>) -> (Option<ErrorCode>,
                 reason: format!("expected {expected}, but the step succeeded ({detail})"),
             },
         ),
-        (Err(StepError::Code(code, message)), Some(expected)) if code == expected => (
-            Some(code),
+        (Err(StepError::Code(codes, message)), Some(expected)) if codes.contains(&expected) => (
+            Some(expected),
             StepResult::Passed {
-                detail: format!("failed as expected with {code}: {message}"),
+                detail: format!("failed as expected with {expected}: {message}"),
             },
         ),
-        (Err(StepError::Code(code, message)), expected) => {
+        (Err(StepError::Code(codes, message)), expected) => {
             let wanted = expected.map_or_else(String::new, |e| format!("expected {e}, but "));
+            let code = codes.first().copied().unwrap_or(ErrorCode::ProtocolError);
+            let all = codes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ");
             (
                 Some(code),
                 StepResult::Failed {
-                    reason: format!("{wanted}failed with {code}: {message}"),
+                    reason: format!("{wanted}failed with {all}: {message}"),
                 },
             )
         }
@@ -191,14 +241,75 @@ impl World {
     async fn build(scenario: &Scenario, seed: u64) -> Result<Self, RunError> {
         let clock = Arc::new(SimulatedClock::new(scenario.start));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let mut ca = CertificateAuthority::new()?;
+        let ca = CertificateAuthority::new()?;
         let relay_certificate = ca.issue_relay_certificate()?;
-        let tls = relay_server_config(ca.root(), &relay_certificate, dyn_clock.clone())?;
-        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let relay =
-            RelayServer::start(listen, Arc::new(Mutex::new(Relay::new())), dyn_clock.clone(), tls).await?;
-        let mut offices = Vec::with_capacity(scenario.offices.len());
+        let portal_certificate = ca.issue_portal_certificate()?;
+        let root = ca.root().clone();
+        let mut portal = Portal::new(PortalConfig::default(), ca, seed);
+        // The starting state is set up on the portal's core before it serves: offices with their
+        // account ready and the certificates they already hold.
+        let mut credentials = Vec::with_capacity(scenario.offices.len());
+        let mut certificates = Vec::with_capacity(scenario.offices.len());
         for spec in &scenario.offices {
+            let setup = |e: PortalError| RunError::Setup {
+                office: spec.number,
+                message: e.to_string(),
+            };
+            let mut known = Credentials::default();
+            if spec.account_ready {
+                let start = scenario.start;
+                let notice = portal
+                    .issue_user_id(start, spec.number.prefecture(), spec.number)
+                    .map_err(setup)?;
+                let user_id = notice.user_id.to_string();
+                let login = portal
+                    .login(start, &user_id, &notice.temporary_password)
+                    .map_err(setup)?;
+                portal.accept_terms(login.session).map_err(setup)?;
+                let password = starting_password(spec.number);
+                portal
+                    .change_password(start, login.session, &notice.temporary_password, &password)
+                    .map_err(setup)?;
+                portal.logout(login.session);
+                known = Credentials {
+                    user_id: Some(user_id),
+                    password: Some(password),
+                    issuance_password: Some(notice.issuance_password),
+                    session: None,
+                    mail_read: portal.mailbox(start, spec.number).count(),
+                };
+            }
+            let certificate = spec
+                .certificate
+                .map(|t| portal.provision_certificate(scenario.start, spec.number, t))
+                .transpose()
+                .map_err(|e| RunError::Setup {
+                    office: spec.number,
+                    message: e.to_string(),
+                })?;
+            credentials.push(known);
+            certificates.push(certificate);
+        }
+        let crl = portal.crl(scenario.start).map_err(RunError::Portal)?;
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let portal_server = PortalServer::start(
+            listen,
+            Arc::new(Mutex::new(portal)),
+            dyn_clock.clone(),
+            &portal_certificate,
+        )
+        .await?;
+        let relay = RelayServer::start(
+            listen,
+            Arc::new(Mutex::new(Relay::new())),
+            dyn_clock.clone(),
+            root.clone(),
+            relay_certificate,
+            Some(crl),
+        )
+        .await?;
+        let mut offices = Vec::with_capacity(scenario.offices.len());
+        for ((spec, known), certificate) in scenario.offices.iter().zip(&credentials).zip(&certificates) {
             let profile = OfficeProfile {
                 number: spec.number,
                 kind: spec.kind,
@@ -206,18 +317,25 @@ impl World {
                 name: spec.name.clone(),
             };
             let mut office = VirtualOffice::new(CareSoftware::new(profile, seed));
-            let certificate_type = match spec.certificate {
-                InitialCertificate::CareInsurance => Some(CertificateType::CareInsurance),
-                InitialCertificate::CareDx => Some(CertificateType::CareDx),
-                InitialCertificate::None => None,
-            };
-            if let Some(certificate_type) = certificate_type {
-                let certificate =
-                    ca.issue_office_certificate(scenario.start, spec.number, certificate_type)?;
-                let client =
-                    LinkageClient::new(relay.local_addr(), ca.root(), &certificate, dyn_clock.clone())?;
-                office.install_client(client);
+            let client = LinkageClient::new(
+                relay.local_addr(),
+                portal_server.local_addr(),
+                &root,
+                dyn_clock.clone(),
+            )?;
+            if let Some(certificate) = certificate {
+                client.install_certificate(certificate)?;
             }
+            if let (Some(user_id), Some(password)) = (&known.user_id, &known.password) {
+                client
+                    .login(user_id, password)
+                    .await
+                    .map_err(|e| RunError::Setup {
+                        office: spec.number,
+                        message: e.to_string(),
+                    })?;
+            }
+            office.install_client(client);
             offices.push(office);
         }
         let aliases = scenario.offices.iter().map(|o| o.id.clone()).collect();
@@ -225,7 +343,10 @@ impl World {
             clock,
             offices,
             aliases,
-            _relay: relay,
+            credentials,
+            portal: PortalClient::new(portal_server.local_addr(), &root, dyn_clock)?,
+            relay,
+            _portal_server: portal_server,
         })
     }
 
@@ -255,6 +376,74 @@ impl World {
             Action::AssertDelivered { from, to } => {
                 format!("assert_delivered {} → {}", alias(from), alias(to))
             }
+            Action::IssueUserId { office } => format!("issue_user_id {}", alias(office)),
+            Action::PortalLogin { office, password } => {
+                format!(
+                    "portal_login {}{}",
+                    alias(office),
+                    secret_note("password", password)
+                )
+            }
+            Action::AcceptTerms { office } => format!("accept_terms {}", alias(office)),
+            Action::ChangePassword { office, new } => format!("change_password {} to `{new}`", alias(office)),
+            Action::ClientLogin {
+                office,
+                user_id,
+                password,
+            } => format!(
+                "client_login {}{}{}",
+                alias(office),
+                user_id
+                    .as_ref()
+                    .map_or_else(String::new, |id| format!(" as {id}")),
+                secret_note("password", password)
+            ),
+            Action::RegisterEmail { office, address } => {
+                format!("register_email {} {address}", alias(office))
+            }
+            Action::ConfirmEmail { office, code } => {
+                format!("confirm_email {}{}", alias(office), secret_note("code", code))
+            }
+            Action::RequestReset { office, by } => match by {
+                ResetBy::Email(address) => format!("request_reset {} by e-mail to {address}", alias(office)),
+                ResetBy::Post => format!("request_reset {} by post", alias(office)),
+            },
+            Action::CompleteReset { office, code } => {
+                format!("complete_reset {}{}", alias(office), secret_note("code", code))
+            }
+            Action::ReadMail { office, .. } => format!("read_mail {}", alias(office)),
+            Action::ReissueIssuancePassword { office } => {
+                format!("reissue_issuance_password {}", alias(office))
+            }
+            Action::ApplyCertificate {
+                office,
+                certificate_type,
+                issuance_password,
+            } => format!(
+                "apply_certificate {} {certificate_type}{}",
+                alias(office),
+                secret_note("issuance password", issuance_password)
+            ),
+            Action::RenewCertificate {
+                office,
+                start,
+                issuance_password,
+            } => format!(
+                "renew_certificate {} from {}{}",
+                alias(office),
+                start.as_str(),
+                secret_note("issuance password", issuance_password)
+            ),
+            Action::InstallCertificate {
+                office,
+                issuance_password,
+            } => format!(
+                "install_certificate {}{}",
+                alias(office),
+                secret_note("issuance password", issuance_password)
+            ),
+            Action::RevokeCertificate { office } => format!("revoke_certificate {}", alias(office)),
+            Action::CheckCertificates { office, .. } => format!("check_certificates {}", alias(office)),
         }
     }
 
@@ -263,9 +452,9 @@ impl World {
         match &step.action {
             Action::Advance { by, .. } => match self.clock.advance(*by) {
                 Some(now) => Ok(format!("clock at {}", format_time(now))),
-                None => Err(StepError::Code(
+                None => Err(StepError::code(
                     ErrorCode::SpanInvalid,
-                    "the clock would pass the year 9999".into(),
+                    "the clock would pass the year 9999",
                 )),
             },
             Action::SetClock { to } => {
@@ -319,6 +508,345 @@ impl World {
                 }
             }
             Action::AssertDelivered { from, to } => self.assert_delivered(*from, *to),
+            action => self.identity(action).await,
+        }
+    }
+
+    /// A secret the office types: the one it knows, or the scenario's literal.
+    fn secret(
+        &self,
+        office: usize,
+        secret: &Secret,
+        known: fn(&Credentials) -> &Option<String>,
+        what: &str,
+    ) -> Result<String, StepError> {
+        match secret {
+            Secret::Literal(text) => Ok(text.clone()),
+            Secret::Known => known(&self.credentials[office])
+                .clone()
+                .ok_or_else(|| StepError::Assertion(format!("{} knows no {what} yet", self.aliases[office]))),
+        }
+    }
+
+    fn session(&self, office: usize) -> u64 {
+        // 0 is never a session: an office that has not logged in meets the portal's SESSION_INVALID.
+        self.credentials[office].session.unwrap_or(0)
+    }
+
+    async fn call(&self, request: PortalRequest) -> Result<PortalResponse, StepError> {
+        Ok(self.portal.call(&request).await?)
+    }
+
+    fn client(&self, office: usize) -> Result<&LinkageClient, StepError> {
+        self.offices[office]
+            .linkage_client()
+            .ok_or_else(|| StepError::Assertion(format!("{} has no linkage client", self.aliases[office])))
+    }
+
+    /// The office's mail, oldest first.
+    async fn mailbox(&self, office: usize) -> Result<Vec<WireMailBody>, StepError> {
+        let number = self.offices[office].profile().number;
+        match self.call(PortalRequest::Mailbox { office: number }).await? {
+            PortalResponse::Mail { mail } => Ok(mail.into_iter().map(|m| m.body).collect()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The last confirmation code mailed to the office.
+    async fn last_code(&self, office: usize) -> Result<String, StepError> {
+        self.mailbox(office)
+            .await?
+            .into_iter()
+            .rev()
+            .find_map(|m| match m {
+                WireMailBody::ConfirmationCode { code } => Some(code),
+                _ => None,
+            })
+            .ok_or_else(|| {
+                StepError::Assertion(format!(
+                    "no confirmation code was mailed to {}",
+                    self.aliases[office]
+                ))
+            })
+    }
+
+    /// Reads the mail delivered since the last look; returns how many pieces arrived and what they were.
+    async fn read_mail(&mut self, office: usize) -> Result<(usize, Vec<&'static str>), StepError> {
+        let mail = self.mailbox(office).await?;
+        let known = &mut self.credentials[office];
+        let fresh = mail.get(known.mail_read..).unwrap_or_default();
+        let mut kinds = Vec::with_capacity(fresh.len());
+        for body in fresh {
+            match body {
+                WireMailBody::Notice(notice) => {
+                    known.user_id = Some(notice.user_id.clone());
+                    known.password = Some(notice.temporary_password.clone());
+                    known.issuance_password = Some(notice.issuance_password.clone());
+                    kinds.push("notice");
+                }
+                WireMailBody::TemporaryPassword { password } => {
+                    known.password = Some(password.clone());
+                    kinds.push("temporary password");
+                }
+                WireMailBody::ConfirmationCode { .. } => kinds.push("confirmation code"),
+            }
+        }
+        known.mail_read = mail.len();
+        Ok((fresh.len(), kinds))
+    }
+
+    /// The portal, CA and linkage-login actions.
+    async fn identity(&mut self, action: &Action) -> Result<String, StepError> {
+        fn user_id(known: &Credentials) -> &Option<String> {
+            &known.user_id
+        }
+        fn password(known: &Credentials) -> &Option<String> {
+            &known.password
+        }
+        fn issuance(known: &Credentials) -> &Option<String> {
+            &known.issuance_password
+        }
+        match action {
+            Action::IssueUserId { office } => {
+                let number = self.offices[*office].profile().number;
+                let response = self.call(PortalRequest::IssueUserId { office: number }).await?;
+                let PortalResponse::Notice(notice) = response else {
+                    return Err(unexpected(&response));
+                };
+                self.read_mail(*office).await?;
+                Ok(format!(
+                    "notice: user ID {}, temporary password issued",
+                    notice.user_id
+                ))
+            }
+            Action::PortalLogin {
+                office,
+                password: typed,
+            } => {
+                let user = self.secret(*office, &Secret::Known, user_id, "user ID")?;
+                let typed = self.secret(*office, typed, password, "password")?;
+                let response = self
+                    .call(PortalRequest::Login {
+                        user_id: user,
+                        password: typed,
+                    })
+                    .await?;
+                let PortalResponse::Login {
+                    session,
+                    must_change_password,
+                    must_accept_terms,
+                } = response
+                else {
+                    return Err(unexpected(&response));
+                };
+                self.credentials[*office].session = Some(session);
+                Ok(format!(
+                    "logged in{}{}",
+                    if must_accept_terms {
+                        "; the terms must be accepted"
+                    } else {
+                        ""
+                    },
+                    if must_change_password {
+                        "; the password must be changed"
+                    } else {
+                        ""
+                    }
+                ))
+            }
+            Action::AcceptTerms { office } => {
+                let session = self.session(*office);
+                self.call(PortalRequest::AcceptTerms { session }).await?;
+                Ok("terms of use accepted".to_owned())
+            }
+            Action::ChangePassword { office, new } => {
+                let current = self.secret(*office, &Secret::Known, password, "password")?;
+                let session = self.session(*office);
+                self.call(PortalRequest::ChangePassword {
+                    session,
+                    current,
+                    new: new.clone(),
+                })
+                .await?;
+                self.credentials[*office].password = Some(new.clone());
+                Ok("password changed".to_owned())
+            }
+            Action::ClientLogin {
+                office,
+                user_id: typed_id,
+                password: typed,
+            } => {
+                let id = match typed_id {
+                    Some(id) => id.clone(),
+                    None => self.secret(*office, &Secret::Known, user_id, "user ID")?,
+                };
+                let typed = self.secret(*office, typed, password, "password")?;
+                let number = self.client(*office)?.login(&id, &typed).await?;
+                Ok(format!("linkage client logged in as office {number}"))
+            }
+            Action::RegisterEmail { office, address } => {
+                let session = self.session(*office);
+                self.call(PortalRequest::RegisterEmail {
+                    session,
+                    address: address.clone(),
+                })
+                .await?;
+                Ok(format!("confirmation code mailed to {address}"))
+            }
+            Action::ConfirmEmail { office, code } => {
+                let code = match code {
+                    Secret::Literal(code) => code.clone(),
+                    Secret::Known => self.last_code(*office).await?,
+                };
+                let session = self.session(*office);
+                self.call(PortalRequest::ConfirmEmail { session, code }).await?;
+                Ok("security e-mail confirmed".to_owned())
+            }
+            Action::RequestReset { office, by } => {
+                let request = match by {
+                    ResetBy::Email(address) => PortalRequest::RequestResetByEmail {
+                        user_id: self.secret(*office, &Secret::Known, user_id, "user ID")?,
+                        address: address.clone(),
+                    },
+                    ResetBy::Post => PortalRequest::RequestResetByPost {
+                        office: self.offices[*office].profile().number,
+                    },
+                };
+                self.call(request).await?;
+                Ok(match by {
+                    ResetBy::Email(_) => "confirmation code mailed".to_owned(),
+                    ResetBy::Post => "re-issue requested; the notice comes by post".to_owned(),
+                })
+            }
+            Action::CompleteReset { office, code } => {
+                let code = match code {
+                    Secret::Literal(code) => code.clone(),
+                    Secret::Known => self.last_code(*office).await?,
+                };
+                let user = self.secret(*office, &Secret::Known, user_id, "user ID")?;
+                self.call(PortalRequest::CompleteReset { user_id: user, code })
+                    .await?;
+                self.read_mail(*office).await?;
+                Ok("reset complete; a temporary password was mailed".to_owned())
+            }
+            Action::ReadMail { office, expect_mail } => {
+                let (count, kinds) = self.read_mail(*office).await?;
+                match expect_mail {
+                    Some(expected) if *expected != count => Err(StepError::Assertion(format!(
+                        "expected {expected} new piece(s) of mail, found {count}"
+                    ))),
+                    _ if kinds.is_empty() => Ok("no new mail".to_owned()),
+                    _ => Ok(format!("{count} new: {}", kinds.join(", "))),
+                }
+            }
+            Action::ReissueIssuancePassword { office } => {
+                let session = self.session(*office);
+                let response = self
+                    .call(PortalRequest::ReissueIssuancePassword { session })
+                    .await?;
+                let PortalResponse::IssuancePassword { issuance_password } = response else {
+                    return Err(unexpected(&response));
+                };
+                self.credentials[*office].issuance_password = Some(issuance_password);
+                Ok("certificate-issuance password re-issued".to_owned())
+            }
+            Action::ApplyCertificate {
+                office,
+                certificate_type,
+                issuance_password,
+            } => {
+                let request = PortalRequest::ApplyForCertificate {
+                    session: self.session(*office),
+                    certificate_type: certificate_type.as_str().to_owned(),
+                    issuance_password: self.secret(
+                        *office,
+                        issuance_password,
+                        issuance,
+                        "issuance password",
+                    )?,
+                };
+                describe_application(self.call(request).await?)
+            }
+            Action::RenewCertificate {
+                office,
+                start,
+                issuance_password,
+            } => {
+                let request = PortalRequest::RenewCertificate {
+                    session: self.session(*office),
+                    start: start.as_str().to_owned(),
+                    issuance_password: self.secret(
+                        *office,
+                        issuance_password,
+                        issuance,
+                        "issuance password",
+                    )?,
+                };
+                describe_application(self.call(request).await?)
+            }
+            Action::InstallCertificate {
+                office,
+                issuance_password,
+            } => {
+                let typed = self.secret(*office, issuance_password, issuance, "issuance password")?;
+                let download = self
+                    .call(PortalRequest::DownloadCertificate {
+                        session: self.session(*office),
+                        issuance_password: typed.clone(),
+                    })
+                    .await?;
+                let bytes = pkcs12_of(&download)?;
+                let installed = self.client(*office)?.install_pkcs12(&bytes, &typed)?;
+                Ok(format!(
+                    "certificate {} installed, valid {} to {}",
+                    installed.serial,
+                    format_time(installed.not_before),
+                    format_time(installed.not_after)
+                ))
+            }
+            Action::RevokeCertificate { office } => {
+                let number = self.offices[*office].profile().number;
+                let response = self
+                    .call(PortalRequest::RevokeCertificates { office: number })
+                    .await?;
+                let PortalResponse::Revoked { serials } = response else {
+                    return Err(unexpected(&response));
+                };
+                let crl = crl_of(&self.call(PortalRequest::Crl).await?)?;
+                self.relay
+                    .load_crl(crl)
+                    .map_err(|e| StepError::Assertion(format!("the relay cannot load the CRL: {e}")))?;
+                Ok(format!(
+                    "revoked {serials:?}; the relay loaded the new revocation list"
+                ))
+            }
+            Action::CheckCertificates {
+                office,
+                issued,
+                pending,
+            } => {
+                let session = self.session(*office);
+                let response = self.call(PortalRequest::CertificatePage { session }).await?;
+                let PortalResponse::Certificates {
+                    applications,
+                    certificates,
+                } = response
+                else {
+                    return Err(unexpected(&response));
+                };
+                let waiting = applications.iter().filter(|a| a.serial.is_none()).count();
+                let seen = format!("{} issued, {waiting} pending", certificates.len());
+                if issued.is_some_and(|n| n != certificates.len()) || pending.is_some_and(|n| n != waiting) {
+                    let wanted = format!(
+                        "{} issued, {} pending",
+                        issued.map_or_else(|| "any".to_owned(), |n| n.to_string()),
+                        pending.map_or_else(|| "any".to_owned(), |n| n.to_string())
+                    );
+                    return Err(StepError::Assertion(format!("expected {wanted}, found {seen}")));
+                }
+                Ok(seen)
+            }
+            other => Err(StepError::Assertion(format!("not an identity action: {other:?}"))),
         }
     }
 
@@ -361,6 +889,33 @@ impl World {
             "{} file(s), {bytes} bytes, received byte for byte",
             sent.len()
         ))
+    }
+}
+
+fn unexpected(response: &PortalResponse) -> StepError {
+    StepError::code(
+        ErrorCode::ProtocolError,
+        format!("unexpected answer from the portal: {response:?}"),
+    )
+}
+
+fn describe_application(response: PortalResponse) -> Result<String, StepError> {
+    let PortalResponse::Application(application) = response else {
+        return Err(unexpected(&response));
+    };
+    Ok(format!(
+        "{} {} application filed (発行申請中); issued at {}",
+        application.certificate_type,
+        application.kind,
+        format_time(application.issues_at)
+    ))
+}
+
+/// How a step's description shows a typed secret: nothing when it is the known one.
+fn secret_note(what: &str, secret: &Secret) -> String {
+    match secret {
+        Secret::Known => String::new(),
+        Secret::Literal(text) => format!(" with {what} `{text}`"),
     }
 }
 

@@ -1,0 +1,278 @@
+//! The e-billing portal's HTTPS server (server authentication only, as a web site): the federation's ID
+//! issuance, the portal, the CA's downloads and the simulator's letterbox, over the sans-IO [`Portal`].
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use careplan_ca::{CertificateType, IssuedCertificate, RenewalStart};
+use careplan_core::{Clock, ErrorCode};
+use careplan_eseikyu::{
+    Application, ApplicationKind, ApplicationState, IssuanceNotice, MailBody, Portal, PortalError, SessionId,
+};
+use hyper::{Method, StatusCode};
+
+use crate::api::{
+    self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
+};
+use crate::relay_server::RelayServerError;
+use crate::server::{Call, HttpsServer, json, no_endpoint, refusal, refusal_with};
+use crate::tls::portal_server_config;
+
+/// A running portal server. Dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct PortalServer {
+    server: HttpsServer,
+}
+
+impl PortalServer {
+    /// Starts serving `portal` on `listen` (port 0 picks a free port) with its server `certificate`.
+    pub async fn start(
+        listen: SocketAddr,
+        portal: Arc<Mutex<Portal>>,
+        clock: Arc<dyn Clock>,
+        certificate: &IssuedCertificate,
+    ) -> Result<Self, RelayServerError> {
+        let tls = portal_server_config(certificate, clock.clone())?;
+        let server = HttpsServer::start(
+            listen,
+            tls,
+            Arc::new(move |call: Call<'_>| match (call.method, call.path) {
+                (&Method::POST, api::PORTAL) => {
+                    let request = match serde_json::from_slice::<PortalRequest>(&call.body) {
+                        Ok(request) => request,
+                        Err(e) => return refusal(ErrorCode::ProtocolError, &e.to_string()),
+                    };
+                    let mut portal = portal.lock().unwrap_or_else(PoisonError::into_inner);
+                    match handle(&mut portal, clock.now(), request) {
+                        Ok(response) => json(StatusCode::OK, &response),
+                        Err(Refusal::Portal(e)) => refusal_with(&e.codes(), &e.to_string()),
+                        Err(Refusal::Request(message)) => refusal(ErrorCode::ProtocolError, &message),
+                    }
+                }
+                (method, path) => no_endpoint(method, path),
+            }),
+        )
+        .await?;
+        Ok(Self { server })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Stops accepting connections and waits for the accept loop to end.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+enum Refusal {
+    Portal(PortalError),
+    Request(String),
+}
+
+impl From<PortalError> for Refusal {
+    fn from(e: PortalError) -> Self {
+        Refusal::Portal(e)
+    }
+}
+
+fn notice(notice: &IssuanceNotice) -> WireNotice {
+    WireNotice {
+        user_id: notice.user_id.to_string(),
+        temporary_password: notice.temporary_password.clone(),
+        issuance_password: notice.issuance_password.clone(),
+    }
+}
+
+fn application(application: &Application) -> WireApplication {
+    let (kind, renewal_start) = match application.kind {
+        ApplicationKind::New(_) => ("new", None),
+        ApplicationKind::Renewal(start) => ("renewal", Some(start.as_str().to_owned())),
+    };
+    WireApplication {
+        kind: kind.to_owned(),
+        renewal_start,
+        certificate_type: application.certificate_type.as_str().to_owned(),
+        applied_at: application.applied_at,
+        issues_at: application.issues_at,
+        serial: match application.state {
+            ApplicationState::Issued(serial) => Some(serial),
+            ApplicationState::Pending => None,
+        },
+    }
+}
+
+/// Runs one portal operation at `now`.
+fn handle(
+    portal: &mut Portal,
+    now: time::OffsetDateTime,
+    request: PortalRequest,
+) -> Result<PortalResponse, Refusal> {
+    let session = SessionId::from_raw;
+    Ok(match request {
+        PortalRequest::IssueUserId { office } => {
+            PortalResponse::Notice(notice(&portal.issue_user_id(now, office.prefecture(), office)?))
+        }
+        PortalRequest::Login { user_id, password } => {
+            let login = portal.login(now, &user_id, &password)?;
+            PortalResponse::Login {
+                session: login.session.raw(),
+                must_change_password: login.must_change_password,
+                must_accept_terms: login.must_accept_terms,
+            }
+        }
+        PortalRequest::Logout { session: s } => {
+            portal.logout(session(s));
+            PortalResponse::Done
+        }
+        PortalRequest::AcceptTerms { session: s } => {
+            portal.accept_terms(session(s))?;
+            PortalResponse::Done
+        }
+        PortalRequest::ChangePassword {
+            session: s,
+            current,
+            new,
+        } => {
+            portal.change_password(now, session(s), &current, &new)?;
+            PortalResponse::Done
+        }
+        PortalRequest::CheckLinkageLogin { user_id, password } => PortalResponse::Office {
+            office: portal.check_linkage_login(now, &user_id, &password)?,
+        },
+        PortalRequest::RegisterEmail { session: s, address } => {
+            portal.register_email(now, session(s), &address)?;
+            PortalResponse::Done
+        }
+        PortalRequest::ConfirmEmail { session: s, code } => {
+            portal.confirm_email(now, session(s), &code)?;
+            PortalResponse::Done
+        }
+        PortalRequest::RequestResetByEmail { user_id, address } => {
+            portal.request_reset_by_email(now, &user_id, &address)?;
+            PortalResponse::Done
+        }
+        PortalRequest::CompleteReset { user_id, code } => {
+            portal.complete_reset(now, &user_id, &code)?;
+            PortalResponse::Done
+        }
+        PortalRequest::RequestResetByPost { office } => {
+            portal.request_reset_by_post(now, office)?;
+            PortalResponse::Done
+        }
+        PortalRequest::ReissueIssuancePassword { session: s } => PortalResponse::IssuancePassword {
+            issuance_password: portal.reissue_issuance_password(now, session(s))?,
+        },
+        PortalRequest::Mailbox { office } => PortalResponse::Mail {
+            mail: portal
+                .mailbox(now, office)
+                .map(|mail| WireMail {
+                    delivered_at: mail.delivered_at,
+                    body: match &mail.body {
+                        MailBody::Notice(n) => WireMailBody::Notice(notice(n)),
+                        MailBody::ConfirmationCode(code) => {
+                            WireMailBody::ConfirmationCode { code: code.clone() }
+                        }
+                        MailBody::TemporaryPassword(password) => WireMailBody::TemporaryPassword {
+                            password: password.clone(),
+                        },
+                    },
+                })
+                .collect(),
+        },
+        PortalRequest::ApplyForCertificate {
+            session: s,
+            certificate_type,
+            issuance_password,
+        } => {
+            let certificate_type: CertificateType = certificate_type.parse().map_err(Refusal::Request)?;
+            PortalResponse::Application(application(&portal.apply_for_certificate(
+                now,
+                session(s),
+                certificate_type,
+                &issuance_password,
+            )?))
+        }
+        PortalRequest::RenewCertificate {
+            session: s,
+            start,
+            issuance_password,
+        } => {
+            let start: RenewalStart = start.parse().map_err(Refusal::Request)?;
+            PortalResponse::Application(application(&portal.renew_certificate(
+                now,
+                session(s),
+                start,
+                &issuance_password,
+            )?))
+        }
+        PortalRequest::CertificatePage { session: s } => {
+            let page = portal.certificate_page(now, session(s))?;
+            PortalResponse::Certificates {
+                applications: page.applications.iter().map(application).collect(),
+                certificates: page
+                    .certificates
+                    .iter()
+                    .map(|c| WireCertificate {
+                        serial: c.serial,
+                        certificate_type: c.certificate_type.as_str().to_owned(),
+                        not_before: c.not_before,
+                        not_after: c.not_after,
+                        revoked_at: c.revoked_at,
+                    })
+                    .collect(),
+            }
+        }
+        PortalRequest::DownloadCertificate {
+            session: s,
+            issuance_password,
+        } => PortalResponse::Pkcs12 {
+            content: STANDARD.encode(portal.download_certificate(now, session(s), &issuance_password)?),
+        },
+        PortalRequest::RevokeCertificates { office } => PortalResponse::Revoked {
+            serials: portal.revoke_certificates(now, office)?,
+        },
+        PortalRequest::Crl => PortalResponse::Crl {
+            der: STANDARD.encode(portal.crl(now)?),
+        },
+        PortalRequest::CaInfo => {
+            let fingerprint = portal.ca().fingerprint();
+            PortalResponse::CaInfo {
+                root: STANDARD.encode(portal.ca().root()),
+                sha256: fingerprint.sha256,
+                sha1: fingerprint.sha1,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_certificate_types_are_request_errors_not_panics() {
+        let mut portal = Portal::new(
+            careplan_eseikyu::PortalConfig::default(),
+            careplan_ca::CertificateAuthority::new().unwrap(),
+            1,
+        );
+        let now = time::macros::datetime!(2025-05-01 09:00 +9);
+        let refused = handle(
+            &mut portal,
+            now,
+            PortalRequest::ApplyForCertificate {
+                session: 1,
+                certificate_type: "gold".into(),
+                issuance_password: "x".into(),
+            },
+        );
+        assert!(matches!(refused, Err(Refusal::Request(m)) if m.contains("gold")));
+        let refused = handle(&mut portal, now, PortalRequest::CertificatePage { session: 9 });
+        assert!(matches!(refused, Err(Refusal::Portal(e)) if e.code() == ErrorCode::SessionInvalid));
+    }
+}
