@@ -21,7 +21,7 @@ mod validity;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use careplan_core::{ErrorCode, OfficeNumber};
+use careplan_core::{ErrorCode, OfficeNumber, format_jst};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType,
@@ -62,13 +62,13 @@ pub enum CaError {
     #[error("certificate type `{0}` cannot be used for care plan linkage")]
     WrongType(String),
     /// A renewal before the window opens.
-    #[error("renewal opens on {opens} (3 months before the end date); apply again then")]
+    #[error("renewal opens at {} JST (3 months before the end date); apply again then", format_jst(*.opens))]
     RenewalTooEarly {
         /// When renewal becomes possible.
         opens: OffsetDateTime,
     },
     /// A renewal after the certificate's end.
-    #[error("the certificate ended at {ended}; an expired certificate is not renewed, apply for a new one")]
+    #[error("the certificate ended at {} JST; an expired certificate is not renewed, apply for a new one", format_jst(*.ended))]
     RenewalTooLate {
         /// When the certificate ended.
         ended: OffsetDateTime,

@@ -81,6 +81,20 @@ pub fn add_months(date: Date, months: i64) -> Option<Date> {
     Date::from_calendar_date(year, month, date.day().min(month.length(year))).ok()
 }
 
+/// Formats an instant as `YYYY-MM-DD HH:MM:SS` in JST, the way reports and messages show simulated time.
+pub fn format_jst(at: OffsetDateTime) -> String {
+    let at = at.to_offset(JST);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
 /// Why a span such as `3y2mo` could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

@@ -273,7 +273,9 @@ mod tests {
             assert!(seen.insert(text), "duplicate {text}");
             assert!(
                 text.starts_with(|c: char| c.is_ascii_uppercase())
-                    && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
+                    && text
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'),
                 "{text}"
             );
             assert_eq!(text.parse::<ErrorCode>().unwrap(), *code);

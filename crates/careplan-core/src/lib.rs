@@ -16,7 +16,7 @@ mod ids;
 mod month;
 
 pub use clock::{
-    CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, add_months, end_of_day_jst,
+    CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, add_months, end_of_day_jst, format_jst,
 };
 pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use ids::{IdError, OfficeNumber, OfficeUserId, PrefectureCode, ServiceKind};

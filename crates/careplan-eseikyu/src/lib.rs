@@ -18,7 +18,7 @@ mod password;
 use std::collections::BTreeMap;
 
 use careplan_ca::{CaError, CertificateAuthority, CertificateType, IssuedCertificate};
-use careplan_core::{ErrorCode, OfficeNumber, OfficeUserId, PrefectureCode};
+use careplan_core::{ErrorCode, OfficeNumber, OfficeUserId, PrefectureCode, format_jst};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use time::{Duration, OffsetDateTime};
@@ -68,7 +68,7 @@ pub enum PortalError {
     #[error("user ID or password is wrong")]
     LoginFailed,
     /// The account is locked until the given instant.
-    #[error("the account is locked after repeated wrong passwords until {until}")]
+    #[error("the account is locked after repeated wrong passwords until {} JST", format_jst(*.until))]
     Locked {
         /// When it opens again.
         until: OffsetDateTime,
@@ -77,7 +77,7 @@ pub enum PortalError {
     #[error("the password is temporary: log in to the e-billing portal and change it first")]
     Temporary,
     /// The password is past its lifetime.
-    #[error("the password expired on {expired_at}: change it in the e-billing portal")]
+    #[error("the password expired at {} JST: change it in the e-billing portal", format_jst(*.expired_at))]
     Expired {
         /// When it expired.
         expired_at: OffsetDateTime,

@@ -13,4 +13,4 @@ mod format;
 mod run;
 
 pub use format::{Action, OfficeSpec, ResetBy, Scenario, ScenarioFileError, Secret, Step};
-pub use run::{RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, format_time, run};
+pub use run::{RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, run};

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use careplan_ca::CertificateAuthority;
-use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock};
+use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock, format_jst};
 use careplan_eseikyu::{Portal, PortalConfig, PortalError};
 use careplan_net::api::{PortalRequest, PortalResponse, WireMailBody};
 use careplan_net::{ClientError, LinkageClient, PortalClient, PortalServer, RelayServer, crl_of, pkcs12_of};
@@ -354,7 +354,7 @@ impl World {
         let alias = |i: &usize| self.aliases[*i].as_str();
         match action {
             Action::Advance { text, .. } => format!("advance {text}"),
-            Action::SetClock { to } => format!("set_clock {}", format_time(*to)),
+            Action::SetClock { to } => format!("set_clock {}", format_jst(*to)),
             Action::ExportPlan {
                 office,
                 to,
@@ -451,7 +451,7 @@ impl World {
         let now = self.clock.now();
         match &step.action {
             Action::Advance { by, .. } => match self.clock.advance(*by) {
-                Some(now) => Ok(format!("clock at {}", format_time(now))),
+                Some(now) => Ok(format!("clock at {}", format_jst(now))),
                 None => Err(StepError::code(
                     ErrorCode::SpanInvalid,
                     "the clock would pass the year 9999",
@@ -459,7 +459,7 @@ impl World {
             },
             Action::SetClock { to } => {
                 self.clock.set(*to);
-                Ok(format!("clock at {}", format_time(self.clock.now())))
+                Ok(format!("clock at {}", format_jst(self.clock.now())))
             }
             Action::ExportPlan {
                 office,
@@ -800,8 +800,8 @@ impl World {
                 Ok(format!(
                     "certificate {} installed, valid {} to {}",
                     installed.serial,
-                    format_time(installed.not_before),
-                    format_time(installed.not_after)
+                    format_jst(installed.not_before),
+                    format_jst(installed.not_after)
                 ))
             }
             Action::RevokeCertificate { office } => {
@@ -907,7 +907,7 @@ fn describe_application(response: PortalResponse) -> Result<String, StepError> {
         "{} {} application filed (発行申請中); issued at {}",
         application.certificate_type,
         application.kind,
-        format_time(application.issues_at)
+        format_jst(application.issues_at)
     ))
 }
 
@@ -933,18 +933,4 @@ fn describe_bundle(bundle: &Bundle) -> String {
         .map(|f| format!("{} ({} bytes)", f.name, f.content.len()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Formats a simulated instant as `YYYY-MM-DD HH:MM:SS` JST.
-pub fn format_time(at: OffsetDateTime) -> String {
-    let at = at.to_offset(careplan_core::JST);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
 }

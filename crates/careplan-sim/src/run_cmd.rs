@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use careplan_scenario::{RunOptions, Scenario, StepOutcome, StepResult, format_time};
+use careplan_core::format_jst;
+use careplan_scenario::{RunOptions, Scenario, StepOutcome, StepResult};
 use clap::Args;
 
 use crate::exit::Exit;
@@ -76,7 +77,7 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
 }
 
 fn print_step(step: &StepOutcome) {
-    let at = format_time(step.at);
+    let at = format_jst(step.at);
     match &step.result {
         StepResult::Passed { detail } => {
             println!(
