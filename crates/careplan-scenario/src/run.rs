@@ -798,8 +798,9 @@ impl World {
                 let bytes = pkcs12_of(&download)?;
                 let installed = self.client(*office)?.install_pkcs12(&bytes, &typed)?;
                 Ok(format!(
-                    "certificate {} installed, valid {} to {}",
+                    "certificate {} (SHA-256 {}) installed, valid {} to {}",
                     installed.serial,
+                    installed.fingerprint().sha256,
                     format_jst(installed.not_before),
                     format_jst(installed.not_after)
                 ))

@@ -40,6 +40,18 @@ fn the_round_trip_passes_with_a_stable_report() {
     insta::assert_snapshot!(text(&out.stdout));
 }
 
+/// Onboarding over the portal, the CA and the relay replays exactly: the same passwords, the same
+/// certificate with the same fingerprint, the same report.
+#[test]
+fn onboarding_replays_with_the_same_certificate_fingerprint() {
+    let out = careplan_sim(&["run", "scenarios/certificates/onboarding.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let again = careplan_sim(&["run", "scenarios/certificates/onboarding.toml"]);
+    assert_eq!(out.stdout, again.stdout);
+    assert!(text(&out.stdout).contains("(SHA-256 "), "{}", text(&out.stdout));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
 #[test]
 fn another_seed_generates_other_data() {
     let base = careplan_sim(&["run", "scenarios/roundtrip/plan-and-actual.toml"]);
