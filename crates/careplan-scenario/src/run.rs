@@ -528,6 +528,16 @@ impl World {
         }
     }
 
+    /// The certificate-issuance password the office types.
+    fn issuance_secret(&self, office: usize, typed: &Secret) -> Result<String, StepError> {
+        self.secret(
+            office,
+            typed,
+            |known| &known.issuance_password,
+            "certificate-issuance password",
+        )
+    }
+
     fn session(&self, office: usize) -> u64 {
         // 0 is never a session: an office that has not logged in meets the portal's SESSION_INVALID.
         self.credentials[office].session.unwrap_or(0)
@@ -602,9 +612,6 @@ impl World {
         }
         fn password(known: &Credentials) -> &Option<String> {
             &known.password
-        }
-        fn issuance(known: &Credentials) -> &Option<String> {
-            &known.issuance_password
         }
         match action {
             Action::IssueUserId { office } => {
@@ -758,12 +765,7 @@ impl World {
                 let request = PortalRequest::ApplyForCertificate {
                     session: self.session(*office),
                     certificate_type: certificate_type.as_str().to_owned(),
-                    issuance_password: self.secret(
-                        *office,
-                        issuance_password,
-                        issuance,
-                        "issuance password",
-                    )?,
+                    issuance_password: self.issuance_secret(*office, issuance_password)?,
                 };
                 describe_application(self.call(request).await?)
             }
@@ -775,12 +777,7 @@ impl World {
                 let request = PortalRequest::RenewCertificate {
                     session: self.session(*office),
                     start: start.as_str().to_owned(),
-                    issuance_password: self.secret(
-                        *office,
-                        issuance_password,
-                        issuance,
-                        "issuance password",
-                    )?,
+                    issuance_password: self.issuance_secret(*office, issuance_password)?,
                 };
                 describe_application(self.call(request).await?)
             }
@@ -788,7 +785,7 @@ impl World {
                 office,
                 issuance_password,
             } => {
-                let typed = self.secret(*office, issuance_password, issuance, "issuance password")?;
+                let typed = self.issuance_secret(*office, issuance_password)?;
                 let download = self
                     .call(PortalRequest::DownloadCertificate {
                         session: self.session(*office),
