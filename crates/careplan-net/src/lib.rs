@@ -21,6 +21,6 @@ mod tls;
 
 pub use client::{ClientError, LinkageClient, PortalClient, crl_of, pkcs12_of};
 pub use portal_server::PortalServer;
-pub use relay_server::{RelayServer, RelayServerError};
-pub use server::{HttpsServer, ServerError};
+pub use relay_server::RelayServer;
+pub use server::ServerError;
 pub use tls::{ClockTime, TlsError, portal_server_config, relay_server_config};

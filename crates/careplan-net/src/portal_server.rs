@@ -16,8 +16,7 @@ use hyper::{Method, StatusCode};
 use crate::api::{
     self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
 };
-use crate::relay_server::RelayServerError;
-use crate::server::{Call, HttpsServer, json, no_endpoint, refusal, refusal_with};
+use crate::server::{Call, HttpsServer, ServerError, json, no_endpoint, refusal, refusal_with};
 use crate::tls::portal_server_config;
 
 /// A running portal server. Dropping it stops accepting connections.
@@ -33,7 +32,7 @@ impl PortalServer {
         portal: Arc<Mutex<Portal>>,
         clock: Arc<dyn Clock>,
         certificate: &IssuedCertificate,
-    ) -> Result<Self, RelayServerError> {
+    ) -> Result<Self, ServerError> {
         let tls = portal_server_config(certificate, clock.clone())?;
         let server = HttpsServer::start(
             listen,

@@ -36,7 +36,7 @@ impl RelayServer {
         ca_root: CertificateDer<'static>,
         certificate: IssuedCertificate,
         crl: Option<CertificateRevocationListDer<'static>>,
-    ) -> Result<Self, RelayServerError> {
+    ) -> Result<Self, ServerError> {
         let tls = relay_server_config(&ca_root, &certificate, clock.clone(), crl)?;
         let handler_clock = clock.clone();
         let server = HttpsServer::start(
@@ -70,17 +70,6 @@ impl RelayServer {
     pub async fn shutdown(self) {
         self.server.shutdown().await;
     }
-}
-
-/// Why the relay server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RelayServerError {
-    /// The listening socket.
-    #[error(transparent)]
-    Server(#[from] ServerError),
-    /// The TLS configuration.
-    #[error(transparent)]
-    Tls(#[from] TlsError),
 }
 
 /// The caller's office, from its verified client certificate; only linkage types are accepted.

@@ -42,6 +42,9 @@ pub enum ServerError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The TLS configuration could not be built.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// A request as a handler sees it: the body is read in full (within the size limit) beforehand.
@@ -59,7 +62,7 @@ pub(crate) type Handler = Arc<dyn Fn(Call<'_>) -> Response<Full<Bytes>> + Send +
 
 /// A running HTTPS server. Dropping it stops accepting connections.
 #[derive(Debug)]
-pub struct HttpsServer {
+pub(crate) struct HttpsServer {
     addr: SocketAddr,
     tls: Arc<RwLock<Arc<ServerConfig>>>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -105,17 +108,17 @@ impl HttpsServer {
     }
 
     /// The address the server listens on.
-    pub fn local_addr(&self) -> SocketAddr {
+    pub(crate) fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// Replaces the TLS configuration for connections accepted from now on.
-    pub fn set_tls(&self, config: ServerConfig) {
+    pub(crate) fn set_tls(&self, config: ServerConfig) {
         *self.tls.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(config);
     }
 
     /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

@@ -82,7 +82,7 @@ pub enum RunError {
     Tls(#[from] careplan_net::TlsError),
     /// A server could not start.
     #[error(transparent)]
-    Server(#[from] careplan_net::RelayServerError),
+    Server(#[from] careplan_net::ServerError),
     /// The portal failed while setting up.
     #[error(transparent)]
     Portal(PortalError),
