@@ -367,20 +367,10 @@ impl CertificateAuthority {
         })
     }
 
-    /// Issues an office's client certificate at `now`, valid from `now` for [`CaConfig::validity_years`].
-    pub fn issue_office_certificate(
-        &mut self,
-        now: OffsetDateTime,
-        office: OfficeNumber,
-        certificate_type: CertificateType,
-    ) -> Result<IssuedCertificate, CaError> {
-        self.issue_office_certificate_from(now, office, certificate_type)
-    }
-
     /// Issues an office's client certificate valid from `not_before` (to the second) until 23:59:59 JST of
     /// the day before the same date [`CaConfig::validity_years`] later. A renewal "from the day after the
     /// current end" passes that day's 00:00:00 here.
-    pub fn issue_office_certificate_from(
+    pub fn issue_office_certificate(
         &mut self,
         not_before: OffsetDateTime,
         office: OfficeNumber,

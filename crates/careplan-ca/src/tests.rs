@@ -108,7 +108,7 @@ fn a_continuity_renewal_starts_the_second_after_the_old_certificate_ends() {
     let old = issued_at(&mut ca, datetime!(2025-05-01 09:00 +9));
     let start = ca.config().day_after_end(old.not_after);
     let renewed = ca
-        .issue_office_certificate_from(start, office(), CertificateType::CareInsurance)
+        .issue_office_certificate(start, office(), CertificateType::CareInsurance)
         .unwrap();
     assert_eq!(renewed.not_before, old.not_after + Duration::seconds(1));
     assert_eq!(renewed.not_before, datetime!(2028-05-01 00:00 +9));

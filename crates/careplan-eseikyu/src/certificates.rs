@@ -13,8 +13,8 @@ use crate::{Portal, PortalError, SessionId};
 /// What an office applied for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplicationKind {
-    /// A new certificate of a type (新規発行).
-    New(CertificateType),
+    /// A new certificate (新規発行), of the application's type.
+    New,
     /// A renewal of the current certificate (更新), keeping its type.
     Renewal(RenewalStart),
 }
@@ -89,7 +89,7 @@ impl Portal {
             let (office, certificate_type) = (application.office, application.certificate_type);
             let issued = self
                 .ca
-                .issue_office_certificate_from(not_before, office, certificate_type)?;
+                .issue_office_certificate(not_before, office, certificate_type)?;
             self.applications[index].state = ApplicationState::Issued(issued.serial);
             self.certificates.entry(office).or_default().push(issued);
         }
@@ -168,13 +168,7 @@ impl Portal {
         if self.live_certificates(office).any(|c| now <= c.not_after) {
             return Err(PortalError::CertificateExists);
         }
-        Ok(self.file(
-            now,
-            office,
-            ApplicationKind::New(certificate_type),
-            certificate_type,
-            None,
-        ))
+        Ok(self.file(now, office, ApplicationKind::New, certificate_type, None))
     }
 
     /// Applies to renew the office's current certificate (the one ending last), from 3 months before its
@@ -304,9 +298,7 @@ impl Portal {
         certificate_type: CertificateType,
     ) -> Result<IssuedCertificate, PortalError> {
         self.issue_due(now)?;
-        let issued = self
-            .ca
-            .issue_office_certificate_from(now, office, certificate_type)?;
+        let issued = self.ca.issue_office_certificate(now, office, certificate_type)?;
         self.certificates.entry(office).or_default().push(issued.clone());
         Ok(issued)
     }

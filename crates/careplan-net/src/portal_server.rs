@@ -89,7 +89,7 @@ fn notice(notice: &IssuanceNotice) -> WireNotice {
 
 fn application(application: &Application) -> WireApplication {
     let (kind, renewal_start) = match application.kind {
-        ApplicationKind::New(_) => ("new", None),
+        ApplicationKind::New => ("new", None),
         ApplicationKind::Renewal(start) => ("renewal", Some(start.as_str().to_owned())),
     };
     WireApplication {
