@@ -209,6 +209,82 @@ catalogue! {
     /// A linkage-client operation before the office logged in to the client.
     ClientNotLoggedIn = "CLIENT_NOT_LOGGED_IN", "linkage client",
         "ケアプランデータ連携クライアントにログインしていない";
+    /// The first step of the linkage client's login: the personal user ID or its password is wrong.
+    PersonalLoginFailed = "PERSONAL_LOGIN_FAILED", "linkage client",
+        "個人ユーザID（careplan@…）またはそのパスワードが誤っている";
+    /// The two login steps name different offices: the personal user ID belongs to another office number
+    /// than the `KJ` user ID.
+    PersonalIdMismatch = "PERSONAL_ID_MISMATCH", "linkage client",
+        "個人ユーザIDと事業所のユーザID（KJ…）が別の事業所番号のもの";
+    /// The usage-application site could not be reached or dropped the connection.
+    UsageSiteUnreachable = "USAGE_SITE_UNREACHABLE", "net",
+        "利用状況Webサイトに接続できない";
+    /// The usage application (利用申請) has no office name.
+    ApplicationOfficeNameMissing = "APPLICATION_OFFICE_NAME_MISSING", "usage site",
+        "利用申請：事業所名が未入力";
+    /// The usage application has no family name for the representative.
+    ApplicationRepresentativeFamilyNameMissing = "APPLICATION_REPRESENTATIVE_FAMILY_NAME_MISSING", "usage site",
+        "利用申請：代表者氏名（姓）が未入力";
+    /// The usage application has no given name for the representative.
+    ApplicationRepresentativeGivenNameMissing = "APPLICATION_REPRESENTATIVE_GIVEN_NAME_MISSING", "usage site",
+        "利用申請：代表者氏名（名）が未入力";
+    /// The usage application has no family name for the contact person.
+    ApplicationContactFamilyNameMissing = "APPLICATION_CONTACT_FAMILY_NAME_MISSING", "usage site",
+        "利用申請：担当者氏名（姓）が未入力";
+    /// The usage application has no given name for the contact person.
+    ApplicationContactGivenNameMissing = "APPLICATION_CONTACT_GIVEN_NAME_MISSING", "usage site",
+        "利用申請：担当者氏名（名）が未入力";
+    /// The phone number is not 10 or 11 half-width digits starting with 0 (hyphens are refused).
+    ApplicationPhoneInvalid = "APPLICATION_PHONE_INVALID", "usage site",
+        "利用申請：電話番号は半角数字のみ（ハイフンなし）で入力する";
+    /// The e-mail address is missing or not an address.
+    ApplicationEmailInvalid = "APPLICATION_EMAIL_INVALID", "usage site",
+        "利用申請：メールアドレスが未入力、または形式が正しくない";
+    /// The e-mail confirmation differs from the e-mail address.
+    ApplicationEmailMismatch = "APPLICATION_EMAIL_MISMATCH", "usage site",
+        "利用申請：メールアドレス（確認用）がメールアドレスと一致しない";
+    /// The terms of use (利用規約) were not agreed to.
+    ApplicationTermsNotAgreed = "APPLICATION_TERMS_NOT_AGREED", "usage site",
+        "利用申請：利用規約に同意していない";
+    /// The privacy policy (個人情報の取扱い) was not agreed to.
+    ApplicationPrivacyNotAgreed = "APPLICATION_PRIVACY_NOT_AGREED", "usage site",
+        "利用申請：個人情報の取扱いに同意していない";
+    /// A second usage application for an office number that already has one (one licence per number).
+    UsageApplicationExists = "USAGE_APPLICATION_EXISTS", "usage site",
+        "その事業所番号ではすでに利用申請済み（ライセンスは事業所番号ごとに1つ）";
+    /// A licence operation for an office number that never filed a usage application.
+    UsageNotApplied = "USAGE_NOT_APPLIED", "usage site",
+        "利用申請がされていない事業所番号";
+    /// A licence cannot be cancelled or refunded once applied for, for any reason.
+    LicenseCancelNotAllowed = "LICENSE_CANCEL_NOT_ALLOWED", "usage site",
+        "利用申請後のキャンセル・返金はできない（フリーパスも期間途中の解約不可）";
+    /// A manual renewal before the renewal period opens (assumed: 1 month before the licence's last day).
+    LicenseRenewalTooEarly = "LICENSE_RENEWAL_TOO_EARLY", "usage site",
+        "ライセンスの更新期間前：まだ更新できない";
+    /// A manual renewal of a licence that is already renewed for its next year.
+    LicenseAlreadyRenewed = "LICENSE_ALREADY_RENEWED", "usage site",
+        "次年度のライセンスは更新済み";
+    /// A manual renewal of a licence that renews automatically (applications from 2025-06-01).
+    LicenseRenewsAutomatically = "LICENSE_RENEWS_AUTOMATICALLY", "usage site",
+        "自動更新のライセンス：手動の更新手続きは不要（停止する場合は自動更新を停止する）";
+    /// Auto-renewal was switched for a licence applied for before 2025-06-01, which renews by hand.
+    LicenseAutoRenewalUnavailable = "LICENSE_AUTO_RENEWAL_UNAVAILABLE", "usage site",
+        "2025年6月1日より前の利用申請のライセンスは自動更新の対象外：手動で更新する";
+    /// Auto-renewal cannot be switched back on once the licence has lapsed: renew it by hand.
+    LicenseLapsed = "LICENSE_LAPSED", "usage site",
+        "ライセンスの有効期限切れ：更新手続きが必要";
+    /// An invoice payment when no licence fee is due by invoice.
+    LicenseNothingDue = "LICENSE_NOTHING_DUE", "usage site",
+        "支払うべきライセンス料（請求書払い）がない";
+    /// The sender's own licence is missing or has lapsed: nothing can be sent.
+    LicenseRequired = "LICENSE_REQUIRED", "relay",
+        "送信元事業所が利用申請していない、またはライセンスの有効期限切れ";
+    /// The receiver office never filed a usage application.
+    ReceiverUnregistered = "RECEIVER_UNREGISTERED", "relay",
+        "送信先の事業所がケアプランデータ連携システムに利用登録していない";
+    /// The receiver office is registered but its licence has lapsed.
+    ReceiverUnlicensed = "RECEIVER_UNLICENSED", "relay",
+        "送信先の事業所のライセンスが有効でない（有効期限切れ・自動更新停止）";
 }
 
 impl fmt::Display for ErrorCode {

@@ -14,6 +14,7 @@ mod clock;
 mod error_code;
 mod ids;
 mod month;
+mod standing;
 
 pub use clock::{
     CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, add_months, end_of_day_jst, format_jst,
@@ -21,3 +22,4 @@ pub use clock::{
 pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use ids::{IdError, OfficeNumber, OfficeUserId, PrefectureCode, ServiceKind};
 pub use month::{CareMonth, MonthError};
+pub use standing::LicenceStanding;
