@@ -14,10 +14,16 @@ pub(crate) const CA_KEY: usize = 0;
 pub(crate) const RELAY_KEY: usize = 1;
 /// Index of the e-billing portal's server certificate key.
 pub(crate) const PORTAL_KEY: usize = 2;
-/// The first key handed to offices; offices take the rest of the pool in issuance order, wrapping around.
+/// The first key handed to offices; offices take keys up to [`OFFICE_KEYS_END`] in issuance order,
+/// wrapping around.
 const FIRST_OFFICE_KEY: usize = 3;
+/// One past the last office key. Keys added to the pool later serve new parties, so that the keys (and
+/// fingerprints) of office certificates never move.
+const OFFICE_KEYS_END: usize = 16;
+/// Index of the usage-application site's server certificate key.
+pub(crate) const USAGE_SITE_KEY: usize = 16;
 
-const POOL: [&str; 16] = [
+const POOL: [&str; 17] = [
     include_str!("../../../certs/pool/key-00.pem"),
     include_str!("../../../certs/pool/key-01.pem"),
     include_str!("../../../certs/pool/key-02.pem"),
@@ -34,11 +40,12 @@ const POOL: [&str; 16] = [
     include_str!("../../../certs/pool/key-13.pem"),
     include_str!("../../../certs/pool/key-14.pem"),
     include_str!("../../../certs/pool/key-15.pem"),
+    include_str!("../../../certs/pool/key-16.pem"),
 ];
 
 /// The key for the `n`-th office certificate issued.
 pub(crate) fn office_key(n: usize) -> usize {
-    FIRST_OFFICE_KEY + n % (POOL_SIZE - FIRST_OFFICE_KEY)
+    FIRST_OFFICE_KEY + n % (OFFICE_KEYS_END - FIRST_OFFICE_KEY)
 }
 
 /// Loads key `index` of the pool (RSA 2048, PKCS#8).

@@ -45,6 +45,9 @@ pub const RELAY_SERVER_NAME: &str = "relay.careplan.test";
 /// The DNS name in the e-billing portal's server certificate (the portal also serves the CA's downloads).
 pub const PORTAL_SERVER_NAME: &str = "portal.careplan.test";
 
+/// The DNS name in the usage-application site's server certificate.
+pub const USAGE_SITE_SERVER_NAME: &str = "usage.careplan.test";
+
 /// The attribute holding the office number in an office certificate's subject: X.520 `serialNumber`
 /// (2.5.4.5), the subject's identifier.
 pub(crate) const OFFICE_NUMBER_OID: [u64; 4] = [2, 5, 4, 5];
@@ -334,6 +337,12 @@ impl CertificateAuthority {
     /// `localhost`).
     pub fn issue_portal_certificate(&self) -> Result<IssuedCertificate, CaError> {
         self.issue_server_certificate(key_pool::PORTAL_KEY, 3, PORTAL_SERVER_NAME)
+    }
+
+    /// Issues the usage-application site's server certificate (fixed validity, SANs
+    /// `usage.careplan.test` and `localhost`).
+    pub fn issue_usage_site_certificate(&self) -> Result<IssuedCertificate, CaError> {
+        self.issue_server_certificate(key_pool::USAGE_SITE_KEY, 4, USAGE_SITE_SERVER_NAME)
     }
 
     fn issue_server_certificate(

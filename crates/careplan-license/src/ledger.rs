@@ -10,6 +10,25 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 use crate::application::{PaymentMethod, UsageApplication};
+
+/// An optional date on the wire as the licence page shows it, `2026-06-14`, or `null` for `-`. (The
+/// `time` crate's generated option module cannot read `null` inside internally tagged enums.)
+mod iso_date_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use time::Date;
+    use time::macros::format_description;
+
+    pub(super) fn serialize<S: Serializer>(date: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
+        date.map(|d| d.to_string()).serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|text| Date::parse(&text, format_description!("[year]-[month]-[day]")))
+            .transpose()
+            .map_err(serde::de::Error::custom)
+    }
+}
 use crate::{LicenceConfig, PersonalUserId};
 
 /// How a licence is renewed.
@@ -204,6 +223,7 @@ pub struct LicenceView {
     /// Whether the shown term's fee is settled.
     pub paid: bool,
     /// The shown term's last day; `None` (shown as `-`) until its fee is settled.
+    #[serde(with = "iso_date_option")]
     pub expiry: Option<Date>,
     /// Days left in the shown term, today included (残日数; 0 once lapsed); `None` (`-`) until paid.
     pub days_left: Option<i64>,

@@ -9,11 +9,13 @@
 //! Every refusal is a 4xx with an [`ErrorBody`]. The caller's office is the one in its client certificate.
 //!
 //! The e-billing portal (with the federation and the CA behind it) answers one endpoint, `POST /v1/portal`,
-//! with a [`PortalRequest`] tagged by `op`; `docs/http-api.md` lists every operation.
+//! with a [`PortalRequest`] tagged by `op`; the usage-application site likewise answers `POST /v1/usage`
+//! with a [`UsageRequest`]. `docs/http-api.md` lists every operation.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use careplan_core::OfficeNumber;
+use careplan_license::{LicenceView, PersonalAccount, Registration, UsageApplication};
 use careplan_relay::{InboxEntry, Upload};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -360,4 +362,97 @@ pub struct WireCertificate {
     /// When revoked, if it was.
     #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Path of the usage-application site's operation endpoint: `POST` a [`UsageRequest`], answered by a
+/// [`UsageResponse`] or an [`ErrorBody`].
+pub const USAGE: &str = "/v1/usage";
+
+/// One operation of the usage-application site, tagged by `op`. `session` is the number a `login`
+/// answered.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UsageRequest {
+    /// Login with the office's `KJ` user ID and its changed password.
+    Login {
+        /// `KJ…` user ID.
+        user_id: String,
+        /// Password.
+        password: String,
+    },
+    /// Ends a session.
+    Logout {
+        /// The session.
+        session: u64,
+    },
+    /// Files the usage application (利用申請).
+    Apply {
+        /// The session.
+        session: u64,
+        /// The form.
+        application: UsageApplication,
+    },
+    /// The personal user ID and its password, as the site shows them.
+    PersonalAccount {
+        /// The session.
+        session: u64,
+    },
+    /// The licence page.
+    Licence {
+        /// The session.
+        session: u64,
+    },
+    /// Stops (`false`) or resumes (`true`) automatic renewal.
+    SetAutoRenewal {
+        /// The session.
+        session: u64,
+        /// Whether the licence renews itself.
+        on: bool,
+    },
+    /// Renews the licence by hand.
+    Renew {
+        /// The session.
+        session: u64,
+    },
+    /// Asks to cancel the licence (always refused).
+    Cancel {
+        /// The session.
+        session: u64,
+    },
+    /// Pays the oldest unpaid invoice.
+    PayInvoice {
+        /// The session.
+        session: u64,
+    },
+    /// The linkage client's first login step.
+    PersonalLogin {
+        /// `careplan@…` personal user ID.
+        user_id: String,
+        /// Its password.
+        password: String,
+    },
+}
+
+/// The answer to a [`UsageRequest`], tagged by `result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum UsageResponse {
+    /// Done, nothing to return.
+    Done,
+    /// A session opened.
+    Login {
+        /// The session number.
+        session: u64,
+    },
+    /// The application was accepted.
+    Registration(Registration),
+    /// The personal account.
+    PersonalAccount(PersonalAccount),
+    /// The licence page.
+    Licence(LicenceView),
+    /// The office a personal login belongs to.
+    Office {
+        /// The office.
+        office: OfficeNumber,
+    },
 }

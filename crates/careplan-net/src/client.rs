@@ -1,5 +1,5 @@
-//! The clients: the linkage client (ケアプランデータ連携クライアント) an office runs, and the portal client its
-//! staff's browser stands for.
+//! The clients: the linkage client (ケアプランデータ連携クライアント) an office runs, and the clients of the
+//! e-billing portal and the usage-application site its staff's browser stands for.
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use careplan_ca::{
-    CertificateRevocationListDer, IssuedCertificate, PORTAL_SERVER_NAME, RELAY_SERVER_NAME, open_pkcs12,
+    CertificateRevocationListDer, IssuedCertificate, PORTAL_SERVER_NAME, RELAY_SERVER_NAME,
+    USAGE_SITE_SERVER_NAME, open_pkcs12,
 };
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
 use careplan_relay::{FileId, InboxEntry, SendReceipt, Upload};
@@ -25,7 +26,9 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::api::{self, ErrorBody, Inbox, PortalRequest, PortalResponse, SendRequest};
+use crate::api::{
+    self, ErrorBody, Inbox, PortalRequest, PortalResponse, SendRequest, UsageRequest, UsageResponse,
+};
 use crate::tls::{TlsError, certified_key, client_config};
 
 /// Why a client operation failed. Every variant carries a stable [`ErrorCode`].
@@ -163,6 +166,41 @@ impl Connector {
     }
 }
 
+impl Connector {
+    /// One operation of a web site's JSON endpoint at `path`; the sites have no client authentication, so
+    /// a handshake failure is always the server's certificate.
+    async fn call_json<Request: serde::Serialize, Response: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        request: &Request,
+    ) -> Result<Response, ClientError> {
+        let body = serde_json::to_vec(request).map_err(protocol)?;
+        let bytes = self
+            .request(Method::POST, path, Bytes::from(body), &|_| {
+                ErrorCode::ServerCertInvalid
+            })
+            .await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
+    }
+
+    /// A connector to a web site (no client certificate).
+    fn web_site(
+        addr: SocketAddr,
+        server_name: &'static str,
+        unreachable: ErrorCode,
+        ca_root: &CertificateDer<'static>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TlsError> {
+        let config = client_config(ca_root, None, clock)?;
+        Ok(Self {
+            addr,
+            server_name,
+            tls: TlsConnector::from(Arc::new(config)),
+            unreachable,
+        })
+    }
+}
+
 /// A client of the e-billing portal (the office staff's browser).
 #[derive(Clone)]
 pub struct PortalClient {
@@ -184,28 +222,81 @@ impl PortalClient {
         ca_root: &CertificateDer<'static>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, TlsError> {
-        let config = client_config(ca_root, None, clock)?;
-        Ok(Self {
-            connector: Connector {
-                addr: portal,
-                server_name: PORTAL_SERVER_NAME,
-                tls: TlsConnector::from(Arc::new(config)),
-                unreachable: ErrorCode::PortalUnreachable,
-            },
-        })
+        let connector = Connector::web_site(
+            portal,
+            PORTAL_SERVER_NAME,
+            ErrorCode::PortalUnreachable,
+            ca_root,
+            clock,
+        )?;
+        Ok(Self { connector })
     }
 
     /// Runs one portal operation.
     pub async fn call(&self, request: &PortalRequest) -> Result<PortalResponse, ClientError> {
-        let body = serde_json::to_vec(request).map_err(protocol)?;
-        let bytes = self
-            .connector
-            .request(Method::POST, api::PORTAL, Bytes::from(body), &|_| {
-                ErrorCode::ServerCertInvalid
-            })
-            .await?;
-        serde_json::from_slice(&bytes).map_err(protocol)
+        self.connector.call_json(api::PORTAL, request).await
     }
+}
+
+/// A client of the usage-application site (the office staff's browser).
+#[derive(Clone)]
+pub struct UsageSiteClient {
+    connector: Connector,
+}
+
+impl std::fmt::Debug for UsageSiteClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsageSiteClient")
+            .field("site", &self.connector.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UsageSiteClient {
+    /// A client of the site at `site`, trusting `ca_root`.
+    pub fn new(
+        site: SocketAddr,
+        ca_root: &CertificateDer<'static>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TlsError> {
+        let connector = Connector::web_site(
+            site,
+            USAGE_SITE_SERVER_NAME,
+            ErrorCode::UsageSiteUnreachable,
+            ca_root,
+            clock,
+        )?;
+        Ok(Self { connector })
+    }
+
+    /// Runs one site operation.
+    pub async fn call(&self, request: &UsageRequest) -> Result<UsageResponse, ClientError> {
+        self.connector.call_json(api::USAGE, request).await
+    }
+}
+
+/// Where the parties a linkage client talks to listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The relay (mutual TLS).
+    pub relay: SocketAddr,
+    /// The e-billing portal (the second login step).
+    pub portal: SocketAddr,
+    /// The usage-application site (the first login step).
+    pub usage_site: SocketAddr,
+}
+
+/// What the office types into the linkage client's two-step login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginDetails {
+    /// Step 1: the personal user ID (`careplan@…`) from the usage-application site.
+    pub personal_user_id: String,
+    /// Step 1: its password.
+    pub personal_password: String,
+    /// Step 2: the office's `KJ` user ID.
+    pub user_id: String,
+    /// Step 2: its password (changed, unexpired).
+    pub password: String,
 }
 
 /// A certificate installed on the office's PC.
@@ -267,12 +358,13 @@ impl ResolvesClientCert for CertificateStore {
     }
 }
 
-/// An office's linkage client: log in with the office's user ID, install the office certificate, then
-/// send and receive through the relay.
+/// An office's linkage client: log in (personal user ID, then the office's user ID), install the office
+/// certificate, then send and receive through the relay.
 #[derive(Clone)]
 pub struct LinkageClient {
     relay: Connector,
     portal: PortalClient,
+    usage_site: UsageSiteClient,
     store: Arc<CertificateStore>,
     clock: Arc<dyn Clock>,
     logged_in: Arc<Mutex<Option<OfficeNumber>>>,
@@ -288,11 +380,10 @@ impl std::fmt::Debug for LinkageClient {
 }
 
 impl LinkageClient {
-    /// A client of the relay at `relay` that logs in through the portal at `portal`, trusting `ca_root`.
-    /// It holds no certificate and is not logged in yet.
+    /// A client of the parties at `endpoints`, trusting `ca_root`. It holds no certificate and is not
+    /// logged in yet.
     pub fn new(
-        relay: SocketAddr,
-        portal: SocketAddr,
+        endpoints: Endpoints,
         ca_root: &CertificateDer<'static>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, TlsError> {
@@ -303,12 +394,13 @@ impl LinkageClient {
         let config = client_config(ca_root, Some(store.clone()), clock.clone())?;
         Ok(Self {
             relay: Connector {
-                addr: relay,
+                addr: endpoints.relay,
                 server_name: RELAY_SERVER_NAME,
                 tls: TlsConnector::from(Arc::new(config)),
                 unreachable: ErrorCode::RelayUnreachable,
             },
-            portal: PortalClient::new(portal, ca_root, clock.clone())?,
+            portal: PortalClient::new(endpoints.portal, ca_root, clock.clone())?,
+            usage_site: UsageSiteClient::new(endpoints.usage_site, ca_root, clock.clone())?,
             store,
             clock,
             logged_in: Arc::new(Mutex::new(None)),
@@ -346,23 +438,49 @@ impl LinkageClient {
         Ok(certificate)
     }
 
-    /// Logs in to the client with the office's user ID and its changed, unexpired password (a temporary
-    /// or expired password, a proxy ID or a locked account is refused with the portal's code).
-    pub async fn login(&self, user_id: &str, password: &str) -> Result<OfficeNumber, ClientError> {
-        let response = self
+    /// Logs in to the client in two steps: the personal user ID and its password (checked by the
+    /// usage-application site), then the office's user ID and its changed, unexpired password (checked by
+    /// the portal: a temporary or expired password, a proxy ID or a locked account is refused with the
+    /// portal's code). Both must name the same office. A failed login leaves the client logged out.
+    pub async fn login(&self, details: &LoginDetails) -> Result<OfficeNumber, ClientError> {
+        *self.logged_in.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        let personal = match self
+            .usage_site
+            .call(&UsageRequest::PersonalLogin {
+                user_id: details.personal_user_id.clone(),
+                password: details.personal_password.clone(),
+            })
+            .await?
+        {
+            UsageResponse::Office { office } => office,
+            other => {
+                return Err(protocol(format!(
+                    "unexpected answer to a personal login: {other:?}"
+                )));
+            }
+        };
+        let office = match self
             .portal
             .call(&PortalRequest::CheckLinkageLogin {
-                user_id: user_id.to_owned(),
-                password: password.to_owned(),
+                user_id: details.user_id.clone(),
+                password: details.password.clone(),
             })
-            .await?;
-        match response {
-            PortalResponse::Office { office } => {
-                *self.logged_in.lock().unwrap_or_else(PoisonError::into_inner) = Some(office);
-                Ok(office)
-            }
-            other => Err(protocol(format!("unexpected answer to a login: {other:?}"))),
+            .await?
+        {
+            PortalResponse::Office { office } => office,
+            other => return Err(protocol(format!("unexpected answer to a login: {other:?}"))),
+        };
+        if personal != office {
+            return Err(ClientError::Local {
+                code: ErrorCode::PersonalIdMismatch,
+                detail: format!(
+                    "personal user ID {} belongs to office {personal}, but {} is office {office}'s user ID",
+                    details.personal_user_id, details.user_id
+                ),
+            });
         }
+        *self.logged_in.lock().unwrap_or_else(PoisonError::into_inner) = Some(office);
+        Ok(office)
     }
 
     /// The office logged in, if any.
@@ -375,7 +493,7 @@ impl LinkageClient {
             Some(_) => Ok(()),
             None => Err(ClientError::Local {
                 code: ErrorCode::ClientNotLoggedIn,
-                detail: "log in to the linkage client with the office's user ID and password first"
+                detail: "log in to the linkage client first (personal user ID, then the office's user ID)"
                     .to_owned(),
             }),
         }

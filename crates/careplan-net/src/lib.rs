@@ -1,14 +1,17 @@
 //! The real wire: HTTPS servers (hyper + rustls) wrapping the party cores, and the clients offices use.
 //!
 //! Architecture invariants:
-//! - Protocol logic lives in the cores (`careplan-relay`, `careplan-eseikyu`, `careplan-ca`); this crate
+//! - Protocol logic lives in the cores (`careplan-relay`, `careplan-license`, `careplan-eseikyu`,
+//!   `careplan-ca`); this crate
 //!   only moves requests and bytes between sockets and cores, holding each core behind a lock for the
 //!   duration of one call.
 //! - Every TLS configuration takes its time from the scenario's [`Clock`](careplan_core::Clock) through
 //!   [`ClockTime`], so certificates expire in simulated time inside real handshakes.
 //! - Client authentication to the relay is mutual TLS against the e-seikyu CA root and its revocation
 //!   list; the relay identifies the sender only from the verified client certificate, never from
-//!   anything the client says. The portal is a web site: server authentication only, sessions by number.
+//!   anything the client says. The portal and the usage-application site are web sites: server
+//!   authentication only, sessions by number.
+//! - Locks are taken in one order: relay, then usage site, then portal.
 //! - Failures reach callers as [`ClientError`]s carrying a stable [`ErrorCode`](careplan_core::ErrorCode),
 //!   whether a server refused a request, the handshake failed or the client itself refused.
 
@@ -18,9 +21,13 @@ mod portal_server;
 mod relay_server;
 mod server;
 mod tls;
+mod usage_server;
 
-pub use client::{ClientError, LinkageClient, PortalClient, crl_of, pkcs12_of};
+pub use client::{
+    ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, UsageSiteClient, crl_of, pkcs12_of,
+};
 pub use portal_server::PortalServer;
 pub use relay_server::RelayServer;
 pub use server::ServerError;
-pub use tls::{ClockTime, TlsError, portal_server_config, relay_server_config};
+pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
+pub use usage_server::UsageSiteServer;

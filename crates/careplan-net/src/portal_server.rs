@@ -17,7 +17,7 @@ use crate::api::{
     self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
 };
 use crate::server::{Call, HttpsServer, ServerError, json, no_endpoint, refusal, refusal_with};
-use crate::tls::portal_server_config;
+use crate::tls::web_server_config;
 
 /// A running portal server. Dropping it stops accepting connections.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ impl PortalServer {
         clock: Arc<dyn Clock>,
         certificate: &IssuedCertificate,
     ) -> Result<Self, ServerError> {
-        let tls = portal_server_config(certificate, clock.clone())?;
+        let tls = web_server_config(certificate, clock.clone())?;
         let server = HttpsServer::start(
             listen,
             tls,

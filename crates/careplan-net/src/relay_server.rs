@@ -1,11 +1,13 @@
 //! The relay's HTTPS server: mutual TLS against the e-seikyu CA, the CA's revocation list, and the relay
-//! API of [`api`](crate::api) over the sans-IO [`Relay`].
+//! API of [`api`](crate::api) over the sans-IO [`Relay`], which asks the usage-application site where
+//! sender and receiver stand before accepting a send.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use careplan_ca::{CertificateRevocationListDer, IssuedCertificate, parse_office_certificate};
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
+use careplan_license::UsageSite;
 use careplan_relay::{FileId, Relay};
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -28,10 +30,12 @@ pub struct RelayServer {
 
 impl RelayServer {
     /// Starts serving `relay` on `listen` (port 0 picks a free port) with its server `certificate`,
-    /// accepting client certificates chained to `ca_root` and not listed in `crl`.
+    /// accepting client certificates chained to `ca_root` and not listed in `crl`; sends go through only
+    /// between offices `site` says are licensed.
     pub async fn start(
         listen: SocketAddr,
         relay: Arc<Mutex<Relay>>,
+        site: Arc<Mutex<UsageSite>>,
         clock: Arc<dyn Clock>,
         ca_root: CertificateDer<'static>,
         certificate: IssuedCertificate,
@@ -42,7 +46,7 @@ impl RelayServer {
         let server = HttpsServer::start(
             listen,
             tls,
-            Arc::new(move |call: Call<'_>| route(call, &relay, handler_clock.as_ref())),
+            Arc::new(move |call: Call<'_>| route(call, &relay, &site, handler_clock.as_ref())),
         )
         .await?;
         Ok(Self {
@@ -89,7 +93,13 @@ fn caller(peer: Option<&CertificateDer<'static>>) -> Result<OfficeNumber, (Error
     Ok(certified.office)
 }
 
-fn route(call: Call<'_>, relay: &Mutex<Relay>, clock: &dyn Clock) -> Response<Full<Bytes>> {
+/// Answers one relay call. Lock order: the relay, then the site.
+fn route(
+    call: Call<'_>,
+    relay: &Mutex<Relay>,
+    site: &Mutex<UsageSite>,
+    clock: &dyn Clock,
+) -> Response<Full<Bytes>> {
     let office = match caller(call.peer) {
         Ok(office) => office,
         Err((code, message)) => return refusal(code, &message),
@@ -104,7 +114,13 @@ fn route(call: Call<'_>, relay: &Mutex<Relay>, clock: &dyn Clock) -> Response<Fu
                 Ok(uploads) => uploads,
                 Err(e) => return refusal(ErrorCode::ProtocolError, &e),
             };
-            match lock().send(clock.now(), office, uploads) {
+            let now = clock.now();
+            let standing = |office| {
+                site.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .standing(now, office)
+            };
+            match lock().send(now, office, uploads, &standing) {
                 Ok(receipt) => json(StatusCode::OK, &receipt),
                 Err(e) => refusal(e.code(), &e.to_string()),
             }

@@ -71,16 +71,14 @@ pub fn relay_server_config(
     Ok(config)
 }
 
-/// The portal's server configuration: a web site with server authentication only.
-pub fn portal_server_config(
-    portal: &IssuedCertificate,
-    clock: Arc<dyn Clock>,
-) -> Result<ServerConfig, TlsError> {
+/// The configuration of a web site (the e-billing portal, the usage-application site): server
+/// authentication only.
+pub fn web_server_config(site: &IssuedCertificate, clock: Arc<dyn Clock>) -> Result<ServerConfig, TlsError> {
     Ok(
         ServerConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(vec![portal.certificate.clone()], portal.private_key())?,
+            .with_single_cert(vec![site.certificate.clone()], site.private_key())?,
     )
 }
 

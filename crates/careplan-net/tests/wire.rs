@@ -1,5 +1,6 @@
-//! The portal and the relay over real loopback TLS: onboarding, mutual authentication on simulated time,
-//! certificate types and revocation.
+//! The portal, the usage-application site and the relay over real loopback TLS: onboarding, the two-step
+//! login, licences enforced by the relay, mutual authentication on simulated time, certificate types and
+//! revocation.
 
 // Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -9,15 +10,21 @@ use std::sync::{Arc, Mutex};
 use careplan_ca::{CertificateAuthority, CertificateType};
 use careplan_core::{CalendarSpan, Clock, ErrorCode, OfficeNumber, SimulatedClock};
 use careplan_eseikyu::{Portal, PortalConfig};
-use careplan_net::api::{PortalRequest, PortalResponse, WireNotice};
-use careplan_net::{LinkageClient, PortalClient, PortalServer, RelayServer, pkcs12_of};
+use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication, UsageSite};
+use careplan_net::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
+use careplan_net::{
+    Endpoints, LinkageClient, LoginDetails, PortalClient, PortalServer, RelayServer, UsageSiteClient,
+    UsageSiteServer, pkcs12_of,
+};
 use careplan_relay::{Relay, Upload};
 use time::macros::datetime;
 
 struct Fixture {
     clock: Arc<SimulatedClock>,
     portal: Arc<Mutex<Portal>>,
+    site: Arc<Mutex<UsageSite>>,
     portal_server: PortalServer,
+    usage_server: UsageSiteServer,
     relay_server: RelayServer,
 }
 
@@ -27,20 +34,38 @@ async fn fixture() -> Fixture {
     let ca = CertificateAuthority::new().unwrap();
     let relay_cert = ca.issue_relay_certificate().unwrap();
     let portal_cert = ca.issue_portal_certificate().unwrap();
+    let site_cert = ca.issue_usage_site_certificate().unwrap();
     let root = ca.root().clone();
     let portal = Arc::new(Mutex::new(Portal::new(PortalConfig::default(), ca, 1)));
     let any_port = "127.0.0.1:0".parse().unwrap();
     let portal_server = PortalServer::start(any_port, portal.clone(), dyn_clock.clone(), &portal_cert)
         .await
         .unwrap();
+    // Every office here has the free pass, so licences never lapse unless a test stops auto-renewal.
+    let config = LicenceConfig {
+        free_pass_from: time::macros::date!(2025 - 01 - 01),
+        ..LicenceConfig::default()
+    };
+    let site = Arc::new(Mutex::new(UsageSite::new(config, 2)));
+    let usage_server = UsageSiteServer::start(
+        any_port,
+        site.clone(),
+        portal.clone(),
+        dyn_clock.clone(),
+        &site_cert,
+    )
+    .await
+    .unwrap();
     let relay = Arc::new(Mutex::new(Relay::new()));
-    let relay_server = RelayServer::start(any_port, relay, dyn_clock, root, relay_cert, None)
+    let relay_server = RelayServer::start(any_port, relay, site.clone(), dyn_clock, root, relay_cert, None)
         .await
         .unwrap();
     Fixture {
         clock,
         portal,
+        site,
         portal_server,
+        usage_server,
         relay_server,
     }
 }
@@ -51,17 +76,20 @@ impl Fixture {
     }
 
     fn client(&self) -> LinkageClient {
-        LinkageClient::new(
-            self.relay_server.local_addr(),
-            self.portal_server.local_addr(),
-            &self.root(),
-            self.clock.clone(),
-        )
-        .unwrap()
+        let endpoints = Endpoints {
+            relay: self.relay_server.local_addr(),
+            portal: self.portal_server.local_addr(),
+            usage_site: self.usage_server.local_addr(),
+        };
+        LinkageClient::new(endpoints, &self.root(), self.clock.clone()).unwrap()
     }
 
-    /// An office with a changed password (`Secret123`) and a certificate of `certificate_type` issued
-    /// now, logged in to its client.
+    fn site_client(&self) -> UsageSiteClient {
+        UsageSiteClient::new(self.usage_server.local_addr(), &self.root(), self.clock.clone()).unwrap()
+    }
+
+    /// An office with a changed password (`Secret123`), a usage application and a certificate of
+    /// `certificate_type` issued now, logged in to its client.
     async fn office(&self, number: &str, certificate_type: CertificateType) -> LinkageClient {
         let office: OfficeNumber = number.parse().unwrap();
         let now = self.clock.now();
@@ -81,10 +109,43 @@ impl Fixture {
                     .unwrap(),
             )
         };
+        let personal = self
+            .site
+            .lock()
+            .unwrap()
+            .register(now, office, usage_application())
+            .unwrap()
+            .account;
         let client = self.client();
         client.install_certificate(&certificate).unwrap();
-        client.login(&user_id, "Secret123").await.unwrap();
         client
+            .login(&LoginDetails {
+                personal_user_id: personal.user_id.to_string(),
+                personal_password: personal.password,
+                user_id,
+                password: "Secret123".into(),
+            })
+            .await
+            .unwrap();
+        client
+    }
+}
+
+fn usage_application() -> UsageApplication {
+    let name = |family: &str, given: &str| PersonName {
+        family: family.into(),
+        given: given.into(),
+    };
+    UsageApplication {
+        office_name: "テスト事業所".into(),
+        representative: name("山田", "花子"),
+        contact: name("佐藤", "一郎"),
+        phone: "0312345678".into(),
+        email: "office@example.jp".into(),
+        email_confirmation: "office@example.jp".into(),
+        agree_terms: true,
+        agree_privacy: true,
+        payment: PaymentMethod::Deduction,
     }
 }
 
@@ -170,15 +231,16 @@ async fn onboarding_over_the_wire() {
     else {
         panic!("no notice")
     };
+    let site = f.site_client();
+    let refused = site
+        .call(&UsageRequest::Login {
+            user_id: user_id.clone(),
+            password: temporary_password.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::PasswordTemporary);
     let client = f.client();
-    assert_eq!(
-        client
-            .login(&user_id, &temporary_password)
-            .await
-            .unwrap_err()
-            .code(),
-        ErrorCode::PasswordTemporary
-    );
     assert_eq!(
         client.inbox().await.unwrap_err().code(),
         ErrorCode::ClientNotLoggedIn
@@ -245,10 +307,131 @@ async fn onboarding_over_the_wire() {
         ErrorCode::Pkcs12PasswordWrong
     );
     client.install_pkcs12(&p12, &issuance_password).unwrap();
-    assert_eq!(client.login(&user_id, "Secret123").await.unwrap(), office);
+    let UsageResponse::Login { session } = site
+        .call(&UsageRequest::Login {
+            user_id: user_id.clone(),
+            password: "Secret123".into(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("no site session")
+    };
+    let mut incomplete = usage_application();
+    incomplete.agree_privacy = false;
+    incomplete.phone = "03-1234-5678".into();
+    let refused = site
+        .call(&UsageRequest::Apply {
+            session,
+            application: incomplete,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.codes(),
+        [
+            ErrorCode::ApplicationPhoneInvalid,
+            ErrorCode::ApplicationPrivacyNotAgreed
+        ]
+    );
+    let UsageResponse::Registration(registration) = site
+        .call(&UsageRequest::Apply {
+            session,
+            application: usage_application(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("no registration")
+    };
+    assert_eq!(registration.message, "利用申請が正常に完了しております。");
+    let details = LoginDetails {
+        personal_user_id: registration.account.user_id.to_string(),
+        personal_password: registration.account.password.clone(),
+        user_id: user_id.clone(),
+        password: "Secret123".into(),
+    };
+    let wrong_personal = LoginDetails {
+        personal_password: "wrong-password1".into(),
+        ..details.clone()
+    };
+    assert_eq!(
+        client.login(&wrong_personal).await.unwrap_err().code(),
+        ErrorCode::PersonalLoginFailed
+    );
+    assert_eq!(client.login(&details).await.unwrap(), office);
     let PortalResponse::CaInfo { sha256, .. } = portal.call(&PortalRequest::CaInfo).await.unwrap() else {
         panic!("no CA info")
     };
     assert_eq!(sha256, careplan_ca::Fingerprint::of(&f.root()).sha256);
     assert!(client.inbox().await.unwrap().is_empty());
+}
+
+/// The relay asks the site where sender and receiver stand: unregistered, lapsed and licensed offices, and
+/// a personal user ID of another office at the client's login.
+#[tokio::test]
+async fn the_relay_lets_data_flow_only_between_licensed_offices() {
+    let f = fixture().await;
+    let cm = f.office("1310000001", CertificateType::CareInsurance).await;
+    // 1310000002 has an account and a certificate but never applied to the usage site.
+    let provider_number: OfficeNumber = "1310000002".parse().unwrap();
+    {
+        let now = f.clock.now();
+        let mut portal = f.portal.lock().unwrap();
+        portal
+            .issue_user_id(now, provider_number.prefecture(), provider_number)
+            .unwrap();
+    }
+    let refused = cm.send(&plan("20250501090000")).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ReceiverUnregistered);
+    let provider_account = f
+        .site
+        .lock()
+        .unwrap()
+        .register(f.clock.now(), provider_number, usage_application())
+        .unwrap()
+        .account;
+    cm.send(&plan("20250501090001")).await.unwrap();
+
+    // A personal user ID of another office does not open this office's client.
+    let other = f.client();
+    let mismatch = other
+        .login(&LoginDetails {
+            personal_user_id: provider_account.user_id.to_string(),
+            personal_password: provider_account.password,
+            user_id: "KJ131310000001".into(),
+            password: "Secret123".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(mismatch.code(), ErrorCode::PersonalIdMismatch);
+
+    // The care-management office stops its auto-renewal: its free pass ends with 2026-04-30.
+    let site = f.site_client();
+    let UsageResponse::Login { session } = site
+        .call(&UsageRequest::Login {
+            user_id: "KJ131310000001".into(),
+            password: "Secret123".into(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("no site session")
+    };
+    let UsageResponse::Licence(view) = site
+        .call(&UsageRequest::SetAutoRenewal { session, on: false })
+        .await
+        .unwrap()
+    else {
+        panic!("no licence page")
+    };
+    assert_eq!(view.expiry, Some(time::macros::date!(2026 - 04 - 30)));
+    let cancel = site.call(&UsageRequest::Cancel { session }).await.unwrap_err();
+    assert_eq!(cancel.code(), ErrorCode::LicenseCancelNotAllowed);
+    f.clock.set(datetime!(2026-04-30 23:59:59 +9));
+    cm.send(&plan("20260430235959")).await.unwrap();
+    f.clock.set(datetime!(2026-05-01 00:00:00 +9));
+    let lapsed = cm.send(&plan("20260501000000")).await.unwrap_err();
+    assert_eq!(lapsed.code(), ErrorCode::LicenseRequired);
+    assert_eq!(other.logged_in(), None);
 }

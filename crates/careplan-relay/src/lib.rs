@@ -7,10 +7,12 @@
 //!   It never reads a clock, a socket or a file.
 //! - A refused send changes nothing: all checks run before any file is stored.
 //! - The relay never reads or edits file contents; it routes by file name only.
+//! - Data flows only between registered, licensed offices: the usage-application site's answer is passed
+//!   into [`Relay::send`] as a function of the office, so the relay holds no licence state of its own.
 
 use std::collections::BTreeMap;
 
-use careplan_core::{ErrorCode, OfficeNumber};
+use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_spec::{FileName, FileNameError, PlanTable3, SendUnitError, Serial, check_send_unit};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -56,6 +58,15 @@ pub enum RelayError {
     /// The receiver is the sender's own office number.
     #[error("`{0}` is addressed to the sender's own office number")]
     SameOffice(String),
+    /// The sender has no usage application or its licence has lapsed.
+    #[error("office {0} has no valid licence (利用申請・ライセンス): nothing can be sent")]
+    LicenseRequired(OfficeNumber),
+    /// The receiver never filed a usage application.
+    #[error("receiver {0} is not registered with the care plan data linkage system")]
+    ReceiverUnregistered(OfficeNumber),
+    /// The receiver is registered but holds no valid licence.
+    #[error("receiver {0} is registered but its licence is not valid (lapsed or not renewed)")]
+    ReceiverUnlicensed(OfficeNumber),
     /// No such file in the office's inbox.
     #[error("file {0} is not in this office's inbox")]
     FileNotFound(u64),
@@ -69,6 +80,9 @@ impl RelayError {
             RelayError::FileSet(_) => ErrorCode::FileSetInvalid,
             RelayError::SenderMismatch { .. } => ErrorCode::SenderMismatch,
             RelayError::SameOffice(_) => ErrorCode::SameOffice,
+            RelayError::LicenseRequired(_) => ErrorCode::LicenseRequired,
+            RelayError::ReceiverUnregistered(_) => ErrorCode::ReceiverUnregistered,
+            RelayError::ReceiverUnlicensed(_) => ErrorCode::ReceiverUnlicensed,
             RelayError::FileNotFound(_) => ErrorCode::FileNotFound,
         }
     }
@@ -125,12 +139,18 @@ impl Relay {
     }
 
     /// Accepts a send unit from the authenticated `sender`, or refuses it without storing anything.
+    /// `standing` answers where an office stands with the usage-application site at `now`: the sender
+    /// and the receiver must both be licensed.
     pub fn send(
         &mut self,
         now: OffsetDateTime,
         sender: OfficeNumber,
         uploads: Vec<Upload>,
+        standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
     ) -> Result<SendReceipt, RelayError> {
+        if standing(sender) != LicenceStanding::Licensed {
+            return Err(RelayError::LicenseRequired(sender));
+        }
         let names = uploads
             .iter()
             .map(|u| u.name.parse::<FileName>())
@@ -153,6 +173,11 @@ impl Relay {
             return Err(SendUnitError::Empty.into());
         };
         let receiver = first.to;
+        match standing(receiver) {
+            LicenceStanding::Licensed => {}
+            LicenceStanding::Unlicensed => return Err(RelayError::ReceiverUnlicensed(receiver)),
+            LicenceStanding::Unregistered => return Err(RelayError::ReceiverUnregistered(receiver)),
+        }
         let bundle = BundleId(self.next_bundle);
         self.next_bundle += 1;
         let inbox = self.inboxes.entry(receiver).or_default();
@@ -212,6 +237,10 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn everyone_licensed(_: OfficeNumber) -> LicenceStanding {
+        LicenceStanding::Licensed
+    }
+
     fn upload(prefix: &str, from: &str, to: &str, serial: &str) -> Upload {
         Upload {
             name: format!("{prefix}_202505_{from}_43_{to}_11_{serial}.CSV"),
@@ -230,8 +259,12 @@ mod tests {
     fn a_bundle_reaches_only_its_receiver_in_serial_order() {
         let mut relay = Relay::new();
         let now = datetime!(2025-05-01 09:00 +9);
-        let late = relay.send(now, office(CM), bundle("20250425103001")).unwrap();
-        let early = relay.send(now, office(CM), bundle("20250425103000")).unwrap();
+        let late = relay
+            .send(now, office(CM), bundle("20250425103001"), &everyone_licensed)
+            .unwrap();
+        let early = relay
+            .send(now, office(CM), bundle("20250425103000"), &everyone_licensed)
+            .unwrap();
         assert_eq!(late.receiver, office(HH));
         assert!(relay.inbox(office(CM)).is_empty());
         let inbox = relay.inbox(office(HH));
@@ -285,8 +318,54 @@ mod tests {
             ),
         ];
         for (uploads, sender, code) in cases {
-            assert_eq!(relay.send(now, sender, uploads).unwrap_err().code(), code);
+            assert_eq!(
+                relay
+                    .send(now, sender, uploads, &everyone_licensed)
+                    .unwrap_err()
+                    .code(),
+                code
+            );
         }
         assert!(relay.inbox(office(HH)).is_empty() && relay.inbox(office(CM)).is_empty());
+    }
+
+    #[test]
+    fn data_flows_only_between_licensed_offices() {
+        let mut relay = Relay::new();
+        let now = datetime!(2025-05-01 09:00 +9);
+        let standing_of = |sender: LicenceStanding, receiver: LicenceStanding| {
+            move |o: OfficeNumber| if o == office(CM) { sender } else { receiver }
+        };
+        use LicenceStanding::{Licensed, Unlicensed, Unregistered};
+        let cases = [
+            (Unlicensed, Licensed, ErrorCode::LicenseRequired),
+            (Unregistered, Licensed, ErrorCode::LicenseRequired),
+            (Licensed, Unregistered, ErrorCode::ReceiverUnregistered),
+            (Licensed, Unlicensed, ErrorCode::ReceiverUnlicensed),
+        ];
+        for (sender, receiver, code) in cases {
+            let refused = relay.send(
+                now,
+                office(CM),
+                bundle("20250425103000"),
+                &standing_of(sender, receiver),
+            );
+            assert_eq!(refused.unwrap_err().code(), code);
+        }
+        assert!(
+            relay.inbox(office(HH)).is_empty(),
+            "nothing is stored for a refused send"
+        );
+        // An unlicensed sender is refused before anything else is looked at, even a same-office send.
+        let own = vec![upload("UPPLAN", CM, CM, "20250425103000")];
+        let refused = relay.send(now, office(CM), own, &standing_of(Unlicensed, Licensed));
+        assert_eq!(refused.unwrap_err().code(), ErrorCode::LicenseRequired);
+        let accepted = relay.send(
+            now,
+            office(CM),
+            bundle("20250425103000"),
+            &standing_of(Licensed, Licensed),
+        );
+        assert_eq!(accepted.unwrap().files.len(), 3);
     }
 }

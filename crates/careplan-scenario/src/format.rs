@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use careplan_ca::{CertificateType, RenewalStart};
 use careplan_core::{CalendarSpan, CareMonth, ErrorCode, OfficeNumber, ServiceKind};
+use careplan_license::PaymentMethod;
 use careplan_office::OfficeRole;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -46,6 +47,59 @@ pub enum ResetBy {
     Post,
 }
 
+/// The usage application (利用申請) an office filed before the scenario starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LicenceSpec {
+    /// When it applied (`licence_applied`, the scenario's start by default). Applications from
+    /// 2025-06-01 start with the free pass.
+    pub applied_at: OffsetDateTime,
+    /// How it pays its licence fee.
+    pub payment: PaymentMethod,
+}
+
+/// The fields an `apply_usage` step writes into the usage application form; the rest come from the
+/// office (its name) and valid defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormFields {
+    /// Office name (事業所名).
+    pub office_name: Option<String>,
+    /// Representative's family name.
+    pub representative_family: Option<String>,
+    /// Representative's given name.
+    pub representative_given: Option<String>,
+    /// Contact's family name.
+    pub contact_family: Option<String>,
+    /// Contact's given name.
+    pub contact_given: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// The confirmation; the address itself by default.
+    pub email_confirmation: Option<String>,
+    /// Agreement to the terms of use.
+    pub agree_terms: Option<bool>,
+    /// Agreement to the privacy policy.
+    pub agree_privacy: Option<bool>,
+    /// Payment method.
+    pub payment: Option<PaymentMethod>,
+}
+
+/// What a `check_licence` step expects of the licence page; `None` is not checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LicenceExpectation {
+    /// Whether a licence term covers now.
+    pub licensed: Option<bool>,
+    /// The expiry as shown: `YYYY-MM-DD`, or `-` until paid.
+    pub expiry: Option<String>,
+    /// The shown term's fee in yen.
+    pub fee: Option<u32>,
+    /// Whether the shown term is the free pass.
+    pub free_pass: Option<bool>,
+    /// Whether auto-renewal is on.
+    pub auto_renew: Option<bool>,
+}
+
 /// An `[[office]]` of a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficeSpec {
@@ -64,6 +118,9 @@ pub struct OfficeSpec {
     pub account_ready: bool,
     /// The certificate issued to it at the start, if any.
     pub certificate: Option<CertificateType>,
+    /// Its usage application, if it filed one before the start (`licence = "active"`, the default for
+    /// offices whose account is ready).
+    pub licence: Option<LicenceSpec>,
 }
 
 /// What a step does. Offices are indices into [`Scenario::offices`].
@@ -153,14 +210,62 @@ pub enum Action {
         /// The new password.
         new: String,
     },
-    /// Logs in to the linkage client.
+    /// Logs in to the linkage client: personal user ID and password, then the office's user ID and
+    /// password.
     ClientLogin {
         /// The office.
         office: usize,
+        /// The personal user ID typed, if not the office's own.
+        personal_user_id: Option<String>,
+        /// The personal password typed.
+        personal_password: Secret,
         /// The user ID typed, if not the office's own.
         user_id: Option<String>,
         /// The password typed.
         password: Secret,
+    },
+    /// Logs in to the usage-application site with the office's user ID.
+    UsageLogin {
+        /// The office.
+        office: usize,
+        /// The password typed.
+        password: Secret,
+    },
+    /// Files the usage application (利用申請); the office remembers its personal account.
+    ApplyUsage {
+        /// The office.
+        office: usize,
+        /// The fields written differently from the valid defaults.
+        form: Box<FormFields>,
+    },
+    /// Checks the licence page.
+    CheckLicence {
+        /// The office.
+        office: usize,
+        /// What must be shown.
+        expect: Box<LicenceExpectation>,
+    },
+    /// Stops or resumes automatic renewal.
+    SetAutoRenewal {
+        /// The office.
+        office: usize,
+        /// On or off.
+        on: bool,
+    },
+    /// Renews the licence by hand.
+    RenewLicence {
+        /// The office.
+        office: usize,
+    },
+    /// Asks to cancel the licence.
+    CancelLicence {
+        /// The office.
+        office: usize,
+    },
+    /// Pays the licence invoice.
+    PayInvoice {
+        /// The office.
+        office: usize,
     },
     /// Registers a security e-mail address (a code is mailed).
     RegisterEmail {
@@ -248,7 +353,13 @@ pub enum Action {
 const ACTIONS: &str = "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered, \
      issue_user_id, portal_login, accept_terms, change_password, client_login, register_email, confirm_email, \
      request_reset, complete_reset, read_mail, reissue_issuance_password, apply_certificate, renew_certificate, \
-     install_certificate, revoke_certificate, check_certificates";
+     install_certificate, revoke_certificate, check_certificates, usage_login, apply_usage, check_licence, \
+     set_auto_renewal, renew_licence, cancel_licence, pay_invoice";
+
+/// Whether `text` is a calendar date written `YYYY-MM-DD`.
+fn is_date(text: &str) -> bool {
+    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+}
 
 /// One `[[step]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,6 +444,12 @@ struct RawOffice {
     certificate: Option<Spanned<String>>,
     #[serde(default)]
     account: Option<Spanned<String>>,
+    #[serde(default)]
+    licence: Option<Spanned<String>>,
+    #[serde(default)]
+    licence_applied: Option<Spanned<Value>>,
+    #[serde(default)]
+    payment: Option<Spanned<String>>,
 }
 
 struct Parser<'a> {
@@ -363,7 +480,7 @@ impl Parser<'_> {
         })?;
         let header = raw.scenario.into_inner();
         let start = self.instant(&header.start)?;
-        let offices = self.offices(raw.office)?;
+        let offices = self.offices(raw.office, start)?;
         let aliases: BTreeMap<&str, usize> = offices
             .iter()
             .enumerate()
@@ -410,7 +527,11 @@ impl Parser<'_> {
         })
     }
 
-    fn offices(&self, raw: Vec<Spanned<RawOffice>>) -> Result<Vec<OfficeSpec>, ScenarioFileError> {
+    fn offices(
+        &self,
+        raw: Vec<Spanned<RawOffice>>,
+        start: OffsetDateTime,
+    ) -> Result<Vec<OfficeSpec>, ScenarioFileError> {
         let mut offices: Vec<OfficeSpec> = Vec::with_capacity(raw.len());
         for spanned in raw {
             let at = spanned.span().start;
@@ -465,6 +586,7 @@ impl Parser<'_> {
                     "an office with account = \"none\" starts without a certificate: write certificate = \"none\"",
                 ));
             }
+            let licence = self.licence(&raw, at, account_ready, start)?;
             let name = raw.name.unwrap_or_else(|| format!("{} {}", raw.id, number));
             offices.push(OfficeSpec {
                 id: raw.id,
@@ -474,9 +596,63 @@ impl Parser<'_> {
                 name,
                 account_ready,
                 certificate,
+                licence,
             });
         }
         Ok(offices)
+    }
+
+    /// An office's usage application before the start: `licence`, `licence_applied` and `payment`.
+    fn licence(
+        &self,
+        raw: &RawOffice,
+        at: usize,
+        account_ready: bool,
+        start: OffsetDateTime,
+    ) -> Result<Option<LicenceSpec>, ScenarioFileError> {
+        let active = match raw
+            .licence
+            .as_ref()
+            .map(|l| (l.get_ref().as_str(), l.span().start))
+        {
+            None => account_ready,
+            Some(("active", _)) => true,
+            Some(("none", _)) => false,
+            Some((other, at)) => {
+                return Err(self.error(at, format!("licence `{other}`: expected active or none")));
+            }
+        };
+        if !active {
+            if let Some(value) = raw.licence_applied.as_ref() {
+                return Err(self.error(value.span().start, "`licence_applied` needs licence = \"active\""));
+            }
+            return Ok(None);
+        }
+        if !account_ready {
+            let at = raw.licence.as_ref().map_or(at, |l| l.span().start);
+            return Err(self.error(
+                at,
+                "an office with account = \"none\" has not applied to the usage site yet: write licence = \"none\"",
+            ));
+        }
+        let applied_at = match raw.licence_applied.as_ref() {
+            None => start,
+            Some(value) => {
+                let applied_at = self.instant(value)?;
+                if applied_at > start {
+                    return Err(self.error(
+                        value.span().start,
+                        "`licence_applied` is history: it cannot be after the scenario's start (use an apply_usage step)",
+                    ));
+                }
+                applied_at
+            }
+        };
+        let payment = match raw.payment.as_ref() {
+            None => PaymentMethod::Deduction,
+            Some(p) => p.get_ref().parse().map_err(|e| self.error(p.span().start, e))?,
+        };
+        Ok(Some(LicenceSpec { applied_at, payment }))
     }
 
     fn step(
@@ -566,8 +742,86 @@ impl Parser<'_> {
             },
             "client_login" => Action::ClientLogin {
                 office: fields.office("office", aliases, offices, None)?,
+                personal_user_id: fields.optional_str("personal_user_id")?.map(|(s, _)| s),
+                personal_password: fields.secret("personal_password")?,
                 user_id: fields.optional_str("user_id")?.map(|(s, _)| s),
                 password: fields.secret("password")?,
+            },
+            "usage_login" => Action::UsageLogin {
+                office: fields.office("office", aliases, offices, None)?,
+                password: fields.secret("password")?,
+            },
+            "apply_usage" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let mut text = |key: &str| fields.optional_str(key).map(|v| v.map(|(s, _)| s));
+                let mut form = FormFields {
+                    office_name: text("office_name")?,
+                    representative_family: text("representative_family")?,
+                    representative_given: text("representative_given")?,
+                    contact_family: text("contact_family")?,
+                    contact_given: text("contact_given")?,
+                    phone: text("phone")?,
+                    email: text("email")?,
+                    email_confirmation: text("email_confirmation")?,
+                    ..FormFields::default()
+                };
+                form.agree_terms = fields.optional_bool("agree_terms")?;
+                form.agree_privacy = fields.optional_bool("agree_privacy")?;
+                form.payment = match fields.optional_str("payment")? {
+                    None => None,
+                    Some((text, at)) => Some(
+                        text.parse()
+                            .map_err(|e| self.error(at, format!("step {number}: {e}")))?,
+                    ),
+                };
+                Action::ApplyUsage {
+                    office,
+                    form: Box::new(form),
+                }
+            }
+            "check_licence" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let expiry = match fields.optional_str("expiry")? {
+                    Some((text, at)) if text != "-" && !is_date(&text) => {
+                        return Err(self.error(
+                            at,
+                            format!("step {number}: `expiry` must be YYYY-MM-DD or -, found `{text}`"),
+                        ));
+                    }
+                    other => other.map(|(text, _)| text),
+                };
+                let fee = fields
+                    .optional_count("fee")?
+                    .map(|fee| u32::try_from(fee).unwrap_or(u32::MAX));
+                Action::CheckLicence {
+                    office,
+                    expect: Box::new(LicenceExpectation {
+                        licensed: fields.optional_bool("licensed")?,
+                        expiry,
+                        fee,
+                        free_pass: fields.optional_bool("free_pass")?,
+                        auto_renew: fields.optional_bool("auto_renew")?,
+                    }),
+                }
+            }
+            "set_auto_renewal" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let on = fields.optional_bool("on")?.ok_or_else(|| {
+                    self.error(
+                        fields.at,
+                        format!("step {number}: missing field `on` (true or false)"),
+                    )
+                })?;
+                Action::SetAutoRenewal { office, on }
+            }
+            "renew_licence" => Action::RenewLicence {
+                office: fields.office("office", aliases, offices, None)?,
+            },
+            "cancel_licence" => Action::CancelLicence {
+                office: fields.office("office", aliases, offices, None)?,
+            },
+            "pay_invoice" => Action::PayInvoice {
+                office: fields.office("office", aliases, offices, None)?,
             },
             "register_email" => Action::RegisterEmail {
                 office: fields.office("office", aliases, offices, None)?,
@@ -718,6 +972,24 @@ impl StepFields<'_, '_> {
                 format!(
                     "step {}: `{key}` must be a whole number 0–100000, found {other}",
                     self.number
+                ),
+            )),
+        }
+    }
+
+    fn optional_bool(&mut self, key: &str) -> Result<Option<bool>, ScenarioFileError> {
+        let Some(value) = self.take(key) else {
+            return Ok(None);
+        };
+        let at = value.span().start;
+        match value.into_inner() {
+            Value::Boolean(b) => Ok(Some(b)),
+            other => Err(self.parser.error(
+                at,
+                format!(
+                    "step {}: `{key}` must be true or false, found {}",
+                    self.number,
+                    other.type_str()
                 ),
             )),
         }

@@ -1,18 +1,24 @@
-//! The runner: builds the ecosystem of one scenario (CA, relay, offices) on a simulated clock and plays
-//! its steps over real loopback TLS.
+//! The runner: builds the ecosystem of one scenario (CA, portal, usage site, relay, offices) on a
+//! simulated clock and plays its steps over real loopback TLS.
+
+mod licence;
 
 use std::sync::{Arc, Mutex};
 
 use careplan_ca::CertificateAuthority;
 use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock, format_jst};
 use careplan_eseikyu::{Portal, PortalConfig, PortalError};
+use careplan_license::{LicenceConfig, UsageSite};
 use careplan_net::api::{PortalRequest, PortalResponse, WireMailBody};
-use careplan_net::{ClientError, LinkageClient, PortalClient, PortalServer, RelayServer, crl_of, pkcs12_of};
+use careplan_net::{
+    ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, PortalServer, RelayServer,
+    UsageSiteClient, UsageSiteServer, crl_of, pkcs12_of,
+};
 use careplan_office::{Bundle, CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
 use careplan_relay::Relay;
 use time::OffsetDateTime;
 
-use crate::format::{Action, ResetBy, Scenario, Secret, Step};
+use crate::format::{Action, FormFields, ResetBy, Scenario, Secret, Step};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +158,58 @@ struct Credentials {
     session: Option<u64>,
     /// How many pieces of mail the office has read.
     mail_read: usize,
+    /// The personal user ID the usage site issued.
+    personal_user_id: Option<String>,
+    /// Its password.
+    personal_password: Option<String>,
+    /// The usage-site session.
+    usage_session: Option<u64>,
+}
+
+impl Credentials {
+    /// What the office types at the linkage client's login, once it knows all of it.
+    fn login_details(&self) -> Option<LoginDetails> {
+        Some(LoginDetails {
+            personal_user_id: self.personal_user_id.clone()?,
+            personal_password: self.personal_password.clone()?,
+            user_id: self.user_id.clone()?,
+            password: self.password.clone()?,
+        })
+    }
+}
+
+/// Mixed into the scenario's seed for the usage site's generator.
+const USAGE_SITE_STREAM: u64 = 0x7573_6167_6520_7369;
+
+/// The usage application of an office: valid defaults (its name, fixed people, a phone number and an
+/// address derived from its number) with `fields` written over them.
+fn usage_form(
+    name: &str,
+    number: OfficeNumber,
+    fields: &FormFields,
+    payment: careplan_license::PaymentMethod,
+) -> careplan_license::UsageApplication {
+    use careplan_license::{PersonName, UsageApplication};
+    let text = |field: &Option<String>, default: &str| field.clone().unwrap_or_else(|| default.to_owned());
+    let email = text(&fields.email, &format!("office{number}@example.jp"));
+    UsageApplication {
+        office_name: text(&fields.office_name, name),
+        representative: PersonName {
+            family: text(&fields.representative_family, "山田"),
+            given: text(&fields.representative_given, "太郎"),
+        },
+        contact: PersonName {
+            family: text(&fields.contact_family, "佐藤"),
+            given: text(&fields.contact_given, "花子"),
+        },
+        // 0 and the last nine digits of the office number: ten digits, a landline's shape.
+        phone: text(&fields.phone, &format!("0{}", &number.as_str()[1..])),
+        email_confirmation: text(&fields.email_confirmation, &email),
+        email,
+        agree_terms: fields.agree_terms.unwrap_or(true),
+        agree_privacy: fields.agree_privacy.unwrap_or(true),
+        payment: fields.payment.unwrap_or(payment),
+    }
 }
 
 /// The password of an office that starts with its account ready: letters and digits, within the policy.
@@ -165,8 +223,10 @@ struct World {
     aliases: Vec<String>,
     credentials: Vec<Credentials>,
     portal: PortalClient,
+    site: UsageSiteClient,
     relay: RelayServer,
     _portal_server: PortalServer,
+    _usage_server: UsageSiteServer,
 }
 
 async fn run_async(
@@ -244,8 +304,11 @@ impl World {
         let ca = CertificateAuthority::new()?;
         let relay_certificate = ca.issue_relay_certificate()?;
         let portal_certificate = ca.issue_portal_certificate()?;
+        let site_certificate = ca.issue_usage_site_certificate()?;
         let root = ca.root().clone();
         let mut portal = Portal::new(PortalConfig::default(), ca, seed);
+        // The site draws its personal passwords from its own stream of the same seed.
+        let mut site = UsageSite::new(LicenceConfig::default(), seed ^ USAGE_SITE_STREAM);
         // The starting state is set up on the portal's core before it serves: offices with their
         // account ready and the certificates they already hold.
         let mut credentials = Vec::with_capacity(scenario.offices.len());
@@ -275,9 +338,20 @@ impl World {
                     user_id: Some(user_id),
                     password: Some(password),
                     issuance_password: Some(notice.issuance_password),
-                    session: None,
                     mail_read: portal.mailbox(start, spec.number).count(),
+                    ..Credentials::default()
                 };
+            }
+            if let Some(licence) = spec.licence {
+                let form = usage_form(&spec.name, spec.number, &FormFields::default(), licence.payment);
+                let registration = site
+                    .register(licence.applied_at, spec.number, form)
+                    .map_err(|e| RunError::Setup {
+                        office: spec.number,
+                        message: e.to_string(),
+                    })?;
+                known.personal_user_id = Some(registration.account.user_id.to_string());
+                known.personal_password = Some(registration.account.password);
             }
             let certificate = spec
                 .certificate
@@ -292,22 +366,28 @@ impl World {
         }
         let crl = portal.crl(scenario.start).map_err(RunError::Portal)?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let portal_server = PortalServer::start(
-            listen,
-            Arc::new(Mutex::new(portal)),
-            dyn_clock.clone(),
-            &portal_certificate,
-        )
-        .await?;
+        let portal = Arc::new(Mutex::new(portal));
+        let site = Arc::new(Mutex::new(site));
+        let portal_server =
+            PortalServer::start(listen, portal.clone(), dyn_clock.clone(), &portal_certificate).await?;
+        let usage_server =
+            UsageSiteServer::start(listen, site.clone(), portal, dyn_clock.clone(), &site_certificate)
+                .await?;
         let relay = RelayServer::start(
             listen,
             Arc::new(Mutex::new(Relay::new())),
+            site,
             dyn_clock.clone(),
             root.clone(),
             relay_certificate,
             Some(crl),
         )
         .await?;
+        let endpoints = Endpoints {
+            relay: relay.local_addr(),
+            portal: portal_server.local_addr(),
+            usage_site: usage_server.local_addr(),
+        };
         let mut offices = Vec::with_capacity(scenario.offices.len());
         for ((spec, known), certificate) in scenario.offices.iter().zip(&credentials).zip(&certificates) {
             let profile = OfficeProfile {
@@ -317,23 +397,15 @@ impl World {
                 name: spec.name.clone(),
             };
             let mut office = VirtualOffice::new(CareSoftware::new(profile, seed));
-            let client = LinkageClient::new(
-                relay.local_addr(),
-                portal_server.local_addr(),
-                &root,
-                dyn_clock.clone(),
-            )?;
+            let client = LinkageClient::new(endpoints, &root, dyn_clock.clone())?;
             if let Some(certificate) = certificate {
                 client.install_certificate(certificate)?;
             }
-            if let (Some(user_id), Some(password)) = (&known.user_id, &known.password) {
-                client
-                    .login(user_id, password)
-                    .await
-                    .map_err(|e| RunError::Setup {
-                        office: spec.number,
-                        message: e.to_string(),
-                    })?;
+            if let Some(details) = known.login_details() {
+                client.login(&details).await.map_err(|e| RunError::Setup {
+                    office: spec.number,
+                    message: e.to_string(),
+                })?;
             }
             office.install_client(client);
             offices.push(office);
@@ -344,9 +416,11 @@ impl World {
             offices,
             aliases,
             credentials,
-            portal: PortalClient::new(portal_server.local_addr(), &root, dyn_clock)?,
+            portal: PortalClient::new(portal_server.local_addr(), &root, dyn_clock.clone())?,
+            site: UsageSiteClient::new(usage_server.local_addr(), &root, dyn_clock)?,
             relay,
             _portal_server: portal_server,
+            _usage_server: usage_server,
         })
     }
 
@@ -388,11 +462,17 @@ impl World {
             Action::ChangePassword { office, new } => format!("change_password {} to `{new}`", alias(office)),
             Action::ClientLogin {
                 office,
+                personal_user_id,
+                personal_password,
                 user_id,
                 password,
             } => format!(
-                "client_login {}{}{}",
+                "client_login {}{}{}{}{}",
                 alias(office),
+                personal_user_id
+                    .as_ref()
+                    .map_or_else(String::new, |id| format!(" with personal ID {id}")),
+                secret_note("personal password", personal_password),
                 user_id
                     .as_ref()
                     .map_or_else(String::new, |id| format!(" as {id}")),
@@ -444,6 +524,23 @@ impl World {
             ),
             Action::RevokeCertificate { office } => format!("revoke_certificate {}", alias(office)),
             Action::CheckCertificates { office, .. } => format!("check_certificates {}", alias(office)),
+            Action::UsageLogin { office, password } => {
+                format!(
+                    "usage_login {}{}",
+                    alias(office),
+                    secret_note("password", password)
+                )
+            }
+            Action::ApplyUsage { office, .. } => format!("apply_usage {}", alias(office)),
+            Action::CheckLicence { office, .. } => format!("check_licence {}", alias(office)),
+            Action::SetAutoRenewal { office, on } => format!(
+                "set_auto_renewal {} {}",
+                alias(office),
+                if *on { "on" } else { "off" }
+            ),
+            Action::RenewLicence { office } => format!("renew_licence {}", alias(office)),
+            Action::CancelLicence { office } => format!("cancel_licence {}", alias(office)),
+            Action::PayInvoice { office } => format!("pay_invoice {}", alias(office)),
         }
     }
 
@@ -508,6 +605,13 @@ impl World {
                 }
             }
             Action::AssertDelivered { from, to } => self.assert_delivered(*from, *to),
+            Action::UsageLogin { .. }
+            | Action::ApplyUsage { .. }
+            | Action::CheckLicence { .. }
+            | Action::SetAutoRenewal { .. }
+            | Action::RenewLicence { .. }
+            | Action::CancelLicence { .. }
+            | Action::PayInvoice { .. } => self.licence(&step.action).await,
             action => self.identity(action).await,
         }
     }
@@ -613,6 +717,12 @@ impl World {
         fn password(known: &Credentials) -> &Option<String> {
             &known.password
         }
+        fn personal_user_id(known: &Credentials) -> &Option<String> {
+            &known.personal_user_id
+        }
+        fn personal_password(known: &Credentials) -> &Option<String> {
+            &known.personal_password
+        }
         match action {
             Action::IssueUserId { office } => {
                 let number = self.offices[*office].profile().number;
@@ -680,15 +790,29 @@ impl World {
             }
             Action::ClientLogin {
                 office,
+                personal_user_id: typed_personal_id,
+                personal_password: typed_personal,
                 user_id: typed_id,
                 password: typed,
             } => {
-                let id = match typed_id {
+                let personal_user_id = match typed_personal_id {
+                    Some(id) => id.clone(),
+                    None => self.secret(*office, &Secret::Known, personal_user_id, "personal user ID")?,
+                };
+                let personal_password =
+                    self.secret(*office, typed_personal, personal_password, "personal password")?;
+                let user_id = match typed_id {
                     Some(id) => id.clone(),
                     None => self.secret(*office, &Secret::Known, user_id, "user ID")?,
                 };
-                let typed = self.secret(*office, typed, password, "password")?;
-                let number = self.client(*office)?.login(&id, &typed).await?;
+                let password = self.secret(*office, typed, password, "password")?;
+                let details = LoginDetails {
+                    personal_user_id,
+                    personal_password,
+                    user_id,
+                    password,
+                };
+                let number = self.client(*office)?.login(&details).await?;
                 Ok(format!("linkage client logged in as office {number}"))
             }
             Action::RegisterEmail { office, address } => {
