@@ -182,12 +182,13 @@ fn email_is_valid(email: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
 
-    fn valid_form() -> UsageApplication {
+    /// A complete form, as the site accepts it.
+    pub(crate) fn valid_form() -> UsageApplication {
         UsageApplication {
             office_name: "さくら居宅介護支援事業所".into(),
             representative: PersonName {

@@ -14,21 +14,8 @@ fn office() -> OfficeNumber {
 
 fn form(payment: PaymentMethod) -> UsageApplication {
     UsageApplication {
-        office_name: "さくら居宅介護支援事業所".into(),
-        representative: PersonName {
-            family: "山田".into(),
-            given: "花子".into(),
-        },
-        contact: PersonName {
-            family: "佐藤".into(),
-            given: "一郎".into(),
-        },
-        phone: "0312345678".into(),
-        email: "care@sakura.example.jp".into(),
-        email_confirmation: "care@sakura.example.jp".into(),
-        agree_terms: true,
-        agree_privacy: true,
         payment,
+        ..crate::application::tests::valid_form()
     }
 }
 

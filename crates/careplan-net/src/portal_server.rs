@@ -11,12 +11,12 @@ use careplan_core::{Clock, ErrorCode};
 use careplan_eseikyu::{
     Application, ApplicationKind, ApplicationState, IssuanceNotice, MailBody, Portal, PortalError, SessionId,
 };
-use hyper::{Method, StatusCode};
+use hyper::Method;
 
 use crate::api::{
     self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
 };
-use crate::server::{Call, HttpsServer, ServerError, json, no_endpoint, refusal, refusal_with};
+use crate::server::{Call, HttpsServer, ServerError, no_endpoint, operation};
 use crate::tls::web_server_config;
 
 /// A running portal server. Dropping it stops accepting connections.
@@ -38,18 +38,13 @@ impl PortalServer {
             listen,
             tls,
             Arc::new(move |call: Call<'_>| match (call.method, call.path) {
-                (&Method::POST, api::PORTAL) => {
-                    let request = match serde_json::from_slice::<PortalRequest>(&call.body) {
-                        Ok(request) => request,
-                        Err(e) => return refusal(ErrorCode::ProtocolError, &e.to_string()),
-                    };
+                (&Method::POST, api::PORTAL) => operation(&call.body, |request| {
                     let mut portal = portal.lock().unwrap_or_else(PoisonError::into_inner);
-                    match handle(&mut portal, clock.now(), request) {
-                        Ok(response) => json(StatusCode::OK, &response),
-                        Err(Refusal::Portal(e)) => refusal_with(&e.codes(), &e.to_string()),
-                        Err(Refusal::Request(message)) => refusal(ErrorCode::ProtocolError, &message),
-                    }
-                }
+                    handle(&mut portal, clock.now(), request).map_err(|refusal| match refusal {
+                        Refusal::Portal(e) => (e.codes(), e.to_string()),
+                        Refusal::Request(message) => (vec![ErrorCode::ProtocolError], message),
+                    })
+                }),
                 (method, path) => no_endpoint(method, path),
             }),
         )

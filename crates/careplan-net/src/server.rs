@@ -225,6 +225,26 @@ pub(crate) fn refusal_with(codes: &[ErrorCode], message: &str) -> Response<Full<
     json(status_of(code), &body)
 }
 
+/// Answers one call of a tagged-operation endpoint (the portal's, the usage site's): the body read as a
+/// `Request` (else `PROTOCOL_ERROR`), then `handle`'s answer, or its refusal with every code.
+pub(crate) fn operation<Request, Answer>(
+    body: &[u8],
+    handle: impl FnOnce(Request) -> Result<Answer, (Vec<ErrorCode>, String)>,
+) -> Response<Full<Bytes>>
+where
+    Request: serde::de::DeserializeOwned,
+    Answer: serde::Serialize,
+{
+    let request = match serde_json::from_slice::<Request>(body) {
+        Ok(request) => request,
+        Err(e) => return refusal(ErrorCode::ProtocolError, &e.to_string()),
+    };
+    match handle(request) {
+        Ok(answer) => json(StatusCode::OK, &answer),
+        Err((codes, message)) => refusal_with(&codes, &message),
+    }
+}
+
 pub(crate) fn no_endpoint(method: &Method, path: &str) -> Response<Full<Bytes>> {
     let mut response = refusal(ErrorCode::ProtocolError, &format!("no endpoint {method} {path}"));
     *response.status_mut() = StatusCode::NOT_FOUND;

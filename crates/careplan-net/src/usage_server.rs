@@ -5,14 +5,14 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use careplan_ca::IssuedCertificate;
-use careplan_core::{Clock, ErrorCode};
+use careplan_core::Clock;
 use careplan_eseikyu::Portal;
 use careplan_license::{LicenceError, SiteSession, UsageSite};
-use hyper::{Method, StatusCode};
+use hyper::Method;
 use time::OffsetDateTime;
 
 use crate::api::{self, UsageRequest, UsageResponse};
-use crate::server::{Call, HttpsServer, ServerError, json, no_endpoint, refusal, refusal_with};
+use crate::server::{Call, HttpsServer, ServerError, no_endpoint, operation};
 use crate::tls::web_server_config;
 
 /// A running usage-application site. Dropping it stops accepting connections.
@@ -36,16 +36,9 @@ impl UsageSiteServer {
             listen,
             tls,
             Arc::new(move |call: Call<'_>| match (call.method, call.path) {
-                (&Method::POST, api::USAGE) => {
-                    let request = match serde_json::from_slice::<UsageRequest>(&call.body) {
-                        Ok(request) => request,
-                        Err(e) => return refusal(ErrorCode::ProtocolError, &e.to_string()),
-                    };
-                    match handle(&site, &portal, clock.now(), request) {
-                        Ok(response) => json(StatusCode::OK, &response),
-                        Err(e) => refusal_with(&e.codes(), &e.to_string()),
-                    }
-                }
+                (&Method::POST, api::USAGE) => operation(&call.body, |request| {
+                    handle(&site, &portal, clock.now(), request).map_err(|e| (e.codes(), e.to_string()))
+                }),
                 (method, path) => no_endpoint(method, path),
             }),
         )
