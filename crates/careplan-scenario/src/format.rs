@@ -1185,6 +1185,63 @@ kind = "11"
         );
     }
 
+    #[test]
+    fn reads_licences_and_refuses_impossible_ones() {
+        let applied = HEAD.replace(
+            "kind = \"11\"\n",
+            "kind = \"11\"\nlicence_applied = 2024-05-15T10:00:00+09:00\npayment = \"invoice\"\n",
+        );
+        let step = "[[step]]\naction = \"check_licence\"\noffice = \"hh\"\nexpiry = \"-\"\nfee = 21000\n";
+        let s = Scenario::parse(&format!("{applied}{step}"), Path::new("t.toml")).unwrap();
+        assert_eq!(
+            s.offices[1].licence,
+            Some(LicenceSpec {
+                applied_at: time::macros::datetime!(2024-05-15 10:00 +9),
+                payment: PaymentMethod::Invoice,
+            })
+        );
+        assert_eq!(s.offices[0].licence.map(|l| l.applied_at), Some(s.start));
+        let cases = [
+            (
+                "licence_applied = 2025-05-02T00:00:00+09:00\n",
+                "cannot be after the scenario's start",
+            ),
+            (
+                "account = \"none\"\ncertificate = \"none\"\nlicence = \"active\"\n",
+                "has not applied",
+            ),
+            (
+                "licence = \"none\"\nlicence_applied = 2024-05-15T10:00:00+09:00\n",
+                "needs licence",
+            ),
+            ("licence = \"paid\"\n", "expected active or none"),
+            ("payment = \"cash\"\n", "not a payment method"),
+        ];
+        for (fields, needle) in cases {
+            let text = HEAD.replace("kind = \"11\"\n", &format!("kind = \"11\"\n{fields}"));
+            let err = Scenario::parse(&format!("{text}{step}"), Path::new("t.toml")).unwrap_err();
+            assert!(err.message.contains(needle), "{fields:?}: {err}");
+        }
+        let steps = [
+            (
+                "[[step]]\naction = \"check_licence\"\noffice = \"cm\"\nexpiry = \"14/05/2025\"\n",
+                "YYYY-MM-DD",
+            ),
+            (
+                "[[step]]\naction = \"set_auto_renewal\"\noffice = \"cm\"\n",
+                "missing field `on`",
+            ),
+            (
+                "[[step]]\naction = \"apply_usage\"\noffice = \"cm\"\nagree_terms = \"yes\"\n",
+                "true or false",
+            ),
+        ];
+        for (step, needle) in steps {
+            let err = parse(step).unwrap_err();
+            assert!(err.message.contains(needle), "{step:?}: {err}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn reading_never_panics(text in "\\PC{0,400}") {
