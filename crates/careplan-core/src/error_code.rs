@@ -89,6 +89,39 @@ catalogue! {
     /// The requested file is not in the office's inbox.
     FileNotFound = "FILE_NOT_FOUND", "relay",
         "受信一覧に該当ファイルがない";
+    /// A PDF attachment (添付PDF) has an unusable name or is not a PDF file.
+    AttachmentInvalid = "ATTACHMENT_INVALID", "relay",
+        "添付ファイル（PDF）の名称または形式が不正";
+    /// The strict relay read the CSV files of a send and found errors against the standard.
+    ContentInvalid = "CONTENT_INVALID", "relay (strict)",
+        "（厳格モード）送信CSVが標準仕様に適合しない";
+    /// A send unit with this sender, receiver and serial (ファイル連番) was already accepted with other files.
+    SerialReused = "SERIAL_REUSED", "relay",
+        "同じファイル連番で異なる内容のファイルが既に送信されている";
+    /// An earlier send unit (by serial) from the same sender waits to be downloaded first.
+    SerialOrder = "SERIAL_ORDER", "relay",
+        "ファイル連番の古い送信単位が未ダウンロードのため、先にそちらを受信する必要がある";
+    /// The send unit is not in this office's inbox or sent list.
+    BundleNotFound = "BUNDLE_NOT_FOUND", "relay",
+        "該当する送信データがない";
+    /// The sender cancelled the send unit; its files are gone.
+    BundleCancelled = "BUNDLE_CANCELLED", "relay",
+        "送信元により送信が取り消された";
+    /// The retention period passed; the send unit's files were purged.
+    BundleExpired = "BUNDLE_EXPIRED", "relay",
+        "保存期間を過ぎたため削除された";
+    /// The receiver has already downloaded the send unit, so it can no longer be cancelled.
+    BundleAlreadyDownloaded = "BUNDLE_ALREADY_DOWNLOADED", "relay",
+        "受信側がダウンロード済のため送信を取り消せない";
+    /// The receiver has already received the send unit and the relay allows cancelling only unread ones.
+    BundleAlreadyReceived = "BUNDLE_ALREADY_RECEIVED", "relay",
+        "受信側が受信済のため送信を取り消せない";
+    /// This relay does not allow senders to cancel.
+    CancelNotAllowed = "CANCEL_NOT_ALLOWED", "relay",
+        "送信の取消はできない";
+    /// The relay's store failed (database unreachable or corrupt); nothing was changed.
+    StoreUnavailable = "STORE_UNAVAILABLE", "relay",
+        "（シミュレータ）連携基盤のデータストアに接続できない";
     /// The office has no exported file waiting to be sent to that receiver.
     NothingToSend = "NOTHING_TO_SEND", "office",
         "送信するファイルがアップロードされていない";

@@ -3,7 +3,10 @@
 //! | method | path | body | answer |
 //! |---|---|---|---|
 //! | `POST` | `/v1/send` | [`SendRequest`] | 200 [`SendReceipt`](careplan_relay::SendReceipt) |
-//! | `GET` | `/v1/inbox` | — | 200 [`Inbox`] |
+//! | `GET` | `/v1/inbox` | — | 200 [`Bundles`]: the receiver's send units, in serial order |
+//! | `GET` | `/v1/sent` | — | 200 [`Bundles`]: the sender's send units, with the receiver's progress |
+//! | `POST` | `/v1/bundles/{id}/receive` | — | 200 [`BundleRecord`]: accepted (受信済) |
+//! | `POST` | `/v1/bundles/{id}/cancel` | — | 200 [`BundleRecord`]: cancelled (取消) |
 //! | `GET` | `/v1/files/{id}` | — | 200 the file's bytes (`application/octet-stream`) |
 //!
 //! Every refusal is a 4xx with an [`ErrorBody`]. The caller's office is the one in its client certificate.
@@ -16,7 +19,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use careplan_core::OfficeNumber;
 use careplan_license::{LicenceView, PersonalAccount, Registration, UsageApplication};
-use careplan_relay::{InboxEntry, Upload};
+use careplan_relay::{BundleId, BundleRecord, Finding, Upload};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -24,8 +27,22 @@ use time::OffsetDateTime;
 pub const SEND: &str = "/v1/send";
 /// Path of the inbox listing.
 pub const INBOX: &str = "/v1/inbox";
+/// Path of the sent list.
+pub const SENT: &str = "/v1/sent";
 /// Prefix of file downloads; the file id follows.
 pub const FILES: &str = "/v1/files/";
+/// Prefix of send-unit operations: `{id}/receive`, `{id}/cancel`.
+pub const BUNDLES: &str = "/v1/bundles/";
+
+/// The path accepting send unit `id`.
+pub fn receive_path(id: BundleId) -> String {
+    format!("{BUNDLES}{id}/receive")
+}
+
+/// The path cancelling send unit `id`.
+pub fn cancel_path(id: BundleId) -> String {
+    format!("{BUNDLES}{id}/cancel")
+}
 
 /// One file of a send, its bytes in base64.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,11 +88,12 @@ impl SendRequest {
     }
 }
 
-/// Body of `GET /v1/inbox`.
+/// Body of `GET /v1/inbox` and `GET /v1/sent`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Inbox {
-    /// The files, in the order the receiver must process them.
-    pub files: Vec<InboxEntry>,
+pub struct Bundles {
+    /// The send units: an inbox in the order the receiver must process them (serial, then arrival), a
+    /// sent list in the order they were sent.
+    pub bundles: Vec<BundleRecord>,
 }
 
 /// Body of every refusal.
@@ -88,6 +106,9 @@ pub struct ErrorBody {
     /// Every code of the refusal when there are several (one per broken password rule), `code` first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<String>,
+    /// What the strict relay's validator found (`CONTENT_INVALID`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 /// Path of the e-billing portal's operation endpoint (the federation's issuance, the portal and the CA's

@@ -12,7 +12,7 @@ use careplan_ca::{
     USAGE_SITE_SERVER_NAME, open_pkcs12,
 };
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
-use careplan_relay::{FileId, InboxEntry, SendReceipt, Upload};
+use careplan_relay::{BundleId, BundleRecord, FileId, SendReceipt, Upload};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HOST};
@@ -27,7 +27,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::api::{
-    self, ErrorBody, Inbox, PortalRequest, PortalResponse, SendRequest, UsageRequest, UsageResponse,
+    self, Bundles, ErrorBody, PortalRequest, PortalResponse, SendRequest, UsageRequest, UsageResponse,
 };
 use crate::tls::{TlsError, certified_key, client_config};
 
@@ -80,6 +80,9 @@ impl ClientError {
         }
     }
 }
+
+/// How many times the linkage client tries one send when the relay's answer is lost.
+pub const SEND_ATTEMPTS: u32 = 3;
 
 /// One HTTPS server a client talks to, a fresh connection per request.
 #[derive(Clone)]
@@ -499,23 +502,58 @@ impl LinkageClient {
         }
     }
 
-    /// Sends one send unit (送信単位).
+    /// Sends one send unit (送信単位). When the connection fails after the request may have reached the
+    /// relay (the answer was lost), the same send is repeated, up to [`SEND_ATTEMPTS`] times in all: the
+    /// relay recognises the repetition by sender, receiver and serial and answers with the first receipt.
     pub async fn send(&self, uploads: &[Upload]) -> Result<SendReceipt, ClientError> {
         self.require_login()?;
-        let body = serde_json::to_vec(&SendRequest::from_uploads(uploads)).map_err(protocol)?;
-        let bytes = self
-            .relay_request(Method::POST, api::SEND, Bytes::from(body))
-            .await?;
-        serde_json::from_slice(&bytes).map_err(protocol)
+        let body = Bytes::from(serde_json::to_vec(&SendRequest::from_uploads(uploads)).map_err(protocol)?);
+        let mut attempt = 1;
+        loop {
+            match self.relay_request(Method::POST, api::SEND, body.clone()).await {
+                Ok(bytes) => return serde_json::from_slice(&bytes).map_err(protocol),
+                Err(ClientError::Connection { code, .. })
+                    if code == ErrorCode::RelayUnreachable && attempt < SEND_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
-    /// Lists the office's inbox, in processing order.
-    pub async fn inbox(&self) -> Result<Vec<InboxEntry>, ClientError> {
+    /// The office's inbox (受信一覧): send units in processing order, with their status.
+    pub async fn inbox(&self) -> Result<Vec<BundleRecord>, ClientError> {
+        self.bundles(api::INBOX).await
+    }
+
+    /// The office's sent list (送信一覧), with each receiver's progress.
+    pub async fn sent(&self) -> Result<Vec<BundleRecord>, ClientError> {
+        self.bundles(api::SENT).await
+    }
+
+    async fn bundles(&self, path: &str) -> Result<Vec<BundleRecord>, ClientError> {
         self.require_login()?;
-        let bytes = self.relay_request(Method::GET, api::INBOX, Bytes::new()).await?;
-        serde_json::from_slice::<Inbox>(&bytes)
-            .map(|inbox| inbox.files)
+        let bytes = self.relay_request(Method::GET, path, Bytes::new()).await?;
+        serde_json::from_slice::<Bundles>(&bytes)
+            .map(|list| list.bundles)
             .map_err(protocol)
+    }
+
+    /// Accepts (受信) a send unit of the inbox.
+    pub async fn receive(&self, id: BundleId) -> Result<BundleRecord, ClientError> {
+        self.bundle_operation(&api::receive_path(id)).await
+    }
+
+    /// Cancels (取消) a send unit the office sent.
+    pub async fn cancel(&self, id: BundleId) -> Result<BundleRecord, ClientError> {
+        self.bundle_operation(&api::cancel_path(id)).await
+    }
+
+    async fn bundle_operation(&self, path: &str) -> Result<BundleRecord, ClientError> {
+        self.require_login()?;
+        let bytes = self.relay_request(Method::POST, path, Bytes::new()).await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
     }
 
     /// Downloads one file of the inbox.

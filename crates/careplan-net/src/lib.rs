@@ -24,10 +24,11 @@ mod tls;
 mod usage_server;
 
 pub use client::{
-    ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, UsageSiteClient, crl_of, pkcs12_of,
+    ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, SEND_ATTEMPTS, UsageSiteClient,
+    crl_of, pkcs12_of,
 };
 pub use portal_server::PortalServer;
-pub use relay_server::RelayServer;
+pub use relay_server::{RelayServer, SharedRelay};
 pub use server::ServerError;
 pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
 pub use usage_server::UsageSiteServer;

@@ -1,23 +1,27 @@
 //! The relay's HTTPS server: mutual TLS against the e-seikyu CA, the CA's revocation list, and the relay
-//! API of [`api`](crate::api) over the sans-IO [`Relay`], which asks the usage-application site where
-//! sender and receiver stand before accepting a send.
+//! API of [`api`](crate::api) over the sans-IO [`Relay`] and its store, which asks the usage-application
+//! site where sender and receiver stand before accepting a send.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use careplan_ca::{CertificateRevocationListDer, IssuedCertificate, parse_office_certificate};
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
 use careplan_license::UsageSite;
-use careplan_relay::{FileId, Relay};
+use careplan_relay::{BundleId, FileId, Relay, RelayError, Store};
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
-use crate::api::{self, Inbox, SendRequest};
-use crate::server::{Call, HttpsServer, ServerError, json, no_endpoint, refusal};
+use crate::api::{self, Bundles, SendRequest};
+use crate::server::{Call, HttpsServer, LoseResponse, ServerError, error_body, json, no_endpoint, refusal};
 use crate::tls::{TlsError, relay_server_config};
+
+/// The relay a server serves, over any store.
+pub type SharedRelay = Arc<Mutex<Relay<Box<dyn Store>>>>;
 
 /// A running relay server. Dropping it stops accepting connections.
 #[derive(Debug)]
@@ -26,15 +30,17 @@ pub struct RelayServer {
     ca_root: CertificateDer<'static>,
     certificate: IssuedCertificate,
     clock: Arc<dyn Clock>,
+    lost: Arc<AtomicU32>,
 }
 
 impl RelayServer {
     /// Starts serving `relay` on `listen` (port 0 picks a free port) with its server `certificate`,
     /// accepting client certificates chained to `ca_root` and not listed in `crl`; sends go through only
-    /// between offices `site` says are licensed.
+    /// between offices `site` says are licensed. Relay calls run on the blocking pool, since a durable
+    /// store waits for its disk or database.
     pub async fn start(
         listen: SocketAddr,
-        relay: Arc<Mutex<Relay>>,
+        relay: SharedRelay,
         site: Arc<Mutex<UsageSite>>,
         clock: Arc<dyn Clock>,
         ca_root: CertificateDer<'static>,
@@ -43,10 +49,12 @@ impl RelayServer {
     ) -> Result<Self, ServerError> {
         let tls = relay_server_config(&ca_root, &certificate, clock.clone(), crl)?;
         let handler_clock = clock.clone();
-        let server = HttpsServer::start(
+        let lost = Arc::new(AtomicU32::new(0));
+        let to_lose = lost.clone();
+        let server = HttpsServer::start_blocking(
             listen,
             tls,
-            Arc::new(move |call: Call<'_>| route(call, &relay, &site, handler_clock.as_ref())),
+            Arc::new(move |call: Call<'_>| route(call, &relay, &site, handler_clock.as_ref(), &to_lose)),
         )
         .await?;
         Ok(Self {
@@ -54,6 +62,7 @@ impl RelayServer {
             ca_root,
             certificate,
             clock,
+            lost,
         })
     }
 
@@ -68,6 +77,12 @@ impl RelayServer {
         let tls = relay_server_config(&self.ca_root, &self.certificate, self.clock.clone(), Some(crl))?;
         self.server.set_tls(tls);
         Ok(())
+    }
+
+    /// Fault injection: the next `count` sends are acted on, but their answers are lost (the connection
+    /// closes without a response), as when a network drops the reply.
+    pub fn lose_responses(&self, count: u32) {
+        self.lost.store(count, Ordering::SeqCst);
     }
 
     /// Stops accepting connections and waits for the accept loop to end.
@@ -93,18 +108,52 @@ fn caller(peer: Option<&CertificateDer<'static>>) -> Result<OfficeNumber, (Error
     Ok(certified.office)
 }
 
+/// Takes one from the count of answers to lose, if any is left.
+fn take_one(count: &AtomicU32) -> bool {
+    count
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// A relay refusal on the wire, with the strict relay's findings.
+fn relay_refusal(error: &RelayError) -> Response<Full<Bytes>> {
+    let mut response = refusal(error.code(), &error.to_string());
+    if !error.findings().is_empty() {
+        let mut body = error_body(error.code(), &error.to_string());
+        body.findings = error.findings().to_vec();
+        let status = response.status();
+        response = json(status, &body);
+    }
+    response
+}
+
+/// A relay answer on the wire.
+fn answer<T: serde::Serialize>(result: Result<T, RelayError>) -> Response<Full<Bytes>> {
+    match result {
+        Ok(body) => json(StatusCode::OK, &body),
+        Err(e) => relay_refusal(&e),
+    }
+}
+
+/// The id in `/prefix/{id}` followed by `suffix`.
+fn id_in(path: &str, prefix: &str, suffix: &str) -> Option<u64> {
+    path.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
+}
+
 /// Answers one relay call. Lock order: the relay, then the site.
 fn route(
     call: Call<'_>,
-    relay: &Mutex<Relay>,
+    relay: &Mutex<Relay<Box<dyn Store>>>,
     site: &Mutex<UsageSite>,
     clock: &dyn Clock,
+    lose: &AtomicU32,
 ) -> Response<Full<Bytes>> {
     let office = match caller(call.peer) {
         Ok(office) => office,
         Err((code, message)) => return refusal(code, &message),
     };
-    let lock = || relay.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut relay = relay.lock().unwrap_or_else(PoisonError::into_inner);
+    let now = clock.now();
     match (call.method, call.path) {
         (&Method::POST, api::SEND) => {
             let uploads = serde_json::from_slice::<SendRequest>(&call.body)
@@ -114,42 +163,48 @@ fn route(
                 Ok(uploads) => uploads,
                 Err(e) => return refusal(ErrorCode::ProtocolError, &e),
             };
-            let now = clock.now();
             let standing = |office| {
                 site.lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .standing(now, office)
             };
-            match lock().send(now, office, uploads, &standing) {
-                Ok(receipt) => json(StatusCode::OK, &receipt),
-                Err(e) => refusal(e.code(), &e.to_string()),
+            let mut response = answer(relay.send(now, office, uploads, &standing));
+            if response.status().is_success() && take_one(lose) {
+                response.extensions_mut().insert(LoseResponse);
+            }
+            response
+        }
+        (&Method::GET, api::INBOX) => answer(relay.inbox(now, office).map(|bundles| Bundles { bundles })),
+        (&Method::GET, api::SENT) => answer(relay.sent(now, office).map(|bundles| Bundles { bundles })),
+        (&Method::POST, path) if path.starts_with(api::BUNDLES) => {
+            if let Some(id) = id_in(path, api::BUNDLES, "/receive") {
+                answer(relay.receive(now, office, BundleId(id)))
+            } else if let Some(id) = id_in(path, api::BUNDLES, "/cancel") {
+                answer(relay.cancel(now, office, BundleId(id)))
+            } else {
+                no_endpoint(call.method, path)
             }
         }
-        (&Method::GET, api::INBOX) => json(
-            StatusCode::OK,
-            &Inbox {
-                files: lock().inbox(office),
-            },
-        ),
         (&Method::GET, path) if path.starts_with(api::FILES) => {
-            let Ok(id) = path[api::FILES.len()..].parse::<u64>() else {
+            let Some(id) = id_in(path, api::FILES, "") else {
                 return refusal(ErrorCode::FileNotFound, &format!("`{path}` names no file"));
             };
-            let relay = lock();
-            match relay.download(office, FileId(id)) {
-                Ok((entry, content)) => {
-                    let mut response = Response::new(Full::new(Bytes::copy_from_slice(content)));
+            match relay.download(now, office, FileId(id)) {
+                Ok((bundle, content)) => {
+                    let name = bundle
+                        .files
+                        .iter()
+                        .find(|f| f.id.0 == id)
+                        .map(|f| f.name.as_str());
+                    let mut response = Response::new(Full::new(content));
                     let headers = response.headers_mut();
-                    headers.insert(
-                        CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static("application/octet-stream"),
-                    );
-                    if let Ok(value) = format!("attachment; filename=\"{}\"", entry.name).parse() {
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+                    if let Some(Ok(value)) = name.map(|n| format!("attachment; filename=\"{n}\"").parse()) {
                         headers.insert(CONTENT_DISPOSITION, value);
                     }
                     response
                 }
-                Err(e) => refusal(e.code(), &e.to_string()),
+                Err(e) => relay_refusal(&e),
             }
         }
         (method, path) => no_endpoint(method, path),

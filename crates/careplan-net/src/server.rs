@@ -1,7 +1,6 @@
 //! One HTTPS server shape for every party: an accept loop, a TLS configuration that can be replaced while
 //! running (the relay reloads the CA's revocation list), and a synchronous handler over a collected body.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -57,6 +56,11 @@ pub(crate) struct Call<'a> {
     pub(crate) peer: Option<&'a CertificateDer<'static>>,
 }
 
+/// A response extension asking the server to drop the answer and close the connection (fault injection:
+/// the request was acted on, the client never hears of it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LoseResponse;
+
 /// What a server does with a request.
 pub(crate) type Handler = Arc<dyn Fn(Call<'_>) -> Response<Full<Bytes>> + Send + Sync>;
 
@@ -76,6 +80,24 @@ impl HttpsServer {
         tls: ServerConfig,
         handler: Handler,
     ) -> Result<Self, ServerError> {
+        Self::start_with(listen, tls, handler, false).await
+    }
+
+    /// Starts serving with a handler that may block (disk, database): it runs on the blocking pool.
+    pub(crate) async fn start_blocking(
+        listen: SocketAddr,
+        tls: ServerConfig,
+        handler: Handler,
+    ) -> Result<Self, ServerError> {
+        Self::start_with(listen, tls, handler, true).await
+    }
+
+    async fn start_with(
+        listen: SocketAddr,
+        tls: ServerConfig,
+        handler: Handler,
+        blocking: bool,
+    ) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|source| ServerError::Bind { addr: listen, source })?;
@@ -93,7 +115,7 @@ impl HttpsServer {
                         // A failed accept (e.g. the peer reset before accept) concerns one connection only.
                         if let Ok((tcp, _)) = accepted {
                             let config = configs.read().unwrap_or_else(PoisonError::into_inner).clone();
-                            tokio::spawn(serve_connection(tcp, TlsAcceptor::from(config), handler.clone()));
+                            tokio::spawn(serve_connection(tcp, TlsAcceptor::from(config), handler.clone(), blocking));
                         }
                     }
                 }
@@ -132,7 +154,7 @@ impl Drop for HttpsServer {
     }
 }
 
-async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler) {
+async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler, blocking: bool) {
     let tls = match acceptor.accept(tcp).into_fallible().await {
         Ok(tls) => tls,
         Err((_, mut tcp)) => {
@@ -158,16 +180,38 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handle
         let (handler, peer) = (handler.clone(), peer.clone());
         async move {
             let (parts, body) = req.into_parts();
-            let response = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-                Ok(body) => handler(Call {
+            let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(e) => {
+                    return Ok(refusal(
+                        ErrorCode::SendTooLarge,
+                        &format!("request body refused: {e}"),
+                    ));
+                }
+            };
+            let answer = move || {
+                handler(Call {
                     method: &parts.method,
                     path: parts.uri.path(),
-                    body: body.to_bytes(),
+                    body,
                     peer: peer.as_ref().as_ref(),
-                }),
-                Err(e) => refusal(ErrorCode::SendTooLarge, &format!("request body refused: {e}")),
+                })
             };
-            Ok::<_, Infallible>(response)
+            // A handler that may block on disk or a database runs on the blocking pool, so that the
+            // connections' TLS work goes on meanwhile.
+            let response = if blocking {
+                match tokio::task::spawn_blocking(answer).await {
+                    Ok(response) => response,
+                    Err(e) => refusal(ErrorCode::ProtocolError, &format!("the handler failed: {e}")),
+                }
+            } else {
+                answer()
+            };
+            if response.extensions().get::<LoseResponse>().is_some() {
+                // Fault injection: the request was acted on, the answer never leaves.
+                return Err(std::io::Error::other("response deliberately lost"));
+            }
+            Ok(response)
         }
     });
     // A connection error (client went away mid-request) ends only this connection.
@@ -181,6 +225,7 @@ pub(crate) fn error_body(code: ErrorCode, message: &str) -> ErrorBody {
         code: code.as_str().to_owned(),
         message: message.to_owned(),
         codes: Vec::new(),
+        findings: Vec::new(),
     }
 }
 
@@ -198,7 +243,13 @@ pub(crate) fn json(status: StatusCode, body: &impl serde::Serialize) -> Response
 /// The HTTP status of a refusal with `code`.
 fn status_of(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::FileNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::FileNotFound | ErrorCode::BundleNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::BundleCancelled | ErrorCode::BundleExpired => StatusCode::GONE,
+        ErrorCode::SerialReused
+        | ErrorCode::BundleAlreadyDownloaded
+        | ErrorCode::BundleAlreadyReceived
+        | ErrorCode::SerialOrder => StatusCode::CONFLICT,
+        ErrorCode::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::CertRequired | ErrorCode::CertUntrusted | ErrorCode::CertWrongType => {
             StatusCode::FORBIDDEN
         }

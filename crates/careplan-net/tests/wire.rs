@@ -13,10 +13,10 @@ use careplan_eseikyu::{Portal, PortalConfig};
 use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication, UsageSite};
 use careplan_net::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
 use careplan_net::{
-    Endpoints, LinkageClient, LoginDetails, PortalClient, PortalServer, RelayServer, UsageSiteClient,
-    UsageSiteServer, pkcs12_of,
+    Endpoints, LinkageClient, LoginDetails, PortalClient, PortalServer, RelayServer, SEND_ATTEMPTS,
+    SharedRelay, UsageSiteClient, UsageSiteServer, pkcs12_of,
 };
-use careplan_relay::{Relay, Upload};
+use careplan_relay::{BundleStatus, MemoryStore, Relay, RelayConfig, Store, Upload};
 use time::macros::datetime;
 
 struct Fixture {
@@ -56,7 +56,10 @@ async fn fixture() -> Fixture {
     )
     .await
     .unwrap();
-    let relay = Arc::new(Mutex::new(Relay::new()));
+    let relay: SharedRelay = Arc::new(Mutex::new(Relay::new(
+        Box::new(MemoryStore::new()) as Box<dyn Store>,
+        RelayConfig::default(),
+    )));
     let relay_server = RelayServer::start(any_port, relay, site.clone(), dyn_clock, root, relay_cert, None)
         .await
         .unwrap();
@@ -168,9 +171,10 @@ async fn files_travel_and_certificates_expire_in_simulated_time() {
     let receipt = cm.send(&plan("20250501090000")).await.unwrap();
     assert_eq!(receipt.files.len(), 3);
     let inbox = provider.inbox().await.unwrap();
-    assert_eq!(inbox.len(), 3);
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].files.len(), 3);
     assert_eq!(
-        provider.download(inbox[0].id).await.unwrap(),
+        provider.download(inbox[0].files[0].id).await.unwrap(),
         vec![0x82, 0xA0, b'\r', b'\n']
     );
     assert!(cm.inbox().await.unwrap().is_empty());
@@ -434,4 +438,52 @@ async fn the_relay_lets_data_flow_only_between_licensed_offices() {
     let lapsed = cm.send(&plan("20260501000000")).await.unwrap_err();
     assert_eq!(lapsed.code(), ErrorCode::LicenseRequired);
     assert_eq!(other.logged_in(), None);
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_the_sender() {
+    let f = fixture().await;
+    let cm = f.office("1310000001", CertificateType::CareInsurance).await;
+    let provider = f.office("1310000002", CertificateType::CareDx).await;
+
+    f.relay_server.lose_responses(1);
+    let receipt = cm.send(&plan("20250501090000")).await.unwrap();
+    let sent = cm.sent().await.unwrap();
+    assert_eq!(
+        sent.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![receipt.bundle]
+    );
+    assert_eq!(sent[0].status, BundleStatus::Unread);
+
+    assert_eq!(
+        provider.receive(receipt.bundle).await.unwrap().status,
+        BundleStatus::Received
+    );
+    assert_eq!(cm.sent().await.unwrap()[0].status, BundleStatus::Received);
+    assert_eq!(
+        provider.cancel(receipt.bundle).await.unwrap_err().code(),
+        ErrorCode::BundleNotFound
+    );
+    for file in &receipt.files {
+        provider.download(*file).await.unwrap();
+    }
+    assert_eq!(cm.sent().await.unwrap()[0].status, BundleStatus::Downloaded);
+    assert_eq!(
+        cm.cancel(receipt.bundle).await.unwrap_err().code(),
+        ErrorCode::BundleAlreadyDownloaded
+    );
+
+    // More lost answers than the client tries: the office hears RELAY_UNREACHABLE, but the relay stored
+    // the send unit once, and sending again later is answered with its receipt.
+    f.relay_server.lose_responses(SEND_ATTEMPTS);
+    let err = cm.send(&plan("20250501090001")).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RelayUnreachable);
+    let later = cm.send(&plan("20250501090001")).await.unwrap();
+    let sent = cm.sent().await.unwrap();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].id, later.bundle);
+    let cancelled = cm.cancel(later.bundle).await.unwrap();
+    assert_eq!(cancelled.status, BundleStatus::Cancelled);
+    let code = provider.download(later.files[0]).await.unwrap_err().code();
+    assert_eq!(code, ErrorCode::BundleCancelled);
 }

@@ -14,5 +14,5 @@ mod office;
 mod software;
 
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
-pub use office::{ReceivedFile, SentFile, VirtualOffice};
+pub use office::{Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{Bundle, CareSoftware, ImportReport, OfficeError, OfficeProfile, OfficeRole};

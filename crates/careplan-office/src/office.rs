@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use careplan_core::{CareMonth, OfficeNumber};
 use careplan_net::LinkageClient;
-use careplan_relay::{BundleId, FileId, SendReceipt};
+use careplan_relay::{BundleId, BundleRecord, BundleStatus, FileId, SendReceipt};
 use time::OffsetDateTime;
 
 use crate::software::{Bundle, CareSoftware, ImportReport, OfficeError, OfficeProfile};
@@ -35,6 +35,15 @@ pub struct ReceivedFile {
     pub content: Vec<u8>,
     /// Whether the care software has imported it.
     pub imported: bool,
+}
+
+/// What one [`VirtualOffice::receive`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Received {
+    /// Send units accepted or downloaded.
+    pub bundles: usize,
+    /// Files downloaded.
+    pub files: usize,
 }
 
 /// An office in a scenario.
@@ -137,29 +146,52 @@ impl VirtualOffice {
         Ok(receipts)
     }
 
-    /// ④⑤ Lists the inbox and downloads every file not downloaded yet, in the relay's order; returns how
-    /// many files arrived.
-    pub async fn receive(&mut self) -> Result<usize, OfficeError> {
+    /// ④⑤ Lists the inbox and, send unit by send unit in serial order, downloads every file not
+    /// downloaded yet; with `download` off it only accepts (受信) the unread send units. Cancelled and
+    /// expired send units are passed over.
+    pub async fn receive(&mut self, download: bool) -> Result<Received, OfficeError> {
         let client = self.client()?.clone();
         let have: BTreeSet<FileId> = self.received.iter().map(|f| f.id).collect();
-        let mut count = 0;
-        for entry in client
-            .inbox()
-            .await?
-            .into_iter()
-            .filter(|e| !have.contains(&e.id))
-        {
-            let content = client.download(entry.id).await?;
-            self.received.push(ReceivedFile {
-                id: entry.id,
-                sender: entry.sender,
-                name: entry.name,
-                content,
-                imported: false,
-            });
-            count += 1;
+        let mut received = Received::default();
+        for bundle in client.inbox().await? {
+            if !bundle.status.holds_files() || bundle.files.iter().all(|f| have.contains(&f.id)) {
+                continue;
+            }
+            if !download {
+                if bundle.status == BundleStatus::Unread {
+                    client.receive(bundle.id).await?;
+                    received.bundles += 1;
+                }
+                continue;
+            }
+            received.bundles += 1;
+            for file in bundle.files.into_iter().filter(|f| !have.contains(&f.id)) {
+                let content = client.download(file.id).await?;
+                self.received.push(ReceivedFile {
+                    id: file.id,
+                    sender: bundle.sender,
+                    name: file.name,
+                    content,
+                    imported: false,
+                });
+                received.files += 1;
+            }
         }
-        Ok(count)
+        Ok(received)
+    }
+
+    /// Cancels (取消) a send unit the office sent.
+    pub async fn cancel(&mut self, bundle: BundleId) -> Result<BundleRecord, OfficeError> {
+        Ok(self.client()?.cancel(bundle).await?)
+    }
+
+    /// The send unit most recently sent to `receiver`, if any.
+    pub fn last_sent_to(&self, receiver: OfficeNumber) -> Option<BundleId> {
+        self.sent
+            .iter()
+            .rev()
+            .find(|f| f.receiver == receiver)
+            .map(|f| f.bundle)
     }
 
     /// ⑥ Imports every downloaded file not imported yet into the care software, all or nothing.
@@ -188,5 +220,10 @@ impl VirtualOffice {
     /// Bundles exported but not sent yet.
     pub fn outbox(&self) -> &[Bundle] {
         &self.outbox
+    }
+
+    /// The outbox, to edit by hand before sending (a file taken out, another attached, one damaged).
+    pub fn outbox_mut(&mut self) -> &mut Vec<Bundle> {
+        &mut self.outbox
     }
 }

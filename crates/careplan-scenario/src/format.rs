@@ -11,6 +11,7 @@ use careplan_ca::{CertificateType, RenewalStart};
 use careplan_core::{CalendarSpan, CareMonth, ErrorCode, OfficeNumber, ServiceKind};
 use careplan_license::PaymentMethod;
 use careplan_office::OfficeRole;
+use careplan_relay::{BundleStatus, RelayConfig};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -165,12 +166,55 @@ pub enum Action {
         /// The receiver.
         to: usize,
     },
-    /// An office lists its inbox and downloads what is new.
+    /// An office lists its inbox and downloads what is new, send unit by send unit in serial order; with
+    /// `download = false` it only accepts (受信) the unread send units.
     Receive {
         /// The receiver.
         office: usize,
+        /// Whether files are downloaded (the default) or send units only accepted.
+        download: bool,
         /// How many new files must arrive, if checked.
         expect_files: Option<usize>,
+        /// How many send units must be accepted or downloaded, if checked.
+        expect_bundles: Option<usize>,
+    },
+    /// The sender cancels (取消) the send unit it sent last to `to`.
+    CancelSend {
+        /// The sender.
+        office: usize,
+        /// The receiver.
+        to: usize,
+    },
+    /// Checks the statuses of an office's inbox, in listing (serial) order.
+    CheckInbox {
+        /// The receiver.
+        office: usize,
+        /// The statuses, one per send unit.
+        statuses: Vec<BundleStatus>,
+    },
+    /// Checks the statuses of an office's sent list, in sending order.
+    CheckSent {
+        /// The sender.
+        office: usize,
+        /// Only send units to this office, if given.
+        to: Option<usize>,
+        /// The statuses, one per send unit.
+        statuses: Vec<BundleStatus>,
+    },
+    /// The relay acts on the next sends but their answers are lost on the way back.
+    LoseResponses {
+        /// How many answers.
+        count: u32,
+    },
+    /// Edits the exported send unit waiting in an office's outbox for `to` (the latest one), as a vendor
+    /// bug or a user's hand would.
+    EditOutbox {
+        /// The office.
+        office: usize,
+        /// The receiver of the send unit.
+        to: usize,
+        /// The edit.
+        edit: OutboxEdit,
     },
     /// An office's care software imports what was downloaded.
     Import {
@@ -349,12 +393,24 @@ pub enum Action {
     },
 }
 
+/// An `edit_outbox` change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxEdit {
+    /// Takes the file with this prefix (e.g. `UPSIKYU`) out of the send unit.
+    Remove(String),
+    /// Damages the file with this prefix: its first record loses its last field.
+    Damage(String),
+    /// Attaches a small PDF file with this name.
+    AttachPdf(String),
+}
+
 /// Every action name, for messages.
 const ACTIONS: &str = "advance, set_clock, export_plan, export_actuals, send, receive, import, assert_delivered, \
      issue_user_id, portal_login, accept_terms, change_password, client_login, register_email, confirm_email, \
      request_reset, complete_reset, read_mail, reissue_issuance_password, apply_certificate, renew_certificate, \
      install_certificate, revoke_certificate, check_certificates, usage_login, apply_usage, check_licence, \
-     set_auto_renewal, renew_licence, cancel_licence, pay_invoice";
+     set_auto_renewal, renew_licence, cancel_licence, pay_invoice, cancel_send, check_inbox, check_sent, \
+     lose_responses, edit_outbox";
 
 /// Whether `text` is a calendar date written `YYYY-MM-DD`.
 fn is_date(text: &str) -> bool {
@@ -389,6 +445,8 @@ pub struct Scenario {
     pub seed: u64,
     /// The simulated clock's start.
     pub start: OffsetDateTime,
+    /// The relay's settings (`[relay]`).
+    pub relay: RelayConfig,
     /// The offices.
     pub offices: Vec<OfficeSpec>,
     /// The steps.
@@ -417,6 +475,8 @@ impl Scenario {
 struct RawFile {
     scenario: Spanned<RawHeader>,
     #[serde(default)]
+    relay: Option<Spanned<RawRelay>>,
+    #[serde(default)]
     office: Vec<Spanned<RawOffice>>,
     #[serde(default)]
     step: Vec<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
@@ -430,6 +490,15 @@ struct RawHeader {
     description: String,
     seed: u64,
     start: Spanned<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelay {
+    retention_days: Option<u16>,
+    max_send_bytes: Option<u64>,
+    cancel_until: Option<String>,
+    strict: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -480,6 +549,7 @@ impl Parser<'_> {
         })?;
         let header = raw.scenario.into_inner();
         let start = self.instant(&header.start)?;
+        let relay = self.relay(raw.relay)?;
         let offices = self.offices(raw.office, start)?;
         let aliases: BTreeMap<&str, usize> = offices
             .iter()
@@ -501,9 +571,36 @@ impl Parser<'_> {
             description: header.description,
             seed: header.seed,
             start,
+            relay,
             offices,
             steps,
         })
+    }
+
+    /// The `[relay]` table over the defaults.
+    fn relay(&self, raw: Option<Spanned<RawRelay>>) -> Result<RelayConfig, ScenarioFileError> {
+        let mut config = RelayConfig::default();
+        let Some(raw) = raw else {
+            return Ok(config);
+        };
+        let at = raw.span().start;
+        let raw = raw.into_inner();
+        if let Some(days) = raw.retention_days {
+            if days == 0 {
+                return Err(self.error(at, "[relay] retention_days must be at least 1"));
+            }
+            config.retention = time::Duration::days(i64::from(days));
+        }
+        if let Some(bytes) = raw.max_send_bytes {
+            config.max_send_bytes = bytes;
+        }
+        if let Some(until) = raw.cancel_until {
+            config.cancel_until = until
+                .parse()
+                .map_err(|e| self.error(at, format!("[relay] {e}")))?;
+        }
+        config.strict = raw.strict.unwrap_or(false);
+        Ok(config)
     }
 
     fn instant(&self, value: &Spanned<Value>) -> Result<OffsetDateTime, ScenarioFileError> {
@@ -716,8 +813,49 @@ impl Parser<'_> {
             },
             "receive" => Action::Receive {
                 office: fields.office("office", aliases, offices, None)?,
+                download: fields.optional_bool("download")?.unwrap_or(true),
                 expect_files: fields.optional_count("expect_files")?,
+                expect_bundles: fields.optional_count("expect_bundles")?,
             },
+            "cancel_send" => Action::CancelSend {
+                office: fields.office("office", aliases, offices, None)?,
+                to: fields.office("to", aliases, offices, None)?,
+            },
+            "check_inbox" => Action::CheckInbox {
+                office: fields.office("office", aliases, offices, None)?,
+                statuses: fields.statuses()?,
+            },
+            "check_sent" => Action::CheckSent {
+                office: fields.office("office", aliases, offices, None)?,
+                to: fields.optional_office("to", aliases, offices)?,
+                statuses: fields.statuses()?,
+            },
+            "lose_responses" => Action::LoseResponses {
+                count: u32::try_from(fields.optional_count("count")?.unwrap_or(1)).unwrap_or(u32::MAX),
+            },
+            "edit_outbox" => {
+                let office = fields.office("office", aliases, offices, None)?;
+                let to = fields.office("to", aliases, offices, None)?;
+                let edits = [
+                    fields.optional_str("remove")?.map(|(p, _)| OutboxEdit::Remove(p)),
+                    fields.optional_str("damage")?.map(|(p, _)| OutboxEdit::Damage(p)),
+                    fields
+                        .optional_str("attach_pdf")?
+                        .map(|(n, _)| OutboxEdit::AttachPdf(n)),
+                ];
+                let mut edits = edits.into_iter().flatten();
+                match (edits.next(), edits.next()) {
+                    (Some(edit), None) => Action::EditOutbox { office, to, edit },
+                    _ => {
+                        return Err(self.error(
+                            action_at,
+                            format!(
+                                "step {number}: edit_outbox takes exactly one of remove, damage, attach_pdf"
+                            ),
+                        ));
+                    }
+                }
+            }
             "import" => Action::Import {
                 office: fields.office("office", aliases, offices, None)?,
                 expect_users: fields.optional_count("expect_users")?,
@@ -977,6 +1115,37 @@ impl StepFields<'_, '_> {
         }
     }
 
+    /// The `statuses` list of a check step.
+    fn statuses(&mut self) -> Result<Vec<BundleStatus>, ScenarioFileError> {
+        let value = self.required("statuses")?;
+        let at = value.span().start;
+        let Value::Array(items) = value.into_inner() else {
+            return Err(self.parser.error(
+                at,
+                format!(
+                    "step {}: `statuses` must be a list such as [\"unread\", \"downloaded\"]",
+                    self.number
+                ),
+            ));
+        };
+        items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => s
+                    .parse::<BundleStatus>()
+                    .map_err(|e| self.parser.error(at, format!("step {}: {e}", self.number))),
+                other => Err(self.parser.error(
+                    at,
+                    format!(
+                        "step {}: a status is a string, found {}",
+                        self.number,
+                        other.type_str()
+                    ),
+                )),
+            })
+            .collect()
+    }
+
     fn optional_bool(&mut self, key: &str) -> Result<Option<bool>, ScenarioFileError> {
         let Some(value) = self.take(key) else {
             return Ok(None);
@@ -1017,6 +1186,28 @@ impl StepFields<'_, '_> {
         role: Option<OfficeRole>,
     ) -> Result<usize, ScenarioFileError> {
         let (alias, at) = self.required_str(key)?;
+        self.office_named(key, (alias, at), aliases, offices, role)
+    }
+
+    fn optional_office(
+        &mut self,
+        key: &str,
+        aliases: &BTreeMap<&str, usize>,
+        offices: &[OfficeSpec],
+    ) -> Result<Option<usize>, ScenarioFileError> {
+        self.optional_str(key)?
+            .map(|named| self.office_named(key, named, aliases, offices, None))
+            .transpose()
+    }
+
+    fn office_named(
+        &self,
+        key: &str,
+        (alias, at): (String, usize),
+        aliases: &BTreeMap<&str, usize>,
+        offices: &[OfficeSpec],
+        role: Option<OfficeRole>,
+    ) -> Result<usize, ScenarioFileError> {
         let index = *aliases.get(alias.as_str()).ok_or_else(|| {
             let known: Vec<&str> = aliases.keys().copied().collect();
             self.parser.error(
@@ -1176,12 +1367,26 @@ kind = "11"
                 .message
                 .contains("kind 43")
         );
-        let unknown_table = format!("{HEAD}[relay]\nx = 1\n");
+        let unknown_field = format!("{HEAD}[relay]\nx = 1\n");
+        assert!(
+            Scenario::parse(&unknown_field, Path::new("t.toml"))
+                .unwrap_err()
+                .message
+                .contains("unknown field `x`")
+        );
+        let bad_cancel = format!("{HEAD}[relay]\ncancel_until = \"later\"\n");
+        assert!(
+            Scenario::parse(&bad_cancel, Path::new("t.toml"))
+                .unwrap_err()
+                .message
+                .contains("expected downloaded, received or never")
+        );
+        let unknown_table = format!("{HEAD}[mailbox]\nx = 1\n");
         assert!(
             Scenario::parse(&unknown_table, Path::new("t.toml"))
                 .unwrap_err()
                 .message
-                .contains("relay")
+                .contains("mailbox")
         );
     }
 

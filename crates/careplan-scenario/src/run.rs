@@ -2,6 +2,7 @@
 //! simulated clock and plays its steps over real loopback TLS.
 
 mod licence;
+mod relay;
 
 use std::sync::{Arc, Mutex};
 
@@ -15,10 +16,10 @@ use careplan_net::{
     UsageSiteClient, UsageSiteServer, crl_of, pkcs12_of,
 };
 use careplan_office::{Bundle, CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
-use careplan_relay::Relay;
+use careplan_relay::{MemoryStore, Relay, Store};
 use time::OffsetDateTime;
 
-use crate::format::{Action, FormFields, ResetBy, Scenario, Secret, Step};
+use crate::format::{Action, FormFields, OutboxEdit, ResetBy, Scenario, Secret, Step};
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,7 +376,10 @@ impl World {
                 .await?;
         let relay = RelayServer::start(
             listen,
-            Arc::new(Mutex::new(Relay::new())),
+            Arc::new(Mutex::new(Relay::new(
+                Box::new(MemoryStore::new()) as Box<dyn Store>,
+                scenario.relay,
+            ))),
             site,
             dyn_clock.clone(),
             root.clone(),
@@ -445,7 +449,28 @@ impl World {
                 format!("export_actuals {} → {} {month}", alias(office), alias(to))
             }
             Action::Send { office, to } => format!("send {} → {}", alias(office), alias(to)),
-            Action::Receive { office, .. } => format!("receive {}", alias(office)),
+            Action::Receive { office, download, .. } => {
+                format!(
+                    "receive {}{}",
+                    alias(office),
+                    if *download { "" } else { " (accept only)" }
+                )
+            }
+            Action::CancelSend { office, to } => format!("cancel_send {} → {}", alias(office), alias(to)),
+            Action::CheckInbox { office, .. } => format!("check_inbox {}", alias(office)),
+            Action::CheckSent { office, to, .. } => match to {
+                Some(to) => format!("check_sent {} → {}", alias(office), alias(to)),
+                None => format!("check_sent {}", alias(office)),
+            },
+            Action::LoseResponses { count } => format!("lose_responses {count}"),
+            Action::EditOutbox { office, to, edit } => {
+                let what = match edit {
+                    OutboxEdit::Remove(prefix) => format!("remove {prefix}"),
+                    OutboxEdit::Damage(prefix) => format!("damage {prefix}"),
+                    OutboxEdit::AttachPdf(name) => format!("attach {name}"),
+                };
+                format!("edit_outbox {} → {}: {what}", alias(office), alias(to))
+            }
             Action::Import { office, .. } => format!("import {}", alias(office)),
             Action::AssertDelivered { from, to } => {
                 format!("assert_delivered {} → {}", alias(from), alias(to))
@@ -573,24 +598,13 @@ impl World {
                 let bundle = self.offices[*office].export_actuals(now, *month, &care_manager)?;
                 Ok(describe_bundle(&bundle))
             }
-            Action::Send { office, to } => {
-                let receiver = self.offices[*to].profile().number;
-                let receipts = self.offices[*office].send_to(receiver).await?;
-                let files: usize = receipts.iter().map(|r| r.files.len()).sum();
-                Ok(format!(
-                    "{} send unit(s), {files} file(s) accepted by the relay",
-                    receipts.len()
-                ))
-            }
-            Action::Receive { office, expect_files } => {
-                let count = self.offices[*office].receive().await?;
-                match expect_files {
-                    Some(expected) if *expected != count => Err(StepError::Assertion(format!(
-                        "expected {expected} new file(s), received {count}"
-                    ))),
-                    _ => Ok(format!("{count} new file(s) downloaded")),
-                }
-            }
+            Action::Send { .. }
+            | Action::Receive { .. }
+            | Action::CancelSend { .. }
+            | Action::CheckInbox { .. }
+            | Action::CheckSent { .. }
+            | Action::LoseResponses { .. }
+            | Action::EditOutbox { .. } => self.relay_step(&step.action).await,
             Action::Import { office, expect_users } => {
                 let report = self.offices[*office].import()?;
                 let users = report.users.len();

@@ -1,0 +1,329 @@
+//! The contract every [`Store`] engine passes: one suite, run by each engine's tests (in-memory here,
+//! SQLite and PostgreSQL in `careplan-store`). A failed check panics with what the engine got wrong.
+//!
+//! [`check`] takes a function that opens an empty store; [`check_durable`] also takes one that reopens the
+//! same storage, as a restarted process would.
+
+use std::fmt::Debug;
+
+use bytes::Bytes;
+use careplan_core::OfficeNumber;
+use careplan_spec::Serial;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use crate::{BundleId, BundleRecord, BundleStatus, FileId, Inserted, NewBundle, NewFile, RelayError, Store};
+
+const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
+
+fn ok<T, E: Debug>(result: Result<T, E>, what: &str) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("store contract: {what} failed: {e:?}"),
+    }
+}
+
+fn office(n: u64) -> OfficeNumber {
+    ok(format!("13100000{n:02}").parse::<OfficeNumber>(), "office number")
+}
+
+fn serial(n: u64) -> Serial {
+    ok(
+        format!("202504251030{n:02}").parse::<Serial>().map_err(|()| n),
+        "serial",
+    )
+}
+
+/// A send unit of `files` files from office `from` to `to`, accepted at `T0 + at_minutes`.
+fn new_bundle(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) -> NewBundle {
+    let sent_at = T0 + Duration::minutes(at_minutes);
+    NewBundle {
+        sender: office(from),
+        receiver: office(to),
+        serial: serial(serial_n),
+        sent_at,
+        expires_at: sent_at + Duration::days(30),
+        files: (0..files)
+            .map(|i| NewFile {
+                name: format!("FILE{i}_{from}_{to}_{serial_n}.CSV"),
+                // Bytes of every value, so engines that mangle binary data fail.
+                content: Bytes::from(
+                    (0..=255u8)
+                        .cycle()
+                        .skip(i + serial_n as usize)
+                        .take(300 + i)
+                        .collect::<Vec<u8>>(),
+                ),
+            })
+            .collect(),
+    }
+}
+
+fn created<S: Store>(store: &mut S, bundle: NewBundle) -> BundleRecord {
+    match ok(store.insert(bundle), "insert") {
+        Inserted::Created(record) => record,
+        Inserted::Existing(record) => {
+            panic!("store contract: a new key was reported as existing: {record:?}")
+        }
+    }
+}
+
+fn ids(bundles: &[BundleRecord]) -> Vec<BundleId> {
+    bundles.iter().map(|b| b.id).collect()
+}
+
+/// Runs every check on fresh stores from `open_empty`.
+pub fn check<S: Store>(open_empty: &mut dyn FnMut() -> S) {
+    insert_is_keyed_and_complete(&mut open_empty());
+    listings_are_ordered_and_scoped(&mut open_empty());
+    first_pending_follows_serials(&mut open_empty());
+    updates_are_all_or_nothing(&mut open_empty());
+    expiry_purges_exactly_the_due(&mut open_empty());
+}
+
+/// Checks that what was acknowledged survives reopening the storage: `open_empty` gives an empty store,
+/// `reopen` opens the same storage again (after the first handle is dropped).
+pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut dyn FnMut() -> S) {
+    let (first, cancelled, file) = {
+        let mut store = open_empty();
+        let first = created(&mut store, new_bundle(1, 2, 1, 3, 0));
+        let second = created(&mut store, new_bundle(1, 2, 2, 1, 1));
+        let cancelled = ok(
+            store.update(second.id, &mut |b| {
+                b.status = BundleStatus::Cancelled;
+                b.status_at = T0 + Duration::hours(1);
+                Ok(())
+            }),
+            "update",
+        );
+        let file = first.files[1].id;
+        ok(
+            store.update(first.id, &mut |b| {
+                b.files[1].downloaded = true;
+                b.status = BundleStatus::Received;
+                Ok(())
+            }),
+            "update",
+        );
+        (first, cancelled, file)
+    };
+    let mut store = reopen();
+    let again = ok(store.bundle(first.id), "bundle").unwrap_or_else(|| panic!("store contract: bundle lost"));
+    assert_eq!(
+        again.status,
+        BundleStatus::Received,
+        "store contract: status not durable"
+    );
+    assert!(
+        again.files[1].downloaded,
+        "store contract: downloaded flag not durable"
+    );
+    assert_eq!(
+        ok(store.content(file), "content"),
+        Some(new_bundle(1, 2, 1, 3, 0).files[1].content.clone()),
+        "store contract: content not durable"
+    );
+    assert_eq!(ok(store.bundle(cancelled.id), "bundle"), Some(cancelled));
+    let next = created(&mut store, new_bundle(1, 2, 3, 1, 2));
+    assert!(
+        next.id > first.id,
+        "store contract: ids restarted after reopening"
+    );
+}
+
+fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
+    let first = created(store, new_bundle(1, 2, 1, 3, 0));
+    assert_eq!(first.status, BundleStatus::Unread);
+    assert_eq!(first.status_at, first.sent_at);
+    assert_eq!(first.files.len(), 3);
+    assert!(first.files.iter().all(|f| !f.downloaded && f.size >= 300));
+    // The same key again, even with other files, is reported and writes nothing.
+    match ok(store.insert(new_bundle(1, 2, 1, 1, 5)), "insert") {
+        Inserted::Existing(existing) => assert_eq!(existing, first),
+        Inserted::Created(record) => panic!("store contract: duplicate key stored twice: {record:?}"),
+    }
+    let other_receiver = created(store, new_bundle(1, 3, 1, 1, 1));
+    let other_sender = created(store, new_bundle(3, 2, 1, 2, 2));
+    assert!(first.id < other_receiver.id && other_receiver.id < other_sender.id);
+    let mut file_ids: Vec<FileId> = [&first, &other_receiver, &other_sender]
+        .iter()
+        .flat_map(|b| b.files.iter().map(|f| f.id))
+        .collect();
+    let count = file_ids.len();
+    file_ids.dedup();
+    assert_eq!(file_ids.len(), count, "store contract: file ids repeat");
+    for (i, file) in first.files.iter().enumerate() {
+        let content = ok(store.content(file.id), "content");
+        assert_eq!(content, Some(new_bundle(1, 2, 1, 3, 0).files[i].content.clone()));
+        assert_eq!(
+            ok(store.bundle_of_file(file.id), "bundle_of_file"),
+            Some(first.clone())
+        );
+    }
+    assert_eq!(ok(store.bundle(first.id), "bundle"), Some(first.clone()));
+    assert_eq!(ok(store.bundle(BundleId(9_999)), "bundle"), None);
+    assert_eq!(ok(store.bundle_of_file(FileId(9_999)), "bundle_of_file"), None);
+    assert_eq!(ok(store.content(FileId(9_999)), "content"), None);
+}
+
+fn listings_are_ordered_and_scoped<S: Store>(store: &mut S) {
+    let late = created(store, new_bundle(1, 2, 9, 1, 0));
+    let early = created(store, new_bundle(1, 2, 3, 1, 1));
+    let from_other = created(store, new_bundle(4, 2, 5, 1, 2));
+    let elsewhere = created(store, new_bundle(1, 3, 1, 1, 3));
+    assert_eq!(
+        ids(&ok(store.inbox(office(2)), "inbox")),
+        vec![early.id, from_other.id, late.id],
+        "store contract: inbox not in serial order"
+    );
+    assert_eq!(ids(&ok(store.inbox(office(3)), "inbox")), vec![elsewhere.id]);
+    assert!(ok(store.inbox(office(1)), "inbox").is_empty());
+    assert_eq!(
+        ids(&ok(store.sent(office(1)), "sent")),
+        vec![late.id, early.id, elsewhere.id],
+        "store contract: sent list not in id order"
+    );
+    assert_eq!(ids(&ok(store.sent(office(4)), "sent")), vec![from_other.id]);
+}
+
+fn first_pending_follows_serials<S: Store>(store: &mut S) {
+    assert_eq!(
+        ok(store.first_pending(office(1), office(2)), "first_pending"),
+        None
+    );
+    let b = created(store, new_bundle(1, 2, 7, 1, 0));
+    let a = created(store, new_bundle(1, 2, 4, 1, 1));
+    created(store, new_bundle(5, 2, 1, 1, 2));
+    created(store, new_bundle(1, 3, 1, 1, 3));
+    let pending = |store: &mut S| ok(store.first_pending(office(1), office(2)), "first_pending");
+    assert_eq!(pending(store), Some((serial(4), a.id)));
+    for (status, expect) in [
+        (BundleStatus::Received, Some((serial(4), a.id))),
+        (BundleStatus::Downloaded, Some((serial(7), b.id))),
+    ] {
+        ok(
+            store.update(a.id, &mut |r| {
+                r.status = status;
+                Ok(())
+            }),
+            "update",
+        );
+        assert_eq!(pending(store), expect, "after {status}");
+    }
+    ok(
+        store.update(b.id, &mut |r| {
+            r.status = BundleStatus::Cancelled;
+            Ok(())
+        }),
+        "update",
+    );
+    assert_eq!(pending(store), None);
+}
+
+fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
+    let bundle = created(store, new_bundle(1, 2, 1, 2, 0));
+    let later = T0 + Duration::hours(2);
+    let updated = ok(
+        store.update(bundle.id, &mut |b| {
+            b.status = BundleStatus::Received;
+            b.status_at = later;
+            b.files[0].downloaded = true;
+            // Fields a change may not write are ignored.
+            b.sender = office(9);
+            b.files[1].name = "renamed".into();
+            Ok(())
+        }),
+        "update",
+    );
+    assert_eq!(
+        (updated.status, updated.status_at),
+        (BundleStatus::Received, later)
+    );
+    assert_eq!(
+        (updated.files[0].downloaded, updated.files[1].downloaded),
+        (true, false)
+    );
+    assert_eq!(updated.sender, bundle.sender);
+    assert_eq!(updated.files[1].name, bundle.files[1].name);
+    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated.clone()));
+    // A refused change writes nothing, even what it set before refusing.
+    let refused = store.update(bundle.id, &mut |b| {
+        b.status = BundleStatus::Downloaded;
+        b.files[1].downloaded = true;
+        Err(RelayError::CancelNotAllowed)
+    });
+    assert_eq!(refused, Err(RelayError::CancelNotAllowed));
+    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated));
+    assert_eq!(
+        store.update(BundleId(9_999), &mut |_| Ok(())),
+        Err(RelayError::BundleNotFound(BundleId(9_999)))
+    );
+    // Cancelling deletes the contents in the same change.
+    let cancelled = ok(
+        store.update(bundle.id, &mut |b| {
+            b.status = BundleStatus::Cancelled;
+            Ok(())
+        }),
+        "update",
+    );
+    assert_eq!(cancelled.status, BundleStatus::Cancelled);
+    for file in &bundle.files {
+        assert_eq!(
+            ok(store.content(file.id), "content"),
+            None,
+            "store contract: cancelled content kept"
+        );
+    }
+}
+
+fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
+    let old = created(store, new_bundle(1, 2, 1, 2, 0));
+    let newer = created(store, new_bundle(1, 2, 2, 1, 60));
+    let cancelled = created(store, new_bundle(1, 2, 3, 1, 0));
+    ok(
+        store.update(cancelled.id, &mut |b| {
+            b.status = BundleStatus::Cancelled;
+            b.status_at = T0 + Duration::minutes(5);
+            Ok(())
+        }),
+        "update",
+    );
+    let downloaded = created(store, new_bundle(3, 2, 1, 1, 0));
+    ok(
+        store.update(downloaded.id, &mut |b| {
+            b.status = BundleStatus::Downloaded;
+            b.files[0].downloaded = true;
+            Ok(())
+        }),
+        "update",
+    );
+    let due = old.expires_at;
+    assert_eq!(ok(store.expire(due - Duration::SECOND), "expire"), 0);
+    assert_eq!(
+        ok(store.expire(due), "expire"),
+        2,
+        "store contract: the due, non-cancelled send units expire"
+    );
+    assert_eq!(
+        ok(store.expire(due), "expire"),
+        0,
+        "store contract: expiry is not idempotent"
+    );
+    for id in [old.id, downloaded.id] {
+        let expired =
+            ok(store.bundle(id), "bundle").unwrap_or_else(|| panic!("store contract: expired bundle lost"));
+        assert_eq!((expired.status, expired.status_at), (BundleStatus::Expired, due));
+        for file in &expired.files {
+            assert_eq!(
+                ok(store.content(file.id), "content"),
+                None,
+                "store contract: expired content kept"
+            );
+        }
+    }
+    let kept = ok(store.bundle(newer.id), "bundle");
+    assert_eq!(kept.map(|b| b.status), Some(BundleStatus::Unread));
+    assert!(ok(store.content(newer.files[0].id), "content").is_some());
+    let still = ok(store.bundle(cancelled.id), "bundle").map(|b| b.status);
+    assert_eq!(still, Some(BundleStatus::Cancelled));
+}

@@ -1,0 +1,219 @@
+//! What the relay stores and shows: send units (送信単位) with their files and status.
+
+use std::fmt;
+use std::str::FromStr;
+
+use bytes::Bytes;
+use careplan_core::OfficeNumber;
+use careplan_spec::Serial;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Identifies a stored file within the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FileId(pub u64);
+
+/// Identifies an accepted send unit (送信単位).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BundleId(pub u64);
+
+impl fmt::Display for BundleId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A file as uploaded by a linkage client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// The standard file name, or the name of a PDF attachment.
+    pub name: String,
+    /// The bytes, untouched.
+    pub content: Vec<u8>,
+}
+
+/// Where a send unit stands, as both sides see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BundleStatus {
+    /// Unread (未読): delivered to the receiver's inbox, not opened yet.
+    Unread,
+    /// Received (受信済): the receiver accepted it, some files may not be downloaded yet.
+    Received,
+    /// Downloaded (ダウンロード済): the receiver downloaded every file.
+    Downloaded,
+    /// Cancelled (取消): the sender withdrew it before it was downloaded; its files are gone.
+    Cancelled,
+    /// Expired (保存期間切れ): the retention period passed; its files were purged.
+    Expired,
+}
+
+impl BundleStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [BundleStatus; 5] = [
+        BundleStatus::Unread,
+        BundleStatus::Received,
+        BundleStatus::Downloaded,
+        BundleStatus::Cancelled,
+        BundleStatus::Expired,
+    ];
+
+    /// The status as written in scenarios, reports and the HTTP API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleStatus::Unread => "unread",
+            BundleStatus::Received => "received",
+            BundleStatus::Downloaded => "downloaded",
+            BundleStatus::Cancelled => "cancelled",
+            BundleStatus::Expired => "expired",
+        }
+    }
+
+    /// Whether the files are still held (not cancelled, not expired).
+    pub fn holds_files(self) -> bool {
+        matches!(
+            self,
+            BundleStatus::Unread | BundleStatus::Received | BundleStatus::Downloaded
+        )
+    }
+
+    /// Whether the receiver still has to download it (unread or received).
+    pub fn is_pending(self) -> bool {
+        matches!(self, BundleStatus::Unread | BundleStatus::Received)
+    }
+}
+
+impl fmt::Display for BundleStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for BundleStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| {
+                format!("status `{s}`: expected unread, received, downloaded, cancelled or expired")
+            })
+    }
+}
+
+/// One file of a stored send unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// The file's id, for download.
+    pub id: FileId,
+    /// The standard file name (or the PDF attachment's name).
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Whether the receiver has downloaded it.
+    pub downloaded: bool,
+}
+
+/// A stored send unit: what the receiver's inbox and the sender's sent list show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleRecord {
+    /// The send unit's id.
+    pub id: BundleId,
+    /// The sender office.
+    pub sender: OfficeNumber,
+    /// The receiver office.
+    pub receiver: OfficeNumber,
+    /// The file serial (ファイル連番) its files share; receivers process send units in this order.
+    #[serde(with = "serial_text")]
+    pub serial: Serial,
+    /// When the relay accepted it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+    /// When the retention period ends and its files are purged.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// Where it stands.
+    pub status: BundleStatus,
+    /// When it took that status.
+    #[serde(with = "time::serde::rfc3339")]
+    pub status_at: OffsetDateTime,
+    /// Its files, in upload order.
+    pub files: Vec<FileRecord>,
+}
+
+impl BundleRecord {
+    /// Total size of its files in bytes.
+    pub fn size(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// The relay's acknowledgement of an accepted send. A retried send is answered with the same receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReceipt {
+    /// The accepted send unit.
+    pub bundle: BundleId,
+    /// The receiver office.
+    pub receiver: OfficeNumber,
+    /// The stored files, in upload order.
+    pub files: Vec<FileId>,
+    /// When the files will be purged.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl SendReceipt {
+    pub(crate) fn of(bundle: &BundleRecord) -> Self {
+        Self {
+            bundle: bundle.id,
+            receiver: bundle.receiver,
+            files: bundle.files.iter().map(|f| f.id).collect(),
+            expires_at: bundle.expires_at,
+        }
+    }
+}
+
+/// A send unit the relay has checked and hands to its store.
+#[derive(Debug, Clone)]
+pub struct NewBundle {
+    /// The sender office.
+    pub sender: OfficeNumber,
+    /// The receiver office.
+    pub receiver: OfficeNumber,
+    /// The shared file serial.
+    pub serial: Serial,
+    /// When the relay accepted it.
+    pub sent_at: OffsetDateTime,
+    /// When its files are purged.
+    pub expires_at: OffsetDateTime,
+    /// The files, in upload order.
+    pub files: Vec<NewFile>,
+}
+
+/// A file of a [`NewBundle`].
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// The file name.
+    pub name: String,
+    /// The bytes.
+    pub content: Bytes,
+}
+
+/// A serial as its 14 digits on the wire.
+mod serial_text {
+    use careplan_spec::Serial;
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub(super) fn serialize<S: Serializer>(serial: &Serial, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(serial)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Serial, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|()| de::Error::custom(format!("`{text}` is not a 14-digit file serial")))
+    }
+}

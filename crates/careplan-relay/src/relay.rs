@@ -1,0 +1,371 @@
+//! The relay's rules over any [`Store`].
+
+use bytes::Bytes;
+use careplan_core::{LicenceStanding, OfficeNumber};
+use careplan_spec::validate::{Options, Severity, validate_files};
+use careplan_spec::{FileName, PlanTable3, check_send_unit};
+use time::OffsetDateTime;
+
+use crate::store::Inserted;
+use crate::{
+    BundleId, BundleRecord, BundleStatus, CancelUntil, FileId, Finding, MemoryStore, NewBundle, NewFile,
+    RelayConfig, RelayError, SendReceipt, Store, Upload,
+};
+
+/// The longest PDF attachment name the relay accepts, in characters (assumed).
+pub const MAX_ATTACHMENT_NAME_CHARS: usize = 100;
+
+/// The relay: its rules, its settings and its store.
+#[derive(Debug)]
+pub struct Relay<S = MemoryStore> {
+    store: S,
+    config: RelayConfig,
+}
+
+impl Relay<MemoryStore> {
+    /// A relay with the default settings over an empty in-memory store.
+    pub fn in_memory() -> Self {
+        Self::new(MemoryStore::new(), RelayConfig::default())
+    }
+}
+
+/// A file of a send, sorted out: a standard CSV file or a PDF attachment.
+enum Part {
+    Standard(FileName),
+    Attachment,
+}
+
+impl<S: Store> Relay<S> {
+    /// A relay over `store`.
+    pub fn new(store: S, config: RelayConfig) -> Self {
+        Self { store, config }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RelayConfig {
+        &self.config
+    }
+
+    /// Accepts a send unit from the authenticated `sender`, or refuses it without storing anything.
+    /// `standing` answers where an office stands with the usage-application site at `now`: the sender
+    /// and the receiver must both be licensed. A send repeated with the same files (a client retrying
+    /// after a lost answer) is answered with the receipt of the first one.
+    pub fn send(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+        uploads: Vec<Upload>,
+        standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
+    ) -> Result<SendReceipt, RelayError> {
+        if standing(sender) != LicenceStanding::Licensed {
+            return Err(RelayError::LicenseRequired(sender));
+        }
+        let size = uploads.iter().map(|u| u.content.len() as u64).sum::<u64>();
+        if size > self.config.max_send_bytes {
+            return Err(RelayError::TooLarge {
+                size,
+                limit: self.config.max_send_bytes,
+            });
+        }
+        let parts = uploads.iter().map(part).collect::<Result<Vec<_>, _>>()?;
+        let names: Vec<FileName> = parts
+            .iter()
+            .filter_map(|p| match p {
+                Part::Standard(name) => Some(name.clone()),
+                Part::Attachment => None,
+            })
+            .collect();
+        for (name, upload) in parts.iter().zip(&uploads) {
+            let Part::Standard(name) = name else { continue };
+            if name.from != sender {
+                return Err(RelayError::SenderMismatch {
+                    name: upload.name.clone(),
+                    named: name.from,
+                    certified: sender,
+                });
+            }
+            if name.to == sender {
+                return Err(RelayError::SameOffice(upload.name.clone()));
+            }
+        }
+        check_attachment_names(&uploads)?;
+        let Some(first) = names.first() else {
+            return Err(if uploads.is_empty() {
+                careplan_spec::SendUnitError::Empty.into()
+            } else {
+                RelayError::AttachmentsAlone
+            });
+        };
+        // The relay does not read contents, so it cannot tell a V3 sender's plan tables (without 3表) apart.
+        check_send_unit(&names, PlanTable3::Optional)?;
+        let (receiver, serial) = (first.to, first.serial);
+        match standing(receiver) {
+            LicenceStanding::Licensed => {}
+            LicenceStanding::Unlicensed => return Err(RelayError::ReceiverUnlicensed(receiver)),
+            LicenceStanding::Unregistered => return Err(RelayError::ReceiverUnregistered(receiver)),
+        }
+        if self.config.strict {
+            strict_check(&parts, &uploads)?;
+        }
+        self.store.expire(now)?;
+        let new = NewBundle {
+            sender,
+            receiver,
+            serial,
+            sent_at: now,
+            expires_at: now + self.config.retention,
+            files: uploads
+                .into_iter()
+                .map(|u| NewFile {
+                    name: u.name,
+                    content: Bytes::from(u.content),
+                })
+                .collect(),
+        };
+        match self.store.insert(new.clone())? {
+            Inserted::Created(bundle) => Ok(SendReceipt::of(&bundle)),
+            Inserted::Existing(bundle) if self.same_files(&bundle, &new.files)? => {
+                Ok(SendReceipt::of(&bundle))
+            }
+            Inserted::Existing(bundle) => Err(RelayError::SerialReused {
+                existing: bundle.id,
+                serial,
+            }),
+        }
+    }
+
+    /// Whether a stored send unit holds exactly `files`: names and sizes always, bytes while it holds
+    /// them (a retry of a purged send unit is recognised by names and sizes).
+    fn same_files(&mut self, bundle: &BundleRecord, files: &[NewFile]) -> Result<bool, RelayError> {
+        if bundle.files.len() != files.len()
+            || bundle
+                .files
+                .iter()
+                .zip(files)
+                .any(|(stored, new)| stored.name != new.name || stored.size != new.content.len() as u64)
+        {
+            return Ok(false);
+        }
+        for (stored, new) in bundle.files.iter().zip(files) {
+            if let Some(content) = self.store.content(stored.id)?
+                && content != new.content
+            {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The receiver's inbox (受信一覧), in the order the receiver must process send units: by file
+    /// serial (ファイル連番), then arrival.
+    pub fn inbox(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+    ) -> Result<Vec<BundleRecord>, RelayError> {
+        self.store.expire(now)?;
+        Ok(self.store.inbox(receiver)?)
+    }
+
+    /// The sender's sent list (送信一覧), showing how far each receiver got.
+    pub fn sent(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+    ) -> Result<Vec<BundleRecord>, RelayError> {
+        self.store.expire(now)?;
+        Ok(self.store.sent(sender)?)
+    }
+
+    /// The receiver accepts (受信) a send unit of its inbox: unread → received. Accepting again changes
+    /// nothing.
+    pub fn receive(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+        id: BundleId,
+    ) -> Result<BundleRecord, RelayError> {
+        self.store.expire(now)?;
+        self.own_bundle(id, |b| b.receiver == receiver)?;
+        self.store.update(id, &mut |bundle| {
+            usable(bundle)?;
+            if bundle.status == BundleStatus::Unread {
+                bundle.status = BundleStatus::Received;
+                bundle.status_at = now;
+            }
+            Ok(())
+        })
+    }
+
+    /// A file of the receiver's inbox and its bytes. Send units from one sender are downloaded in serial
+    /// order; once every file of a send unit is downloaded it shows as downloaded.
+    pub fn download(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+        file: FileId,
+    ) -> Result<(BundleRecord, Bytes), RelayError> {
+        self.store.expire(now)?;
+        let bundle = match self.store.bundle_of_file(file)? {
+            Some(bundle) if bundle.receiver == receiver => bundle,
+            _ => return Err(RelayError::FileNotFound(file.0)),
+        };
+        usable(&bundle)?;
+        if let Some((serial, pending)) = self.store.first_pending(bundle.sender, receiver)?
+            && pending != bundle.id
+            && serial < bundle.serial
+        {
+            return Err(RelayError::SerialOrder { pending, serial });
+        }
+        let content = self.store.content(file)?;
+        let updated = self.store.update(bundle.id, &mut |bundle| {
+            usable(bundle)?;
+            if let Some(entry) = bundle.files.iter_mut().find(|f| f.id == file) {
+                entry.downloaded = true;
+            }
+            let status = if bundle.files.iter().all(|f| f.downloaded) {
+                BundleStatus::Downloaded
+            } else {
+                BundleStatus::Received
+            };
+            if bundle.status != status {
+                bundle.status = status;
+                bundle.status_at = now;
+            }
+            Ok(())
+        })?;
+        // The update succeeded, so the send unit still held its files when the content was read.
+        let content = content.ok_or(RelayError::FileNotFound(file.0))?;
+        Ok((updated, content))
+    }
+
+    /// The sender cancels (取消) a send unit it sent, within [`RelayConfig::cancel_until`]; its files
+    /// are deleted at once. Cancelling again changes nothing.
+    pub fn cancel(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+        id: BundleId,
+    ) -> Result<BundleRecord, RelayError> {
+        self.store.expire(now)?;
+        self.own_bundle(id, |b| b.sender == sender)?;
+        let until = self.config.cancel_until;
+        self.store.update(id, &mut |bundle| {
+            let allowed = match (until, bundle.status) {
+                (_, BundleStatus::Cancelled) => return Ok(()),
+                (_, BundleStatus::Expired) => return Err(RelayError::Expired(bundle.id)),
+                (CancelUntil::Never, _) => return Err(RelayError::CancelNotAllowed),
+                (CancelUntil::Downloaded, status) => status.is_pending(),
+                (CancelUntil::Received, status) => status == BundleStatus::Unread,
+            };
+            if !allowed {
+                return Err(RelayError::TooLateToCancel {
+                    bundle: bundle.id,
+                    status: bundle.status,
+                });
+            }
+            bundle.status = BundleStatus::Cancelled;
+            bundle.status_at = now;
+            Ok(())
+        })
+    }
+
+    /// Checks that send unit `id` exists and belongs to the caller.
+    fn own_bundle(&mut self, id: BundleId, mine: impl Fn(&BundleRecord) -> bool) -> Result<(), RelayError> {
+        match self.store.bundle(id)? {
+            Some(bundle) if mine(&bundle) => Ok(()),
+            _ => Err(RelayError::BundleNotFound(id)),
+        }
+    }
+}
+
+/// A send unit whose files are still there.
+fn usable(bundle: &BundleRecord) -> Result<(), RelayError> {
+    match bundle.status {
+        BundleStatus::Cancelled => Err(RelayError::Cancelled(bundle.id)),
+        BundleStatus::Expired => Err(RelayError::Expired(bundle.id)),
+        _ => Ok(()),
+    }
+}
+
+fn is_pdf_name(name: &str) -> bool {
+    name.len() > 4
+        && name.is_char_boundary(name.len() - 4)
+        && name[name.len() - 4..].eq_ignore_ascii_case(".pdf")
+}
+
+/// Sorts out one upload: a PDF attachment, or a standard file name.
+fn part(upload: &Upload) -> Result<Part, RelayError> {
+    if !is_pdf_name(&upload.name) {
+        return Ok(Part::Standard(upload.name.parse()?));
+    }
+    let refuse = |reason| RelayError::Attachment {
+        name: upload.name.clone(),
+        reason,
+    };
+    if upload.name.chars().count() > MAX_ATTACHMENT_NAME_CHARS {
+        return Err(refuse("the name is longer than 100 characters"));
+    }
+    if upload
+        .name
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|'))
+    {
+        return Err(refuse(
+            "the name holds a path separator, a control character or one of : * ? \" < > |",
+        ));
+    }
+    if !upload.content.starts_with(b"%PDF-") {
+        return Err(refuse(
+            "the content is not a PDF file (it does not start with %PDF-)",
+        ));
+    }
+    Ok(Part::Attachment)
+}
+
+/// Two attachments of one send cannot share a name.
+fn check_attachment_names(uploads: &[Upload]) -> Result<(), RelayError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for upload in uploads.iter().filter(|u| is_pdf_name(&u.name)) {
+        if !seen.insert(upload.name.to_lowercase()) {
+            return Err(RelayError::Attachment {
+                name: upload.name.clone(),
+                reason: "two attachments of one send share this name",
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The strict relay's reading: the validator over the CSV files of the send unit; errors refuse it.
+fn strict_check(parts: &[Part], uploads: &[Upload]) -> Result<(), RelayError> {
+    let files: Vec<(&str, &[u8])> = parts
+        .iter()
+        .zip(uploads)
+        .filter(|(part, _)| matches!(part, Part::Standard(_)))
+        .map(|(_, u)| (u.name.as_str(), u.content.as_slice()))
+        .collect();
+    let reports = validate_files(&files, Options::default());
+    let findings: Vec<Finding> = files
+        .iter()
+        .zip(&reports)
+        .flat_map(|((name, _), report)| {
+            report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| Finding {
+                    file: (*name).to_owned(),
+                    rule: d.rule.id().to_owned(),
+                    line: d.line,
+                    field: d.field,
+                    message: d.message.clone(),
+                })
+        })
+        .collect();
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(RelayError::ContentInvalid(findings))
+    }
+}

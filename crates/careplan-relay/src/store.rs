@@ -1,0 +1,114 @@
+//! Where the relay keeps send units: one trait, several engines, one contract
+//! ([`contract`](crate::contract), run by every engine's tests).
+//!
+//! A store is deliberately dumb: it keeps records and answers queries atomically; every decision (who may
+//! see what, which status follows which) is the [`Relay`](crate::Relay)'s, passed in as a closure to
+//! [`Store::update`]. That keeps the rules in one place for every engine, and makes a store shared by
+//! several relay processes (PostgreSQL) safe: each change is a read-modify-write in one transaction.
+
+use bytes::Bytes;
+use careplan_core::OfficeNumber;
+use careplan_spec::Serial;
+use time::OffsetDateTime;
+
+use crate::{BundleId, BundleRecord, FileId, NewBundle, RelayError, StoreError};
+
+/// The outcome of [`Store::insert`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// The send unit was stored now.
+    Created(BundleRecord),
+    /// A send unit with the same sender, receiver and serial was already stored (a retried send, or a
+    /// reused serial): it is returned untouched and nothing was written.
+    Existing(BundleRecord),
+}
+
+/// A change of one send unit, decided by the relay: it may set `status`, `status_at` and the files'
+/// `downloaded` flags (nothing else is written), or refuse and leave the record as it was.
+pub type Change<'a> = &'a mut dyn FnMut(&mut BundleRecord) -> Result<(), RelayError>;
+
+/// Durable (or in-memory) storage of send units.
+///
+/// Contract (checked by [`contract::check`](crate::contract::check) for every engine):
+/// - [`insert`](Store::insert) is atomic and keyed by (sender, receiver, serial): at most one send unit
+///   per key, all of its files or none visible, ids increasing;
+/// - once `insert` or `update` returned, the change survives a crash of the process (for durable engines);
+/// - a send unit whose status no longer holds files (cancelled, expired) has its contents deleted in the
+///   same transaction;
+/// - listings are ordered: inbox by (serial, id), sent list by id.
+pub trait Store: Send {
+    /// Stores a send unit unless one with the same sender, receiver and serial exists.
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError>;
+
+    /// One send unit.
+    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError>;
+
+    /// The send unit a file belongs to.
+    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError>;
+
+    /// Every send unit addressed to `receiver`, by serial then id.
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError>;
+
+    /// Every send unit `sender` sent, by id.
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError>;
+
+    /// The pending (unread or received) send unit from `sender` to `receiver` with the lowest serial.
+    fn first_pending(
+        &mut self,
+        sender: OfficeNumber,
+        receiver: OfficeNumber,
+    ) -> Result<Option<(Serial, BundleId)>, StoreError>;
+
+    /// A file's bytes, while its send unit holds them.
+    fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError>;
+
+    /// Applies `change` to send unit `id` in one transaction and returns the record as stored; a refused
+    /// change writes nothing. `BundleNotFound` when there is no such send unit.
+    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError>;
+
+    /// Marks every send unit that still holds files and whose `expires_at` is at or before `now` as
+    /// expired (status time = its `expires_at`) and deletes its contents. Returns how many.
+    fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError>;
+}
+
+impl<S: Store + ?Sized> Store for Box<S> {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+        (**self).insert(bundle)
+    }
+
+    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+        (**self).bundle(id)
+    }
+
+    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
+        (**self).bundle_of_file(id)
+    }
+
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        (**self).inbox(receiver)
+    }
+
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        (**self).sent(sender)
+    }
+
+    fn first_pending(
+        &mut self,
+        sender: OfficeNumber,
+        receiver: OfficeNumber,
+    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
+        (**self).first_pending(sender, receiver)
+    }
+
+    fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
+        (**self).content(id)
+    }
+
+    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+        (**self).update(id, change)
+    }
+
+    fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        (**self).expire(now)
+    }
+}

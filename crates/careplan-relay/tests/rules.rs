@@ -1,0 +1,468 @@
+//! The relay's rules, on the in-memory store.
+
+// Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
+#![allow(clippy::unwrap_used)]
+
+use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
+use careplan_relay::{
+    BundleStatus, CancelUntil, FileId, MemoryStore, Relay, RelayConfig, RelayError, SendReceipt, Upload,
+};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const CM: &str = "1310000001";
+const HH: &str = "1310000002";
+const NOW: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
+
+fn office(s: &str) -> OfficeNumber {
+    s.parse().unwrap()
+}
+
+fn everyone_licensed(_: OfficeNumber) -> LicenceStanding {
+    LicenceStanding::Licensed
+}
+
+fn upload(prefix: &str, from: &str, to: &str, serial: &str) -> Upload {
+    Upload {
+        name: format!("{prefix}_202505_{from}_43_{to}_11_{serial}.CSV"),
+        content: format!("{prefix}{serial}").into_bytes(),
+    }
+}
+
+fn bundle(serial: &str) -> Vec<Upload> {
+    ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
+        .iter()
+        .map(|p| upload(p, CM, HH, serial))
+        .collect()
+}
+
+fn relay(config: RelayConfig) -> Relay {
+    Relay::new(MemoryStore::new(), config)
+}
+
+fn send(relay: &mut Relay, at: OffsetDateTime, serial: &str) -> SendReceipt {
+    relay
+        .send(at, office(CM), bundle(serial), &everyone_licensed)
+        .unwrap()
+}
+
+fn statuses(relay: &mut Relay, at: OffsetDateTime) -> Vec<BundleStatus> {
+    relay
+        .inbox(at, office(HH))
+        .unwrap()
+        .iter()
+        .map(|b| b.status)
+        .collect()
+}
+
+fn download_all(relay: &mut Relay, at: OffsetDateTime, receipt: &SendReceipt) -> Result<(), RelayError> {
+    for file in &receipt.files {
+        relay.download(at, office(HH), *file)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_bundle_reaches_only_its_receiver_in_serial_order() {
+    let mut relay = Relay::in_memory();
+    let late = send(&mut relay, NOW, "20250425103001");
+    let early = send(&mut relay, NOW, "20250425103000");
+    assert_eq!(late.receiver, office(HH));
+    assert!(relay.inbox(NOW, office(CM)).unwrap().is_empty());
+    let inbox = relay.inbox(NOW, office(HH)).unwrap();
+    assert_eq!(
+        inbox.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![early.bundle, late.bundle]
+    );
+    assert_eq!(inbox[0].files.len(), 3);
+    assert_eq!(
+        relay.download(NOW, office(CM), late.files[0]).unwrap_err().code(),
+        ErrorCode::FileNotFound
+    );
+    // The later serial waits for the earlier one from the same sender.
+    let refused = relay.download(NOW, office(HH), late.files[0]).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SerialOrder);
+    download_all(&mut relay, NOW, &early).unwrap();
+    let (record, bytes) = relay.download(NOW, office(HH), late.files[0]).unwrap();
+    assert_eq!(
+        (record.files[0].name.as_str(), &bytes[..]),
+        (
+            "UPPLAN_202505_1310000001_43_1310000002_11_20250425103001.CSV",
+            &b"UPPLAN20250425103001"[..]
+        )
+    );
+}
+
+#[test]
+fn serial_order_binds_one_sender_only() {
+    let mut relay = Relay::in_memory();
+    let other = "1310000003";
+    let late = send(&mut relay, NOW, "20250425103005");
+    let from_other = relay
+        .send(
+            NOW,
+            office(other),
+            vec![upload("UPJSK", other, HH, "20250425103001")],
+            &everyone_licensed,
+        )
+        .unwrap();
+    // Another sender's earlier serial does not hold back this sender's send unit, nor the reverse.
+    download_all(&mut relay, NOW, &late).unwrap();
+    download_all(&mut relay, NOW, &from_other).unwrap();
+}
+
+#[test]
+fn statuses_run_unread_received_downloaded_for_both_sides() {
+    let mut relay = Relay::in_memory();
+    let receipt = send(&mut relay, NOW, "20250425103000");
+    assert_eq!(statuses(&mut relay, NOW), [BundleStatus::Unread]);
+    let later = NOW + Duration::minutes(5);
+    let received = relay.receive(later, office(HH), receipt.bundle).unwrap();
+    assert_eq!(
+        (received.status, received.status_at),
+        (BundleStatus::Received, later)
+    );
+    // Receiving again changes nothing, not even the time.
+    let again = relay
+        .receive(later + Duration::minutes(1), office(HH), receipt.bundle)
+        .unwrap();
+    assert_eq!(again, received);
+    relay.download(later, office(HH), receipt.files[0]).unwrap();
+    assert_eq!(statuses(&mut relay, later), [BundleStatus::Received]);
+    relay.download(later, office(HH), receipt.files[1]).unwrap();
+    relay.download(later, office(HH), receipt.files[2]).unwrap();
+    let sent = relay.sent(later, office(CM)).unwrap();
+    assert_eq!(sent[0].status, BundleStatus::Downloaded);
+    assert!(sent[0].files.iter().all(|f| f.downloaded));
+    // Downloading again is allowed and keeps the status.
+    relay.download(later, office(HH), receipt.files[0]).unwrap();
+    assert_eq!(statuses(&mut relay, later), [BundleStatus::Downloaded]);
+    // Only the receiver accepts.
+    let code = relay
+        .receive(later, office(CM), receipt.bundle)
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::BundleNotFound);
+}
+
+#[test]
+fn a_sender_cancels_until_the_receiver_downloads() {
+    let mut relay = Relay::in_memory();
+    let unread = send(&mut relay, NOW, "20250425103000");
+    let received = send(&mut relay, NOW, "20250425103001");
+    let downloaded = send(&mut relay, NOW, "20250425103002");
+    relay.receive(NOW, office(HH), received.bundle).unwrap();
+    let code = relay.cancel(NOW, office(HH), unread.bundle).unwrap_err().code();
+    assert_eq!(code, ErrorCode::BundleNotFound, "only the sender cancels");
+    let cancelled = relay.cancel(NOW, office(CM), unread.bundle).unwrap();
+    assert_eq!(cancelled.status, BundleStatus::Cancelled);
+    assert_eq!(relay.cancel(NOW, office(CM), unread.bundle).unwrap(), cancelled);
+    relay.cancel(NOW, office(CM), received.bundle).unwrap();
+    // Cancelled send units no longer hold back later serials, and their files are gone.
+    download_all(&mut relay, NOW, &downloaded).unwrap();
+    let code = relay
+        .download(NOW, office(HH), unread.files[0])
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::BundleCancelled);
+    let code = relay
+        .cancel(NOW, office(CM), downloaded.bundle)
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::BundleAlreadyDownloaded);
+    assert_eq!(
+        statuses(&mut relay, NOW),
+        [
+            BundleStatus::Cancelled,
+            BundleStatus::Cancelled,
+            BundleStatus::Downloaded
+        ]
+    );
+}
+
+#[test]
+fn cancelling_can_be_limited_or_switched_off() {
+    let config = |cancel_until| RelayConfig {
+        cancel_until,
+        ..RelayConfig::default()
+    };
+    let mut relay = relay(config(CancelUntil::Received));
+    let receipt = send(&mut relay, NOW, "20250425103000");
+    relay.receive(NOW, office(HH), receipt.bundle).unwrap();
+    let code = relay.cancel(NOW, office(CM), receipt.bundle).unwrap_err().code();
+    assert_eq!(code, ErrorCode::BundleAlreadyReceived);
+    let mut relay = self::relay(config(CancelUntil::Never));
+    let receipt = send(&mut relay, NOW, "20250425103000");
+    let code = relay.cancel(NOW, office(CM), receipt.bundle).unwrap_err().code();
+    assert_eq!(code, ErrorCode::CancelNotAllowed);
+    assert_eq!(statuses(&mut relay, NOW), [BundleStatus::Unread]);
+}
+
+#[test]
+fn files_expire_after_the_retention_period_to_the_second() {
+    let mut relay = relay(RelayConfig {
+        retention: Duration::days(7),
+        ..RelayConfig::default()
+    });
+    let receipt = send(&mut relay, NOW, "20250425103000");
+    assert_eq!(receipt.expires_at, NOW + Duration::days(7));
+    let before = receipt.expires_at - Duration::SECOND;
+    assert_eq!(statuses(&mut relay, before), [BundleStatus::Unread]);
+    assert_eq!(statuses(&mut relay, receipt.expires_at), [BundleStatus::Expired]);
+    let sent = relay.sent(receipt.expires_at, office(CM)).unwrap();
+    assert_eq!(
+        (sent[0].status, sent[0].status_at),
+        (BundleStatus::Expired, receipt.expires_at)
+    );
+    let code = relay
+        .download(receipt.expires_at, office(HH), receipt.files[0])
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::BundleExpired);
+    let code = relay
+        .cancel(receipt.expires_at, office(CM), receipt.bundle)
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::BundleExpired);
+}
+
+#[test]
+fn a_retried_send_gets_the_same_receipt_and_a_reused_serial_is_refused() {
+    let mut relay = Relay::in_memory();
+    let first = send(&mut relay, NOW, "20250425103000");
+    let retry = send(&mut relay, NOW + Duration::SECOND, "20250425103000");
+    assert_eq!(retry, first);
+    assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
+    let mut changed = bundle("20250425103000");
+    changed[0].content.push(b'!');
+    let refused = relay
+        .send(NOW, office(CM), changed, &everyone_licensed)
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SerialReused);
+    let mut same_size = bundle("20250425103000");
+    same_size[0].content[0] = b'X';
+    let refused = relay
+        .send(NOW, office(CM), same_size, &everyone_licensed)
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SerialReused);
+    // Still recognised after the receiver downloaded it.
+    download_all(&mut relay, NOW, &first).unwrap();
+    assert_eq!(send(&mut relay, NOW, "20250425103000"), first);
+}
+
+fn pdf(name: &str) -> Upload {
+    Upload {
+        name: name.to_owned(),
+        content: b"%PDF-1.4\n%%EOF\n".to_vec(),
+    }
+}
+
+#[test]
+fn pdf_attachments_travel_beside_the_csv_files() {
+    let mut relay = Relay::in_memory();
+    let mut with_pdf = bundle("20250425103000");
+    with_pdf.push(pdf("第3表_週間サービス計画表.pdf"));
+    let receipt = relay.send(NOW, office(CM), with_pdf, &everyone_licensed).unwrap();
+    assert_eq!(receipt.files.len(), 4);
+    let (_, bytes) = relay.download(NOW, office(HH), receipt.files[3]).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let cases: Vec<(Vec<Upload>, ErrorCode)> = vec![
+        (vec![pdf("a.pdf")], ErrorCode::FileSetInvalid),
+        (
+            [
+                bundle("20250425103001"),
+                vec![Upload {
+                    name: "a.PDF".into(),
+                    content: b"PK\x03\x04".to_vec(),
+                }],
+            ]
+            .concat(),
+            ErrorCode::AttachmentInvalid,
+        ),
+        (
+            [bundle("20250425103001"), vec![pdf("a.pdf"), pdf("A.PDF")]].concat(),
+            ErrorCode::AttachmentInvalid,
+        ),
+        (
+            [bundle("20250425103001"), vec![pdf("../a.pdf")]].concat(),
+            ErrorCode::AttachmentInvalid,
+        ),
+        (
+            [
+                bundle("20250425103001"),
+                vec![pdf(&format!("{}.pdf", "あ".repeat(97)))],
+            ]
+            .concat(),
+            ErrorCode::AttachmentInvalid,
+        ),
+        (
+            [bundle("20250425103001"), vec![pdf("plan.xlsx")]].concat(),
+            ErrorCode::FileNameInvalid,
+        ),
+    ];
+    for (uploads, code) in cases {
+        let names: Vec<String> = uploads.iter().map(|u| u.name.clone()).collect();
+        let refused = relay
+            .send(NOW, office(CM), uploads, &everyone_licensed)
+            .unwrap_err();
+        assert_eq!(refused.code(), code, "{names:?}");
+    }
+    assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
+    // A 96-character name (+ .pdf) is accepted.
+    let mut long = bundle("20250425103002");
+    long.push(pdf(&format!("{}.pdf", "あ".repeat(96))));
+    relay.send(NOW, office(CM), long, &everyone_licensed).unwrap();
+}
+
+#[test]
+fn the_size_limit_counts_every_file_of_the_send() {
+    let files = bundle("20250425103000");
+    let size: u64 = files.iter().map(|f| f.content.len() as u64).sum();
+    let mut relay = relay(RelayConfig {
+        max_send_bytes: size - 1,
+        ..RelayConfig::default()
+    });
+    let refused = relay
+        .send(NOW, office(CM), files.clone(), &everyone_licensed)
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SendTooLarge);
+    let mut relay = self::relay(RelayConfig {
+        max_send_bytes: size,
+        ..RelayConfig::default()
+    });
+    relay.send(NOW, office(CM), files, &everyone_licensed).unwrap();
+}
+
+#[test]
+fn the_strict_relay_reads_the_csv_files() {
+    let garbage = bundle("20250425103000");
+    let mut lenient = Relay::in_memory();
+    lenient
+        .send(NOW, office(CM), garbage.clone(), &everyone_licensed)
+        .unwrap();
+    let mut strict = relay(RelayConfig {
+        strict: true,
+        ..RelayConfig::default()
+    });
+    let refused = strict
+        .send(NOW, office(CM), garbage, &everyone_licensed)
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ContentInvalid);
+    let files: std::collections::BTreeSet<&str> =
+        refused.findings().iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files.len(), 3, "every broken file is reported: {refused}");
+    assert!(strict.inbox(NOW, office(HH)).unwrap().is_empty());
+}
+
+#[test]
+fn refused_sends_store_nothing() {
+    let mut relay = Relay::in_memory();
+    let mut mixed = bundle("20250425103000");
+    mixed.push(upload("UPSIKYU", CM, HH, "20250425103009"));
+    let other = "1310000003";
+    let cases: Vec<(Vec<Upload>, OfficeNumber, ErrorCode)> = vec![
+        (bundle("20250425103000"), office(other), ErrorCode::SenderMismatch),
+        (
+            vec![upload("UPPLAN", CM, CM, "20250425103000")],
+            office(CM),
+            ErrorCode::SameOffice,
+        ),
+        (mixed, office(CM), ErrorCode::FileSetInvalid),
+        (vec![], office(CM), ErrorCode::FileSetInvalid),
+        (
+            ["UPPLAN", "UPHOSOKU"]
+                .iter()
+                .map(|p| upload(p, CM, HH, "20250425103000"))
+                .collect(),
+            office(CM),
+            ErrorCode::FileSetInvalid,
+        ),
+        (
+            vec![Upload {
+                name: "plan.csv".into(),
+                content: vec![],
+            }],
+            office(CM),
+            ErrorCode::FileNameInvalid,
+        ),
+    ];
+    for (uploads, sender, code) in cases {
+        assert_eq!(
+            relay
+                .send(NOW, sender, uploads, &everyone_licensed)
+                .unwrap_err()
+                .code(),
+            code
+        );
+    }
+    assert!(
+        relay.inbox(NOW, office(HH)).unwrap().is_empty() && relay.inbox(NOW, office(CM)).unwrap().is_empty()
+    );
+    assert_eq!(
+        relay.download(NOW, office(HH), FileId(1)).unwrap_err().code(),
+        ErrorCode::FileNotFound
+    );
+}
+
+#[test]
+fn data_flows_only_between_licensed_offices() {
+    let mut relay = Relay::in_memory();
+    let standing_of = |sender: LicenceStanding, receiver: LicenceStanding| {
+        move |o: OfficeNumber| if o == office(CM) { sender } else { receiver }
+    };
+    use LicenceStanding::{Licensed, Unlicensed, Unregistered};
+    let cases = [
+        (Unlicensed, Licensed, ErrorCode::LicenseRequired),
+        (Unregistered, Licensed, ErrorCode::LicenseRequired),
+        (Licensed, Unregistered, ErrorCode::ReceiverUnregistered),
+        (Licensed, Unlicensed, ErrorCode::ReceiverUnlicensed),
+    ];
+    for (sender, receiver, code) in cases {
+        let refused = relay.send(
+            NOW,
+            office(CM),
+            bundle("20250425103000"),
+            &standing_of(sender, receiver),
+        );
+        assert_eq!(refused.unwrap_err().code(), code);
+    }
+    assert!(
+        relay.inbox(NOW, office(HH)).unwrap().is_empty(),
+        "nothing is stored for a refused send"
+    );
+    // An unlicensed sender is refused before anything else is looked at, even a same-office send.
+    let own = vec![upload("UPPLAN", CM, CM, "20250425103000")];
+    let refused = relay.send(NOW, office(CM), own, &standing_of(Unlicensed, Licensed));
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::LicenseRequired);
+    let accepted = relay.send(
+        NOW,
+        office(CM),
+        bundle("20250425103000"),
+        &standing_of(Licensed, Licensed),
+    );
+    assert_eq!(accepted.unwrap().files.len(), 3);
+}
+
+#[test]
+fn the_memory_store_keeps_the_contract() {
+    careplan_relay::contract::check(&mut MemoryStore::new);
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever the names and bytes, a send is accepted or refused with a code, never a panic, and a
+        /// refused send leaves the inbox as it was.
+        #[test]
+        fn arbitrary_sends_never_panic(files in proptest::collection::vec((".{0,80}", proptest::collection::vec(any::<u8>(), 0..64)), 0..5)) {
+            let mut relay = Relay::in_memory();
+            let uploads: Vec<Upload> = files.into_iter().map(|(name, content)| Upload { name, content }).collect();
+            let result = relay.send(NOW, office(CM), uploads, &everyone_licensed);
+            let stored = relay.sent(NOW, office(CM)).unwrap().len();
+            prop_assert_eq!(stored, usize::from(result.is_ok()));
+        }
+    }
+}
