@@ -122,17 +122,30 @@ impl VirtualOffice {
         Ok(bundle)
     }
 
-    /// ③ Sends every outbox bundle addressed to `receiver`, oldest first. A bundle leaves the outbox only
-    /// when the relay acknowledged it; on failure the rest stay queued.
-    pub async fn send_to(&mut self, receiver: OfficeNumber) -> Result<Vec<SendReceipt>, OfficeError> {
-        if !self.outbox.iter().any(|b| b.receiver == receiver) {
+    /// ③ Sends every outbox bundle addressed to `receiver`, oldest first, or with `latest_only` just the
+    /// most recent one (a user picking the newest files). A bundle leaves the outbox only when the relay
+    /// acknowledged it; on failure the rest stay queued.
+    pub async fn send_to(
+        &mut self,
+        receiver: OfficeNumber,
+        latest_only: bool,
+    ) -> Result<Vec<SendReceipt>, OfficeError> {
+        let queued = |outbox: &[Bundle]| {
+            let mut addressed = outbox.iter().enumerate().filter(|(_, b)| b.receiver == receiver);
+            if latest_only {
+                addressed.next_back().map(|(i, _)| i)
+            } else {
+                addressed.next().map(|(i, _)| i)
+            }
+        };
+        if queued(&self.outbox).is_none() {
             return Err(OfficeError::NothingToSend(format!(
                 "office {} has no exported files for office {receiver}",
                 self.profile().number
             )));
         }
         let mut receipts = Vec::new();
-        while let Some(index) = self.outbox.iter().position(|b| b.receiver == receiver) {
+        while let Some(index) = queued(&self.outbox) {
             let receipt = self.client()?.send(&self.outbox[index].files).await?;
             let bundle = self.outbox.remove(index);
             self.sent.extend(bundle.files.into_iter().map(|f| SentFile {
@@ -142,18 +155,27 @@ impl VirtualOffice {
                 content: f.content,
             }));
             receipts.push(receipt);
+            if latest_only {
+                break;
+            }
         }
         Ok(receipts)
     }
 
     /// ④⑤ Lists the inbox and, send unit by send unit in serial order, downloads every file not
     /// downloaded yet; with `download` off it only accepts (受信) the unread send units. Cancelled and
-    /// expired send units are passed over.
-    pub async fn receive(&mut self, download: bool) -> Result<Received, OfficeError> {
+    /// expired send units are passed over. `only` picks one send unit by its 1-based place in the
+    /// listing, as a user clicking one line would.
+    pub async fn receive(&mut self, download: bool, only: Option<usize>) -> Result<Received, OfficeError> {
         let client = self.client()?.clone();
         let have: BTreeSet<FileId> = self.received.iter().map(|f| f.id).collect();
         let mut received = Received::default();
-        for bundle in client.inbox().await? {
+        let inbox = client.inbox().await?;
+        let picked = match only {
+            None => inbox,
+            Some(place) => inbox.into_iter().skip(place.saturating_sub(1)).take(1).collect(),
+        };
+        for bundle in picked {
             if !bundle.status.holds_files() || bundle.files.iter().all(|f| have.contains(&f.id)) {
                 continue;
             }

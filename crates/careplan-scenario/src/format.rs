@@ -165,6 +165,8 @@ pub enum Action {
         office: usize,
         /// The receiver.
         to: usize,
+        /// Only the most recent export, leaving older ones queued.
+        latest_only: bool,
     },
     /// An office lists its inbox and downloads what is new, send unit by send unit in serial order; with
     /// `download = false` it only accepts (受信) the unread send units.
@@ -173,6 +175,8 @@ pub enum Action {
         office: usize,
         /// Whether files are downloaded (the default) or send units only accepted.
         download: bool,
+        /// Only the send unit at this 1-based place in the inbox listing.
+        only: Option<usize>,
         /// How many new files must arrive, if checked.
         expect_files: Option<usize>,
         /// How many send units must be accepted or downloaded, if checked.
@@ -810,10 +814,12 @@ impl Parser<'_> {
             "send" => Action::Send {
                 office: fields.office("office", aliases, offices, None)?,
                 to: fields.office("to", aliases, offices, None)?,
+                latest_only: fields.optional_bool("latest_only")?.unwrap_or(false),
             },
             "receive" => Action::Receive {
                 office: fields.office("office", aliases, offices, None)?,
                 download: fields.optional_bool("download")?.unwrap_or(true),
+                only: fields.optional_count("bundle")?,
                 expect_files: fields.optional_count("expect_files")?,
                 expect_bundles: fields.optional_count("expect_bundles")?,
             },

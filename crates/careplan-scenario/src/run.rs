@@ -448,7 +448,16 @@ impl World {
             Action::ExportActuals { office, to, month } => {
                 format!("export_actuals {} → {} {month}", alias(office), alias(to))
             }
-            Action::Send { office, to } => format!("send {} → {}", alias(office), alias(to)),
+            Action::Send {
+                office,
+                to,
+                latest_only,
+            } => format!(
+                "send {} → {}{}",
+                alias(office),
+                alias(to),
+                if *latest_only { " (latest export only)" } else { "" }
+            ),
             Action::Receive { office, download, .. } => {
                 format!(
                     "receive {}{}",

@@ -14,9 +14,13 @@ impl World {
     /// The relay actions.
     pub(super) async fn relay_step(&mut self, action: &Action) -> Result<String, StepError> {
         match action {
-            Action::Send { office, to } => {
+            Action::Send {
+                office,
+                to,
+                latest_only,
+            } => {
                 let receiver = self.offices[*to].profile().number;
-                let receipts = self.offices[*office].send_to(receiver).await?;
+                let receipts = self.offices[*office].send_to(receiver, *latest_only).await?;
                 let files: usize = receipts.iter().map(|r| r.files.len()).sum();
                 let ids: Vec<String> = receipts.iter().map(|r| r.bundle.to_string()).collect();
                 Ok(format!(
@@ -28,10 +32,11 @@ impl World {
             Action::Receive {
                 office,
                 download,
+                only,
                 expect_files,
                 expect_bundles,
             } => {
-                let received = self.offices[*office].receive(*download).await?;
+                let received = self.offices[*office].receive(*download, *only).await?;
                 let checks = [
                     (expect_files, received.files, "new file(s) downloaded"),
                     (expect_bundles, received.bundles, "send unit(s) received"),
