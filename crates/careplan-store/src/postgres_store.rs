@@ -1,0 +1,354 @@
+//! The PostgreSQL store: one database shared by several relay processes.
+
+use bytes::Bytes;
+use careplan_core::OfficeNumber;
+use careplan_relay::{
+    BundleId, BundleRecord, Change, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
+};
+use careplan_spec::Serial;
+use postgres::types::ToSql;
+use postgres::{Client, GenericClient, NoTls, Row};
+use time::OffsetDateTime;
+
+use crate::rows::{
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS bundles (
+    id BIGSERIAL PRIMARY KEY,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    sent_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    status_at BIGINT NOT NULL,
+    UNIQUE (sender, receiver, serial)
+);
+CREATE INDEX IF NOT EXISTS bundles_by_receiver ON bundles (receiver, serial, id);
+CREATE INDEX IF NOT EXISTS bundles_by_sender ON bundles (sender, id);
+CREATE INDEX IF NOT EXISTS bundles_by_expiry ON bundles (expires_at)
+    WHERE status IN ('unread', 'received', 'downloaded');
+CREATE TABLE IF NOT EXISTS files (
+    id BIGSERIAL PRIMARY KEY,
+    bundle BIGINT NOT NULL REFERENCES bundles (id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    downloaded BOOLEAN NOT NULL DEFAULT FALSE,
+    content BYTEA
+);
+CREATE INDEX IF NOT EXISTS files_by_bundle ON files (bundle, position);
+";
+
+/// An arbitrary key for the advisory lock that serialises schema creation between relays starting together.
+const SCHEMA_LOCK: i64 = 0x6361_7265_706c_616e;
+
+/// Send units in a PostgreSQL database.
+pub struct PostgresStore {
+    client: Client,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+fn backend(error: postgres::Error) -> StoreError {
+    StoreError::backend(format!("PostgreSQL: {error}"))
+}
+
+fn bundle_row(row: &Row) -> Result<BundleRow, postgres::Error> {
+    Ok(BundleRow {
+        id: row.try_get(0)?,
+        sender: row.try_get(1)?,
+        receiver: row.try_get(2)?,
+        serial: row.try_get(3)?,
+        sent_at: row.try_get(4)?,
+        expires_at: row.try_get(5)?,
+        status: row.try_get(6)?,
+        status_at: row.try_get(7)?,
+    })
+}
+
+fn file_row(row: &Row) -> Result<FileRow, postgres::Error> {
+    Ok(FileRow {
+        bundle: row.try_get(0)?,
+        id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        size: row.try_get(3)?,
+        downloaded: row.try_get(4)?,
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (e.g. `postgres://user:password@localhost/careplan`) and creates
+    /// the tables if they are missing.
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_in_schema(url, None)
+    }
+
+    /// Like [`connect`](Self::connect), with the tables in their own `schema` (created if missing), so
+    /// that several independent relays (or test runs) can share one database.
+    pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut client = Client::connect(url, NoTls)
+            .map_err(|e| StoreError::backend(format!("cannot connect to PostgreSQL: {e}")))?;
+        if let Some(schema) = schema {
+            if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(StoreError::backend(format!(
+                    "schema `{schema}`: use letters, digits and _ only"
+                )));
+            }
+            client
+                .batch_execute(&format!(
+                    "SELECT pg_advisory_lock({SCHEMA_LOCK}); CREATE SCHEMA IF NOT EXISTS {schema}; \
+                     SELECT pg_advisory_unlock({SCHEMA_LOCK}); SET search_path TO {schema}"
+                ))
+                .map_err(backend)?;
+        }
+        client
+            .batch_execute(&format!(
+                "SELECT pg_advisory_lock({SCHEMA_LOCK}); {SCHEMA} SELECT pg_advisory_unlock({SCHEMA_LOCK});"
+            ))
+            .map_err(backend)?;
+        Ok(Self { client })
+    }
+}
+
+fn records(
+    client: &mut impl GenericClient,
+    filter: &str,
+    order: &str,
+    value: &(dyn ToSql + Sync),
+) -> Result<Vec<BundleRecord>, StoreError> {
+    let bundles = client
+        .query(
+            &format!("SELECT {BUNDLE_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"),
+            &[value],
+        )
+        .map_err(backend)?
+        .iter()
+        .map(bundle_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    let files = client
+        .query(
+            &format!(
+                "SELECT {FILE_COLUMNS} FROM files WHERE bundle IN (SELECT id FROM bundles WHERE {filter}) \
+                 ORDER BY bundle, position"
+            ),
+            &[value],
+        )
+        .map_err(backend)?
+        .iter()
+        .map(file_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    assemble(bundles, files)
+}
+
+fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<BundleRecord>, StoreError> {
+    Ok(records(client, "id = $1", "id", &id)?.pop())
+}
+
+impl Store for PostgresStore {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+        let mut tx = self.client.transaction().map_err(backend)?;
+        let (sender, receiver, serial) = (
+            bundle.sender.to_string(),
+            bundle.receiver.to_string(),
+            bundle.serial.to_string(),
+        );
+        let inserted = tx
+            .query_opt(
+                "INSERT INTO bundles (sender, receiver, serial, sent_at, expires_at, status, status_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'unread', $4) ON CONFLICT (sender, receiver, serial) DO NOTHING \
+                 RETURNING id",
+                &[
+                    &sender,
+                    &receiver,
+                    &serial,
+                    &micros(bundle.sent_at),
+                    &micros(bundle.expires_at),
+                ],
+            )
+            .map_err(backend)?;
+        let Some(inserted) = inserted else {
+            let id: i64 = tx
+                .query_one(
+                    "SELECT id FROM bundles WHERE sender = $1 AND receiver = $2 AND serial = $3",
+                    &[&sender, &receiver, &serial],
+                )
+                .and_then(|row| row.try_get(0))
+                .map_err(backend)?;
+            let existing =
+                one(&mut tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
+            return Ok(Inserted::Existing(existing));
+        };
+        let id: i64 = inserted.try_get(0).map_err(backend)?;
+        let insert_file = tx
+            .prepare("INSERT INTO files (bundle, position, name, size, content) VALUES ($1, $2, $3, $4, $5)")
+            .map_err(backend)?;
+        for (position, file) in bundle.files.iter().enumerate() {
+            let position = i32::try_from(position).unwrap_or(i32::MAX);
+            tx.execute(
+                &insert_file,
+                &[
+                    &id,
+                    &position,
+                    &file.name,
+                    &(file.content.len() as i64),
+                    &&file.content[..],
+                ],
+            )
+            .map_err(backend)?;
+        }
+        let record =
+            one(&mut tx, id)?.ok_or_else(|| StoreError::backend("the inserted send unit vanished"))?;
+        tx.commit().map_err(backend)?;
+        Ok(Inserted::Created(record))
+    }
+
+    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+        one(&mut self.client, sql_id(id.0))
+    }
+
+    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
+        records(
+            &mut self.client,
+            "id = (SELECT bundle FROM files WHERE id = $1)",
+            "id",
+            &sql_id(id.0),
+        )
+        .map(|mut found| found.pop())
+    }
+
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        records(
+            &mut self.client,
+            "receiver = $1",
+            "serial, id",
+            &receiver.to_string(),
+        )
+    }
+
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        records(&mut self.client, "sender = $1", "id", &sender.to_string())
+    }
+
+    fn first_pending(
+        &mut self,
+        sender: OfficeNumber,
+        receiver: OfficeNumber,
+    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
+                 AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
+                &[&receiver.to_string(), &sender.to_string()],
+            )
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let serial: String = row.try_get(0).map_err(backend)?;
+        let id: i64 = row.try_get(1).map_err(backend)?;
+        let serial = serial
+            .parse()
+            .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
+        Ok(Some((serial, BundleId(id_of(id)?))))
+    }
+
+    fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
+        let row = self
+            .client
+            .query_opt("SELECT content FROM files WHERE id = $1", &[&sql_id(id.0)])
+            .map_err(backend)?;
+        let content: Option<Vec<u8>> = match row {
+            Some(row) => row.try_get(0).map_err(backend)?,
+            None => None,
+        };
+        Ok(content.map(Bytes::from))
+    }
+
+    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+        let mut tx = self.client.transaction().map_err(backend)?;
+        // Lock the row first: another relay's change to the same send unit waits for this transaction.
+        let locked = tx
+            .query_opt(
+                "SELECT id FROM bundles WHERE id = $1 FOR UPDATE",
+                &[&sql_id(id.0)],
+            )
+            .map_err(backend)?;
+        if locked.is_none() {
+            return Err(RelayError::BundleNotFound(id));
+        }
+        let stored = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let mut changed = stored.clone();
+        // Dropping the transaction on refusal rolls it back.
+        change(&mut changed)?;
+        tx.execute(
+            "UPDATE bundles SET status = $1, status_at = $2 WHERE id = $3",
+            &[
+                &status_text(changed.status),
+                &micros(changed.status_at),
+                &sql_id(id.0),
+            ],
+        )
+        .map_err(backend)?;
+        for (before, after) in stored.files.iter().zip(&changed.files) {
+            if before.downloaded != after.downloaded {
+                tx.execute(
+                    "UPDATE files SET downloaded = $1 WHERE id = $2",
+                    &[&after.downloaded, &sql_id(before.id.0)],
+                )
+                .map_err(backend)?;
+            }
+        }
+        if !changed.status.holds_files() {
+            tx.execute(
+                "UPDATE files SET content = NULL WHERE bundle = $1",
+                &[&sql_id(id.0)],
+            )
+            .map_err(backend)?;
+        }
+        let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        tx.commit().map_err(backend)?;
+        Ok(updated)
+    }
+
+    fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let now = micros(now);
+        let due: bool = self
+            .client
+            .query_one(
+                &format!("SELECT EXISTS (SELECT 1 FROM bundles WHERE status IN {LIVE} AND expires_at <= $1)"),
+                &[&now],
+            )
+            .and_then(|row| row.try_get(0))
+            .map_err(backend)?;
+        if !due {
+            return Ok(0);
+        }
+        let mut tx = self.client.transaction().map_err(backend)?;
+        // Send units first, then their files: the lock order of `update`, so the two never deadlock.
+        let ids: Vec<i64> = tx
+            .query(
+                &format!(
+                    "UPDATE bundles SET status = 'expired', status_at = expires_at \
+                     WHERE status IN {LIVE} AND expires_at <= $1 RETURNING id"
+                ),
+                &[&now],
+            )
+            .map_err(backend)?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        tx.execute("UPDATE files SET content = NULL WHERE bundle = ANY($1)", &[&ids])
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        Ok(ids.len())
+    }
+}

@@ -1,0 +1,112 @@
+//! What both engines share: rows as read from SQL, and their conversion to the relay's records.
+
+use std::collections::HashMap;
+
+use careplan_core::JST;
+use careplan_relay::{BundleId, BundleRecord, BundleStatus, FileId, FileRecord, StoreError};
+use time::OffsetDateTime;
+
+/// The statuses whose send units still hold files, as an SQL list.
+pub(crate) const LIVE: &str = "('unread', 'received', 'downloaded')";
+
+/// An instant as stored: microseconds since the Unix epoch.
+pub(crate) fn micros(at: OffsetDateTime) -> i64 {
+    // Microseconds in an i64 reach ±292,000 years: every instant `time` can hold fits but the extremes.
+    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+/// A stored instant, in JST.
+pub(crate) fn instant(micros: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+        .map(|at| at.to_offset(JST))
+        .map_err(|e| StoreError(format!("stored instant {micros} is out of range: {e}")))
+}
+
+/// An id as stored (SQL integers are signed).
+pub(crate) fn sql_id(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
+/// A stored id.
+pub(crate) fn id_of(stored: i64) -> Result<u64, StoreError> {
+    u64::try_from(stored).map_err(|_| StoreError(format!("stored id {stored} is negative")))
+}
+
+/// One row of `bundles`.
+pub(crate) struct BundleRow {
+    pub(crate) id: i64,
+    pub(crate) sender: String,
+    pub(crate) receiver: String,
+    pub(crate) serial: String,
+    pub(crate) sent_at: i64,
+    pub(crate) expires_at: i64,
+    pub(crate) status: String,
+    pub(crate) status_at: i64,
+}
+
+/// One row of `files`, without its content.
+pub(crate) struct FileRow {
+    pub(crate) bundle: i64,
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) size: i64,
+    pub(crate) downloaded: bool,
+}
+
+/// The columns of `bundles` in the order [`BundleRow`] reads them.
+pub(crate) const BUNDLE_COLUMNS: &str =
+    "id, sender, receiver, serial, sent_at, expires_at, status, status_at";
+/// The columns of `files` in the order [`FileRow`] reads them.
+pub(crate) const FILE_COLUMNS: &str = "bundle, id, name, size, downloaded";
+
+/// Builds records from bundle rows (in the order wanted) and the file rows of those bundles (by
+/// position within each bundle).
+pub(crate) fn assemble(
+    bundles: Vec<BundleRow>,
+    files: Vec<FileRow>,
+) -> Result<Vec<BundleRecord>, StoreError> {
+    let mut by_bundle: HashMap<i64, Vec<FileRecord>> = HashMap::new();
+    for file in files {
+        by_bundle.entry(file.bundle).or_default().push(FileRecord {
+            id: FileId(id_of(file.id)?),
+            name: file.name,
+            size: id_of(file.size)?,
+            downloaded: file.downloaded,
+        });
+    }
+    bundles
+        .into_iter()
+        .map(|row| {
+            let files = by_bundle.remove(&row.id).unwrap_or_default();
+            record(row, files)
+        })
+        .collect()
+}
+
+fn record(row: BundleRow, files: Vec<FileRecord>) -> Result<BundleRecord, StoreError> {
+    let corrupt = |what: &str, value: &str| {
+        StoreError(format!(
+            "send unit {}: stored {what} `{value}` is invalid",
+            row.id
+        ))
+    };
+    Ok(BundleRecord {
+        id: BundleId(id_of(row.id)?),
+        sender: row.sender.parse().map_err(|_| corrupt("sender", &row.sender))?,
+        receiver: row
+            .receiver
+            .parse()
+            .map_err(|_| corrupt("receiver", &row.receiver))?,
+        serial: row.serial.parse().map_err(|()| corrupt("serial", &row.serial))?,
+        sent_at: instant(row.sent_at)?,
+        expires_at: instant(row.expires_at)?,
+        status: row.status.parse().map_err(|_| corrupt("status", &row.status))?,
+        status_at: instant(row.status_at)?,
+        files,
+    })
+}
+
+/// The status as stored.
+pub(crate) fn status_text(status: BundleStatus) -> &'static str {
+    status.as_str()
+}

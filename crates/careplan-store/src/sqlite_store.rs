@@ -1,0 +1,345 @@
+//! The SQLite store: one file, the embedded default of `serve`.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use careplan_core::OfficeNumber;
+use careplan_relay::{
+    BundleId, BundleRecord, Change, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
+};
+use careplan_spec::Serial;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use time::OffsetDateTime;
+
+use crate::rows::{
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS bundles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sender TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    sent_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    status_at INTEGER NOT NULL,
+    UNIQUE (sender, receiver, serial)
+);
+CREATE INDEX IF NOT EXISTS bundles_by_receiver ON bundles (receiver, serial, id);
+CREATE INDEX IF NOT EXISTS bundles_by_sender ON bundles (sender, id);
+CREATE INDEX IF NOT EXISTS bundles_by_expiry ON bundles (expires_at)
+    WHERE status IN ('unread', 'received', 'downloaded');
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bundle INTEGER NOT NULL REFERENCES bundles (id),
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    downloaded INTEGER NOT NULL DEFAULT 0,
+    content BLOB
+);
+CREATE INDEX IF NOT EXISTS files_by_bundle ON files (bundle, position);
+";
+
+/// Send units in one SQLite database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+fn backend(error: rusqlite::Error) -> StoreError {
+    StoreError::backend(format!("SQLite: {error}"))
+}
+
+fn bundle_row(row: &Row<'_>) -> rusqlite::Result<BundleRow> {
+    Ok(BundleRow {
+        id: row.get(0)?,
+        sender: row.get(1)?,
+        receiver: row.get(2)?,
+        serial: row.get(3)?,
+        sent_at: row.get(4)?,
+        expires_at: row.get(5)?,
+        status: row.get(6)?,
+        status_at: row.get(7)?,
+    })
+}
+
+fn file_row(row: &Row<'_>) -> rusqlite::Result<FileRow> {
+    Ok(FileRow {
+        bundle: row.get(0)?,
+        id: row.get(1)?,
+        name: row.get(2)?,
+        size: row.get(3)?,
+        downloaded: row.get(4)?,
+    })
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let connection = Connection::open(path)
+            .map_err(|e| StoreError::backend(format!("cannot open {}: {e}", path.display())))?;
+        Self::prepare(connection)
+    }
+
+    /// A private database in memory (tests and benchmarks of the SQL itself).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::prepare(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn prepare(connection: Connection) -> Result<Self, StoreError> {
+        // WAL lets readers go on while one writer commits; FULL makes every commit reach the disk before
+        // the relay acknowledges it. The busy timeout covers several processes sharing the file.
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                 PRAGMA busy_timeout = 10000;",
+            )
+            .map_err(backend)?;
+        connection.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(Self { connection })
+    }
+
+    /// Records of the bundles chosen by `filter` (an SQL condition on `bundles` with one parameter),
+    /// in `order`.
+    fn records(
+        &self,
+        filter: &str,
+        order: &str,
+        value: &dyn rusqlite::ToSql,
+    ) -> Result<Vec<BundleRecord>, StoreError> {
+        records(&self.connection, filter, order, value)
+    }
+}
+
+fn records(
+    connection: &Connection,
+    filter: &str,
+    order: &str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<Vec<BundleRecord>, StoreError> {
+    let bundles = connection
+        .prepare_cached(&format!(
+            "SELECT {BUNDLE_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"
+        ))
+        .map_err(backend)?
+        .query_map([value], bundle_row)
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    let files = connection
+        .prepare_cached(&format!(
+            "SELECT {FILE_COLUMNS} FROM files WHERE bundle IN (SELECT id FROM bundles WHERE {filter}) \
+             ORDER BY bundle, position"
+        ))
+        .map_err(backend)?
+        .query_map([value], file_row)
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    assemble(bundles, files)
+}
+
+fn one(connection: &Connection, id: i64) -> Result<Option<BundleRecord>, StoreError> {
+    Ok(records(connection, "id = ?1", "id", &id)?.pop())
+}
+
+impl Store for SqliteStore {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let (sender, receiver, serial) = (
+            bundle.sender.to_string(),
+            bundle.receiver.to_string(),
+            bundle.serial.to_string(),
+        );
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO bundles (sender, receiver, serial, sent_at, expires_at, status, status_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'unread', ?4) ON CONFLICT (sender, receiver, serial) DO NOTHING",
+            )
+            .map_err(backend)?
+            .execute(params![
+                sender,
+                receiver,
+                serial,
+                micros(bundle.sent_at),
+                micros(bundle.expires_at)
+            ])
+            .map_err(backend)?;
+        if inserted == 0 {
+            let id: i64 = tx
+                .query_row(
+                    "SELECT id FROM bundles WHERE sender = ?1 AND receiver = ?2 AND serial = ?3",
+                    params![sender, receiver, serial],
+                    |row| row.get(0),
+                )
+                .map_err(backend)?;
+            let existing =
+                one(&tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
+            return Ok(Inserted::Existing(existing));
+        }
+        let id = tx.last_insert_rowid();
+        {
+            let mut insert_file = tx
+                .prepare_cached(
+                    "INSERT INTO files (bundle, position, name, size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(backend)?;
+            for (position, file) in bundle.files.iter().enumerate() {
+                insert_file
+                    .execute(params![
+                        id,
+                        position as i64,
+                        file.name,
+                        file.content.len() as i64,
+                        &file.content[..]
+                    ])
+                    .map_err(backend)?;
+            }
+        }
+        let record = one(&tx, id)?.ok_or_else(|| StoreError::backend("the inserted send unit vanished"))?;
+        tx.commit().map_err(backend)?;
+        Ok(Inserted::Created(record))
+    }
+
+    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+        one(&self.connection, sql_id(id.0))
+    }
+
+    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
+        self.records(
+            "id = (SELECT bundle FROM files WHERE id = ?1)",
+            "id",
+            &sql_id(id.0),
+        )
+        .map(|mut found| found.pop())
+    }
+
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        self.records("receiver = ?1", "serial, id", &receiver.to_string())
+    }
+
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        self.records("sender = ?1", "id", &sender.to_string())
+    }
+
+    fn first_pending(
+        &mut self,
+        sender: OfficeNumber,
+        receiver: OfficeNumber,
+    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
+        let found: Option<(String, i64)> = self
+            .connection
+            .prepare_cached(
+                "SELECT serial, id FROM bundles WHERE receiver = ?1 AND sender = ?2 \
+                 AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
+            )
+            .map_err(backend)?
+            .query_row(params![receiver.to_string(), sender.to_string()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .optional()
+            .map_err(backend)?;
+        found
+            .map(|(serial, id)| {
+                let serial = serial
+                    .parse()
+                    .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
+                Ok((serial, BundleId(id_of(id)?)))
+            })
+            .transpose()
+    }
+
+    fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
+        let content: Option<Option<Vec<u8>>> = self
+            .connection
+            .prepare_cached("SELECT content FROM files WHERE id = ?1")
+            .map_err(backend)?
+            .query_row([sql_id(id.0)], |row| row.get(0))
+            .optional()
+            .map_err(backend)?;
+        Ok(content.flatten().map(Bytes::from))
+    }
+
+    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let stored = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let mut changed = stored.clone();
+        // Dropping the transaction on refusal rolls it back: nothing was written anyway.
+        change(&mut changed)?;
+        tx.prepare_cached("UPDATE bundles SET status = ?1, status_at = ?2 WHERE id = ?3")
+            .map_err(backend)?
+            .execute(params![
+                status_text(changed.status),
+                micros(changed.status_at),
+                sql_id(id.0)
+            ])
+            .map_err(backend)?;
+        for (before, after) in stored.files.iter().zip(&changed.files) {
+            if before.downloaded != after.downloaded {
+                tx.prepare_cached("UPDATE files SET downloaded = ?1 WHERE id = ?2")
+                    .map_err(backend)?
+                    .execute(params![after.downloaded, sql_id(before.id.0)])
+                    .map_err(backend)?;
+            }
+        }
+        if !changed.status.holds_files() {
+            tx.prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
+                .map_err(backend)?
+                .execute([sql_id(id.0)])
+                .map_err(backend)?;
+        }
+        let updated = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        tx.commit().map_err(backend)?;
+        Ok(updated)
+    }
+
+    fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let now = micros(now);
+        // Most calls find nothing due: check with a read before taking the write lock.
+        let due: bool = self
+            .connection
+            .prepare_cached(&format!(
+                "SELECT EXISTS (SELECT 1 FROM bundles WHERE status IN {LIVE} AND expires_at <= ?1)"
+            ))
+            .map_err(backend)?
+            .query_row([now], |row| row.get(0))
+            .map_err(backend)?;
+        if !due {
+            return Ok(0);
+        }
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        // Send units first, then their files: the lock order of `update` too.
+        let ids = tx
+            .prepare_cached(&format!(
+                "UPDATE bundles SET status = 'expired', status_at = expires_at \
+                 WHERE status IN {LIVE} AND expires_at <= ?1 RETURNING id"
+            ))
+            .map_err(backend)?
+            .query_map([now], |row| row.get::<_, i64>(0))
+            .map_err(backend)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        {
+            let mut purge = tx
+                .prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
+                .map_err(backend)?;
+            for id in &ids {
+                purge.execute([id]).map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(ids.len())
+    }
+}
