@@ -11,7 +11,8 @@ use postgres::{Client, GenericClient, NoTls, Row};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, changed_downloads, id_of, micros,
+    sql_id, status_text,
 };
 
 const SCHEMA: &str = "
@@ -297,14 +298,12 @@ impl Store for PostgresStore {
             ],
         )
         .map_err(backend)?;
-        for (before, after) in stored.files.iter().zip(&changed.files) {
-            if before.downloaded != after.downloaded {
-                tx.execute(
-                    "UPDATE files SET downloaded = $1 WHERE id = $2",
-                    &[&after.downloaded, &sql_id(before.id.0)],
-                )
-                .map_err(backend)?;
-            }
+        for (file, downloaded) in changed_downloads(&stored, &changed) {
+            tx.execute(
+                "UPDATE files SET downloaded = $1 WHERE id = $2",
+                &[&downloaded, &file],
+            )
+            .map_err(backend)?;
         }
         if !changed.status.holds_files() {
             tx.execute(

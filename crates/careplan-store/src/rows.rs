@@ -110,3 +110,14 @@ fn record(row: BundleRow, files: Vec<FileRecord>) -> Result<BundleRecord, StoreE
 pub(crate) fn status_text(status: BundleStatus) -> &'static str {
     status.as_str()
 }
+
+/// The files whose `downloaded` flag a change set differently, as `(file id, flag)` to write.
+pub(crate) fn changed_downloads(stored: &BundleRecord, changed: &BundleRecord) -> Vec<(i64, bool)> {
+    stored
+        .files
+        .iter()
+        .zip(&changed.files)
+        .filter(|(before, after)| before.downloaded != after.downloaded)
+        .map(|(before, after)| (sql_id(before.id.0), after.downloaded))
+        .collect()
+}

@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, changed_downloads, id_of, micros,
+    sql_id, status_text,
 };
 
 const SCHEMA: &str = "
@@ -283,13 +284,11 @@ impl Store for SqliteStore {
                 sql_id(id.0)
             ])
             .map_err(backend)?;
-        for (before, after) in stored.files.iter().zip(&changed.files) {
-            if before.downloaded != after.downloaded {
-                tx.prepare_cached("UPDATE files SET downloaded = ?1 WHERE id = ?2")
-                    .map_err(backend)?
-                    .execute(params![after.downloaded, sql_id(before.id.0)])
-                    .map_err(backend)?;
-            }
+        for (file, downloaded) in changed_downloads(&stored, &changed) {
+            tx.prepare_cached("UPDATE files SET downloaded = ?1 WHERE id = ?2")
+                .map_err(backend)?
+                .execute(params![downloaded, file])
+                .map_err(backend)?;
         }
         if !changed.status.holds_files() {
             tx.prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
