@@ -17,7 +17,9 @@ use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
 use crate::api::{self, Bundles, SendRequest};
-use crate::server::{Call, HttpsServer, LoseResponse, ServerError, error_body, json, no_endpoint, refusal};
+use crate::server::{
+    Call, HttpsServer, LoseResponse, ServerError, error_body, error_response, json, no_endpoint, refusal,
+};
 use crate::tls::{TlsError, relay_server_config};
 
 /// The relay a server serves, over any store.
@@ -117,14 +119,9 @@ fn take_one(count: &AtomicU32) -> bool {
 
 /// A relay refusal on the wire, with the strict relay's findings.
 fn relay_refusal(error: &RelayError) -> Response<Full<Bytes>> {
-    let mut response = refusal(error.code(), &error.to_string());
-    if !error.findings().is_empty() {
-        let mut body = error_body(error.code(), &error.to_string());
-        body.findings = error.findings().to_vec();
-        let status = response.status();
-        response = json(status, &body);
-    }
-    response
+    let mut body = error_body(error.code(), &error.to_string());
+    body.findings = error.findings().to_vec();
+    error_response(error.code(), &body)
 }
 
 /// A relay answer on the wire.

@@ -265,7 +265,12 @@ fn status_of(code: ErrorCode) -> StatusCode {
 }
 
 pub(crate) fn refusal(code: ErrorCode, message: &str) -> Response<Full<Bytes>> {
-    json(status_of(code), &error_body(code, message))
+    error_response(code, &error_body(code, message))
+}
+
+/// A refusal with `code` and a body completed by the caller (several codes, findings).
+pub(crate) fn error_response(code: ErrorCode, body: &ErrorBody) -> Response<Full<Bytes>> {
+    json(status_of(code), body)
 }
 
 /// A refusal carrying several codes (`codes[0]` is the main one).
@@ -273,7 +278,7 @@ pub(crate) fn refusal_with(codes: &[ErrorCode], message: &str) -> Response<Full<
     let code = codes.first().copied().unwrap_or(ErrorCode::ProtocolError);
     let mut body = error_body(code, message);
     body.codes = codes.iter().map(|c| c.as_str().to_owned()).collect();
-    json(status_of(code), &body)
+    error_response(code, &body)
 }
 
 /// Answers one call of a tagged-operation endpoint (the portal's, the usage site's): the body read as a

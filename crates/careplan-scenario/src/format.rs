@@ -819,7 +819,15 @@ impl Parser<'_> {
             "receive" => Action::Receive {
                 office: fields.office("office", aliases, offices, None)?,
                 download: fields.optional_bool("download")?.unwrap_or(true),
-                only: fields.optional_count("bundle")?,
+                only: match fields.optional_count("bundle")? {
+                    Some(0) => {
+                        return Err(self.error(
+                            action_at,
+                            format!("step {number}: `bundle` counts from 1 (the first send unit listed)"),
+                        ));
+                    }
+                    only => only,
+                },
                 expect_files: fields.optional_count("expect_files")?,
                 expect_bundles: fields.optional_count("expect_bundles")?,
             },
