@@ -119,7 +119,8 @@ catalogue! {
     /// This relay does not allow senders to cancel.
     CancelNotAllowed = "CANCEL_NOT_ALLOWED", "relay",
         "送信の取消はできない";
-    /// The relay's store failed (database unreachable or corrupt); nothing was changed.
+    /// The relay's store or the web parties' journal failed (database unreachable or corrupt); nothing was
+    /// changed.
     StoreUnavailable = "STORE_UNAVAILABLE", "relay",
         "（シミュレータ）連携基盤のデータストアに接続できない";
     /// The office has no exported file waiting to be sent to that receiver.
@@ -249,6 +250,10 @@ catalogue! {
     /// than the `KJ` user ID.
     PersonalIdMismatch = "PERSONAL_ID_MISMATCH", "linkage client",
         "個人ユーザIDと事業所のユーザID（KJ…）が別の事業所番号のもの";
+    /// `serve` runs on the system clock: its admin endpoint cannot move time (start it with
+    /// `--clock simulated`).
+    ClockNotSimulated = "CLOCK_NOT_SIMULATED", "net",
+        "（シミュレータ）システム時刻で動作中のため時刻を変更できない";
     /// The usage-application site could not be reached or dropped the connection.
     UsageSiteUnreachable = "USAGE_SITE_UNREACHABLE", "net",
         "利用状況Webサイトに接続できない";

@@ -1,5 +1,5 @@
 //! Vocabulary shared by every careplan-sim crate: identifiers of the care plan data linkage system
-//! (ケアプランデータ連携システム), the [`Clock`], and the catalogue of stable [`ErrorCode`]s.
+//! (ケアプランデータ連携システム), the [`Clock`], the [`Journal`] of the web parties' requests, and the catalogue of stable [`ErrorCode`]s.
 //!
 //! Architecture invariants:
 //! - This crate performs no I/O and depends on no other careplan crate.
@@ -13,6 +13,7 @@
 mod clock;
 mod error_code;
 mod ids;
+mod journal;
 mod month;
 mod standing;
 
@@ -21,5 +22,6 @@ pub use clock::{
 };
 pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use ids::{IdError, OfficeNumber, OfficeUserId, PrefectureCode, ServiceKind};
+pub use journal::{Journal, JournalEntry, JournalError, MemoryJournal, NewEntry};
 pub use month::{CareMonth, MonthError};
 pub use standing::LicenceStanding;

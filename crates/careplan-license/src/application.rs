@@ -1,6 +1,6 @@
 //! The usage application form (利用申請) and its field checks.
 
-use careplan_core::ErrorCode;
+use careplan_core::{ErrorCode, OfficeNumber};
 use serde::{Deserialize, Serialize};
 
 /// What the site answers when an application is accepted.
@@ -74,6 +74,32 @@ pub struct UsageApplication {
     /// How the licence fee is paid.
     #[serde(default)]
     pub payment: PaymentMethod,
+}
+
+impl UsageApplication {
+    /// A valid application for office `number` named `office_name`: fixed people, a landline derived
+    /// from the number, an address at `example.jp`, both agreements ticked.
+    pub fn typical(office_name: &str, number: OfficeNumber, payment: PaymentMethod) -> Self {
+        let email = format!("office{number}@example.jp");
+        Self {
+            office_name: office_name.to_owned(),
+            representative: PersonName {
+                family: "山田".to_owned(),
+                given: "太郎".to_owned(),
+            },
+            contact: PersonName {
+                family: "佐藤".to_owned(),
+                given: "花子".to_owned(),
+            },
+            // 0 and the last nine digits of the office number: ten digits, a landline's shape.
+            phone: format!("0{}", &number.as_str()[1..]),
+            email_confirmation: email.clone(),
+            email,
+            agree_terms: true,
+            agree_privacy: true,
+            payment,
+        }
+    }
 }
 
 /// One invalid field of a usage application.

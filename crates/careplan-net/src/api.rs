@@ -13,7 +13,8 @@
 //!
 //! The e-billing portal (with the federation and the CA behind it) answers one endpoint, `POST /v1/portal`,
 //! with a [`PortalRequest`] tagged by `op`; the usage-application site likewise answers `POST /v1/usage`
-//! with a [`UsageRequest`]. `docs/http-api.md` lists every operation.
+//! with a [`UsageRequest`]. `serve`'s admin endpoint answers `GET`/`POST /v1/clock` ([`ClockChange`],
+//! [`ClockReading`]). `docs/http-api.md` lists every operation.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -476,4 +477,34 @@ pub enum UsageResponse {
         /// The office.
         office: OfficeNumber,
     },
+}
+
+/// Path of the admin endpoint of `serve`'s clock: `GET` reads it, `POST` a [`ClockChange`] moves it.
+pub const CLOCK: &str = "/v1/clock";
+
+/// A change of `serve`'s simulated clock: exactly one of `advance` (a span such as `1d`, `1mo`, `2h30m`)
+/// or `set` (an RFC 3339 instant).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockChange {
+    /// Moves the clock forward by this span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance: Option<String>,
+    /// Sets the clock to this instant.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub set: Option<OffsetDateTime>,
+}
+
+/// `serve`'s clock as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockReading {
+    /// The current instant, in JST.
+    #[serde(with = "time::serde::rfc3339")]
+    pub now: OffsetDateTime,
+    /// Whether the clock is simulated (and so can be moved).
+    pub simulated: bool,
 }

@@ -11,24 +11,32 @@
 //!   list; the relay identifies the sender only from the verified client certificate, never from
 //!   anything the client says. The portal and the usage-application site are web sites: server
 //!   authentication only, sessions by number.
-//! - Locks are taken in one order: relay, then usage site, then portal.
+//! - Locks are taken in one order: the relay, then the web parties ([`Parties`]: portal and usage site
+//!   under one lock, with their journal when `serve` keeps one).
 //! - Failures reach callers as [`ClientError`]s carrying a stable [`ErrorCode`](careplan_core::ErrorCode),
 //!   whether a server refused a request, the handshake failed or the client itself refused.
 
+mod admin_server;
 pub mod api;
 mod client;
+mod parties;
 mod portal_server;
 mod relay_server;
 mod server;
 mod tls;
 mod usage_server;
 
+pub use admin_server::{EcosystemClock, serve_admin};
 pub use client::{
     ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, SEND_ATTEMPTS, UsageSiteClient,
     crl_of, pkcs12_of,
 };
-pub use portal_server::PortalServer;
+pub use parties::{
+    CLOCK_PARTY, OfficeSetup, PORTAL_PARTY, Parties, PartyState, ProvisionError, ProvisionedOffice,
+    RevocationHook, USAGE_PARTY,
+};
+pub use portal_server::serve_portal;
 pub use relay_server::{RelayServer, SharedRelay};
-pub use server::ServerError;
+pub use server::{PartyServer, ServerError};
 pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
-pub use usage_server::UsageSiteServer;
+pub use usage_server::serve_usage_site;

@@ -2,12 +2,12 @@
 //! issuance, the portal, the CA's downloads and the simulator's letterbox, over the sans-IO [`Portal`].
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use careplan_ca::{CertificateType, IssuedCertificate, RenewalStart};
-use careplan_core::{Clock, ErrorCode};
+use careplan_core::Clock;
 use careplan_eseikyu::{
     Application, ApplicationKind, ApplicationState, IssuanceNotice, MailBody, Portal, PortalError, SessionId,
 };
@@ -16,54 +16,34 @@ use hyper::Method;
 use crate::api::{
     self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
 };
-use crate::server::{Call, HttpsServer, ServerError, no_endpoint, operation};
+use crate::parties::Parties;
+use crate::server::{Call, PartyServer, ServerError, no_endpoint, operation};
 use crate::tls::web_server_config;
 
-/// A running portal server. Dropping it stops accepting connections.
-#[derive(Debug)]
-pub struct PortalServer {
-    server: HttpsServer,
+/// Starts serving the portal of `parties` on `listen` (port 0 picks a free port) with its server
+/// `certificate`.
+pub async fn serve_portal(
+    listen: SocketAddr,
+    parties: Arc<Parties>,
+    clock: Arc<dyn Clock>,
+    certificate: &IssuedCertificate,
+) -> Result<PartyServer, ServerError> {
+    let tls = web_server_config(certificate, clock.clone())?;
+    PartyServer::start(
+        listen,
+        tls,
+        Arc::new(move |call: Call<'_>| match (call.method, call.path) {
+            (&Method::POST, api::PORTAL) => {
+                operation(&call.body, |request| parties.portal(clock.now(), request))
+            }
+            (method, path) => no_endpoint(method, path),
+        }),
+    )
+    .await
 }
 
-impl PortalServer {
-    /// Starts serving `portal` on `listen` (port 0 picks a free port) with its server `certificate`.
-    pub async fn start(
-        listen: SocketAddr,
-        portal: Arc<Mutex<Portal>>,
-        clock: Arc<dyn Clock>,
-        certificate: &IssuedCertificate,
-    ) -> Result<Self, ServerError> {
-        let tls = web_server_config(certificate, clock.clone())?;
-        let server = HttpsServer::start(
-            listen,
-            tls,
-            Arc::new(move |call: Call<'_>| match (call.method, call.path) {
-                (&Method::POST, api::PORTAL) => operation(&call.body, |request| {
-                    let mut portal = portal.lock().unwrap_or_else(PoisonError::into_inner);
-                    handle(&mut portal, clock.now(), request).map_err(|refusal| match refusal {
-                        Refusal::Portal(e) => (e.codes(), e.to_string()),
-                        Refusal::Request(message) => (vec![ErrorCode::ProtocolError], message),
-                    })
-                }),
-                (method, path) => no_endpoint(method, path),
-            }),
-        )
-        .await?;
-        Ok(Self { server })
-    }
-
-    /// The address the server listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.server.local_addr()
-    }
-
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
-    }
-}
-
-enum Refusal {
+/// Why the portal refused a request.
+pub(crate) enum Refusal {
     Portal(PortalError),
     Request(String),
 }
@@ -101,7 +81,7 @@ fn application(application: &Application) -> WireApplication {
 }
 
 /// Runs one portal operation at `now`.
-fn handle(
+pub(crate) fn handle(
     portal: &mut Portal,
     now: time::OffsetDateTime,
     request: PortalRequest,
@@ -247,6 +227,7 @@ fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use careplan_core::ErrorCode;
 
     #[test]
     fn unknown_certificate_types_are_request_errors_not_panics() {

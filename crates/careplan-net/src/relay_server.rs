@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use careplan_ca::{CertificateRevocationListDer, IssuedCertificate, parse_office_certificate};
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
-use careplan_license::UsageSite;
 use careplan_relay::{BundleId, FileId, Relay, RelayError, Store};
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -17,8 +16,9 @@ use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
 use crate::api::{self, Bundles, SendRequest};
+use crate::parties::Parties;
 use crate::server::{
-    Call, HttpsServer, LoseResponse, ServerError, error_body, error_response, json, no_endpoint, refusal,
+    Call, LoseResponse, PartyServer, ServerError, error_body, error_response, json, no_endpoint, refusal,
 };
 use crate::tls::{TlsError, relay_server_config};
 
@@ -28,7 +28,7 @@ pub type SharedRelay = Arc<Mutex<Relay<Box<dyn Store>>>>;
 /// A running relay server. Dropping it stops accepting connections.
 #[derive(Debug)]
 pub struct RelayServer {
-    server: HttpsServer,
+    server: PartyServer,
     ca_root: CertificateDer<'static>,
     certificate: IssuedCertificate,
     clock: Arc<dyn Clock>,
@@ -38,12 +38,12 @@ pub struct RelayServer {
 impl RelayServer {
     /// Starts serving `relay` on `listen` (port 0 picks a free port) with its server `certificate`,
     /// accepting client certificates chained to `ca_root` and not listed in `crl`; sends go through only
-    /// between offices `site` says are licensed. Relay calls run on the blocking pool, since a durable
+    /// between offices the usage site of `parties` says are licensed. Relay calls run on the blocking pool, since a durable
     /// store waits for its disk or database.
     pub async fn start(
         listen: SocketAddr,
         relay: SharedRelay,
-        site: Arc<Mutex<UsageSite>>,
+        parties: Arc<Parties>,
         clock: Arc<dyn Clock>,
         ca_root: CertificateDer<'static>,
         certificate: IssuedCertificate,
@@ -53,10 +53,10 @@ impl RelayServer {
         let handler_clock = clock.clone();
         let lost = Arc::new(AtomicU32::new(0));
         let to_lose = lost.clone();
-        let server = HttpsServer::start_blocking(
+        let server = PartyServer::start_blocking(
             listen,
             tls,
-            Arc::new(move |call: Call<'_>| route(call, &relay, &site, handler_clock.as_ref(), &to_lose)),
+            Arc::new(move |call: Call<'_>| route(call, &relay, &parties, handler_clock.as_ref(), &to_lose)),
         )
         .await?;
         Ok(Self {
@@ -71,6 +71,11 @@ impl RelayServer {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// The server a relay runs on.
+    pub fn server(&self) -> &PartyServer {
+        &self.server
     }
 
     /// Loads a new revocation list from the CA: connections from now on refuse the certificates it lists
@@ -137,11 +142,11 @@ fn id_in(path: &str, prefix: &str, suffix: &str) -> Option<u64> {
     path.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
 }
 
-/// Answers one relay call. Lock order: the relay, then the site.
+/// Answers one relay call. Lock order: the relay, then the parties.
 fn route(
     call: Call<'_>,
     relay: &Mutex<Relay<Box<dyn Store>>>,
-    site: &Mutex<UsageSite>,
+    parties: &Parties,
     clock: &dyn Clock,
     lose: &AtomicU32,
 ) -> Response<Full<Bytes>> {
@@ -160,11 +165,11 @@ fn route(
                 Ok(uploads) => uploads,
                 Err(e) => return refusal(ErrorCode::ProtocolError, &e),
             };
-            let standing = |office| {
-                site.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .standing(now, office)
-            };
+            // Licences bought through another process sharing the journal count at once.
+            if let Err(e) = parties.catch_up() {
+                return refusal(ErrorCode::StoreUnavailable, &e.to_string());
+            }
+            let standing = |office| parties.standing(now, office);
             let mut response = answer(relay.send(now, office, uploads, &standing));
             if response.status().is_success() && take_one(lose) {
                 response.extensions_mut().insert(LoseResponse);

@@ -64,16 +64,16 @@ pub(crate) struct LoseResponse;
 /// What a server does with a request.
 pub(crate) type Handler = Arc<dyn Fn(Call<'_>) -> Response<Full<Bytes>> + Send + Sync>;
 
-/// A running HTTPS server. Dropping it stops accepting connections.
+/// A running party server (HTTPS). Dropping it stops accepting connections.
 #[derive(Debug)]
-pub(crate) struct HttpsServer {
+pub struct PartyServer {
     addr: SocketAddr,
     tls: Arc<RwLock<Arc<ServerConfig>>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
 
-impl HttpsServer {
+impl PartyServer {
     /// Starts serving on `listen` (port 0 picks a free port).
     pub(crate) async fn start(
         listen: SocketAddr,
@@ -130,7 +130,7 @@ impl HttpsServer {
     }
 
     /// The address the server listens on.
-    pub(crate) fn local_addr(&self) -> SocketAddr {
+    pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
@@ -140,7 +140,7 @@ impl HttpsServer {
     }
 
     /// Stops accepting connections and waits for the accept loop to end.
-    pub(crate) async fn shutdown(mut self) {
+    pub async fn shutdown(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -148,7 +148,7 @@ impl HttpsServer {
     }
 }
 
-impl Drop for HttpsServer {
+impl Drop for PartyServer {
     fn drop(&mut self) {
         self.task.abort();
     }
@@ -248,7 +248,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::SerialReused
         | ErrorCode::BundleAlreadyDownloaded
         | ErrorCode::BundleAlreadyReceived
-        | ErrorCode::SerialOrder => StatusCode::CONFLICT,
+        | ErrorCode::SerialOrder
+        | ErrorCode::ClockNotSimulated => StatusCode::CONFLICT,
         ErrorCode::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::CertRequired | ErrorCode::CertUntrusted | ErrorCode::CertWrongType => {
             StatusCode::FORBIDDEN

@@ -2,7 +2,7 @@
 //! [`UsageSite`]. Logging in asks the e-billing [`Portal`] about the `KJ` ID and its password.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use careplan_ca::IssuedCertificate;
 use careplan_core::Clock;
@@ -12,67 +12,44 @@ use hyper::Method;
 use time::OffsetDateTime;
 
 use crate::api::{self, UsageRequest, UsageResponse};
-use crate::server::{Call, HttpsServer, ServerError, no_endpoint, operation};
+use crate::parties::Parties;
+use crate::server::{Call, PartyServer, ServerError, no_endpoint, operation};
 use crate::tls::web_server_config;
 
-/// A running usage-application site. Dropping it stops accepting connections.
-#[derive(Debug)]
-pub struct UsageSiteServer {
-    server: HttpsServer,
+/// Starts serving the usage-application site of `parties` on `listen` (port 0 picks a free port) with
+/// its server `certificate`; logins are checked against the portal of `parties`.
+pub async fn serve_usage_site(
+    listen: SocketAddr,
+    parties: Arc<Parties>,
+    clock: Arc<dyn Clock>,
+    certificate: &IssuedCertificate,
+) -> Result<PartyServer, ServerError> {
+    let tls = web_server_config(certificate, clock.clone())?;
+    PartyServer::start(
+        listen,
+        tls,
+        Arc::new(move |call: Call<'_>| match (call.method, call.path) {
+            (&Method::POST, api::USAGE) => {
+                operation(&call.body, |request| parties.usage(clock.now(), request))
+            }
+            (method, path) => no_endpoint(method, path),
+        }),
+    )
+    .await
 }
 
-impl UsageSiteServer {
-    /// Starts serving `site` on `listen` (port 0 picks a free port) with its server `certificate`; logins
-    /// are checked against `portal`.
-    pub async fn start(
-        listen: SocketAddr,
-        site: Arc<Mutex<UsageSite>>,
-        portal: Arc<Mutex<Portal>>,
-        clock: Arc<dyn Clock>,
-        certificate: &IssuedCertificate,
-    ) -> Result<Self, ServerError> {
-        let tls = web_server_config(certificate, clock.clone())?;
-        let server = HttpsServer::start(
-            listen,
-            tls,
-            Arc::new(move |call: Call<'_>| match (call.method, call.path) {
-                (&Method::POST, api::USAGE) => operation(&call.body, |request| {
-                    handle(&site, &portal, clock.now(), request).map_err(|e| (e.codes(), e.to_string()))
-                }),
-                (method, path) => no_endpoint(method, path),
-            }),
-        )
-        .await?;
-        Ok(Self { server })
-    }
-
-    /// The address the server listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.server.local_addr()
-    }
-
-    /// Stops accepting connections and waits for the accept loop to end.
-    pub async fn shutdown(self) {
-        self.server.shutdown().await;
-    }
-}
-
-/// Runs one site operation at `now`. Lock order: the site, then the portal (for a login only).
-fn handle(
-    site: &Mutex<UsageSite>,
-    portal: &Mutex<Portal>,
+/// Runs one site operation at `now` (a login asks the portal about the `KJ` ID).
+pub(crate) fn handle(
+    site: &mut UsageSite,
+    portal: &mut Portal,
     now: OffsetDateTime,
     request: UsageRequest,
 ) -> Result<UsageResponse, LicenceError> {
     let session = SiteSession::from_raw;
-    let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
     Ok(match request {
-        UsageRequest::Login { user_id, password } => {
-            let mut portal = portal.lock().unwrap_or_else(PoisonError::into_inner);
-            UsageResponse::Login {
-                session: site.login(now, &mut portal, &user_id, &password)?.raw(),
-            }
-        }
+        UsageRequest::Login { user_id, password } => UsageResponse::Login {
+            session: site.login(now, portal, &user_id, &password)?.raw(),
+        },
         UsageRequest::Logout { session: s } => {
             site.logout(session(s));
             UsageResponse::Done

@@ -13,18 +13,17 @@ use careplan_eseikyu::{Portal, PortalConfig};
 use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication, UsageSite};
 use careplan_net::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
 use careplan_net::{
-    Endpoints, LinkageClient, LoginDetails, PortalClient, PortalServer, RelayServer, SEND_ATTEMPTS,
-    SharedRelay, UsageSiteClient, UsageSiteServer, pkcs12_of,
+    Endpoints, LinkageClient, LoginDetails, OfficeSetup, Parties, PartyServer, PartyState, PortalClient,
+    RelayServer, SEND_ATTEMPTS, SharedRelay, UsageSiteClient, pkcs12_of, serve_portal, serve_usage_site,
 };
 use careplan_relay::{BundleStatus, MemoryStore, Relay, RelayConfig, Store, Upload};
 use time::macros::datetime;
 
 struct Fixture {
     clock: Arc<SimulatedClock>,
-    portal: Arc<Mutex<Portal>>,
-    site: Arc<Mutex<UsageSite>>,
-    portal_server: PortalServer,
-    usage_server: UsageSiteServer,
+    parties: Arc<Parties>,
+    portal_server: PartyServer,
+    usage_server: PartyServer,
     relay_server: RelayServer,
 }
 
@@ -36,37 +35,40 @@ async fn fixture() -> Fixture {
     let portal_cert = ca.issue_portal_certificate().unwrap();
     let site_cert = ca.issue_usage_site_certificate().unwrap();
     let root = ca.root().clone();
-    let portal = Arc::new(Mutex::new(Portal::new(PortalConfig::default(), ca, 1)));
-    let any_port = "127.0.0.1:0".parse().unwrap();
-    let portal_server = PortalServer::start(any_port, portal.clone(), dyn_clock.clone(), &portal_cert)
-        .await
-        .unwrap();
     // Every office here has the free pass, so licences never lapse unless a test stops auto-renewal.
     let config = LicenceConfig {
         free_pass_from: time::macros::date!(2025 - 01 - 01),
         ..LicenceConfig::default()
     };
-    let site = Arc::new(Mutex::new(UsageSite::new(config, 2)));
-    let usage_server = UsageSiteServer::start(
-        any_port,
-        site.clone(),
-        portal.clone(),
-        dyn_clock.clone(),
-        &site_cert,
-    )
-    .await
-    .unwrap();
+    let parties = Arc::new(Parties::new(PartyState {
+        portal: Portal::new(PortalConfig::default(), ca, 1),
+        site: UsageSite::new(config, 2),
+    }));
+    let any_port = "127.0.0.1:0".parse().unwrap();
+    let portal_server = serve_portal(any_port, parties.clone(), dyn_clock.clone(), &portal_cert)
+        .await
+        .unwrap();
+    let usage_server = serve_usage_site(any_port, parties.clone(), dyn_clock.clone(), &site_cert)
+        .await
+        .unwrap();
     let relay: SharedRelay = Arc::new(Mutex::new(Relay::new(
         Box::new(MemoryStore::new()) as Box<dyn Store>,
         RelayConfig::default(),
     )));
-    let relay_server = RelayServer::start(any_port, relay, site.clone(), dyn_clock, root, relay_cert, None)
-        .await
-        .unwrap();
+    let relay_server = RelayServer::start(
+        any_port,
+        relay,
+        parties.clone(),
+        dyn_clock,
+        root,
+        relay_cert,
+        None,
+    )
+    .await
+    .unwrap();
     Fixture {
         clock,
-        portal,
-        site,
+        parties,
         portal_server,
         usage_server,
         relay_server,
@@ -75,7 +77,7 @@ async fn fixture() -> Fixture {
 
 impl Fixture {
     fn root(&self) -> rustls::pki_types::CertificateDer<'static> {
-        self.portal.lock().unwrap().ca().root().clone()
+        self.parties.with(|state| state.portal.ca().root().clone())
     }
 
     fn client(&self) -> LinkageClient {
@@ -96,40 +98,25 @@ impl Fixture {
     async fn office(&self, number: &str, certificate_type: CertificateType) -> LinkageClient {
         let office: OfficeNumber = number.parse().unwrap();
         let now = self.clock.now();
-        let (user_id, certificate) = {
-            let mut portal = self.portal.lock().unwrap();
-            let notice = portal.issue_user_id(now, office.prefecture(), office).unwrap();
-            let id = notice.user_id.to_string();
-            let login = portal.login(now, &id, &notice.temporary_password).unwrap();
-            portal.accept_terms(login.session).unwrap();
-            portal
-                .change_password(now, login.session, &notice.temporary_password, "Secret123")
-                .unwrap();
-            (
-                id,
-                portal
-                    .provision_certificate(now, office, certificate_type)
-                    .unwrap(),
-            )
-        };
-        let personal = self
-            .site
-            .lock()
-            .unwrap()
-            .register(now, office, usage_application())
-            .unwrap()
-            .account;
-        let client = self.client();
-        client.install_certificate(&certificate).unwrap();
-        client
-            .login(&LoginDetails {
-                personal_user_id: personal.user_id.to_string(),
-                personal_password: personal.password,
-                user_id,
-                password: "Secret123".into(),
+        let provisioned = self
+            .parties
+            .with(|state| {
+                state.provision(
+                    now,
+                    &OfficeSetup {
+                        number: office,
+                        account: Some("Secret123".into()),
+                        licence: Some((now, usage_application())),
+                        certificate: Some(certificate_type),
+                    },
+                )
             })
-            .await
             .unwrap();
+        let client = self.client();
+        client
+            .install_certificate(provisioned.certificate.as_ref().unwrap())
+            .unwrap();
+        client.login(&provisioned.login_details().unwrap()).await.unwrap();
         client
     }
 }
@@ -208,13 +195,13 @@ async fn the_relay_refuses_other_types_and_revoked_certificates() {
     }
     let provider = f.office("1310000002", CertificateType::CareInsurance).await;
     assert!(provider.inbox().await.is_ok());
-    let crl = {
-        let mut portal = f.portal.lock().unwrap();
-        portal
+    let crl = f.parties.with(|state| {
+        state
+            .portal
             .revoke_certificates(f.clock.now(), "1310000002".parse().unwrap())
             .unwrap();
-        portal.crl(f.clock.now()).unwrap()
-    };
+        state.portal.crl(f.clock.now()).unwrap()
+    });
     // Until the relay loads the new list, the certificate still works; then the handshake refuses it.
     assert!(provider.inbox().await.is_ok());
     f.relay_server.load_crl(crl).unwrap();
@@ -381,18 +368,22 @@ async fn the_relay_lets_data_flow_only_between_licensed_offices() {
     let provider_number: OfficeNumber = "1310000002".parse().unwrap();
     {
         let now = f.clock.now();
-        let mut portal = f.portal.lock().unwrap();
-        portal
-            .issue_user_id(now, provider_number.prefecture(), provider_number)
-            .unwrap();
+        f.parties.with(|state| {
+            state
+                .portal
+                .issue_user_id(now, provider_number.prefecture(), provider_number)
+                .unwrap()
+        });
     }
     let refused = cm.send(&plan("20250501090000")).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::ReceiverUnregistered);
     let provider_account = f
-        .site
-        .lock()
-        .unwrap()
-        .register(f.clock.now(), provider_number, usage_application())
+        .parties
+        .with(|state| {
+            state
+                .site
+                .register(f.clock.now(), provider_number, usage_application())
+        })
         .unwrap()
         .account;
     cm.send(&plan("20250501090001")).await.unwrap();

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 
 use careplan_ca::CertificateAuthority;
 use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock, format_jst};
-use careplan_eseikyu::{Portal, PortalConfig, PortalError};
-use careplan_license::{LicenceConfig, UsageSite};
+use careplan_eseikyu::{PortalConfig, PortalError};
+use careplan_license::LicenceConfig;
 use careplan_net::api::{PortalRequest, PortalResponse, WireMailBody};
 use careplan_net::{
-    ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, PortalServer, RelayServer,
-    UsageSiteClient, UsageSiteServer, crl_of, pkcs12_of,
+    ClientError, Endpoints, LinkageClient, LoginDetails, OfficeSetup, Parties, PartyServer, PartyState,
+    PortalClient, ProvisionedOffice, RelayServer, UsageSiteClient, crl_of, pkcs12_of, serve_portal,
+    serve_usage_site,
 };
 use careplan_office::{Bundle, CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
 use careplan_relay::{MemoryStore, Relay, Store};
@@ -179,8 +180,19 @@ impl Credentials {
     }
 }
 
-/// Mixed into the scenario's seed for the usage site's generator.
-const USAGE_SITE_STREAM: u64 = 0x7573_6167_6520_7369;
+impl From<ProvisionedOffice> for Credentials {
+    fn from(known: ProvisionedOffice) -> Self {
+        Self {
+            user_id: known.user_id,
+            password: known.password,
+            issuance_password: known.issuance_password,
+            mail_read: known.mail_read,
+            personal_user_id: known.personal_user_id,
+            personal_password: known.personal_password,
+            ..Self::default()
+        }
+    }
+}
 
 /// The usage application of an office: valid defaults (its name, fixed people, a phone number and an
 /// address derived from its number) with `fields` written over them.
@@ -190,25 +202,24 @@ fn usage_form(
     fields: &FormFields,
     payment: careplan_license::PaymentMethod,
 ) -> careplan_license::UsageApplication {
-    use careplan_license::{PersonName, UsageApplication};
-    let text = |field: &Option<String>, default: &str| field.clone().unwrap_or_else(|| default.to_owned());
-    let email = text(&fields.email, &format!("office{number}@example.jp"));
-    UsageApplication {
-        office_name: text(&fields.office_name, name),
-        representative: PersonName {
-            family: text(&fields.representative_family, "山田"),
-            given: text(&fields.representative_given, "太郎"),
+    let typical = careplan_license::UsageApplication::typical(name, number, payment);
+    let text = |field: &Option<String>, typical: String| field.clone().unwrap_or(typical);
+    let email = text(&fields.email, typical.email);
+    careplan_license::UsageApplication {
+        office_name: text(&fields.office_name, typical.office_name),
+        representative: careplan_license::PersonName {
+            family: text(&fields.representative_family, typical.representative.family),
+            given: text(&fields.representative_given, typical.representative.given),
         },
-        contact: PersonName {
-            family: text(&fields.contact_family, "佐藤"),
-            given: text(&fields.contact_given, "花子"),
+        contact: careplan_license::PersonName {
+            family: text(&fields.contact_family, typical.contact.family),
+            given: text(&fields.contact_given, typical.contact.given),
         },
-        // 0 and the last nine digits of the office number: ten digits, a landline's shape.
-        phone: text(&fields.phone, &format!("0{}", &number.as_str()[1..])),
-        email_confirmation: text(&fields.email_confirmation, &email),
+        phone: text(&fields.phone, typical.phone),
+        email_confirmation: text(&fields.email_confirmation, email.clone()),
         email,
-        agree_terms: fields.agree_terms.unwrap_or(true),
-        agree_privacy: fields.agree_privacy.unwrap_or(true),
+        agree_terms: fields.agree_terms.unwrap_or(typical.agree_terms),
+        agree_privacy: fields.agree_privacy.unwrap_or(typical.agree_privacy),
         payment: fields.payment.unwrap_or(payment),
     }
 }
@@ -226,8 +237,8 @@ struct World {
     portal: PortalClient,
     site: UsageSiteClient,
     relay: RelayServer,
-    _portal_server: PortalServer,
-    _usage_server: UsageSiteServer,
+    _portal_server: PartyServer,
+    _usage_server: PartyServer,
 }
 
 async fn run_async(
@@ -307,80 +318,44 @@ impl World {
         let portal_certificate = ca.issue_portal_certificate()?;
         let site_certificate = ca.issue_usage_site_certificate()?;
         let root = ca.root().clone();
-        let mut portal = Portal::new(PortalConfig::default(), ca, seed);
-        // The site draws its personal passwords from its own stream of the same seed.
-        let mut site = UsageSite::new(LicenceConfig::default(), seed ^ USAGE_SITE_STREAM);
-        // The starting state is set up on the portal's core before it serves: offices with their
-        // account ready and the certificates they already hold.
+        let mut state = PartyState::new(PortalConfig::default(), LicenceConfig::default(), ca, seed);
+        // The starting state is set up on the cores before they serve: offices with their account ready,
+        // their usage applications and the certificates they already hold.
         let mut credentials = Vec::with_capacity(scenario.offices.len());
         let mut certificates = Vec::with_capacity(scenario.offices.len());
         for spec in &scenario.offices {
-            let setup = |e: PortalError| RunError::Setup {
-                office: spec.number,
-                message: e.to_string(),
+            let setup = OfficeSetup {
+                number: spec.number,
+                account: spec.account_ready.then(|| starting_password(spec.number)),
+                licence: spec.licence.map(|licence| {
+                    let form = usage_form(&spec.name, spec.number, &FormFields::default(), licence.payment);
+                    (licence.applied_at, form)
+                }),
+                certificate: spec.certificate,
             };
-            let mut known = Credentials::default();
-            if spec.account_ready {
-                let start = scenario.start;
-                let notice = portal
-                    .issue_user_id(start, spec.number.prefecture(), spec.number)
-                    .map_err(setup)?;
-                let user_id = notice.user_id.to_string();
-                let login = portal
-                    .login(start, &user_id, &notice.temporary_password)
-                    .map_err(setup)?;
-                portal.accept_terms(login.session).map_err(setup)?;
-                let password = starting_password(spec.number);
-                portal
-                    .change_password(start, login.session, &notice.temporary_password, &password)
-                    .map_err(setup)?;
-                portal.logout(login.session);
-                known = Credentials {
-                    user_id: Some(user_id),
-                    password: Some(password),
-                    issuance_password: Some(notice.issuance_password),
-                    mail_read: portal.mailbox(start, spec.number).count(),
-                    ..Credentials::default()
-                };
-            }
-            if let Some(licence) = spec.licence {
-                let form = usage_form(&spec.name, spec.number, &FormFields::default(), licence.payment);
-                let registration = site
-                    .register(licence.applied_at, spec.number, form)
-                    .map_err(|e| RunError::Setup {
-                        office: spec.number,
-                        message: e.to_string(),
-                    })?;
-                known.personal_user_id = Some(registration.account.user_id.to_string());
-                known.personal_password = Some(registration.account.password);
-            }
-            let certificate = spec
-                .certificate
-                .map(|t| portal.provision_certificate(scenario.start, spec.number, t))
-                .transpose()
+            let provisioned = state
+                .provision(scenario.start, &setup)
                 .map_err(|e| RunError::Setup {
                     office: spec.number,
                     message: e.to_string(),
                 })?;
-            credentials.push(known);
-            certificates.push(certificate);
+            certificates.push(provisioned.certificate.clone());
+            credentials.push(Credentials::from(provisioned));
         }
-        let crl = portal.crl(scenario.start).map_err(RunError::Portal)?;
+        let crl = state.portal.crl(scenario.start).map_err(RunError::Portal)?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let portal = Arc::new(Mutex::new(portal));
-        let site = Arc::new(Mutex::new(site));
+        let parties = Arc::new(Parties::new(state));
         let portal_server =
-            PortalServer::start(listen, portal.clone(), dyn_clock.clone(), &portal_certificate).await?;
+            serve_portal(listen, parties.clone(), dyn_clock.clone(), &portal_certificate).await?;
         let usage_server =
-            UsageSiteServer::start(listen, site.clone(), portal, dyn_clock.clone(), &site_certificate)
-                .await?;
+            serve_usage_site(listen, parties.clone(), dyn_clock.clone(), &site_certificate).await?;
         let relay = RelayServer::start(
             listen,
             Arc::new(Mutex::new(Relay::new(
                 Box::new(MemoryStore::new()) as Box<dyn Store>,
                 scenario.relay,
             ))),
-            site,
+            parties,
             dyn_clock.clone(),
             root.clone(),
             relay_certificate,

@@ -46,6 +46,30 @@ CREATE INDEX IF NOT EXISTS files_by_bundle ON files (bundle, position);
 /// An arbitrary key for the advisory lock that serialises schema creation between relays starting together.
 const SCHEMA_LOCK: i64 = 0x6361_7265_706c_616e;
 
+/// A connection to the database at `url`, working in `schema` (created if missing) or the default one,
+/// with the tables of `ddl` created if missing. Shared by the store and the journal.
+pub(crate) fn connect_client(url: &str, schema: Option<&str>, ddl: &str) -> Result<Client, String> {
+    let mut client = Client::connect(url, NoTls).map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    let failed = |e: postgres::Error| format!("PostgreSQL: {e}");
+    if let Some(schema) = schema {
+        if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("schema `{schema}`: use letters, digits and _ only"));
+        }
+        client
+            .batch_execute(&format!(
+                "SELECT pg_advisory_lock({SCHEMA_LOCK}); CREATE SCHEMA IF NOT EXISTS {schema}; \
+                 SELECT pg_advisory_unlock({SCHEMA_LOCK}); SET search_path TO {schema}"
+            ))
+            .map_err(failed)?;
+    }
+    client
+        .batch_execute(&format!(
+            "SELECT pg_advisory_lock({SCHEMA_LOCK}); {ddl} SELECT pg_advisory_unlock({SCHEMA_LOCK});"
+        ))
+        .map_err(failed)?;
+    Ok(client)
+}
+
 /// Send units in a PostgreSQL database.
 pub struct PostgresStore {
     client: Client,
@@ -94,26 +118,7 @@ impl PostgresStore {
     /// Like [`connect`](Self::connect), with the tables in their own `schema` (created if missing), so
     /// that several independent relays (or test runs) can share one database.
     pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        let mut client = Client::connect(url, NoTls)
-            .map_err(|e| StoreError::backend(format!("cannot connect to PostgreSQL: {e}")))?;
-        if let Some(schema) = schema {
-            if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(StoreError::backend(format!(
-                    "schema `{schema}`: use letters, digits and _ only"
-                )));
-            }
-            client
-                .batch_execute(&format!(
-                    "SELECT pg_advisory_lock({SCHEMA_LOCK}); CREATE SCHEMA IF NOT EXISTS {schema}; \
-                     SELECT pg_advisory_unlock({SCHEMA_LOCK}); SET search_path TO {schema}"
-                ))
-                .map_err(backend)?;
-        }
-        client
-            .batch_execute(&format!(
-                "SELECT pg_advisory_lock({SCHEMA_LOCK}); {SCHEMA} SELECT pg_advisory_unlock({SCHEMA_LOCK});"
-            ))
-            .map_err(backend)?;
+        let client = connect_client(url, schema, SCHEMA).map_err(StoreError::backend)?;
         Ok(Self { client })
     }
 }

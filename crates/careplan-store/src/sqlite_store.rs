@@ -44,6 +44,22 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_by_bundle ON files (bundle, position);
 ";
 
+/// Opens (or creates) the database file at `path` for durable use. Shared by the store and the journal.
+pub(crate) fn open_connection(path: &Path) -> Result<Connection, String> {
+    let connection = Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    durable(&connection).map_err(|e| format!("SQLite: {e}"))?;
+    Ok(connection)
+}
+
+/// WAL lets readers go on while one writer commits; FULL makes every commit reach the disk before it is
+/// acknowledged. The busy timeout covers several processes sharing the file.
+fn durable(connection: &Connection) -> rusqlite::Result<()> {
+    connection.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 10000;",
+    )
+}
+
 /// Send units in one SQLite database file.
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -80,9 +96,7 @@ fn file_row(row: &Row<'_>) -> rusqlite::Result<FileRow> {
 impl SqliteStore {
     /// Opens (or creates) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let connection = Connection::open(path)
-            .map_err(|e| StoreError::backend(format!("cannot open {}: {e}", path.display())))?;
-        Self::prepare(connection)
+        Self::prepare(open_connection(path).map_err(StoreError::backend)?)
     }
 
     /// A private database in memory (tests and benchmarks of the SQL itself).
@@ -91,14 +105,7 @@ impl SqliteStore {
     }
 
     fn prepare(connection: Connection) -> Result<Self, StoreError> {
-        // WAL lets readers go on while one writer commits; FULL makes every commit reach the disk before
-        // the relay acknowledges it. The busy timeout covers several processes sharing the file.
-        connection
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                 PRAGMA busy_timeout = 10000;",
-            )
-            .map_err(backend)?;
+        durable(&connection).map_err(backend)?;
         connection.execute_batch(SCHEMA).map_err(backend)?;
         Ok(Self { connection })
     }

@@ -1,0 +1,458 @@
+//! The web parties' state — the e-billing portal (with the CA behind it) and the usage-application site —
+//! behind one lock, optionally journalled so that it outlives the process.
+//!
+//! Without a journal (scenarios) a request is applied to the cores and answered. With one (`serve`), every
+//! request that may change a core is recorded before it is answered, and before any request the cores
+//! replay what other processes sharing the journal recorded since; both happen under the journal's writer
+//! lock, so all processes see one order. The cores are deterministic, so replay rebuilds them exactly.
+
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use careplan_ca::{CertificateAuthority, CertificateRevocationListDer, CertificateType, IssuedCertificate};
+use careplan_core::{
+    ErrorCode, Journal, JournalEntry, JournalError, LicenceStanding, NewEntry, OfficeNumber, SimulatedClock,
+};
+use careplan_eseikyu::{Portal, PortalConfig, PortalError};
+use careplan_license::{LicenceConfig, LicenceError, UsageApplication, UsageSite};
+use time::OffsetDateTime;
+
+use crate::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse};
+use crate::portal_server::{self, Refusal};
+use crate::usage_server;
+
+/// The party name of portal requests in the journal.
+pub const PORTAL_PARTY: &str = "portal";
+/// The party name of usage-site requests in the journal.
+pub const USAGE_PARTY: &str = "usage";
+/// The party name of simulated-clock settings in the journal (the request is the instant, RFC 3339).
+pub const CLOCK_PARTY: &str = "clock";
+
+/// The cores of the web parties.
+#[derive(Debug)]
+pub struct PartyState {
+    /// The e-billing portal (電子請求受付システム) and its CA.
+    pub portal: Portal,
+    /// The usage-application site (利用申請サイト).
+    pub site: UsageSite,
+}
+
+/// A refusal of a party: its codes (the main one first) and message.
+pub(crate) type Refused = (Vec<ErrorCode>, String);
+
+/// What runs after a certificate was revoked (here, or by another process sharing the journal): a relay
+/// fetches the new revocation list with [`Parties::crl`].
+pub type RevocationHook = Box<dyn Fn(&Parties) + Send + Sync>;
+
+struct Recording {
+    journal: Box<dyn Journal>,
+    /// The last entry the cores have applied.
+    applied: u64,
+    /// Set when a request was applied but could not be recorded: the cores are ahead of the journal, so
+    /// nothing more is served until a restart replays the journal.
+    broken: Option<String>,
+    /// The simulated clock, which follows the journal's clock entries.
+    clock: Option<Arc<SimulatedClock>>,
+}
+
+struct Inner {
+    state: PartyState,
+    recording: Option<Recording>,
+}
+
+/// The web parties' state, shared by their servers and the relay (which asks the site where offices
+/// stand). Lock order: the relay, then the parties.
+pub struct Parties {
+    inner: Mutex<Inner>,
+    on_revocation: RwLock<Option<RevocationHook>>,
+}
+
+impl std::fmt::Debug for Parties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parties").finish_non_exhaustive()
+    }
+}
+
+/// Which requests leave a core as it was: they need no record. Everything else is recorded, even
+/// refusals (a failed login counts towards a lock-out).
+fn portal_reads(request: &PortalRequest) -> bool {
+    matches!(request, PortalRequest::Mailbox { .. } | PortalRequest::CaInfo)
+}
+
+fn usage_reads(request: &UsageRequest) -> bool {
+    matches!(
+        request,
+        UsageRequest::PersonalAccount { .. }
+            | UsageRequest::Licence { .. }
+            | UsageRequest::PersonalLogin { .. }
+    )
+}
+
+fn unavailable(message: impl std::fmt::Display) -> Refused {
+    (vec![ErrorCode::StoreUnavailable], message.to_string())
+}
+
+impl Parties {
+    /// Parties kept in memory only (scenarios).
+    pub fn new(state: PartyState) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                state,
+                recording: None,
+            }),
+            on_revocation: RwLock::new(None),
+        }
+    }
+
+    /// Parties whose requests are recorded in `journal`, starting from `state` as it stood at entry
+    /// `after` (the ecosystem's genesis): what was recorded since is replayed now, and `clock`, if the
+    /// ecosystem runs on a simulated clock, follows the recorded settings.
+    pub fn journalled(
+        state: PartyState,
+        journal: Box<dyn Journal>,
+        after: u64,
+        clock: Option<Arc<SimulatedClock>>,
+    ) -> Result<Self, JournalError> {
+        let parties = Self {
+            inner: Mutex::new(Inner {
+                state,
+                recording: Some(Recording {
+                    journal,
+                    applied: after,
+                    broken: None,
+                    clock,
+                }),
+            }),
+            on_revocation: RwLock::new(None),
+        };
+        parties.catch_up()?;
+        Ok(parties)
+    }
+
+    /// Works on the cores directly, unrecorded: for setting up a scenario's starting state.
+    pub fn with<R>(&self, work: impl FnOnce(&mut PartyState) -> R) -> R {
+        work(&mut self.lock().state)
+    }
+
+    /// Runs `hook` whenever a certificate is revoked, here or (after replay) by another process sharing
+    /// the journal.
+    pub fn on_revocation(&self, hook: RevocationHook) {
+        *self.on_revocation.write().unwrap_or_else(PoisonError::into_inner) = Some(hook);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Replays what other processes recorded since this one last looked.
+    pub fn catch_up(&self) -> Result<(), JournalError> {
+        let revoked = {
+            let mut inner = self.lock();
+            let Inner { state, recording } = &mut *inner;
+            let Some(recording) = recording else {
+                return Ok(());
+            };
+            if let Some(broken) = &recording.broken {
+                return Err(JournalError(broken.clone()));
+            }
+            let entries = recording.journal.entries_after(recording.applied)?;
+            let mut revoked = false;
+            for entry in entries {
+                replay(state, recording.clock.as_deref(), &entry, &mut revoked)
+                    .inspect_err(|e| recording.broken = Some(e.0.clone()))?;
+                recording.applied = entry.seq;
+            }
+            revoked
+        };
+        if revoked {
+            self.announce_revocation();
+        }
+        Ok(())
+    }
+
+    /// Where `office` stands at `now` (the relay's question before a send). Call
+    /// [`catch_up`](Self::catch_up) first.
+    pub(crate) fn standing(&self, now: OffsetDateTime, office: OfficeNumber) -> LicenceStanding {
+        self.lock().state.site.standing(now, office)
+    }
+
+    /// Answers a portal request at `now`.
+    pub(crate) fn portal(
+        &self,
+        now: OffsetDateTime,
+        request: PortalRequest,
+    ) -> Result<PortalResponse, Refused> {
+        let revokes = matches!(request, PortalRequest::RevokeCertificates { .. });
+        let read = portal_reads(&request);
+        let text = if read { String::new() } else { to_json(&request)? };
+        let (answer, revoked) = self.call(now, PORTAL_PARTY, (!read).then_some(text), |state| {
+            portal_server::handle(&mut state.portal, now, request).map_err(|refusal| match refusal {
+                Refusal::Portal(e) => (e.codes(), e.to_string()),
+                Refusal::Request(message) => (vec![ErrorCode::ProtocolError], message),
+            })
+        })?;
+        if revoked || (revokes && answer.is_ok()) {
+            self.announce_revocation();
+        }
+        answer
+    }
+
+    /// Answers a usage-site request at `now`.
+    pub(crate) fn usage(&self, now: OffsetDateTime, request: UsageRequest) -> Result<UsageResponse, Refused> {
+        let read = usage_reads(&request);
+        let text = if read { String::new() } else { to_json(&request)? };
+        let (answer, revoked) = self.call(now, USAGE_PARTY, (!read).then_some(text), |state| {
+            usage_server::handle(&mut state.site, &mut state.portal, now, request)
+                .map_err(|e| (e.codes(), e.to_string()))
+        })?;
+        if revoked {
+            self.announce_revocation();
+        }
+        answer
+    }
+
+    /// Sets the simulated `clock` to `to`, recorded so that a restart (or another process) follows.
+    pub fn set_clock(&self, clock: &SimulatedClock, to: OffsetDateTime) -> Result<(), JournalError> {
+        let request = to
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| JournalError(e.to_string()))?;
+        let ((), revoked) = self
+            .call(to, CLOCK_PARTY, Some(request), |_| clock.set(to))
+            .map_err(|(_, message)| JournalError(message))?;
+        if revoked {
+            self.announce_revocation();
+        }
+        Ok(())
+    }
+
+    /// Applies `apply` to the cores after catching up, recording `record` (the request) if given. Gives
+    /// the answer and whether a replayed entry revoked certificates.
+    fn call<R>(
+        &self,
+        now: OffsetDateTime,
+        party: &str,
+        record: Option<String>,
+        apply: impl FnOnce(&mut PartyState) -> R,
+    ) -> Result<(R, bool), Refused> {
+        let mut inner = self.lock();
+        let Inner { state, recording } = &mut *inner;
+        let Some(recording) = recording else {
+            return Ok((apply(state), false));
+        };
+        if let Some(broken) = &recording.broken {
+            return Err(unavailable(format!("{broken}; restart to replay the journal")));
+        }
+        let mut apply = Some(apply);
+        let mut answer = None;
+        let mut revoked = false;
+        let mut replay_failure = None;
+        let clock = recording.clock.clone();
+        let mut applied = recording.applied;
+        let outcome = recording.journal.record_after(recording.applied, &mut |entries| {
+            for entry in entries {
+                if let Err(e) = replay(state, clock.as_deref(), &entry, &mut revoked) {
+                    replay_failure = Some(e);
+                    return None;
+                }
+                applied = entry.seq;
+            }
+            answer = apply.take().map(|apply| apply(state));
+            record.clone().map(|request| NewEntry {
+                at: now,
+                party: party.to_owned(),
+                request,
+            })
+        });
+        recording.applied = applied;
+        let error = match (outcome, replay_failure, answer) {
+            (Ok(seq), None, Some(answer)) => {
+                recording.applied = seq.unwrap_or(recording.applied);
+                return Ok((answer, revoked));
+            }
+            (_, Some(failure), _) => {
+                // An entry that cannot be replayed stops every later one.
+                recording.broken = Some(failure.0.clone());
+                failure
+            }
+            (Err(failure), None, answered) => {
+                // A change applied to the cores but not recorded leaves them ahead of the journal.
+                if answered.is_some() && record.is_some() {
+                    recording.broken = Some(failure.0.clone());
+                }
+                failure
+            }
+            (Ok(_), None, None) => JournalError("the journal did not run the request".to_owned()),
+        };
+        Err(unavailable(error))
+    }
+
+    /// The CA's revocation list as of `now` (a recorded portal request, since it numbers the lists).
+    pub fn crl(&self, now: OffsetDateTime) -> Result<CertificateRevocationListDer<'static>, String> {
+        match self.portal(now, PortalRequest::Crl) {
+            Ok(PortalResponse::Crl { der }) => {
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, der)
+                    .map(CertificateRevocationListDer::from)
+                    .map_err(|e| e.to_string())
+            }
+            Ok(other) => Err(format!("unexpected answer to a CRL request: {other:?}")),
+            Err((_, message)) => Err(message),
+        }
+    }
+
+    fn announce_revocation(&self) {
+        if let Some(hook) = self
+            .on_revocation
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+        {
+            hook(self);
+        }
+    }
+}
+
+fn to_json(request: &impl serde::Serialize) -> Result<String, Refused> {
+    serde_json::to_string(request).map_err(|e| (vec![ErrorCode::ProtocolError], e.to_string()))
+}
+
+/// Applies one recorded entry to the cores; notes whether it revoked certificates.
+fn replay(
+    state: &mut PartyState,
+    clock: Option<&SimulatedClock>,
+    entry: &JournalEntry,
+    revoked: &mut bool,
+) -> Result<(), JournalError> {
+    let unreadable = |e: serde_json::Error| {
+        JournalError(format!(
+            "entry {} ({}) cannot be read: {e}",
+            entry.seq, entry.party
+        ))
+    };
+    match entry.party.as_str() {
+        PORTAL_PARTY => {
+            let request: PortalRequest = serde_json::from_str(&entry.request).map_err(unreadable)?;
+            let revokes = matches!(request, PortalRequest::RevokeCertificates { .. });
+            // The answer was given when the request was first handled; replay wants only its effect.
+            let outcome = portal_server::handle(&mut state.portal, entry.at, request);
+            *revoked |= revokes && outcome.is_ok();
+        }
+        USAGE_PARTY => {
+            let request: UsageRequest = serde_json::from_str(&entry.request).map_err(unreadable)?;
+            let _ = usage_server::handle(&mut state.site, &mut state.portal, entry.at, request);
+        }
+        CLOCK_PARTY => {
+            if let Some(clock) = clock {
+                let to =
+                    OffsetDateTime::parse(&entry.request, &time::format_description::well_known::Rfc3339)
+                        .map_err(|e| JournalError(format!("entry {} (clock): {e}", entry.seq)))?;
+                clock.set(to);
+            }
+        }
+        // Entries of other kinds (the ecosystem's genesis) belong to whoever built the starting state.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// An office's starting state, set up on the cores before they serve (a scenario's `[[offices]]`, the
+/// roster of `serve`).
+#[derive(Debug, Clone)]
+pub struct OfficeSetup {
+    /// The office.
+    pub number: OfficeNumber,
+    /// `Some(password)`: the office has its user ID, has accepted the terms and changed its temporary
+    /// password to this one. `None`: it has no account yet.
+    pub account: Option<String>,
+    /// Its usage application (利用申請), filed at the instant given.
+    pub licence: Option<(OffsetDateTime, UsageApplication)>,
+    /// The certificate issued to it at the start, if any.
+    pub certificate: Option<CertificateType>,
+}
+
+/// What a provisioned office knows: everything its linkage client needs.
+#[derive(Debug, Clone, Default)]
+pub struct ProvisionedOffice {
+    /// Its `KJ` user ID.
+    pub user_id: Option<String>,
+    /// Its (changed) password.
+    pub password: Option<String>,
+    /// Its certificate-issuance password.
+    pub issuance_password: Option<String>,
+    /// The personal user ID from the usage site.
+    pub personal_user_id: Option<String>,
+    /// Its password.
+    pub personal_password: Option<String>,
+    /// The certificate issued at the start.
+    pub certificate: Option<IssuedCertificate>,
+    /// How many pieces of mail the set-up delivered (already read).
+    pub mail_read: usize,
+}
+
+impl ProvisionedOffice {
+    /// What the office types at the linkage client's login, once it has all of it.
+    pub fn login_details(&self) -> Option<crate::LoginDetails> {
+        Some(crate::LoginDetails {
+            personal_user_id: self.personal_user_id.clone()?,
+            personal_password: self.personal_password.clone()?,
+            user_id: self.user_id.clone()?,
+            password: self.password.clone()?,
+        })
+    }
+}
+
+/// An office's starting state could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// The portal refused a step.
+    #[error(transparent)]
+    Portal(#[from] PortalError),
+    /// The usage site refused the application.
+    #[error(transparent)]
+    Licence(#[from] LicenceError),
+}
+
+/// Mixed into the ecosystem's seed for the usage site's generator.
+const USAGE_SITE_STREAM: u64 = 0x7573_6167_6520_7369;
+
+impl PartyState {
+    /// Fresh parties around `ca`, drawing their passwords and sessions from `seed`.
+    pub fn new(portal: PortalConfig, licences: LicenceConfig, ca: CertificateAuthority, seed: u64) -> Self {
+        Self {
+            portal: Portal::new(portal, ca, seed),
+            // The site draws from its own stream of the same seed.
+            site: UsageSite::new(licences, seed ^ USAGE_SITE_STREAM),
+        }
+    }
+
+    /// Sets up `setup` at `at`, as the office would have through the parties' own operations.
+    pub fn provision(
+        &mut self,
+        at: OffsetDateTime,
+        setup: &OfficeSetup,
+    ) -> Result<ProvisionedOffice, ProvisionError> {
+        let office = setup.number;
+        let mut known = ProvisionedOffice::default();
+        if let Some(password) = &setup.account {
+            let notice = self.portal.issue_user_id(at, office.prefecture(), office)?;
+            let user_id = notice.user_id.to_string();
+            let login = self.portal.login(at, &user_id, &notice.temporary_password)?;
+            self.portal.accept_terms(login.session)?;
+            self.portal
+                .change_password(at, login.session, &notice.temporary_password, password)?;
+            self.portal.logout(login.session);
+            known.user_id = Some(user_id);
+            known.password = Some(password.clone());
+            known.issuance_password = Some(notice.issuance_password);
+            known.mail_read = self.portal.mailbox(at, office).count();
+        }
+        if let Some((applied_at, form)) = &setup.licence {
+            let registration = self.site.register(*applied_at, office, form.clone())?;
+            known.personal_user_id = Some(registration.account.user_id.to_string());
+            known.personal_password = Some(registration.account.password);
+        }
+        known.certificate = setup
+            .certificate
+            .map(|t| self.portal.provision_certificate(at, office, t))
+            .transpose()?;
+        Ok(known)
+    }
+}
