@@ -10,6 +10,7 @@ mod exit;
 mod files;
 mod gen_cmd;
 mod run_cmd;
+mod serve_cmd;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -19,8 +20,8 @@ use clap::{Parser, Subcommand};
 use crate::exit::Exit;
 
 /// Emulates every party of Japan's care plan data linkage system (ケアプランデータ連携システム) — the
-/// e-seikyu CA, the relay and virtual offices with their care software — and runs scripted scenarios
-/// against them over real TLS on a simulated clock.
+/// e-seikyu CA, the relay and virtual offices with their care software — runs scripted scenarios
+/// against them over real TLS on a simulated clock, and serves them for other software to use.
 #[derive(Debug, Parser)]
 #[command(name = "careplan-sim", version, about, long_about = None)]
 #[command(
@@ -50,6 +51,13 @@ enum Command {
     ///
     /// The same seed writes the same bytes. Exit status 0 on success, 2 on usage or I/O failure.
     Gen(gen_cmd::GenArgs),
+    /// Serve every party over HTTPS with persistent state: the e-billing portal and its CA, the
+    /// usage-application site, the relay, and an admin endpoint for the clock.
+    ///
+    /// A new ecosystem starts with a roster of offices ready to send (logins and PKCS#12 files in
+    /// DIR/offices.json); an existing one is resumed from its database. Runs until Ctrl-C. Exit status
+    /// 0 after a clean stop, 2 on usage errors, 3 when the database or a port cannot be opened.
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,5 +76,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(&args).into(),
         Command::Validate(args) => validate_cmd::validate(&args).into(),
         Command::Gen(args) => gen_cmd::generate(&args).into(),
+        Command::Serve(args) => serve_cmd::serve(&args).into(),
     }
 }

@@ -1,0 +1,390 @@
+//! Starting and stopping a served ecosystem.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use careplan_ca::CertificateAuthority;
+use careplan_core::{Clock, Journal, JournalError, NewEntry, SimulatedClock, SystemClock};
+use careplan_net::{
+    EcosystemClock, Parties, PartyServer, ProvisionedOffice, RelayServer, serve_admin, serve_portal,
+    serve_usage_site,
+};
+use careplan_relay::{Relay, RelayConfig, Store, StoreError};
+use careplan_store::{PostgresJournal, PostgresStore, SqliteJournal, SqliteStore};
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::task::JoinHandle;
+
+use crate::{GENESIS_PARTY, Genesis, RosterOffice};
+
+/// How often the parties replay what other processes sharing the database recorded, so that this
+/// process's relay sees their revocations. Wall-clock housekeeping, not simulated time.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// The database file in the data directory.
+pub const SQLITE_FILE: &str = "careplan.sqlite3";
+
+/// Where the ecosystem's state is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The SQLite file `careplan.sqlite3` in the data directory (the default).
+    Sqlite,
+    /// A PostgreSQL database, optionally in a schema of its own.
+    Postgres {
+        /// `postgres://user:password@host/database`.
+        url: String,
+        /// The schema holding the tables (created if missing); the default schema if `None`.
+        schema: Option<String>,
+    },
+}
+
+/// What time the ecosystem runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The system clock.
+    System,
+    /// A simulated clock moved through the admin endpoint. A new ecosystem starts at `start` (the system
+    /// time if `None`); an existing one resumes where its last recorded request left it.
+    Simulated {
+        /// The starting instant of a new ecosystem.
+        start: Option<OffsetDateTime>,
+    },
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where the files for clients go (CA certificate, roster, PKCS#12 files, addresses) and, with
+    /// [`Database::Sqlite`], the database.
+    pub data_dir: PathBuf,
+    /// Where the state is kept.
+    pub database: Database,
+    /// The relay's address; the portal, the usage site and the admin endpoint take the next three ports
+    /// (all pick free ports if the port is 0).
+    pub listen: SocketAddr,
+    /// What time it is.
+    pub time: TimeSource,
+    /// The seed of a new ecosystem (an existing one keeps its own; a different one is refused).
+    pub seed: Option<u64>,
+    /// The number of offices a new ecosystem starts with (likewise).
+    pub offices: Option<u16>,
+    /// The relay's settings.
+    pub relay: RelayConfig,
+}
+
+/// The seed of a new ecosystem unless told otherwise.
+pub const DEFAULT_SEED: u64 = 1;
+/// The roster size of a new ecosystem unless told otherwise: a care manager and three providers.
+pub const DEFAULT_OFFICES: u16 = 4;
+
+/// Why an ecosystem could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory or a file in it could not be written.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The relay's store could not be opened.
+    #[error("the relay's store: {0}")]
+    Store(#[from] StoreError),
+    /// The journal could not be read or written.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// The database holds another ecosystem than the options ask for.
+    #[error("the database holds an ecosystem with {what} {held}, not {asked}; use another data directory or database, or leave the option out")]
+    Mismatch {
+        /// Which option.
+        what: &'static str,
+        /// What the database holds.
+        held: String,
+        /// What was asked.
+        asked: String,
+    },
+    /// The starting state could not be built.
+    #[error("cannot build the starting state: {0}")]
+    Genesis(String),
+    /// A server could not start.
+    #[error(transparent)]
+    Server(#[from] careplan_net::ServerError),
+}
+
+/// Where each party listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Addresses {
+    /// The relay (mutual TLS, `relay.careplan.test` or `localhost`).
+    pub relay: SocketAddr,
+    /// The e-billing portal (`portal.careplan.test` or `localhost`).
+    pub portal: SocketAddr,
+    /// The usage-application site (`usage.careplan.test` or `localhost`).
+    pub usage_site: SocketAddr,
+    /// The admin endpoint (the portal's certificate).
+    pub admin: SocketAddr,
+}
+
+/// One roster office as written to `offices.json`: what its linkage client needs.
+#[derive(Debug, Serialize)]
+struct RosterEntry<'a> {
+    #[serde(flatten)]
+    office: &'a RosterOffice,
+    user_id: Option<&'a str>,
+    password: Option<&'a str>,
+    personal_user_id: Option<&'a str>,
+    personal_password: Option<&'a str>,
+    /// The PKCS#12 file, relative to the data directory.
+    certificate: String,
+    /// Its password: the certificate-issuance password.
+    certificate_password: Option<&'a str>,
+}
+
+/// A running ecosystem.
+#[derive(Debug)]
+pub struct Ecosystem {
+    addresses: Addresses,
+    relay: Arc<RelayServer>,
+    portal: PartyServer,
+    usage_site: PartyServer,
+    admin: PartyServer,
+    sync: JoinHandle<()>,
+    genesis: Genesis,
+    clock: EcosystemClock,
+}
+
+fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
+    move |source| ServeError::File {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
+    std::fs::write(path, bytes).map_err(file_error(path))
+}
+
+/// The port `offset` places after `listen`'s (all free ports if it is 0).
+fn nth(listen: SocketAddr, offset: u16) -> SocketAddr {
+    let mut address = listen;
+    if listen.port() != 0 {
+        address.set_port(listen.port().saturating_add(offset));
+    }
+    address
+}
+
+impl Ecosystem {
+    /// Opens (or creates) the ecosystem `options` describe and starts every party. Opening the database
+    /// and replaying the journal block, so call this where blocking is allowed (it is quick for a fresh
+    /// ecosystem, and proportional to the journal otherwise).
+    pub async fn start(options: &ServeOptions) -> Result<Self, ServeError> {
+        std::fs::create_dir_all(&options.data_dir).map_err(file_error(&options.data_dir))?;
+        let (store, mut journal): (Box<dyn Store>, Box<dyn Journal>) = match &options.database {
+            Database::Sqlite => {
+                let path = options.data_dir.join(SQLITE_FILE);
+                (Box::new(SqliteStore::open(&path)?), Box::new(SqliteJournal::open(&path)?))
+            }
+            Database::Postgres { url, schema } => (
+                Box::new(PostgresStore::connect_in_schema(url, schema.as_deref())?),
+                Box::new(PostgresJournal::connect(url, schema.as_deref())?),
+            ),
+        };
+        let system = SystemClock;
+        let born = match options.time {
+            TimeSource::Simulated { start: Some(start) } => start,
+            _ => system.now(),
+        };
+        let proposal = Genesis::new(
+            options.seed.unwrap_or(DEFAULT_SEED),
+            born,
+            options.offices.unwrap_or(DEFAULT_OFFICES),
+        );
+        let genesis = genesis(journal.as_mut(), &proposal)?;
+        check(&genesis, options)?;
+        let (state, known) = genesis.build().map_err(ServeError::Genesis)?;
+        let root = state.portal.ca().root().clone();
+        write_roster(&options.data_dir, &genesis, &known, state.portal.ca())?;
+        let ca = state.portal.ca();
+        let failed = |e: careplan_ca::CaError| ServeError::Genesis(e.to_string());
+        let relay_certificate = ca.issue_relay_certificate().map_err(failed)?;
+        let portal_certificate = ca.issue_portal_certificate().map_err(failed)?;
+        let site_certificate = ca.issue_usage_site_certificate().map_err(failed)?;
+        let ca_path = options.data_dir.join("ca.pem");
+        write(&ca_path, pem::encode(&pem::Pem::new("CERTIFICATE", root.to_vec())).as_bytes())?;
+
+        let (genesis_seq, last_at) = {
+            let entries = journal.entries_after(0)?;
+            let seq = entries.iter().find(|e| e.party == GENESIS_PARTY).map_or(0, |e| e.seq);
+            (seq, entries.last().map_or(genesis.start, |e| e.at))
+        };
+        let simulated = match options.time {
+            TimeSource::System => None,
+            TimeSource::Simulated { .. } => Some(Arc::new(SimulatedClock::new(last_at))),
+        };
+        let parties = Arc::new(Parties::journalled(state, journal, genesis_seq, simulated.clone())?);
+        let clock = match &simulated {
+            // Replay left the clock at its last setting; requests recorded after it moved on from there.
+            Some(simulated) => {
+                if simulated.now() < last_at {
+                    simulated.set(last_at);
+                }
+                EcosystemClock::Simulated(simulated.clone())
+            }
+            None => EcosystemClock::System(Arc::new(system)),
+        };
+        let dyn_clock = clock.as_clock();
+        let crl = parties
+            .crl(dyn_clock.now())
+            .map_err(|e| ServeError::Journal(JournalError(e)))?;
+        let relay = Arc::new(
+            RelayServer::start(
+                options.listen,
+                Arc::new(Mutex::new(Relay::new(store, options.relay))),
+                parties.clone(),
+                dyn_clock.clone(),
+                root,
+                relay_certificate,
+                Some(crl),
+            )
+            .await?,
+        );
+        let portal = serve_portal(nth(options.listen, 1), parties.clone(), dyn_clock.clone(), &portal_certificate).await?;
+        let usage_site =
+            serve_usage_site(nth(options.listen, 2), parties.clone(), dyn_clock.clone(), &site_certificate).await?;
+        let admin = serve_admin(nth(options.listen, 3), parties.clone(), clock.clone(), &portal_certificate).await?;
+        let weak = Arc::downgrade(&relay);
+        let hook_clock = dyn_clock.clone();
+        parties.on_revocation(Box::new(move |parties| {
+            let Some(relay) = weak.upgrade() else { return };
+            // A list that cannot be fetched now is fetched at the next revocation or restart.
+            if let Ok(crl) = parties.crl(hook_clock.now()) {
+                let _ = relay.load_crl(crl);
+            }
+        }));
+        let sync = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(SYNC_EVERY).await;
+                let parties = parties.clone();
+                // A failed replay is reported to the next request that needs the parties.
+                let _ = tokio::task::spawn_blocking(move || parties.catch_up()).await;
+            }
+        });
+        let addresses = Addresses {
+            relay: relay.local_addr(),
+            portal: portal.local_addr(),
+            usage_site: usage_site.local_addr(),
+            admin: admin.local_addr(),
+        };
+        let endpoints = serde_json::to_vec_pretty(&addresses).unwrap_or_default();
+        write(&options.data_dir.join("endpoints.json"), &endpoints)?;
+        Ok(Self {
+            addresses,
+            relay,
+            portal,
+            usage_site,
+            admin,
+            sync,
+            genesis,
+            clock,
+        })
+    }
+
+    /// Where each party listens.
+    pub fn addresses(&self) -> Addresses {
+        self.addresses
+    }
+
+    /// What the ecosystem was born with.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
+    }
+
+    /// Whether the clock is simulated.
+    pub fn simulated(&self) -> bool {
+        matches!(self.clock, EcosystemClock::Simulated(_))
+    }
+
+    /// Stops every server; requests under way are answered first.
+    pub async fn shutdown(self) {
+        self.sync.abort();
+        self.admin.shutdown().await;
+        self.usage_site.shutdown().await;
+        self.portal.shutdown().await;
+        if let Ok(relay) = Arc::try_unwrap(self.relay) {
+            relay.shutdown().await;
+        }
+    }
+}
+
+/// The ecosystem's genesis: the one recorded, or `proposal`, recorded now if the journal is empty.
+fn genesis(journal: &mut dyn Journal, proposal: &Genesis) -> Result<Genesis, ServeError> {
+    let text = serde_json::to_string(proposal).map_err(|e| ServeError::Genesis(e.to_string()))?;
+    journal.record_after(0, &mut |entries| {
+        (!entries.iter().any(|e| e.party == GENESIS_PARTY)).then(|| NewEntry {
+            at: proposal.start,
+            party: GENESIS_PARTY.to_owned(),
+            request: text.clone(),
+        })
+    })?;
+    let entries = journal.entries_after(0)?;
+    let recorded = entries
+        .iter()
+        .find(|e| e.party == GENESIS_PARTY)
+        .ok_or_else(|| ServeError::Genesis("the journal lost its genesis".to_owned()))?;
+    serde_json::from_str(&recorded.request)
+        .map_err(|e| ServeError::Genesis(format!("the recorded genesis cannot be read: {e}")))
+}
+
+/// Refuses options that contradict the ecosystem the database holds.
+fn check(genesis: &Genesis, options: &ServeOptions) -> Result<(), ServeError> {
+    if let Some(seed) = options.seed.filter(|s| *s != genesis.seed) {
+        return Err(ServeError::Mismatch {
+            what: "seed",
+            held: genesis.seed.to_string(),
+            asked: seed.to_string(),
+        });
+    }
+    let held = genesis.offices.len();
+    if let Some(offices) = options.offices.filter(|n| usize::from(*n) != held) {
+        return Err(ServeError::Mismatch {
+            what: "offices",
+            held: held.to_string(),
+            asked: offices.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Writes `offices.json` and each office's PKCS#12 file under `offices/`.
+fn write_roster(
+    data_dir: &Path,
+    genesis: &Genesis,
+    known: &[ProvisionedOffice],
+    ca: &CertificateAuthority,
+) -> Result<(), ServeError> {
+    let folder = data_dir.join("offices");
+    std::fs::create_dir_all(&folder).map_err(file_error(&folder))?;
+    let mut entries = Vec::with_capacity(known.len());
+    for (office, known) in genesis.offices.iter().zip(known) {
+        let certificate = format!("offices/{}.p12", office.number);
+        if let (Some(issued), Some(password)) = (&known.certificate, &known.issuance_password) {
+            let bytes = ca
+                .export_pkcs12(issued, password)
+                .map_err(|e| ServeError::Genesis(e.to_string()))?;
+            write(&data_dir.join(&certificate), &bytes)?;
+        }
+        entries.push(RosterEntry {
+            office,
+            user_id: known.user_id.as_deref(),
+            password: known.password.as_deref(),
+            personal_user_id: known.personal_user_id.as_deref(),
+            personal_password: known.personal_password.as_deref(),
+            certificate,
+            certificate_password: known.issuance_password.as_deref(),
+        });
+    }
+    let json = serde_json::to_vec_pretty(&entries).map_err(|e| ServeError::Genesis(e.to_string()))?;
+    write(&data_dir.join("offices.json"), &json)
+}
