@@ -27,13 +27,13 @@ use rcgen::{
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType,
     SerialNumber,
 };
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 pub use key_pool::POOL_SIZE;
 pub use parse::{CertifiedOffice, parse_office_certificate};
 pub use pkcs12::open_pkcs12;
-pub use rustls_pki_types::CertificateRevocationListDer;
+pub use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
 pub use validity::{CaConfig, RenewalStart, RenewalWindow};
 
 /// Common name of the CA, as offices see it in the issuer field (発行者).

@@ -48,7 +48,7 @@ pub async fn serve_admin(
     certificate: &IssuedCertificate,
 ) -> Result<PartyServer, ServerError> {
     let tls = web_server_config(certificate, clock.as_clock())?;
-    PartyServer::start_blocking(
+    PartyServer::start(
         listen,
         tls,
         Arc::new(move |call: Call<'_>| match (call.method, call.path) {

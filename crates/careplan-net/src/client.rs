@@ -27,7 +27,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use crate::api::{
-    self, Bundles, ErrorBody, PortalRequest, PortalResponse, SendRequest, UsageRequest, UsageResponse,
+    self, Bundles, ClockChange, ClockReading, ErrorBody, PortalRequest, PortalResponse, SendRequest,
+    UsageRequest, UsageResponse,
 };
 use crate::tls::{TlsError, certified_key, client_config};
 
@@ -103,7 +104,7 @@ impl Connector {
         method: Method,
         path: &str,
         body: Bytes,
-        tls_code: &dyn Fn(&rustls::Error) -> ErrorCode,
+        tls_code: &(dyn Fn(&rustls::Error) -> ErrorCode + Sync),
     ) -> Result<Bytes, ClientError> {
         let connection_error = |error: &(dyn StdError + 'static)| match tls_error_in(error) {
             Some(tls) => ClientError::Connection {
@@ -275,6 +276,54 @@ impl UsageSiteClient {
     /// Runs one site operation.
     pub async fn call(&self, request: &UsageRequest) -> Result<UsageResponse, ClientError> {
         self.connector.call_json(api::USAGE, request).await
+    }
+}
+
+/// A client of `serve`'s admin endpoint (served with the portal's certificate).
+#[derive(Clone)]
+pub struct AdminClient {
+    connector: Connector,
+}
+
+impl std::fmt::Debug for AdminClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminClient")
+            .field("admin", &self.connector.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminClient {
+    /// A client of the admin endpoint at `admin`, trusting `ca_root`.
+    pub fn new(
+        admin: SocketAddr,
+        ca_root: &CertificateDer<'static>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TlsError> {
+        let connector = Connector::web_site(
+            admin,
+            PORTAL_SERVER_NAME,
+            ErrorCode::PortalUnreachable,
+            ca_root,
+            clock,
+        )?;
+        Ok(Self { connector })
+    }
+
+    /// The ecosystem's clock.
+    pub async fn clock(&self) -> Result<ClockReading, ClientError> {
+        let bytes = self
+            .connector
+            .request(Method::GET, api::CLOCK, Bytes::new(), &|_| {
+                ErrorCode::ServerCertInvalid
+            })
+            .await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
+    }
+
+    /// Moves the ecosystem's simulated clock.
+    pub async fn change_clock(&self, change: &ClockChange) -> Result<ClockReading, ClientError> {
+        self.connector.call_json(api::CLOCK, change).await
     }
 }
 

@@ -28,8 +28,8 @@ mod usage_server;
 
 pub use admin_server::{EcosystemClock, serve_admin};
 pub use client::{
-    ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, SEND_ATTEMPTS, UsageSiteClient,
-    crl_of, pkcs12_of,
+    AdminClient, ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, SEND_ATTEMPTS,
+    UsageSiteClient, crl_of, pkcs12_of,
 };
 pub use parties::{
     CLOCK_PARTY, OfficeSetup, PORTAL_PARTY, Parties, PartyState, ProvisionError, ProvisionedOffice,

@@ -456,3 +456,117 @@ impl PartyState {
         Ok(known)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use careplan_core::MemoryJournal;
+    use time::macros::datetime;
+
+    use super::*;
+
+    /// One journal for several processes' parties; it can be made to fail.
+    #[derive(Clone, Default)]
+    struct SharedJournal {
+        journal: Arc<Mutex<MemoryJournal>>,
+        failing: Arc<AtomicBool>,
+    }
+
+    impl Journal for SharedJournal {
+        fn entries_after(&mut self, after: u64) -> Result<Vec<JournalEntry>, JournalError> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(JournalError("the database went away".into()));
+            }
+            self.journal.lock().unwrap().entries_after(after)
+        }
+
+        fn record_after(
+            &mut self,
+            after: u64,
+            work: &mut dyn FnMut(Vec<JournalEntry>) -> Option<NewEntry>,
+        ) -> Result<Option<u64>, JournalError> {
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(JournalError("the database went away".into()));
+            }
+            self.journal.lock().unwrap().record_after(after, work)
+        }
+    }
+
+    const NOW: OffsetDateTime = datetime!(2026-04-01 09:00 +9);
+
+    fn fresh() -> PartyState {
+        PartyState::new(
+            PortalConfig::default(),
+            LicenceConfig::default(),
+            CertificateAuthority::new().unwrap(),
+            5,
+        )
+    }
+
+    fn parties(journal: &SharedJournal) -> Parties {
+        Parties::journalled(fresh(), Box::new(journal.clone()), 0, None).unwrap()
+    }
+
+    fn login(parties: &Parties, user_id: &str, password: &str) -> Result<PortalResponse, Refused> {
+        parties.portal(
+            NOW,
+            PortalRequest::Login {
+                user_id: user_id.into(),
+                password: password.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn another_process_and_a_restart_see_what_was_recorded() {
+        let journal = SharedJournal::default();
+        let a = parties(&journal);
+        let b = parties(&journal);
+        let office: OfficeNumber = "1310000001".parse().unwrap();
+        let Ok(PortalResponse::Notice(notice)) = a.portal(NOW, PortalRequest::IssueUserId { office }) else {
+            panic!("issues a user ID");
+        };
+        let Ok(PortalResponse::Login { session, .. }) =
+            login(&a, &notice.user_id, &notice.temporary_password)
+        else {
+            panic!("logs in at A");
+        };
+        a.portal(NOW, PortalRequest::AcceptTerms { session }).unwrap();
+        a.portal(
+            NOW,
+            PortalRequest::ChangePassword {
+                session,
+                current: notice.temporary_password.clone(),
+                new: "Changed123".into(),
+            },
+        )
+        .unwrap();
+        // B replays A's requests before answering: the new password works there, the old one does not.
+        assert!(login(&b, &notice.user_id, "Changed123").is_ok());
+        assert!(login(&b, &notice.user_id, &notice.temporary_password).is_err());
+        // A process started later rebuilds the same state, down to the session A opened.
+        let restarted = parties(&journal);
+        restarted
+            .portal(NOW, PortalRequest::CertificatePage { session })
+            .unwrap();
+        assert!(login(&restarted, &notice.user_id, "Changed123").is_ok());
+    }
+
+    #[test]
+    fn a_failing_journal_answers_store_unavailable_and_records_nothing() {
+        let journal = SharedJournal::default();
+        let a = parties(&journal);
+        let office: OfficeNumber = "1310000001".parse().unwrap();
+        journal.failing.store(true, Ordering::SeqCst);
+        let refused = a.portal(NOW, PortalRequest::IssueUserId { office }).unwrap_err();
+        assert_eq!(refused.0, [ErrorCode::StoreUnavailable]);
+        journal.failing.store(false, Ordering::SeqCst);
+        // Nothing was applied: the ID is issued now, for the first time.
+        assert!(matches!(
+            a.portal(NOW, PortalRequest::IssueUserId { office }),
+            Ok(PortalResponse::Notice(_))
+        ));
+        assert_eq!(journal.journal.lock().unwrap().entries_after(0).unwrap().len(), 1);
+    }
+}

@@ -53,7 +53,7 @@ impl RelayServer {
         let handler_clock = clock.clone();
         let lost = Arc::new(AtomicU32::new(0));
         let to_lose = lost.clone();
-        let server = PartyServer::start_blocking(
+        let server = PartyServer::start(
             listen,
             tls,
             Arc::new(move |call: Call<'_>| route(call, &relay, &parties, handler_clock.as_ref(), &to_lose)),

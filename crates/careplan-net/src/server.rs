@@ -74,29 +74,12 @@ pub struct PartyServer {
 }
 
 impl PartyServer {
-    /// Starts serving on `listen` (port 0 picks a free port).
+    /// Starts serving on `listen` (port 0 picks a free port). Handlers may block (every party's state can
+    /// live in a database): they run on the blocking pool.
     pub(crate) async fn start(
         listen: SocketAddr,
         tls: ServerConfig,
         handler: Handler,
-    ) -> Result<Self, ServerError> {
-        Self::start_with(listen, tls, handler, false).await
-    }
-
-    /// Starts serving with a handler that may block (disk, database): it runs on the blocking pool.
-    pub(crate) async fn start_blocking(
-        listen: SocketAddr,
-        tls: ServerConfig,
-        handler: Handler,
-    ) -> Result<Self, ServerError> {
-        Self::start_with(listen, tls, handler, true).await
-    }
-
-    async fn start_with(
-        listen: SocketAddr,
-        tls: ServerConfig,
-        handler: Handler,
-        blocking: bool,
     ) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen)
             .await
@@ -115,7 +98,7 @@ impl PartyServer {
                         // A failed accept (e.g. the peer reset before accept) concerns one connection only.
                         if let Ok((tcp, _)) = accepted {
                             let config = configs.read().unwrap_or_else(PoisonError::into_inner).clone();
-                            tokio::spawn(serve_connection(tcp, TlsAcceptor::from(config), handler.clone(), blocking));
+                            tokio::spawn(serve_connection(tcp, TlsAcceptor::from(config), handler.clone()));
                         }
                     }
                 }
@@ -154,7 +137,7 @@ impl Drop for PartyServer {
     }
 }
 
-async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler, blocking: bool) {
+async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler) {
     let tls = match acceptor.accept(tcp).into_fallible().await {
         Ok(tls) => tls,
         Err((_, mut tcp)) => {
@@ -197,15 +180,11 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handle
                     peer: peer.as_ref().as_ref(),
                 })
             };
-            // A handler that may block on disk or a database runs on the blocking pool, so that the
+            // A handler may block on disk or a database: it runs on the blocking pool, so that the
             // connections' TLS work goes on meanwhile.
-            let response = if blocking {
-                match tokio::task::spawn_blocking(answer).await {
-                    Ok(response) => response,
-                    Err(e) => refusal(ErrorCode::ProtocolError, &format!("the handler failed: {e}")),
-                }
-            } else {
-                answer()
+            let response = match tokio::task::spawn_blocking(answer).await {
+                Ok(response) => response,
+                Err(e) => refusal(ErrorCode::ProtocolError, &format!("the handler failed: {e}")),
             };
             if response.extensions().get::<LoseResponse>().is_some() {
                 // Fault injection: the request was acted on, the answer never leaves.

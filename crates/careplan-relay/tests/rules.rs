@@ -5,7 +5,8 @@
 
 use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_relay::{
-    BundleStatus, CancelUntil, FileId, MemoryStore, Relay, RelayConfig, RelayError, SendReceipt, Upload,
+    BundleId, BundleRecord, BundleStatus, CancelUntil, Change, FileId, Inserted, MemoryStore, NewBundle,
+    Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -465,4 +466,102 @@ mod properties {
             prop_assert_eq!(stored, usize::from(result.is_ok()));
         }
     }
+}
+
+/// A store whose engine can be made to fail (a database gone away).
+struct FailingStore {
+    inner: MemoryStore,
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FailingStore {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(StoreError::backend("the database went away"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Store for FailingStore {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+        self.check()?;
+        self.inner.insert(bundle)
+    }
+    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+        self.check()?;
+        self.inner.bundle(id)
+    }
+    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
+        self.check()?;
+        self.inner.bundle_of_file(id)
+    }
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        self.check()?;
+        self.inner.inbox(receiver)
+    }
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+        self.check()?;
+        self.inner.sent(sender)
+    }
+    fn first_pending(
+        &mut self,
+        sender: OfficeNumber,
+        receiver: OfficeNumber,
+    ) -> Result<Option<(careplan_spec::Serial, BundleId)>, StoreError> {
+        self.check()?;
+        self.inner.first_pending(sender, receiver)
+    }
+    fn content(&mut self, id: FileId) -> Result<Option<bytes::Bytes>, StoreError> {
+        self.check()?;
+        self.inner.content(id)
+    }
+    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+        self.check()?;
+        self.inner.update(id, change)
+    }
+    fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        self.check()?;
+        self.inner.expire(now)
+    }
+}
+
+#[test]
+fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
+    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut relay = Relay::new(
+        FailingStore {
+            inner: MemoryStore::new(),
+            failing: failing.clone(),
+        },
+        RelayConfig::default(),
+    );
+    let first = relay
+        .send(NOW, office(CM), bundle("20250501090000"), &everyone_licensed)
+        .unwrap();
+    failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    let code = |e: RelayError| e.code();
+    let refused = relay.send(NOW, office(CM), bundle("20250501090001"), &everyone_licensed);
+    assert_eq!(refused.map_err(code).unwrap_err(), ErrorCode::StoreUnavailable);
+    assert_eq!(
+        relay.inbox(NOW, office(HH)).map_err(code).unwrap_err(),
+        ErrorCode::StoreUnavailable
+    );
+    let download = relay.download(NOW, office(HH), first.files[0]);
+    assert_eq!(download.map_err(code).unwrap_err(), ErrorCode::StoreUnavailable);
+    assert_eq!(
+        relay
+            .cancel(NOW, office(CM), first.bundle)
+            .map_err(code)
+            .unwrap_err(),
+        ErrorCode::StoreUnavailable
+    );
+
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let inbox = relay.inbox(NOW, office(HH)).unwrap();
+    assert_eq!(inbox.len(), 1, "the refused send left nothing behind");
+    assert_eq!(inbox[0].id, first.bundle);
+    assert_eq!(inbox[0].status, BundleStatus::Unread);
+    assert!(inbox[0].files.iter().all(|f| !f.downloaded));
 }

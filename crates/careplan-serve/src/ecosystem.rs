@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use careplan_ca::CertificateAuthority;
+use careplan_ca::{CertificateAuthority, CertificateDer, CertificateRevocationListDer, IssuedCertificate};
 use careplan_core::{Clock, Journal, JournalError, NewEntry, SimulatedClock, SystemClock};
 use careplan_net::{
     EcosystemClock, Parties, PartyServer, ProvisionedOffice, RelayServer, serve_admin, serve_portal,
@@ -97,7 +97,9 @@ pub enum ServeError {
     #[error(transparent)]
     Journal(#[from] JournalError),
     /// The database holds another ecosystem than the options ask for.
-    #[error("the database holds an ecosystem with {what} {held}, not {asked}; use another data directory or database, or leave the option out")]
+    #[error(
+        "the database holds an ecosystem with {what} {held}, not {asked}; use another data directory or database, or leave the option out"
+    )]
     Mismatch {
         /// Which option.
         what: &'static str,
@@ -176,68 +178,24 @@ fn nth(listen: SocketAddr, offset: u16) -> SocketAddr {
 }
 
 impl Ecosystem {
-    /// Opens (or creates) the ecosystem `options` describe and starts every party. Opening the database
-    /// and replaying the journal block, so call this where blocking is allowed (it is quick for a fresh
-    /// ecosystem, and proportional to the journal otherwise).
+    /// Opens (or creates) the ecosystem `options` describe and starts every party.
     pub async fn start(options: &ServeOptions) -> Result<Self, ServeError> {
-        std::fs::create_dir_all(&options.data_dir).map_err(file_error(&options.data_dir))?;
-        let (store, mut journal): (Box<dyn Store>, Box<dyn Journal>) = match &options.database {
-            Database::Sqlite => {
-                let path = options.data_dir.join(SQLITE_FILE);
-                (Box::new(SqliteStore::open(&path)?), Box::new(SqliteJournal::open(&path)?))
-            }
-            Database::Postgres { url, schema } => (
-                Box::new(PostgresStore::connect_in_schema(url, schema.as_deref())?),
-                Box::new(PostgresJournal::connect(url, schema.as_deref())?),
-            ),
-        };
-        let system = SystemClock;
-        let born = match options.time {
-            TimeSource::Simulated { start: Some(start) } => start,
-            _ => system.now(),
-        };
-        let proposal = Genesis::new(
-            options.seed.unwrap_or(DEFAULT_SEED),
-            born,
-            options.offices.unwrap_or(DEFAULT_OFFICES),
-        );
-        let genesis = genesis(journal.as_mut(), &proposal)?;
-        check(&genesis, options)?;
-        let (state, known) = genesis.build().map_err(ServeError::Genesis)?;
-        let root = state.portal.ca().root().clone();
-        write_roster(&options.data_dir, &genesis, &known, state.portal.ca())?;
-        let ca = state.portal.ca();
-        let failed = |e: careplan_ca::CaError| ServeError::Genesis(e.to_string());
-        let relay_certificate = ca.issue_relay_certificate().map_err(failed)?;
-        let portal_certificate = ca.issue_portal_certificate().map_err(failed)?;
-        let site_certificate = ca.issue_usage_site_certificate().map_err(failed)?;
-        let ca_path = options.data_dir.join("ca.pem");
-        write(&ca_path, pem::encode(&pem::Pem::new("CERTIFICATE", root.to_vec())).as_bytes())?;
-
-        let (genesis_seq, last_at) = {
-            let entries = journal.entries_after(0)?;
-            let seq = entries.iter().find(|e| e.party == GENESIS_PARTY).map_or(0, |e| e.seq);
-            (seq, entries.last().map_or(genesis.start, |e| e.at))
-        };
-        let simulated = match options.time {
-            TimeSource::System => None,
-            TimeSource::Simulated { .. } => Some(Arc::new(SimulatedClock::new(last_at))),
-        };
-        let parties = Arc::new(Parties::journalled(state, journal, genesis_seq, simulated.clone())?);
-        let clock = match &simulated {
-            // Replay left the clock at its last setting; requests recorded after it moved on from there.
-            Some(simulated) => {
-                if simulated.now() < last_at {
-                    simulated.set(last_at);
-                }
-                EcosystemClock::Simulated(simulated.clone())
-            }
-            None => EcosystemClock::System(Arc::new(system)),
-        };
+        // Opening the database and replaying the journal block (the PostgreSQL client runs its own
+        // runtime), so they run on the blocking pool.
+        let prepare = options.clone();
+        let Prepared {
+            store,
+            parties,
+            genesis,
+            clock,
+            root,
+            certificates,
+            crl,
+        } = tokio::task::spawn_blocking(move || prepare_state(&prepare))
+            .await
+            .map_err(|e| ServeError::Genesis(format!("the start-up task failed: {e}")))??;
         let dyn_clock = clock.as_clock();
-        let crl = parties
-            .crl(dyn_clock.now())
-            .map_err(|e| ServeError::Journal(JournalError(e)))?;
+        let [relay_certificate, portal_certificate, site_certificate] = certificates;
         let relay = Arc::new(
             RelayServer::start(
                 options.listen,
@@ -250,10 +208,27 @@ impl Ecosystem {
             )
             .await?,
         );
-        let portal = serve_portal(nth(options.listen, 1), parties.clone(), dyn_clock.clone(), &portal_certificate).await?;
-        let usage_site =
-            serve_usage_site(nth(options.listen, 2), parties.clone(), dyn_clock.clone(), &site_certificate).await?;
-        let admin = serve_admin(nth(options.listen, 3), parties.clone(), clock.clone(), &portal_certificate).await?;
+        let portal = serve_portal(
+            nth(options.listen, 1),
+            parties.clone(),
+            dyn_clock.clone(),
+            &portal_certificate,
+        )
+        .await?;
+        let usage_site = serve_usage_site(
+            nth(options.listen, 2),
+            parties.clone(),
+            dyn_clock.clone(),
+            &site_certificate,
+        )
+        .await?;
+        let admin = serve_admin(
+            nth(options.listen, 3),
+            parties.clone(),
+            clock.clone(),
+            &portal_certificate,
+        )
+        .await?;
         let weak = Arc::downgrade(&relay);
         let hook_clock = dyn_clock.clone();
         parties.on_revocation(Box::new(move |parties| {
@@ -278,7 +253,13 @@ impl Ecosystem {
             admin: admin.local_addr(),
         };
         let endpoints = serde_json::to_vec_pretty(&addresses).unwrap_or_default();
-        write(&options.data_dir.join("endpoints.json"), &endpoints)?;
+        // Written whole, then renamed: a tool waiting for the file never reads half of it.
+        let (partial, file) = (
+            options.data_dir.join("endpoints.json.partial"),
+            options.data_dir.join("endpoints.json"),
+        );
+        write(&partial, &endpoints)?;
+        std::fs::rename(&partial, &file).map_err(file_error(&file))?;
         Ok(Self {
             addresses,
             relay,
@@ -316,6 +297,105 @@ impl Ecosystem {
             relay.shutdown().await;
         }
     }
+}
+
+/// The state of an ecosystem, opened and replayed, before its servers start.
+struct Prepared {
+    store: Box<dyn Store>,
+    parties: Arc<Parties>,
+    genesis: Genesis,
+    clock: EcosystemClock,
+    root: CertificateDer<'static>,
+    /// The relay's, the portal's and the usage site's.
+    certificates: [IssuedCertificate; 3],
+    crl: CertificateRevocationListDer<'static>,
+}
+
+/// Opens the database, records or reads the genesis, writes the files for clients, and replays the
+/// journal.
+fn prepare_state(options: &ServeOptions) -> Result<Prepared, ServeError> {
+    std::fs::create_dir_all(&options.data_dir).map_err(file_error(&options.data_dir))?;
+    let (store, mut journal): (Box<dyn Store>, Box<dyn Journal>) = match &options.database {
+        Database::Sqlite => {
+            let path = options.data_dir.join(SQLITE_FILE);
+            (
+                Box::new(SqliteStore::open(&path)?),
+                Box::new(SqliteJournal::open(&path)?),
+            )
+        }
+        Database::Postgres { url, schema } => (
+            Box::new(PostgresStore::connect_in_schema(url, schema.as_deref())?),
+            Box::new(PostgresJournal::connect(url, schema.as_deref())?),
+        ),
+    };
+    let system = SystemClock;
+    let born = match options.time {
+        TimeSource::Simulated { start: Some(start) } => start,
+        _ => system.now(),
+    };
+    let proposal = Genesis::new(
+        options.seed.unwrap_or(DEFAULT_SEED),
+        born,
+        options.offices.unwrap_or(DEFAULT_OFFICES),
+    );
+    let genesis = genesis(journal.as_mut(), &proposal)?;
+    check(&genesis, options)?;
+    let (state, known) = genesis.build().map_err(ServeError::Genesis)?;
+    let ca = state.portal.ca();
+    let root = ca.root().clone();
+    write_roster(&options.data_dir, &genesis, &known, ca)?;
+    let failed = |e: careplan_ca::CaError| ServeError::Genesis(e.to_string());
+    let certificates = [
+        ca.issue_relay_certificate().map_err(failed)?,
+        ca.issue_portal_certificate().map_err(failed)?,
+        ca.issue_usage_site_certificate().map_err(failed)?,
+    ];
+    let ca_path = options.data_dir.join("ca.pem");
+    write(
+        &ca_path,
+        pem::encode(&pem::Pem::new("CERTIFICATE", root.to_vec())).as_bytes(),
+    )?;
+
+    let (genesis_seq, last_at) = {
+        let entries = journal.entries_after(0)?;
+        let seq = entries
+            .iter()
+            .find(|e| e.party == GENESIS_PARTY)
+            .map_or(0, |e| e.seq);
+        (seq, entries.last().map_or(genesis.start, |e| e.at))
+    };
+    let simulated = match options.time {
+        TimeSource::System => None,
+        TimeSource::Simulated { .. } => Some(Arc::new(SimulatedClock::new(last_at))),
+    };
+    let parties = Arc::new(Parties::journalled(
+        state,
+        journal,
+        genesis_seq,
+        simulated.clone(),
+    )?);
+    let clock = match simulated {
+        // Replay left the clock at its last setting; requests recorded after it moved on from there.
+        Some(simulated) => {
+            if simulated.now() < last_at {
+                simulated.set(last_at);
+            }
+            EcosystemClock::Simulated(simulated)
+        }
+        None => EcosystemClock::System(Arc::new(system)),
+    };
+    let crl = parties
+        .crl(clock.as_clock().now())
+        .map_err(|e| ServeError::Journal(JournalError(e)))?;
+    Ok(Prepared {
+        store,
+        parties,
+        genesis,
+        clock,
+        root,
+        certificates,
+        crl,
+    })
 }
 
 /// The ecosystem's genesis: the one recorded, or `proposal`, recorded now if the journal is empty.

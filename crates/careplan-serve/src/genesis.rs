@@ -47,8 +47,8 @@ impl Genesis {
     /// service offices (`1310000101`, `1310000102`, …).
     pub fn new(seed: u64, start: OffsetDateTime, offices: u16) -> Self {
         // Numbers and kinds below are valid by construction; an invalid one would only be left out.
-        let office = |number: String, role: &str, kind: &str, name: String| {
-            match (number.parse(), kind.parse()) {
+        let office =
+            |number: String, role: &str, kind: &str, name: String| match (number.parse(), kind.parse()) {
                 (Ok(number), Ok(kind)) => Some(RosterOffice {
                     number,
                     role: role.to_owned(),
@@ -56,8 +56,7 @@ impl Genesis {
                     name,
                 }),
                 _ => None,
-            }
-        };
+            };
         let care_manager = office(
             "1310000001".to_owned(),
             "care_management",
@@ -76,7 +75,11 @@ impl Genesis {
         Self {
             seed,
             start,
-            offices: care_manager.into_iter().take(usize::from(offices.min(1))).chain(providers).collect(),
+            offices: care_manager
+                .into_iter()
+                .take(usize::from(offices.min(1)))
+                .chain(providers)
+                .collect(),
         }
     }
 

@@ -163,7 +163,11 @@ async fn serve_async(args: &ServeArgs) -> Exit {
     println!(
         "  admin        https://{}/v1/clock  ({} clock)",
         addresses.admin,
-        if ecosystem.simulated() { "simulated" } else { "system" }
+        if ecosystem.simulated() {
+            "simulated"
+        } else {
+            "system"
+        }
     );
     let dir = options.data_dir.display();
     println!("  CA certificate  {dir}/ca.pem");

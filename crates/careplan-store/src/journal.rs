@@ -4,10 +4,9 @@
 use std::path::Path;
 
 use careplan_core::{Journal, JournalEntry, JournalError, NewEntry};
-use postgres::Client;
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::postgres_store::connect_client;
+use crate::postgres_store::{Detached, connect_client};
 use crate::rows::{id_of, instant, micros, sql_id};
 use crate::sqlite_store::open_connection;
 
@@ -106,7 +105,7 @@ impl Journal for SqliteJournal {
 
 /// The journal in a PostgreSQL database, shared by every `serve` process using it.
 pub struct PostgresJournal {
-    client: Client,
+    client: Detached,
 }
 
 impl std::fmt::Debug for PostgresJournal {
@@ -123,7 +122,9 @@ impl PostgresJournal {
     /// Connects to the journal in the database at `url`, in `schema` if given (created if missing).
     pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, JournalError> {
         let client = connect_client(url, schema, POSTGRES_SCHEMA).map_err(JournalError)?;
-        Ok(Self { client })
+        Ok(Self {
+            client: Detached::new(client),
+        })
     }
 }
 
@@ -148,7 +149,7 @@ fn postgres_after(
 
 impl Journal for PostgresJournal {
     fn entries_after(&mut self, after: u64) -> Result<Vec<JournalEntry>, JournalError> {
-        postgres_after(&mut self.client, after)
+        postgres_after(self.client.get().map_err(|e| JournalError(e.0))?, after)
     }
 
     fn record_after(
@@ -156,7 +157,12 @@ impl Journal for PostgresJournal {
         after: u64,
         work: &mut dyn FnMut(Vec<JournalEntry>) -> Option<NewEntry>,
     ) -> Result<Option<u64>, JournalError> {
-        let mut tx = self.client.transaction().map_err(postgres)?;
+        let mut tx = self
+            .client
+            .get()
+            .map_err(|e| JournalError(e.0))?
+            .transaction()
+            .map_err(postgres)?;
         // One writer at a time: readers go on, and sequence numbers commit in order, so no process ever
         // reads past an entry another has yet to commit.
         tx.batch_execute("LOCK TABLE journal IN EXCLUSIVE MODE")

@@ -70,9 +70,37 @@ pub(crate) fn connect_client(url: &str, schema: Option<&str>, ddl: &str) -> Resu
     Ok(client)
 }
 
+/// A connection that closes on a thread of its own. The synchronous client closes by blocking on a
+/// runtime of its own, which is refused on an async runtime's threads, where servers drop their stores.
+pub(crate) struct Detached(Option<Client>);
+
+impl Detached {
+    pub(crate) fn new(client: Client) -> Self {
+        Self(Some(client))
+    }
+
+    /// The client; gone only while dropping.
+    pub(crate) fn get(&mut self) -> Result<&mut Client, StoreError> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| StoreError::backend("the PostgreSQL connection is closed"))
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            // If no thread can be started, the connection closes with the process.
+            let _ = std::thread::Builder::new()
+                .name("postgres-close".to_owned())
+                .spawn(move || drop(client));
+        }
+    }
+}
+
 /// Send units in a PostgreSQL database.
 pub struct PostgresStore {
-    client: Client,
+    client: Detached,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -119,7 +147,9 @@ impl PostgresStore {
     /// that several independent relays (or test runs) can share one database.
     pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let client = connect_client(url, schema, SCHEMA).map_err(StoreError::backend)?;
-        Ok(Self { client })
+        Ok(Self {
+            client: Detached::new(client),
+        })
     }
 }
 
@@ -161,7 +191,7 @@ fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<BundleRecord>,
 
 impl Store for PostgresStore {
     fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
-        let mut tx = self.client.transaction().map_err(backend)?;
+        let mut tx = self.client.get()?.transaction().map_err(backend)?;
         let (sender, receiver, serial) = (
             bundle.sender.to_string(),
             bundle.receiver.to_string(),
@@ -218,12 +248,12 @@ impl Store for PostgresStore {
     }
 
     fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
-        one(&mut self.client, sql_id(id.0))
+        one(self.client.get()?, sql_id(id.0))
     }
 
     fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
         records(
-            &mut self.client,
+            self.client.get()?,
             "id = (SELECT bundle FROM files WHERE id = $1)",
             "id",
             &sql_id(id.0),
@@ -233,7 +263,7 @@ impl Store for PostgresStore {
 
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
         records(
-            &mut self.client,
+            self.client.get()?,
             "receiver = $1",
             "serial, id",
             &receiver.to_string(),
@@ -241,7 +271,7 @@ impl Store for PostgresStore {
     }
 
     fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
-        records(&mut self.client, "sender = $1", "id", &sender.to_string())
+        records(self.client.get()?, "sender = $1", "id", &sender.to_string())
     }
 
     fn first_pending(
@@ -251,6 +281,7 @@ impl Store for PostgresStore {
     ) -> Result<Option<(Serial, BundleId)>, StoreError> {
         let row = self
             .client
+            .get()?
             .query_opt(
                 "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
                  AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
@@ -269,6 +300,7 @@ impl Store for PostgresStore {
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
         let row = self
             .client
+            .get()?
             .query_opt("SELECT content FROM files WHERE id = $1", &[&sql_id(id.0)])
             .map_err(backend)?;
         let content: Option<Vec<u8>> = match row {
@@ -279,7 +311,7 @@ impl Store for PostgresStore {
     }
 
     fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
-        let mut tx = self.client.transaction().map_err(backend)?;
+        let mut tx = self.client.get()?.transaction().map_err(backend)?;
         // Lock the row first: another relay's change to the same send unit waits for this transaction.
         let locked = tx
             .query_opt(
@@ -326,6 +358,7 @@ impl Store for PostgresStore {
         let now = micros(now);
         let due: bool = self
             .client
+            .get()?
             .query_one(
                 &format!("SELECT EXISTS (SELECT 1 FROM bundles WHERE status IN {LIVE} AND expires_at <= $1)"),
                 &[&now],
@@ -335,7 +368,7 @@ impl Store for PostgresStore {
         if !due {
             return Ok(0);
         }
-        let mut tx = self.client.transaction().map_err(backend)?;
+        let mut tx = self.client.get()?.transaction().map_err(backend)?;
         // Send units first, then their files: the lock order of `update`, so the two never deadlock.
         let ids: Vec<i64> = tx
             .query(

@@ -1,0 +1,123 @@
+//! `careplan-sim serve` as a process on its embedded SQLite store: an acknowledged send survives SIGKILL
+//! exactly once, the admin clock moves a simulated ecosystem, and a restart resumes where it stopped.
+
+// Set-up helpers outside the tests expect too: a failing set-up is a failing test.
+#![allow(clippy::expect_used)]
+
+mod serving;
+
+use std::sync::Arc;
+
+use careplan_core::{Clock, ErrorCode, SystemClock};
+use careplan_net::AdminClient;
+use careplan_net::api::ClockChange;
+use serving::{CARE_MANAGER, PROVIDER, check_after_restart, runtime, serve, stream_until_killed};
+
+#[test]
+fn a_killed_relay_keeps_every_acknowledged_send_unit_exactly_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    runtime().block_on(async {
+        let served = serve(dir.path(), &[]);
+        let mut clients = Vec::new();
+        for _ in 0..4 {
+            clients.push(served.office(CARE_MANAGER).await);
+        }
+        let (acknowledged, attempted) = stream_until_killed(clients, served, 40).await;
+        assert!(acknowledged.len() >= 40);
+
+        let restarted = serve(dir.path(), &[]);
+        let provider = restarted.office(PROVIDER).await;
+        check_after_restart(&provider, &acknowledged, attempted).await;
+        // The sender's repeat of an acknowledged send gets its first receipt, not a second send unit.
+        let care_manager = restarted.office(CARE_MANAGER).await;
+        let first = acknowledged[0];
+        let receipt = care_manager
+            .send(&serving::send_unit(first))
+            .await
+            .expect("a repeat is answered");
+        let sent = care_manager.sent().await.expect("the sent list");
+        assert_eq!(sent.iter().filter(|b| b.id == receipt.bundle).count(), 1);
+        assert_eq!(
+            sent.iter()
+                .filter(|b| b.serial.to_string() == serving::serial(first))
+                .count(),
+            1
+        );
+        restarted.stop();
+    });
+}
+
+#[test]
+fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    runtime().block_on(async {
+        let start = ["--clock", "simulated", "--start", "2026-04-01T09:00:00+09:00"];
+        let served = serve(dir.path(), &start);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let admin = AdminClient::new(served.admin, &served.root(), clock.clone()).expect("client");
+        let reading = admin.clock().await.expect("reads the clock");
+        assert!(reading.simulated);
+        assert_eq!(reading.now, time::macros::datetime!(2026-04-01 09:00 +9));
+        let moved = admin
+            .change_clock(&ClockChange {
+                advance: Some("1mo2d".into()),
+                set: None,
+            })
+            .await
+            .expect("moves the clock");
+        assert_eq!(moved.now, time::macros::datetime!(2026-05-03 09:00 +9));
+        let refused = admin
+            .change_clock(&ClockChange {
+                advance: Some("soon".into()),
+                set: None,
+            })
+            .await
+            .expect_err("not a span");
+        assert_eq!(refused.code(), ErrorCode::SpanInvalid);
+        // The relay stamps a send with the simulated time.
+        let care_manager = served.office(CARE_MANAGER).await;
+        let receipt = care_manager.send(&serving::send_unit(0)).await.expect("sends");
+        assert_eq!(receipt.expires_at, time::macros::datetime!(2026-06-02 09:00 +9));
+        served.stop();
+
+        // Restarted without --start, the ecosystem resumes at its last setting; its clock stays simulated.
+        let resumed = serve(dir.path(), &["--clock", "simulated"]);
+        let admin = AdminClient::new(resumed.admin, &resumed.root(), clock.clone()).expect("client");
+        assert_eq!(
+            admin.clock().await.expect("reads").now,
+            time::macros::datetime!(2026-05-03 09:00 +9)
+        );
+        let provider = resumed.office(PROVIDER).await;
+        assert_eq!(provider.inbox().await.expect("inbox").len(), 1);
+        resumed.stop();
+
+        // On the system clock the admin endpoint only reads.
+        let system = serve(dir.path(), &[]);
+        let admin = AdminClient::new(system.admin, &system.root(), clock).expect("client");
+        assert!(!admin.clock().await.expect("reads").simulated);
+        let refused = admin
+            .change_clock(&ClockChange {
+                advance: Some("1d".into()),
+                set: None,
+            })
+            .await
+            .expect_err("the system clock does not move");
+        assert_eq!(refused.code(), ErrorCode::ClockNotSimulated);
+        system.stop();
+    });
+}
+
+#[test]
+fn a_database_of_another_ecosystem_is_refused_with_exit_status_2() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let served = serve(dir.path(), &["--seed", "3"]);
+    served.stop();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--seed", "4", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("seed 3, not 4"), "{stderr}");
+}
