@@ -26,15 +26,7 @@ fn provider(n: u32) -> OfficeNumber {
 fn unit(n: usize) -> (OfficeNumber, Vec<Upload>) {
     let to = provider(u32::try_from(n).unwrap() % PROVIDERS);
     let at = NOW + Duration::seconds(i64::try_from(n).unwrap());
-    let serial = format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    );
+    let serial = careplan_spec::Serial::new(time::PrimitiveDateTime::new(at.date(), at.time())).to_string();
     let uploads = ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
         .map(|part| Upload {

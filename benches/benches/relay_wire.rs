@@ -39,15 +39,7 @@ const START: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
 /// Send unit `n`: UPPLAN + UPSIKYU + UPHOSOKU of 8 KiB each, serials one second apart.
 fn unit(n: usize) -> Vec<Upload> {
     let at = START + time::Duration::seconds(i64::try_from(n).unwrap());
-    let serial = format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    );
+    let serial = careplan_spec::Serial::new(time::PrimitiveDateTime::new(at.date(), at.time())).to_string();
     ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
         .map(|part| Upload {

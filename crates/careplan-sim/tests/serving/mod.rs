@@ -152,15 +152,7 @@ pub(crate) fn send_unit(n: u32) -> Vec<Upload> {
 /// The 14-digit serial of send unit `n`: one second apart from 2026-04-01 09:00:00.
 pub(crate) fn serial(n: u32) -> String {
     let at = time::macros::datetime!(2026-04-01 09:00:00) + time::Duration::seconds(i64::from(n));
-    format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    careplan_spec::Serial::new(time::PrimitiveDateTime::new(at.date(), at.time())).to_string()
 }
 
 /// Sends send units `0..` from `clients` in parallel until the process dies, after `kill_after` of them
