@@ -156,11 +156,14 @@ impl Parties {
             }
             let entries = recording.journal.entries_after(recording.applied)?;
             let mut revoked = false;
-            for entry in entries {
-                replay(state, recording.clock.as_deref(), &entry, &mut revoked)
-                    .inspect_err(|e| recording.broken = Some(e.0.clone()))?;
-                recording.applied = entry.seq;
-            }
+            replay_all(
+                state,
+                recording.clock.as_deref(),
+                entries,
+                &mut recording.applied,
+                &mut revoked,
+            )
+            .inspect_err(|e| recording.broken = Some(e.0.clone()))?;
             revoked
         };
         if revoked {
@@ -248,12 +251,9 @@ impl Parties {
         let clock = recording.clock.clone();
         let mut applied = recording.applied;
         let outcome = recording.journal.record_after(recording.applied, &mut |entries| {
-            for entry in entries {
-                if let Err(e) = replay(state, clock.as_deref(), &entry, &mut revoked) {
-                    replay_failure = Some(e);
-                    return None;
-                }
-                applied = entry.seq;
+            if let Err(e) = replay_all(state, clock.as_deref(), entries, &mut applied, &mut revoked) {
+                replay_failure = Some(e);
+                return None;
             }
             answer = apply.take().map(|apply| apply(state));
             record.clone().map(|request| NewEntry {
@@ -312,6 +312,22 @@ impl Parties {
 
 fn to_json(request: &impl serde::Serialize) -> Result<String, Refused> {
     serde_json::to_string(request).map_err(|e| (vec![ErrorCode::ProtocolError], e.to_string()))
+}
+
+/// Applies recorded `entries` in order, moving `applied` past each; stops at the first that cannot be
+/// replayed.
+fn replay_all(
+    state: &mut PartyState,
+    clock: Option<&SimulatedClock>,
+    entries: Vec<JournalEntry>,
+    applied: &mut u64,
+    revoked: &mut bool,
+) -> Result<(), JournalError> {
+    for entry in entries {
+        replay(state, clock, &entry, revoked)?;
+        *applied = entry.seq;
+    }
+    Ok(())
 }
 
 /// Applies one recorded entry to the cores; notes whether it revoked certificates.

@@ -11,14 +11,12 @@ use careplan_core::Clock;
 use careplan_eseikyu::{
     Application, ApplicationKind, ApplicationState, IssuanceNotice, MailBody, Portal, PortalError, SessionId,
 };
-use hyper::Method;
 
 use crate::api::{
     self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
 };
 use crate::parties::Parties;
-use crate::server::{Call, PartyServer, ServerError, no_endpoint, operation};
-use crate::tls::web_server_config;
+use crate::server::{PartyServer, ServerError, serve_operations};
 
 /// Starts serving the portal of `parties` on `listen` (port 0 picks a free port) with its server
 /// `certificate`.
@@ -28,17 +26,9 @@ pub async fn serve_portal(
     clock: Arc<dyn Clock>,
     certificate: &IssuedCertificate,
 ) -> Result<PartyServer, ServerError> {
-    let tls = web_server_config(certificate, clock.clone())?;
-    PartyServer::start(
-        listen,
-        tls,
-        Arc::new(move |call: Call<'_>| match (call.method, call.path) {
-            (&Method::POST, api::PORTAL) => {
-                operation(&call.body, |request| parties.portal(clock.now(), request))
-            }
-            (method, path) => no_endpoint(method, path),
-        }),
-    )
+    serve_operations(listen, certificate, clock, api::PORTAL, move |now, request| {
+        parties.portal(now, request)
+    })
     .await
 }
 

@@ -73,11 +73,6 @@ impl RelayServer {
         self.server.local_addr()
     }
 
-    /// The server a relay runs on.
-    pub fn server(&self) -> &PartyServer {
-        &self.server
-    }
-
     /// Loads a new revocation list from the CA: connections from now on refuse the certificates it lists
     /// (`CERT_REVOKED` in the handshake).
     pub fn load_crl(&self, crl: CertificateRevocationListDer<'static>) -> Result<(), TlsError> {

@@ -281,6 +281,37 @@ where
     }
 }
 
+/// Starts a web site (server authentication only) answering one tagged-operation endpoint at `path`
+/// with `handle` (see [`operation`]).
+pub(crate) async fn serve_operations<Request, Answer>(
+    listen: SocketAddr,
+    certificate: &careplan_ca::IssuedCertificate,
+    clock: Arc<dyn careplan_core::Clock>,
+    path: &'static str,
+    handle: impl Fn(time::OffsetDateTime, Request) -> Result<Answer, (Vec<ErrorCode>, String)>
+    + Send
+    + Sync
+    + 'static,
+) -> Result<PartyServer, ServerError>
+where
+    Request: serde::de::DeserializeOwned,
+    Answer: serde::Serialize,
+{
+    let tls = crate::tls::web_server_config(certificate, clock.clone())?;
+    PartyServer::start(
+        listen,
+        tls,
+        Arc::new(move |call: Call<'_>| {
+            if call.method == Method::POST && call.path == path {
+                operation(&call.body, |request| handle(clock.now(), request))
+            } else {
+                no_endpoint(call.method, call.path)
+            }
+        }),
+    )
+    .await
+}
+
 pub(crate) fn no_endpoint(method: &Method, path: &str) -> Response<Full<Bytes>> {
     let mut response = refusal(ErrorCode::ProtocolError, &format!("no endpoint {method} {path}"));
     *response.status_mut() = StatusCode::NOT_FOUND;

@@ -8,13 +8,11 @@ use careplan_ca::IssuedCertificate;
 use careplan_core::Clock;
 use careplan_eseikyu::Portal;
 use careplan_license::{LicenceError, SiteSession, UsageSite};
-use hyper::Method;
 use time::OffsetDateTime;
 
 use crate::api::{self, UsageRequest, UsageResponse};
 use crate::parties::Parties;
-use crate::server::{Call, PartyServer, ServerError, no_endpoint, operation};
-use crate::tls::web_server_config;
+use crate::server::{PartyServer, ServerError, serve_operations};
 
 /// Starts serving the usage-application site of `parties` on `listen` (port 0 picks a free port) with
 /// its server `certificate`; logins are checked against the portal of `parties`.
@@ -24,17 +22,9 @@ pub async fn serve_usage_site(
     clock: Arc<dyn Clock>,
     certificate: &IssuedCertificate,
 ) -> Result<PartyServer, ServerError> {
-    let tls = web_server_config(certificate, clock.clone())?;
-    PartyServer::start(
-        listen,
-        tls,
-        Arc::new(move |call: Call<'_>| match (call.method, call.path) {
-            (&Method::POST, api::USAGE) => {
-                operation(&call.body, |request| parties.usage(clock.now(), request))
-            }
-            (method, path) => no_endpoint(method, path),
-        }),
-    )
+    serve_operations(listen, certificate, clock, api::USAGE, move |now, request| {
+        parties.usage(now, request)
+    })
     .await
 }
 

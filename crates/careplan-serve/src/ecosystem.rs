@@ -338,7 +338,11 @@ fn prepare_state(options: &ServeOptions) -> Result<Prepared, ServeError> {
         born,
         options.offices.unwrap_or(DEFAULT_OFFICES),
     );
-    let genesis = genesis(journal.as_mut(), &proposal)?;
+    let Born {
+        genesis,
+        seq: genesis_seq,
+        last_at,
+    } = genesis(journal.as_mut(), &proposal)?;
     check(&genesis, options)?;
     let (state, known) = genesis.build().map_err(ServeError::Genesis)?;
     let ca = state.portal.ca();
@@ -356,14 +360,6 @@ fn prepare_state(options: &ServeOptions) -> Result<Prepared, ServeError> {
         pem::encode(&pem::Pem::new("CERTIFICATE", root.to_vec())).as_bytes(),
     )?;
 
-    let (genesis_seq, last_at) = {
-        let entries = journal.entries_after(0)?;
-        let seq = entries
-            .iter()
-            .find(|e| e.party == GENESIS_PARTY)
-            .map_or(0, |e| e.seq);
-        (seq, entries.last().map_or(genesis.start, |e| e.at))
-    };
     let simulated = match options.time {
         TimeSource::System => None,
         TimeSource::Simulated { .. } => Some(Arc::new(SimulatedClock::new(last_at))),
@@ -398,23 +394,45 @@ fn prepare_state(options: &ServeOptions) -> Result<Prepared, ServeError> {
     })
 }
 
+/// An ecosystem's genesis as the journal holds it.
+struct Born {
+    genesis: Genesis,
+    /// Its entry in the journal: replay starts after it.
+    seq: u64,
+    /// When the last recorded entry happened: where a simulated clock resumes.
+    last_at: OffsetDateTime,
+}
+
 /// The ecosystem's genesis: the one recorded, or `proposal`, recorded now if the journal is empty.
-fn genesis(journal: &mut dyn Journal, proposal: &Genesis) -> Result<Genesis, ServeError> {
+fn genesis(journal: &mut dyn Journal, proposal: &Genesis) -> Result<Born, ServeError> {
     let text = serde_json::to_string(proposal).map_err(|e| ServeError::Genesis(e.to_string()))?;
-    journal.record_after(0, &mut |entries| {
-        (!entries.iter().any(|e| e.party == GENESIS_PARTY)).then(|| NewEntry {
+    // One read of the journal: the entries seen under the writer lock are kept for what follows.
+    let mut seen = Vec::new();
+    let recorded = journal.record_after(0, &mut |entries| {
+        seen = entries;
+        (!seen.iter().any(|e| e.party == GENESIS_PARTY)).then(|| NewEntry {
             at: proposal.start,
             party: GENESIS_PARTY.to_owned(),
             request: text.clone(),
         })
     })?;
-    let entries = journal.entries_after(0)?;
-    let recorded = entries
+    if let Some(seq) = recorded {
+        return Ok(Born {
+            genesis: proposal.clone(),
+            seq,
+            last_at: proposal.start,
+        });
+    }
+    let entry = seen
         .iter()
         .find(|e| e.party == GENESIS_PARTY)
         .ok_or_else(|| ServeError::Genesis("the journal lost its genesis".to_owned()))?;
-    serde_json::from_str(&recorded.request)
-        .map_err(|e| ServeError::Genesis(format!("the recorded genesis cannot be read: {e}")))
+    Ok(Born {
+        genesis: serde_json::from_str(&entry.request)
+            .map_err(|e| ServeError::Genesis(format!("the recorded genesis cannot be read: {e}")))?,
+        seq: entry.seq,
+        last_at: seen.last().map_or(proposal.start, |e| e.at),
+    })
 }
 
 /// Refuses options that contradict the ecosystem the database holds.
