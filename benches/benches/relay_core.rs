@@ -52,7 +52,7 @@ fn relay_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
     for n in 0..PROVIDERS {
         let office = provider(n);
         for bundle in relay.inbox(NOW, office).unwrap() {
-            for file in &bundle.files {
+            for file in bundle.files.iter() {
                 bytes += relay.download(NOW, office, file.id).unwrap().1.len();
             }
         }
@@ -60,10 +60,14 @@ fn relay_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
     bytes
 }
 
-/// The floor: the same bytes into per-receiver queues and out again, with no rule at all.
+/// The floor: the same bytes into per-receiver queues and out again, with no rule at all. It still
+/// reads the one thing a mailbox cannot do without: the receiver, from the first file's name (a send
+/// carries no other address).
 fn floor_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
     let mut mailboxes: HashMap<OfficeNumber, VecDeque<Vec<Upload>>> = HashMap::new();
-    for (to, uploads) in units {
+    for (_, uploads) in units {
+        // PREFIX_YYYYMM_from_kind_to_kind_serial.CSV
+        let to: OfficeNumber = uploads[0].name.split('_').nth(4).unwrap().parse().unwrap();
         mailboxes.entry(to).or_default().push_back(uploads);
     }
     let mut bytes = 0;

@@ -188,11 +188,7 @@ fn route(
             };
             match relay.download(now, office, FileId(id)) {
                 Ok((bundle, content)) => {
-                    let name = bundle
-                        .files
-                        .iter()
-                        .find(|f| f.id.0 == id)
-                        .map(|f| f.name.as_str());
+                    let name = bundle.files.iter().find(|f| f.id.0 == id).map(|f| &*f.name);
                     let mut response = Response::new(Full::new(content));
                     let headers = response.headers_mut();
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));

@@ -455,7 +455,7 @@ async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_
         provider.cancel(receipt.bundle).await.unwrap_err().code(),
         ErrorCode::BundleNotFound
     );
-    for file in &receipt.files {
+    for file in receipt.files.iter() {
         provider.download(*file).await.unwrap();
     }
     assert_eq!(cm.sent().await.unwrap()[0].status, BundleStatus::Downloaded);

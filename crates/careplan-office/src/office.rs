@@ -187,12 +187,12 @@ impl VirtualOffice {
                 continue;
             }
             received.bundles += 1;
-            for file in bundle.files.into_iter().filter(|f| !have.contains(&f.id)) {
+            for file in bundle.files.iter().filter(|f| !have.contains(&f.id)) {
                 let content = client.download(file.id).await?;
                 self.received.push(ReceivedFile {
                     id: file.id,
                     sender: bundle.sender,
-                    name: file.name,
+                    name: file.name.to_string(),
                     content,
                     imported: false,
                 });

@@ -12,7 +12,9 @@ use careplan_spec::Serial;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::{BundleId, BundleRecord, BundleStatus, FileId, Inserted, NewBundle, NewFile, RelayError, Store};
+use crate::{
+    BundleId, BundleRecord, BundleStatus, Change, FileId, Inserted, NewBundle, NewFile, RelayError, Store,
+};
 
 const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
 
@@ -60,7 +62,7 @@ fn new_bundle(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) 
 }
 
 fn created<S: Store>(store: &mut S, bundle: NewBundle) -> BundleRecord {
-    match ok(store.insert(bundle), "insert") {
+    match ok(store.insert(&bundle), "insert") {
         Inserted::Created(record) => record,
         Inserted::Existing(record) => {
             panic!("store contract: a new key was reported as existing: {record:?}")
@@ -89,19 +91,18 @@ pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut d
         let first = created(&mut store, new_bundle(1, 2, 1, 3, 0));
         let second = created(&mut store, new_bundle(1, 2, 2, 1, 1));
         let cancelled = ok(
-            store.update(second.id, &mut |b| {
-                b.status = BundleStatus::Cancelled;
-                b.status_at = T0 + Duration::hours(1);
-                Ok(())
+            store.update(second.id, &mut |_| {
+                Ok(Change::status(BundleStatus::Cancelled, T0 + Duration::hours(1)))
             }),
             "update",
         );
         let file = first.files[1].id;
         ok(
             store.update(first.id, &mut |b| {
-                b.files[1].downloaded = true;
-                b.status = BundleStatus::Received;
-                Ok(())
+                Ok(Change {
+                    status: Some((BundleStatus::Received, T0)),
+                    downloaded: Some(b.files[1].id),
+                })
             }),
             "update",
         );
@@ -138,7 +139,7 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
     assert_eq!(first.files.len(), 3);
     assert!(first.files.iter().all(|f| !f.downloaded && f.size >= 300));
     // The same key again, even with other files, is reported and writes nothing.
-    match ok(store.insert(new_bundle(1, 2, 1, 1, 5)), "insert") {
+    match ok(store.insert(&new_bundle(1, 2, 1, 1, 5)), "insert") {
         Inserted::Existing(existing) => assert_eq!(existing, first),
         Inserted::Created(record) => panic!("store contract: duplicate key stored twice: {record:?}"),
     }
@@ -202,19 +203,13 @@ fn first_pending_follows_serials<S: Store>(store: &mut S) {
         (BundleStatus::Downloaded, Some((serial(7), b.id))),
     ] {
         ok(
-            store.update(a.id, &mut |r| {
-                r.status = status;
-                Ok(())
-            }),
+            store.update(a.id, &mut |_| Ok(Change::status(status, T0))),
             "update",
         );
         assert_eq!(pending(store), expect, "after {status}");
     }
     ok(
-        store.update(b.id, &mut |r| {
-            r.status = BundleStatus::Cancelled;
-            Ok(())
-        }),
+        store.update(b.id, &mut |_| Ok(Change::status(BundleStatus::Cancelled, T0))),
         "update",
     );
     assert_eq!(pending(store), None);
@@ -222,18 +217,23 @@ fn first_pending_follows_serials<S: Store>(store: &mut S) {
 
 fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
     let bundle = created(store, new_bundle(1, 2, 1, 2, 0));
+    let other = created(store, new_bundle(1, 2, 2, 1, 0));
     let later = T0 + Duration::hours(2);
+    let mut seen = None;
     let updated = ok(
         store.update(bundle.id, &mut |b| {
-            b.status = BundleStatus::Received;
-            b.status_at = later;
-            b.files[0].downloaded = true;
-            // Fields a change may not write are ignored.
-            b.sender = office(9);
-            b.files[1].name = "renamed".into();
-            Ok(())
+            seen = Some(b.clone());
+            Ok(Change {
+                status: Some((BundleStatus::Received, later)),
+                downloaded: Some(b.files[0].id),
+            })
         }),
         "update",
+    );
+    assert_eq!(
+        seen,
+        Some(bundle.clone()),
+        "store contract: the decision saw another record"
     );
     assert_eq!(
         (updated.status, updated.status_at),
@@ -243,37 +243,43 @@ fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
         (updated.files[0].downloaded, updated.files[1].downloaded),
         (true, false)
     );
-    assert_eq!(updated.sender, bundle.sender);
-    assert_eq!(updated.files[1].name, bundle.files[1].name);
     assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated.clone()));
-    // A refused change writes nothing, even what it set before refusing.
-    let refused = store.update(bundle.id, &mut |b| {
-        b.status = BundleStatus::Downloaded;
-        b.files[1].downloaded = true;
-        Err(RelayError::CancelNotAllowed)
-    });
+    // A file of another send unit is not marked through this one; no status keeps status and time.
+    let unchanged = ok(
+        store.update(bundle.id, &mut |_| {
+            Ok(Change {
+                status: None,
+                downloaded: Some(other.files[0].id),
+            })
+        }),
+        "update",
+    );
+    assert_eq!(unchanged, updated);
+    assert!(!ok(store.bundle(other.id), "bundle").is_some_and(|b| b.files[0].downloaded));
+    // A refusal writes nothing.
+    let refused = store.update(bundle.id, &mut |_| Err(RelayError::CancelNotAllowed));
     assert_eq!(refused, Err(RelayError::CancelNotAllowed));
     assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated));
     assert_eq!(
-        store.update(BundleId(9_999), &mut |_| Ok(())),
+        store.update(BundleId(9_999), &mut |_| Ok(Change::NONE)),
         Err(RelayError::BundleNotFound(BundleId(9_999)))
     );
     // Cancelling deletes the contents in the same change.
     let cancelled = ok(
-        store.update(bundle.id, &mut |b| {
-            b.status = BundleStatus::Cancelled;
-            Ok(())
+        store.update(bundle.id, &mut |_| {
+            Ok(Change::status(BundleStatus::Cancelled, later))
         }),
         "update",
     );
     assert_eq!(cancelled.status, BundleStatus::Cancelled);
-    for file in &bundle.files {
+    for file in bundle.files.iter() {
         assert_eq!(
             ok(store.content(file.id), "content"),
             None,
             "store contract: cancelled content kept"
         );
     }
+    assert!(ok(store.content(other.files[0].id), "content").is_some());
 }
 
 fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
@@ -281,19 +287,18 @@ fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
     let newer = created(store, new_bundle(1, 2, 2, 1, 60));
     let cancelled = created(store, new_bundle(1, 2, 3, 1, 0));
     ok(
-        store.update(cancelled.id, &mut |b| {
-            b.status = BundleStatus::Cancelled;
-            b.status_at = T0 + Duration::minutes(5);
-            Ok(())
+        store.update(cancelled.id, &mut |_| {
+            Ok(Change::status(BundleStatus::Cancelled, T0 + Duration::minutes(5)))
         }),
         "update",
     );
     let downloaded = created(store, new_bundle(3, 2, 1, 1, 0));
     ok(
         store.update(downloaded.id, &mut |b| {
-            b.status = BundleStatus::Downloaded;
-            b.files[0].downloaded = true;
-            Ok(())
+            Ok(Change {
+                status: Some((BundleStatus::Downloaded, T0)),
+                downloaded: Some(b.files[0].id),
+            })
         }),
         "update",
     );
@@ -313,7 +318,7 @@ fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
         let expired =
             ok(store.bundle(id), "bundle").unwrap_or_else(|| panic!("store contract: expired bundle lost"));
         assert_eq!((expired.status, expired.status_at), (BundleStatus::Expired, due));
-        for file in &expired.files {
+        for file in expired.files.iter() {
             assert_eq!(
                 ok(store.content(file.id), "content"),
                 None,
@@ -321,6 +326,11 @@ fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
             );
         }
     }
+    assert_eq!(
+        ok(store.first_pending(office(1), office(2)), "first_pending"),
+        Some((newer.serial, newer.id)),
+        "store contract: an expired send unit still holds up the serial order"
+    );
     let kept = ok(store.bundle(newer.id), "bundle");
     assert_eq!(kept.map(|b| b.status), Some(BundleStatus::Unread));
     assert!(ok(store.content(newer.files[0].id), "content").is_some());

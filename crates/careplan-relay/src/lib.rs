@@ -27,4 +27,4 @@ pub use model::{
     BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, NewFile, SendReceipt, Upload,
 };
 pub use relay::{MAX_ATTACHMENT_NAME_CHARS, Relay};
-pub use store::{Change, Inserted, Store};
+pub use store::{Change, Decide, Inserted, Store};

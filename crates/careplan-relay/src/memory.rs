@@ -1,16 +1,20 @@
 //! The in-memory store: scenarios and benchmarks. Nothing survives the process.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
-use crate::store::{Change, Inserted};
+use crate::store::{Decide, Inserted};
 use crate::{
     BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, RelayError, Store, StoreError,
 };
+
+/// Maps hashed with foldhash: keys are office numbers, which the relay hashes on every request.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Send units in maps, indexed for every query the relay makes.
 #[derive(Debug, Default)]
@@ -21,9 +25,13 @@ pub struct MemoryStore {
     contents: Vec<Option<Bytes>>,
     /// The send unit of each file (`id - 1`).
     file_bundle: Vec<BundleId>,
-    by_key: HashMap<(OfficeNumber, OfficeNumber, Serial), BundleId>,
-    by_receiver: BTreeMap<OfficeNumber, BTreeSet<(Serial, BundleId)>>,
-    by_sender: BTreeMap<OfficeNumber, Vec<BundleId>>,
+    /// Every receiver's send units in inbox order; also the key of idempotent sends (sender, receiver,
+    /// serial): few send units share a receiver and a serial.
+    by_receiver: Map<OfficeNumber, BTreeSet<(Serial, BundleId)>>,
+    /// Pending send units by (sender, receiver), so that the serial-order check of a download is one
+    /// lookup however long the inbox grows.
+    pending: Map<(OfficeNumber, OfficeNumber), BTreeSet<(Serial, BundleId)>>,
+    by_sender: Map<OfficeNumber, Vec<BundleId>>,
     /// Send units that still hold files, by expiry.
     live: BTreeSet<(OffsetDateTime, BundleId)>,
 }
@@ -43,31 +51,54 @@ impl MemoryStore {
     }
 
     fn drop_contents(contents: &mut [Option<Bytes>], bundle: &BundleRecord) {
-        for file in &bundle.files {
+        for file in bundle.files.iter() {
             if let Some(slot) = Self::index(file.id.0).and_then(|i| contents.get_mut(i)) {
                 *slot = None;
             }
         }
     }
+
+    /// Moves `bundle` in or out of the pending index.
+    fn set_pending(
+        pending: &mut Map<(OfficeNumber, OfficeNumber), BTreeSet<(Serial, BundleId)>>,
+        bundle: &BundleRecord,
+        is_pending: bool,
+    ) {
+        let set = pending.entry((bundle.sender, bundle.receiver)).or_default();
+        if is_pending {
+            set.insert((bundle.serial, bundle.id));
+        } else {
+            set.remove(&(bundle.serial, bundle.id));
+        }
+    }
+
+    /// The stored send unit with the key of `bundle`.
+    fn existing(&self, bundle: &NewBundle) -> Option<&BundleRecord> {
+        let same_serial = (bundle.serial, BundleId(0))..=(bundle.serial, BundleId(u64::MAX));
+        self.by_receiver
+            .get(&bundle.receiver)?
+            .range(same_serial)
+            .filter_map(|(_, id)| self.get(*id))
+            .find(|stored| stored.sender == bundle.sender)
+    }
 }
 
 impl Store for MemoryStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
-        let key = (bundle.sender, bundle.receiver, bundle.serial);
-        if let Some(existing) = self.by_key.get(&key).and_then(|id| self.get(*id)) {
+    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
+        if let Some(existing) = self.existing(bundle) {
             return Ok(Inserted::Existing(existing.clone()));
         }
         let id = BundleId(self.bundles.len() as u64 + 1);
         let mut files = Vec::with_capacity(bundle.files.len());
-        for file in bundle.files {
+        for file in bundle.files.iter() {
             let file_id = FileId(self.contents.len() as u64 + 1);
             files.push(FileRecord {
                 id: file_id,
-                name: file.name,
+                name: Arc::from(file.name.as_str()),
                 size: file.content.len() as u64,
                 downloaded: false,
             });
-            self.contents.push(Some(file.content));
+            self.contents.push(Some(file.content.clone()));
             self.file_bundle.push(id);
         }
         let record = BundleRecord {
@@ -79,14 +110,17 @@ impl Store for MemoryStore {
             expires_at: bundle.expires_at,
             status: BundleStatus::Unread,
             status_at: bundle.sent_at,
-            files,
+            files: files.into(),
         };
-        self.by_key.insert(key, id);
         self.by_receiver
             .entry(bundle.receiver)
             .or_default()
             .insert((bundle.serial, id));
         self.by_sender.entry(bundle.sender).or_default().push(id);
+        self.pending
+            .entry((bundle.sender, bundle.receiver))
+            .or_default()
+            .insert((bundle.serial, id));
         self.live.insert((bundle.expires_at, id));
         self.bundles.push(record.clone());
         Ok(Inserted::Created(record))
@@ -127,14 +161,9 @@ impl Store for MemoryStore {
         receiver: OfficeNumber,
     ) -> Result<Option<(Serial, BundleId)>, StoreError> {
         Ok(self
-            .by_receiver
-            .get(&receiver)
-            .into_iter()
-            .flatten()
-            .find(|(_, id)| {
-                self.get(*id)
-                    .is_some_and(|b| b.sender == sender && b.status.is_pending())
-            })
+            .pending
+            .get(&(sender, receiver))
+            .and_then(BTreeSet::first)
             .copied())
     }
 
@@ -145,20 +174,28 @@ impl Store for MemoryStore {
             .flatten())
     }
 
-    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         let Some(stored) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i)) else {
             return Err(RelayError::BundleNotFound(id));
         };
-        // Work on a copy so that a refused change leaves the record untouched.
-        let mut changed = stored.clone();
-        change(&mut changed)?;
-        stored.status = changed.status;
-        stored.status_at = changed.status_at;
-        for (file, new) in stored.files.iter_mut().zip(&changed.files) {
-            file.downloaded = new.downloaded;
+        // The decision only reads; the store writes what it returns, so a refusal leaves the record as it was.
+        let change = decide(stored)?;
+        if let Some(file) = change.downloaded
+            && let Some(at) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
+        {
+            // Copies the files only while a listing or an answer still shares them.
+            Arc::make_mut(&mut stored.files)[at].downloaded = true;
         }
-        if !stored.status.holds_files() && self.live.remove(&(stored.expires_at, id)) {
-            Self::drop_contents(&mut self.contents, stored);
+        if let Some((status, at)) = change.status {
+            let was_pending = stored.status.is_pending();
+            stored.status = status;
+            stored.status_at = at;
+            if was_pending != status.is_pending() {
+                Self::set_pending(&mut self.pending, stored, status.is_pending());
+            }
+            if !status.holds_files() && self.live.remove(&(stored.expires_at, id)) {
+                Self::drop_contents(&mut self.contents, stored);
+            }
         }
         Ok(stored.clone())
     }
@@ -171,6 +208,9 @@ impl Store for MemoryStore {
             }
             self.live.pop_first();
             if let Some(bundle) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i)) {
+                if bundle.status.is_pending() {
+                    Self::set_pending(&mut self.pending, bundle, false);
+                }
                 bundle.status = BundleStatus::Expired;
                 bundle.status_at = expires_at;
                 Self::drop_contents(&mut self.contents, bundle);

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
@@ -109,8 +110,9 @@ impl FromStr for BundleStatus {
 pub struct FileRecord {
     /// The file's id, for download.
     pub id: FileId,
-    /// The standard file name (or the PDF attachment's name).
-    pub name: String,
+    /// The standard file name (or the PDF attachment's name). Shared: every listing and status answer
+    /// carries it, and it never changes.
+    pub name: Arc<str>,
     /// Size in bytes.
     pub size: u64,
     /// Whether the receiver has downloaded it.
@@ -140,8 +142,9 @@ pub struct BundleRecord {
     /// When it took that status.
     #[serde(with = "time::serde::rfc3339")]
     pub status_at: OffsetDateTime,
-    /// Its files, in upload order.
-    pub files: Vec<FileRecord>,
+    /// Its files, in upload order. Shared: listings and answers copy a send unit without copying its
+    /// files; a store copies them only to change a shared record.
+    pub files: Arc<[FileRecord]>,
 }
 
 impl BundleRecord {

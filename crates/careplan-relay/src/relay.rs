@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::store::Inserted;
 use crate::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, FileId, Finding, MemoryStore, NewBundle, NewFile,
-    RelayConfig, RelayError, SendReceipt, Store, Upload,
+    BundleId, BundleRecord, BundleStatus, CancelUntil, Change, FileId, Finding, MemoryStore, NewBundle,
+    NewFile, RelayConfig, RelayError, SendReceipt, Store, Upload,
 };
 
 /// The longest PDF attachment name the relay accepts, in characters (assumed).
@@ -27,12 +27,6 @@ impl Relay<MemoryStore> {
     pub fn in_memory() -> Self {
         Self::new(MemoryStore::new(), RelayConfig::default())
     }
-}
-
-/// A file of a send, sorted out: a standard CSV file or a PDF attachment.
-enum Part {
-    Standard(FileName),
-    Attachment,
 }
 
 impl<S: Store> Relay<S> {
@@ -67,16 +61,14 @@ impl<S: Store> Relay<S> {
                 limit: self.config.max_send_bytes,
             });
         }
-        let parts = uploads.iter().map(part).collect::<Result<Vec<_>, _>>()?;
-        let names: Vec<FileName> = parts
-            .iter()
-            .filter_map(|p| match p {
-                Part::Standard(name) => Some(name.clone()),
-                Part::Attachment => None,
-            })
-            .collect();
-        for (name, upload) in parts.iter().zip(&uploads) {
-            let Part::Standard(name) = name else { continue };
+        // A first quick pass over every name (are they attachments?) sizes the list of standard names; it
+        // also fetches all the names into the cache together rather than one by one while parsing.
+        let attachments = uploads.iter().filter(|u| is_pdf_name(&u.name)).count();
+        let mut names = Vec::with_capacity(uploads.len() - attachments);
+        for upload in &uploads {
+            let Some(name) = standard_name(upload)? else {
+                continue;
+            };
             if name.from != sender {
                 return Err(RelayError::SenderMismatch {
                     name: upload.name.clone(),
@@ -87,6 +79,7 @@ impl<S: Store> Relay<S> {
             if name.to == sender {
                 return Err(RelayError::SameOffice(upload.name.clone()));
             }
+            names.push(name);
         }
         check_attachment_names(&uploads)?;
         let Some(first) = names.first() else {
@@ -105,7 +98,7 @@ impl<S: Store> Relay<S> {
             LicenceStanding::Unregistered => return Err(RelayError::ReceiverUnregistered(receiver)),
         }
         if self.config.strict {
-            strict_check(&parts, &uploads)?;
+            strict_check(&uploads)?;
         }
         self.store.expire(now)?;
         let new = NewBundle {
@@ -122,7 +115,7 @@ impl<S: Store> Relay<S> {
                 })
                 .collect(),
         };
-        match self.store.insert(new.clone())? {
+        match self.store.insert(&new)? {
             Inserted::Created(bundle) => Ok(SendReceipt::of(&bundle)),
             Inserted::Existing(bundle) if self.same_files(&bundle, &new.files)? => {
                 Ok(SendReceipt::of(&bundle))
@@ -142,7 +135,7 @@ impl<S: Store> Relay<S> {
                 .files
                 .iter()
                 .zip(files)
-                .any(|(stored, new)| stored.name != new.name || stored.size != new.content.len() as u64)
+                .any(|(stored, new)| *stored.name != *new.name || stored.size != new.content.len() as u64)
         {
             return Ok(false);
         }
@@ -189,11 +182,11 @@ impl<S: Store> Relay<S> {
         self.own_bundle(id, |b| b.receiver == receiver)?;
         self.store.update(id, &mut |bundle| {
             usable(bundle)?;
-            if bundle.status == BundleStatus::Unread {
-                bundle.status = BundleStatus::Received;
-                bundle.status_at = now;
-            }
-            Ok(())
+            Ok(if bundle.status == BundleStatus::Unread {
+                Change::status(BundleStatus::Received, now)
+            } else {
+                Change::NONE
+            })
         })
     }
 
@@ -206,33 +199,35 @@ impl<S: Store> Relay<S> {
         file: FileId,
     ) -> Result<(BundleRecord, Bytes), RelayError> {
         self.store.expire(now)?;
-        let bundle = match self.store.bundle_of_file(file)? {
-            Some(bundle) if bundle.receiver == receiver => bundle,
+        // Only the send unit's address is kept, so that its files are not shared while they change.
+        let (id, sender, serial) = match self.store.bundle_of_file(file)? {
+            Some(bundle) if bundle.receiver == receiver => {
+                usable(&bundle)?;
+                (bundle.id, bundle.sender, bundle.serial)
+            }
             _ => return Err(RelayError::FileNotFound(file.0)),
         };
-        usable(&bundle)?;
-        if let Some((serial, pending)) = self.store.first_pending(bundle.sender, receiver)?
-            && pending != bundle.id
-            && serial < bundle.serial
+        if let Some((first, pending)) = self.store.first_pending(sender, receiver)?
+            && pending != id
+            && first < serial
         {
-            return Err(RelayError::SerialOrder { pending, serial });
+            return Err(RelayError::SerialOrder {
+                pending,
+                serial: first,
+            });
         }
         let content = self.store.content(file)?;
-        let updated = self.store.update(bundle.id, &mut |bundle| {
+        let updated = self.store.update(id, &mut |bundle| {
             usable(bundle)?;
-            if let Some(entry) = bundle.files.iter_mut().find(|f| f.id == file) {
-                entry.downloaded = true;
-            }
-            let status = if bundle.files.iter().all(|f| f.downloaded) {
+            let status = if bundle.files.iter().all(|f| f.downloaded || f.id == file) {
                 BundleStatus::Downloaded
             } else {
                 BundleStatus::Received
             };
-            if bundle.status != status {
-                bundle.status = status;
-                bundle.status_at = now;
-            }
-            Ok(())
+            Ok(Change {
+                status: (bundle.status != status).then_some((status, now)),
+                downloaded: Some(file),
+            })
         })?;
         // The update succeeded, so the send unit still held its files when the content was read.
         let content = content.ok_or(RelayError::FileNotFound(file.0))?;
@@ -252,7 +247,7 @@ impl<S: Store> Relay<S> {
         let until = self.config.cancel_until;
         self.store.update(id, &mut |bundle| {
             let allowed = match (until, bundle.status) {
-                (_, BundleStatus::Cancelled) => return Ok(()),
+                (_, BundleStatus::Cancelled) => return Ok(Change::NONE),
                 (_, BundleStatus::Expired) => return Err(RelayError::Expired(bundle.id)),
                 (CancelUntil::Never, _) => return Err(RelayError::CancelNotAllowed),
                 (CancelUntil::Downloaded, status) => status.is_pending(),
@@ -264,9 +259,7 @@ impl<S: Store> Relay<S> {
                     status: bundle.status,
                 });
             }
-            bundle.status = BundleStatus::Cancelled;
-            bundle.status_at = now;
-            Ok(())
+            Ok(Change::status(BundleStatus::Cancelled, now))
         })
     }
 
@@ -294,10 +287,10 @@ fn is_pdf_name(name: &str) -> bool {
         && name[name.len() - 4..].eq_ignore_ascii_case(".pdf")
 }
 
-/// Sorts out one upload: a PDF attachment, or a standard file name.
-fn part(upload: &Upload) -> Result<Part, RelayError> {
+/// Sorts out one upload: a standard file and its name, or a PDF attachment (`None`).
+fn standard_name(upload: &Upload) -> Result<Option<FileName>, RelayError> {
     if !is_pdf_name(&upload.name) {
-        return Ok(Part::Standard(upload.name.parse()?));
+        return Ok(Some(upload.name.parse()?));
     }
     let refuse = |reason| RelayError::Attachment {
         name: upload.name.clone(),
@@ -320,7 +313,7 @@ fn part(upload: &Upload) -> Result<Part, RelayError> {
             "the content is not a PDF file (it does not start with %PDF-)",
         ));
     }
-    Ok(Part::Attachment)
+    Ok(None)
 }
 
 /// Two attachments of one send cannot share a name.
@@ -338,12 +331,11 @@ fn check_attachment_names(uploads: &[Upload]) -> Result<(), RelayError> {
 }
 
 /// The strict relay's reading: the validator over the CSV files of the send unit; errors refuse it.
-fn strict_check(parts: &[Part], uploads: &[Upload]) -> Result<(), RelayError> {
-    let files: Vec<(&str, &[u8])> = parts
+fn strict_check(uploads: &[Upload]) -> Result<(), RelayError> {
+    let files: Vec<(&str, &[u8])> = uploads
         .iter()
-        .zip(uploads)
-        .filter(|(part, _)| matches!(part, Part::Standard(_)))
-        .map(|(_, u)| (u.name.as_str(), u.content.as_slice()))
+        .filter(|u| !is_pdf_name(&u.name))
+        .map(|u| (u.name.as_str(), u.content.as_slice()))
         .collect();
     let reports = validate_files(&files, Options::default());
     let findings: Vec<Finding> = files

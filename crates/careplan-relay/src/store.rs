@@ -11,7 +11,7 @@ use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
-use crate::{BundleId, BundleRecord, FileId, NewBundle, RelayError, StoreError};
+use crate::{BundleId, BundleRecord, BundleStatus, FileId, NewBundle, RelayError, StoreError};
 
 /// The outcome of [`Store::insert`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +23,35 @@ pub enum Inserted {
     Existing(BundleRecord),
 }
 
-/// A change of one send unit, decided by the relay: it may set `status`, `status_at` and the files'
-/// `downloaded` flags (nothing else is written), or refuse and leave the record as it was.
-pub type Change<'a> = &'a mut dyn FnMut(&mut BundleRecord) -> Result<(), RelayError>;
+/// What the relay may write to a stored send unit: a new status (with when it was taken) and a file
+/// now downloaded. Everything else about a send unit is fixed once it is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Change {
+    /// The new status and its time; `None` keeps both.
+    pub status: Option<(BundleStatus, OffsetDateTime)>,
+    /// A file of the send unit the receiver has now downloaded (a file of another send unit is ignored).
+    pub downloaded: Option<FileId>,
+}
+
+impl Change {
+    /// Writes nothing.
+    pub const NONE: Change = Change {
+        status: None,
+        downloaded: None,
+    };
+
+    /// Sets the status, taken at `at`.
+    pub fn status(status: BundleStatus, at: OffsetDateTime) -> Self {
+        Self {
+            status: Some((status, at)),
+            downloaded: None,
+        }
+    }
+}
+
+/// The relay's decision about one send unit, given it as stored: the [`Change`] to write, or a refusal
+/// (nothing is written).
+pub type Decide<'a> = &'a mut dyn FnMut(&BundleRecord) -> Result<Change, RelayError>;
 
 /// Durable (or in-memory) storage of send units.
 ///
@@ -38,7 +64,7 @@ pub type Change<'a> = &'a mut dyn FnMut(&mut BundleRecord) -> Result<(), RelayEr
 /// - listings are ordered: inbox by (serial, id), sent list by id.
 pub trait Store: Send {
     /// Stores a send unit unless one with the same sender, receiver and serial exists.
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError>;
+    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError>;
 
     /// One send unit.
     fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError>;
@@ -62,9 +88,9 @@ pub trait Store: Send {
     /// A file's bytes, while its send unit holds them.
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError>;
 
-    /// Applies `change` to send unit `id` in one transaction and returns the record as stored; a refused
-    /// change writes nothing. `BundleNotFound` when there is no such send unit.
-    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError>;
+    /// Reads send unit `id`, asks `decide` what to change and writes it, in one transaction; returns the
+    /// record as stored. A refusal writes nothing. `BundleNotFound` when there is no such send unit.
+    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError>;
 
     /// Marks every send unit that still holds files and whose `expires_at` is at or before `now` as
     /// expired (status time = its `expires_at`) and deletes its contents. Returns how many.
@@ -72,7 +98,7 @@ pub trait Store: Send {
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
         (**self).insert(bundle)
     }
 
@@ -104,8 +130,8 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).content(id)
     }
 
-    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
-        (**self).update(id, change)
+    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
+        (**self).update(id, decide)
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {

@@ -5,7 +5,7 @@
 
 use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_relay::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, Change, FileId, Inserted, MemoryStore, NewBundle,
+    BundleId, BundleRecord, BundleStatus, CancelUntil, Decide, FileId, Inserted, MemoryStore, NewBundle,
     Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
 };
 use time::macros::datetime;
@@ -57,7 +57,7 @@ fn statuses(relay: &mut Relay, at: OffsetDateTime) -> Vec<BundleStatus> {
 }
 
 fn download_all(relay: &mut Relay, at: OffsetDateTime, receipt: &SendReceipt) -> Result<(), RelayError> {
-    for file in &receipt.files {
+    for file in receipt.files.iter() {
         relay.download(at, office(HH), *file)?;
     }
     Ok(())
@@ -86,7 +86,7 @@ fn a_bundle_reaches_only_its_receiver_in_serial_order() {
     download_all(&mut relay, NOW, &early).unwrap();
     let (record, bytes) = relay.download(NOW, office(HH), late.files[0]).unwrap();
     assert_eq!(
-        (record.files[0].name.as_str(), &bytes[..]),
+        (&*record.files[0].name, &bytes[..]),
         (
             "UPPLAN_202505_1310000001_43_1310000002_11_20250425103001.CSV",
             &b"UPPLAN20250425103001"[..]
@@ -485,7 +485,7 @@ impl FailingStore {
 }
 
 impl Store for FailingStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
         self.check()?;
         self.inner.insert(bundle)
     }
@@ -517,9 +517,9 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.content(id)
     }
-    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         self.check()?;
-        self.inner.update(id, change)
+        self.inner.update(id, decide)
     }
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
         self.check()?;

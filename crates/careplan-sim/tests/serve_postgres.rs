@@ -69,7 +69,7 @@ fn two_processes_share_one_ecosystem(url: &str) {
         let inbox = provider.inbox().await.expect("lists through B");
         assert_eq!(inbox.len(), 1);
         assert_eq!(inbox[0].id, receipt.bundle);
-        for file in &inbox[0].files {
+        for file in inbox[0].files.iter() {
             provider.download(file.id).await.expect("downloads through B");
         }
         let sent = care_manager.sent().await.expect("the sent list through A");

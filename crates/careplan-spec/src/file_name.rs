@@ -157,20 +157,16 @@ impl FromStr for Serial {
         if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(());
         }
-        let num = |range: std::ops::Range<usize>| s[range].parse::<u16>().map_err(|_| ());
-        let month = Month::try_from(u8::try_from(num(4..6)?).map_err(|_| ())?).map_err(|_| ())?;
-        let date = Date::from_calendar_date(
-            i32::from(num(0..4)?),
-            month,
-            u8::try_from(num(6..8)?).map_err(|_| ())?,
-        )
-        .map_err(|_| ())?;
-        let time = Time::from_hms(
-            u8::try_from(num(8..10)?).map_err(|_| ())?,
-            u8::try_from(num(10..12)?).map_err(|_| ())?,
-            u8::try_from(num(12..14)?).map_err(|_| ())?,
-        )
-        .map_err(|_| ())?;
+        // All digits (checked above), so each field is plain arithmetic: at most 9999.
+        let num = |range: std::ops::Range<usize>| {
+            s.as_bytes()[range]
+                .iter()
+                .fold(0u16, |n, digit| n * 10 + u16::from(digit - b'0'))
+        };
+        let two = |range| u8::try_from(num(range)).map_err(|_| ());
+        let month = Month::try_from(two(4..6)?).map_err(|_| ())?;
+        let date = Date::from_calendar_date(i32::from(num(0..4)), month, two(6..8)?).map_err(|_| ())?;
+        let time = Time::from_hms(two(8..10)?, two(10..12)?, two(12..14)?).map_err(|_| ())?;
         Ok(Self(PrimitiveDateTime::new(date, time)))
     }
 }
@@ -266,23 +262,47 @@ impl FromStr for FileName {
             .strip_suffix(".CSV")
             .or_else(|| name.strip_suffix(".csv"))
             .ok_or_else(|| segment_err("extension", name.rsplit('.').next().unwrap_or(""), "`.CSV`"))?;
-        let (kind, rest) = FileKind::ALL
-            .iter()
-            .find_map(|kind| Some((*kind, stem.strip_prefix(kind.prefix())?.strip_prefix('_')?)))
-            .ok_or_else(|| FileNameError::UnknownPrefix {
-                name: name.to_owned(),
-            })?;
-        let segments: Vec<&str> = rest.split('_').collect();
+        // Split once, by hand: every relay send parses its names, and `str::split` searches with memchr,
+        // which costs more than it saves on segments this short. Eight segments at most make a name (a
+        // two-segment prefix, the month, five more): keep those, count them all.
+        let mut kept = [""; 8];
+        let mut count = 0;
+        let mut start = 0;
+        for (at, byte) in stem.bytes().enumerate().chain([(stem.len(), b'_')]) {
+            if byte == b'_' {
+                if let Some(slot) = kept.get_mut(count) {
+                    *slot = &stem[start..at];
+                }
+                count += 1;
+                start = at + 1;
+            }
+        }
+        let kept = &kept[..count.min(kept.len())];
+        // The longer prefixes first (`UPKIHON_SUB1` before `UPKIHON`); a prefix is followed by a segment.
+        let kind_of = |prefix: &str| FileKind::ALL.into_iter().find(|kind| kind.prefix() == prefix);
+        let (kind, taken) = match kept {
+            [first, second, _, ..] if let Some(kind) = kind_of(&stem[..first.len() + 1 + second.len()]) => {
+                (kind, 2)
+            }
+            [first, _, ..] if let Some(kind) = kind_of(first) => (kind, 1),
+            _ => {
+                return Err(FileNameError::UnknownPrefix {
+                    name: name.to_owned(),
+                });
+            }
+        };
+        let segments = &kept[taken..];
+        let found = count - taken;
         // V4 names carry both service kinds; V3 names (CSVバージョン 202208 and earlier) carry none.
         let month_segments = usize::from(kind.is_month_bound());
-        let with_kinds = match segments.len() - month_segments {
+        let with_kinds = match found - month_segments {
             5 => true,
             3 => false,
             _ => {
                 return Err(FileNameError::SegmentCount {
                     name: name.to_owned(),
                     expected: 5 + month_segments,
-                    found: segments.len(),
+                    found,
                     layout: if kind.is_month_bound() {
                         "YYYYMM_from_kind_to_kind_serial, or YYYYMM_from_to_serial before V4"
                     } else {
@@ -302,7 +322,7 @@ impl FromStr for FileName {
             };
             (Some(month), &segments[1..])
         } else {
-            (None, &segments[..])
+            (None, segments)
         };
         let office = |value: &str, segment| {
             value

@@ -1,6 +1,5 @@
 //! Send units (送信単位, spec §5.2): which files travel together, sharing sender, receiver and serial.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use careplan_core::ErrorCode;
@@ -95,10 +94,45 @@ impl fmt::Display for SendUnit {
     }
 }
 
+/// The kinds of a send unit's files, as a bit mask: every relay send checks one, so it allocates nothing.
+#[derive(Debug, Clone, Copy, Default)]
+struct KindSet(u32);
+
+// One bit per kind.
+const _: () = assert!(FileKind::ALL.len() <= 32);
+
+impl KindSet {
+    fn bit(kind: FileKind) -> u32 {
+        1 << (kind as u32)
+    }
+
+    /// Adds `kind`; false when it was there already.
+    fn insert(&mut self, kind: FileKind) -> bool {
+        let new = self.0 & Self::bit(kind) == 0;
+        self.0 |= Self::bit(kind);
+        new
+    }
+
+    fn contains(self, kind: FileKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// The kinds, in order (for refusals).
+    fn to_vec(self) -> Vec<FileKind> {
+        let mut kinds: Vec<FileKind> = FileKind::ALL.into_iter().filter(|k| self.contains(*k)).collect();
+        kinds.sort();
+        kinds
+    }
+}
+
 /// Checks that `names` form one send unit and says which.
 pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<SendUnit, SendUnitError> {
     let first = names.first().ok_or(SendUnitError::Empty)?;
-    let mut kinds = BTreeSet::new();
+    let mut kinds = KindSet::default();
     for name in names {
         if (name.from, name.to, name.serial) != (first.from, first.to, first.serial) {
             return Err(SendUnitError::Address {
@@ -110,13 +144,13 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
             return Err(SendUnitError::Duplicate(name.kind));
         }
     }
-    let has = |kind| kinds.contains(&kind);
+    let has = |kind| kinds.contains(kind);
     let alone = |kind, unit| {
         if kinds.len() == 1 {
             Ok(unit)
         } else {
             Err(SendUnitError::Combination {
-                kinds: kinds.iter().copied().collect(),
+                kinds: kinds.to_vec(),
                 reason: match kind {
                     FileKind::UsageActual | FileKind::UsageActualDeletion => {
                         "actuals and their deletions travel alone"
@@ -127,12 +161,11 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
         }
     };
     let requires = |present: FileKind, required: &[FileKind]| {
-        let missing: Vec<FileKind> = required.iter().copied().filter(|k| !kinds.contains(k)).collect();
-        let extra: Vec<FileKind> = kinds
+        let missing: Vec<FileKind> = required.iter().copied().filter(|k| !kinds.contains(*k)).collect();
+        let allowed = required
             .iter()
-            .copied()
-            .filter(|k| *k != present && !required.contains(k))
-            .collect();
+            .fold(KindSet::bit(present), |mask, k| mask | KindSet::bit(*k));
+        let extra = kinds.0 & !allowed != 0;
         if !missing.is_empty() {
             return Err(SendUnitError::Incomplete {
                 present,
@@ -140,9 +173,9 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
                 missing,
             });
         }
-        if !extra.is_empty() {
+        if extra {
             return Err(SendUnitError::Combination {
-                kinds: kinds.iter().copied().collect(),
+                kinds: kinds.to_vec(),
                 reason: "files of different send units share one serial",
             });
         }
@@ -169,9 +202,9 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
             FileKind::UsagePlan,
             &[FileKind::UsageAnnex, FileKind::UserSupplement],
         )?;
-        let months: BTreeSet<Option<MonthSegment>> = names.iter().map(|n| n.month).collect();
-        return match months.into_iter().collect::<Vec<_>>().as_slice() {
-            [Some(MonthSegment::Month(_))] => Ok(SendUnit::UsageSheets),
+        let one_month = names.iter().all(|n| n.month == first.month);
+        return match first.month {
+            Some(MonthSegment::Month(_)) if one_month => Ok(SendUnit::UsageSheets),
             _ => Err(SendUnitError::Month(
                 names
                     .iter()
@@ -194,7 +227,7 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
         {
             Some(MonthSegment::PlanLinked) => Ok(SendUnit::PlanTables),
             _ => Err(SendUnitError::Combination {
-                kinds: kinds.iter().copied().collect(),
+                kinds: kinds.to_vec(),
                 reason: "the user supplement of plan tables is named with month 000000",
             }),
         };
@@ -206,19 +239,19 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
             missing: vec![FileKind::UsagePlan],
         });
     }
-    check_prevention(&kinds)
+    check_prevention(kinds)
 }
 
 /// 介護予防 units (spec §5.2): annexes travel with their parent; deletions alone.
-fn check_prevention(kinds: &BTreeSet<FileKind>) -> Result<SendUnit, SendUnitError> {
-    let has = |kind| kinds.contains(&kind);
+fn check_prevention(kinds: KindSet) -> Result<SendUnit, SendUnitError> {
+    let has = |kind| kinds.contains(kind);
     let deletions = [
         FileKind::PreventionBasicDeletion,
         FileKind::PreventionPlanDeletion,
     ];
     if deletions.iter().any(|k| has(*k)) && kinds.len() > 1 {
         return Err(SendUnitError::Combination {
-            kinds: kinds.iter().copied().collect(),
+            kinds: kinds.to_vec(),
             reason: "a deletion file travels alone",
         });
     }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Change, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
+    BundleId, BundleRecord, Decide, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
@@ -11,8 +11,7 @@ use postgres::{Client, GenericClient, NoTls, Row};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, changed_downloads, id_of, micros,
-    sql_id, status_text,
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
 };
 
 const SCHEMA: &str = "
@@ -190,7 +189,7 @@ fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<BundleRecord>,
 }
 
 impl Store for PostgresStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
         let (sender, receiver, serial) = (
             bundle.sender.to_string(),
@@ -310,7 +309,7 @@ impl Store for PostgresStore {
         Ok(content.map(Bytes::from))
     }
 
-    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
         // Lock the row first: another relay's change to the same send unit waits for this transaction.
         let locked = tx
@@ -323,31 +322,28 @@ impl Store for PostgresStore {
             return Err(RelayError::BundleNotFound(id));
         }
         let stored = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
-        let mut changed = stored.clone();
         // Dropping the transaction on refusal rolls it back.
-        change(&mut changed)?;
-        tx.execute(
-            "UPDATE bundles SET status = $1, status_at = $2 WHERE id = $3",
-            &[
-                &status_text(changed.status),
-                &micros(changed.status_at),
-                &sql_id(id.0),
-            ],
-        )
-        .map_err(backend)?;
-        for (file, downloaded) in changed_downloads(&stored, &changed) {
+        let change = decide(&stored)?;
+        if let Some(file) = change.downloaded {
             tx.execute(
-                "UPDATE files SET downloaded = $1 WHERE id = $2",
-                &[&downloaded, &file],
+                "UPDATE files SET downloaded = TRUE WHERE id = $1 AND bundle = $2",
+                &[&sql_id(file.0), &sql_id(id.0)],
             )
             .map_err(backend)?;
         }
-        if !changed.status.holds_files() {
+        if let Some((status, at)) = change.status {
             tx.execute(
-                "UPDATE files SET content = NULL WHERE bundle = $1",
-                &[&sql_id(id.0)],
+                "UPDATE bundles SET status = $1, status_at = $2 WHERE id = $3",
+                &[&status_text(status), &micros(at), &sql_id(id.0)],
             )
             .map_err(backend)?;
+            if !status.holds_files() {
+                tx.execute(
+                    "UPDATE files SET content = NULL WHERE bundle = $1",
+                    &[&sql_id(id.0)],
+                )
+                .map_err(backend)?;
+            }
         }
         let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         tx.commit().map_err(backend)?;

@@ -69,7 +69,7 @@ pub(crate) fn assemble(
     for file in files {
         by_bundle.entry(file.bundle).or_default().push(FileRecord {
             id: FileId(id_of(file.id)?),
-            name: file.name,
+            name: file.name.into(),
             size: id_of(file.size)?,
             downloaded: file.downloaded,
         });
@@ -102,22 +102,11 @@ fn record(row: BundleRow, files: Vec<FileRecord>) -> Result<BundleRecord, StoreE
         expires_at: instant(row.expires_at)?,
         status: row.status.parse().map_err(|_| corrupt("status", &row.status))?,
         status_at: instant(row.status_at)?,
-        files,
+        files: files.into(),
     })
 }
 
 /// The status as stored.
 pub(crate) fn status_text(status: BundleStatus) -> &'static str {
     status.as_str()
-}
-
-/// The files whose `downloaded` flag a change set differently, as `(file id, flag)` to write.
-pub(crate) fn changed_downloads(stored: &BundleRecord, changed: &BundleRecord) -> Vec<(i64, bool)> {
-    stored
-        .files
-        .iter()
-        .zip(&changed.files)
-        .filter(|(before, after)| before.downloaded != after.downloaded)
-        .map(|(before, after)| (sql_id(before.id.0), after.downloaded))
-        .collect()
 }

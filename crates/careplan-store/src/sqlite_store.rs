@@ -5,15 +5,14 @@ use std::path::Path;
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Change, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
+    BundleId, BundleRecord, Decide, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
 };
 use careplan_spec::Serial;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, changed_downloads, id_of, micros,
-    sql_id, status_text,
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
 };
 
 const SCHEMA: &str = "
@@ -155,7 +154,7 @@ fn one(connection: &Connection, id: i64) -> Result<Option<BundleRecord>, StoreEr
 }
 
 impl Store for SqliteStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -274,34 +273,31 @@ impl Store for SqliteStore {
         Ok(content.flatten().map(Bytes::from))
     }
 
-    fn update(&mut self, id: BundleId, change: Change<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend)?;
         let stored = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
-        let mut changed = stored.clone();
         // Dropping the transaction on refusal rolls it back: nothing was written anyway.
-        change(&mut changed)?;
-        tx.prepare_cached("UPDATE bundles SET status = ?1, status_at = ?2 WHERE id = ?3")
-            .map_err(backend)?
-            .execute(params![
-                status_text(changed.status),
-                micros(changed.status_at),
-                sql_id(id.0)
-            ])
-            .map_err(backend)?;
-        for (file, downloaded) in changed_downloads(&stored, &changed) {
-            tx.prepare_cached("UPDATE files SET downloaded = ?1 WHERE id = ?2")
+        let change = decide(&stored)?;
+        if let Some(file) = change.downloaded {
+            tx.prepare_cached("UPDATE files SET downloaded = 1 WHERE id = ?1 AND bundle = ?2")
                 .map_err(backend)?
-                .execute(params![downloaded, file])
+                .execute(params![sql_id(file.0), sql_id(id.0)])
                 .map_err(backend)?;
         }
-        if !changed.status.holds_files() {
-            tx.prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
+        if let Some((status, at)) = change.status {
+            tx.prepare_cached("UPDATE bundles SET status = ?1, status_at = ?2 WHERE id = ?3")
                 .map_err(backend)?
-                .execute([sql_id(id.0)])
+                .execute(params![status_text(status), micros(at), sql_id(id.0)])
                 .map_err(backend)?;
+            if !status.holds_files() {
+                tx.prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
+                    .map_err(backend)?
+                    .execute([sql_id(id.0)])
+                    .map_err(backend)?;
+            }
         }
         let updated = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         tx.commit().map_err(backend)?;

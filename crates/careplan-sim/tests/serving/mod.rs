@@ -226,7 +226,7 @@ pub(crate) async fn check_after_restart(provider: &LinkageClient, acknowledged: 
             "send unit {serial} is incomplete"
         );
         for (file, upload) in bundle.files.iter().zip(&expected) {
-            assert_eq!(file.name, upload.name);
+            assert_eq!(*file.name, *upload.name);
             let bytes = provider.download(file.id).await.expect("downloads");
             assert_eq!(
                 bytes, upload.content,

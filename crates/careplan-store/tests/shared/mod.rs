@@ -39,7 +39,7 @@ pub(crate) fn two_relays_share_mailboxes<S: Store + 'static>(open: &mut dyn FnMu
         inbox.iter().map(|x| x.id).collect::<Vec<_>>(),
         vec![receipt.bundle]
     );
-    for file in &receipt.files {
+    for file in receipt.files.iter() {
         b.download(now, hh, *file)
             .expect("relay B hands out what relay A accepted");
     }
