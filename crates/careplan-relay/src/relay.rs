@@ -61,10 +61,7 @@ impl<S: Store> Relay<S> {
                 limit: self.config.max_send_bytes,
             });
         }
-        // A first quick pass over every name (are they attachments?) sizes the list of standard names; it
-        // also fetches all the names into the cache together rather than one by one while parsing.
-        let attachments = uploads.iter().filter(|u| is_pdf_name(&u.name)).count();
-        let mut names = Vec::with_capacity(uploads.len() - attachments);
+        let mut names = Vec::with_capacity(uploads.len());
         for upload in &uploads {
             let Some(name) = standard_name(upload)? else {
                 continue;
