@@ -25,7 +25,7 @@ pub enum Inserted {
 
 /// What the relay may write to a stored send unit: a new status (with when it was taken) and a file
 /// now downloaded. Everything else about a send unit is fixed once it is stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
     /// The new status and its time; `None` keeps both.
     pub status: Option<(BundleStatus, OffsetDateTime)>,
