@@ -29,9 +29,11 @@ fn unit(n: usize) -> (OfficeNumber, Vec<Upload>) {
     let serial = careplan_spec::Serial::new(time::PrimitiveDateTime::new(at.date(), at.time())).to_string();
     let uploads = ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
-        .map(|part| Upload {
-            name: format!("{part}_202505_1310000001_43_{to}_11_{serial}.CSV"),
-            content: vec![b'x'; 8 * 1024],
+        .map(|part| {
+            Upload::new(
+                format!("{part}_202505_1310000001_43_{to}_11_{serial}.CSV"),
+                vec![b'x'; 8 * 1024],
+            )
         })
         .collect();
     (to, uploads)
@@ -73,10 +75,7 @@ fn floor_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
     let mut bytes = 0;
     for n in 0..PROVIDERS {
         let queue = mailboxes.get_mut(&provider(n)).unwrap();
-        let listed: Vec<&str> = queue
-            .iter()
-            .flat_map(|u| u.iter().map(|f| f.name.as_str()))
-            .collect();
+        let listed: Vec<&str> = queue.iter().flat_map(|u| u.iter().map(|f| &*f.name)).collect();
         black_box(listed);
         while let Some(uploads) = queue.pop_front() {
             for file in uploads {

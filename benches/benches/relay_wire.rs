@@ -42,9 +42,11 @@ fn unit(n: usize) -> Vec<Upload> {
     let serial = careplan_spec::Serial::new(time::PrimitiveDateTime::new(at.date(), at.time())).to_string();
     ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
-        .map(|part| Upload {
-            name: format!("{part}_202505_1310000001_43_1310000101_11_{serial}.CSV"),
-            content: vec![b'x'; 8 * 1024],
+        .map(|part| {
+            Upload::new(
+                format!("{part}_202505_1310000001_43_1310000101_11_{serial}.CSV"),
+                vec![b'x'; 8 * 1024],
+            )
         })
         .collect()
 }

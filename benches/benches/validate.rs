@@ -39,7 +39,7 @@ fn month_files() -> Vec<(String, Vec<u8>)> {
     .unwrap()
     .into_iter()
     .flat_map(|bundle| bundle.files)
-    .map(|file| (file.name, file.content))
+    .map(|file| (file.name.to_string(), file.content.to_vec()))
     .collect()
 }
 

@@ -16,6 +16,8 @@
 //! with a [`UsageRequest`]. `serve`'s admin endpoint answers `GET`/`POST /v1/clock` ([`ClockChange`],
 //! [`ClockReading`]). `docs/http-api.md` lists every operation.
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use careplan_core::OfficeNumber;
@@ -48,8 +50,8 @@ pub fn cancel_path(id: BundleId) -> String {
 /// One file of a send, its bytes in base64.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WireFile {
-    /// The standard file name.
-    pub name: String,
+    /// The standard file name (read once, then shared by the relay's records).
+    pub name: Arc<str>,
     /// The file's bytes, base64 (standard alphabet, padded).
     pub content: String,
 }
@@ -79,10 +81,7 @@ impl SendRequest {
         self.files
             .into_iter()
             .map(|f| match STANDARD.decode(&f.content) {
-                Ok(content) => Ok(Upload {
-                    name: f.name,
-                    content,
-                }),
+                Ok(content) => Ok(Upload::new(f.name, content)),
                 Err(e) => Err(format!("content of `{}` is not base64: {e}", f.name)),
             })
             .collect()

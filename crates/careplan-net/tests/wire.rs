@@ -142,9 +142,11 @@ fn usage_application() -> UsageApplication {
 fn plan(serial: &str) -> Vec<Upload> {
     ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
-        .map(|p| Upload {
-            name: format!("{p}_202505_1310000001_43_1310000002_11_{serial}.CSV"),
-            content: vec![0x82, 0xA0, b'\r', b'\n'],
+        .map(|p| {
+            Upload::new(
+                format!("{p}_202505_1310000001_43_1310000002_11_{serial}.CSV"),
+                vec![0x82, 0xA0, b'\r', b'\n'],
+            )
         })
         .collect()
 }

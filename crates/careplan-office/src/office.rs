@@ -1,6 +1,9 @@
 //! A virtual office: care software, local folders and a linkage client.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use bytes::Bytes;
 
 use careplan_core::{CareMonth, OfficeNumber};
 use careplan_net::LinkageClient;
@@ -17,9 +20,9 @@ pub struct SentFile {
     /// The relay's send-unit id.
     pub bundle: BundleId,
     /// The standard file name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The bytes sent.
-    pub content: Vec<u8>,
+    pub content: Bytes,
 }
 
 /// A file the office downloaded.

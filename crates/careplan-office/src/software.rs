@@ -118,10 +118,7 @@ pub struct Bundle {
 impl Bundle {
     /// The files as `(name, bytes)` pairs, the input of [`CareSoftware::import`] and of the validator.
     pub fn inputs(&self) -> Vec<(&str, &[u8])> {
-        self.files
-            .iter()
-            .map(|f| (f.name.as_str(), f.content.as_slice()))
-            .collect()
+        self.files.iter().map(|f| (&*f.name, &*f.content)).collect()
     }
 }
 
@@ -354,7 +351,7 @@ impl CareSoftware {
             file: name.clone(),
             source,
         })?;
-        Ok(Upload { name, content })
+        Ok(Upload::new(name, content))
     }
 
     /// Imports received files, in the given order (the relay's processing order). Either every file
@@ -462,7 +459,7 @@ mod tests {
         let month: CareMonth = "202505".parse().unwrap();
 
         let plan = cm.export_plan(now, month, &hh_profile, 3).unwrap();
-        let names: Vec<&str> = plan.files.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<&str> = plan.files.iter().map(|f| &*f.name).collect();
         assert_eq!(
             names,
             [
@@ -479,7 +476,7 @@ mod tests {
             .export_actuals(now + Duration::days(40), month, &cm_profile)
             .unwrap();
         assert_eq!(
-            actuals.files[0].name,
+            &*actuals.files[0].name,
             "UPJSK_202505_1310000002_11_1310000001_43_20250604103000.CSV"
         );
         let received = actuals.inputs();
@@ -574,7 +571,7 @@ mod tests {
         // Actuals of users the care manager never planned for are refused, and nothing is stored.
         let actuals = hh.export_actuals(now, month, other_cm.profile()).unwrap();
         let renamed = actuals.files[0].name.replace("1310000003", "1310000001");
-        let mut content = actuals.files[0].content.clone();
+        let mut content = actuals.files[0].content.to_vec();
         let err = cm.import(&[(&renamed, &content)]).unwrap_err();
         assert_eq!(err.code(), ErrorCode::ActualUserUnknown);
         assert!(cm.users_with_actuals(month).is_empty());

@@ -6,14 +6,13 @@
 
 use std::fmt::Debug;
 
-use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    BundleId, BundleRecord, BundleStatus, Change, FileId, Inserted, NewBundle, NewFile, RelayError, Store,
+    BundleId, BundleRecord, BundleStatus, Change, FileId, Inserted, NewBundle, RelayError, Store, Upload,
 };
 
 const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
@@ -46,26 +45,26 @@ fn new_bundle(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) 
         sent_at,
         expires_at: sent_at + Duration::days(30),
         files: (0..files)
-            .map(|i| NewFile {
-                name: format!("FILE{i}_{from}_{to}_{serial_n}.CSV"),
-                // Bytes of every value, so engines that mangle binary data fail.
-                content: Bytes::from(
+            .map(|i| {
+                Upload::new(
+                    format!("FILE{i}_{from}_{to}_{serial_n}.CSV"),
+                    // Bytes of every value, so engines that mangle binary data fail.
                     (0..=255u8)
                         .cycle()
                         .skip(i + serial_n as usize)
                         .take(300 + i)
                         .collect::<Vec<u8>>(),
-                ),
+                )
             })
             .collect(),
     }
 }
 
 fn created<S: Store>(store: &mut S, bundle: NewBundle) -> BundleRecord {
-    match ok(store.insert(&bundle), "insert") {
+    match ok(store.insert(bundle), "insert") {
         Inserted::Created(record) => record,
-        Inserted::Existing(record) => {
-            panic!("store contract: a new key was reported as existing: {record:?}")
+        Inserted::Existing { stored, .. } => {
+            panic!("store contract: a new key was reported as existing: {stored:?}")
         }
     }
 }
@@ -139,8 +138,15 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
     assert_eq!(first.files.len(), 3);
     assert!(first.files.iter().all(|f| !f.downloaded && f.size >= 300));
     // The same key again, even with other files, is reported and writes nothing.
-    match ok(store.insert(&new_bundle(1, 2, 1, 1, 5)), "insert") {
-        Inserted::Existing(existing) => assert_eq!(existing, first),
+    let retry = new_bundle(1, 2, 1, 1, 5);
+    match ok(store.insert(retry.clone()), "insert") {
+        Inserted::Existing { stored, refused } => {
+            assert_eq!(stored, first);
+            assert_eq!(
+                refused.files, retry.files,
+                "store contract: the refused files are handed back"
+            );
+        }
         Inserted::Created(record) => panic!("store contract: duplicate key stored twice: {record:?}"),
     }
     let other_receiver = created(store, new_bundle(1, 3, 1, 1, 1));

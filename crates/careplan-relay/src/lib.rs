@@ -23,8 +23,6 @@ mod store;
 pub use config::{CancelUntil, RelayConfig};
 pub use error::{Finding, RelayError, StoreError};
 pub use memory::MemoryStore;
-pub use model::{
-    BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, NewFile, SendReceipt, Upload,
-};
+pub use model::{BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, SendReceipt, Upload};
 pub use relay::{MAX_ATTACHMENT_NAME_CHARS, Relay};
 pub use store::{Change, Decide, Inserted, Store};

@@ -84,21 +84,26 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
-        if let Some(existing) = self.existing(bundle) {
-            return Ok(Inserted::Existing(existing.clone()));
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+        if let Some(existing) = self.existing(&bundle) {
+            return Ok(Inserted::Existing {
+                stored: existing.clone(),
+                refused: bundle,
+            });
         }
         let id = BundleId(self.bundles.len() as u64 + 1);
-        let mut files = Vec::with_capacity(bundle.files.len());
-        for file in bundle.files.iter() {
-            let file_id = FileId(self.contents.len() as u64 + 1);
-            files.push(FileRecord {
-                id: file_id,
-                name: Arc::from(file.name.as_str()),
+        let first_file = self.contents.len() as u64 + 1;
+        let files: Arc<[FileRecord]> = (first_file..)
+            .zip(&bundle.files)
+            .map(|(file_id, file)| FileRecord {
+                id: FileId(file_id),
+                name: Arc::clone(&file.name),
                 size: file.content.len() as u64,
                 downloaded: false,
-            });
-            self.contents.push(Some(file.content.clone()));
+            })
+            .collect();
+        for file in bundle.files {
+            self.contents.push(Some(file.content));
             self.file_bundle.push(id);
         }
         let record = BundleRecord {
@@ -110,7 +115,7 @@ impl Store for MemoryStore {
             expires_at: bundle.expires_at,
             status: BundleStatus::Unread,
             status_at: bundle.sent_at,
-            files: files.into(),
+            files,
         };
         self.by_receiver
             .entry(bundle.receiver)

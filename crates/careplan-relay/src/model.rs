@@ -26,13 +26,24 @@ impl fmt::Display for BundleId {
     }
 }
 
-/// A file as uploaded by a linkage client.
+/// A file as uploaded by a linkage client. Made once where the request is read and moved into the store
+/// as is: the name is shared by every listing that shows it, the bytes by every download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
     /// The standard file name, or the name of a PDF attachment.
-    pub name: String,
+    pub name: Arc<str>,
     /// The bytes, untouched.
-    pub content: Vec<u8>,
+    pub content: Bytes,
+}
+
+impl Upload {
+    /// An upload of `name` holding `content`.
+    pub fn new(name: impl Into<Arc<str>>, content: impl Into<Bytes>) -> Self {
+        Self {
+            name: name.into(),
+            content: content.into(),
+        }
+    }
 }
 
 /// Where a send unit stands, as both sides see it.
@@ -193,16 +204,7 @@ pub struct NewBundle {
     /// When its files are purged.
     pub expires_at: OffsetDateTime,
     /// The files, in upload order.
-    pub files: Vec<NewFile>,
-}
-
-/// A file of a [`NewBundle`].
-#[derive(Debug, Clone)]
-pub struct NewFile {
-    /// The file name.
-    pub name: String,
-    /// The bytes.
-    pub content: Bytes,
+    pub files: Vec<Upload>,
 }
 
 /// A serial as its 14 digits on the wire.

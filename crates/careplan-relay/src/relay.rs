@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::store::Inserted;
 use crate::{
     BundleId, BundleRecord, BundleStatus, CancelUntil, Change, FileId, Finding, MemoryStore, NewBundle,
-    NewFile, RelayConfig, RelayError, SendReceipt, Store, Upload,
+    RelayConfig, RelayError, SendReceipt, Store, Upload,
 };
 
 /// The longest PDF attachment name the relay accepts, in characters (assumed).
@@ -68,13 +68,13 @@ impl<S: Store> Relay<S> {
             };
             if name.from != sender {
                 return Err(RelayError::SenderMismatch {
-                    name: upload.name.clone(),
+                    name: upload.name.to_string(),
                     named: name.from,
                     certified: sender,
                 });
             }
             if name.to == sender {
-                return Err(RelayError::SameOffice(upload.name.clone()));
+                return Err(RelayError::SameOffice(upload.name.to_string()));
             }
             names.push(name);
         }
@@ -104,21 +104,15 @@ impl<S: Store> Relay<S> {
             serial,
             sent_at: now,
             expires_at: now + self.config.retention,
-            files: uploads
-                .into_iter()
-                .map(|u| NewFile {
-                    name: u.name,
-                    content: Bytes::from(u.content),
-                })
-                .collect(),
+            files: uploads,
         };
-        match self.store.insert(&new)? {
+        match self.store.insert(new)? {
             Inserted::Created(bundle) => Ok(SendReceipt::of(&bundle)),
-            Inserted::Existing(bundle) if self.same_files(&bundle, &new.files)? => {
-                Ok(SendReceipt::of(&bundle))
+            Inserted::Existing { stored, refused } if self.same_files(&stored, &refused.files)? => {
+                Ok(SendReceipt::of(&stored))
             }
-            Inserted::Existing(bundle) => Err(RelayError::SerialReused {
-                existing: bundle.id,
+            Inserted::Existing { stored, .. } => Err(RelayError::SerialReused {
+                existing: stored.id,
                 serial,
             }),
         }
@@ -126,13 +120,13 @@ impl<S: Store> Relay<S> {
 
     /// Whether a stored send unit holds exactly `files`: names and sizes always, bytes while it holds
     /// them (a retry of a purged send unit is recognised by names and sizes).
-    fn same_files(&mut self, bundle: &BundleRecord, files: &[NewFile]) -> Result<bool, RelayError> {
+    fn same_files(&mut self, bundle: &BundleRecord, files: &[Upload]) -> Result<bool, RelayError> {
         if bundle.files.len() != files.len()
             || bundle
                 .files
                 .iter()
                 .zip(files)
-                .any(|(stored, new)| *stored.name != *new.name || stored.size != new.content.len() as u64)
+                .any(|(stored, new)| stored.name != new.name || stored.size != new.content.len() as u64)
         {
             return Ok(false);
         }
@@ -290,7 +284,7 @@ fn standard_name(upload: &Upload) -> Result<Option<FileName>, RelayError> {
         return Ok(Some(upload.name.parse()?));
     }
     let refuse = |reason| RelayError::Attachment {
-        name: upload.name.clone(),
+        name: upload.name.to_string(),
         reason,
     };
     if upload.name.chars().count() > MAX_ATTACHMENT_NAME_CHARS {
@@ -319,7 +313,7 @@ fn check_attachment_names(uploads: &[Upload]) -> Result<(), RelayError> {
     for upload in uploads.iter().filter(|u| is_pdf_name(&u.name)) {
         if !seen.insert(upload.name.to_lowercase()) {
             return Err(RelayError::Attachment {
-                name: upload.name.clone(),
+                name: upload.name.to_string(),
                 reason: "two attachments of one send share this name",
             });
         }
@@ -332,7 +326,7 @@ fn strict_check(uploads: &[Upload]) -> Result<(), RelayError> {
     let files: Vec<(&str, &[u8])> = uploads
         .iter()
         .filter(|u| !is_pdf_name(&u.name))
-        .map(|u| (u.name.as_str(), u.content.as_slice()))
+        .map(|u| (&*u.name, &*u.content))
         .collect();
     let reports = validate_files(&files, Options::default());
     let findings: Vec<Finding> = files

@@ -14,13 +14,19 @@ use time::OffsetDateTime;
 use crate::{BundleId, BundleRecord, BundleStatus, FileId, NewBundle, RelayError, StoreError};
 
 /// The outcome of [`Store::insert`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Inserted {
     /// The send unit was stored now.
     Created(BundleRecord),
     /// A send unit with the same sender, receiver and serial was already stored (a retried send, or a
-    /// reused serial): it is returned untouched and nothing was written.
-    Existing(BundleRecord),
+    /// reused serial): it is returned untouched, nothing was written, and the refused send unit is handed
+    /// back so that the relay can compare the two.
+    Existing {
+        /// The send unit stored under the key.
+        stored: BundleRecord,
+        /// The send unit that was not stored.
+        refused: NewBundle,
+    },
 }
 
 /// What the relay may write to a stored send unit: a new status (with when it was taken) and a file
@@ -63,8 +69,9 @@ pub type Decide<'a> = &'a mut dyn FnMut(&BundleRecord) -> Result<Change, RelayEr
 ///   same transaction;
 /// - listings are ordered: inbox by (serial, id), sent list by id.
 pub trait Store: Send {
-    /// Stores a send unit unless one with the same sender, receiver and serial exists.
-    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError>;
+    /// Stores a send unit unless one with the same sender, receiver and serial exists. The send unit is
+    /// moved in: a store that keeps files in memory keeps the uploaded names and bytes themselves.
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError>;
 
     /// One send unit.
     fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError>;
@@ -98,7 +105,7 @@ pub trait Store: Send {
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
-    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
         (**self).insert(bundle)
     }
 

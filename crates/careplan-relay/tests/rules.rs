@@ -24,10 +24,10 @@ fn everyone_licensed(_: OfficeNumber) -> LicenceStanding {
 }
 
 fn upload(prefix: &str, from: &str, to: &str, serial: &str) -> Upload {
-    Upload {
-        name: format!("{prefix}_202505_{from}_43_{to}_11_{serial}.CSV"),
-        content: format!("{prefix}{serial}").into_bytes(),
-    }
+    Upload::new(
+        format!("{prefix}_202505_{from}_43_{to}_11_{serial}.CSV"),
+        format!("{prefix}{serial}"),
+    )
 }
 
 fn bundle(serial: &str) -> Vec<Upload> {
@@ -235,13 +235,15 @@ fn a_retried_send_gets_the_same_receipt_and_a_reused_serial_is_refused() {
     assert_eq!(retry, first);
     assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
     let mut changed = bundle("20250425103000");
-    changed[0].content.push(b'!');
+    changed[0].content = [&changed[0].content[..], b"!"].concat().into();
     let refused = relay
         .send(NOW, office(CM), changed, &everyone_licensed)
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::SerialReused);
     let mut same_size = bundle("20250425103000");
-    same_size[0].content[0] = b'X';
+    let mut replaced = same_size[0].content.to_vec();
+    replaced[0] = b'X';
+    same_size[0].content = replaced.into();
     let refused = relay
         .send(NOW, office(CM), same_size, &everyone_licensed)
         .unwrap_err();
@@ -252,10 +254,7 @@ fn a_retried_send_gets_the_same_receipt_and_a_reused_serial_is_refused() {
 }
 
 fn pdf(name: &str) -> Upload {
-    Upload {
-        name: name.to_owned(),
-        content: b"%PDF-1.4\n%%EOF\n".to_vec(),
-    }
+    Upload::new(name, &b"%PDF-1.4\n%%EOF\n"[..])
 }
 
 #[test]
@@ -272,10 +271,7 @@ fn pdf_attachments_travel_beside_the_csv_files() {
         (
             [
                 bundle("20250425103001"),
-                vec![Upload {
-                    name: "a.PDF".into(),
-                    content: b"PK\x03\x04".to_vec(),
-                }],
+                vec![Upload::new("a.PDF", &b"PK\x03\x04"[..])],
             ]
             .concat(),
             ErrorCode::AttachmentInvalid,
@@ -302,7 +298,7 @@ fn pdf_attachments_travel_beside_the_csv_files() {
         ),
     ];
     for (uploads, code) in cases {
-        let names: Vec<String> = uploads.iter().map(|u| u.name.clone()).collect();
+        let names: Vec<_> = uploads.iter().map(|u| u.name.clone()).collect();
         let refused = relay
             .send(NOW, office(CM), uploads, &everyone_licensed)
             .unwrap_err();
@@ -379,10 +375,7 @@ fn refused_sends_store_nothing() {
             ErrorCode::FileSetInvalid,
         ),
         (
-            vec![Upload {
-                name: "plan.csv".into(),
-                content: vec![],
-            }],
+            vec![Upload::new("plan.csv", Vec::new())],
             office(CM),
             ErrorCode::FileNameInvalid,
         ),
@@ -460,7 +453,7 @@ mod properties {
         #[test]
         fn arbitrary_sends_never_panic(files in proptest::collection::vec((".{0,80}", proptest::collection::vec(any::<u8>(), 0..64)), 0..5)) {
             let mut relay = Relay::in_memory();
-            let uploads: Vec<Upload> = files.into_iter().map(|(name, content)| Upload { name, content }).collect();
+            let uploads: Vec<Upload> = files.into_iter().map(|(name, content)| Upload::new(name, content)).collect();
             let result = relay.send(NOW, office(CM), uploads, &everyone_licensed);
             let stored = relay.sent(NOW, office(CM)).unwrap().len();
             prop_assert_eq!(stored, usize::from(result.is_ok()));
@@ -485,7 +478,7 @@ impl FailingStore {
 }
 
 impl Store for FailingStore {
-    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
         self.check()?;
         self.inner.insert(bundle)
     }

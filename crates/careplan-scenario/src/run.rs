@@ -988,7 +988,7 @@ impl World {
             let received = receiver
                 .received()
                 .iter()
-                .find(|r| r.name == file.name && r.sender == sender.profile().number)
+                .find(|r| *r.name == *file.name && r.sender == sender.profile().number)
                 .ok_or_else(|| {
                     StepError::Assertion(format!(
                         "{} was sent but {} never downloaded it",

@@ -99,7 +99,7 @@ fn write_month(args: &GenArgs) -> Result<usize> {
     .run()?;
     let mut count = 0;
     for file in bundles.iter().flat_map(|b| &b.files) {
-        let path = args.out.join(&file.name);
+        let path = args.out.join(&*file.name);
         std::fs::write(&path, &file.content).with_context(|| format!("cannot write {}", path.display()))?;
         count += 1;
     }

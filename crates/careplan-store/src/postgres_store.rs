@@ -189,7 +189,7 @@ fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<BundleRecord>,
 }
 
 impl Store for PostgresStore {
-    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
         let (sender, receiver, serial) = (
             bundle.sender.to_string(),
@@ -220,7 +220,10 @@ impl Store for PostgresStore {
                 .map_err(backend)?;
             let existing =
                 one(&mut tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
-            return Ok(Inserted::Existing(existing));
+            return Ok(Inserted::Existing {
+                stored: existing,
+                refused: bundle,
+            });
         };
         let id: i64 = inserted.try_get(0).map_err(backend)?;
         let insert_file = tx
@@ -233,7 +236,7 @@ impl Store for PostgresStore {
                 &[
                     &id,
                     &position,
-                    &file.name,
+                    &&*file.name,
                     &(file.content.len() as i64),
                     &&file.content[..],
                 ],

@@ -154,7 +154,7 @@ fn one(connection: &Connection, id: i64) -> Result<Option<BundleRecord>, StoreEr
 }
 
 impl Store for SqliteStore {
-    fn insert(&mut self, bundle: &NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -188,7 +188,10 @@ impl Store for SqliteStore {
                 .map_err(backend)?;
             let existing =
                 one(&tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
-            return Ok(Inserted::Existing(existing));
+            return Ok(Inserted::Existing {
+                stored: existing,
+                refused: bundle,
+            });
         }
         let id = tx.last_insert_rowid();
         {

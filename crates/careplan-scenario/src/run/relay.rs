@@ -141,14 +141,13 @@ impl World {
                         file.name
                     )));
                 };
-                file.content.drain(last_comma..line_end);
+                let mut damaged = file.content.to_vec();
+                damaged.drain(last_comma..line_end);
+                file.content = damaged.into();
                 Ok(format!("{}: the first record lost its last field", file.name))
             }
             OutboxEdit::AttachPdf(name) => {
-                bundle.files.push(Upload {
-                    name: name.clone(),
-                    content: SMALL_PDF.to_vec(),
-                });
+                bundle.files.push(Upload::new(name.as_str(), SMALL_PDF));
                 Ok(format!("attached {name} ({} bytes)", SMALL_PDF.len()))
             }
         }

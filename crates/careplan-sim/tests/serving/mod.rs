@@ -141,10 +141,10 @@ pub(crate) fn send_unit(n: u32) -> Vec<Upload> {
         .map(|part| {
             let mut content = format!("{part} {serial}\r\n").into_bytes();
             content.resize(4096 + (n as usize % 7) * 100, b'.');
-            Upload {
-                name: format!("{part}_202605_{CARE_MANAGER}_43_{PROVIDER}_11_{serial}.CSV"),
+            Upload::new(
+                format!("{part}_202605_{CARE_MANAGER}_43_{PROVIDER}_11_{serial}.CSV"),
                 content,
-            }
+            )
         })
         .collect()
 }

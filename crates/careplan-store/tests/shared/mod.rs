@@ -17,9 +17,11 @@ fn licensed(_: OfficeNumber) -> LicenceStanding {
 fn plan(serial: &str) -> Vec<Upload> {
     ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
-        .map(|prefix| Upload {
-            name: format!("{prefix}_202505_1310000001_43_1310000002_11_{serial}.CSV"),
-            content: format!("{prefix} {serial}").into_bytes(),
+        .map(|prefix| {
+            Upload::new(
+                format!("{prefix}_202505_1310000001_43_1310000002_11_{serial}.CSV"),
+                format!("{prefix} {serial}").into_bytes(),
+            )
         })
         .collect()
 }
