@@ -1,6 +1,6 @@
 //! The in-memory store: scenarios and benchmarks. Nothing survives the process.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -17,6 +17,10 @@ use crate::{
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Send units in maps, indexed for every query the relay makes.
+///
+/// The ordered indexes are sorted vectors, not trees: send units arrive almost in serial order and in
+/// expiry order, so an insert lands at the end (one comparison), and the serial order makes a download
+/// take its send unit from the front of its queue. An out-of-order insert shifts the tail.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Every send unit; ids are 1-based positions (`id - 1`).
@@ -27,13 +31,24 @@ pub struct MemoryStore {
     file_bundle: Vec<BundleId>,
     /// Every receiver's send units in inbox order; also the key of idempotent sends (sender, receiver,
     /// serial): few send units share a receiver and a serial.
-    by_receiver: Map<OfficeNumber, BTreeSet<(Serial, BundleId)>>,
+    by_receiver: Map<OfficeNumber, VecDeque<(Serial, BundleId)>>,
     /// Pending send units by (sender, receiver), so that the serial-order check of a download is one
     /// lookup however long the inbox grows.
-    pending: Map<(OfficeNumber, OfficeNumber), BTreeSet<(Serial, BundleId)>>,
+    pending: Map<(OfficeNumber, OfficeNumber), VecDeque<(Serial, BundleId)>>,
     by_sender: Map<OfficeNumber, Vec<BundleId>>,
-    /// Send units that still hold files, by expiry.
-    live: BTreeSet<(OffsetDateTime, BundleId)>,
+    /// Send units by expiry. A send unit cancelled before it is due stays in the queue and is passed over
+    /// when it comes due: removing it would cost more than skipping it.
+    expiry: VecDeque<(OffsetDateTime, BundleId)>,
+}
+
+/// Inserts `item` into the sorted `queue` after every item not greater (at the end, as a rule).
+fn insert_sorted<T: Ord>(queue: &mut VecDeque<T>, item: T) {
+    if queue.back().is_none_or(|last| *last <= item) {
+        queue.push_back(item);
+    } else {
+        let at = queue.partition_point(|x| *x <= item);
+        queue.insert(at, item);
+    }
 }
 
 impl MemoryStore {
@@ -60,24 +75,26 @@ impl MemoryStore {
 
     /// Moves `bundle` in or out of the pending index.
     fn set_pending(
-        pending: &mut Map<(OfficeNumber, OfficeNumber), BTreeSet<(Serial, BundleId)>>,
+        pending: &mut Map<(OfficeNumber, OfficeNumber), VecDeque<(Serial, BundleId)>>,
         bundle: &BundleRecord,
         is_pending: bool,
     ) {
-        let set = pending.entry((bundle.sender, bundle.receiver)).or_default();
+        let queue = pending.entry((bundle.sender, bundle.receiver)).or_default();
+        let key = (bundle.serial, bundle.id);
         if is_pending {
-            set.insert((bundle.serial, bundle.id));
-        } else {
-            set.remove(&(bundle.serial, bundle.id));
+            insert_sorted(queue, key);
+        } else if let Ok(at) = queue.binary_search(&key) {
+            queue.remove(at);
         }
     }
 
     /// The stored send unit with the key of `bundle`.
     fn existing(&self, bundle: &NewBundle) -> Option<&BundleRecord> {
-        let same_serial = (bundle.serial, BundleId(0))..=(bundle.serial, BundleId(u64::MAX));
-        self.by_receiver
-            .get(&bundle.receiver)?
-            .range(same_serial)
+        let inbox = self.by_receiver.get(&bundle.receiver)?;
+        let from = inbox.partition_point(|(serial, _)| *serial < bundle.serial);
+        inbox
+            .range(from..)
+            .take_while(|(serial, _)| *serial == bundle.serial)
             .filter_map(|(_, id)| self.get(*id))
             .find(|stored| stored.sender == bundle.sender)
     }
@@ -117,16 +134,13 @@ impl Store for MemoryStore {
             status_at: bundle.sent_at,
             files,
         };
-        self.by_receiver
-            .entry(bundle.receiver)
-            .or_default()
-            .insert((bundle.serial, id));
+        insert_sorted(
+            self.by_receiver.entry(bundle.receiver).or_default(),
+            (bundle.serial, id),
+        );
         self.by_sender.entry(bundle.sender).or_default().push(id);
-        self.pending
-            .entry((bundle.sender, bundle.receiver))
-            .or_default()
-            .insert((bundle.serial, id));
-        self.live.insert((bundle.expires_at, id));
+        Self::set_pending(&mut self.pending, &record, true);
+        insert_sorted(&mut self.expiry, (bundle.expires_at, id));
         self.bundles.push(record.clone());
         Ok(Inserted::Created(record))
     }
@@ -168,7 +182,7 @@ impl Store for MemoryStore {
         Ok(self
             .pending
             .get(&(sender, receiver))
-            .and_then(BTreeSet::first)
+            .and_then(VecDeque::front)
             .copied())
     }
 
@@ -192,13 +206,13 @@ impl Store for MemoryStore {
             Arc::make_mut(&mut stored.files)[at].downloaded = true;
         }
         if let Some((status, at)) = change.status {
-            let was_pending = stored.status.is_pending();
+            let was = stored.status;
             stored.status = status;
             stored.status_at = at;
-            if was_pending != status.is_pending() {
+            if was.is_pending() != status.is_pending() {
                 Self::set_pending(&mut self.pending, stored, status.is_pending());
             }
-            if !status.holds_files() && self.live.remove(&(stored.expires_at, id)) {
+            if was.holds_files() && !status.holds_files() {
                 Self::drop_contents(&mut self.contents, stored);
             }
         }
@@ -207,12 +221,14 @@ impl Store for MemoryStore {
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let mut expired = 0;
-        while let Some(&(expires_at, id)) = self.live.first() {
+        while let Some(&(expires_at, id)) = self.expiry.front() {
             if expires_at > now {
                 break;
             }
-            self.live.pop_first();
-            if let Some(bundle) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i)) {
+            self.expiry.pop_front();
+            if let Some(bundle) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i))
+                && bundle.status.holds_files()
+            {
                 if bundle.status.is_pending() {
                     Self::set_pending(&mut self.pending, bundle, false);
                 }
