@@ -6,6 +6,7 @@
 
 use std::fmt::Debug;
 
+use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::macros::datetime;
@@ -69,6 +70,37 @@ fn created<S: Store>(store: &mut S, bundle: NewBundle) -> BundleRecord {
     }
 }
 
+/// What a download shows the relay.
+#[derive(Debug, PartialEq)]
+struct DownloadView {
+    /// The send unit holding the file.
+    holder: BundleRecord,
+    /// The first pending send unit from the same sender to the same receiver.
+    first_pending: Option<(Serial, BundleId)>,
+    content: Bytes,
+}
+
+/// What a download of `file` shows the relay, by a decision that writes nothing.
+fn download_view<S: Store>(store: &mut S, file: FileId) -> Result<DownloadView, RelayError> {
+    let mut seen = None;
+    let (stored, content) = store.download(file, &mut |bundle, first_pending| {
+        seen = Some((bundle.clone(), first_pending));
+        Ok(Change::NONE)
+    })?;
+    let Some((holder, first_pending)) = seen else {
+        panic!("store contract: download answered without asking the relay")
+    };
+    assert_eq!(
+        holder, stored,
+        "store contract: a download writing nothing changed the send unit"
+    );
+    Ok(DownloadView {
+        holder,
+        first_pending,
+        content,
+    })
+}
+
 fn ids(bundles: &[BundleRecord]) -> Vec<BundleId> {
     bundles.iter().map(|b| b.id).collect()
 }
@@ -77,7 +109,8 @@ fn ids(bundles: &[BundleRecord]) -> Vec<BundleId> {
 pub fn check<S: Store>(open_empty: &mut dyn FnMut() -> S) {
     insert_is_keyed_and_complete(&mut open_empty());
     listings_are_ordered_and_scoped(&mut open_empty());
-    first_pending_follows_serials(&mut open_empty());
+    downloads_see_the_first_pending(&mut open_empty());
+    downloads_are_all_or_nothing(&mut open_empty());
     updates_are_all_or_nothing(&mut open_empty());
     expiry_purges_exactly_the_due(&mut open_empty());
 }
@@ -161,15 +194,17 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
     assert_eq!(file_ids.len(), count, "store contract: file ids repeat");
     for (i, file) in first.files.iter().enumerate() {
         let content = ok(store.content(file.id), "content");
-        assert_eq!(content, Some(new_bundle(1, 2, 1, 3, 0).files[i].content.clone()));
-        assert_eq!(
-            ok(store.bundle_of_file(file.id), "bundle_of_file"),
-            Some(first.clone())
-        );
+        let expected = new_bundle(1, 2, 1, 3, 0).files[i].content.clone();
+        assert_eq!(content.as_ref(), Some(&expected));
+        let view = ok(download_view(store, file.id), "download");
+        assert_eq!((view.holder, view.content), (first.clone(), expected));
     }
     assert_eq!(ok(store.bundle(first.id), "bundle"), Some(first.clone()));
     assert_eq!(ok(store.bundle(BundleId(9_999)), "bundle"), None);
-    assert_eq!(ok(store.bundle_of_file(FileId(9_999)), "bundle_of_file"), None);
+    assert_eq!(
+        download_view(store, FileId(9_999)),
+        Err(RelayError::FileNotFound(9_999))
+    );
     assert_eq!(ok(store.content(FileId(9_999)), "content"), None);
 }
 
@@ -193,17 +228,24 @@ fn listings_are_ordered_and_scoped<S: Store>(store: &mut S) {
     assert_eq!(ids(&ok(store.sent(office(4)), "sent")), vec![from_other.id]);
 }
 
-fn first_pending_follows_serials<S: Store>(store: &mut S) {
-    assert_eq!(
-        ok(store.first_pending(office(1), office(2)), "first_pending"),
-        None
-    );
+fn downloads_see_the_first_pending<S: Store>(store: &mut S) {
     let b = created(store, new_bundle(1, 2, 7, 1, 0));
     let a = created(store, new_bundle(1, 2, 4, 1, 1));
-    created(store, new_bundle(5, 2, 1, 1, 2));
-    created(store, new_bundle(1, 3, 1, 1, 3));
-    let pending = |store: &mut S| ok(store.first_pending(office(1), office(2)), "first_pending");
-    assert_eq!(pending(store), Some((serial(4), a.id)));
+    let other_sender = created(store, new_bundle(5, 2, 1, 1, 2));
+    let other_receiver = created(store, new_bundle(1, 3, 1, 1, 3));
+    let pending = |store: &mut S, file| ok(download_view(store, file), "download").first_pending;
+    assert_eq!(pending(store, b.files[0].id), Some((serial(4), a.id)));
+    assert_eq!(pending(store, a.files[0].id), Some((serial(4), a.id)));
+    assert_eq!(
+        pending(store, other_sender.files[0].id),
+        Some((serial(1), other_sender.id)),
+        "store contract: the first pending send unit of another sender"
+    );
+    assert_eq!(
+        pending(store, other_receiver.files[0].id),
+        Some((serial(1), other_receiver.id)),
+        "store contract: the first pending send unit of another receiver"
+    );
     for (status, expect) in [
         (BundleStatus::Received, Some((serial(4), a.id))),
         (BundleStatus::Downloaded, Some((serial(7), b.id))),
@@ -212,13 +254,62 @@ fn first_pending_follows_serials<S: Store>(store: &mut S) {
             store.update(a.id, &mut |_| Ok(Change::status(status, T0))),
             "update",
         );
-        assert_eq!(pending(store), expect, "after {status}");
+        assert_eq!(pending(store, b.files[0].id), expect, "after {status}");
     }
     ok(
         store.update(b.id, &mut |_| Ok(Change::status(BundleStatus::Cancelled, T0))),
         "update",
     );
-    assert_eq!(pending(store), None);
+    assert_eq!(pending(store, a.files[0].id), None);
+}
+
+fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
+    let bundle = created(store, new_bundle(1, 2, 1, 2, 0));
+    let file = bundle.files[1].id;
+    let later = T0 + Duration::hours(1);
+    let (updated, content) = ok(
+        store.download(file, &mut |_, _| {
+            Ok(Change {
+                status: Some((BundleStatus::Received, later)),
+                downloaded: Some(file),
+            })
+        }),
+        "download",
+    );
+    assert_eq!(content, new_bundle(1, 2, 1, 2, 0).files[1].content);
+    assert_eq!(
+        (updated.status, updated.status_at),
+        (BundleStatus::Received, later)
+    );
+    assert_eq!(
+        (updated.files[0].downloaded, updated.files[1].downloaded),
+        (false, true)
+    );
+    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated.clone()));
+    // A refusal writes nothing.
+    let refused = store.download(bundle.files[0].id, &mut |_, _| {
+        Err(RelayError::SerialOrder {
+            pending: bundle.id,
+            serial: bundle.serial,
+        })
+    });
+    assert!(matches!(refused, Err(RelayError::SerialOrder { .. })));
+    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated));
+    // Bytes gone (cancelled): nothing to answer, so nothing is written either.
+    let cancelled = ok(
+        store.update(bundle.id, &mut |_| {
+            Ok(Change::status(BundleStatus::Cancelled, later))
+        }),
+        "update",
+    );
+    let gone = store.download(bundle.files[0].id, &mut |_, _| {
+        Ok(Change {
+            status: Some((BundleStatus::Downloaded, later)),
+            downloaded: Some(bundle.files[0].id),
+        })
+    });
+    assert_eq!(gone, Err(RelayError::FileNotFound(bundle.files[0].id.0)));
+    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(cancelled));
 }
 
 fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
@@ -333,7 +424,7 @@ fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
         }
     }
     assert_eq!(
-        ok(store.first_pending(office(1), office(2)), "first_pending"),
+        ok(download_view(store, newer.files[0].id), "download").first_pending,
         Some((newer.serial, newer.id)),
         "store contract: an expired send unit still holds up the serial order"
     );

@@ -25,4 +25,4 @@ pub use error::{Finding, RelayError, StoreError};
 pub use memory::MemoryStore;
 pub use model::{BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, SendReceipt, Upload};
 pub use relay::{MAX_ATTACHMENT_NAME_CHARS, Relay};
-pub use store::{Change, Decide, Inserted, Store};
+pub use store::{Change, Decide, DecideDownload, Inserted, Store};

@@ -8,9 +8,10 @@ use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
-use crate::store::{Decide, Inserted};
+use crate::store::{Decide, DecideDownload, Inserted};
 use crate::{
-    BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, RelayError, Store, StoreError,
+    BundleId, BundleRecord, BundleStatus, Change, FileId, FileRecord, NewBundle, RelayError, Store,
+    StoreError,
 };
 
 /// Maps hashed with foldhash: keys are office numbers, which the relay hashes on every request.
@@ -88,6 +89,29 @@ impl MemoryStore {
         }
     }
 
+    /// Writes `change` to the send unit at position `at` (in bounds) and returns it as stored.
+    fn apply(&mut self, at: usize, change: Change) -> BundleRecord {
+        let stored = &mut self.bundles[at];
+        if let Some(file) = change.downloaded
+            && let Some(at) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
+        {
+            // Copies the files only while a listing or an answer still shares them.
+            Arc::make_mut(&mut stored.files)[at].downloaded = true;
+        }
+        if let Some((status, at)) = change.status {
+            let was = stored.status;
+            stored.status = status;
+            stored.status_at = at;
+            if was.is_pending() != status.is_pending() {
+                Self::set_pending(&mut self.pending, stored, status.is_pending());
+            }
+            if was.holds_files() && !status.holds_files() {
+                Self::drop_contents(&mut self.contents, stored);
+            }
+        }
+        stored.clone()
+    }
+
     /// The stored send unit with the key of `bundle`.
     fn existing(&self, bundle: &NewBundle) -> Option<&BundleRecord> {
         let inbox = self.by_receiver.get(&bundle.receiver)?;
@@ -149,11 +173,6 @@ impl Store for MemoryStore {
         Ok(self.get(id).cloned())
     }
 
-    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
-        let bundle = Self::index(id.0).and_then(|i| self.file_bundle.get(i)).copied();
-        Ok(bundle.and_then(|b| self.get(b)).cloned())
-    }
-
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
         Ok(self
             .by_receiver
@@ -174,18 +193,6 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn first_pending(
-        &mut self,
-        sender: OfficeNumber,
-        receiver: OfficeNumber,
-    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
-        Ok(self
-            .pending
-            .get(&(sender, receiver))
-            .and_then(VecDeque::front)
-            .copied())
-    }
-
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
         Ok(Self::index(id.0)
             .and_then(|i| self.contents.get(i))
@@ -194,29 +201,35 @@ impl Store for MemoryStore {
     }
 
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
-        let Some(stored) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i)) else {
+        let Some(at) = Self::index(id.0).filter(|&at| at < self.bundles.len()) else {
             return Err(RelayError::BundleNotFound(id));
         };
         // The decision only reads; the store writes what it returns, so a refusal leaves the record as it was.
-        let change = decide(stored)?;
-        if let Some(file) = change.downloaded
-            && let Some(at) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
-        {
-            // Copies the files only while a listing or an answer still shares them.
-            Arc::make_mut(&mut stored.files)[at].downloaded = true;
-        }
-        if let Some((status, at)) = change.status {
-            let was = stored.status;
-            stored.status = status;
-            stored.status_at = at;
-            if was.is_pending() != status.is_pending() {
-                Self::set_pending(&mut self.pending, stored, status.is_pending());
-            }
-            if was.holds_files() && !status.holds_files() {
-                Self::drop_contents(&mut self.contents, stored);
-            }
-        }
-        Ok(stored.clone())
+        let change = decide(&self.bundles[at])?;
+        Ok(self.apply(at, change))
+    }
+
+    fn download(
+        &mut self,
+        file: FileId,
+        decide: DecideDownload<'_>,
+    ) -> Result<(BundleRecord, Bytes), RelayError> {
+        let not_found = RelayError::FileNotFound(file.0);
+        let Some((slot, at)) = Self::index(file.0)
+            .and_then(|slot| Some((slot, Self::index(self.file_bundle.get(slot)?.0)?)))
+            .filter(|&(_, at)| at < self.bundles.len())
+        else {
+            return Err(not_found);
+        };
+        let stored = &self.bundles[at];
+        let first_pending = self
+            .pending
+            .get(&(stored.sender, stored.receiver))
+            .and_then(VecDeque::front)
+            .copied();
+        let change = decide(stored, first_pending)?;
+        let content = self.contents.get(slot).cloned().flatten().ok_or(not_found)?;
+        Ok((self.apply(at, change), content))
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {

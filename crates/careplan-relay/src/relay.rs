@@ -190,26 +190,17 @@ impl<S: Store> Relay<S> {
         file: FileId,
     ) -> Result<(BundleRecord, Bytes), RelayError> {
         self.store.expire(now)?;
-        // Only the send unit's address is kept, so that its files are not shared while they change.
-        let (id, sender, serial) = match self.store.bundle_of_file(file)? {
-            Some(bundle) if bundle.receiver == receiver => {
-                usable(&bundle)?;
-                (bundle.id, bundle.sender, bundle.serial)
+        self.store.download(file, &mut |bundle, first_pending| {
+            if bundle.receiver != receiver {
+                return Err(RelayError::FileNotFound(file.0));
             }
-            _ => return Err(RelayError::FileNotFound(file.0)),
-        };
-        if let Some((first, pending)) = self.store.first_pending(sender, receiver)?
-            && pending != id
-            && first < serial
-        {
-            return Err(RelayError::SerialOrder {
-                pending,
-                serial: first,
-            });
-        }
-        let content = self.store.content(file)?;
-        let updated = self.store.update(id, &mut |bundle| {
             usable(bundle)?;
+            if let Some((serial, pending)) = first_pending
+                && pending != bundle.id
+                && serial < bundle.serial
+            {
+                return Err(RelayError::SerialOrder { pending, serial });
+            }
             let status = if bundle.files.iter().all(|f| f.downloaded || f.id == file) {
                 BundleStatus::Downloaded
             } else {
@@ -219,10 +210,7 @@ impl<S: Store> Relay<S> {
                 status: (bundle.status != status).then_some((status, now)),
                 downloaded: Some(file),
             })
-        })?;
-        // The update succeeded, so the send unit still held its files when the content was read.
-        let content = content.ok_or(RelayError::FileNotFound(file.0))?;
-        Ok((updated, content))
+        })
     }
 
     /// The sender cancels (取消) a send unit it sent, within [`RelayConfig::cancel_until`]; its files

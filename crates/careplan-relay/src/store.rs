@@ -59,6 +59,12 @@ impl Change {
 /// (nothing is written).
 pub type Decide<'a> = &'a mut dyn FnMut(&BundleRecord) -> Result<Change, RelayError>;
 
+/// The relay's decision about a download, given the send unit holding the file and the pending (unread
+/// or received) send unit from the same sender to the same receiver with the lowest serial, as
+/// `(serial, id)`: the one the serial order lets the receiver download.
+pub type DecideDownload<'a> =
+    &'a mut dyn FnMut(&BundleRecord, Option<(Serial, BundleId)>) -> Result<Change, RelayError>;
+
 /// Durable (or in-memory) storage of send units.
 ///
 /// Contract (checked by [`contract::check`](crate::contract::check) for every engine):
@@ -76,21 +82,11 @@ pub trait Store: Send {
     /// One send unit.
     fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError>;
 
-    /// The send unit a file belongs to.
-    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError>;
-
     /// Every send unit addressed to `receiver`, by serial then id.
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError>;
 
     /// Every send unit `sender` sent, by id.
     fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError>;
-
-    /// The pending (unread or received) send unit from `sender` to `receiver` with the lowest serial.
-    fn first_pending(
-        &mut self,
-        sender: OfficeNumber,
-        receiver: OfficeNumber,
-    ) -> Result<Option<(Serial, BundleId)>, StoreError>;
 
     /// A file's bytes, while its send unit holds them.
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError>;
@@ -98,6 +94,16 @@ pub trait Store: Send {
     /// Reads send unit `id`, asks `decide` what to change and writes it, in one transaction; returns the
     /// record as stored. A refusal writes nothing. `BundleNotFound` when there is no such send unit.
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError>;
+
+    /// Reads the send unit holding `file` and the first pending send unit from its sender to its
+    /// receiver, asks `decide` what to change and writes it, in one transaction; returns the record as
+    /// stored and the file's bytes. `FileNotFound` (nothing written) when no send unit holds such a file
+    /// or its bytes are gone.
+    fn download(
+        &mut self,
+        file: FileId,
+        decide: DecideDownload<'_>,
+    ) -> Result<(BundleRecord, Bytes), RelayError>;
 
     /// Marks every send unit that still holds files and whose `expires_at` is at or before `now` as
     /// expired (status time = its `expires_at`) and deletes its contents. Returns how many.
@@ -113,10 +119,6 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).bundle(id)
     }
 
-    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
-        (**self).bundle_of_file(id)
-    }
-
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
         (**self).inbox(receiver)
     }
@@ -125,20 +127,20 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).sent(sender)
     }
 
-    fn first_pending(
-        &mut self,
-        sender: OfficeNumber,
-        receiver: OfficeNumber,
-    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
-        (**self).first_pending(sender, receiver)
-    }
-
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
         (**self).content(id)
     }
 
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         (**self).update(id, decide)
+    }
+
+    fn download(
+        &mut self,
+        file: FileId,
+        decide: DecideDownload<'_>,
+    ) -> Result<(BundleRecord, Bytes), RelayError> {
+        (**self).download(file, decide)
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {

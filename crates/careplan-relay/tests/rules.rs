@@ -5,8 +5,8 @@
 
 use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_relay::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, Decide, FileId, Inserted, MemoryStore, NewBundle,
-    Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
+    BundleId, BundleRecord, BundleStatus, CancelUntil, Decide, DecideDownload, FileId, Inserted, MemoryStore,
+    NewBundle, Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -486,10 +486,6 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.bundle(id)
     }
-    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
-        self.check()?;
-        self.inner.bundle_of_file(id)
-    }
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
         self.check()?;
         self.inner.inbox(receiver)
@@ -498,14 +494,6 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.sent(sender)
     }
-    fn first_pending(
-        &mut self,
-        sender: OfficeNumber,
-        receiver: OfficeNumber,
-    ) -> Result<Option<(careplan_spec::Serial, BundleId)>, StoreError> {
-        self.check()?;
-        self.inner.first_pending(sender, receiver)
-    }
     fn content(&mut self, id: FileId) -> Result<Option<bytes::Bytes>, StoreError> {
         self.check()?;
         self.inner.content(id)
@@ -513,6 +501,14 @@ impl Store for FailingStore {
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         self.check()?;
         self.inner.update(id, decide)
+    }
+    fn download(
+        &mut self,
+        file: FileId,
+        decide: DecideDownload<'_>,
+    ) -> Result<(BundleRecord, bytes::Bytes), RelayError> {
+        self.check()?;
+        self.inner.download(file, decide)
     }
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
         self.check()?;

@@ -3,7 +3,8 @@
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Decide, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
+    BundleId, BundleRecord, Change, Decide, DecideDownload, FileId, Inserted, NewBundle, RelayError, Store,
+    StoreError,
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
@@ -253,16 +254,6 @@ impl Store for PostgresStore {
         one(self.client.get()?, sql_id(id.0))
     }
 
-    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
-        records(
-            self.client.get()?,
-            "id = (SELECT bundle FROM files WHERE id = $1)",
-            "id",
-            &sql_id(id.0),
-        )
-        .map(|mut found| found.pop())
-    }
-
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
         records(
             self.client.get()?,
@@ -276,81 +267,36 @@ impl Store for PostgresStore {
         records(self.client.get()?, "sender = $1", "id", &sender.to_string())
     }
 
-    fn first_pending(
-        &mut self,
-        sender: OfficeNumber,
-        receiver: OfficeNumber,
-    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
-        let row = self
-            .client
-            .get()?
-            .query_opt(
-                "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
-                 AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
-                &[&receiver.to_string(), &sender.to_string()],
-            )
-            .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let serial: String = row.try_get(0).map_err(backend)?;
-        let id: i64 = row.try_get(1).map_err(backend)?;
-        let serial = serial
-            .parse()
-            .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
-        Ok(Some((serial, BundleId(id_of(id)?))))
-    }
-
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
-        let row = self
-            .client
-            .get()?
-            .query_opt("SELECT content FROM files WHERE id = $1", &[&sql_id(id.0)])
-            .map_err(backend)?;
-        let content: Option<Vec<u8>> = match row {
-            Some(row) => row.try_get(0).map_err(backend)?,
-            None => None,
-        };
-        Ok(content.map(Bytes::from))
+        content(self.client.get()?, id)
     }
 
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
-        // Lock the row first: another relay's change to the same send unit waits for this transaction.
-        let locked = tx
-            .query_opt(
-                "SELECT id FROM bundles WHERE id = $1 FOR UPDATE",
-                &[&sql_id(id.0)],
-            )
-            .map_err(backend)?;
-        if locked.is_none() {
-            return Err(RelayError::BundleNotFound(id));
-        }
-        let stored = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let stored = lock(&mut tx, "id = $1", sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         // Dropping the transaction on refusal rolls it back.
         let change = decide(&stored)?;
-        if let Some(file) = change.downloaded {
-            tx.execute(
-                "UPDATE files SET downloaded = TRUE WHERE id = $1 AND bundle = $2",
-                &[&sql_id(file.0), &sql_id(id.0)],
-            )
-            .map_err(backend)?;
-        }
-        if let Some((status, at)) = change.status {
-            tx.execute(
-                "UPDATE bundles SET status = $1, status_at = $2 WHERE id = $3",
-                &[&status_text(status), &micros(at), &sql_id(id.0)],
-            )
-            .map_err(backend)?;
-            if !status.holds_files() {
-                tx.execute(
-                    "UPDATE files SET content = NULL WHERE bundle = $1",
-                    &[&sql_id(id.0)],
-                )
-                .map_err(backend)?;
-            }
-        }
-        let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let updated = write_change(&mut tx, id, change)?;
         tx.commit().map_err(backend)?;
         Ok(updated)
+    }
+
+    fn download(
+        &mut self,
+        file: FileId,
+        decide: DecideDownload<'_>,
+    ) -> Result<(BundleRecord, Bytes), RelayError> {
+        let not_found = || RelayError::FileNotFound(file.0);
+        let mut tx = self.client.get()?.transaction().map_err(backend)?;
+        let holder = "id = (SELECT bundle FROM files WHERE id = $1)";
+        let stored = lock(&mut tx, holder, sql_id(file.0))?.ok_or_else(not_found)?;
+        let first_pending = first_pending(&mut tx, stored.sender, stored.receiver)?;
+        // Dropping the transaction on refusal rolls it back.
+        let change = decide(&stored, first_pending)?;
+        let content = content(&mut tx, file)?.ok_or_else(not_found)?;
+        let updated = write_change(&mut tx, stored.id, change)?;
+        tx.commit().map_err(backend)?;
+        Ok((updated, content))
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
@@ -387,4 +333,82 @@ impl Store for PostgresStore {
         tx.commit().map_err(backend)?;
         Ok(ids.len())
     }
+}
+
+/// Locks the send unit chosen by `filter` (one parameter) and reads it: another relay's change to the same
+/// send unit waits for this transaction.
+fn lock(tx: &mut impl GenericClient, filter: &str, value: i64) -> Result<Option<BundleRecord>, StoreError> {
+    let locked = tx
+        .query_opt(
+            &format!("SELECT id FROM bundles WHERE {filter} FOR UPDATE"),
+            &[&value],
+        )
+        .map_err(backend)?;
+    match locked {
+        Some(row) => one(tx, row.try_get(0).map_err(backend)?),
+        None => Ok(None),
+    }
+}
+
+/// The pending send unit from `sender` to `receiver` with the lowest serial.
+fn first_pending(
+    client: &mut impl GenericClient,
+    sender: OfficeNumber,
+    receiver: OfficeNumber,
+) -> Result<Option<(Serial, BundleId)>, StoreError> {
+    let row = client
+        .query_opt(
+            "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
+             AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
+            &[&receiver.to_string(), &sender.to_string()],
+        )
+        .map_err(backend)?;
+    let Some(row) = row else { return Ok(None) };
+    let serial: String = row.try_get(0).map_err(backend)?;
+    let id: i64 = row.try_get(1).map_err(backend)?;
+    let serial = serial
+        .parse()
+        .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
+    Ok(Some((serial, BundleId(id_of(id)?))))
+}
+
+fn content(client: &mut impl GenericClient, id: FileId) -> Result<Option<Bytes>, StoreError> {
+    let row = client
+        .query_opt("SELECT content FROM files WHERE id = $1", &[&sql_id(id.0)])
+        .map_err(backend)?;
+    let content: Option<Vec<u8>> = match row {
+        Some(row) => row.try_get(0).map_err(backend)?,
+        None => None,
+    };
+    Ok(content.map(Bytes::from))
+}
+
+/// Writes the relay's `change` to send unit `id` inside a transaction and reads it back.
+fn write_change(
+    tx: &mut impl GenericClient,
+    id: BundleId,
+    change: Change,
+) -> Result<BundleRecord, RelayError> {
+    if let Some(file) = change.downloaded {
+        tx.execute(
+            "UPDATE files SET downloaded = TRUE WHERE id = $1 AND bundle = $2",
+            &[&sql_id(file.0), &sql_id(id.0)],
+        )
+        .map_err(backend)?;
+    }
+    if let Some((status, at)) = change.status {
+        tx.execute(
+            "UPDATE bundles SET status = $1, status_at = $2 WHERE id = $3",
+            &[&status_text(status), &micros(at), &sql_id(id.0)],
+        )
+        .map_err(backend)?;
+        if !status.holds_files() {
+            tx.execute(
+                "UPDATE files SET content = NULL WHERE bundle = $1",
+                &[&sql_id(id.0)],
+            )
+            .map_err(backend)?;
+        }
+    }
+    one(tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))
 }

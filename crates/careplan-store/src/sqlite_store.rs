@@ -5,7 +5,8 @@ use std::path::Path;
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Decide, FileId, Inserted, NewBundle, RelayError, Store, StoreError,
+    BundleId, BundleRecord, Change, Decide, DecideDownload, FileId, Inserted, NewBundle, RelayError, Store,
+    StoreError,
 };
 use careplan_spec::Serial;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -221,15 +222,6 @@ impl Store for SqliteStore {
         one(&self.connection, sql_id(id.0))
     }
 
-    fn bundle_of_file(&mut self, id: FileId) -> Result<Option<BundleRecord>, StoreError> {
-        self.records(
-            "id = (SELECT bundle FROM files WHERE id = ?1)",
-            "id",
-            &sql_id(id.0),
-        )
-        .map(|mut found| found.pop())
-    }
-
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
         self.records("receiver = ?1", "serial, id", &receiver.to_string())
     }
@@ -238,42 +230,8 @@ impl Store for SqliteStore {
         self.records("sender = ?1", "id", &sender.to_string())
     }
 
-    fn first_pending(
-        &mut self,
-        sender: OfficeNumber,
-        receiver: OfficeNumber,
-    ) -> Result<Option<(Serial, BundleId)>, StoreError> {
-        let found: Option<(String, i64)> = self
-            .connection
-            .prepare_cached(
-                "SELECT serial, id FROM bundles WHERE receiver = ?1 AND sender = ?2 \
-                 AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
-            )
-            .map_err(backend)?
-            .query_row(params![receiver.to_string(), sender.to_string()], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .optional()
-            .map_err(backend)?;
-        found
-            .map(|(serial, id)| {
-                let serial = serial
-                    .parse()
-                    .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
-                Ok((serial, BundleId(id_of(id)?)))
-            })
-            .transpose()
-    }
-
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
-        let content: Option<Option<Vec<u8>>> = self
-            .connection
-            .prepare_cached("SELECT content FROM files WHERE id = ?1")
-            .map_err(backend)?
-            .query_row([sql_id(id.0)], |row| row.get(0))
-            .optional()
-            .map_err(backend)?;
-        Ok(content.flatten().map(Bytes::from))
+        content(&self.connection, id)
     }
 
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
@@ -284,27 +242,36 @@ impl Store for SqliteStore {
         let stored = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         // Dropping the transaction on refusal rolls it back: nothing was written anyway.
         let change = decide(&stored)?;
-        if let Some(file) = change.downloaded {
-            tx.prepare_cached("UPDATE files SET downloaded = 1 WHERE id = ?1 AND bundle = ?2")
-                .map_err(backend)?
-                .execute(params![sql_id(file.0), sql_id(id.0)])
-                .map_err(backend)?;
-        }
-        if let Some((status, at)) = change.status {
-            tx.prepare_cached("UPDATE bundles SET status = ?1, status_at = ?2 WHERE id = ?3")
-                .map_err(backend)?
-                .execute(params![status_text(status), micros(at), sql_id(id.0)])
-                .map_err(backend)?;
-            if !status.holds_files() {
-                tx.prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
-                    .map_err(backend)?
-                    .execute([sql_id(id.0)])
-                    .map_err(backend)?;
-            }
-        }
-        let updated = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let updated = write_change(&tx, id, change)?;
         tx.commit().map_err(backend)?;
         Ok(updated)
+    }
+
+    fn download(
+        &mut self,
+        file: FileId,
+        decide: DecideDownload<'_>,
+    ) -> Result<(BundleRecord, Bytes), RelayError> {
+        let not_found = RelayError::FileNotFound(file.0);
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let holder: Option<i64> = tx
+            .prepare_cached("SELECT bundle FROM files WHERE id = ?1")
+            .map_err(backend)?
+            .query_row([sql_id(file.0)], |row| row.get(0))
+            .optional()
+            .map_err(backend)?;
+        let Some(stored) = holder.map(|id| one(&tx, id)).transpose()?.flatten() else {
+            return Err(not_found);
+        };
+        let first_pending = first_pending(&tx, stored.sender, stored.receiver)?;
+        let change = decide(&stored, first_pending)?;
+        let content = content(&tx, file)?.ok_or(not_found)?;
+        let updated = write_change(&tx, stored.id, change)?;
+        tx.commit().map_err(backend)?;
+        Ok((updated, content))
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
@@ -347,4 +314,67 @@ impl Store for SqliteStore {
         tx.commit().map_err(backend)?;
         Ok(ids.len())
     }
+}
+
+/// The pending send unit from `sender` to `receiver` with the lowest serial.
+fn first_pending(
+    connection: &Connection,
+    sender: OfficeNumber,
+    receiver: OfficeNumber,
+) -> Result<Option<(Serial, BundleId)>, StoreError> {
+    let found: Option<(String, i64)> = connection
+        .prepare_cached(
+            "SELECT serial, id FROM bundles WHERE receiver = ?1 AND sender = ?2 \
+             AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
+        )
+        .map_err(backend)?
+        .query_row(params![receiver.to_string(), sender.to_string()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()
+        .map_err(backend)?;
+    found
+        .map(|(serial, id)| {
+            let serial = serial
+                .parse()
+                .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
+            Ok((serial, BundleId(id_of(id)?)))
+        })
+        .transpose()
+}
+
+fn content(connection: &Connection, id: FileId) -> Result<Option<Bytes>, StoreError> {
+    let content: Option<Option<Vec<u8>>> = connection
+        .prepare_cached("SELECT content FROM files WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([sql_id(id.0)], |row| row.get(0))
+        .optional()
+        .map_err(backend)?;
+    Ok(content.flatten().map(Bytes::from))
+}
+
+/// Writes the relay's `change` to send unit `id` inside a transaction and reads it back.
+fn write_change(connection: &Connection, id: BundleId, change: Change) -> Result<BundleRecord, RelayError> {
+    if let Some(file) = change.downloaded {
+        connection
+            .prepare_cached("UPDATE files SET downloaded = 1 WHERE id = ?1 AND bundle = ?2")
+            .map_err(backend)?
+            .execute(params![sql_id(file.0), sql_id(id.0)])
+            .map_err(backend)?;
+    }
+    if let Some((status, at)) = change.status {
+        connection
+            .prepare_cached("UPDATE bundles SET status = ?1, status_at = ?2 WHERE id = ?3")
+            .map_err(backend)?
+            .execute(params![status_text(status), micros(at), sql_id(id.0)])
+            .map_err(backend)?;
+        if !status.holds_files() {
+            connection
+                .prepare_cached("UPDATE files SET content = NULL WHERE bundle = ?1")
+                .map_err(backend)?
+                .execute([sql_id(id.0)])
+                .map_err(backend)?;
+        }
+    }
+    one(connection, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))
 }
