@@ -55,7 +55,7 @@ fn relay_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
         let office = provider(n);
         for bundle in relay.inbox(NOW, office).unwrap() {
             for file in bundle.files.iter() {
-                bytes += relay.download(NOW, office, file.id).unwrap().1.len();
+                bytes += relay.download(NOW, office, file.id).unwrap().content.len();
             }
         }
     }

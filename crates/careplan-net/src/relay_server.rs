@@ -187,12 +187,11 @@ fn route(
                 return refusal(ErrorCode::FileNotFound, &format!("`{path}` names no file"));
             };
             match relay.download(now, office, FileId(id)) {
-                Ok((bundle, content)) => {
-                    let name = bundle.files.iter().find(|f| f.id.0 == id).map(|f| &*f.name);
-                    let mut response = Response::new(Full::new(content));
+                Ok(file) => {
+                    let mut response = Response::new(Full::new(file.content));
                     let headers = response.headers_mut();
                     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
-                    if let Some(Ok(value)) = name.map(|n| format!("attachment; filename=\"{n}\"").parse()) {
+                    if let Ok(value) = format!("attachment; filename=\"{}\"", file.name).parse() {
                         headers.insert(CONTENT_DISPOSITION, value);
                     }
                     response

@@ -6,14 +6,14 @@
 
 use std::fmt::Debug;
 
-use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    BundleId, BundleRecord, BundleStatus, Change, FileId, Inserted, NewBundle, RelayError, Store, Upload,
+    BundleId, BundleRecord, BundleStatus, Change, DownloadedFile, FileId, Inserted, NewBundle, RelayError,
+    Store, Upload,
 };
 
 const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
@@ -77,13 +77,14 @@ struct DownloadView {
     holder: BundleRecord,
     /// The first pending send unit from the same sender to the same receiver.
     first_pending: Option<(Serial, BundleId)>,
-    content: Bytes,
+    /// The file as downloaded.
+    file: DownloadedFile,
 }
 
 /// What a download of `file` shows the relay, by a decision that writes nothing.
 fn download_view<S: Store>(store: &mut S, file: FileId) -> Result<DownloadView, RelayError> {
     let mut seen = None;
-    let (stored, content) = store.download(file, &mut |bundle, first_pending| {
+    let downloaded = store.download(file, &mut |bundle, first_pending| {
         seen = Some((bundle.clone(), first_pending));
         Ok(Change::NONE)
     })?;
@@ -91,13 +92,14 @@ fn download_view<S: Store>(store: &mut S, file: FileId) -> Result<DownloadView, 
         panic!("store contract: download answered without asking the relay")
     };
     assert_eq!(
-        holder, stored,
+        ok(store.bundle(holder.id), "bundle").as_ref(),
+        Some(&holder),
         "store contract: a download writing nothing changed the send unit"
     );
     Ok(DownloadView {
         holder,
         first_pending,
-        content,
+        file: downloaded,
     })
 }
 
@@ -197,7 +199,8 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
         let expected = new_bundle(1, 2, 1, 3, 0).files[i].content.clone();
         assert_eq!(content.as_ref(), Some(&expected));
         let view = ok(download_view(store, file.id), "download");
-        assert_eq!((view.holder, view.content), (first.clone(), expected));
+        assert_eq!(view.holder, first.clone());
+        assert_eq!((view.file.name, view.file.content), (file.name.clone(), expected));
     }
     assert_eq!(ok(store.bundle(first.id), "bundle"), Some(first.clone()));
     assert_eq!(ok(store.bundle(BundleId(9_999)), "bundle"), None);
@@ -267,7 +270,7 @@ fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
     let bundle = created(store, new_bundle(1, 2, 1, 2, 0));
     let file = bundle.files[1].id;
     let later = T0 + Duration::hours(1);
-    let (updated, content) = ok(
+    let downloaded = ok(
         store.download(file, &mut |_, _| {
             Ok(Change {
                 status: Some((BundleStatus::Received, later)),
@@ -276,7 +279,15 @@ fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
         }),
         "download",
     );
-    assert_eq!(content, new_bundle(1, 2, 1, 2, 0).files[1].content);
+    assert_eq!(
+        downloaded,
+        DownloadedFile {
+            name: bundle.files[1].name.clone(),
+            content: new_bundle(1, 2, 1, 2, 0).files[1].content.clone(),
+        }
+    );
+    let updated =
+        ok(store.bundle(bundle.id), "bundle").unwrap_or_else(|| panic!("store contract: bundle lost"));
     assert_eq!(
         (updated.status, updated.status_at),
         (BundleStatus::Received, later)
@@ -285,7 +296,6 @@ fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
         (updated.files[0].downloaded, updated.files[1].downloaded),
         (false, true)
     );
-    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated.clone()));
     // A refusal writes nothing.
     let refused = store.download(bundle.files[0].id, &mut |_, _| {
         Err(RelayError::SerialOrder {

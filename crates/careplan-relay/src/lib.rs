@@ -23,6 +23,8 @@ mod store;
 pub use config::{CancelUntil, RelayConfig};
 pub use error::{Finding, RelayError, StoreError};
 pub use memory::MemoryStore;
-pub use model::{BundleId, BundleRecord, BundleStatus, FileId, FileRecord, NewBundle, SendReceipt, Upload};
+pub use model::{
+    BundleId, BundleRecord, BundleStatus, DownloadedFile, FileId, FileRecord, NewBundle, SendReceipt, Upload,
+};
 pub use relay::{MAX_ATTACHMENT_NAME_CHARS, Relay};
 pub use store::{Change, Decide, DecideDownload, Inserted, Store};

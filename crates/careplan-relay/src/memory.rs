@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::store::{Decide, DecideDownload, Inserted};
 use crate::{
-    BundleId, BundleRecord, BundleStatus, Change, FileId, FileRecord, NewBundle, RelayError, Store,
-    StoreError,
+    BundleId, BundleRecord, BundleStatus, Change, DownloadedFile, FileId, FileRecord, NewBundle, RelayError,
+    Store, StoreError,
 };
 
 /// Maps hashed with foldhash: keys are office numbers, which the relay hashes on every request.
@@ -90,7 +90,7 @@ impl MemoryStore {
     }
 
     /// Writes `change` to the send unit at position `at` (in bounds) and returns it as stored.
-    fn apply(&mut self, at: usize, change: Change) -> BundleRecord {
+    fn apply(&mut self, at: usize, change: Change) -> &BundleRecord {
         let stored = &mut self.bundles[at];
         if let Some(file) = change.downloaded
             && let Some(at) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
@@ -109,7 +109,7 @@ impl MemoryStore {
                 Self::drop_contents(&mut self.contents, stored);
             }
         }
-        stored.clone()
+        stored
     }
 
     /// The stored send unit with the key of `bundle`.
@@ -134,19 +134,21 @@ impl Store for MemoryStore {
         }
         let id = BundleId(self.bundles.len() as u64 + 1);
         let first_file = self.contents.len() as u64 + 1;
+        // One pass moves each upload's name into the record and its bytes into `contents`.
         let files: Arc<[FileRecord]> = (first_file..)
-            .zip(&bundle.files)
-            .map(|(file_id, file)| FileRecord {
-                id: FileId(file_id),
-                name: Arc::clone(&file.name),
-                size: file.content.len() as u64,
-                downloaded: false,
+            .zip(bundle.files)
+            .map(|(file_id, file)| {
+                let size = file.content.len() as u64;
+                self.contents.push(Some(file.content));
+                self.file_bundle.push(id);
+                FileRecord {
+                    id: FileId(file_id),
+                    name: file.name,
+                    size,
+                    downloaded: false,
+                }
             })
             .collect();
-        for file in bundle.files {
-            self.contents.push(Some(file.content));
-            self.file_bundle.push(id);
-        }
         let record = BundleRecord {
             id,
             sender: bundle.sender,
@@ -206,14 +208,10 @@ impl Store for MemoryStore {
         };
         // The decision only reads; the store writes what it returns, so a refusal leaves the record as it was.
         let change = decide(&self.bundles[at])?;
-        Ok(self.apply(at, change))
+        Ok(self.apply(at, change).clone())
     }
 
-    fn download(
-        &mut self,
-        file: FileId,
-        decide: DecideDownload<'_>,
-    ) -> Result<(BundleRecord, Bytes), RelayError> {
+    fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         let not_found = RelayError::FileNotFound(file.0);
         let Some((slot, at)) = Self::index(file.0)
             .and_then(|slot| Some((slot, Self::index(self.file_bundle.get(slot)?.0)?)))
@@ -228,8 +226,15 @@ impl Store for MemoryStore {
             .and_then(VecDeque::front)
             .copied();
         let change = decide(stored, first_pending)?;
-        let content = self.contents.get(slot).cloned().flatten().ok_or(not_found)?;
-        Ok((self.apply(at, change), content))
+        let (Some(content), Some(record)) = (
+            self.contents.get(slot).cloned().flatten(),
+            stored.files.iter().find(|f| f.id == file),
+        ) else {
+            return Err(not_found);
+        };
+        let name = Arc::clone(&record.name);
+        self.apply(at, change);
+        Ok(DownloadedFile { name, content })
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {

@@ -165,6 +165,15 @@ impl BundleRecord {
     }
 }
 
+/// A file as the receiver downloads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedFile {
+    /// Its name.
+    pub name: Arc<str>,
+    /// Its bytes.
+    pub content: Bytes,
+}
+
 /// The relay's acknowledgement of an accepted send. A retried send is answered with the same receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendReceipt {

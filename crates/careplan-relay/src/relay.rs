@@ -1,6 +1,5 @@
 //! The relay's rules over any [`Store`].
 
-use bytes::Bytes;
 use careplan_core::{LicenceStanding, OfficeNumber};
 use careplan_spec::validate::{Options, Severity, validate_files};
 use careplan_spec::{FileName, PlanTable3, check_send_unit};
@@ -8,8 +7,8 @@ use time::OffsetDateTime;
 
 use crate::store::Inserted;
 use crate::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, Change, FileId, Finding, MemoryStore, NewBundle,
-    RelayConfig, RelayError, SendReceipt, Store, Upload,
+    BundleId, BundleRecord, BundleStatus, CancelUntil, Change, DownloadedFile, FileId, Finding, MemoryStore,
+    NewBundle, RelayConfig, RelayError, SendReceipt, Store, Upload,
 };
 
 /// The longest PDF attachment name the relay accepts, in characters (assumed).
@@ -188,7 +187,7 @@ impl<S: Store> Relay<S> {
         now: OffsetDateTime,
         receiver: OfficeNumber,
         file: FileId,
-    ) -> Result<(BundleRecord, Bytes), RelayError> {
+    ) -> Result<DownloadedFile, RelayError> {
         self.store.expire(now)?;
         self.store.download(file, &mut |bundle, first_pending| {
             if bundle.receiver != receiver {

@@ -11,7 +11,9 @@ use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
-use crate::{BundleId, BundleRecord, BundleStatus, FileId, NewBundle, RelayError, StoreError};
+use crate::{
+    BundleId, BundleRecord, BundleStatus, DownloadedFile, FileId, NewBundle, RelayError, StoreError,
+};
 
 /// The outcome of [`Store::insert`].
 #[derive(Debug, Clone)]
@@ -96,14 +98,9 @@ pub trait Store: Send {
     fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError>;
 
     /// Reads the send unit holding `file` and the first pending send unit from its sender to its
-    /// receiver, asks `decide` what to change and writes it, in one transaction; returns the record as
-    /// stored and the file's bytes. `FileNotFound` (nothing written) when no send unit holds such a file
+    /// receiver, asks `decide` what to change and writes it, in one transaction; returns the file. `FileNotFound` (nothing written) when no send unit holds such a file
     /// or its bytes are gone.
-    fn download(
-        &mut self,
-        file: FileId,
-        decide: DecideDownload<'_>,
-    ) -> Result<(BundleRecord, Bytes), RelayError>;
+    fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError>;
 
     /// Marks every send unit that still holds files and whose `expires_at` is at or before `now` as
     /// expired (status time = its `expires_at`) and deletes its contents. Returns how many.
@@ -135,11 +132,7 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).update(id, decide)
     }
 
-    fn download(
-        &mut self,
-        file: FileId,
-        decide: DecideDownload<'_>,
-    ) -> Result<(BundleRecord, Bytes), RelayError> {
+    fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         (**self).download(file, decide)
     }
 

@@ -5,8 +5,8 @@
 
 use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_relay::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, Decide, DecideDownload, FileId, Inserted, MemoryStore,
-    NewBundle, Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
+    BundleId, BundleRecord, BundleStatus, CancelUntil, Decide, DecideDownload, DownloadedFile, FileId,
+    Inserted, MemoryStore, NewBundle, Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -84,9 +84,9 @@ fn a_bundle_reaches_only_its_receiver_in_serial_order() {
     let refused = relay.download(NOW, office(HH), late.files[0]).unwrap_err();
     assert_eq!(refused.code(), ErrorCode::SerialOrder);
     download_all(&mut relay, NOW, &early).unwrap();
-    let (record, bytes) = relay.download(NOW, office(HH), late.files[0]).unwrap();
+    let file = relay.download(NOW, office(HH), late.files[0]).unwrap();
     assert_eq!(
-        (&*record.files[0].name, &bytes[..]),
+        (&*file.name, &file.content[..]),
         (
             "UPPLAN_202505_1310000001_43_1310000002_11_20250425103001.CSV",
             &b"UPPLAN20250425103001"[..]
@@ -264,8 +264,9 @@ fn pdf_attachments_travel_beside_the_csv_files() {
     with_pdf.push(pdf("第3表_週間サービス計画表.pdf"));
     let receipt = relay.send(NOW, office(CM), with_pdf, &everyone_licensed).unwrap();
     assert_eq!(receipt.files.len(), 4);
-    let (_, bytes) = relay.download(NOW, office(HH), receipt.files[3]).unwrap();
-    assert!(bytes.starts_with(b"%PDF-"));
+    let attachment = relay.download(NOW, office(HH), receipt.files[3]).unwrap();
+    assert_eq!(&*attachment.name, "第3表_週間サービス計画表.pdf");
+    assert!(attachment.content.starts_with(b"%PDF-"));
     let cases: Vec<(Vec<Upload>, ErrorCode)> = vec![
         (vec![pdf("a.pdf")], ErrorCode::FileSetInvalid),
         (
@@ -502,11 +503,7 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.update(id, decide)
     }
-    fn download(
-        &mut self,
-        file: FileId,
-        decide: DecideDownload<'_>,
-    ) -> Result<(BundleRecord, bytes::Bytes), RelayError> {
+    fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         self.check()?;
         self.inner.download(file, decide)
     }

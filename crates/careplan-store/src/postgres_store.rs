@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Change, Decide, DecideDownload, FileId, Inserted, NewBundle, RelayError, Store,
-    StoreError,
+    BundleId, BundleRecord, Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewBundle,
+    RelayError, Store, StoreError,
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
@@ -276,16 +276,13 @@ impl Store for PostgresStore {
         let stored = lock(&mut tx, "id = $1", sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         // Dropping the transaction on refusal rolls it back.
         let change = decide(&stored)?;
-        let updated = write_change(&mut tx, id, change)?;
+        write_change(&mut tx, id, change)?;
+        let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         tx.commit().map_err(backend)?;
         Ok(updated)
     }
 
-    fn download(
-        &mut self,
-        file: FileId,
-        decide: DecideDownload<'_>,
-    ) -> Result<(BundleRecord, Bytes), RelayError> {
+    fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         let not_found = || RelayError::FileNotFound(file.0);
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
         let holder = "id = (SELECT bundle FROM files WHERE id = $1)";
@@ -293,10 +290,13 @@ impl Store for PostgresStore {
         let first_pending = first_pending(&mut tx, stored.sender, stored.receiver)?;
         // Dropping the transaction on refusal rolls it back.
         let change = decide(&stored, first_pending)?;
-        let content = content(&mut tx, file)?.ok_or_else(not_found)?;
-        let updated = write_change(&mut tx, stored.id, change)?;
+        let name = stored.files.iter().find(|f| f.id == file).map(|f| f.name.clone());
+        let (Some(content), Some(name)) = (content(&mut tx, file)?, name) else {
+            return Err(RelayError::FileNotFound(file.0));
+        };
+        write_change(&mut tx, stored.id, change)?;
         tx.commit().map_err(backend)?;
-        Ok((updated, content))
+        Ok(DownloadedFile { name, content })
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
@@ -383,12 +383,8 @@ fn content(client: &mut impl GenericClient, id: FileId) -> Result<Option<Bytes>,
     Ok(content.map(Bytes::from))
 }
 
-/// Writes the relay's `change` to send unit `id` inside a transaction and reads it back.
-fn write_change(
-    tx: &mut impl GenericClient,
-    id: BundleId,
-    change: Change,
-) -> Result<BundleRecord, RelayError> {
+/// Writes the relay's `change` to send unit `id` inside a transaction.
+fn write_change(tx: &mut impl GenericClient, id: BundleId, change: Change) -> Result<(), StoreError> {
     if let Some(file) = change.downloaded {
         tx.execute(
             "UPDATE files SET downloaded = TRUE WHERE id = $1 AND bundle = $2",
@@ -410,5 +406,5 @@ fn write_change(
             .map_err(backend)?;
         }
     }
-    one(tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))
+    Ok(())
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Change, Decide, DecideDownload, FileId, Inserted, NewBundle, RelayError, Store,
-    StoreError,
+    BundleId, BundleRecord, Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewBundle,
+    RelayError, Store, StoreError,
 };
 use careplan_spec::Serial;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -242,17 +242,13 @@ impl Store for SqliteStore {
         let stored = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         // Dropping the transaction on refusal rolls it back: nothing was written anyway.
         let change = decide(&stored)?;
-        let updated = write_change(&tx, id, change)?;
+        write_change(&tx, id, change)?;
+        let updated = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
         tx.commit().map_err(backend)?;
         Ok(updated)
     }
 
-    fn download(
-        &mut self,
-        file: FileId,
-        decide: DecideDownload<'_>,
-    ) -> Result<(BundleRecord, Bytes), RelayError> {
-        let not_found = RelayError::FileNotFound(file.0);
+    fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -264,14 +260,17 @@ impl Store for SqliteStore {
             .optional()
             .map_err(backend)?;
         let Some(stored) = holder.map(|id| one(&tx, id)).transpose()?.flatten() else {
-            return Err(not_found);
+            return Err(RelayError::FileNotFound(file.0));
         };
         let first_pending = first_pending(&tx, stored.sender, stored.receiver)?;
         let change = decide(&stored, first_pending)?;
-        let content = content(&tx, file)?.ok_or(not_found)?;
-        let updated = write_change(&tx, stored.id, change)?;
+        let name = stored.files.iter().find(|f| f.id == file).map(|f| f.name.clone());
+        let (Some(content), Some(name)) = (content(&tx, file)?, name) else {
+            return Err(RelayError::FileNotFound(file.0));
+        };
+        write_change(&tx, stored.id, change)?;
         tx.commit().map_err(backend)?;
-        Ok((updated, content))
+        Ok(DownloadedFile { name, content })
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
@@ -353,8 +352,8 @@ fn content(connection: &Connection, id: FileId) -> Result<Option<Bytes>, StoreEr
     Ok(content.flatten().map(Bytes::from))
 }
 
-/// Writes the relay's `change` to send unit `id` inside a transaction and reads it back.
-fn write_change(connection: &Connection, id: BundleId, change: Change) -> Result<BundleRecord, RelayError> {
+/// Writes the relay's `change` to send unit `id` inside a transaction.
+fn write_change(connection: &Connection, id: BundleId, change: Change) -> Result<(), StoreError> {
     if let Some(file) = change.downloaded {
         connection
             .prepare_cached("UPDATE files SET downloaded = 1 WHERE id = ?1 AND bundle = ?2")
@@ -376,5 +375,5 @@ fn write_change(connection: &Connection, id: BundleId, change: Change) -> Result
                 .map_err(backend)?;
         }
     }
-    one(connection, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))
+    Ok(())
 }
