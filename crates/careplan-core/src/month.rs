@@ -98,9 +98,11 @@ impl FromStr for CareMonth {
         if !(year.bytes().chain(month.bytes())).all(|b| b.is_ascii_digit()) {
             return Err(err());
         }
-        let year: i32 = year.parse().map_err(|_| err())?;
-        let month: u8 = month.parse().map_err(|_| err())?;
+        // All digits (checked above): plain arithmetic, at most 9999 and 99.
+        let number = |digits: &str| digits.bytes().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+        let month = u8::try_from(number(month)).map_err(|_| err())?;
         let month = Month::try_from(month).map_err(|_| err())?;
+        let year = i32::from(number(year));
         Self::new(year, month).ok_or_else(err)
     }
 }

@@ -31,7 +31,7 @@ pub struct MemoryStore {
     /// The send unit of each file (`id - 1`).
     file_bundle: Vec<BundleId>,
     /// Every receiver's send units in inbox order; also the key of idempotent sends (sender, receiver,
-    /// serial): few send units share a receiver and a serial.
+    /// serial).
     by_receiver: Map<OfficeNumber, VecDeque<(Serial, BundleId)>>,
     /// Pending send units by (sender, receiver), so that the serial-order check of a download is one
     /// lookup however long the inbox grows.
@@ -111,28 +111,26 @@ impl MemoryStore {
         }
         stored
     }
-
-    /// The stored send unit with the key of `bundle`.
-    fn existing(&self, bundle: &NewBundle) -> Option<&BundleRecord> {
-        let inbox = self.by_receiver.get(&bundle.receiver)?;
-        let from = inbox.partition_point(|(serial, _)| *serial < bundle.serial);
-        inbox
-            .range(from..)
-            .take_while(|(serial, _)| *serial == bundle.serial)
-            .filter_map(|(_, id)| self.get(*id))
-            .find(|stored| stored.sender == bundle.sender)
-    }
 }
 
 impl Store for MemoryStore {
     fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
-        if let Some(existing) = self.existing(&bundle) {
+        let id = BundleId(self.bundles.len() as u64 + 1);
+        // The receiver's inbox holds the key of idempotent sends: few send units share a receiver and a serial.
+        let inbox = self.by_receiver.entry(bundle.receiver).or_default();
+        let same_serial = inbox.partition_point(|(serial, _)| *serial < bundle.serial);
+        let existing = inbox
+            .range(same_serial..)
+            .take_while(|(serial, _)| *serial == bundle.serial)
+            .filter_map(|(_, id)| self.bundles.get(Self::index(id.0)?))
+            .find(|stored| stored.sender == bundle.sender);
+        if let Some(existing) = existing {
             return Ok(Inserted::Existing {
                 stored: existing.clone(),
                 refused: bundle,
             });
         }
-        let id = BundleId(self.bundles.len() as u64 + 1);
+        insert_sorted(inbox, (bundle.serial, id));
         let first_file = self.contents.len() as u64 + 1;
         // One pass moves each upload's name into the record and its bytes into `contents`.
         let files: Arc<[FileRecord]> = (first_file..)
@@ -160,10 +158,6 @@ impl Store for MemoryStore {
             status_at: bundle.sent_at,
             files,
         };
-        insert_sorted(
-            self.by_receiver.entry(bundle.receiver).or_default(),
-            (bundle.serial, id),
-        );
         self.by_sender.entry(bundle.sender).or_default().push(id);
         Self::set_pending(&mut self.pending, &record, true);
         insert_sorted(&mut self.expiry, (bundle.expires_at, id));
