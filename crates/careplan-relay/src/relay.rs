@@ -3,6 +3,7 @@
 use careplan_core::{LicenceStanding, OfficeNumber};
 use careplan_spec::validate::{Options, Severity, validate_files};
 use careplan_spec::{FileName, PlanTable3, check_send_unit};
+use smallvec::SmallVec;
 use time::OffsetDateTime;
 
 use crate::store::Inserted;
@@ -60,7 +61,8 @@ impl<S: Store> Relay<S> {
                 limit: self.config.max_send_bytes,
             });
         }
-        let mut names = Vec::with_capacity(uploads.len());
+        // Inline: a send unit has three or four standard files as a rule.
+        let mut names: SmallVec<[FileName; 4]> = SmallVec::new();
         for upload in &uploads {
             let Some(name) = standard_name(upload)? else {
                 continue;
