@@ -72,7 +72,10 @@ pub type DecideDownload<'a> =
 /// Contract (checked by [`contract::check`](crate::contract::check) for every engine):
 /// - [`insert`](Store::insert) is atomic and keyed by (sender, receiver, serial): at most one send unit
 ///   per key, all of its files or none visible, ids increasing;
-/// - once `insert` or `update` returned, the change survives a crash of the process (for durable engines);
+/// - [`update`](Store::update) and [`download`](Store::download) read, ask the relay and write in one
+///   transaction; a refusal (or a file whose bytes are gone) writes nothing;
+/// - once `insert`, `update` or `download` returned, the change survives a crash of the process (for durable
+///   engines);
 /// - a send unit whose status no longer holds files (cancelled, expired) has its contents deleted in the
 ///   same transaction;
 /// - listings are ordered: inbox by (serial, id), sent list by id.
