@@ -93,15 +93,15 @@ impl MemoryStore {
     fn apply(&mut self, at: usize, change: Change) -> &BundleRecord {
         let stored = &mut self.bundles[at];
         if let Some(file) = change.downloaded
-            && let Some(at) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
+            && let Some(position) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
         {
             // Copies the files only while a listing or an answer still shares them.
-            Arc::make_mut(&mut stored.files)[at].downloaded = true;
+            Arc::make_mut(&mut stored.files)[position].downloaded = true;
         }
-        if let Some((status, at)) = change.status {
+        if let Some((status, since)) = change.status {
             let was = stored.status;
             stored.status = status;
-            stored.status_at = at;
+            stored.status_at = since;
             if was.is_pending() != status.is_pending() {
                 Self::set_pending(&mut self.pending, stored, status.is_pending());
             }
