@@ -12,7 +12,8 @@ use postgres::{Client, GenericClient, NoTls, Row};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, PENDING, assemble, micros, pending_key, sql_id,
+    status_text,
 };
 
 const SCHEMA: &str = "
@@ -358,18 +359,17 @@ fn first_pending(
 ) -> Result<Option<(Serial, BundleId)>, StoreError> {
     let row = client
         .query_opt(
-            "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
-             AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
+            &format!(
+                "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
+                 AND status IN {PENDING} ORDER BY serial, id LIMIT 1"
+            ),
             &[&receiver.to_string(), &sender.to_string()],
         )
         .map_err(backend)?;
     let Some(row) = row else { return Ok(None) };
     let serial: String = row.try_get(0).map_err(backend)?;
     let id: i64 = row.try_get(1).map_err(backend)?;
-    let serial = serial
-        .parse()
-        .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
-    Ok(Some((serial, BundleId(id_of(id)?))))
+    pending_key(&serial, id).map(Some)
 }
 
 fn content(client: &mut impl GenericClient, id: FileId) -> Result<Option<Bytes>, StoreError> {

@@ -4,10 +4,14 @@ use std::collections::HashMap;
 
 use careplan_core::JST;
 use careplan_relay::{BundleId, BundleRecord, BundleStatus, FileId, FileRecord, StoreError};
+use careplan_spec::Serial;
 use time::OffsetDateTime;
 
 /// The statuses whose send units still hold files, as an SQL list.
 pub(crate) const LIVE: &str = "('unread', 'received', 'downloaded')";
+
+/// The statuses whose send units the receiver still has to download, as an SQL list.
+pub(crate) const PENDING: &str = "('unread', 'received')";
 
 /// An instant as stored: microseconds since the Unix epoch.
 pub(crate) fn micros(at: OffsetDateTime) -> i64 {
@@ -30,6 +34,14 @@ pub(crate) fn sql_id(id: u64) -> i64 {
 /// A stored id.
 pub(crate) fn id_of(stored: i64) -> Result<u64, StoreError> {
     u64::try_from(stored).map_err(|_| StoreError(format!("stored id {stored} is negative")))
+}
+
+/// The serial-order key of a pending send unit, as stored.
+pub(crate) fn pending_key(serial: &str, id: i64) -> Result<(Serial, BundleId), StoreError> {
+    let serial = serial
+        .parse()
+        .map_err(|()| StoreError(format!("send unit {id}: stored serial `{serial}` is invalid")))?;
+    Ok((serial, BundleId(id_of(id)?)))
 }
 
 /// One row of `bundles`.

@@ -13,7 +13,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, assemble, id_of, micros, sql_id, status_text,
+    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, PENDING, assemble, micros, pending_key, sql_id,
+    status_text,
 };
 
 const SCHEMA: &str = "
@@ -322,24 +323,17 @@ fn first_pending(
     receiver: OfficeNumber,
 ) -> Result<Option<(Serial, BundleId)>, StoreError> {
     let found: Option<(String, i64)> = connection
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT serial, id FROM bundles WHERE receiver = ?1 AND sender = ?2 \
-             AND status IN ('unread', 'received') ORDER BY serial, id LIMIT 1",
-        )
+             AND status IN {PENDING} ORDER BY serial, id LIMIT 1"
+        ))
         .map_err(backend)?
         .query_row(params![receiver.to_string(), sender.to_string()], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
         .optional()
         .map_err(backend)?;
-    found
-        .map(|(serial, id)| {
-            let serial = serial
-                .parse()
-                .map_err(|()| StoreError::backend(format!("stored serial `{serial}` is invalid")))?;
-            Ok((serial, BundleId(id_of(id)?)))
-        })
-        .transpose()
+    found.map(|(serial, id)| pending_key(&serial, id)).transpose()
 }
 
 fn content(connection: &Connection, id: FileId) -> Result<Option<Bytes>, StoreError> {
