@@ -7,6 +7,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 
+use bytes::Bytes;
+
 use careplan_core::{LicenceStanding, OfficeNumber};
 use careplan_relay::{FileId, MemoryStore, Relay, RelayConfig, Upload};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -22,17 +24,22 @@ fn provider(n: u32) -> OfficeNumber {
     format!("13100{:05}", 100 + n).parse().unwrap()
 }
 
-/// Send unit `n`: UPPLAN + UPSIKYU + UPHOSOKU, 8 KiB each (a plan bundle of a few users).
+/// Send unit `n`: UPPLAN + UPSIKYU + UPHOSOKU, 8 KiB each (a plan bundle of a few users). The files
+/// are slices of one buffer, as the relay server decodes a send (`SendRequest::into_uploads`).
 fn unit(n: usize) -> (OfficeNumber, Vec<Upload>) {
+    const FILE: usize = 8 * 1024;
     let to = provider(u32::try_from(n).unwrap() % PROVIDERS);
     let at = NOW + Duration::seconds(i64::try_from(n).unwrap());
     let serial = careplan_spec::Serial::new(time::PrimitiveDateTime::new(at.date(), at.time())).to_string();
-    let uploads = ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
+    let parts = ["UPPLAN", "UPSIKYU", "UPHOSOKU"];
+    let decoded = Bytes::from(vec![b'x'; parts.len() * FILE]);
+    let uploads = parts
         .iter()
-        .map(|part| {
+        .enumerate()
+        .map(|(i, part)| {
             Upload::new(
                 format!("{part}_202505_1310000001_43_{to}_11_{serial}.CSV"),
-                vec![b'x'; 8 * 1024],
+                decoded.slice(i * FILE..(i + 1) * FILE),
             )
         })
         .collect();

@@ -23,6 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 use careplan_core::OfficeNumber;
 use careplan_license::{LicenceView, PersonalAccount, Registration, UsageApplication};
 use careplan_relay::{BundleId, BundleRecord, Finding, Upload};
+use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -77,14 +78,33 @@ impl SendRequest {
     }
 
     /// Unwraps the uploads, or names the file whose content is not base64.
+    ///
+    /// The files are decoded into one buffer, each upload a slice of it: one allocation for the send unit,
+    /// shared by the relay's store and every later download (a buffer per file would be made shareable
+    /// once per file, at its first download).
     pub fn into_uploads(self) -> Result<Vec<Upload>, String> {
-        self.files
+        let estimate = self
+            .files
+            .iter()
+            .map(|f| base64::decoded_len_estimate(f.content.len()))
+            .sum();
+        let mut buffer = Vec::with_capacity(estimate);
+        let mut placed = Vec::with_capacity(self.files.len());
+        for file in self.files {
+            let start = buffer.len();
+            STANDARD
+                .decode_vec(&file.content, &mut buffer)
+                .map_err(|e| format!("content of `{}` is not base64: {e}", file.name))?;
+            placed.push((file.name, start..buffer.len()));
+        }
+        let decoded = Bytes::from(buffer);
+        Ok(placed
             .into_iter()
-            .map(|f| match STANDARD.decode(&f.content) {
-                Ok(content) => Ok(Upload::new(f.name, content)),
-                Err(e) => Err(format!("content of `{}` is not base64: {e}", f.name)),
+            .map(|(name, range)| Upload {
+                name,
+                content: decoded.slice(range),
             })
-            .collect()
+            .collect())
     }
 }
 
@@ -506,4 +526,49 @@ pub struct ClockReading {
     pub now: OffsetDateTime,
     /// Whether the clock is simulated (and so can be moved).
     pub simulated: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(name: &str, content: &[u8]) -> Upload {
+        Upload::new(name, content.to_vec())
+    }
+
+    #[test]
+    fn a_send_round_trips_through_the_wire_each_file_its_own_bytes() {
+        let uploads = vec![
+            upload("UPPLAN_a.CSV", b"first,file\r\n"),
+            upload("UPSIKYU_b.CSV", b""),
+            upload("plan.pdf", b"%PDF-1.4 third"),
+        ];
+        let json = serde_json::to_vec(&SendRequest::from_uploads(&uploads)).unwrap();
+        let back = serde_json::from_slice::<SendRequest>(&json)
+            .unwrap()
+            .into_uploads()
+            .unwrap();
+        assert_eq!(back, uploads);
+    }
+
+    #[test]
+    fn content_that_is_not_base64_names_its_file() {
+        let request = SendRequest {
+            files: vec![
+                WireFile {
+                    name: "UPPLAN_a.CSV".into(),
+                    content: STANDARD.encode(b"fine"),
+                },
+                WireFile {
+                    name: "UPSIKYU_b.CSV".into(),
+                    content: "not base64!".to_owned(),
+                },
+            ],
+        };
+        let error = request.into_uploads().unwrap_err();
+        assert!(
+            error.starts_with("content of `UPSIKYU_b.CSV` is not base64"),
+            "{error}"
+        );
+    }
 }
