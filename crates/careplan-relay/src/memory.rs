@@ -263,20 +263,20 @@ impl Store for MemoryStore {
     }
 
     fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
-        let not_found = RelayError::FileNotFound(file.0);
+        let not_found = || RelayError::FileNotFound(file.0);
         let Some((content, at)) = Self::index(file.0)
             .and_then(|slot| self.files.get(slot))
             .and_then(|stored| Some((&stored.content, Self::index(stored.bundle.0)?)))
             .filter(|&(_, at)| at < self.bundles.len())
         else {
-            return Err(not_found);
+            return Err(not_found());
         };
         let (stored, route) = &self.bundles[at];
         let first_pending = self.routes.get(*route).and_then(|r| r.pending.front()).copied();
         let change = decide(stored, first_pending)?;
         let (Some(content), Some(record)) = (content.clone(), stored.files.iter().find(|f| f.id == file))
         else {
-            return Err(not_found);
+            return Err(not_found());
         };
         let name = Arc::clone(&record.name);
         self.apply(at, change);

@@ -90,6 +90,31 @@ impl FileKind {
         }
     }
 
+    /// The kind a file-name prefix names, e.g. `UPPLAN`; the inverse of [`prefix`](Self::prefix).
+    pub fn from_prefix(prefix: &str) -> Option<FileKind> {
+        // A match, not a search of `ALL`: every name the relay receives is looked up here twice.
+        Some(match prefix {
+            "UPHOSOKU" => FileKind::UserSupplement,
+            "UP1KYO" => FileKind::PlanTable1,
+            "DLT1KYO" => FileKind::PlanTable1Deletion,
+            "UP2KYO" => FileKind::PlanTable2,
+            "UP3KYO" => FileKind::PlanTable3,
+            "UPPLAN" => FileKind::UsagePlan,
+            "DLTPLAN" => FileKind::UsagePlanDeletion,
+            "UPJSK" => FileKind::UsageActual,
+            "DLTJSK" => FileKind::UsageActualDeletion,
+            "UPSIKYU" => FileKind::UsageAnnex,
+            "UPKIHON" => FileKind::PreventionBasic,
+            "UPKIHON_SUB1" => FileKind::PreventionBasicSchedule,
+            "UPKIHON_SUB2" => FileKind::PreventionBasicHistory,
+            "DLTKIHON" => FileKind::PreventionBasicDeletion,
+            "UPYOBO" => FileKind::PreventionPlan,
+            "UPYOBO_SUB" => FileKind::PreventionPlanSupport,
+            "DLTYOBO" => FileKind::PreventionPlanDeletion,
+            _ => return None,
+        })
+    }
+
     /// Whether the name carries a month segment (対象年月).
     pub fn is_month_bound(self) -> bool {
         matches!(
@@ -305,7 +330,7 @@ impl FromStr for FileName {
         cut(stem.len());
         let kept = &kept[..count.min(kept.len())];
         // The longer prefixes first (`UPKIHON_SUB1` before `UPKIHON`); a prefix is followed by a segment.
-        let kind_of = |prefix: &str| FileKind::ALL.into_iter().find(|kind| kind.prefix() == prefix);
+        let kind_of = FileKind::from_prefix;
         let (kind, taken) = match kept {
             [first, second, _, ..] if let Some(kind) = kind_of(&stem[..first.len() + 1 + second.len()]) => {
                 (kind, 2)
@@ -410,6 +435,15 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn every_prefix_names_its_kind() {
+        for kind in FileKind::ALL {
+            assert_eq!(FileKind::from_prefix(kind.prefix()), Some(kind));
+        }
+        assert_eq!(FileKind::from_prefix("UPKIHON_SUB3"), None);
+        assert_eq!(FileKind::from_prefix("upplan"), None);
+    }
 
     #[test]
     fn parses_the_spec_examples() {
