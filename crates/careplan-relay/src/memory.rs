@@ -19,12 +19,13 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Send units in vectors, indexed for every query the relay makes.
 ///
-/// Offices and routes (a sender to a receiver) are numbered when first seen, and every send unit keeps its
-/// route's number: a send hashes its two offices once, a download hashes nothing.
+/// Send units are kept by route (a sender to a receiver), in serial order: that order is at once the key of
+/// idempotent sends (sender, receiver, serial), the order in which the receiver must download, and its
+/// inbox (the routes to one receiver, merged). Offices and routes are numbered when first seen and every
+/// send unit keeps its route's number: a send hashes its two offices once, a download hashes nothing.
 ///
-/// The ordered indexes are sorted queues, not trees: send units arrive almost in serial order and in
-/// expiry order, so an insert lands at the end (one comparison), and the serial order makes a download
-/// take its send unit from the front of its queue. An out-of-order insert shifts the tail.
+/// The ordered indexes are sorted vectors, not trees: send units arrive almost in serial order and in
+/// expiry order, so an insert lands at the end (one comparison). An out-of-order insert shifts the tail.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Every send unit and its route; ids are 1-based positions (`id - 1`).
@@ -32,7 +33,7 @@ pub struct MemoryStore {
     /// Every file; ids are 1-based positions too.
     files: Vec<StoredFile>,
     offices: Map<OfficeNumber, usize>,
-    /// Each office's inbox and sent list, at its number.
+    /// Each office's routes in and sent list, at its number.
     mailboxes: Vec<Mailbox>,
     route_numbers: Map<(OfficeNumber, OfficeNumber), RouteIndex>,
     routes: Vec<Route>,
@@ -54,30 +55,34 @@ struct StoredFile {
 /// One office's send units.
 #[derive(Debug, Default)]
 struct Mailbox {
-    /// Send units addressed to it, in inbox order; also the key of idempotent sends (sender, receiver,
-    /// serial).
-    inbox: VecDeque<(Serial, BundleId)>,
+    /// The routes addressed to it, whose send units make its inbox.
+    incoming: Vec<RouteIndex>,
     sent: Vec<BundleId>,
 }
 
-/// Send units from one sender to one receiver.
+/// The send units from one sender to one receiver.
 #[derive(Debug)]
 struct Route {
     sender: usize,
     receiver: usize,
-    /// The pending ones by serial, so that the serial-order check of a download is one look at the front
-    /// however long the inbox grows.
-    pending: VecDeque<(Serial, BundleId)>,
+    /// Every one of them by (serial, id).
+    bundles: VecDeque<(Serial, BundleId)>,
+    /// Where the first pending one may be: none before this position is pending. A send unit stops being
+    /// pending (downloaded, cancelled, expired) mostly in serial order, so the position moves forward
+    /// past settled ones when asked, instead of each change removing an entry from a queue.
+    settled: usize,
 }
 
-/// Inserts `item` into the sorted `queue` after every item not greater (at the end, as a rule).
-fn insert_sorted<T: Ord>(queue: &mut VecDeque<T>, item: T) {
-    if queue.back().is_none_or(|last| *last <= item) {
-        queue.push_back(item);
+/// Inserts `item` into the sorted `queue` after every item not greater (at the end, as a rule); returns
+/// its position.
+fn insert_sorted<T: Ord>(queue: &mut VecDeque<T>, item: T) -> usize {
+    let at = if queue.back().is_none_or(|last| *last <= item) {
+        queue.len()
     } else {
-        let at = queue.partition_point(|x| *x <= item);
-        queue.insert(at, item);
-    }
+        queue.partition_point(|x| *x <= item)
+    };
+    queue.insert(at, item);
+    at
 }
 
 impl MemoryStore {
@@ -107,19 +112,36 @@ impl MemoryStore {
         if let Some(&route) = self.route_numbers.get(&(sender, receiver)) {
             return route;
         }
+        let number = self.routes.len();
         let route = Route {
             sender: self.office(sender),
             receiver: self.office(receiver),
-            pending: VecDeque::new(),
+            bundles: VecDeque::new(),
+            settled: 0,
         };
+        self.mailboxes[route.receiver].incoming.push(number);
         self.routes.push(route);
-        self.route_numbers
-            .insert((sender, receiver), self.routes.len() - 1);
-        self.routes.len() - 1
+        self.route_numbers.insert((sender, receiver), number);
+        number
     }
 
     fn mailbox(&self, office: OfficeNumber) -> Option<&Mailbox> {
         self.mailboxes.get(*self.offices.get(&office)?)
+    }
+
+    /// The pending send unit of `route` with the lowest serial, as `(serial, id)`.
+    fn first_pending(&mut self, route: RouteIndex) -> Option<(Serial, BundleId)> {
+        let route = self.routes.get_mut(route)?;
+        while let Some(&(serial, id)) = route.bundles.get(route.settled) {
+            let pending = Self::index(id.0)
+                .and_then(|at| self.bundles.get(at))
+                .is_some_and(|(bundle, _)| bundle.status.is_pending());
+            if pending {
+                return Some((serial, id));
+            }
+            route.settled += 1;
+        }
+        None
     }
 
     fn drop_contents(files: &mut [StoredFile], bundle: &BundleRecord) {
@@ -127,16 +149,6 @@ impl MemoryStore {
             if let Some(stored) = Self::index(file.id.0).and_then(|i| files.get_mut(i)) {
                 stored.content = None;
             }
-        }
-    }
-
-    /// Moves `bundle` in or out of its route's pending queue.
-    fn set_pending(route: &mut Route, bundle: &BundleRecord, is_pending: bool) {
-        let key = (bundle.serial, bundle.id);
-        if is_pending {
-            insert_sorted(&mut route.pending, key);
-        } else if let Ok(at) = route.pending.binary_search(&key) {
-            route.pending.remove(at);
         }
     }
 
@@ -153,10 +165,13 @@ impl MemoryStore {
             let was = stored.status;
             stored.status = status;
             stored.status_at = since;
-            if was.is_pending() != status.is_pending()
+            if !was.is_pending()
+                && status.is_pending()
                 && let Some(route) = self.routes.get_mut(*route)
             {
-                Self::set_pending(route, stored, status.is_pending());
+                // Pending again (no rule of the relay does it, a store allows it): not settled any more.
+                let key = (stored.serial, stored.id);
+                route.settled = route.settled.min(route.bundles.partition_point(|x| *x < key));
             }
             if was.holds_files() && !status.holds_files() {
                 Self::drop_contents(&mut self.files, stored);
@@ -169,26 +184,24 @@ impl MemoryStore {
 impl Store for MemoryStore {
     fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
         let id = BundleId(self.bundles.len() as u64 + 1);
-        let route = self.route(bundle.sender, bundle.receiver);
-        let (sender, receiver) = (self.routes[route].sender, self.routes[route].receiver);
-        // The receiver's inbox holds the key of idempotent sends: few send units share a receiver and a
-        // serial, and a send with a later serial than any before it (the rule) shares it with none.
-        let inbox = &mut self.mailboxes[receiver].inbox;
-        if inbox.back().is_some_and(|(last, _)| *last >= bundle.serial) {
-            let same_serial = inbox.partition_point(|(serial, _)| *serial < bundle.serial);
-            let existing = inbox
-                .range(same_serial..)
-                .take_while(|(serial, _)| *serial == bundle.serial)
-                .filter_map(|(_, id)| Some(&self.bundles.get(Self::index(id.0)?)?.0))
-                .find(|stored| stored.sender == bundle.sender);
-            if let Some(existing) = existing {
+        let number = self.route(bundle.sender, bundle.receiver);
+        let route = &mut self.routes[number];
+        // A send with a later serial than any before it on its route (the rule) is no retry.
+        if route.bundles.back().is_some_and(|(last, _)| *last >= bundle.serial) {
+            let same_serial = route.bundles.partition_point(|(serial, _)| *serial < bundle.serial);
+            if let Some((_, existing)) = route.bundles.get(same_serial).filter(|(s, _)| *s == bundle.serial)
+                && let Some((stored, _)) = Self::index(existing.0).and_then(|at| self.bundles.get(at))
+            {
                 return Ok(Inserted::Existing {
-                    stored: existing.clone(),
+                    stored: stored.clone(),
                     refused: bundle,
                 });
             }
         }
-        insert_sorted(inbox, (bundle.serial, id));
+        let at = insert_sorted(&mut route.bundles, (bundle.serial, id));
+        // The new send unit is pending.
+        route.settled = route.settled.min(at);
+        let sender = route.sender;
         self.mailboxes[sender].sent.push(id);
         let first_file = self.files.len() as u64 + 1;
         // One pass moves each upload's name into the record and its bytes into `files`.
@@ -219,9 +232,8 @@ impl Store for MemoryStore {
             status_at: bundle.sent_at,
             files,
         };
-        Self::set_pending(&mut self.routes[route], &record, true);
         insert_sorted(&mut self.expiry, (bundle.expires_at, id));
-        self.bundles.push((record.clone(), route));
+        self.bundles.push((record.clone(), number));
         Ok(Inserted::Created(record))
     }
 
@@ -230,12 +242,22 @@ impl Store for MemoryStore {
     }
 
     fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
-        Ok(self
-            .mailbox(receiver)
-            .into_iter()
-            .flat_map(|mailbox| &mailbox.inbox)
-            .filter_map(|(_, id)| self.get(*id).cloned())
-            .collect())
+        let Some(mailbox) = self.mailbox(receiver) else {
+            return Ok(Vec::new());
+        };
+        let listed = |keys: &mut dyn Iterator<Item = &(Serial, BundleId)>| {
+            keys.filter_map(|(_, id)| self.get(*id).cloned()).collect()
+        };
+        Ok(match mailbox.incoming.as_slice() {
+            // One sender, as a rule: its route is the inbox, in order.
+            [route] => listed(&mut self.routes[*route].bundles.iter()),
+            routes => {
+                let mut keys: Vec<&(Serial, BundleId)> =
+                    routes.iter().flat_map(|route| &self.routes[*route].bundles).collect();
+                keys.sort_unstable();
+                listed(&mut keys.into_iter())
+            }
+        })
     }
 
     fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
@@ -264,18 +286,19 @@ impl Store for MemoryStore {
 
     fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         let not_found = || RelayError::FileNotFound(file.0);
-        let Some((content, at)) = Self::index(file.0)
-            .and_then(|slot| self.files.get(slot))
-            .and_then(|stored| Some((&stored.content, Self::index(stored.bundle.0)?)))
+        let Some((slot, at)) = Self::index(file.0)
+            .and_then(|slot| Some((slot, Self::index(self.files.get(slot)?.bundle.0)?)))
             .filter(|&(_, at)| at < self.bundles.len())
         else {
             return Err(not_found());
         };
-        let (stored, route) = &self.bundles[at];
-        let first_pending = self.routes.get(*route).and_then(|r| r.pending.front()).copied();
+        let first_pending = self.first_pending(self.bundles[at].1);
+        let stored = &self.bundles[at].0;
         let change = decide(stored, first_pending)?;
-        let (Some(content), Some(record)) = (content.clone(), stored.files.iter().find(|f| f.id == file))
-        else {
+        let (Some(content), Some(record)) = (
+            self.files[slot].content.clone(),
+            stored.files.iter().find(|f| f.id == file),
+        ) else {
             return Err(not_found());
         };
         let name = Arc::clone(&record.name);
@@ -290,14 +313,9 @@ impl Store for MemoryStore {
                 break;
             }
             self.expiry.pop_front();
-            if let Some((bundle, route)) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i))
+            if let Some((bundle, _)) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i))
                 && bundle.status.holds_files()
             {
-                if bundle.status.is_pending()
-                    && let Some(route) = self.routes.get_mut(*route)
-                {
-                    Self::set_pending(route, bundle, false);
-                }
                 bundle.status = BundleStatus::Expired;
                 bundle.status_at = expires_at;
                 Self::drop_contents(&mut self.files, bundle);
