@@ -267,8 +267,14 @@ fn downloads_see_the_first_pending<S: Store>(store: &mut S) {
     // A late send with an earlier serial is first again; so is a send unit set back to pending.
     let late = created(store, new_bundle(1, 2, 2, 1, 4));
     assert_eq!(pending(store, a.files[0].id), Some((serial(2), late.id)));
-    for (id, status) in [(a.id, BundleStatus::Received), (late.id, BundleStatus::Downloaded)] {
-        ok(store.update(id, &mut |_| Ok(Change::status(status, T0))), "update");
+    for (id, status) in [
+        (a.id, BundleStatus::Received),
+        (late.id, BundleStatus::Downloaded),
+    ] {
+        ok(
+            store.update(id, &mut |_| Ok(Change::status(status, T0))),
+            "update",
+        );
     }
     assert_eq!(
         pending(store, late.files[0].id),

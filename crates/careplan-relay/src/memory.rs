@@ -76,11 +76,11 @@ struct Route {
 /// Inserts `item` into the sorted `queue` after every item not greater (at the end, as a rule); returns
 /// its position.
 fn insert_sorted<T: Ord>(queue: &mut VecDeque<T>, item: T) -> usize {
-    let at = if queue.back().is_none_or(|last| *last <= item) {
-        queue.len()
-    } else {
-        queue.partition_point(|x| *x <= item)
-    };
+    if queue.back().is_none_or(|last| *last <= item) {
+        queue.push_back(item);
+        return queue.len() - 1;
+    }
+    let at = queue.partition_point(|x| *x <= item);
     queue.insert(at, item);
     at
 }
@@ -187,9 +187,18 @@ impl Store for MemoryStore {
         let number = self.route(bundle.sender, bundle.receiver);
         let route = &mut self.routes[number];
         // A send with a later serial than any before it on its route (the rule) is no retry.
-        if route.bundles.back().is_some_and(|(last, _)| *last >= bundle.serial) {
-            let same_serial = route.bundles.partition_point(|(serial, _)| *serial < bundle.serial);
-            if let Some((_, existing)) = route.bundles.get(same_serial).filter(|(s, _)| *s == bundle.serial)
+        if route
+            .bundles
+            .back()
+            .is_some_and(|(last, _)| *last >= bundle.serial)
+        {
+            let same_serial = route
+                .bundles
+                .partition_point(|(serial, _)| *serial < bundle.serial);
+            if let Some((_, existing)) = route
+                .bundles
+                .get(same_serial)
+                .filter(|(s, _)| *s == bundle.serial)
                 && let Some((stored, _)) = Self::index(existing.0).and_then(|at| self.bundles.get(at))
             {
                 return Ok(Inserted::Existing {
@@ -252,8 +261,10 @@ impl Store for MemoryStore {
             // One sender, as a rule: its route is the inbox, in order.
             [route] => listed(&mut self.routes[*route].bundles.iter()),
             routes => {
-                let mut keys: Vec<&(Serial, BundleId)> =
-                    routes.iter().flat_map(|route| &self.routes[*route].bundles).collect();
+                let mut keys: Vec<&(Serial, BundleId)> = routes
+                    .iter()
+                    .flat_map(|route| &self.routes[*route].bundles)
+                    .collect();
                 keys.sort_unstable();
                 listed(&mut keys.into_iter())
             }

@@ -2,7 +2,7 @@
 
 use careplan_core::{LicenceStanding, OfficeNumber};
 use careplan_spec::validate::{Options, Severity, validate_files};
-use careplan_spec::{FileName, PlanTable3, check_send_unit};
+use careplan_spec::{FileName, PlanTable3, SendUnitNames, check_send_unit};
 use smallvec::SmallVec;
 use time::OffsetDateTime;
 
@@ -63,8 +63,9 @@ impl<S: Store> Relay<S> {
         }
         // Inline: a send unit has three or four standard files as a rule.
         let mut names: SmallVec<[FileName; 4]> = SmallVec::new();
+        let mut parser = SendUnitNames::new();
         for upload in &uploads {
-            let Some(name) = standard_name(upload)? else {
+            let Some(name) = standard_name(upload, &mut parser)? else {
                 continue;
             };
             if name.from != sender {
@@ -267,10 +268,13 @@ fn is_pdf_name(name: &str) -> bool {
         && name[name.len() - 4..].eq_ignore_ascii_case(".pdf")
 }
 
-/// Sorts out one upload: a standard file and its name, or a PDF attachment (`None`).
-fn standard_name(upload: &Upload) -> Result<Option<FileName>, RelayError> {
+/// Sorts out one upload of a send: a standard file and its name, or a PDF attachment (`None`).
+fn standard_name<'a>(
+    upload: &'a Upload,
+    parser: &mut SendUnitNames<'a>,
+) -> Result<Option<FileName>, RelayError> {
     if !is_pdf_name(&upload.name) {
-        return Ok(Some(upload.name.parse()?));
+        return Ok(Some(parser.parse(&upload.name)?));
     }
     let refuse = |reason| RelayError::Attachment {
         name: upload.name.to_string(),

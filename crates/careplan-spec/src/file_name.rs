@@ -411,6 +411,47 @@ impl FromStr for FileName {
     }
 }
 
+/// Parses the names of one send unit, one after another. Its files differ only in their prefix as a rule
+/// (`UPPLAN_202505_…_20250501090000.CSV`, `UPSIKYU_202505_…_20250501090000.CSV`): a name whose text after
+/// the prefix is that of the first name takes the first name's segments without reading them again.
+/// Every answer is the one `name.parse()` gives.
+#[derive(Debug, Default)]
+pub struct SendUnitNames<'a> {
+    first: Option<(&'a str, FileName)>,
+}
+
+impl<'a> SendUnitNames<'a> {
+    /// A parser that has seen no name yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses the next name of the send unit.
+    pub fn parse(&mut self, name: &'a str) -> Result<FileName, FileNameError> {
+        let Some((text, first)) = &self.first else {
+            let parsed: FileName = name.parse()?;
+            self.first = Some((name, parsed.clone()));
+            return Ok(parsed);
+        };
+        // Starts with `_`: the first name parsed, so its prefix is followed by a segment.
+        let rest = text.get(first.kind.prefix().len()..).unwrap_or_default();
+        if let Some(prefix) = name.strip_suffix(rest)
+            && !rest.is_empty()
+            && let Some(kind) = FileKind::from_prefix(prefix)
+            // The same segments mean the same only to a kind that reads a month segment alike, and
+            // `000000` stands for a month only beside a user supplement.
+            && kind.is_month_bound() == first.kind.is_month_bound()
+            && (first.month != Some(MonthSegment::PlanLinked) || kind == FileKind::UserSupplement)
+        {
+            return Ok(FileName {
+                kind,
+                ..first.clone()
+            });
+        }
+        name.parse()
+    }
+}
+
 impl fmt::Display for FileName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kind.prefix())?;
@@ -435,6 +476,23 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn send_unit_names_take_no_segment_where_it_would_mean_otherwise() {
+        let rest = "_000000_1310000001_43_1310000002_11_20250501090000.CSV";
+        let [supplement, plan, table1] =
+            ["UPHOSOKU", "UPPLAN", "UP1KYO"].map(|prefix| format!("{prefix}{rest}"));
+        let mut names = SendUnitNames::new();
+        assert!(names.parse(&supplement).is_ok());
+        // `000000` is a month only for a user supplement; plan table 1 reads no month at all.
+        for other in [&plan, &table1] {
+            let alone = other.parse::<FileName>();
+            assert!(alone.is_err());
+            assert_eq!(names.parse(other), alone);
+        }
+        let beside = names.parse(&supplement).unwrap();
+        assert_eq!(beside.month, Some(MonthSegment::PlanLinked));
+    }
 
     #[test]
     fn every_prefix_names_its_kind() {
@@ -540,6 +598,22 @@ mod tests {
             if let Ok(name) = s.parse::<FileName>() {
                 prop_assert_eq!(name.to_string(), s);
             }
+        }
+
+        #[test]
+        fn send_unit_names_parse_as_each_name_alone(
+            first in "(UPPLAN|UPHOSOKU|UPSIKYU|UP1KYO|UPKIHON|UPKIHON_SUB1|UPYOBO_SUB|DLTPLAN|UPXX)",
+            second in "(UPPLAN|UPHOSOKU|UPSIKYU|UP1KYO|UPKIHON|UPKIHON_SUB1|UPYOBO_SUB|DLTPLAN|UPXX|UPPLAN_SUB)",
+            // Mostly valid: the shortcut is taken often, and every way out of it is met.
+            rest in "(|_000000|_202505|_202505|_202513|_SUB1)_(13|13|13|48)10000[0-9]{3}(_43_1310000002_11|_1310000002|_1310000002_11)_2025050(1|1|1|9|0)09000[0-9](\\.CSV|\\.CSV|\\.csv|\\.TXT)",
+            other_rest in "(_202505)?_1310000001(_43)?_1310000002(_11)?_2025050109000[0-9]\\.CSV",
+            same in proptest::bool::ANY,
+        ) {
+            let first_name = format!("{first}{rest}");
+            let second_name = format!("{second}{}", if same { &rest } else { &other_rest });
+            let mut names = SendUnitNames::new();
+            prop_assert_eq!(names.parse(&first_name), first_name.parse::<FileName>());
+            prop_assert_eq!(names.parse(&second_name), second_name.parse::<FileName>());
         }
 
         #[test]

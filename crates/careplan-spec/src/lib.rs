@@ -18,7 +18,7 @@ pub mod records;
 mod send_unit;
 pub mod validate;
 
-pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, Serial};
+pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, SendUnitNames, Serial};
 pub use send_unit::{PlanTable3, SendUnit, SendUnitError, check_send_unit};
 
 /// CSVバージョン of V4.1, the value every V4 file emits (applies from service month 2025-04).
