@@ -17,15 +17,16 @@ use crate::{
 /// Maps hashed with foldhash: keys are office numbers, which the relay hashes on every request.
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Send units in vectors, indexed for every query the relay makes.
+/// Send units in vectors and queues, indexed for every query the relay makes.
 ///
 /// Send units are kept by route (a sender to a receiver), in serial order: that order is at once the key of
 /// idempotent sends (sender, receiver, serial), the order in which the receiver must download, and its
 /// inbox (the routes to one receiver, merged). Offices and routes are numbered when first seen and every
 /// send unit keeps its route's number: a send hashes its two offices once, a download hashes nothing.
 ///
-/// The ordered indexes are sorted vectors, not trees: send units arrive almost in serial order and in
-/// expiry order, so an insert lands at the end (one comparison). An out-of-order insert shifts the tail.
+/// The ordered indexes are sorted queues, not trees: send units arrive almost in serial order and in
+/// expiry order, so an insert lands at the end (one comparison). An out-of-order insert shifts the tail,
+/// and an inbox with several senders is merged by sorting when it is listed.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Every send unit and its route; ids are 1-based positions (`id - 1`).
