@@ -5,8 +5,6 @@
 
 // Set-up helpers outside the checks expect too: a failing set-up is a failing test.
 #![allow(clippy::expect_used)]
-// This harness reports on stdout, as libtest does.
-#![allow(clippy::print_stdout)]
 
 mod serving;
 
@@ -17,15 +15,8 @@ use careplan_core::{ErrorCode, OfficeNumber};
 use careplan_net::PortalClient;
 use careplan_net::api::{PortalRequest, PortalResponse};
 use careplan_relay::BundleStatus;
+use careplan_store::postgres_checks::{self, Check, schema};
 use serving::{CARE_MANAGER, PROVIDER, check_after_restart, runtime, serve, stream_until_killed};
-
-/// The variable naming the test database.
-const URL_VARIABLE: &str = "CAREPLAN_TEST_DATABASE_URL";
-
-/// A schema of its own per check, so runs never see each other's ecosystems.
-fn schema(name: &str) -> String {
-    format!("careplan_test_{name}_{}", std::process::id())
-}
 
 fn database_args<'a>(url: &'a str, schema: &'a str) -> [&'a str; 4] {
     ["--database-url", url, "--database-schema", schema]
@@ -105,9 +96,6 @@ fn two_processes_share_one_ecosystem(url: &str) {
     });
 }
 
-/// A named check against the database at a URL.
-type Check = (&'static str, fn(&str));
-
 fn main() -> ExitCode {
     let checks: [Check; 2] = [
         (
@@ -119,48 +107,5 @@ fn main() -> ExitCode {
             two_processes_share_one_ecosystem,
         ),
     ];
-    let Ok(url) = std::env::var(URL_VARIABLE) else {
-        for (name, _) in checks {
-            println!("test {name} ... skipped ({URL_VARIABLE} is not set)");
-        }
-        return ExitCode::SUCCESS;
-    };
-    let mut failed = 0;
-    for (name, check) in checks {
-        let outcome = std::panic::catch_unwind(|| check(&url));
-        println!(
-            "test {name} ... {}",
-            if outcome.is_ok() { "ok" } else { "FAILED" }
-        );
-        failed += usize::from(outcome.is_err());
-    }
-    drop_test_schemas(&url);
-    println!(
-        "postgres serve: {} passed, {failed} failed",
-        checks.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-/// Removes the schemas this run created.
-fn drop_test_schemas(url: &str) {
-    let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls) else {
-        return;
-    };
-    let pattern = format!("careplan_test_%_{}", std::process::id());
-    let schemas: Vec<String> = client
-        .query(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-            &[&pattern],
-        )
-        .map(|rows| rows.iter().map(|row| row.get(0)).collect())
-        .unwrap_or_default();
-    for schema in schemas {
-        // Best effort: a schema left behind only costs space in a test database.
-        let _ = client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
-    }
+    postgres_checks::run("postgres serve", &checks)
 }

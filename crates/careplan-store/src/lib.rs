@@ -16,6 +16,7 @@
 //! - Times are stored as microseconds since the Unix epoch and read back in JST.
 
 mod journal;
+pub mod postgres_checks;
 mod postgres_store;
 mod rows;
 mod sqlite_store;

@@ -4,23 +4,13 @@
 
 // Set-up helpers outside the checks expect too: a failing set-up is a failing test.
 #![allow(clippy::expect_used)]
-// This harness reports on stdout, as libtest does.
-#![allow(clippy::print_stdout)]
-
 use std::process::ExitCode;
 
 use careplan_relay::contract;
 use careplan_store::PostgresStore;
+use careplan_store::postgres_checks::{self, Check, schema};
 
 mod shared;
-
-/// The variable naming the test database.
-const URL_VARIABLE: &str = "CAREPLAN_TEST_DATABASE_URL";
-
-/// A schema of its own per store, so runs (and checks) never see each other's rows.
-fn schema(name: &str) -> String {
-    format!("careplan_test_{name}_{}", std::process::id())
-}
 
 fn keeps_the_contract(url: &str) {
     let mut n = 0;
@@ -54,9 +44,6 @@ fn refuses_a_bad_url(_: &str) {
     );
 }
 
-/// A named check against the database at a URL.
-type Check = (&'static str, fn(&str));
-
 fn main() -> ExitCode {
     let checks: [Check; 4] = [
         ("postgres_store_keeps_the_contract", keeps_the_contract),
@@ -64,48 +51,5 @@ fn main() -> ExitCode {
         ("postgres_two_relays_share_mailboxes", two_relays_share_mailboxes),
         ("postgres_store_refuses_a_bad_url", refuses_a_bad_url),
     ];
-    let Ok(url) = std::env::var(URL_VARIABLE) else {
-        for (name, _) in checks {
-            println!("test {name} ... skipped ({URL_VARIABLE} is not set)");
-        }
-        return ExitCode::SUCCESS;
-    };
-    let mut failed = 0;
-    for (name, check) in checks {
-        let outcome = std::panic::catch_unwind(|| check(&url));
-        println!(
-            "test {name} ... {}",
-            if outcome.is_ok() { "ok" } else { "FAILED" }
-        );
-        failed += usize::from(outcome.is_err());
-    }
-    drop_test_schemas(&url);
-    println!(
-        "postgres store: {} passed, {failed} failed",
-        checks.len() - failed
-    );
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
-}
-
-/// Removes the schemas this run created.
-fn drop_test_schemas(url: &str) {
-    let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls) else {
-        return;
-    };
-    let pattern = format!("careplan_test_%_{}", std::process::id());
-    let schemas: Vec<String> = client
-        .query(
-            "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-            &[&pattern],
-        )
-        .map(|rows| rows.iter().map(|row| row.get(0)).collect())
-        .unwrap_or_default();
-    for schema in schemas {
-        // Best effort: a schema left behind only costs space in a test database.
-        let _ = client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
-    }
+    postgres_checks::run("postgres store", &checks)
 }
