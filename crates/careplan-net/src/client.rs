@@ -205,111 +205,73 @@ impl Connector {
     }
 }
 
-/// A client of the e-billing portal (the office staff's browser).
-#[derive(Clone)]
-pub struct PortalClient {
-    connector: Connector,
+/// Defines the client of one web site: the struct, a `Debug` showing where it connects, and `new`.
+macro_rules! web_site_client {
+    ($(#[$doc:meta])* $name:ident, $server_name:expr, $unreachable:expr) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            connector: Connector,
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("addr", &self.connector.addr)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $name {
+            /// A client of the site at `addr`, trusting `ca_root` (the CA's root certifies every party).
+            pub fn new(
+                addr: SocketAddr,
+                ca_root: &CertificateDer<'static>,
+                clock: Arc<dyn Clock>,
+            ) -> Result<Self, TlsError> {
+                let connector = Connector::web_site(addr, $server_name, $unreachable, ca_root, clock)?;
+                Ok(Self { connector })
+            }
+        }
+    };
 }
 
-impl std::fmt::Debug for PortalClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PortalClient")
-            .field("portal", &self.connector.addr)
-            .finish_non_exhaustive()
-    }
-}
+web_site_client!(
+    /// A client of the e-billing portal (the office staff's browser).
+    PortalClient,
+    PORTAL_SERVER_NAME,
+    ErrorCode::PortalUnreachable
+);
 
 impl PortalClient {
-    /// A client of the portal at `portal`, trusting `ca_root` (the portal's certificate is the CA's too).
-    pub fn new(
-        portal: SocketAddr,
-        ca_root: &CertificateDer<'static>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, TlsError> {
-        let connector = Connector::web_site(
-            portal,
-            PORTAL_SERVER_NAME,
-            ErrorCode::PortalUnreachable,
-            ca_root,
-            clock,
-        )?;
-        Ok(Self { connector })
-    }
-
     /// Runs one portal operation.
     pub async fn call(&self, request: &PortalRequest) -> Result<PortalResponse, ClientError> {
         self.connector.call_json(api::PORTAL, request).await
     }
 }
 
-/// A client of the usage-application site (the office staff's browser).
-#[derive(Clone)]
-pub struct UsageSiteClient {
-    connector: Connector,
-}
-
-impl std::fmt::Debug for UsageSiteClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UsageSiteClient")
-            .field("site", &self.connector.addr)
-            .finish_non_exhaustive()
-    }
-}
+web_site_client!(
+    /// A client of the usage-application site (the office staff's browser).
+    UsageSiteClient,
+    USAGE_SITE_SERVER_NAME,
+    ErrorCode::UsageSiteUnreachable
+);
 
 impl UsageSiteClient {
-    /// A client of the site at `site`, trusting `ca_root`.
-    pub fn new(
-        site: SocketAddr,
-        ca_root: &CertificateDer<'static>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, TlsError> {
-        let connector = Connector::web_site(
-            site,
-            USAGE_SITE_SERVER_NAME,
-            ErrorCode::UsageSiteUnreachable,
-            ca_root,
-            clock,
-        )?;
-        Ok(Self { connector })
-    }
-
     /// Runs one site operation.
     pub async fn call(&self, request: &UsageRequest) -> Result<UsageResponse, ClientError> {
         self.connector.call_json(api::USAGE, request).await
     }
 }
 
-/// A client of `serve`'s admin endpoint (served with the portal's certificate).
-#[derive(Clone)]
-pub struct AdminClient {
-    connector: Connector,
-}
-
-impl std::fmt::Debug for AdminClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdminClient")
-            .field("admin", &self.connector.addr)
-            .finish_non_exhaustive()
-    }
-}
+web_site_client!(
+    /// A client of `serve`'s admin endpoint (served with the portal's certificate).
+    AdminClient,
+    PORTAL_SERVER_NAME,
+    ErrorCode::PortalUnreachable
+);
 
 impl AdminClient {
-    /// A client of the admin endpoint at `admin`, trusting `ca_root`.
-    pub fn new(
-        admin: SocketAddr,
-        ca_root: &CertificateDer<'static>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, TlsError> {
-        let connector = Connector::web_site(
-            admin,
-            PORTAL_SERVER_NAME,
-            ErrorCode::PortalUnreachable,
-            ca_root,
-            clock,
-        )?;
-        Ok(Self { connector })
-    }
-
     /// The ecosystem's clock.
     pub async fn clock(&self) -> Result<ClockReading, ClientError> {
         let bytes = self
