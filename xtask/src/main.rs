@@ -4,8 +4,8 @@
 //!   runs one, named by file stem (`plan-and-actual`), path under `scenarios/`
 //!   (`roundtrip/plan-and-actual`) or theme directory (`certificates`). The exit status is
 //!   `careplan-sim run`'s.
-//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`), or checks
-//!   that they are current.
+//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`, the
+//!   action reference in `docs/scenarios.md`), or checks that they are current.
 //! - `cargo xtask ci` runs what CI checks: formatting, clippy, docs, tests and all scenarios.
 
 // Printing is this binary's job.
@@ -21,7 +21,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   scenario all        run every scenario under scenarios/
   scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
-  docs [--check]      regenerate docs/error-codes.md and docs/rules.md, or check them
+  docs [--check]      regenerate docs/error-codes.md, docs/rules.md and the action reference
+                      in docs/scenarios.md, or check them
   ci                  fmt --check, clippy -D warnings, docs --check, tests, all scenarios";
 
 fn main() -> ExitCode {
@@ -128,19 +129,26 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Generated documents: (path under the root, content).
-fn generated_docs() -> Vec<(&'static str, String)> {
-    vec![
+fn generated_docs() -> Result<Vec<(&'static str, String)>> {
+    let scenarios = "docs/scenarios.md";
+    let current = std::fs::read_to_string(root().join(scenarios))
+        .with_context(|| format!("cannot read {scenarios}"))?;
+    let Some(scenarios_doc) = careplan_scenario::with_current_reference(&current) else {
+        bail!("{scenarios} has lost the markers of its generated action reference");
+    };
+    Ok(vec![
         (
             "docs/error-codes.md",
             careplan_core::ErrorCode::catalogue_markdown(),
         ),
         ("docs/rules.md", careplan_spec::validate::catalogue_markdown()),
-    ]
+        (scenarios, scenarios_doc),
+    ])
 }
 
 fn docs(check: bool) -> Result<ExitCode> {
     let mut stale = Vec::new();
-    for (path, content) in generated_docs() {
+    for (path, content) in generated_docs()? {
         let full = root().join(path);
         let current = std::fs::read_to_string(&full).unwrap_or_default();
         if current == content {

@@ -1,0 +1,238 @@
+//! The care software's actions — exporting plans and actuals, importing what was downloaded — and the
+//! check that files crossed the relay intact.
+
+use careplan_core::{CareMonth, ErrorCode};
+use careplan_office::Bundle;
+use serde::Deserialize;
+
+use crate::action::{Action, ActionInfo, CareManager, Group, Office, Param, Provider, from_str};
+use crate::run::{StepError, World};
+
+fn describe_bundle(bundle: &Bundle) -> String {
+    bundle
+        .files
+        .iter()
+        .map(|f| format!("{} ({} bytes)", f.name, f.content.len()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn default_users() -> usize {
+    3
+}
+
+/// A care-management office exports a month's plan bundle for a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportPlan {
+    office: Office<CareManager>,
+    to: Office<Provider>,
+    #[serde(deserialize_with = "from_str")]
+    month: CareMonth,
+    #[serde(default = "default_users")]
+    users: usize,
+}
+
+impl Action for ExportPlan {
+    const INFO: ActionInfo = ActionInfo {
+        name: "export_plan",
+        group: Group::CareSoftware,
+        summary: "① the care software writes a month's plan send unit for a provider into the outbox",
+        details: "The service usage sheet (第6表 `UPPLAN`), its annex (第7表 `UPSIKYU`) and the user supplement \
+                  (`UPHOSOKU`): one send unit with one serial, MS932, V4.1 layouts. The send unit waits in the \
+                  office's outbox for `send`.",
+        params: &[
+            Param::required("office", "office (care management)", "the exporting office"),
+            Param::required("to", "office (service)", "the provider the plans are for"),
+            Param::required("month", "month", "the service month, `2025-05` or `202505`"),
+            Param::optional("users", "count", "3", "how many users the plans cover"),
+        ],
+        example: "action = \"export_plan\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"\nusers = 3",
+        codes: &[ErrorCode::EncodingInvalid],
+    };
+
+    fn describe(&self) -> String {
+        format!(
+            "export_plan {} → {} {} ({} users)",
+            self.office, self.to, self.month, self.users
+        )
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let now = world.now();
+        let provider = world.offices[self.to.index].profile().clone();
+        let bundle = world.offices[self.office.index].export_plan(now, self.month, &provider, self.users)?;
+        Ok(describe_bundle(&bundle))
+    }
+}
+
+/// A service office exports a month's actuals for the care-management office.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportActuals {
+    office: Office<Provider>,
+    to: Office<CareManager>,
+    #[serde(deserialize_with = "from_str")]
+    month: CareMonth,
+}
+
+impl Action for ExportActuals {
+    const INFO: ActionInfo = ActionInfo {
+        name: "export_actuals",
+        group: Group::CareSoftware,
+        summary: "⑦ the provider's care software writes a month's actuals for the care manager into the outbox",
+        details: "The actuals (`UPJSK`) of the plans it imported from `to` for `month`. Providers report actuals \
+                  exactly as planned (see `careplan-sim gen` for deviations).",
+        params: &[
+            Param::required("office", "office (service)", "the exporting provider"),
+            Param::required(
+                "to",
+                "office (care management)",
+                "the care manager whose plans it imported",
+            ),
+            Param::required("month", "month", "the service month"),
+        ],
+        example: "action = \"export_actuals\"\noffice = \"helper\"\nto = \"cm\"\nmonth = \"2025-05\"",
+        codes: &[ErrorCode::NothingToSend, ErrorCode::EncodingInvalid],
+    };
+
+    fn describe(&self) -> String {
+        format!("export_actuals {} → {} {}", self.office, self.to, self.month)
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let now = world.now();
+        let care_manager = world.offices[self.to.index].profile().clone();
+        let bundle = world.offices[self.office.index].export_actuals(now, self.month, &care_manager)?;
+        Ok(describe_bundle(&bundle))
+    }
+}
+
+/// An office's care software imports what was downloaded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Import {
+    office: Office,
+    #[serde(default)]
+    expect_users: Option<usize>,
+}
+
+impl Action for Import {
+    const INFO: ActionInfo = ActionInfo {
+        name: "import",
+        group: Group::CareSoftware,
+        summary: "⑥/⑫ the care software imports every downloaded file not imported yet, all or nothing",
+        details: "Actuals for a user without a plan that month fail with `ACTUAL_USER_UNKNOWN`; a file kind the \
+                  office's role does not take fails with `IMPORT_UNSUPPORTED`.",
+        params: &[
+            Param::required("office", "office", "the importing office"),
+            Param::optional(
+                "expect_users",
+                "count",
+                "not checked",
+                "the number of distinct users (insurer + insured number) in the imported service usage sheets",
+            ),
+        ],
+        example: "action = \"import\"\noffice = \"helper\"\nexpect_users = 3",
+        codes: &[
+            ErrorCode::ActualUserUnknown,
+            ErrorCode::ImportUnsupported,
+            ErrorCode::EncodingInvalid,
+            ErrorCode::CsvMalformed,
+            ErrorCode::FileNameInvalid,
+        ],
+    };
+
+    fn describe(&self) -> String {
+        format!("import {}", self.office)
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let report = world.offices[self.office.index].import()?;
+        let users = report.users.len();
+        match self.expect_users {
+            Some(expected) if expected != users => Err(StepError::Assertion(format!(
+                "expected {expected} user(s) in the imported sheets, found {users}"
+            ))),
+            _ => Ok(format!(
+                "{} file(s), {} record(s), {users} user(s) imported",
+                report.files, report.records
+            )),
+        }
+    }
+}
+
+/// Every file `from` sent to `to` arrived at `to` byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssertDelivered {
+    from: Office,
+    to: Office,
+}
+
+impl Action for AssertDelivered {
+    const INFO: ActionInfo = ActionInfo {
+        name: "assert_delivered",
+        group: Group::Assertions,
+        summary: "every file `from` sent to `to` was downloaded by `to` with the same name and the same bytes",
+        details: "Fails if nothing was sent.",
+        params: &[
+            Param::required("from", "office", "the sender"),
+            Param::required("to", "office", "the receiver"),
+        ],
+        example: "action = \"assert_delivered\"\nfrom = \"cm\"\nto = \"helper\"",
+        codes: &[],
+    };
+
+    fn describe(&self) -> String {
+        format!("assert_delivered {} → {}", self.from, self.to)
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let (sender, receiver) = (&world.offices[self.from.index], &world.offices[self.to.index]);
+        let sent: Vec<_> = sender
+            .sent()
+            .iter()
+            .filter(|f| f.receiver == receiver.profile().number)
+            .collect();
+        if sent.is_empty() {
+            return Err(StepError::Assertion(format!(
+                "{} has sent nothing to {}",
+                self.from, self.to
+            )));
+        }
+        let mut bytes = 0;
+        for file in &sent {
+            let received = receiver
+                .received()
+                .iter()
+                .find(|r| *r.name == *file.name && r.sender == sender.profile().number)
+                .ok_or_else(|| {
+                    StepError::Assertion(format!(
+                        "{} was sent but {} never downloaded it",
+                        file.name, self.to
+                    ))
+                })?;
+            if let Some(offset) = first_difference(&file.content, &received.content) {
+                return Err(StepError::Assertion(format!(
+                    "{}: received bytes differ from the sent bytes at offset {offset} (sent {} bytes, received {})",
+                    file.name,
+                    file.content.len(),
+                    received.content.len()
+                )));
+            }
+            bytes += file.content.len();
+        }
+        Ok(format!(
+            "{} file(s), {bytes} bytes, received byte for byte",
+            sent.len()
+        ))
+    }
+}
+
+fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .or_else(|| (a.len() != b.len()).then(|| a.len().min(b.len())))
+}
