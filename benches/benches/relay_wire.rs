@@ -17,9 +17,9 @@ use careplan_core::{Clock, SimulatedClock};
 use careplan_eseikyu::PortalConfig;
 use careplan_license::{LicenceConfig, PaymentMethod, UsageApplication};
 use careplan_net::{
-    Endpoints, LinkageClient, OfficeSetup, Parties, PartyServer, PartyState, RelayServer,
-    relay_server_config, serve_portal, serve_usage_site,
+    Endpoints, LinkageClient, PartyServer, RelayServer, relay_server_config, serve_portal, serve_usage_site,
 };
+use careplan_parties::{OfficeSetup, Parties, PartyState};
 use careplan_relay::{MemoryStore, Relay, RelayConfig, Store, Upload};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http_body_util::{BodyExt, Full};

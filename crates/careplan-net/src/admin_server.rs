@@ -9,8 +9,9 @@ use careplan_ca::IssuedCertificate;
 use careplan_core::{CalendarSpan, Clock, ErrorCode, JST, SimulatedClock};
 use hyper::{Method, StatusCode};
 
-use crate::api::{self, ClockChange, ClockReading};
-use crate::parties::Parties;
+use careplan_parties::Parties;
+use careplan_parties::api::{self, ClockChange, ClockReading};
+
 use crate::server::{Call, PartyServer, ServerError, json, no_endpoint, refusal};
 use crate::tls::web_server_config;
 

@@ -26,10 +26,12 @@ use time::OffsetDateTime;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::api::{
-    self, Bundles, ClockChange, ClockReading, ErrorBody, PortalRequest, PortalResponse, SendRequest,
-    UsageRequest, UsageResponse,
+use careplan_parties::LoginDetails;
+use careplan_parties::api::{
+    self as web, ClockChange, ClockReading, PortalRequest, PortalResponse, UsageRequest, UsageResponse,
 };
+
+use crate::api::{self, Bundles, ErrorBody, SendRequest};
 use crate::tls::{TlsError, certified_key, client_config};
 
 /// Why a client operation failed. Every variant carries a stable [`ErrorCode`].
@@ -246,7 +248,7 @@ web_site_client!(
 impl PortalClient {
     /// Runs one portal operation.
     pub async fn call(&self, request: &PortalRequest) -> Result<PortalResponse, ClientError> {
-        self.connector.call_json(api::PORTAL, request).await
+        self.connector.call_json(web::PORTAL, request).await
     }
 }
 
@@ -260,7 +262,7 @@ web_site_client!(
 impl UsageSiteClient {
     /// Runs one site operation.
     pub async fn call(&self, request: &UsageRequest) -> Result<UsageResponse, ClientError> {
-        self.connector.call_json(api::USAGE, request).await
+        self.connector.call_json(web::USAGE, request).await
     }
 }
 
@@ -276,7 +278,7 @@ impl AdminClient {
     pub async fn clock(&self) -> Result<ClockReading, ClientError> {
         let bytes = self
             .connector
-            .request(Method::GET, api::CLOCK, Bytes::new(), &|_| {
+            .request(Method::GET, web::CLOCK, Bytes::new(), &|_| {
                 ErrorCode::ServerCertInvalid
             })
             .await?;
@@ -285,7 +287,7 @@ impl AdminClient {
 
     /// Moves the ecosystem's simulated clock.
     pub async fn change_clock(&self, change: &ClockChange) -> Result<ClockReading, ClientError> {
-        self.connector.call_json(api::CLOCK, change).await
+        self.connector.call_json(web::CLOCK, change).await
     }
 }
 
@@ -298,19 +300,6 @@ pub struct Endpoints {
     pub portal: SocketAddr,
     /// The usage-application site (the first login step).
     pub usage_site: SocketAddr,
-}
-
-/// What the office types into the linkage client's two-step login.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginDetails {
-    /// Step 1: the personal user ID (`careplan@…`) from the usage-application site.
-    pub personal_user_id: String,
-    /// Step 1: its password.
-    pub personal_password: String,
-    /// Step 2: the office's `KJ` user ID.
-    pub user_id: String,
-    /// Step 2: its password (changed, unexpired).
-    pub password: String,
 }
 
 /// A certificate installed on the office's PC.

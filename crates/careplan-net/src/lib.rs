@@ -1,10 +1,11 @@
-//! The real wire: HTTPS servers (hyper + rustls) wrapping the party cores, and the clients offices use.
+//! The real wire: HTTPS servers (hyper + rustls) around the relay core and the web parties, and the clients
+//! offices use.
 //!
 //! Architecture invariants:
-//! - Protocol logic lives in the cores (`careplan-relay`, `careplan-license`, `careplan-eseikyu`,
-//!   `careplan-ca`); this crate
-//!   only moves requests and bytes between sockets and cores, holding each core behind a lock for the
-//!   duration of one call.
+//! - Transport only. Protocol logic lives in the cores (`careplan-relay`, `careplan-license`,
+//!   `careplan-eseikyu`, `careplan-ca`); the web parties' dispatch, journal and provisioning live in
+//!   `careplan-parties`. This crate moves requests and bytes between sockets and those, holding the relay
+//!   behind a lock for the duration of one call.
 //! - Every TLS configuration takes its time from the scenario's [`Clock`](careplan_core::Clock) through
 //!   [`ClockTime`], so certificates expire in simulated time inside real handshakes.
 //! - Client authentication to the relay is mutual TLS against the e-seikyu CA root and its revocation
@@ -19,24 +20,17 @@
 mod admin_server;
 pub mod api;
 mod client;
-mod parties;
-mod portal_server;
 mod relay_server;
 mod server;
 mod tls;
-mod usage_server;
+mod web_server;
 
 pub use admin_server::{EcosystemClock, serve_admin};
 pub use client::{
-    AdminClient, ClientError, Endpoints, LinkageClient, LoginDetails, PortalClient, SEND_ATTEMPTS,
-    UsageSiteClient, crl_of, pkcs12_of,
+    AdminClient, ClientError, Endpoints, LinkageClient, PortalClient, SEND_ATTEMPTS, UsageSiteClient, crl_of,
+    pkcs12_of,
 };
-pub use parties::{
-    CLOCK_PARTY, OfficeSetup, PORTAL_PARTY, Parties, PartyState, ProvisionError, ProvisionedOffice,
-    RevocationHook, USAGE_PARTY,
-};
-pub use portal_server::serve_portal;
 pub use relay_server::{RelayServer, SharedRelay};
 pub use server::{PartyServer, ServerError};
 pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
-pub use usage_server::serve_usage_site;
+pub use web_server::{serve_portal, serve_usage_site};

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use careplan_ca::{CertificateRevocationListDer, IssuedCertificate, parse_office_certificate};
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
+use careplan_parties::Parties;
 use careplan_relay::{BundleId, FileId, Relay, RelayError, Store};
 use http_body_util::Full;
 use hyper::body::Bytes;
@@ -16,7 +17,6 @@ use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
 use crate::api::{self, Bundles, SendRequest};
-use crate::parties::Parties;
 use crate::server::{
     Call, LoseResponse, PartyServer, ServerError, error_body, error_response, json, no_endpoint, refusal,
 };

@@ -11,11 +11,12 @@ use careplan_ca::{CertificateAuthority, CertificateType};
 use careplan_core::{CalendarSpan, Clock, ErrorCode, OfficeNumber, SimulatedClock};
 use careplan_eseikyu::{Portal, PortalConfig};
 use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication, UsageSite};
-use careplan_net::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
 use careplan_net::{
-    Endpoints, LinkageClient, LoginDetails, OfficeSetup, Parties, PartyServer, PartyState, PortalClient,
-    RelayServer, SEND_ATTEMPTS, SharedRelay, UsageSiteClient, pkcs12_of, serve_portal, serve_usage_site,
+    Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer, SEND_ATTEMPTS, SharedRelay,
+    UsageSiteClient, pkcs12_of, serve_portal, serve_usage_site,
 };
+use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
+use careplan_parties::{LoginDetails, OfficeSetup, Parties, PartyState};
 use careplan_relay::{BundleStatus, MemoryStore, Relay, RelayConfig, Store, Upload};
 use time::macros::datetime;
 

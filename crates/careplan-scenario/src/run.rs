@@ -8,12 +8,13 @@ use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock};
 use careplan_eseikyu::{PortalConfig, PortalError};
 use careplan_license::LicenceConfig;
 use careplan_license::LicenceView;
-use careplan_net::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
 use careplan_net::{
-    ClientError, Endpoints, LinkageClient, LoginDetails, OfficeSetup, Parties, PartyServer, PartyState,
-    PortalClient, ProvisionedOffice, RelayServer, UsageSiteClient, serve_portal, serve_usage_site,
+    ClientError, Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer, UsageSiteClient,
+    serve_portal, serve_usage_site,
 };
 use careplan_office::{CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
+use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
+use careplan_parties::{LoginDetails, OfficeSetup, Parties, PartyState, ProvisionedOffice};
 use careplan_relay::{MemoryStore, Relay, Store};
 use time::OffsetDateTime;
 

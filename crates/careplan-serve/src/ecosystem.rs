@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use careplan_ca::{CertificateAuthority, CertificateDer, CertificateRevocationListDer, IssuedCertificate};
 use careplan_core::{Clock, Journal, JournalError, NewEntry, SimulatedClock, SystemClock};
-use careplan_net::{
-    EcosystemClock, Parties, PartyServer, ProvisionedOffice, RelayServer, serve_admin, serve_portal,
-    serve_usage_site,
-};
+use careplan_net::{EcosystemClock, PartyServer, RelayServer, serve_admin, serve_portal, serve_usage_site};
+use careplan_parties::{Parties, ProvisionedOffice};
 use careplan_relay::{Relay, RelayConfig, Store, StoreError};
 use careplan_store::{PostgresJournal, PostgresStore, SqliteJournal, SqliteStore};
 use serde::Serialize;

@@ -4,7 +4,7 @@ use careplan_ca::{CertificateAuthority, CertificateType};
 use careplan_core::{OfficeNumber, ServiceKind};
 use careplan_eseikyu::PortalConfig;
 use careplan_license::{LicenceConfig, PaymentMethod, UsageApplication};
-use careplan_net::{OfficeSetup, PartyState, ProvisionedOffice};
+use careplan_parties::{OfficeSetup, PartyState, ProvisionedOffice};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

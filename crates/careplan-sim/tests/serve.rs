@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use careplan_core::{Clock, ErrorCode, SystemClock};
 use careplan_net::AdminClient;
-use careplan_net::api::ClockChange;
+use careplan_parties::api::ClockChange;
 use serving::{CARE_MANAGER, PROVIDER, check_after_restart, runtime, serve, stream_until_killed};
 
 #[test]

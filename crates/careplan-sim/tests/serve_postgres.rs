@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use careplan_core::{ErrorCode, OfficeNumber};
 use careplan_net::PortalClient;
-use careplan_net::api::{PortalRequest, PortalResponse};
+use careplan_parties::api::{PortalRequest, PortalResponse};
 use careplan_relay::BundleStatus;
 use careplan_store::postgres_checks::{self, Check, schema};
 use serving::{CARE_MANAGER, PROVIDER, check_after_restart, runtime, serve, stream_until_killed};

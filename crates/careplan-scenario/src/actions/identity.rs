@@ -3,8 +3,9 @@
 
 use careplan_ca::{CertificateType, RenewalStart};
 use careplan_core::{ErrorCode, format_jst};
-use careplan_net::api::{PortalRequest, PortalResponse};
-use careplan_net::{LoginDetails, crl_of, pkcs12_of};
+use careplan_net::{crl_of, pkcs12_of};
+use careplan_parties::LoginDetails;
+use careplan_parties::api::{PortalRequest, PortalResponse};
 use serde::Deserialize;
 
 use crate::action::{Action, ActionInfo, Group, Office, Param, Secret, from_str};

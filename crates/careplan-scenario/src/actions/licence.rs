@@ -3,7 +3,7 @@
 
 use careplan_core::{ErrorCode, format_jst};
 use careplan_license::{LicenceView, PaymentMethod};
-use careplan_net::api::{UsageRequest, UsageResponse};
+use careplan_parties::api::{UsageRequest, UsageResponse};
 use serde::Deserialize;
 
 use super::identity::LOGIN_CODES;

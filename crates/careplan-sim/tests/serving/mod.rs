@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use careplan_core::{Clock, ErrorCode, SystemClock};
-use careplan_net::{Endpoints, LinkageClient, LoginDetails};
+use careplan_net::{Endpoints, LinkageClient};
+use careplan_parties::LoginDetails;
 use careplan_relay::{BundleRecord, Upload};
 use rustls::pki_types::CertificateDer;
 

@@ -1,36 +1,20 @@
-//! The e-billing portal's HTTPS server (server authentication only, as a web site): the federation's ID
-//! issuance, the portal, the CA's downloads and the simulator's letterbox, over the sans-IO [`Portal`].
-
-use std::net::SocketAddr;
-use std::sync::Arc;
+//! Dispatch of the web parties' operations to their sans-IO cores: a [`PortalRequest`] to the
+//! [`Portal`], a [`UsageRequest`] to the [`UsageSite`] (a login there asks the portal about the `KJ` ID).
+//! Pure: no I/O, the caller passes `now`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use careplan_ca::{CertificateType, IssuedCertificate, RenewalStart};
-use careplan_core::Clock;
+use careplan_ca::{CertificateType, RenewalStart};
 use careplan_eseikyu::{
     Application, ApplicationKind, ApplicationState, IssuanceNotice, MailBody, Portal, PortalError, SessionId,
 };
+use careplan_license::{LicenceError, SiteSession, UsageSite};
+use time::OffsetDateTime;
 
 use crate::api::{
-    self, PortalRequest, PortalResponse, WireApplication, WireCertificate, WireMail, WireMailBody, WireNotice,
+    PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireApplication, WireCertificate, WireMail,
+    WireMailBody, WireNotice,
 };
-use crate::parties::Parties;
-use crate::server::{PartyServer, ServerError, serve_operations};
-
-/// Starts serving the portal of `parties` on `listen` (port 0 picks a free port) with its server
-/// `certificate`.
-pub async fn serve_portal(
-    listen: SocketAddr,
-    parties: Arc<Parties>,
-    clock: Arc<dyn Clock>,
-    certificate: &IssuedCertificate,
-) -> Result<PartyServer, ServerError> {
-    serve_operations(listen, certificate, clock, api::PORTAL, move |now, request| {
-        parties.portal(now, request)
-    })
-    .await
-}
 
 /// Why the portal refused a request.
 pub(crate) enum Refusal {
@@ -71,9 +55,9 @@ fn application(application: &Application) -> WireApplication {
 }
 
 /// Runs one portal operation at `now`.
-pub(crate) fn handle(
+pub(crate) fn portal(
     portal: &mut Portal,
-    now: time::OffsetDateTime,
+    now: OffsetDateTime,
     request: PortalRequest,
 ) -> Result<PortalResponse, Refusal> {
     let session = SessionId::from_raw;
@@ -214,6 +198,45 @@ pub(crate) fn handle(
     })
 }
 
+/// Runs one site operation at `now` (a login asks the portal about the `KJ` ID).
+pub(crate) fn usage(
+    site: &mut UsageSite,
+    portal: &mut Portal,
+    now: OffsetDateTime,
+    request: UsageRequest,
+) -> Result<UsageResponse, LicenceError> {
+    let session = SiteSession::from_raw;
+    Ok(match request {
+        UsageRequest::Login { user_id, password } => UsageResponse::Login {
+            session: site.login(now, portal, &user_id, &password)?.raw(),
+        },
+        UsageRequest::Logout { session: s } => {
+            site.logout(session(s));
+            UsageResponse::Done
+        }
+        UsageRequest::Apply {
+            session: s,
+            application,
+        } => UsageResponse::Registration(site.apply(now, session(s), application)?),
+        UsageRequest::PersonalAccount { session: s } => {
+            UsageResponse::PersonalAccount(site.personal_account(session(s))?)
+        }
+        UsageRequest::Licence { session: s } => UsageResponse::Licence(site.licence(now, session(s))?),
+        UsageRequest::SetAutoRenewal { session: s, on } => {
+            UsageResponse::Licence(site.set_auto_renewal(now, session(s), on)?)
+        }
+        UsageRequest::Renew { session: s } => UsageResponse::Licence(site.renew(now, session(s))?),
+        UsageRequest::Cancel { session: s } => {
+            site.cancel(session(s))?;
+            UsageResponse::Done
+        }
+        UsageRequest::PayInvoice { session: s } => UsageResponse::Licence(site.pay_invoice(now, session(s))?),
+        UsageRequest::PersonalLogin { user_id, password } => UsageResponse::Office {
+            office: site.personal_login(&user_id, &password)?,
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,7 +250,7 @@ mod tests {
             1,
         );
         let now = time::macros::datetime!(2025-05-01 09:00 +9);
-        let refused = handle(
+        let refused = super::portal(
             &mut portal,
             now,
             PortalRequest::ApplyForCertificate {
@@ -237,7 +260,7 @@ mod tests {
             },
         );
         assert!(matches!(refused, Err(Refusal::Request(m)) if m.contains("gold")));
-        let refused = handle(&mut portal, now, PortalRequest::CertificatePage { session: 9 });
+        let refused = super::portal(&mut portal, now, PortalRequest::CertificatePage { session: 9 });
         assert!(matches!(refused, Err(Refusal::Portal(e)) if e.code() == ErrorCode::SessionInvalid));
     }
 }

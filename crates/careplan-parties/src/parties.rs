@@ -8,17 +8,16 @@
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use careplan_ca::{CertificateAuthority, CertificateRevocationListDer, CertificateType, IssuedCertificate};
+use careplan_ca::CertificateRevocationListDer;
 use careplan_core::{
     ErrorCode, Journal, JournalEntry, JournalError, LicenceStanding, NewEntry, OfficeNumber, SimulatedClock,
 };
-use careplan_eseikyu::{Portal, PortalConfig, PortalError};
-use careplan_license::{LicenceConfig, LicenceError, UsageApplication, UsageSite};
+use careplan_eseikyu::Portal;
+use careplan_license::UsageSite;
 use time::OffsetDateTime;
 
 use crate::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse};
-use crate::portal_server::{self, Refusal};
-use crate::usage_server;
+use crate::dispatch::{self, Refusal};
 
 /// The party name of portal requests in the journal.
 pub const PORTAL_PARTY: &str = "portal";
@@ -37,7 +36,7 @@ pub struct PartyState {
 }
 
 /// A refusal of a party: its codes (the main one first) and message.
-pub(crate) type Refused = (Vec<ErrorCode>, String);
+pub type Refused = (Vec<ErrorCode>, String);
 
 /// What runs after a certificate was revoked (here, or by another process sharing the journal): a relay
 /// fetches the new revocation list with [`Parties::crl`].
@@ -174,21 +173,17 @@ impl Parties {
 
     /// Where `office` stands at `now` (the relay's question before a send). Call
     /// [`catch_up`](Self::catch_up) first.
-    pub(crate) fn standing(&self, now: OffsetDateTime, office: OfficeNumber) -> LicenceStanding {
+    pub fn standing(&self, now: OffsetDateTime, office: OfficeNumber) -> LicenceStanding {
         self.lock().state.site.standing(now, office)
     }
 
     /// Answers a portal request at `now`.
-    pub(crate) fn portal(
-        &self,
-        now: OffsetDateTime,
-        request: PortalRequest,
-    ) -> Result<PortalResponse, Refused> {
+    pub fn portal(&self, now: OffsetDateTime, request: PortalRequest) -> Result<PortalResponse, Refused> {
         let revokes = matches!(request, PortalRequest::RevokeCertificates { .. });
         let read = portal_reads(&request);
         let text = if read { String::new() } else { to_json(&request)? };
         let (answer, revoked) = self.call(now, PORTAL_PARTY, (!read).then_some(text), |state| {
-            portal_server::handle(&mut state.portal, now, request).map_err(|refusal| match refusal {
+            dispatch::portal(&mut state.portal, now, request).map_err(|refusal| match refusal {
                 Refusal::Portal(e) => (e.codes(), e.to_string()),
                 Refusal::Request(message) => (vec![ErrorCode::ProtocolError], message),
             })
@@ -200,11 +195,11 @@ impl Parties {
     }
 
     /// Answers a usage-site request at `now`.
-    pub(crate) fn usage(&self, now: OffsetDateTime, request: UsageRequest) -> Result<UsageResponse, Refused> {
+    pub fn usage(&self, now: OffsetDateTime, request: UsageRequest) -> Result<UsageResponse, Refused> {
         let read = usage_reads(&request);
         let text = if read { String::new() } else { to_json(&request)? };
         let (answer, revoked) = self.call(now, USAGE_PARTY, (!read).then_some(text), |state| {
-            usage_server::handle(&mut state.site, &mut state.portal, now, request)
+            dispatch::usage(&mut state.site, &mut state.portal, now, request)
                 .map_err(|e| (e.codes(), e.to_string()))
         })?;
         if revoked {
@@ -348,12 +343,12 @@ fn replay(
             let request: PortalRequest = serde_json::from_str(&entry.request).map_err(unreadable)?;
             let revokes = matches!(request, PortalRequest::RevokeCertificates { .. });
             // The answer was given when the request was first handled; replay wants only its effect.
-            let outcome = portal_server::handle(&mut state.portal, entry.at, request);
+            let outcome = dispatch::portal(&mut state.portal, entry.at, request);
             *revoked |= revokes && outcome.is_ok();
         }
         USAGE_PARTY => {
             let request: UsageRequest = serde_json::from_str(&entry.request).map_err(unreadable)?;
-            let _ = usage_server::handle(&mut state.site, &mut state.portal, entry.at, request);
+            let _ = dispatch::usage(&mut state.site, &mut state.portal, entry.at, request);
         }
         CLOCK_PARTY => {
             if let Some(clock) = clock {
@@ -369,115 +364,14 @@ fn replay(
     Ok(())
 }
 
-/// An office's starting state, set up on the cores before they serve (a scenario's `[[offices]]`, the
-/// roster of `serve`).
-#[derive(Debug, Clone)]
-pub struct OfficeSetup {
-    /// The office.
-    pub number: OfficeNumber,
-    /// `Some(password)`: the office has its user ID, has accepted the terms and changed its temporary
-    /// password to this one. `None`: it has no account yet.
-    pub account: Option<String>,
-    /// Its usage application (利用申請), filed at the instant given.
-    pub licence: Option<(OffsetDateTime, UsageApplication)>,
-    /// The certificate issued to it at the start, if any.
-    pub certificate: Option<CertificateType>,
-}
-
-/// What a provisioned office knows: everything its linkage client needs.
-#[derive(Debug, Clone, Default)]
-pub struct ProvisionedOffice {
-    /// Its `KJ` user ID.
-    pub user_id: Option<String>,
-    /// Its (changed) password.
-    pub password: Option<String>,
-    /// Its certificate-issuance password.
-    pub issuance_password: Option<String>,
-    /// The personal user ID from the usage site.
-    pub personal_user_id: Option<String>,
-    /// Its password.
-    pub personal_password: Option<String>,
-    /// The certificate issued at the start.
-    pub certificate: Option<IssuedCertificate>,
-    /// How many pieces of mail the set-up delivered (already read).
-    pub mail_read: usize,
-}
-
-impl ProvisionedOffice {
-    /// What the office types at the linkage client's login, once it has all of it.
-    pub fn login_details(&self) -> Option<crate::LoginDetails> {
-        Some(crate::LoginDetails {
-            personal_user_id: self.personal_user_id.clone()?,
-            personal_password: self.personal_password.clone()?,
-            user_id: self.user_id.clone()?,
-            password: self.password.clone()?,
-        })
-    }
-}
-
-/// An office's starting state could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    /// The portal refused a step.
-    #[error(transparent)]
-    Portal(#[from] PortalError),
-    /// The usage site refused the application.
-    #[error(transparent)]
-    Licence(#[from] LicenceError),
-}
-
-/// Mixed into the ecosystem's seed for the usage site's generator.
-const USAGE_SITE_STREAM: u64 = 0x7573_6167_6520_7369;
-
-impl PartyState {
-    /// Fresh parties around `ca`, drawing their passwords and sessions from `seed`.
-    pub fn new(portal: PortalConfig, licences: LicenceConfig, ca: CertificateAuthority, seed: u64) -> Self {
-        Self {
-            portal: Portal::new(portal, ca, seed),
-            // The site draws from its own stream of the same seed.
-            site: UsageSite::new(licences, seed ^ USAGE_SITE_STREAM),
-        }
-    }
-
-    /// Sets up `setup` at `at`, as the office would have through the parties' own operations.
-    pub fn provision(
-        &mut self,
-        at: OffsetDateTime,
-        setup: &OfficeSetup,
-    ) -> Result<ProvisionedOffice, ProvisionError> {
-        let office = setup.number;
-        let mut known = ProvisionedOffice::default();
-        if let Some(password) = &setup.account {
-            let notice = self.portal.issue_user_id(at, office.prefecture(), office)?;
-            let user_id = notice.user_id.to_string();
-            let login = self.portal.login(at, &user_id, &notice.temporary_password)?;
-            self.portal.accept_terms(login.session)?;
-            self.portal
-                .change_password(at, login.session, &notice.temporary_password, password)?;
-            self.portal.logout(login.session);
-            known.user_id = Some(user_id);
-            known.password = Some(password.clone());
-            known.issuance_password = Some(notice.issuance_password);
-            known.mail_read = self.portal.mailbox(at, office).count();
-        }
-        if let Some((applied_at, form)) = &setup.licence {
-            let registration = self.site.register(*applied_at, office, form.clone())?;
-            known.personal_user_id = Some(registration.account.user_id.to_string());
-            known.personal_password = Some(registration.account.password);
-        }
-        known.certificate = setup
-            .certificate
-            .map(|t| self.portal.provision_certificate(at, office, t))
-            .transpose()?;
-        Ok(known)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    use careplan_ca::CertificateAuthority;
     use careplan_core::MemoryJournal;
+    use careplan_eseikyu::PortalConfig;
+    use careplan_license::LicenceConfig;
     use time::macros::datetime;
 
     use super::*;
