@@ -12,15 +12,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use careplan_ca::{CertificateAuthority, CertificateType};
-use careplan_core::{Clock, SimulatedClock};
-use careplan_eseikyu::PortalConfig;
-use careplan_license::{LicenceConfig, PaymentMethod, UsageApplication};
-use careplan_net::{
-    Endpoints, LinkageClient, PartyServer, RelayServer, relay_server_config, serve_portal, serve_usage_site,
-};
-use careplan_parties::{OfficeSetup, Parties, PartyState};
-use careplan_relay::{MemoryStore, Relay, RelayConfig, Store, Upload};
+use careplan_ecosystem::{Ecosystem, EcosystemBuilder, OfficeDescription};
+use careplan_net::{Endpoints, LinkageClient, relay_server_config};
+use careplan_office::{OfficeProfile, OfficeRole};
+use careplan_relay::Upload;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -54,90 +49,58 @@ fn unit(n: usize) -> Vec<Upload> {
 struct World {
     client: LinkageClient,
     floor_client: LinkageClient,
-    _servers: (RelayServer, PartyServer, PartyServer),
+    _ecosystem: Ecosystem,
 }
 
 async fn world() -> World {
-    let clock = Arc::new(SimulatedClock::new(START));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let ca = CertificateAuthority::new().unwrap();
-    let root = ca.root().clone();
-    let relay_certificate = ca.issue_relay_certificate().unwrap();
-    let portal_certificate = ca.issue_portal_certificate().unwrap();
-    let site_certificate = ca.issue_usage_site_certificate().unwrap();
-    let mut state = PartyState::new(PortalConfig::default(), LicenceConfig::default(), ca, 1);
-    let mut known = Vec::new();
-    for number in ["1310000001", "1310000101"] {
-        let number = number.parse().unwrap();
-        let setup = OfficeSetup {
-            number,
-            account: Some("Bench12345".into()),
-            licence: Some((
-                START,
-                UsageApplication::typical("bench", number, PaymentMethod::Deduction),
-            )),
-            certificate: Some(CertificateType::CareInsurance),
+    let office = |number: &str, kind: &str, role| {
+        let profile = OfficeProfile {
+            number: number.parse().unwrap(),
+            kind: kind.parse().unwrap(),
+            role,
+            name: "bench".to_owned(),
         };
-        known.push(state.provision(START, &setup).unwrap());
-    }
-    let parties = Arc::new(Parties::new(state));
-    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let portal = serve_portal(any, parties.clone(), dyn_clock.clone(), &portal_certificate)
-        .await
-        .unwrap();
-    let site = serve_usage_site(any, parties.clone(), dyn_clock.clone(), &site_certificate)
-        .await
-        .unwrap();
-    let relay_state = Arc::new(Mutex::new(Relay::new(
-        Box::new(MemoryStore::new()) as Box<dyn Store>,
-        RelayConfig::default(),
-    )));
-    let tls = relay_server_config(&root, &relay_certificate, dyn_clock.clone(), None).unwrap();
-    let relay = RelayServer::start(
-        any,
-        relay_state,
-        parties,
-        dyn_clock.clone(),
-        root.clone(),
-        relay_certificate,
-        None,
-    )
-    .await
-    .unwrap();
-    let endpoints = Endpoints {
-        relay: relay.local_addr(),
-        portal: portal.local_addr(),
-        usage_site: site.local_addr(),
+        OfficeDescription::ready(profile, "Bench12345", START)
     };
-    let client = LinkageClient::new(endpoints, &root, dyn_clock.clone()).unwrap();
-    client
-        .install_certificate(known[0].certificate.as_ref().unwrap())
+    let ecosystem = EcosystemBuilder::new(1, START)
+        .office(office("1310000001", "43", OfficeRole::CareManagement))
+        .office(office("1310000101", "11", OfficeRole::Service))
+        .prepare()
+        .unwrap()
+        .start()
+        .await
         .unwrap();
-    client.login(&known[0].login_details().unwrap()).await.unwrap();
-    // The floor answers every send with the receipt of a real one.
+    let client = ecosystem.client_of(0).await.unwrap();
+    // The floor answers every send with the receipt of a real one, behind the relay's TLS configuration:
+    // a relay certificate from the same CA and the same revocation list.
     let receipt = client.send(&unit(10_000_000)).await.unwrap();
     let answer = Bytes::from(serde_json::to_vec(&receipt).unwrap());
+    let clock = ecosystem.clock().as_clock();
+    let parties = ecosystem.parties();
+    let relay_certificate = parties
+        .with(|state| state.portal.ca().issue_relay_certificate())
+        .unwrap();
+    let crl = parties.crl(clock.now()).unwrap();
+    let tls = relay_server_config(ecosystem.root(), &relay_certificate, clock, Some(crl)).unwrap();
     let floor = floor_server(tls, answer).await;
     let floor_client = LinkageClient::new(
         Endpoints {
             relay: floor,
-            ..endpoints
+            ..ecosystem.endpoints()
         },
-        &root,
-        dyn_clock,
+        ecosystem.root(),
+        ecosystem.clock().as_clock(),
     )
     .unwrap();
+    let known = &ecosystem.offices()[0];
     floor_client
-        .install_certificate(known[0].certificate.as_ref().unwrap())
+        .install_certificate(known.certificate.as_ref().unwrap())
         .unwrap();
-    floor_client
-        .login(&known[0].login_details().unwrap())
-        .await
-        .unwrap();
+    floor_client.login(&known.login_details().unwrap()).await.unwrap();
     World {
         client,
         floor_client,
-        _servers: (relay, portal, site),
+        _ecosystem: ecosystem,
     }
 }
 

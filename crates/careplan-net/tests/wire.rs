@@ -5,93 +5,52 @@
 // Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use careplan_ca::{CertificateAuthority, CertificateType};
+use careplan_ca::CertificateType;
 use careplan_core::{CalendarSpan, Clock, ErrorCode, OfficeNumber, SimulatedClock};
-use careplan_eseikyu::{Portal, PortalConfig};
-use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication, UsageSite};
-use careplan_net::{
-    Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer, SEND_ATTEMPTS, SharedRelay,
-    UsageSiteClient, pkcs12_of, serve_portal, serve_usage_site,
-};
+use careplan_ecosystem::{Ecosystem, EcosystemBuilder};
+use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication};
+use careplan_net::{EcosystemClock, LinkageClient, SEND_ATTEMPTS, UsageSiteClient, pkcs12_of};
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
-use careplan_parties::{LoginDetails, OfficeSetup, Parties, PartyState};
-use careplan_relay::{BundleStatus, MemoryStore, Relay, RelayConfig, Store, Upload};
+use careplan_parties::{LoginDetails, OfficeSetup};
+use careplan_relay::{BundleStatus, Upload};
 use time::macros::datetime;
 
 struct Fixture {
     clock: Arc<SimulatedClock>,
-    parties: Arc<Parties>,
-    portal_server: PartyServer,
-    usage_server: PartyServer,
-    relay_server: RelayServer,
+    ecosystem: Ecosystem,
 }
 
 async fn fixture() -> Fixture {
     let clock = Arc::new(SimulatedClock::new(datetime!(2025-05-01 09:00 +9)));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let ca = CertificateAuthority::new().unwrap();
-    let relay_cert = ca.issue_relay_certificate().unwrap();
-    let portal_cert = ca.issue_portal_certificate().unwrap();
-    let site_cert = ca.issue_usage_site_certificate().unwrap();
-    let root = ca.root().clone();
     // Every office here has the free pass, so licences never lapse unless a test stops auto-renewal.
     let config = LicenceConfig {
         free_pass_from: time::macros::date!(2025 - 01 - 01),
         ..LicenceConfig::default()
     };
-    let parties = Arc::new(Parties::new(PartyState {
-        portal: Portal::new(PortalConfig::default(), ca, 1),
-        site: UsageSite::new(config, 2),
-    }));
-    let any_port = "127.0.0.1:0".parse().unwrap();
-    let portal_server = serve_portal(any_port, parties.clone(), dyn_clock.clone(), &portal_cert)
+    let ecosystem = EcosystemBuilder::new(1, clock.now())
+        .clock(EcosystemClock::Simulated(clock.clone()))
+        .licence_config(config)
+        .prepare()
+        .unwrap()
+        .start()
         .await
         .unwrap();
-    let usage_server = serve_usage_site(any_port, parties.clone(), dyn_clock.clone(), &site_cert)
-        .await
-        .unwrap();
-    let relay: SharedRelay = Arc::new(Mutex::new(Relay::new(
-        Box::new(MemoryStore::new()) as Box<dyn Store>,
-        RelayConfig::default(),
-    )));
-    let relay_server = RelayServer::start(
-        any_port,
-        relay,
-        parties.clone(),
-        dyn_clock,
-        root,
-        relay_cert,
-        None,
-    )
-    .await
-    .unwrap();
-    Fixture {
-        clock,
-        parties,
-        portal_server,
-        usage_server,
-        relay_server,
-    }
+    Fixture { clock, ecosystem }
 }
 
 impl Fixture {
     fn root(&self) -> rustls::pki_types::CertificateDer<'static> {
-        self.parties.with(|state| state.portal.ca().root().clone())
+        self.ecosystem.root().clone()
     }
 
     fn client(&self) -> LinkageClient {
-        let endpoints = Endpoints {
-            relay: self.relay_server.local_addr(),
-            portal: self.portal_server.local_addr(),
-            usage_site: self.usage_server.local_addr(),
-        };
-        LinkageClient::new(endpoints, &self.root(), self.clock.clone()).unwrap()
+        self.ecosystem.linkage_client().unwrap()
     }
 
     fn site_client(&self) -> UsageSiteClient {
-        UsageSiteClient::new(self.usage_server.local_addr(), &self.root(), self.clock.clone()).unwrap()
+        self.ecosystem.usage_site_client().unwrap()
     }
 
     /// An office with a changed password (`Secret123`), a usage application and a certificate of
@@ -100,12 +59,13 @@ impl Fixture {
         let office: OfficeNumber = number.parse().unwrap();
         let now = self.clock.now();
         let provisioned = self
-            .parties
+            .ecosystem
+            .parties()
             .with(|state| {
                 state.provision(
                     now,
+                    office,
                     &OfficeSetup {
-                        number: office,
                         account: Some("Secret123".into()),
                         licence: Some((now, usage_application())),
                         certificate: Some(certificate_type),
@@ -198,7 +158,7 @@ async fn the_relay_refuses_other_types_and_revoked_certificates() {
     }
     let provider = f.office("1310000002", CertificateType::CareInsurance).await;
     assert!(provider.inbox().await.is_ok());
-    let crl = f.parties.with(|state| {
+    let crl = f.ecosystem.parties().with(|state| {
         state
             .portal
             .revoke_certificates(f.clock.now(), "1310000002".parse().unwrap())
@@ -207,7 +167,7 @@ async fn the_relay_refuses_other_types_and_revoked_certificates() {
     });
     // Until the relay loads the new list, the certificate still works; then the handshake refuses it.
     assert!(provider.inbox().await.is_ok());
-    f.relay_server.load_crl(crl).unwrap();
+    f.ecosystem.relay().load_crl(crl).unwrap();
     assert_eq!(provider.inbox().await.unwrap_err().code(), ErrorCode::CertRevoked);
 }
 
@@ -215,7 +175,7 @@ async fn the_relay_refuses_other_types_and_revoked_certificates() {
 #[tokio::test]
 async fn onboarding_over_the_wire() {
     let f = fixture().await;
-    let portal = PortalClient::new(f.portal_server.local_addr(), &f.root(), f.clock.clone()).unwrap();
+    let portal = f.ecosystem.portal_client().unwrap();
     let office: OfficeNumber = "1310000001".parse().unwrap();
     let PortalResponse::Notice(WireNotice {
         user_id,
@@ -371,7 +331,7 @@ async fn the_relay_lets_data_flow_only_between_licensed_offices() {
     let provider_number: OfficeNumber = "1310000002".parse().unwrap();
     {
         let now = f.clock.now();
-        f.parties.with(|state| {
+        f.ecosystem.parties().with(|state| {
             state
                 .portal
                 .issue_user_id(now, provider_number.prefecture(), provider_number)
@@ -381,7 +341,8 @@ async fn the_relay_lets_data_flow_only_between_licensed_offices() {
     let refused = cm.send(&plan("20250501090000")).await.unwrap_err();
     assert_eq!(refused.code(), ErrorCode::ReceiverUnregistered);
     let provider_account = f
-        .parties
+        .ecosystem
+        .parties()
         .with(|state| {
             state
                 .site
@@ -440,7 +401,7 @@ async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_
     let cm = f.office("1310000001", CertificateType::CareInsurance).await;
     let provider = f.office("1310000002", CertificateType::CareDx).await;
 
-    f.relay_server.lose_responses(1);
+    f.ecosystem.relay().lose_responses(1);
     let receipt = cm.send(&plan("20250501090000")).await.unwrap();
     let sent = cm.sent().await.unwrap();
     assert_eq!(
@@ -469,7 +430,7 @@ async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_
 
     // More lost answers than the client tries: the office hears RELAY_UNREACHABLE, but the relay stored
     // the send unit once, and sending again later is answered with its receipt.
-    f.relay_server.lose_responses(SEND_ATTEMPTS);
+    f.ecosystem.relay().lose_responses(SEND_ATTEMPTS);
     let err = cm.send(&plan("20250501090001")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::RelayUnreachable);
     let later = cm.send(&plan("20250501090001")).await.unwrap();

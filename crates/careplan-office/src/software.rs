@@ -11,11 +11,11 @@ use careplan_spec::ms932::{self, EncodingError};
 use careplan_spec::records::{ReadError, RecordSet, ServiceUsageRecord, UserKey};
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
 use careplan_synth::{Deviations, Office, PlanContext, Roster, actuals, plan_user, providers_of, staff_name};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// What an office does in the exchange.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OfficeRole {
     /// Care-management office (居宅介護支援事業所): writes plans, receives actuals.

@@ -24,10 +24,8 @@ pub struct LoginDetails {
 
 /// An office's starting state, set up on the cores before they serve (a scenario's `[[offices]]`, the
 /// roster of `serve`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OfficeSetup {
-    /// The office.
-    pub number: OfficeNumber,
     /// `Some(password)`: the office has its user ID, has accepted the terms and changed its temporary
     /// password to this one. `None`: it has no account yet.
     pub account: Option<String>,
@@ -92,13 +90,14 @@ impl PartyState {
         }
     }
 
-    /// Sets up `setup` at `at`, as the office would have through the parties' own operations.
+    /// Sets up `office` as `setup` says at `at`, as the office would have through the parties' own
+    /// operations.
     pub fn provision(
         &mut self,
         at: OffsetDateTime,
+        office: OfficeNumber,
         setup: &OfficeSetup,
     ) -> Result<ProvisionedOffice, ProvisionError> {
-        let office = setup.number;
         let mut known = ProvisionedOffice::default();
         if let Some(password) = &setup.account {
             let notice = self.portal.issue_user_id(at, office.prefecture(), office)?;

@@ -81,6 +81,18 @@ pub struct Step {
     pub label: Option<String>,
 }
 
+impl OfficeSpec {
+    /// Who the office is, for its care software.
+    pub fn profile(&self) -> careplan_office::OfficeProfile {
+        careplan_office::OfficeProfile {
+            number: self.number,
+            kind: self.kind,
+            role: self.role,
+            name: self.name.clone(),
+        }
+    }
+}
+
 /// A parsed, valid scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {

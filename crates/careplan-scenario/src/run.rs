@@ -1,21 +1,15 @@
 //! The runner: builds the ecosystem of one scenario (CA, portal, usage site, relay, offices) on a
 //! simulated clock and plays its steps over real loopback TLS.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use careplan_ca::CertificateAuthority;
 use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock};
-use careplan_eseikyu::{PortalConfig, PortalError};
-use careplan_license::LicenceConfig;
+use careplan_ecosystem::{BuildError, Ecosystem, EcosystemBuilder, OfficeDescription};
 use careplan_license::LicenceView;
-use careplan_net::{
-    ClientError, Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer, UsageSiteClient,
-    serve_portal, serve_usage_site,
-};
-use careplan_office::{CareSoftware, OfficeError, OfficeProfile, VirtualOffice};
+use careplan_net::{ClientError, EcosystemClock, LinkageClient, PortalClient, UsageSiteClient};
+use careplan_office::{CareSoftware, OfficeError, VirtualOffice};
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
-use careplan_parties::{LoginDetails, OfficeSetup, Parties, PartyState, ProvisionedOffice};
-use careplan_relay::{MemoryStore, Relay, Store};
+use careplan_parties::{OfficeSetup, ProvisionedOffice};
 use time::OffsetDateTime;
 
 use crate::action::Secret;
@@ -81,26 +75,12 @@ pub enum RunError {
     /// The async runtime could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),
-    /// The CA failed.
+    /// The ecosystem could not be built.
     #[error(transparent)]
-    Ca(#[from] careplan_ca::CaError),
-    /// A TLS configuration failed.
+    Build(#[from] BuildError),
+    /// A browser could not be set up.
     #[error(transparent)]
     Tls(#[from] careplan_net::TlsError),
-    /// A server could not start.
-    #[error(transparent)]
-    Server(#[from] careplan_net::ServerError),
-    /// The portal failed while setting up.
-    #[error(transparent)]
-    Portal(PortalError),
-    /// The starting state (accounts, certificates, client logins) could not be set up.
-    #[error("cannot set up office {office}: {message}")]
-    Setup {
-        /// The office.
-        office: OfficeNumber,
-        /// Why.
-        message: String,
-    },
 }
 
 /// Options of a run.
@@ -224,18 +204,6 @@ pub(crate) struct FormFields {
     pub(crate) payment: Option<careplan_license::PaymentMethod>,
 }
 
-impl Credentials {
-    /// What the office types at the linkage client's login, once it knows all of it.
-    fn login_details(&self) -> Option<LoginDetails> {
-        Some(LoginDetails {
-            personal_user_id: self.personal_user_id.clone()?,
-            personal_password: self.personal_password.clone()?,
-            user_id: self.user_id.clone()?,
-            password: self.password.clone()?,
-        })
-    }
-}
-
 impl From<ProvisionedOffice> for Credentials {
     fn from(known: ProvisionedOffice) -> Self {
         Self {
@@ -293,9 +261,8 @@ pub(crate) struct World {
     pub(crate) credentials: Vec<Credentials>,
     portal: PortalClient,
     site: UsageSiteClient,
-    pub(crate) relay: RelayServer,
-    _portal_server: PartyServer,
-    _usage_server: PartyServer,
+    /// The parties and their servers, which live as long as the run.
+    pub(crate) ecosystem: Ecosystem,
 }
 
 async fn run_async(
@@ -369,94 +336,42 @@ fn judge(step: &Step, outcome: Result<String, StepError>) -> (Option<ErrorCode>,
 impl World {
     async fn build(scenario: &Scenario, seed: u64) -> Result<Self, RunError> {
         let clock = Arc::new(SimulatedClock::new(scenario.start));
-        let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let ca = CertificateAuthority::new()?;
-        let relay_certificate = ca.issue_relay_certificate()?;
-        let portal_certificate = ca.issue_portal_certificate()?;
-        let site_certificate = ca.issue_usage_site_certificate()?;
-        let root = ca.root().clone();
-        let mut state = PartyState::new(PortalConfig::default(), LicenceConfig::default(), ca, seed);
-        // The starting state is set up on the cores before they serve: offices with their account ready,
-        // their usage applications and the certificates they already hold.
-        let mut credentials = Vec::with_capacity(scenario.offices.len());
-        let mut certificates = Vec::with_capacity(scenario.offices.len());
-        for spec in &scenario.offices {
-            let setup = OfficeSetup {
-                number: spec.number,
+        let descriptions = scenario.offices.iter().map(|spec| OfficeDescription {
+            profile: spec.profile(),
+            setup: OfficeSetup {
                 account: spec.account_ready.then(|| starting_password(spec.number)),
                 licence: spec.licence.map(|licence| {
                     let form = usage_form(&spec.name, spec.number, &FormFields::default(), licence.payment);
                     (licence.applied_at, form)
                 }),
                 certificate: spec.certificate,
-            };
-            let provisioned = state
-                .provision(scenario.start, &setup)
-                .map_err(|e| RunError::Setup {
-                    office: spec.number,
-                    message: e.to_string(),
-                })?;
-            certificates.push(provisioned.certificate.clone());
-            credentials.push(Credentials::from(provisioned));
-        }
-        let crl = state.portal.crl(scenario.start).map_err(RunError::Portal)?;
-        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let parties = Arc::new(Parties::new(state));
-        let portal_server =
-            serve_portal(listen, parties.clone(), dyn_clock.clone(), &portal_certificate).await?;
-        let usage_server =
-            serve_usage_site(listen, parties.clone(), dyn_clock.clone(), &site_certificate).await?;
-        let relay = RelayServer::start(
-            listen,
-            Arc::new(Mutex::new(Relay::new(
-                Box::new(MemoryStore::new()) as Box<dyn Store>,
-                scenario.relay,
-            ))),
-            parties,
-            dyn_clock.clone(),
-            root.clone(),
-            relay_certificate,
-            Some(crl),
-        )
-        .await?;
-        let endpoints = Endpoints {
-            relay: relay.local_addr(),
-            portal: portal_server.local_addr(),
-            usage_site: usage_server.local_addr(),
-        };
+            },
+        });
+        let ecosystem = EcosystemBuilder::new(seed, scenario.start)
+            .clock(EcosystemClock::Simulated(clock.clone()))
+            .relay_config(scenario.relay)
+            .offices(descriptions)
+            .prepare()?
+            .start()
+            .await?;
         let mut offices = Vec::with_capacity(scenario.offices.len());
-        for ((spec, known), certificate) in scenario.offices.iter().zip(&credentials).zip(&certificates) {
-            let profile = OfficeProfile {
-                number: spec.number,
-                kind: spec.kind,
-                role: spec.role,
-                name: spec.name.clone(),
-            };
-            let mut office = VirtualOffice::new(CareSoftware::new(profile, seed));
-            let client = LinkageClient::new(endpoints, &root, dyn_clock.clone())?;
-            if let Some(certificate) = certificate {
-                client.install_certificate(certificate)?;
-            }
-            if let Some(details) = known.login_details() {
-                client.login(&details).await.map_err(|e| RunError::Setup {
-                    office: spec.number,
-                    message: e.to_string(),
-                })?;
-            }
-            office.install_client(client);
-            offices.push(office);
+        for (index, spec) in scenario.offices.iter().enumerate() {
+            let software = CareSoftware::new(spec.profile(), seed);
+            offices.push(ecosystem.virtual_office(index, software).await?);
         }
-        let aliases = scenario.offices.iter().map(|o| o.id.clone()).collect();
         Ok(Self {
             clock,
             offices,
-            aliases,
-            credentials,
-            portal: PortalClient::new(portal_server.local_addr(), &root, dyn_clock.clone())?,
-            site: UsageSiteClient::new(usage_server.local_addr(), &root, dyn_clock)?,
-            relay,
-            _portal_server: portal_server,
-            _usage_server: usage_server,
+            aliases: scenario.offices.iter().map(|o| o.id.clone()).collect(),
+            credentials: ecosystem
+                .offices()
+                .iter()
+                .cloned()
+                .map(Credentials::from)
+                .collect(),
+            portal: ecosystem.portal_client()?,
+            site: ecosystem.usage_site_client()?,
+            ecosystem,
         })
     }
 

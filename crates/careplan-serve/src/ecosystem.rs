@@ -2,24 +2,19 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use careplan_ca::{CertificateAuthority, CertificateDer, CertificateRevocationListDer, IssuedCertificate};
+use careplan_ca::CertificateAuthority;
 use careplan_core::{Clock, Journal, JournalError, NewEntry, SimulatedClock, SystemClock};
-use careplan_net::{EcosystemClock, PartyServer, RelayServer, serve_admin, serve_portal, serve_usage_site};
-use careplan_parties::{Parties, ProvisionedOffice};
-use careplan_relay::{Relay, RelayConfig, Store, StoreError};
+use careplan_ecosystem::{BuildError, Listen, Prepared};
+use careplan_net::EcosystemClock;
+use careplan_parties::ProvisionedOffice;
+use careplan_relay::{RelayConfig, Store, StoreError};
 use careplan_store::{PostgresJournal, PostgresStore, SqliteJournal, SqliteStore};
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio::task::JoinHandle;
 
 use crate::{GENESIS_PARTY, Genesis, RosterOffice};
-
-/// How often the parties replay what other processes sharing the database recorded, so that this
-/// process's relay sees their revocations. Wall-clock housekeeping, not simulated time.
-const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// The database file in the data directory.
 pub const SQLITE_FILE: &str = "careplan.sqlite3";
@@ -114,6 +109,16 @@ pub enum ServeError {
     Server(#[from] careplan_net::ServerError),
 }
 
+impl From<BuildError> for ServeError {
+    fn from(e: BuildError) -> Self {
+        match e {
+            BuildError::Journal(e) => ServeError::Journal(e),
+            BuildError::Server(e) => ServeError::Server(e),
+            other => ServeError::Genesis(other.to_string()),
+        }
+    }
+}
+
 /// Where each party listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Addresses {
@@ -146,13 +151,8 @@ struct RosterEntry<'a> {
 #[derive(Debug)]
 pub struct Ecosystem {
     addresses: Addresses,
-    relay: Arc<RelayServer>,
-    portal: PartyServer,
-    usage_site: PartyServer,
-    admin: PartyServer,
-    sync: JoinHandle<()>,
+    running: careplan_ecosystem::Ecosystem,
     genesis: Genesis,
-    clock: EcosystemClock,
 }
 
 fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
@@ -166,107 +166,37 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     std::fs::write(path, bytes).map_err(file_error(path))
 }
 
-/// The port `offset` places after `listen`'s (all free ports if it is 0).
-fn nth(listen: SocketAddr, offset: u16) -> SocketAddr {
-    let mut address = listen;
-    if listen.port() != 0 {
-        address.set_port(listen.port().saturating_add(offset));
-    }
-    address
-}
-
 impl Ecosystem {
     /// Opens (or creates) the ecosystem `options` describe and starts every party.
     pub async fn start(options: &ServeOptions) -> Result<Self, ServeError> {
         // Opening the database and replaying the journal block (the PostgreSQL client runs its own
         // runtime), so they run on the blocking pool.
         let prepare = options.clone();
-        let Prepared {
-            store,
-            parties,
-            genesis,
-            clock,
-            root,
-            certificates,
-            crl,
-        } = tokio::task::spawn_blocking(move || prepare_state(&prepare))
+        let (prepared, genesis) = tokio::task::spawn_blocking(move || prepare_state(&prepare))
             .await
             .map_err(|e| ServeError::Genesis(format!("the start-up task failed: {e}")))??;
-        let dyn_clock = clock.as_clock();
-        let [relay_certificate, portal_certificate, site_certificate] = certificates;
-        let relay = Arc::new(
-            RelayServer::start(
-                options.listen,
-                Arc::new(Mutex::new(Relay::new(store, options.relay))),
-                parties.clone(),
-                dyn_clock.clone(),
-                root,
-                relay_certificate,
-                Some(crl),
-            )
-            .await?,
-        );
-        let portal = serve_portal(
-            nth(options.listen, 1),
-            parties.clone(),
-            dyn_clock.clone(),
-            &portal_certificate,
-        )
-        .await?;
-        let usage_site = serve_usage_site(
-            nth(options.listen, 2),
-            parties.clone(),
-            dyn_clock.clone(),
-            &site_certificate,
-        )
-        .await?;
-        let admin = serve_admin(
-            nth(options.listen, 3),
-            parties.clone(),
-            clock.clone(),
-            &portal_certificate,
-        )
-        .await?;
-        let weak = Arc::downgrade(&relay);
-        let hook_clock = dyn_clock.clone();
-        parties.on_revocation(Box::new(move |parties| {
-            let Some(relay) = weak.upgrade() else { return };
-            // A list that cannot be fetched now is fetched at the next revocation or restart.
-            if let Ok(crl) = parties.crl(hook_clock.now()) {
-                let _ = relay.load_crl(crl);
-            }
-        }));
-        let sync = tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(SYNC_EVERY).await;
-                let parties = parties.clone();
-                // A failed replay is reported to the next request that needs the parties.
-                let _ = tokio::task::spawn_blocking(move || parties.catch_up()).await;
-            }
-        });
+        let running = prepared.start().await?;
+        let endpoints = running.endpoints();
         let addresses = Addresses {
-            relay: relay.local_addr(),
-            portal: portal.local_addr(),
-            usage_site: usage_site.local_addr(),
-            admin: admin.local_addr(),
+            relay: endpoints.relay,
+            portal: endpoints.portal,
+            usage_site: endpoints.usage_site,
+            admin: running
+                .admin_addr()
+                .ok_or_else(|| ServeError::Genesis("the admin endpoint did not start".to_owned()))?,
         };
-        let endpoints = serde_json::to_vec_pretty(&addresses).unwrap_or_default();
+        let json = serde_json::to_vec_pretty(&addresses).unwrap_or_default();
         // Written whole, then renamed: a tool waiting for the file never reads half of it.
         let (partial, file) = (
             options.data_dir.join("endpoints.json.partial"),
             options.data_dir.join("endpoints.json"),
         );
-        write(&partial, &endpoints)?;
+        write(&partial, &json)?;
         std::fs::rename(&partial, &file).map_err(file_error(&file))?;
         Ok(Self {
             addresses,
-            relay,
-            portal,
-            usage_site,
-            admin,
-            sync,
+            running,
             genesis,
-            clock,
         })
     }
 
@@ -282,36 +212,18 @@ impl Ecosystem {
 
     /// Whether the clock is simulated.
     pub fn simulated(&self) -> bool {
-        matches!(self.clock, EcosystemClock::Simulated(_))
+        matches!(self.running.clock(), EcosystemClock::Simulated(_))
     }
 
     /// Stops every server; requests under way are answered first.
     pub async fn shutdown(self) {
-        self.sync.abort();
-        self.admin.shutdown().await;
-        self.usage_site.shutdown().await;
-        self.portal.shutdown().await;
-        if let Ok(relay) = Arc::try_unwrap(self.relay) {
-            relay.shutdown().await;
-        }
+        self.running.shutdown().await;
     }
 }
 
-/// The state of an ecosystem, opened and replayed, before its servers start.
-struct Prepared {
-    store: Box<dyn Store>,
-    parties: Arc<Parties>,
-    genesis: Genesis,
-    clock: EcosystemClock,
-    root: CertificateDer<'static>,
-    /// The relay's, the portal's and the usage site's.
-    certificates: [IssuedCertificate; 3],
-    crl: CertificateRevocationListDer<'static>,
-}
-
-/// Opens the database, records or reads the genesis, writes the files for clients, and replays the
-/// journal.
-fn prepare_state(options: &ServeOptions) -> Result<Prepared, ServeError> {
+/// Opens the database, records or reads the genesis, sets up the starting state and replays the journal,
+/// and writes the files for clients.
+fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeError> {
     std::fs::create_dir_all(&options.data_dir).map_err(file_error(&options.data_dir))?;
     let (store, mut journal): (Box<dyn Store>, Box<dyn Journal>) = match &options.database {
         Database::Sqlite => {
@@ -342,54 +254,37 @@ fn prepare_state(options: &ServeOptions) -> Result<Prepared, ServeError> {
         last_at,
     } = genesis(journal.as_mut(), &proposal)?;
     check(&genesis, options)?;
-    let (state, known) = genesis.build().map_err(ServeError::Genesis)?;
-    let ca = state.portal.ca();
-    let root = ca.root().clone();
-    write_roster(&options.data_dir, &genesis, &known, ca)?;
-    let failed = |e: careplan_ca::CaError| ServeError::Genesis(e.to_string());
-    let certificates = [
-        ca.issue_relay_certificate().map_err(failed)?,
-        ca.issue_portal_certificate().map_err(failed)?,
-        ca.issue_usage_site_certificate().map_err(failed)?,
-    ];
+    let clock = match options.time {
+        TimeSource::System => EcosystemClock::System(Arc::new(system)),
+        TimeSource::Simulated { .. } => EcosystemClock::Simulated(Arc::new(SimulatedClock::new(last_at))),
+    };
+    let prepared = genesis
+        .builder()
+        .clock(clock.clone())
+        .relay_config(options.relay)
+        .store(store)
+        .journal(journal, genesis_seq)
+        .listen(Listen {
+            relay: options.listen,
+        })
+        .with_admin()
+        .prepare()?;
+    // Replay left the clock at its last setting; requests recorded after it moved on from there.
+    if let EcosystemClock::Simulated(simulated) = &clock
+        && simulated.now() < last_at
+    {
+        simulated.set(last_at);
+    }
+    let root = prepared.root().clone();
+    prepared
+        .parties()
+        .with(|state| write_roster(&options.data_dir, &genesis, prepared.offices(), state.portal.ca()))?;
     let ca_path = options.data_dir.join("ca.pem");
     write(
         &ca_path,
         pem::encode(&pem::Pem::new("CERTIFICATE", root.to_vec())).as_bytes(),
     )?;
-
-    let simulated = match options.time {
-        TimeSource::System => None,
-        TimeSource::Simulated { .. } => Some(Arc::new(SimulatedClock::new(last_at))),
-    };
-    let parties = Arc::new(Parties::journalled(
-        state,
-        journal,
-        genesis_seq,
-        simulated.clone(),
-    )?);
-    let clock = match simulated {
-        // Replay left the clock at its last setting; requests recorded after it moved on from there.
-        Some(simulated) => {
-            if simulated.now() < last_at {
-                simulated.set(last_at);
-            }
-            EcosystemClock::Simulated(simulated)
-        }
-        None => EcosystemClock::System(Arc::new(system)),
-    };
-    let crl = parties
-        .crl(clock.as_clock().now())
-        .map_err(|e| ServeError::Journal(JournalError(e)))?;
-    Ok(Prepared {
-        store,
-        parties,
-        genesis,
-        clock,
-        root,
-        certificates,
-        crl,
-    })
+    Ok((prepared, genesis))
 }
 
 /// An ecosystem's genesis as the journal holds it.

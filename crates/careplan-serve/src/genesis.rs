@@ -1,10 +1,8 @@
 //! The genesis of an ecosystem: what every process builds before replaying the journal.
 
-use careplan_ca::{CertificateAuthority, CertificateType};
 use careplan_core::{OfficeNumber, ServiceKind};
-use careplan_eseikyu::PortalConfig;
-use careplan_license::{LicenceConfig, PaymentMethod, UsageApplication};
-use careplan_parties::{OfficeSetup, PartyState, ProvisionedOffice};
+use careplan_ecosystem::{EcosystemBuilder, OfficeDescription};
+use careplan_office::{OfficeProfile, OfficeRole};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -13,8 +11,8 @@ use time::OffsetDateTime;
 pub struct RosterOffice {
     /// Office number (事業所番号).
     pub number: OfficeNumber,
-    /// `care_management` or `service`.
-    pub role: String,
+    /// Its role.
+    pub role: OfficeRole,
     /// Service kind (サービス種類コード).
     pub kind: ServiceKind,
     /// Office name (事業所名).
@@ -48,10 +46,11 @@ impl Genesis {
     pub fn new(seed: u64, start: OffsetDateTime, offices: u16) -> Self {
         // Numbers and kinds below are valid by construction; an invalid one would only be left out.
         let office =
-            |number: String, role: &str, kind: &str, name: String| match (number.parse(), kind.parse()) {
+            |number: String, role: OfficeRole, kind: &str, name: String| match (number.parse(), kind.parse())
+            {
                 (Ok(number), Ok(kind)) => Some(RosterOffice {
                     number,
-                    role: role.to_owned(),
+                    role,
                     kind,
                     name,
                 }),
@@ -59,7 +58,7 @@ impl Genesis {
             };
         let care_manager = office(
             "1310000001".to_owned(),
-            "care_management",
+            OfficeRole::CareManagement,
             "43",
             "シミュレータ居宅介護支援事業所".to_owned(),
         );
@@ -67,7 +66,7 @@ impl Genesis {
             let kind = SERVICE_KINDS[usize::from(n - 1) % SERVICE_KINDS.len()];
             office(
                 format!("13100{:05}", 100 + u32::from(n)),
-                "service",
+                OfficeRole::Service,
                 kind,
                 format!("シミュレータサービス事業所{n}"),
             )
@@ -83,30 +82,26 @@ impl Genesis {
         }
     }
 
-    /// The parties as they stand at the start: the CA, the portal and the site, with the roster's offices
-    /// set up. Gives what each office knows.
-    pub fn build(&self) -> Result<(PartyState, Vec<ProvisionedOffice>), String> {
-        let ca = CertificateAuthority::new().map_err(|e| e.to_string())?;
-        let mut state = PartyState::new(PortalConfig::default(), LicenceConfig::default(), ca, self.seed);
-        let known = self
-            .offices
+    /// The offices as the ecosystem builder takes them: account ready, licensed since the start, holding
+    /// a certificate.
+    pub fn descriptions(&self) -> Vec<OfficeDescription> {
+        self.offices
             .iter()
             .map(|office| {
-                let setup = OfficeSetup {
+                let profile = OfficeProfile {
                     number: office.number,
-                    account: Some(roster_password(office.number)),
-                    licence: Some((
-                        self.start,
-                        UsageApplication::typical(&office.name, office.number, PaymentMethod::Deduction),
-                    )),
-                    certificate: Some(CertificateType::CareInsurance),
+                    kind: office.kind,
+                    role: office.role,
+                    name: office.name.clone(),
                 };
-                state
-                    .provision(self.start, &setup)
-                    .map_err(|e| format!("cannot set up office {}: {e}", office.number))
+                OfficeDescription::ready(profile, roster_password(office.number), self.start)
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((state, known))
+            .collect()
+    }
+
+    /// The ecosystem as it stands at the start, before any journal is replayed.
+    pub fn builder(&self) -> EcosystemBuilder {
+        EcosystemBuilder::new(self.seed, self.start).offices(self.descriptions())
     }
 }
 
@@ -121,21 +116,7 @@ mod tests {
         assert_eq!(numbers, ["1310000001", "1310000101", "1310000102", "1310000103"]);
         let kinds: Vec<String> = genesis.offices.iter().map(|o| o.kind.to_string()).collect();
         assert_eq!(kinds, ["43", "11", "15", "17"]);
-        assert_eq!(genesis.offices[0].role, "care_management");
+        assert_eq!(genesis.offices[0].role, OfficeRole::CareManagement);
         assert!(Genesis::new(1, genesis.start, 0).offices.is_empty());
-    }
-
-    #[test]
-    fn building_twice_gives_the_same_credentials_and_certificates() {
-        let genesis = Genesis::new(7, time::macros::datetime!(2026-04-01 09:00 +9), 2);
-        let (_, first) = genesis.build().unwrap();
-        let (_, again) = genesis.build().unwrap();
-        assert_eq!(first.len(), 2);
-        for (a, b) in first.iter().zip(&again) {
-            assert_eq!(a.login_details(), b.login_details());
-            assert!(a.login_details().is_some());
-            let fingerprint = |p: &ProvisionedOffice| p.certificate.as_ref().map(|c| c.fingerprint().sha256);
-            assert_eq!(fingerprint(a), fingerprint(b));
-        }
     }
 }

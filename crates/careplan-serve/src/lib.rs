@@ -10,7 +10,8 @@
 //!   journal's first entry; every process rebuilds the same starting state from it, then replays the
 //!   journal. The cores and the key pool are deterministic, so rebuilt state is identical, down to
 //!   certificates and passwords.
-//! - Nothing here decides a rule: this crate wires cores, stores and servers together.
+//! - Nothing here decides a rule: this crate opens the database, keeps the genesis, writes the files for
+//!   clients, and hands the rest to the ecosystem builder (`careplan-ecosystem`).
 
 mod ecosystem;
 mod genesis;

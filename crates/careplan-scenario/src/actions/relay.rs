@@ -364,7 +364,7 @@ impl Action for LoseResponses {
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
-        world.relay.lose_responses(self.count);
+        world.ecosystem.relay().lose_responses(self.count);
         Ok(format!(
             "the relay's next {} send answer(s) will be lost",
             self.count
