@@ -501,7 +501,7 @@ impl Ecosystem {
     pub async fn virtual_office(
         &self,
         index: usize,
-        software: CareSoftware,
+        software: Box<dyn CareSoftware>,
     ) -> Result<VirtualOffice, BuildError> {
         let mut office = VirtualOffice::new(software);
         office.install_client(self.client_of(index).await?);

@@ -2,8 +2,10 @@
 //! each with its care software (介護ソフト) and its linkage client (ケアプランデータ連携クライアント).
 //!
 //! Architecture invariants:
-//! - [`CareSoftware`] is pure: it exports standard files from its records and imports files into them,
-//!   with no I/O and no clock (the caller passes `now`). It is the stand-in for a vendor's product.
+//! - [`CareSoftware`] is the seam between an office and the product it runs: it exports standard files
+//!   and imports received ones, and its errors ([`SoftwareError`]) know nothing of the network.
+//!   [`SyntheticSoftware`] is pure (no I/O, no clock: the caller passes `now`) and stands in for a
+//!   vendor's product.
 //! - [`VirtualOffice`] adds the office's local folders (outbox, sent, received) and its
 //!   [`LinkageClient`](careplan_net::LinkageClient); it reaches the relay only over the wire.
 //! - Nothing is lost on failure: a bundle leaves the outbox only once the relay acknowledged it, and a
@@ -14,5 +16,7 @@ mod office;
 mod software;
 
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
-pub use office::{Received, ReceivedFile, SentFile, VirtualOffice};
-pub use software::{Bundle, CareSoftware, ImportReport, OfficeError, OfficeProfile, OfficeRole};
+pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
+pub use software::{
+    Bundle, CareSoftware, ImportReport, OfficeProfile, OfficeRole, SoftwareError, SyntheticSoftware,
+};

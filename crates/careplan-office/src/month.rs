@@ -6,7 +6,7 @@ use careplan_synth::Deviations;
 use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
 use time::OffsetDateTime;
 
-use crate::software::{Bundle, CareSoftware, OfficeError, OfficeProfile, OfficeRole};
+use crate::software::{Bundle, CareSoftware, OfficeProfile, OfficeRole, SoftwareError, SyntheticSoftware};
 
 /// The `n`-th office (1-based) of the generated region: `13100NNNNN`.
 fn generated_number(n: u16) -> Option<OfficeNumber> {
@@ -65,8 +65,8 @@ impl MonthExchange<'_> {
     /// Plans the month, has every provider import its bundle and export its actuals, and the care
     /// manager import them. Returns each provider's plan bundle followed by its actuals; a provider whose
     /// visits were all cancelled sends no actuals.
-    pub fn run(&self) -> Result<Vec<Bundle>, OfficeError> {
-        let mut care_manager = CareSoftware::new(self.care_manager.clone(), self.seed);
+    pub fn run(&self) -> Result<Vec<Bundle>, SoftwareError> {
+        let mut care_manager = SyntheticSoftware::new(self.care_manager.clone(), self.seed);
         let plans = care_manager.export_plans(self.plans_at, self.month, self.providers, self.users)?;
         let mut bundles = Vec::with_capacity(plans.len() * 2);
         for plan in plans {
@@ -74,7 +74,8 @@ impl MonthExchange<'_> {
             let Some(profile) = self.providers.iter().find(|p| p.number == plan.receiver) else {
                 continue;
             };
-            let mut provider = CareSoftware::new(profile.clone(), self.seed).with_deviations(self.deviations);
+            let mut provider =
+                SyntheticSoftware::new(profile.clone(), self.seed).with_deviations(self.deviations);
             provider.import(&plan.inputs())?;
             bundles.push(plan);
             match provider.export_actuals(self.actuals_at, self.month, self.care_manager) {

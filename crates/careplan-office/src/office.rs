@@ -10,7 +10,10 @@ use careplan_net::LinkageClient;
 use careplan_relay::{BundleId, BundleRecord, BundleStatus, FileId, SendReceipt};
 use time::OffsetDateTime;
 
-use crate::software::{Bundle, CareSoftware, ImportReport, OfficeError, OfficeProfile};
+use careplan_core::ErrorCode;
+use careplan_net::ClientError;
+
+use crate::software::{Bundle, CareSoftware, ImportReport, OfficeProfile, SoftwareError};
 
 /// A file the office sent, as the relay acknowledged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +52,35 @@ pub struct Received {
     pub files: usize,
 }
 
+/// Why an office operation failed. Every variant carries a stable [`ErrorCode`].
+#[derive(Debug, thiserror::Error)]
+pub enum OfficeError {
+    /// The care software failed.
+    #[error(transparent)]
+    Software(#[from] SoftwareError),
+    /// The linkage client failed.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The outbox holds nothing for the receiver.
+    #[error("{0}")]
+    NothingToSend(String),
+}
+
+impl OfficeError {
+    /// The stable code of this failure.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            OfficeError::Software(e) => e.code(),
+            OfficeError::Client(e) => e.code(),
+            OfficeError::NothingToSend(_) => ErrorCode::NothingToSend,
+        }
+    }
+}
+
 /// An office in a scenario.
 #[derive(Debug)]
 pub struct VirtualOffice {
-    software: CareSoftware,
+    software: Box<dyn CareSoftware>,
     client: Option<LinkageClient>,
     outbox: Vec<Bundle>,
     sent: Vec<SentFile>,
@@ -61,7 +89,7 @@ pub struct VirtualOffice {
 
 impl VirtualOffice {
     /// An office with its care software; it can reach the relay once a client is installed.
-    pub fn new(software: CareSoftware) -> Self {
+    pub fn new(software: Box<dyn CareSoftware>) -> Self {
         Self {
             software,
             client: None,
@@ -77,8 +105,8 @@ impl VirtualOffice {
     }
 
     /// The care software.
-    pub fn software(&self) -> &CareSoftware {
-        &self.software
+    pub fn software(&self) -> &dyn CareSoftware {
+        self.software.as_ref()
     }
 
     /// Installs the linkage client (with the office certificate).
@@ -93,8 +121,8 @@ impl VirtualOffice {
 
     fn client(&self) -> Result<&LinkageClient, OfficeError> {
         self.client.as_ref().ok_or_else(|| {
-            OfficeError::Client(careplan_net::ClientError::Connection {
-                code: careplan_core::ErrorCode::CertRequired,
+            OfficeError::Client(ClientError::Connection {
+                code: ErrorCode::CertRequired,
                 detail: format!("office {} has no certificate installed", self.profile().number),
             })
         })

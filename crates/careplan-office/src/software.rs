@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use careplan_core::{CareMonth, ErrorCode, OfficeNumber, ServiceKind};
-use careplan_net::ClientError;
 use careplan_relay::Upload;
 use careplan_spec::csv_text::write_record;
 use careplan_spec::ms932::{self, EncodingError};
@@ -37,9 +36,9 @@ pub struct OfficeProfile {
     pub name: String,
 }
 
-/// Why an office operation failed. Every variant carries a stable [`ErrorCode`].
+/// Why the care software failed. Every variant carries a stable [`ErrorCode`].
 #[derive(Debug, thiserror::Error)]
-pub enum OfficeError {
+pub enum SoftwareError {
     /// A received file's name is not standard.
     #[error(transparent)]
     FileName(#[from] FileNameError),
@@ -83,25 +82,21 @@ pub enum OfficeError {
         /// The month.
         month: CareMonth,
     },
-    /// Nothing to export or send.
+    /// Nothing to export.
     #[error("{0}")]
     NothingToSend(String),
-    /// The linkage client failed.
-    #[error(transparent)]
-    Client(#[from] ClientError),
 }
 
-impl OfficeError {
+impl SoftwareError {
     /// The stable code of this failure.
     pub fn code(&self) -> ErrorCode {
         match self {
-            OfficeError::FileName(e) => e.code(),
-            OfficeError::Encoding { source, .. } => source.code(),
-            OfficeError::Read { source, .. } => source.code(),
-            OfficeError::Unsupported { .. } => ErrorCode::ImportUnsupported,
-            OfficeError::UnknownUser { .. } => ErrorCode::ActualUserUnknown,
-            OfficeError::NothingToSend(_) => ErrorCode::NothingToSend,
-            OfficeError::Client(e) => e.code(),
+            SoftwareError::FileName(e) => e.code(),
+            SoftwareError::Encoding { source, .. } => source.code(),
+            SoftwareError::Read { source, .. } => source.code(),
+            SoftwareError::Unsupported { .. } => ErrorCode::ImportUnsupported,
+            SoftwareError::UnknownUser { .. } => ErrorCode::ActualUserUnknown,
+            SoftwareError::NothingToSend(_) => ErrorCode::NothingToSend,
         }
     }
 }
@@ -135,9 +130,41 @@ pub struct ImportReport {
 
 type PlanKey = (CareMonth, UserKey);
 
-/// One office's care software and its records.
+/// The care software (介護ソフト) an office runs: it exports standard files from its records and imports
+/// received files into them. The seam where a vendor's product takes the place of the synthetic one;
+/// everything above it (the office's folders, the linkage client, the relay, the scenarios) is the same
+/// for every implementation.
+pub trait CareSoftware: std::fmt::Debug + Send {
+    /// The office it runs in.
+    fn profile(&self) -> &OfficeProfile;
+
+    /// ① Exports a month's plans for the first `users` users to `provider` as one send unit: the
+    /// service usage sheet (UPPLAN), its annex (UPSIKYU) and the user supplement (UPHOSOKU).
+    fn export_plan(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: usize,
+    ) -> Result<Bundle, SoftwareError>;
+
+    /// ⑦ Exports a month's actuals (UPJSK) of the plans imported from `care_manager`.
+    fn export_actuals(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        care_manager: &OfficeProfile,
+    ) -> Result<Bundle, SoftwareError>;
+
+    /// ⑥/⑫ Imports received files in the given order (the relay's processing order), all or nothing,
+    /// and reports what it imported.
+    fn import(&mut self, files: &[(&str, &[u8])]) -> Result<ImportReport, SoftwareError>;
+}
+
+/// The project's own care software: plans generated with `careplan-synth` from a seed, actuals derived
+/// from the plans it imported, every file written and read through `careplan-spec`'s typed records.
 #[derive(Debug)]
-pub struct CareSoftware {
+pub struct SyntheticSoftware {
     profile: OfficeProfile,
     seed: u64,
     planner: String,
@@ -149,7 +176,7 @@ pub struct CareSoftware {
     last_serial: Option<Serial>,
 }
 
-impl CareSoftware {
+impl SyntheticSoftware {
     /// Software for `profile`, generating its data from `seed`; actuals follow plans exactly until
     /// [`with_deviations`](Self::with_deviations) says otherwise.
     pub fn new(profile: OfficeProfile, seed: u64) -> Self {
@@ -168,11 +195,6 @@ impl CareSoftware {
     pub fn with_deviations(mut self, deviations: Deviations) -> Self {
         self.deviations = deviations;
         self
-    }
-
-    /// The office.
-    pub fn profile(&self) -> &OfficeProfile {
-        &self.profile
     }
 
     /// Users with imported actuals for `month`.
@@ -198,28 +220,6 @@ impl CareSoftware {
         serial
     }
 
-    /// Exports a month's plan bundle for the first `users` users to `provider`: the service usage sheet
-    /// (UPPLAN), its annex (UPSIKYU) and the user supplement (UPHOSOKU).
-    pub fn export_plan(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: usize,
-    ) -> Result<Bundle, OfficeError> {
-        let mut bundles = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
-        bundles.pop().ok_or_else(|| {
-            OfficeError::NothingToSend(format!(
-                "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
-                provider.number,
-                provider.kind,
-                careplan_synth::catalogue::PROVIDER_KINDS
-                    .map(|k| k.to_string())
-                    .join(", ")
-            ))
-        })
-    }
-
     /// Plans a month for the first `users` users, each with one or more of `providers`, and exports
     /// one bundle (UPPLAN + UPSIKYU + UPHOSOKU) per provider that has users. A bundle holds the whole
     /// sheets of the provider's users, other providers' rows included (spec §5.4).
@@ -229,9 +229,9 @@ impl CareSoftware {
         month: CareMonth,
         providers: &[OfficeProfile],
         users: usize,
-    ) -> Result<Vec<Bundle>, OfficeError> {
+    ) -> Result<Vec<Bundle>, SoftwareError> {
         if users == 0 || providers.is_empty() {
-            return Err(OfficeError::NothingToSend(
+            return Err(SoftwareError::NothingToSend(
                 "a plan needs at least one user and one provider".to_owned(),
             ));
         }
@@ -298,14 +298,67 @@ impl CareSoftware {
         Ok(bundles)
     }
 
+    fn encode_file(
+        &self,
+        kind: FileKind,
+        month: CareMonth,
+        receiver: &OfficeProfile,
+        serial: Serial,
+        text: &str,
+    ) -> Result<Upload, SoftwareError> {
+        let name = FileName {
+            kind,
+            month: Some(MonthSegment::Month(month)),
+            from: self.profile.number,
+            service_kinds: Some((self.profile.kind, receiver.kind)),
+            to: receiver.number,
+            serial,
+        }
+        .to_string();
+        let content = ms932::encode(text).map_err(|source| SoftwareError::Encoding {
+            file: name.clone(),
+            source,
+        })?;
+        Ok(Upload::new(name, content))
+    }
+}
+
+impl CareSoftware for SyntheticSoftware {
+    /// The office.
+    fn profile(&self) -> &OfficeProfile {
+        &self.profile
+    }
+
+    /// Exports a month's plan bundle for the first `users` users to `provider`: the service usage sheet
+    /// (UPPLAN), its annex (UPSIKYU) and the user supplement (UPHOSOKU).
+    fn export_plan(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: usize,
+    ) -> Result<Bundle, SoftwareError> {
+        let mut bundles = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
+        bundles.pop().ok_or_else(|| {
+            SoftwareError::NothingToSend(format!(
+                "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
+                provider.number,
+                provider.kind,
+                careplan_synth::catalogue::PROVIDER_KINDS
+                    .map(|k| k.to_string())
+                    .join(", ")
+            ))
+        })
+    }
+
     /// Exports the actuals (UPJSK) of `month` for the plans imported from `care_manager`: what was
     /// delivered, the plan with this office's deviations.
-    pub fn export_actuals(
+    fn export_actuals(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         care_manager: &OfficeProfile,
-    ) -> Result<Bundle, OfficeError> {
+    ) -> Result<Bundle, SoftwareError> {
         let created_on = now.to_offset(careplan_core::JST).date();
         let mut text = String::new();
         for ((plan_month, _), rows) in &self.plans {
@@ -317,7 +370,7 @@ impl CareSoftware {
             }
         }
         if text.is_empty() {
-            return Err(OfficeError::NothingToSend(format!(
+            return Err(SoftwareError::NothingToSend(format!(
                 "no imported plan from office {} for {month}: nothing to report as actuals",
                 care_manager.number
             )));
@@ -330,33 +383,9 @@ impl CareSoftware {
         })
     }
 
-    fn encode_file(
-        &self,
-        kind: FileKind,
-        month: CareMonth,
-        receiver: &OfficeProfile,
-        serial: Serial,
-        text: &str,
-    ) -> Result<Upload, OfficeError> {
-        let name = FileName {
-            kind,
-            month: Some(MonthSegment::Month(month)),
-            from: self.profile.number,
-            service_kinds: Some((self.profile.kind, receiver.kind)),
-            to: receiver.number,
-            serial,
-        }
-        .to_string();
-        let content = ms932::encode(text).map_err(|source| OfficeError::Encoding {
-            file: name.clone(),
-            source,
-        })?;
-        Ok(Upload::new(name, content))
-    }
-
     /// Imports received files, in the given order (the relay's processing order). Either every file
     /// is imported or, on the first error, none is.
-    pub fn import(&mut self, files: &[(&str, &[u8])]) -> Result<ImportReport, OfficeError> {
+    fn import(&mut self, files: &[(&str, &[u8])]) -> Result<ImportReport, SoftwareError> {
         let mut report = ImportReport::default();
         let mut plans: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
         let mut actuals: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
@@ -371,17 +400,17 @@ impl CareSoftware {
                 ) | (FileKind::UsageActual, OfficeRole::CareManagement)
             );
             if !supported {
-                return Err(OfficeError::Unsupported {
+                return Err(SoftwareError::Unsupported {
                     file: name.to_owned(),
                     kind: file_name.kind,
                     role,
                 });
             }
-            let text = ms932::decode(bytes).map_err(|source| OfficeError::Encoding {
+            let text = ms932::decode(bytes).map_err(|source| SoftwareError::Encoding {
                 file: name.to_owned(),
                 source,
             })?;
-            let records = RecordSet::read(file_name.kind, &text).map_err(|source| OfficeError::Read {
+            let records = RecordSet::read(file_name.kind, &text).map_err(|source| SoftwareError::Read {
                 file: name.to_owned(),
                 source,
             })?;
@@ -397,7 +426,7 @@ impl CareSoftware {
                 let key = (row.month, row.user.clone());
                 if file_name.kind == FileKind::UsageActual {
                     if !self.plans.contains_key(&key) {
-                        return Err(OfficeError::UnknownUser {
+                        return Err(SoftwareError::UnknownUser {
                             file: name.to_owned(),
                             record: index + 1,
                             user: row.user,
@@ -453,8 +482,8 @@ mod tests {
             OfficeRole::CareManagement,
         );
         let hh_profile = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
-        let mut cm = CareSoftware::new(cm_profile.clone(), 42);
-        let mut hh = CareSoftware::new(hh_profile.clone(), 42);
+        let mut cm = SyntheticSoftware::new(cm_profile.clone(), 42);
+        let mut hh = SyntheticSoftware::new(hh_profile.clone(), 42);
         let now = datetime!(2025-04-25 10:30 +9);
         let month: CareMonth = "202505".parse().unwrap();
 
@@ -553,8 +582,8 @@ mod tests {
             OfficeRole::CareManagement,
         );
         let hh_profile = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
-        let mut cm = CareSoftware::new(cm_profile.clone(), 1);
-        let mut other_cm = CareSoftware::new(
+        let mut cm = SyntheticSoftware::new(cm_profile.clone(), 1);
+        let mut other_cm = SyntheticSoftware::new(
             profile(
                 "1310000003",
                 ServiceKind::CARE_MANAGEMENT,
@@ -562,7 +591,7 @@ mod tests {
             ),
             1,
         );
-        let mut hh = CareSoftware::new(hh_profile.clone(), 1);
+        let mut hh = SyntheticSoftware::new(hh_profile.clone(), 1);
         let now = datetime!(2025-04-25 10:30 +9);
         let month: CareMonth = "202505".parse().unwrap();
         let plan = other_cm.export_plan(now, month, &hh_profile, 2).unwrap();

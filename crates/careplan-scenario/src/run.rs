@@ -7,7 +7,7 @@ use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock};
 use careplan_ecosystem::{BuildError, Ecosystem, EcosystemBuilder, OfficeDescription};
 use careplan_license::LicenceView;
 use careplan_net::{ClientError, EcosystemClock, LinkageClient, PortalClient, UsageSiteClient};
-use careplan_office::{CareSoftware, OfficeError, VirtualOffice};
+use careplan_office::{OfficeError, SyntheticSoftware, VirtualOffice};
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
 use careplan_parties::{OfficeSetup, ProvisionedOffice};
 use time::OffsetDateTime;
@@ -356,7 +356,7 @@ impl World {
             .await?;
         let mut offices = Vec::with_capacity(scenario.offices.len());
         for (index, spec) in scenario.offices.iter().enumerate() {
-            let software = CareSoftware::new(spec.profile(), seed);
+            let software = Box::new(SyntheticSoftware::new(spec.profile(), seed));
             offices.push(ecosystem.virtual_office(index, software).await?);
         }
         Ok(Self {
