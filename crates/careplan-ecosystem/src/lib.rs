@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use careplan_ca::CertificateType;
 use careplan_ca::{CaError, CertificateAuthority, CertificateDer, IssuedCertificate};
-use careplan_core::{Journal, JournalError, SimulatedClock};
+use careplan_core::{EventLog, Journal, JournalError, SimulatedClock};
 use careplan_eseikyu::PortalConfig;
 use careplan_license::{LicenceConfig, PaymentMethod, UsageApplication};
 use careplan_net::{
@@ -134,6 +134,7 @@ pub struct EcosystemBuilder {
     listen: Listen,
     admin: bool,
     offices: Vec<OfficeDescription>,
+    events: EventLog,
 }
 
 impl std::fmt::Debug for EcosystemBuilder {
@@ -163,7 +164,14 @@ impl EcosystemBuilder {
             listen: Listen::default(),
             admin: false,
             offices: Vec::new(),
+            events: EventLog::default(),
         }
+    }
+
+    /// Where the parties record what they do (nowhere by default).
+    pub fn events(mut self, events: EventLog) -> Self {
+        self.events = events;
+        self
     }
 
     /// The clock the parties run on (a simulated one at the start by default).
@@ -263,7 +271,8 @@ impl EcosystemBuilder {
                 };
                 Parties::journalled(state, journal, after, simulated)?
             }
-        };
+        }
+        .with_events(self.events.clone());
         Ok(Prepared {
             clock,
             root,
@@ -272,7 +281,8 @@ impl EcosystemBuilder {
             relay: Relay::new(
                 self.store.unwrap_or_else(|| Box::new(MemoryStore::new())),
                 self.relay,
-            ),
+            )
+            .with_events(self.events),
             listen: self.listen,
             admin: self.admin,
             journalled,

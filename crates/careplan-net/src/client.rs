@@ -124,6 +124,9 @@ impl Connector {
                 code: self.unreachable,
                 detail: format!("cannot connect to {} at {}: {e}", self.server_name, self.addr),
             })?;
+        // A request and its TLS records leave in several writes; Nagle's algorithm would hold the last
+        // one back until the server's delayed ACK (~40 ms a request).
+        let _ = tcp.set_nodelay(true);
         let server_name = ServerName::try_from(self.server_name).map_err(protocol)?;
         let tls = self
             .tls

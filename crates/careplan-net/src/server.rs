@@ -138,6 +138,9 @@ impl Drop for PartyServer {
 }
 
 async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler) {
+    // Answers leave in several writes (TLS records, then the body); without this the last waits for
+    // the client's delayed ACK.
+    let _ = tcp.set_nodelay(true);
     let tls = match acceptor.accept(tcp).into_fallible().await {
         Ok(tls) => tls,
         Err((_, mut tcp)) => {

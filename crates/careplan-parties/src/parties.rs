@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use careplan_ca::CertificateRevocationListDer;
 use careplan_core::{
-    ErrorCode, Journal, JournalEntry, JournalError, LicenceStanding, NewEntry, OfficeNumber, SimulatedClock,
+    ErrorCode, EventKind, EventLog, Journal, JournalEntry, JournalError, LicenceStanding, NewEntry,
+    OfficeNumber, Party, SimulatedClock,
 };
 use careplan_eseikyu::Portal;
 use careplan_license::UsageSite;
@@ -63,6 +64,7 @@ struct Inner {
 pub struct Parties {
     inner: Mutex<Inner>,
     on_revocation: RwLock<Option<RevocationHook>>,
+    events: EventLog,
 }
 
 impl std::fmt::Debug for Parties {
@@ -99,7 +101,14 @@ impl Parties {
                 recording: None,
             }),
             on_revocation: RwLock::new(None),
+            events: EventLog::default(),
         }
+    }
+
+    /// Records what the parties answer to live requests (not replayed ones) in `events`.
+    pub fn with_events(mut self, events: EventLog) -> Self {
+        self.events = events;
+        self
     }
 
     /// Parties whose requests are recorded in `journal`, starting from `state` as it stood at entry
@@ -122,6 +131,7 @@ impl Parties {
                 }),
             }),
             on_revocation: RwLock::new(None),
+            events: EventLog::default(),
         };
         parties.catch_up()?;
         Ok(parties)
@@ -181,6 +191,7 @@ impl Parties {
     pub fn portal(&self, now: OffsetDateTime, request: PortalRequest) -> Result<PortalResponse, Refused> {
         let revokes = matches!(request, PortalRequest::RevokeCertificates { .. });
         let read = portal_reads(&request);
+        let asked = (!read && self.events.is_on()).then(|| Asked::of(&request));
         let text = if read { String::new() } else { to_json(&request)? };
         let (answer, revoked) = self.call(now, PORTAL_PARTY, (!read).then_some(text), |state| {
             dispatch::portal(&mut state.portal, now, request).map_err(|refusal| match refusal {
@@ -188,6 +199,10 @@ impl Parties {
                 Refusal::Request(message) => (vec![ErrorCode::ProtocolError], message),
             })
         })?;
+        if let Some(asked) = asked {
+            self.events
+                .record(now, Party::Portal, asked.portal_event(&answer));
+        }
         if revoked || (revokes && answer.is_ok()) {
             self.announce_revocation();
         }
@@ -197,11 +212,16 @@ impl Parties {
     /// Answers a usage-site request at `now`.
     pub fn usage(&self, now: OffsetDateTime, request: UsageRequest) -> Result<UsageResponse, Refused> {
         let read = usage_reads(&request);
+        let asked = (!read && self.events.is_on()).then(|| Asked::of(&request));
         let text = if read { String::new() } else { to_json(&request)? };
         let (answer, revoked) = self.call(now, USAGE_PARTY, (!read).then_some(text), |state| {
             dispatch::usage(&mut state.site, &mut state.portal, now, request)
                 .map_err(|e| (e.codes(), e.to_string()))
         })?;
+        if let Some(asked) = asked {
+            self.events
+                .record(now, Party::UsageSite, asked.usage_event(&answer));
+        }
         if revoked {
             self.announce_revocation();
         }
@@ -301,6 +321,79 @@ impl Parties {
             .as_ref()
         {
             hook(self);
+        }
+    }
+}
+
+/// A request as its event names it: the operation and whom it concerns (never a password).
+struct Asked {
+    operation: String,
+    subject: Option<String>,
+}
+
+impl Asked {
+    fn of(request: &impl serde::Serialize) -> Self {
+        let value = serde_json::to_value(request).unwrap_or_default();
+        let text = |key: &str| {
+            value.get(key).map(|v| match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
+        Self {
+            operation: text("op").unwrap_or_default(),
+            subject: text("office").or_else(|| text("user_id")),
+        }
+    }
+
+    fn refused(self, codes: &[ErrorCode]) -> EventKind {
+        EventKind::Refused {
+            operation: self.operation,
+            subject: self.subject,
+            codes: codes.to_vec(),
+        }
+    }
+
+    fn answered(self) -> EventKind {
+        EventKind::Answered {
+            operation: self.operation,
+            subject: self.subject,
+        }
+    }
+
+    fn portal_event(self, answer: &Result<PortalResponse, Refused>) -> EventKind {
+        match answer {
+            Err((codes, _)) => self.refused(codes),
+            Ok(PortalResponse::Notice(notice)) => match self.subject.as_deref().map(str::parse) {
+                Some(Ok(office)) => EventKind::UserIdIssued {
+                    office,
+                    user_id: notice.user_id.clone(),
+                },
+                _ => self.answered(),
+            },
+            Ok(PortalResponse::Application(application)) => EventKind::CertificateApplied {
+                kind: application.kind.clone(),
+                certificate_type: application.certificate_type.clone(),
+                issues_at: application.issues_at,
+            },
+            Ok(PortalResponse::Revoked { serials }) => match self.subject.as_deref().map(str::parse) {
+                Some(Ok(office)) => EventKind::CertificatesRevoked {
+                    office,
+                    serials: serials.clone(),
+                },
+                _ => self.answered(),
+            },
+            Ok(_) => self.answered(),
+        }
+    }
+
+    fn usage_event(self, answer: &Result<UsageResponse, Refused>) -> EventKind {
+        match answer {
+            Err((codes, _)) => self.refused(codes),
+            Ok(UsageResponse::Registration(registration)) => EventKind::UsageApplied {
+                personal_user_id: registration.account.user_id.to_string(),
+            },
+            Ok(_) => self.answered(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The relay's rules over any [`Store`].
 
-use careplan_core::{LicenceStanding, OfficeNumber};
+use careplan_core::{EventKind, EventLog, LicenceStanding, OfficeNumber, Party};
 use careplan_spec::validate::{Options, Severity, validate_files};
 use careplan_spec::{FileName, PlanTable3, SendUnitNames, check_send_unit};
 use smallvec::SmallVec;
@@ -20,6 +20,7 @@ pub const MAX_ATTACHMENT_NAME_CHARS: usize = 100;
 pub struct Relay<S = MemoryStore> {
     store: S,
     config: RelayConfig,
+    events: EventLog,
 }
 
 impl Relay<MemoryStore> {
@@ -32,7 +33,45 @@ impl Relay<MemoryStore> {
 impl<S: Store> Relay<S> {
     /// A relay over `store`.
     pub fn new(store: S, config: RelayConfig) -> Self {
-        Self { store, config }
+        Self {
+            store,
+            config,
+            events: EventLog::default(),
+        }
+    }
+
+    /// Records what the relay decides (sends accepted, repeated or refused, send units received and
+    /// cancelled, files downloaded, and refusals) in `events`.
+    pub fn with_events(mut self, events: EventLog) -> Self {
+        self.events = events;
+        self
+    }
+
+    fn record(&self, at: OffsetDateTime, kind: EventKind) {
+        self.events.record(at, Party::Relay, kind);
+    }
+
+    /// Records the outcome of a receiver's or sender's operation: `done` when it succeeded, a refusal
+    /// with its code when not.
+    fn note<T>(
+        &self,
+        at: OffsetDateTime,
+        office: OfficeNumber,
+        operation: &'static str,
+        outcome: &Result<T, RelayError>,
+        done: impl FnOnce(&T) -> EventKind,
+    ) {
+        if self.events.is_on() {
+            let kind = match outcome {
+                Ok(value) => done(value),
+                Err(e) => EventKind::RelayRefused {
+                    office,
+                    operation,
+                    code: e.code(),
+                },
+            };
+            self.record(at, kind);
+        }
     }
 
     /// The settings.
@@ -51,6 +90,38 @@ impl<S: Store> Relay<S> {
         uploads: Vec<Upload>,
         standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
     ) -> Result<SendReceipt, RelayError> {
+        let files = uploads.len();
+        let outcome = self.accept(now, sender, uploads, standing);
+        if self.events.is_on() {
+            let kind = match &outcome {
+                Ok((receipt, true)) => EventKind::SendAccepted {
+                    sender,
+                    receiver: receipt.receiver,
+                    send_unit: receipt.bundle.0,
+                    files,
+                },
+                Ok((receipt, false)) => EventKind::SendRepeated {
+                    sender,
+                    send_unit: receipt.bundle.0,
+                },
+                Err(e) => EventKind::SendRefused {
+                    sender,
+                    code: e.code(),
+                },
+            };
+            self.record(now, kind);
+        }
+        outcome.map(|(receipt, _)| receipt)
+    }
+
+    /// [`send`](Self::send)'s rules; the receipt says whether the send unit is new.
+    fn accept(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+        uploads: Vec<Upload>,
+        standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
+    ) -> Result<(SendReceipt, bool), RelayError> {
         if standing(sender) != LicenceStanding::Licensed {
             return Err(RelayError::LicenseRequired(sender));
         }
@@ -109,9 +180,9 @@ impl<S: Store> Relay<S> {
             files: uploads,
         };
         match self.store.insert(new)? {
-            Inserted::Created(bundle) => Ok(SendReceipt::of(&bundle)),
+            Inserted::Created(bundle) => Ok((SendReceipt::of(&bundle), true)),
             Inserted::Existing { stored, refused } if self.same_files(&stored, &refused.files)? => {
-                Ok(SendReceipt::of(&stored))
+                Ok((SendReceipt::of(&stored), false))
             }
             Inserted::Existing { stored, .. } => Err(RelayError::SerialReused {
                 existing: stored.id,
@@ -171,6 +242,22 @@ impl<S: Store> Relay<S> {
         receiver: OfficeNumber,
         id: BundleId,
     ) -> Result<BundleRecord, RelayError> {
+        let outcome = self.accept_unit(now, receiver, id);
+        self.note(now, receiver, "receive", &outcome, |record| {
+            EventKind::SendUnitReceived {
+                receiver,
+                send_unit: record.id.0,
+            }
+        });
+        outcome
+    }
+
+    fn accept_unit(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+        id: BundleId,
+    ) -> Result<BundleRecord, RelayError> {
         self.store.expire(now)?;
         self.own_bundle(id, |b| b.receiver == receiver)?;
         self.store.update(id, &mut |bundle| {
@@ -186,6 +273,22 @@ impl<S: Store> Relay<S> {
     /// A file of the receiver's inbox and its bytes. Send units from one sender are downloaded in serial
     /// order; once every file of a send unit is downloaded it shows as downloaded.
     pub fn download(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+        file: FileId,
+    ) -> Result<DownloadedFile, RelayError> {
+        let outcome = self.hand_over(now, receiver, file);
+        self.note(now, receiver, "download", &outcome, |downloaded| {
+            EventKind::FileDownloaded {
+                receiver,
+                name: downloaded.name.to_string(),
+            }
+        });
+        outcome
+    }
+
+    fn hand_over(
         &mut self,
         now: OffsetDateTime,
         receiver: OfficeNumber,
@@ -218,6 +321,22 @@ impl<S: Store> Relay<S> {
     /// The sender cancels (取消) a send unit it sent, within [`RelayConfig::cancel_until`]; its files
     /// are deleted at once. Cancelling again changes nothing.
     pub fn cancel(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+        id: BundleId,
+    ) -> Result<BundleRecord, RelayError> {
+        let outcome = self.withdraw(now, sender, id);
+        self.note(now, sender, "cancel", &outcome, |record| {
+            EventKind::SendUnitCancelled {
+                sender,
+                send_unit: record.id.0,
+            }
+        });
+        outcome
+    }
+
+    fn withdraw(
         &mut self,
         now: OffsetDateTime,
         sender: OfficeNumber,

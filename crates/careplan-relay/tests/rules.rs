@@ -551,3 +551,64 @@ fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
     assert_eq!(inbox[0].status, BundleStatus::Unread);
     assert!(inbox[0].files.iter().all(|f| !f.downloaded));
 }
+
+#[test]
+fn decisions_are_recorded_as_events_in_order_and_refusals_with_their_code() {
+    use careplan_core::{EventKind, EventLog, Party};
+    let log = EventLog::collecting();
+    let mut relay = relay(RelayConfig::default()).with_events(log.clone());
+    let receipt = send(&mut relay, NOW, "20250501090000");
+    send(&mut relay, NOW, "20250501090000");
+    let refused = relay.send(NOW, office(HH), bundle("20250501090001"), &everyone_licensed);
+    assert!(refused.is_err());
+    relay.receive(NOW, office(HH), receipt.bundle).unwrap();
+    download_all(&mut relay, NOW, &receipt).unwrap();
+    relay.cancel(NOW, office(CM), receipt.bundle).unwrap_err();
+    let events = log.take();
+    assert!(events.iter().all(|e| e.party == Party::Relay && e.at == NOW));
+    let kinds: Vec<EventKind> = events.into_iter().map(|e| e.kind).collect();
+    let sent = EventKind::SendAccepted {
+        sender: office(CM),
+        receiver: office(HH),
+        send_unit: receipt.bundle.0,
+        files: 3,
+    };
+    assert_eq!(kinds[0], sent);
+    assert_eq!(
+        kinds[1],
+        EventKind::SendRepeated {
+            sender: office(CM),
+            send_unit: receipt.bundle.0
+        }
+    );
+    assert_eq!(
+        kinds[2],
+        EventKind::SendRefused {
+            sender: office(HH),
+            code: ErrorCode::SenderMismatch
+        }
+    );
+    assert_eq!(
+        kinds[3],
+        EventKind::SendUnitReceived {
+            receiver: office(HH),
+            send_unit: receipt.bundle.0
+        }
+    );
+    let downloaded: Vec<&EventKind> = kinds[4..7].iter().collect();
+    assert!(
+        downloaded
+            .iter()
+            .all(|k| matches!(k, EventKind::FileDownloaded { receiver, .. } if *receiver == office(HH))),
+        "{downloaded:?}"
+    );
+    assert!(matches!(
+        kinds[7],
+        EventKind::RelayRefused {
+            operation: "cancel",
+            code: ErrorCode::BundleAlreadyDownloaded,
+            ..
+        }
+    ));
+    assert_eq!(kinds.len(), 8);
+}

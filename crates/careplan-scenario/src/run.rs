@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use careplan_core::{Clock, ErrorCode, OfficeNumber, SimulatedClock};
+use careplan_core::{Clock, ErrorCode, Event, EventKind, EventLog, OfficeNumber, Party, SimulatedClock};
 use careplan_ecosystem::{BuildError, Ecosystem, EcosystemBuilder, OfficeDescription};
 use careplan_license::LicenceView;
 use careplan_net::{ClientError, EcosystemClock, LinkageClient, PortalClient, UsageSiteClient};
@@ -58,6 +58,8 @@ pub struct ScenarioReport {
     pub seed: u64,
     /// Every step, in order.
     pub steps: Vec<StepOutcome>,
+    /// What every party did, in order: the run's record.
+    pub events: Vec<Event>,
 }
 
 impl ScenarioReport {
@@ -90,11 +92,12 @@ pub struct RunOptions {
     pub seed: Option<u64>,
 }
 
-/// Runs a scenario, calling `observe` after each step; stops at the first failed step.
+/// Runs a scenario, calling `observe` with each event as its step ends; steps after the first failed one
+/// are skipped.
 pub fn run(
     scenario: &Scenario,
     options: RunOptions,
-    observe: &mut dyn FnMut(&StepOutcome),
+    observe: &mut dyn FnMut(&Event),
 ) -> Result<ScenarioReport, RunError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -263,20 +266,34 @@ pub(crate) struct World {
     site: UsageSiteClient,
     /// The parties and their servers, which live as long as the run.
     pub(crate) ecosystem: Ecosystem,
+    /// The run's record.
+    events: EventLog,
 }
 
 async fn run_async(
     scenario: &Scenario,
     options: RunOptions,
-    observe: &mut dyn FnMut(&StepOutcome),
+    observe: &mut dyn FnMut(&Event),
 ) -> Result<ScenarioReport, RunError> {
     let seed = options.seed.unwrap_or(scenario.seed);
-    let mut world = World::build(scenario, seed).await?;
+    let log = EventLog::collecting();
+    let mut world = World::build(scenario, seed, log.clone()).await?;
+    let mut events = log.take();
+    events.iter().for_each(&mut *observe);
     let mut steps = Vec::with_capacity(scenario.steps.len());
     let mut failed = false;
     for step in &scenario.steps {
         let at = world.clock.now();
         let description = step.label.clone().unwrap_or_else(|| step.action.describe());
+        world.record(
+            Party::Runner,
+            EventKind::StepStarted {
+                step: step.number,
+                line: step.line,
+                action: step.action.info().name,
+                description: description.clone(),
+            },
+        );
         let (code, result) = if failed {
             (None, StepResult::Skipped)
         } else {
@@ -284,21 +301,38 @@ async fn run_async(
             judge(step, outcome)
         };
         failed |= matches!(result, StepResult::Failed { .. });
-        let outcome = StepOutcome {
+        let (name, detail) = match &result {
+            StepResult::Passed { detail } => ("passed", detail.clone()),
+            StepResult::Failed { reason } => ("failed", reason.clone()),
+            StepResult::Skipped => ("skipped", String::new()),
+        };
+        world.record(
+            Party::Runner,
+            EventKind::StepFinished {
+                step: step.number,
+                result: name,
+                code,
+                detail,
+            },
+        );
+        for event in log.take() {
+            observe(&event);
+            events.push(event);
+        }
+        steps.push(StepOutcome {
             number: step.number,
             line: step.line,
             description,
             at,
             code,
             result,
-        };
-        observe(&outcome);
-        steps.push(outcome);
+        });
     }
     Ok(ScenarioReport {
         name: scenario.name.clone(),
         seed,
         steps,
+        events,
     })
 }
 
@@ -334,7 +368,7 @@ fn judge(step: &Step, outcome: Result<String, StepError>) -> (Option<ErrorCode>,
 }
 
 impl World {
-    async fn build(scenario: &Scenario, seed: u64) -> Result<Self, RunError> {
+    async fn build(scenario: &Scenario, seed: u64, events: EventLog) -> Result<Self, RunError> {
         let clock = Arc::new(SimulatedClock::new(scenario.start));
         let descriptions = scenario.offices.iter().map(|spec| OfficeDescription {
             profile: spec.profile(),
@@ -348,6 +382,7 @@ impl World {
             },
         });
         let ecosystem = EcosystemBuilder::new(seed, scenario.start)
+            .events(events.clone())
             .clock(EcosystemClock::Simulated(clock.clone()))
             .relay_config(scenario.relay)
             .offices(descriptions)
@@ -372,12 +407,18 @@ impl World {
             portal: ecosystem.portal_client()?,
             site: ecosystem.usage_site_client()?,
             ecosystem,
+            events,
         })
     }
 
     /// The simulated time.
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// Records what `party` did, now.
+    pub(crate) fn record(&self, party: Party, kind: EventKind) {
+        self.events.record(self.now(), party, kind);
     }
 
     /// The office number of an office.

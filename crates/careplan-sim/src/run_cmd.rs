@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use careplan_core::format_jst;
-use careplan_scenario::{RunOptions, Scenario, StepOutcome, StepResult};
+use careplan_core::{Event, EventKind, format_jst};
+use careplan_scenario::{RunOptions, Scenario};
 use clap::Args;
+use time::OffsetDateTime;
 
 use crate::exit::Exit;
 use crate::files::discover;
@@ -54,7 +55,8 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
             scenario.name,
             scenario.path.display()
         );
-        let report = match careplan_scenario::run(scenario, options, &mut print_step) {
+        let mut printer = StepPrinter::default();
+        let report = match careplan_scenario::run(scenario, options, &mut |event| printer.print(event)) {
             Ok(report) => report,
             Err(e) => {
                 eprintln!("error: cannot set up the ecosystem for {}: {e}", scenario.name);
@@ -76,21 +78,35 @@ pub(crate) fn run(args: &RunArgs) -> Exit {
     if failed > 0 { Exit::Failed } else { Exit::Success }
 }
 
-fn print_step(step: &StepOutcome) {
-    let at = format_jst(step.at);
-    match &step.result {
-        StepResult::Passed { detail } => {
-            println!(
-                "  ok      {:>3} [{at}] {}: {detail}",
-                step.number, step.description
-            );
+/// Prints one line per step, rendered from the run's events: a step's start gives its time, number,
+/// line and description; its end, the outcome.
+#[derive(Default)]
+struct StepPrinter {
+    started: Option<(OffsetDateTime, usize, String)>,
+}
+
+impl StepPrinter {
+    fn print(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::StepStarted {
+                line, description, ..
+            } => self.started = Some((event.at, *line, description.clone())),
+            EventKind::StepFinished {
+                step, result, detail, ..
+            } => {
+                let Some((at, line, description)) = self.started.take() else {
+                    return;
+                };
+                let at = format_jst(at);
+                match *result {
+                    "passed" => println!("  ok      {step:>3} [{at}] {description}: {detail}"),
+                    "failed" => {
+                        println!("  FAILED  {step:>3} [{at}] {description} (line {line}): {detail}")
+                    }
+                    _ => println!("  skipped {step:>3} {description}"),
+                }
+            }
+            _ => {}
         }
-        StepResult::Failed { reason } => {
-            println!(
-                "  FAILED  {:>3} [{at}] {} (line {}): {reason}",
-                step.number, step.description, step.line
-            );
-        }
-        StepResult::Skipped => println!("  skipped {:>3} {}", step.number, step.description),
     }
 }

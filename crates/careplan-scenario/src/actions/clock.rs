@@ -1,6 +1,6 @@
 //! The simulated clock's actions.
 
-use careplan_core::{CalendarSpan, Clock, ErrorCode, format_jst};
+use careplan_core::{CalendarSpan, Clock, ErrorCode, EventKind, Party, format_jst};
 use serde::{Deserialize, Deserializer, de};
 use time::OffsetDateTime;
 
@@ -52,7 +52,10 @@ impl Action for Advance {
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         match world.clock.advance(self.by.span) {
-            Some(now) => Ok(format!("clock at {}", format_jst(now))),
+            Some(now) => {
+                world.record(Party::Clock, EventKind::ClockMoved { to: now });
+                Ok(format!("clock at {}", format_jst(now)))
+            }
             None => Err(StepError::code(
                 ErrorCode::SpanInvalid,
                 "the clock would pass the year 9999",
@@ -90,6 +93,7 @@ impl Action for SetClock {
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         world.clock.set(self.to);
+        world.record(Party::Clock, EventKind::ClockMoved { to: self.to });
         Ok(format!("clock at {}", format_jst(world.clock.now())))
     }
 }

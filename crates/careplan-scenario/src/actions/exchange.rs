@@ -1,12 +1,25 @@
 //! The care software's actions — exporting plans and actuals, importing what was downloaded — and the
 //! check that files crossed the relay intact.
 
-use careplan_core::{CareMonth, ErrorCode};
+use careplan_core::{CareMonth, ErrorCode, EventKind, Party};
 use careplan_office::Bundle;
 use serde::Deserialize;
 
 use crate::action::{Action, ActionInfo, CareManager, Group, Office, Param, Provider, from_str};
 use crate::run::{StepError, World};
+
+/// Records the export of `bundle` by `office` and describes it.
+fn exported(world: &World, office: usize, bundle: &Bundle) -> String {
+    world.record(
+        Party::Office,
+        EventKind::Exported {
+            office: world.number(office),
+            receiver: bundle.receiver,
+            files: bundle.files.iter().map(|f| f.name.to_string()).collect(),
+        },
+    );
+    describe_bundle(bundle)
+}
 
 fn describe_bundle(bundle: &Bundle) -> String {
     bundle
@@ -62,7 +75,7 @@ impl Action for ExportPlan {
         let now = world.now();
         let provider = world.offices[self.to.index].profile().clone();
         let bundle = world.offices[self.office.index].export_plan(now, self.month, &provider, self.users)?;
-        Ok(describe_bundle(&bundle))
+        Ok(exported(world, self.office.index, &bundle))
     }
 }
 
@@ -104,7 +117,7 @@ impl Action for ExportActuals {
         let now = world.now();
         let care_manager = world.offices[self.to.index].profile().clone();
         let bundle = world.offices[self.office.index].export_actuals(now, self.month, &care_manager)?;
-        Ok(describe_bundle(&bundle))
+        Ok(exported(world, self.office.index, &bundle))
     }
 }
 
@@ -150,6 +163,15 @@ impl Action for Import {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let report = world.offices[self.office.index].import()?;
         let users = report.users.len();
+        world.record(
+            Party::Office,
+            EventKind::Imported {
+                office: world.number(self.office.index),
+                files: report.files,
+                records: report.records,
+                users,
+            },
+        );
         match self.expect_users {
             Some(expected) if expected != users => Err(StepError::Assertion(format!(
                 "expected {expected} user(s) in the imported sheets, found {users}"
