@@ -6,7 +6,8 @@
 //!   `careplan-sim run`'s.
 //! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`, the
 //!   action reference in `docs/scenarios.md`), or checks that they are current.
-//! - `cargo xtask ci` runs what CI checks: formatting, clippy, docs, tests and all scenarios.
+//! - `cargo xtask ci` runs what CI checks: formatting, clippy, generated docs, rustdoc (broken links
+//!   denied), tests and all scenarios.
 
 // Printing is this binary's job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -23,7 +24,8 @@ commands:
   scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
   docs [--check]      regenerate docs/error-codes.md, docs/rules.md and the action reference
                       in docs/scenarios.md, or check them
-  ci                  fmt --check, clippy -D warnings, docs --check, tests, all scenarios";
+  ci                  fmt --check, clippy -D warnings, docs --check, rustdoc -D warnings, tests,
+                      all scenarios";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -180,6 +182,14 @@ fn ci() -> Result<ExitCode> {
         ("test", &["test", "--workspace"]),
     ];
     docs(true)?;
+    println!("xtask ci: rustdoc");
+    let mut rustdoc = cargo();
+    rustdoc
+        .args(["doc", "--no-deps", "--workspace", "--quiet"])
+        .env("RUSTDOCFLAGS", "-D warnings");
+    if status(rustdoc)? != ExitCode::SUCCESS {
+        bail!("`cargo doc` found broken documentation");
+    }
     for (name, args) in steps {
         println!("xtask ci: {name}");
         let mut command = cargo();

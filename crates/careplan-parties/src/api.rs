@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// Path of the e-billing portal's operation endpoint (the federation's issuance, the portal and the CA's
-/// downloads): `POST` a [`PortalRequest`], answered by a [`PortalResponse`] or an [`ErrorBody`].
+/// downloads): `POST` a [`PortalRequest`], answered by a [`PortalResponse`] or an error body (`ErrorBody` of `careplan-net`).
 pub const PORTAL: &str = "/v1/portal";
 
 /// One operation of the portal, tagged by `op` (e.g. `{"op": "login", "user_id": …, "password": …}`).
@@ -288,7 +288,7 @@ pub struct WireCertificate {
 }
 
 /// Path of the usage-application site's operation endpoint: `POST` a [`UsageRequest`], answered by a
-/// [`UsageResponse`] or an [`ErrorBody`].
+/// [`UsageResponse`] or an error body (`ErrorBody` of `careplan-net`).
 pub const USAGE: &str = "/v1/usage";
 
 /// One operation of the usage-application site, tagged by `op`. `session` is the number a `login`

@@ -6,8 +6,8 @@
 //! - Every action is one item owning its parameters, its reference entry, its description and its
 //!   execution, listed once in the registry (`actions/mod.rs`); the reference in `docs/scenarios.md` is
 //!   generated from [`ACTIONS`].
-//! - Each run builds its own ecosystem (CA, relay, offices) on its own [`SimulatedClock`]
-//!   (careplan_core::SimulatedClock) starting at the scenario's `start`; runs share nothing, so the
+//! - Each run builds its own ecosystem (CA, relay, offices) on its own
+//!   [`SimulatedClock`](careplan_core::SimulatedClock) starting at the scenario's `start`; runs share nothing, so the
 //!   same scenario and seed always give the same report.
 //! - All traffic between offices and the relay crosses real loopback TLS sockets with client
 //!   certificates; the runner reaches the parties only through the offices' public API.

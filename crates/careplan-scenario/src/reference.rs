@@ -134,7 +134,7 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// `document` (the text of `docs/scenarios.md`) with its action reference, from [`BEGIN`] to [`END`],
+/// `document` (the text of `docs/scenarios.md`) with its action reference, between its `BEGIN` and `END` markers,
 /// replaced by the current one; `None` if the markers are missing.
 pub fn with_current_reference(document: &str) -> Option<String> {
     let start = document.find(BEGIN)?;

@@ -4,7 +4,7 @@
 //!
 //! Architecture invariants:
 //! - State lives in one database: the relay's send units in its [`Store`](careplan_relay::Store), the web
-//!   parties' requests in the [`Journal`]. The file `careplan.sqlite3` in the data directory by default;
+//!   parties' requests in the [`Journal`](careplan_core::Journal). The file `careplan.sqlite3` in the data directory by default;
 //!   a PostgreSQL database when several processes share one ecosystem.
 //! - An ecosystem is born once, from its [`Genesis`] (seed, start, roster of offices), recorded as the
 //!   journal's first entry; every process rebuilds the same starting state from it, then replays the

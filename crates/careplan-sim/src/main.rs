@@ -1,7 +1,7 @@
 //! The `careplan-sim` command line.
 //!
 //! Architecture invariants: this binary only parses arguments, calls the library crates and prints;
-//! exit statuses are the [`Exit`] contract and nothing else.
+//! exit statuses are the `Exit` contract (`exit.rs`) and nothing else.
 
 // Printing is this binary's job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]

@@ -82,7 +82,7 @@ macro_rules! rules {
 
 rules! {
     FileName = "FILE_NAME", Error, "§3, §10.1",
-        "The file name follows the standard: PREFIX[_YYYYMM]_<from>_<kind>_<to>_<kind>_<YYYYMMDDHHMMSS>.CSV.",
+        "The file name follows the standard: `PREFIX[_YYYYMM]_<from>_<kind>_<to>_<kind>_<YYYYMMDDHHMMSS>.CSV`.",
         "Rename the file as the standard names it; the message names the wrong segment.";
     Encoding = "ENCODING", Error, "§2, §10.2",
         "The file is Shift_JIS (MS932) without a byte-order mark and without 外字 (user-defined characters).",
