@@ -2,7 +2,8 @@
 //! TLS, a fresh handshake per request as the linkage client makes, licences checked, in-memory store),
 //! beside the floor of a bare hyper + rustls server with the same TLS configuration that reads the same
 //! bytes and answers a fixed receipt. Send units per second from criterion; p99 latency printed at the
-//! end. Target: the relay keeps at least 70% of the floor's throughput.
+//! end. Then one client alone, for the latency of a single send. Target: the relay keeps at least 70% of
+//! the floor's throughput.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
@@ -135,17 +136,18 @@ async fn floor_server(tls: rustls::ServerConfig, answer: Bytes) -> SocketAddr {
     addr
 }
 
-/// `iters` sends spread over [`CLIENTS`] concurrent tasks; the wall time, each latency into `latencies`.
+/// `iters` sends spread over `clients` concurrent tasks; the wall time, each latency into `latencies`.
 async fn run(
     client: &LinkageClient,
+    clients: u64,
     next: &Arc<AtomicUsize>,
     iters: u64,
     latencies: &Arc<Mutex<Vec<Duration>>>,
 ) -> Duration {
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for task in 0..CLIENTS {
-        let share = iters / CLIENTS + u64::from(task < iters % CLIENTS);
+    for task in 0..clients {
+        let share = iters / clients + u64::from(task < iters % clients);
         let (client, next, latencies) = (client.clone(), next.clone(), latencies.clone());
         tasks.push(tokio::spawn(async move {
             for _ in 0..share {
@@ -181,12 +183,25 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.sample_size(10);
     group.bench_function("relay (64 clients, mutual TLS)", |b| {
-        b.iter_custom(|iters| runtime.block_on(run(&world.client, &next, iters, &relay_latencies)))
+        b.iter_custom(|iters| runtime.block_on(run(&world.client, CLIENTS, &next, iters, &relay_latencies)))
     });
     group.bench_function("floor (bare hyper + rustls)", |b| {
-        b.iter_custom(|iters| runtime.block_on(run(&world.floor_client, &next, iters, &floor_latencies)))
+        b.iter_custom(|iters| {
+            runtime.block_on(run(&world.floor_client, CLIENTS, &next, iters, &floor_latencies))
+        })
     });
     group.finish();
+    // One client alone: the latency of a send, handshake included, with nothing queued before it.
+    let ignored = Arc::new(Mutex::new(Vec::new()));
+    let mut one = c.benchmark_group("relay-wire-one-client");
+    one.sample_size(10);
+    one.bench_function("relay (1 client, mutual TLS)", |b| {
+        b.iter_custom(|iters| runtime.block_on(run(&world.client, 1, &next, iters, &ignored)))
+    });
+    one.bench_function("floor (bare hyper + rustls)", |b| {
+        b.iter_custom(|iters| runtime.block_on(run(&world.floor_client, 1, &next, iters, &ignored)))
+    });
+    one.finish();
     eprintln!(
         "relay-wire p99 latency: relay {:?}, floor {:?}",
         p99(&relay_latencies),
