@@ -24,7 +24,7 @@ fn provider(n: u32) -> OfficeNumber {
     format!("13100{:05}", 100 + n).parse().unwrap()
 }
 
-/// Send unit `n`: UPPLAN + UPSIKYU + UPHOSOKU, 8 KiB each (a plan bundle of a few users). The files
+/// Send unit `n`: UPPLAN + UPSIKYU + UPHOSOKU, 8 KiB each (a plan send unit of a few users). The files
 /// are slices of one buffer, as the relay server decodes a send (`SendRequest::into_uploads`).
 fn unit(n: usize) -> (OfficeNumber, Vec<Upload>) {
     const FILE: usize = 8 * 1024;
@@ -66,7 +66,7 @@ fn relay_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
             .inbox(NOW, office)
             .unwrap()
             .iter()
-            .flat_map(|bundle| bundle.files.iter().map(|file| file.id))
+            .flat_map(|send_unit| send_unit.files.iter().map(|file| file.id))
             .collect();
         for file in files {
             bytes += relay.download(NOW, office, file).unwrap().content.len();

@@ -1,4 +1,4 @@
-//! Validating a generated month (≥ 10 MB of plan bundles and actuals, every file kind of the round trip),
+//! Validating a generated month (≥ 10 MB of plan send units and actuals, every file kind of the round trip),
 //! beside its floor: MS932 decoding plus CSV parsing with no rules. Target: validation keeps at least 50%
 //! of the floor's throughput.
 
@@ -14,7 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use time::Duration;
 use time::macros::datetime;
 
-/// A generated May 2025, as `careplan-sim gen` writes it: plan bundles from one care-management office
+/// A generated May 2025, as `careplan-sim gen` writes it: plan send units from one care-management office
 /// to ten providers of every kind, and their actuals with deviations, with users added until the
 /// files pass 10 MB.
 fn month_files() -> Vec<(String, Vec<u8>)> {
@@ -38,7 +38,7 @@ fn month_files() -> Vec<(String, Vec<u8>)> {
     .run()
     .unwrap()
     .into_iter()
-    .flat_map(|bundle| bundle.files)
+    .flat_map(|send_unit| send_unit.files)
     .map(|file| (file.name.to_string(), file.content.to_vec()))
     .collect()
 }

@@ -1,7 +1,7 @@
 //! The catalogue of stable error codes.
 //!
-//! A code names one kind of refusal; scenarios assert on codes, never on prose. Codes are never renamed
-//! or reused. `docs/error-codes.md` is generated from [`ErrorCode::ALL`] (`cargo xtask docs`) and a test
+//! A code names one kind of refusal; scenarios assert on codes, never on prose. Codes are never reused;
+//! a respelled code is still read under its former spelling. `docs/error-codes.md` is generated from [`ErrorCode::ALL`] (`cargo xtask docs`) and a test
 //! fails when it is stale.
 
 use std::fmt;
@@ -102,19 +102,19 @@ catalogue! {
     SerialOrder = "SERIAL_ORDER", "relay",
         "ファイル連番の古い送信単位が未ダウンロードのため、先にそちらを受信する必要がある";
     /// The send unit is not in this office's inbox or sent list.
-    BundleNotFound = "BUNDLE_NOT_FOUND", "relay",
+    SendUnitNotFound = "SEND_UNIT_NOT_FOUND", "relay",
         "該当する送信データがない";
     /// The sender cancelled the send unit; its files are gone.
-    BundleCancelled = "BUNDLE_CANCELLED", "relay",
+    SendUnitCancelled = "SEND_UNIT_CANCELLED", "relay",
         "送信元により送信が取り消された";
     /// The retention period passed; the send unit's files were purged.
-    BundleExpired = "BUNDLE_EXPIRED", "relay",
+    SendUnitExpired = "SEND_UNIT_EXPIRED", "relay",
         "保存期間を過ぎたため削除された";
     /// The receiver has already downloaded the send unit, so it can no longer be cancelled.
-    BundleAlreadyDownloaded = "BUNDLE_ALREADY_DOWNLOADED", "relay",
+    SendUnitAlreadyDownloaded = "SEND_UNIT_ALREADY_DOWNLOADED", "relay",
         "受信側がダウンロード済のため送信を取り消せない";
     /// The receiver has already received the send unit and the relay allows cancelling only unread ones.
-    BundleAlreadyReceived = "BUNDLE_ALREADY_RECEIVED", "relay",
+    SendUnitAlreadyReceived = "SEND_UNIT_ALREADY_RECEIVED", "relay",
         "受信側が受信済のため送信を取り消せない";
     /// This relay does not allow senders to cancel.
     CancelNotAllowed = "CANCEL_NOT_ALLOWED", "relay",
@@ -237,7 +237,7 @@ catalogue! {
     /// The certificate is already revoked.
     CertAlreadyRevoked = "CERT_ALREADY_REVOKED", "CA",
         "すでに失効している電子証明書";
-    /// A PKCS#12 bundle did not open with the password given at installation.
+    /// A PKCS#12 send unit did not open with the password given at installation.
     Pkcs12PasswordWrong = "PKCS12_PASSWORD_WRONG", "linkage client",
         "証明書のインストール時のパスワード（証明書発行用パスワード）が誤っている";
     /// A linkage-client operation before the office logged in to the client.
@@ -294,28 +294,28 @@ catalogue! {
     UsageNotApplied = "USAGE_NOT_APPLIED", "usage site",
         "利用申請がされていない事業所番号";
     /// A licence cannot be cancelled or refunded once applied for, for any reason.
-    LicenseCancelNotAllowed = "LICENSE_CANCEL_NOT_ALLOWED", "usage site",
+    LicenceCancelNotAllowed = "LICENCE_CANCEL_NOT_ALLOWED", "usage site",
         "利用申請後のキャンセル・返金はできない（フリーパスも期間途中の解約不可）";
     /// A manual renewal before the renewal period opens (assumed: 1 month before the licence's last day).
-    LicenseRenewalTooEarly = "LICENSE_RENEWAL_TOO_EARLY", "usage site",
+    LicenceRenewalTooEarly = "LICENCE_RENEWAL_TOO_EARLY", "usage site",
         "ライセンスの更新期間前：まだ更新できない";
     /// A manual renewal of a licence that is already renewed for its next year.
-    LicenseAlreadyRenewed = "LICENSE_ALREADY_RENEWED", "usage site",
+    LicenceAlreadyRenewed = "LICENCE_ALREADY_RENEWED", "usage site",
         "次年度のライセンスは更新済み";
     /// A manual renewal of a licence that renews automatically (applications from 2025-06-01).
-    LicenseRenewsAutomatically = "LICENSE_RENEWS_AUTOMATICALLY", "usage site",
+    LicenceRenewsAutomatically = "LICENCE_RENEWS_AUTOMATICALLY", "usage site",
         "自動更新のライセンス：手動の更新手続きは不要（停止する場合は自動更新を停止する）";
     /// Auto-renewal was switched for a licence applied for before 2025-06-01, which renews by hand.
-    LicenseAutoRenewalUnavailable = "LICENSE_AUTO_RENEWAL_UNAVAILABLE", "usage site",
+    LicenceAutoRenewalUnavailable = "LICENCE_AUTO_RENEWAL_UNAVAILABLE", "usage site",
         "2025年6月1日より前の利用申請のライセンスは自動更新の対象外：手動で更新する";
     /// Auto-renewal cannot be switched back on once the licence has lapsed: renew it by hand.
-    LicenseLapsed = "LICENSE_LAPSED", "usage site",
+    LicenceLapsed = "LICENCE_LAPSED", "usage site",
         "ライセンスの有効期限切れ：更新手続きが必要";
     /// An invoice payment when no licence fee is due by invoice.
-    LicenseNothingDue = "LICENSE_NOTHING_DUE", "usage site",
+    LicenceNothingDue = "LICENCE_NOTHING_DUE", "usage site",
         "支払うべきライセンス料（請求書払い）がない";
     /// The sender's own licence is missing or has lapsed: nothing can be sent.
-    LicenseRequired = "LICENSE_REQUIRED", "relay",
+    LicenceRequired = "LICENCE_REQUIRED", "relay",
         "送信元事業所が利用申請していない、またはライセンスの有効期限切れ";
     /// The receiver office never filed a usage application.
     ReceiverUnregistered = "RECEIVER_UNREGISTERED", "relay",
@@ -340,11 +340,31 @@ impl FromStr for ErrorCode {
     type Err = UnknownErrorCode;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ErrorCode::ALL
-            .iter()
-            .copied()
-            .find(|code| code.as_str() == s)
+        let current = |text: &str| ErrorCode::ALL.iter().copied().find(|code| code.as_str() == text);
+        current(s)
+            .or_else(|| {
+                // A former spelling is read as the code it became.
+                RESPELLED
+                    .iter()
+                    .find_map(|(former, now)| s.strip_prefix(former).map(|rest| format!("{now}{rest}")))
+                    .and_then(|text| current(&text))
+            })
             .ok_or_else(|| UnknownErrorCode(s.to_owned()))
+    }
+}
+
+/// Prefixes respelled once to the glossary's words — licence (ライセンス) and send unit (送信単位) — as
+/// (former, current). Former spellings are still read wherever a code is read.
+const RESPELLED: [(&str, &str); 2] = [("LICENSE_", "LICENCE_"), ("BUNDLE_", "SEND_UNIT_")];
+
+impl ErrorCode {
+    /// The code's former spelling, if it was respelled.
+    pub fn former_spelling(self) -> Option<String> {
+        RESPELLED.iter().find_map(|(former, now)| {
+            self.as_str()
+                .strip_prefix(now)
+                .map(|rest| format!("{former}{rest}"))
+        })
     }
 }
 
@@ -355,7 +375,8 @@ impl ErrorCode {
             "# Error codes\n\n\
              Every refusal in careplan-sim carries one of these stable codes. Scenarios assert on them with\n\
              `expect_error = \"CODE\"`; reports and `--format json` output carry them verbatim. Codes are never\n\
-             renamed or reused.\n\n\
+             reused. Two families were respelled once, to the glossary's words: `LICENSE_…` became `LICENCE_…`\n\
+             and `BUNDLE_…` became `SEND_UNIT_…`; the former spellings are still read wherever a code is read.\n\n\
              This file is generated from `crates/careplan-core/src/error_code.rs` by `cargo xtask docs`; a test\n\
              fails when it is stale.\n\n\
              | code | raised by | meaning | real-world situation |\n\
@@ -363,8 +384,11 @@ impl ErrorCode {
         );
         for code in ErrorCode::ALL {
             let meaning = code.meaning().replace('\n', " ");
+            let formerly = code
+                .former_spelling()
+                .map_or_else(String::new, |former| format!(" (formerly `{former}`)"));
             out.push_str(&format!(
-                "| `{code}` | {} | {meaning} | {} |\n",
+                "| `{code}`{formerly} | {} | {meaning} | {} |\n",
                 code.party(),
                 code.situation()
             ));
@@ -378,6 +402,19 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn former_spellings_are_read_as_the_codes_they_became() {
+        assert_eq!("LICENSE_REQUIRED".parse(), Ok(ErrorCode::LicenceRequired));
+        assert_eq!("BUNDLE_EXPIRED".parse(), Ok(ErrorCode::SendUnitExpired));
+        assert_eq!(
+            ErrorCode::SendUnitNotFound.former_spelling().as_deref(),
+            Some("BUNDLE_NOT_FOUND")
+        );
+        assert_eq!(ErrorCode::CertExpired.former_spelling(), None);
+        assert!("LICENSE_UNHEARD_OF".parse::<ErrorCode>().is_err());
+        assert!("BUNDLE_".parse::<ErrorCode>().is_err());
+    }
 
     #[test]
     fn codes_are_unique_upper_snake_case_and_round_trip() {

@@ -267,7 +267,7 @@ mod tests {
             Party::Relay,
             EventKind::SendRefused {
                 sender: "1310000001".parse().unwrap(),
-                code: ErrorCode::LicenseRequired,
+                code: ErrorCode::LicenceRequired,
             },
         );
         let events = log.take();
@@ -277,7 +277,7 @@ mod tests {
         let json = serde_json::to_string(&events[1]).unwrap();
         assert_eq!(
             json,
-            r#"{"at":"2025-05-01T09:00:00+09:00","party":"relay","event":"send_refused","sender":"1310000001","code":"LICENSE_REQUIRED"}"#
+            r#"{"at":"2025-05-01T09:00:00+09:00","party":"relay","event":"send_refused","sender":"1310000001","code":"LICENCE_REQUIRED"}"#
         );
         let idle = EventLog::default();
         idle.record(at, Party::Clock, EventKind::ClockMoved { to: at });

@@ -21,7 +21,7 @@ use careplan_ca::CertificateType;
 use careplan_ca::{CaError, CertificateAuthority, CertificateDer, IssuedCertificate};
 use careplan_core::{EventLog, Journal, JournalError, SimulatedClock};
 use careplan_eseikyu::PortalConfig;
-use careplan_license::{LicenceConfig, PaymentMethod, UsageApplication};
+use careplan_licence::{LicenceConfig, PaymentMethod, UsageApplication};
 use careplan_net::{
     ClientError, EcosystemClock, Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer,
     ServerError, TlsError, UsageSiteClient, serve_admin, serve_portal, serve_usage_site,

@@ -3,10 +3,10 @@
 //! | method | path | body | answer |
 //! |---|---|---|---|
 //! | `POST` | `/v1/send` | [`SendRequest`] | 200 [`SendReceipt`](careplan_relay::SendReceipt) |
-//! | `GET` | `/v1/inbox` | — | 200 [`Bundles`]: the receiver's send units, in serial order |
-//! | `GET` | `/v1/sent` | — | 200 [`Bundles`]: the sender's send units, with the receiver's progress |
-//! | `POST` | `/v1/bundles/{id}/receive` | — | 200 [`BundleRecord`]: accepted (受信済) |
-//! | `POST` | `/v1/bundles/{id}/cancel` | — | 200 [`BundleRecord`]: cancelled (取消) |
+//! | `GET` | `/v1/inbox` | — | 200 [`SendUnits`]: the receiver's send units, in serial order |
+//! | `GET` | `/v1/sent` | — | 200 [`SendUnits`]: the sender's send units, with the receiver's progress |
+//! | `POST` | `/v1/bundles/{id}/receive` | — | 200 [`SendUnitRecord`]: accepted (受信済) |
+//! | `POST` | `/v1/bundles/{id}/cancel` | — | 200 [`SendUnitRecord`]: cancelled (取消) |
 //! | `GET` | `/v1/files/{id}` | — | 200 the file's bytes (`application/octet-stream`) |
 //!
 //! Every refusal is a 4xx with an [`ErrorBody`], the web parties' too. The caller's office is the one in its
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use careplan_relay::{BundleId, BundleRecord, Finding, Upload};
+use careplan_relay::{Finding, SendUnitId, SendUnitRecord, Upload};
 use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -30,16 +30,16 @@ pub const SENT: &str = "/v1/sent";
 /// Prefix of file downloads; the file id follows.
 pub const FILES: &str = "/v1/files/";
 /// Prefix of send-unit operations: `{id}/receive`, `{id}/cancel`.
-pub const BUNDLES: &str = "/v1/bundles/";
+pub const SEND_UNITS: &str = "/v1/bundles/";
 
 /// The path accepting send unit `id`.
-pub fn receive_path(id: BundleId) -> String {
-    format!("{BUNDLES}{id}/receive")
+pub fn receive_path(id: SendUnitId) -> String {
+    format!("{SEND_UNITS}{id}/receive")
 }
 
 /// The path cancelling send unit `id`.
-pub fn cancel_path(id: BundleId) -> String {
-    format!("{BUNDLES}{id}/cancel")
+pub fn cancel_path(id: SendUnitId) -> String {
+    format!("{SEND_UNITS}{id}/cancel")
 }
 
 /// One file of a send, its bytes in base64.
@@ -104,10 +104,11 @@ impl SendRequest {
 
 /// Body of `GET /v1/inbox` and `GET /v1/sent`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Bundles {
+pub struct SendUnits {
     /// The send units: an inbox in the order the receiver must process them (serial, then arrival), a
-    /// sent list in the order they were sent.
-    pub bundles: Vec<BundleRecord>,
+    /// sent list in the order they were sent. `bundles` on the wire, its spelling since v1.
+    #[serde(rename = "bundles")]
+    pub send_units: Vec<SendUnitRecord>,
 }
 
 /// Body of every refusal.

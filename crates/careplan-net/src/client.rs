@@ -12,7 +12,7 @@ use careplan_ca::{
     USAGE_SITE_SERVER_NAME, open_pkcs12,
 };
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
-use careplan_relay::{BundleId, BundleRecord, FileId, SendReceipt, Upload};
+use careplan_relay::{FileId, SendReceipt, SendUnitId, SendUnitRecord, Upload};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_TYPE, HOST};
@@ -31,7 +31,7 @@ use careplan_parties::api::{
     self as web, ClockChange, ClockReading, PortalRequest, PortalResponse, UsageRequest, UsageResponse,
 };
 
-use crate::api::{self, Bundles, ErrorBody, SendRequest};
+use crate::api::{self, ErrorBody, SendRequest, SendUnits};
 use crate::tls::{TlsError, certified_key, client_config};
 
 /// Why a client operation failed. Every variant carries a stable [`ErrorCode`].
@@ -526,34 +526,34 @@ impl LinkageClient {
     }
 
     /// The office's inbox (受信一覧): send units in processing order, with their status.
-    pub async fn inbox(&self) -> Result<Vec<BundleRecord>, ClientError> {
-        self.bundles(api::INBOX).await
+    pub async fn inbox(&self) -> Result<Vec<SendUnitRecord>, ClientError> {
+        self.send_units(api::INBOX).await
     }
 
     /// The office's sent list (送信一覧), with each receiver's progress.
-    pub async fn sent(&self) -> Result<Vec<BundleRecord>, ClientError> {
-        self.bundles(api::SENT).await
+    pub async fn sent(&self) -> Result<Vec<SendUnitRecord>, ClientError> {
+        self.send_units(api::SENT).await
     }
 
-    async fn bundles(&self, path: &str) -> Result<Vec<BundleRecord>, ClientError> {
+    async fn send_units(&self, path: &str) -> Result<Vec<SendUnitRecord>, ClientError> {
         self.require_login()?;
         let bytes = self.relay_request(Method::GET, path, Bytes::new()).await?;
-        serde_json::from_slice::<Bundles>(&bytes)
-            .map(|list| list.bundles)
+        serde_json::from_slice::<SendUnits>(&bytes)
+            .map(|list| list.send_units)
             .map_err(protocol)
     }
 
     /// Accepts (受信) a send unit of the inbox.
-    pub async fn receive(&self, id: BundleId) -> Result<BundleRecord, ClientError> {
-        self.bundle_operation(&api::receive_path(id)).await
+    pub async fn receive(&self, id: SendUnitId) -> Result<SendUnitRecord, ClientError> {
+        self.send_unit_operation(&api::receive_path(id)).await
     }
 
     /// Cancels (取消) a send unit the office sent.
-    pub async fn cancel(&self, id: BundleId) -> Result<BundleRecord, ClientError> {
-        self.bundle_operation(&api::cancel_path(id)).await
+    pub async fn cancel(&self, id: SendUnitId) -> Result<SendUnitRecord, ClientError> {
+        self.send_unit_operation(&api::cancel_path(id)).await
     }
 
-    async fn bundle_operation(&self, path: &str) -> Result<BundleRecord, ClientError> {
+    async fn send_unit_operation(&self, path: &str) -> Result<SendUnitRecord, ClientError> {
         self.require_login()?;
         let bytes = self.relay_request(Method::POST, path, Bytes::new()).await?;
         serde_json::from_slice(&bytes).map_err(protocol)

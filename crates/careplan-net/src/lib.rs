@@ -2,7 +2,7 @@
 //! offices use.
 //!
 //! Architecture invariants:
-//! - Transport only. Protocol logic lives in the cores (`careplan-relay`, `careplan-license`,
+//! - Transport only. Protocol logic lives in the cores (`careplan-relay`, `careplan-licence`,
 //!   `careplan-eseikyu`, `careplan-ca`); the web parties' dispatch, journal and provisioning live in
 //!   `careplan-parties`. This crate moves requests and bytes between sockets and those, holding the relay
 //!   behind a lock for the duration of one call.

@@ -9,14 +9,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use careplan_ca::{CertificateRevocationListDer, IssuedCertificate, parse_office_certificate};
 use careplan_core::{Clock, ErrorCode, OfficeNumber};
 use careplan_parties::Parties;
-use careplan_relay::{BundleId, FileId, Relay, RelayError, Store};
+use careplan_relay::{FileId, Relay, RelayError, SendUnitId, Store};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
-use crate::api::{self, Bundles, SendRequest};
+use crate::api::{self, SendRequest, SendUnits};
 use crate::server::{
     Call, LoseResponse, PartyServer, ServerError, error_body, error_response, json, no_endpoint, refusal,
 };
@@ -171,13 +171,19 @@ fn route(
             }
             response
         }
-        (&Method::GET, api::INBOX) => answer(relay.inbox(now, office).map(|bundles| Bundles { bundles })),
-        (&Method::GET, api::SENT) => answer(relay.sent(now, office).map(|bundles| Bundles { bundles })),
-        (&Method::POST, path) if path.starts_with(api::BUNDLES) => {
-            if let Some(id) = id_in(path, api::BUNDLES, "/receive") {
-                answer(relay.receive(now, office, BundleId(id)))
-            } else if let Some(id) = id_in(path, api::BUNDLES, "/cancel") {
-                answer(relay.cancel(now, office, BundleId(id)))
+        (&Method::GET, api::INBOX) => answer(
+            relay
+                .inbox(now, office)
+                .map(|send_units| SendUnits { send_units }),
+        ),
+        (&Method::GET, api::SENT) => {
+            answer(relay.sent(now, office).map(|send_units| SendUnits { send_units }))
+        }
+        (&Method::POST, path) if path.starts_with(api::SEND_UNITS) => {
+            if let Some(id) = id_in(path, api::SEND_UNITS, "/receive") {
+                answer(relay.receive(now, office, SendUnitId(id)))
+            } else if let Some(id) = id_in(path, api::SEND_UNITS, "/cancel") {
+                answer(relay.cancel(now, office, SendUnitId(id)))
             } else {
                 no_endpoint(call.method, path)
             }

@@ -23,7 +23,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::api::ErrorBody;
 
-/// Largest request body a server reads, in bytes. A month's bundles for hundreds of users fit easily.
+/// Largest request body a server reads, in bytes. A month's send units for hundreds of users fit easily.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// How long a refused handshake's socket is drained so that the client reads the TLS alert rather than
@@ -225,11 +225,11 @@ pub(crate) fn json(status: StatusCode, body: &impl serde::Serialize) -> Response
 /// The HTTP status of a refusal with `code`.
 fn status_of(code: ErrorCode) -> StatusCode {
     match code {
-        ErrorCode::FileNotFound | ErrorCode::BundleNotFound => StatusCode::NOT_FOUND,
-        ErrorCode::BundleCancelled | ErrorCode::BundleExpired => StatusCode::GONE,
+        ErrorCode::FileNotFound | ErrorCode::SendUnitNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::SendUnitCancelled | ErrorCode::SendUnitExpired => StatusCode::GONE,
         ErrorCode::SerialReused
-        | ErrorCode::BundleAlreadyDownloaded
-        | ErrorCode::BundleAlreadyReceived
+        | ErrorCode::SendUnitAlreadyDownloaded
+        | ErrorCode::SendUnitAlreadyReceived
         | ErrorCode::SerialOrder
         | ErrorCode::ClockNotSimulated => StatusCode::CONFLICT,
         ErrorCode::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,

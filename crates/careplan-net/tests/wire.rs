@@ -10,11 +10,11 @@ use std::sync::Arc;
 use careplan_ca::CertificateType;
 use careplan_core::{CalendarSpan, Clock, ErrorCode, OfficeNumber, SimulatedClock};
 use careplan_ecosystem::{Ecosystem, EcosystemBuilder};
-use careplan_license::{LicenceConfig, PaymentMethod, PersonName, UsageApplication};
+use careplan_licence::{LicenceConfig, PaymentMethod, PersonName, UsageApplication};
 use careplan_net::{EcosystemClock, LinkageClient, SEND_ATTEMPTS, UsageSiteClient, pkcs12_of};
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireNotice};
 use careplan_parties::{LoginDetails, OfficeSetup};
-use careplan_relay::{BundleStatus, Upload};
+use careplan_relay::{SendUnitStatus, Upload};
 use time::macros::datetime;
 
 struct Fixture {
@@ -386,12 +386,12 @@ async fn the_relay_lets_data_flow_only_between_licensed_offices() {
     };
     assert_eq!(view.expiry, Some(time::macros::date!(2026 - 04 - 30)));
     let cancel = site.call(&UsageRequest::Cancel { session }).await.unwrap_err();
-    assert_eq!(cancel.code(), ErrorCode::LicenseCancelNotAllowed);
+    assert_eq!(cancel.code(), ErrorCode::LicenceCancelNotAllowed);
     f.clock.set(datetime!(2026-04-30 23:59:59 +9));
     cm.send(&plan("20260430235959")).await.unwrap();
     f.clock.set(datetime!(2026-05-01 00:00:00 +9));
     let lapsed = cm.send(&plan("20260501000000")).await.unwrap_err();
-    assert_eq!(lapsed.code(), ErrorCode::LicenseRequired);
+    assert_eq!(lapsed.code(), ErrorCode::LicenceRequired);
     assert_eq!(other.logged_in(), None);
 }
 
@@ -406,26 +406,26 @@ async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_
     let sent = cm.sent().await.unwrap();
     assert_eq!(
         sent.iter().map(|b| b.id).collect::<Vec<_>>(),
-        vec![receipt.bundle]
+        vec![receipt.send_unit]
     );
-    assert_eq!(sent[0].status, BundleStatus::Unread);
+    assert_eq!(sent[0].status, SendUnitStatus::Unread);
 
     assert_eq!(
-        provider.receive(receipt.bundle).await.unwrap().status,
-        BundleStatus::Received
+        provider.receive(receipt.send_unit).await.unwrap().status,
+        SendUnitStatus::Received
     );
-    assert_eq!(cm.sent().await.unwrap()[0].status, BundleStatus::Received);
+    assert_eq!(cm.sent().await.unwrap()[0].status, SendUnitStatus::Received);
     assert_eq!(
-        provider.cancel(receipt.bundle).await.unwrap_err().code(),
-        ErrorCode::BundleNotFound
+        provider.cancel(receipt.send_unit).await.unwrap_err().code(),
+        ErrorCode::SendUnitNotFound
     );
     for file in receipt.files.iter() {
         provider.download(*file).await.unwrap();
     }
-    assert_eq!(cm.sent().await.unwrap()[0].status, BundleStatus::Downloaded);
+    assert_eq!(cm.sent().await.unwrap()[0].status, SendUnitStatus::Downloaded);
     assert_eq!(
-        cm.cancel(receipt.bundle).await.unwrap_err().code(),
-        ErrorCode::BundleAlreadyDownloaded
+        cm.cancel(receipt.send_unit).await.unwrap_err().code(),
+        ErrorCode::SendUnitAlreadyDownloaded
     );
 
     // More lost answers than the client tries: the office hears RELAY_UNREACHABLE, but the relay stored
@@ -436,9 +436,9 @@ async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_
     let later = cm.send(&plan("20250501090001")).await.unwrap();
     let sent = cm.sent().await.unwrap();
     assert_eq!(sent.len(), 2);
-    assert_eq!(sent[1].id, later.bundle);
-    let cancelled = cm.cancel(later.bundle).await.unwrap();
-    assert_eq!(cancelled.status, BundleStatus::Cancelled);
+    assert_eq!(sent[1].id, later.send_unit);
+    let cancelled = cm.cancel(later.send_unit).await.unwrap();
+    assert_eq!(cancelled.status, SendUnitStatus::Cancelled);
     let code = provider.download(later.files[0]).await.unwrap_err().code();
-    assert_eq!(code, ErrorCode::BundleCancelled);
+    assert_eq!(code, ErrorCode::SendUnitCancelled);
 }

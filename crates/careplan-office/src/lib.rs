@@ -8,7 +8,7 @@
 //!   vendor's product.
 //! - [`VirtualOffice`] adds the office's local folders (outbox, sent, received) and its
 //!   [`LinkageClient`](careplan_net::LinkageClient); it reaches the relay only over the wire.
-//! - Nothing is lost on failure: a bundle leaves the outbox only once the relay acknowledged it, and a
+//! - Nothing is lost on failure: a send unit leaves the outbox only once the relay acknowledged it, and a
 //!   received file is marked downloaded only once its bytes are stored locally.
 
 mod month;
@@ -18,5 +18,5 @@ mod software;
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{
-    Bundle, CareSoftware, ImportReport, OfficeProfile, OfficeRole, SoftwareError, SyntheticSoftware,
+    CareSoftware, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError, SyntheticSoftware,
 };

@@ -6,7 +6,7 @@ use careplan_synth::Deviations;
 use careplan_synth::catalogue::{PROVIDER_KINDS, provider_name};
 use time::OffsetDateTime;
 
-use crate::software::{Bundle, CareSoftware, OfficeProfile, OfficeRole, SoftwareError, SyntheticSoftware};
+use crate::software::{CareSoftware, OfficeProfile, OfficeRole, SendUnit, SoftwareError, SyntheticSoftware};
 
 /// The `n`-th office (1-based) of the generated region: `13100NNNNN`.
 fn generated_number(n: u16) -> Option<OfficeNumber> {
@@ -62,32 +62,32 @@ pub struct MonthExchange<'a> {
 }
 
 impl MonthExchange<'_> {
-    /// Plans the month, has every provider import its bundle and export its actuals, and the care
-    /// manager import them. Returns each provider's plan bundle followed by its actuals; a provider whose
+    /// Plans the month, has every provider import its send unit and export its actuals, and the care
+    /// manager import them. Returns each provider's plan send unit followed by its actuals; a provider whose
     /// visits were all cancelled sends no actuals.
-    pub fn run(&self) -> Result<Vec<Bundle>, SoftwareError> {
+    pub fn run(&self) -> Result<Vec<SendUnit>, SoftwareError> {
         let mut care_manager = SyntheticSoftware::new(self.care_manager.clone(), self.seed);
         let plans = care_manager.export_plans(self.plans_at, self.month, self.providers, self.users)?;
-        let mut bundles = Vec::with_capacity(plans.len() * 2);
+        let mut send_units = Vec::with_capacity(plans.len() * 2);
         for plan in plans {
-            // Invariant: `export_plans` addresses bundles only to the providers it was given.
+            // Invariant: `export_plans` addresses send units only to the providers it was given.
             let Some(profile) = self.providers.iter().find(|p| p.number == plan.receiver) else {
                 continue;
             };
             let mut provider =
                 SyntheticSoftware::new(profile.clone(), self.seed).with_deviations(self.deviations);
             provider.import(&plan.inputs())?;
-            bundles.push(plan);
+            send_units.push(plan);
             match provider.export_actuals(self.actuals_at, self.month, self.care_manager) {
                 Ok(actuals) => {
                     care_manager.import(&actuals.inputs())?;
-                    bundles.push(actuals);
+                    send_units.push(actuals);
                 }
                 Err(e) if e.code() == ErrorCode::NothingToSend => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(bundles)
+        Ok(send_units)
     }
 }
 

@@ -7,13 +7,13 @@ use bytes::Bytes;
 
 use careplan_core::{CareMonth, OfficeNumber};
 use careplan_net::LinkageClient;
-use careplan_relay::{BundleId, BundleRecord, BundleStatus, FileId, SendReceipt};
+use careplan_relay::{FileId, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus};
 use time::OffsetDateTime;
 
 use careplan_core::ErrorCode;
 use careplan_net::ClientError;
 
-use crate::software::{Bundle, CareSoftware, ImportReport, OfficeProfile, SoftwareError};
+use crate::software::{CareSoftware, ImportReport, OfficeProfile, SendUnit, SoftwareError};
 
 /// A file the office sent, as the relay acknowledged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub struct SentFile {
     /// The receiver office.
     pub receiver: OfficeNumber,
     /// The relay's send-unit id.
-    pub bundle: BundleId,
+    pub send_unit: SendUnitId,
     /// The standard file name.
     pub name: Arc<str>,
     /// The bytes sent.
@@ -47,7 +47,7 @@ pub struct ReceivedFile {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Received {
     /// Send units accepted or downloaded.
-    pub bundles: usize,
+    pub send_units: usize,
     /// Files downloaded.
     pub files: usize,
 }
@@ -82,7 +82,7 @@ impl OfficeError {
 pub struct VirtualOffice {
     software: Box<dyn CareSoftware>,
     client: Option<LinkageClient>,
-    outbox: Vec<Bundle>,
+    outbox: Vec<SendUnit>,
     sent: Vec<SentFile>,
     received: Vec<ReceivedFile>,
 }
@@ -128,17 +128,17 @@ impl VirtualOffice {
         })
     }
 
-    /// ① Exports a month's plan bundle to `provider` into the outbox (upload to the client).
+    /// ① Exports a month's plan send unit to `provider` into the outbox (upload to the client).
     pub fn export_plan(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         provider: &OfficeProfile,
         users: usize,
-    ) -> Result<Bundle, OfficeError> {
-        let bundle = self.software.export_plan(now, month, provider, users)?;
-        self.outbox.push(bundle.clone());
-        Ok(bundle)
+    ) -> Result<SendUnit, OfficeError> {
+        let send_unit = self.software.export_plan(now, month, provider, users)?;
+        self.outbox.push(send_unit.clone());
+        Ok(send_unit)
     }
 
     /// ⑦ Exports a month's actuals to `care_manager` into the outbox.
@@ -147,21 +147,21 @@ impl VirtualOffice {
         now: OffsetDateTime,
         month: CareMonth,
         care_manager: &OfficeProfile,
-    ) -> Result<Bundle, OfficeError> {
-        let bundle = self.software.export_actuals(now, month, care_manager)?;
-        self.outbox.push(bundle.clone());
-        Ok(bundle)
+    ) -> Result<SendUnit, OfficeError> {
+        let send_unit = self.software.export_actuals(now, month, care_manager)?;
+        self.outbox.push(send_unit.clone());
+        Ok(send_unit)
     }
 
-    /// ③ Sends every outbox bundle addressed to `receiver`, oldest first, or with `latest_only` just the
-    /// most recent one (a user picking the newest files). A bundle leaves the outbox only when the relay
+    /// ③ Sends every outbox send unit addressed to `receiver`, oldest first, or with `latest_only` just the
+    /// most recent one (a user picking the newest files). A send unit leaves the outbox only when the relay
     /// acknowledged it; on failure the rest stay queued.
     pub async fn send_to(
         &mut self,
         receiver: OfficeNumber,
         latest_only: bool,
     ) -> Result<Vec<SendReceipt>, OfficeError> {
-        let queued = |outbox: &[Bundle]| {
+        let queued = |outbox: &[SendUnit]| {
             let mut addressed = outbox.iter().enumerate().filter(|(_, b)| b.receiver == receiver);
             if latest_only {
                 addressed.next_back().map(|(i, _)| i)
@@ -178,10 +178,10 @@ impl VirtualOffice {
         let mut receipts = Vec::new();
         while let Some(index) = queued(&self.outbox) {
             let receipt = self.client()?.send(&self.outbox[index].files).await?;
-            let bundle = self.outbox.remove(index);
-            self.sent.extend(bundle.files.into_iter().map(|f| SentFile {
+            let send_unit = self.outbox.remove(index);
+            self.sent.extend(send_unit.files.into_iter().map(|f| SentFile {
                 receiver,
-                bundle: receipt.bundle,
+                send_unit: receipt.send_unit,
                 name: f.name,
                 content: f.content,
             }));
@@ -206,23 +206,23 @@ impl VirtualOffice {
             None => inbox,
             Some(place) => inbox.into_iter().skip(place.saturating_sub(1)).take(1).collect(),
         };
-        for bundle in picked {
-            if !bundle.status.holds_files() || bundle.files.iter().all(|f| have.contains(&f.id)) {
+        for send_unit in picked {
+            if !send_unit.status.holds_files() || send_unit.files.iter().all(|f| have.contains(&f.id)) {
                 continue;
             }
             if !download {
-                if bundle.status == BundleStatus::Unread {
-                    client.receive(bundle.id).await?;
-                    received.bundles += 1;
+                if send_unit.status == SendUnitStatus::Unread {
+                    client.receive(send_unit.id).await?;
+                    received.send_units += 1;
                 }
                 continue;
             }
-            received.bundles += 1;
-            for file in bundle.files.iter().filter(|f| !have.contains(&f.id)) {
+            received.send_units += 1;
+            for file in send_unit.files.iter().filter(|f| !have.contains(&f.id)) {
                 let content = client.download(file.id).await?;
                 self.received.push(ReceivedFile {
                     id: file.id,
-                    sender: bundle.sender,
+                    sender: send_unit.sender,
                     name: file.name.to_string(),
                     content,
                     imported: false,
@@ -234,17 +234,17 @@ impl VirtualOffice {
     }
 
     /// Cancels (取消) a send unit the office sent.
-    pub async fn cancel(&mut self, bundle: BundleId) -> Result<BundleRecord, OfficeError> {
-        Ok(self.client()?.cancel(bundle).await?)
+    pub async fn cancel(&mut self, send_unit: SendUnitId) -> Result<SendUnitRecord, OfficeError> {
+        Ok(self.client()?.cancel(send_unit).await?)
     }
 
     /// The send unit most recently sent to `receiver`, if any.
-    pub fn last_sent_to(&self, receiver: OfficeNumber) -> Option<BundleId> {
+    pub fn last_sent_to(&self, receiver: OfficeNumber) -> Option<SendUnitId> {
         self.sent
             .iter()
             .rev()
             .find(|f| f.receiver == receiver)
-            .map(|f| f.bundle)
+            .map(|f| f.send_unit)
     }
 
     /// ⑥ Imports every downloaded file not imported yet into the care software, all or nothing.
@@ -270,13 +270,13 @@ impl VirtualOffice {
         &self.received
     }
 
-    /// Bundles exported but not sent yet.
-    pub fn outbox(&self) -> &[Bundle] {
+    /// Send units exported but not sent yet.
+    pub fn outbox(&self) -> &[SendUnit] {
         &self.outbox
     }
 
     /// The outbox, to edit by hand before sending (a file taken out, another attached, one damaged).
-    pub fn outbox_mut(&mut self) -> &mut Vec<Bundle> {
+    pub fn outbox_mut(&mut self) -> &mut Vec<SendUnit> {
         &mut self.outbox
     }
 }

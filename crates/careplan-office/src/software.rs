@@ -103,14 +103,14 @@ impl SoftwareError {
 
 /// An exported send unit (送信単位), addressed to one receiver.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bundle {
+pub struct SendUnit {
     /// The receiver office.
     pub receiver: OfficeNumber,
     /// The files, all sharing one serial.
     pub files: Vec<Upload>,
 }
 
-impl Bundle {
+impl SendUnit {
     /// The files as `(name, bytes)` pairs, the input of [`CareSoftware::import`] and of the validator.
     pub fn inputs(&self) -> Vec<(&str, &[u8])> {
         self.files.iter().map(|f| (&*f.name, &*f.content)).collect()
@@ -146,7 +146,7 @@ pub trait CareSoftware: std::fmt::Debug + Send {
         month: CareMonth,
         provider: &OfficeProfile,
         users: usize,
-    ) -> Result<Bundle, SoftwareError>;
+    ) -> Result<SendUnit, SoftwareError>;
 
     /// ⑦ Exports a month's actuals (UPJSK) of the plans imported from `care_manager`.
     fn export_actuals(
@@ -154,7 +154,7 @@ pub trait CareSoftware: std::fmt::Debug + Send {
         now: OffsetDateTime,
         month: CareMonth,
         care_manager: &OfficeProfile,
-    ) -> Result<Bundle, SoftwareError>;
+    ) -> Result<SendUnit, SoftwareError>;
 
     /// ⑥/⑫ Imports received files in the given order (the relay's processing order), all or nothing,
     /// and reports what it imported.
@@ -221,7 +221,7 @@ impl SyntheticSoftware {
     }
 
     /// Plans a month for the first `users` users, each with one or more of `providers`, and exports
-    /// one bundle (UPPLAN + UPSIKYU + UPHOSOKU) per provider that has users. A bundle holds the whole
+    /// one send unit (UPPLAN + UPSIKYU + UPHOSOKU) per provider that has users. A send unit holds the whole
     /// sheets of the provider's users, other providers' rows included (spec §5.4).
     pub fn export_plans(
         &mut self,
@@ -229,7 +229,7 @@ impl SyntheticSoftware {
         month: CareMonth,
         providers: &[OfficeProfile],
         users: usize,
-    ) -> Result<Vec<Bundle>, SoftwareError> {
+    ) -> Result<Vec<SendUnit>, SoftwareError> {
         if users == 0 || providers.is_empty() {
             return Err(SoftwareError::NothingToSend(
                 "a plan needs at least one user and one provider".to_owned(),
@@ -258,7 +258,7 @@ impl SyntheticSoftware {
             let numbers: BTreeSet<OfficeNumber> = chosen.iter().map(|o| o.number).collect();
             planned.push((numbers, plan));
         }
-        let mut bundles = Vec::new();
+        let mut send_units = Vec::new();
         for provider in providers {
             let (mut usage, mut annex, mut supplement) = (String::new(), String::new(), String::new());
             for (_, plan) in planned
@@ -285,7 +285,7 @@ impl SyntheticSoftware {
             .into_iter()
             .map(|(kind, text)| self.encode_file(kind, month, provider, serial, &text))
             .collect::<Result<Vec<_>, _>>()?;
-            bundles.push(Bundle {
+            send_units.push(SendUnit {
                 receiver: provider.number,
                 files,
             });
@@ -295,7 +295,7 @@ impl SyntheticSoftware {
                 self.plans.insert((month, first.user.clone()), plan.usage);
             }
         }
-        Ok(bundles)
+        Ok(send_units)
     }
 
     fn encode_file(
@@ -329,7 +329,7 @@ impl CareSoftware for SyntheticSoftware {
         &self.profile
     }
 
-    /// Exports a month's plan bundle for the first `users` users to `provider`: the service usage sheet
+    /// Exports a month's plan send unit for the first `users` users to `provider`: the service usage sheet
     /// (UPPLAN), its annex (UPSIKYU) and the user supplement (UPHOSOKU).
     fn export_plan(
         &mut self,
@@ -337,9 +337,9 @@ impl CareSoftware for SyntheticSoftware {
         month: CareMonth,
         provider: &OfficeProfile,
         users: usize,
-    ) -> Result<Bundle, SoftwareError> {
-        let mut bundles = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
-        bundles.pop().ok_or_else(|| {
+    ) -> Result<SendUnit, SoftwareError> {
+        let mut send_units = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
+        send_units.pop().ok_or_else(|| {
             SoftwareError::NothingToSend(format!(
                 "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
                 provider.number,
@@ -358,7 +358,7 @@ impl CareSoftware for SyntheticSoftware {
         now: OffsetDateTime,
         month: CareMonth,
         care_manager: &OfficeProfile,
-    ) -> Result<Bundle, SoftwareError> {
+    ) -> Result<SendUnit, SoftwareError> {
         let created_on = now.to_offset(careplan_core::JST).date();
         let mut text = String::new();
         for ((plan_month, _), rows) in &self.plans {
@@ -377,7 +377,7 @@ impl CareSoftware for SyntheticSoftware {
         }
         let serial = self.next_serial(now);
         let file = self.encode_file(FileKind::UsageActual, month, care_manager, serial, &text)?;
-        Ok(Bundle {
+        Ok(SendUnit {
             receiver: care_manager.number,
             files: vec![file],
         })
@@ -515,12 +515,12 @@ mod tests {
     }
 
     /// A care manager planning a month with one provider of every kind, each reporting actuals with
-    /// deviations: every file of every bundle, for `seed`.
-    fn month_of_bundles(seed: u64) -> Vec<Bundle> {
+    /// deviations: every file of every send unit, for `seed`.
+    fn month_of_send_units(seed: u64) -> Vec<SendUnit> {
         let care_manager = crate::generated_care_manager().unwrap();
         let providers = crate::generated_providers(5);
         let now = datetime!(2025-04-25 10:30 +9);
-        let bundles = crate::MonthExchange {
+        let send_units = crate::MonthExchange {
             care_manager: &care_manager,
             providers: &providers,
             month: "202505".parse().unwrap(),
@@ -537,20 +537,20 @@ mod tests {
         .run()
         .unwrap();
         assert_eq!(
-            bundles.len(),
+            send_units.len(),
             2 * providers.len(),
             "every provider has users and actuals"
         );
-        bundles
+        send_units
     }
 
     #[test]
     fn every_exported_file_validates_without_findings() {
         use careplan_spec::validate::{Options, validate_files};
         for seed in 0..20 {
-            let bundles = month_of_bundles(seed);
+            let send_units = month_of_send_units(seed);
             // All send units together: each file, each unit's combination and its parent records.
-            let all: Vec<(&str, &[u8])> = bundles.iter().flat_map(Bundle::inputs).collect();
+            let all: Vec<(&str, &[u8])> = send_units.iter().flat_map(SendUnit::inputs).collect();
             for ((name, _), report) in all.iter().zip(validate_files(&all, Options { strict: true })) {
                 assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
                 assert!(report.records > 0 && !report.users.is_empty());
@@ -561,7 +561,7 @@ mod tests {
     #[test]
     fn exported_files_read_and_written_back_are_byte_identical() {
         for seed in 0..10 {
-            for (name, bytes) in month_of_bundles(seed).iter().flat_map(Bundle::inputs) {
+            for (name, bytes) in month_of_send_units(seed).iter().flat_map(SendUnit::inputs) {
                 let kind = name.parse::<FileName>().unwrap().kind;
                 let text = ms932::decode(bytes).unwrap();
                 let records = RecordSet::read(kind, &text).unwrap();

@@ -9,7 +9,7 @@
 //! every operation.
 
 use careplan_core::OfficeNumber;
-use careplan_license::{LicenceView, PersonalAccount, Registration, UsageApplication};
+use careplan_licence::{LicenceView, PersonalAccount, Registration, UsageApplication};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

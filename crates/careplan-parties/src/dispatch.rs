@@ -8,7 +8,7 @@ use careplan_ca::{CertificateType, RenewalStart};
 use careplan_eseikyu::{
     Application, ApplicationKind, ApplicationState, IssuanceNotice, MailBody, Portal, PortalError, SessionId,
 };
-use careplan_license::{LicenceError, SiteSession, UsageSite};
+use careplan_licence::{LicenceError, SiteSession, UsageSite};
 use time::OffsetDateTime;
 
 use crate::api::{

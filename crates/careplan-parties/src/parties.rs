@@ -14,7 +14,7 @@ use careplan_core::{
     OfficeNumber, Party, SimulatedClock,
 };
 use careplan_eseikyu::Portal;
-use careplan_license::UsageSite;
+use careplan_licence::UsageSite;
 use time::OffsetDateTime;
 
 use crate::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse};
@@ -464,7 +464,7 @@ mod tests {
     use careplan_ca::CertificateAuthority;
     use careplan_core::MemoryJournal;
     use careplan_eseikyu::PortalConfig;
-    use careplan_license::LicenceConfig;
+    use careplan_licence::LicenceConfig;
     use time::macros::datetime;
 
     use super::*;

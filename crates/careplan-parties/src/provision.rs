@@ -4,7 +4,7 @@
 use careplan_ca::{CertificateAuthority, CertificateType, IssuedCertificate};
 use careplan_core::OfficeNumber;
 use careplan_eseikyu::{Portal, PortalConfig, PortalError};
-use careplan_license::{LicenceConfig, LicenceError, UsageApplication, UsageSite};
+use careplan_licence::{LicenceConfig, LicenceError, UsageApplication, UsageSite};
 use time::OffsetDateTime;
 
 use crate::PartyState;

@@ -12,8 +12,8 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    BundleId, BundleRecord, BundleStatus, Change, DownloadedFile, FileId, Inserted, NewBundle, RelayError,
-    Store, Upload,
+    Change, DownloadedFile, FileId, Inserted, NewSendUnit, RelayError, SendUnitId, SendUnitRecord,
+    SendUnitStatus, Store, Upload,
 };
 
 const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
@@ -37,9 +37,9 @@ fn serial(n: u64) -> Serial {
 }
 
 /// A send unit of `files` files from office `from` to `to`, accepted at `T0 + at_minutes`.
-fn new_bundle(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) -> NewBundle {
+fn new_send_unit(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) -> NewSendUnit {
     let sent_at = T0 + Duration::minutes(at_minutes);
-    NewBundle {
+    NewSendUnit {
         sender: office(from),
         receiver: office(to),
         serial: serial(serial_n),
@@ -61,8 +61,8 @@ fn new_bundle(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) 
     }
 }
 
-fn created<S: Store>(store: &mut S, bundle: NewBundle) -> BundleRecord {
-    match ok(store.insert(bundle), "insert") {
+fn created<S: Store>(store: &mut S, send_unit: NewSendUnit) -> SendUnitRecord {
+    match ok(store.insert(send_unit), "insert") {
         Inserted::Created(record) => record,
         Inserted::Existing { stored, .. } => {
             panic!("store contract: a new key was reported as existing: {stored:?}")
@@ -74,9 +74,9 @@ fn created<S: Store>(store: &mut S, bundle: NewBundle) -> BundleRecord {
 #[derive(Debug, PartialEq)]
 struct DownloadView {
     /// The send unit holding the file.
-    holder: BundleRecord,
+    holder: SendUnitRecord,
     /// The first pending send unit from the same sender to the same receiver.
-    first_pending: Option<(Serial, BundleId)>,
+    first_pending: Option<(Serial, SendUnitId)>,
     /// The file as downloaded.
     file: DownloadedFile,
 }
@@ -84,15 +84,15 @@ struct DownloadView {
 /// What a download of `file` shows the relay, by a decision that writes nothing.
 fn download_view<S: Store>(store: &mut S, file: FileId) -> Result<DownloadView, RelayError> {
     let mut seen = None;
-    let downloaded = store.download(file, &mut |bundle, first_pending| {
-        seen = Some((bundle.clone(), first_pending));
+    let downloaded = store.download(file, &mut |send_unit, first_pending| {
+        seen = Some((send_unit.clone(), first_pending));
         Ok(Change::NONE)
     })?;
     let Some((holder, first_pending)) = seen else {
         panic!("store contract: download answered without asking the relay")
     };
     assert_eq!(
-        ok(store.bundle(holder.id), "bundle").as_ref(),
+        ok(store.send_unit(holder.id), "send unit").as_ref(),
         Some(&holder),
         "store contract: a download writing nothing changed the send unit"
     );
@@ -103,8 +103,8 @@ fn download_view<S: Store>(store: &mut S, file: FileId) -> Result<DownloadView, 
     })
 }
 
-fn ids(bundles: &[BundleRecord]) -> Vec<BundleId> {
-    bundles.iter().map(|b| b.id).collect()
+fn ids(send_units: &[SendUnitRecord]) -> Vec<SendUnitId> {
+    send_units.iter().map(|b| b.id).collect()
 }
 
 /// Runs every check on fresh stores from `open_empty`.
@@ -122,11 +122,11 @@ pub fn check<S: Store>(open_empty: &mut dyn FnMut() -> S) {
 pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut dyn FnMut() -> S) {
     let (first, cancelled, file) = {
         let mut store = open_empty();
-        let first = created(&mut store, new_bundle(1, 2, 1, 3, 0));
-        let second = created(&mut store, new_bundle(1, 2, 2, 1, 1));
+        let first = created(&mut store, new_send_unit(1, 2, 1, 3, 0));
+        let second = created(&mut store, new_send_unit(1, 2, 2, 1, 1));
         let cancelled = ok(
             store.update(second.id, &mut |_| {
-                Ok(Change::status(BundleStatus::Cancelled, T0 + Duration::hours(1)))
+                Ok(Change::status(SendUnitStatus::Cancelled, T0 + Duration::hours(1)))
             }),
             "update",
         );
@@ -134,7 +134,7 @@ pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut d
         ok(
             store.update(first.id, &mut |b| {
                 Ok(Change {
-                    status: Some((BundleStatus::Received, T0)),
+                    status: Some((SendUnitStatus::Received, T0)),
                     downloaded: Some(b.files[1].id),
                 })
             }),
@@ -143,10 +143,11 @@ pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut d
         (first, cancelled, file)
     };
     let mut store = reopen();
-    let again = ok(store.bundle(first.id), "bundle").unwrap_or_else(|| panic!("store contract: bundle lost"));
+    let again = ok(store.send_unit(first.id), "send unit")
+        .unwrap_or_else(|| panic!("store contract: send unit lost"));
     assert_eq!(
         again.status,
-        BundleStatus::Received,
+        SendUnitStatus::Received,
         "store contract: status not durable"
     );
     assert!(
@@ -155,11 +156,11 @@ pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut d
     );
     assert_eq!(
         ok(store.content(file), "content"),
-        Some(new_bundle(1, 2, 1, 3, 0).files[1].content.clone()),
+        Some(new_send_unit(1, 2, 1, 3, 0).files[1].content.clone()),
         "store contract: content not durable"
     );
-    assert_eq!(ok(store.bundle(cancelled.id), "bundle"), Some(cancelled));
-    let next = created(&mut store, new_bundle(1, 2, 3, 1, 2));
+    assert_eq!(ok(store.send_unit(cancelled.id), "send unit"), Some(cancelled));
+    let next = created(&mut store, new_send_unit(1, 2, 3, 1, 2));
     assert!(
         next.id > first.id,
         "store contract: ids restarted after reopening"
@@ -167,13 +168,13 @@ pub fn check_durable<S: Store>(open_empty: &mut dyn FnMut() -> S, reopen: &mut d
 }
 
 fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
-    let first = created(store, new_bundle(1, 2, 1, 3, 0));
-    assert_eq!(first.status, BundleStatus::Unread);
+    let first = created(store, new_send_unit(1, 2, 1, 3, 0));
+    assert_eq!(first.status, SendUnitStatus::Unread);
     assert_eq!(first.status_at, first.sent_at);
     assert_eq!(first.files.len(), 3);
     assert!(first.files.iter().all(|f| !f.downloaded && f.size >= 300));
     // The same key again, even with other files, is reported and writes nothing.
-    let retry = new_bundle(1, 2, 1, 1, 5);
+    let retry = new_send_unit(1, 2, 1, 1, 5);
     match ok(store.insert(retry.clone()), "insert") {
         Inserted::Existing { stored, refused } => {
             assert_eq!(stored, first);
@@ -184,8 +185,8 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
         }
         Inserted::Created(record) => panic!("store contract: duplicate key stored twice: {record:?}"),
     }
-    let other_receiver = created(store, new_bundle(1, 3, 1, 1, 1));
-    let other_sender = created(store, new_bundle(3, 2, 1, 2, 2));
+    let other_receiver = created(store, new_send_unit(1, 3, 1, 1, 1));
+    let other_sender = created(store, new_send_unit(3, 2, 1, 2, 2));
     assert!(first.id < other_receiver.id && other_receiver.id < other_sender.id);
     let mut file_ids: Vec<FileId> = [&first, &other_receiver, &other_sender]
         .iter()
@@ -196,14 +197,14 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
     assert_eq!(file_ids.len(), count, "store contract: file ids repeat");
     for (i, file) in first.files.iter().enumerate() {
         let content = ok(store.content(file.id), "content");
-        let expected = new_bundle(1, 2, 1, 3, 0).files[i].content.clone();
+        let expected = new_send_unit(1, 2, 1, 3, 0).files[i].content.clone();
         assert_eq!(content.as_ref(), Some(&expected));
         let view = ok(download_view(store, file.id), "download");
         assert_eq!(view.holder, first.clone());
         assert_eq!((view.file.name, view.file.content), (file.name.clone(), expected));
     }
-    assert_eq!(ok(store.bundle(first.id), "bundle"), Some(first.clone()));
-    assert_eq!(ok(store.bundle(BundleId(9_999)), "bundle"), None);
+    assert_eq!(ok(store.send_unit(first.id), "send unit"), Some(first.clone()));
+    assert_eq!(ok(store.send_unit(SendUnitId(9_999)), "send unit"), None);
     assert_eq!(
         download_view(store, FileId(9_999)),
         Err(RelayError::FileNotFound(9_999))
@@ -212,10 +213,10 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
 }
 
 fn listings_are_ordered_and_scoped<S: Store>(store: &mut S) {
-    let late = created(store, new_bundle(1, 2, 9, 1, 0));
-    let early = created(store, new_bundle(1, 2, 3, 1, 1));
-    let from_other = created(store, new_bundle(4, 2, 5, 1, 2));
-    let elsewhere = created(store, new_bundle(1, 3, 1, 1, 3));
+    let late = created(store, new_send_unit(1, 2, 9, 1, 0));
+    let early = created(store, new_send_unit(1, 2, 3, 1, 1));
+    let from_other = created(store, new_send_unit(4, 2, 5, 1, 2));
+    let elsewhere = created(store, new_send_unit(1, 3, 1, 1, 3));
     assert_eq!(
         ids(&ok(store.inbox(office(2)), "inbox")),
         vec![early.id, from_other.id, late.id],
@@ -232,10 +233,10 @@ fn listings_are_ordered_and_scoped<S: Store>(store: &mut S) {
 }
 
 fn downloads_see_the_first_pending<S: Store>(store: &mut S) {
-    let b = created(store, new_bundle(1, 2, 7, 1, 0));
-    let a = created(store, new_bundle(1, 2, 4, 1, 1));
-    let other_sender = created(store, new_bundle(5, 2, 1, 1, 2));
-    let other_receiver = created(store, new_bundle(1, 3, 1, 1, 3));
+    let b = created(store, new_send_unit(1, 2, 7, 1, 0));
+    let a = created(store, new_send_unit(1, 2, 4, 1, 1));
+    let other_sender = created(store, new_send_unit(5, 2, 1, 1, 2));
+    let other_receiver = created(store, new_send_unit(1, 3, 1, 1, 3));
     let pending = |store: &mut S, file| ok(download_view(store, file), "download").first_pending;
     assert_eq!(pending(store, b.files[0].id), Some((serial(4), a.id)));
     assert_eq!(pending(store, a.files[0].id), Some((serial(4), a.id)));
@@ -250,8 +251,8 @@ fn downloads_see_the_first_pending<S: Store>(store: &mut S) {
         "store contract: the first pending send unit of another receiver"
     );
     for (status, expect) in [
-        (BundleStatus::Received, Some((serial(4), a.id))),
-        (BundleStatus::Downloaded, Some((serial(7), b.id))),
+        (SendUnitStatus::Received, Some((serial(4), a.id))),
+        (SendUnitStatus::Downloaded, Some((serial(7), b.id))),
     ] {
         ok(
             store.update(a.id, &mut |_| Ok(Change::status(status, T0))),
@@ -260,16 +261,16 @@ fn downloads_see_the_first_pending<S: Store>(store: &mut S) {
         assert_eq!(pending(store, b.files[0].id), expect, "after {status}");
     }
     ok(
-        store.update(b.id, &mut |_| Ok(Change::status(BundleStatus::Cancelled, T0))),
+        store.update(b.id, &mut |_| Ok(Change::status(SendUnitStatus::Cancelled, T0))),
         "update",
     );
     assert_eq!(pending(store, a.files[0].id), None);
     // A late send with an earlier serial is first again; so is a send unit set back to pending.
-    let late = created(store, new_bundle(1, 2, 2, 1, 4));
+    let late = created(store, new_send_unit(1, 2, 2, 1, 4));
     assert_eq!(pending(store, a.files[0].id), Some((serial(2), late.id)));
     for (id, status) in [
-        (a.id, BundleStatus::Received),
-        (late.id, BundleStatus::Downloaded),
+        (a.id, SendUnitStatus::Received),
+        (late.id, SendUnitStatus::Downloaded),
     ] {
         ok(
             store.update(id, &mut |_| Ok(Change::status(status, T0))),
@@ -284,13 +285,13 @@ fn downloads_see_the_first_pending<S: Store>(store: &mut S) {
 }
 
 fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
-    let bundle = created(store, new_bundle(1, 2, 1, 2, 0));
-    let file = bundle.files[1].id;
+    let send_unit = created(store, new_send_unit(1, 2, 1, 2, 0));
+    let file = send_unit.files[1].id;
     let later = T0 + Duration::hours(1);
     let downloaded = ok(
         store.download(file, &mut |_, _| {
             Ok(Change {
-                status: Some((BundleStatus::Received, later)),
+                status: Some((SendUnitStatus::Received, later)),
                 downloaded: Some(file),
             })
         }),
@@ -299,56 +300,56 @@ fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
     assert_eq!(
         downloaded,
         DownloadedFile {
-            name: bundle.files[1].name.clone(),
-            content: new_bundle(1, 2, 1, 2, 0).files[1].content.clone(),
+            name: send_unit.files[1].name.clone(),
+            content: new_send_unit(1, 2, 1, 2, 0).files[1].content.clone(),
         }
     );
-    let updated =
-        ok(store.bundle(bundle.id), "bundle").unwrap_or_else(|| panic!("store contract: bundle lost"));
+    let updated = ok(store.send_unit(send_unit.id), "send unit")
+        .unwrap_or_else(|| panic!("store contract: send unit lost"));
     assert_eq!(
         (updated.status, updated.status_at),
-        (BundleStatus::Received, later)
+        (SendUnitStatus::Received, later)
     );
     assert_eq!(
         (updated.files[0].downloaded, updated.files[1].downloaded),
         (false, true)
     );
     // A refusal writes nothing.
-    let refused = store.download(bundle.files[0].id, &mut |_, _| {
+    let refused = store.download(send_unit.files[0].id, &mut |_, _| {
         Err(RelayError::SerialOrder {
-            pending: bundle.id,
-            serial: bundle.serial,
+            pending: send_unit.id,
+            serial: send_unit.serial,
         })
     });
     assert!(matches!(refused, Err(RelayError::SerialOrder { .. })));
-    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated));
+    assert_eq!(ok(store.send_unit(send_unit.id), "send unit"), Some(updated));
     // Bytes gone (cancelled): nothing to answer, so nothing is written either.
     let cancelled = ok(
-        store.update(bundle.id, &mut |_| {
-            Ok(Change::status(BundleStatus::Cancelled, later))
+        store.update(send_unit.id, &mut |_| {
+            Ok(Change::status(SendUnitStatus::Cancelled, later))
         }),
         "update",
     );
-    let gone = store.download(bundle.files[0].id, &mut |_, _| {
+    let gone = store.download(send_unit.files[0].id, &mut |_, _| {
         Ok(Change {
-            status: Some((BundleStatus::Downloaded, later)),
-            downloaded: Some(bundle.files[0].id),
+            status: Some((SendUnitStatus::Downloaded, later)),
+            downloaded: Some(send_unit.files[0].id),
         })
     });
-    assert_eq!(gone, Err(RelayError::FileNotFound(bundle.files[0].id.0)));
-    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(cancelled));
+    assert_eq!(gone, Err(RelayError::FileNotFound(send_unit.files[0].id.0)));
+    assert_eq!(ok(store.send_unit(send_unit.id), "send unit"), Some(cancelled));
 }
 
 fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
-    let bundle = created(store, new_bundle(1, 2, 1, 2, 0));
-    let other = created(store, new_bundle(1, 2, 2, 1, 0));
+    let send_unit = created(store, new_send_unit(1, 2, 1, 2, 0));
+    let other = created(store, new_send_unit(1, 2, 2, 1, 0));
     let later = T0 + Duration::hours(2);
     let mut seen = None;
     let updated = ok(
-        store.update(bundle.id, &mut |b| {
+        store.update(send_unit.id, &mut |b| {
             seen = Some(b.clone());
             Ok(Change {
-                status: Some((BundleStatus::Received, later)),
+                status: Some((SendUnitStatus::Received, later)),
                 downloaded: Some(b.files[0].id),
             })
         }),
@@ -356,21 +357,24 @@ fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
     );
     assert_eq!(
         seen,
-        Some(bundle.clone()),
+        Some(send_unit.clone()),
         "store contract: the decision saw another record"
     );
     assert_eq!(
         (updated.status, updated.status_at),
-        (BundleStatus::Received, later)
+        (SendUnitStatus::Received, later)
     );
     assert_eq!(
         (updated.files[0].downloaded, updated.files[1].downloaded),
         (true, false)
     );
-    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated.clone()));
+    assert_eq!(
+        ok(store.send_unit(send_unit.id), "send unit"),
+        Some(updated.clone())
+    );
     // A file of another send unit is not marked through this one; no status keeps status and time.
     let unchanged = ok(
-        store.update(bundle.id, &mut |_| {
+        store.update(send_unit.id, &mut |_| {
             Ok(Change {
                 status: None,
                 downloaded: Some(other.files[0].id),
@@ -379,24 +383,24 @@ fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
         "update",
     );
     assert_eq!(unchanged, updated);
-    assert!(!ok(store.bundle(other.id), "bundle").is_some_and(|b| b.files[0].downloaded));
+    assert!(!ok(store.send_unit(other.id), "send unit").is_some_and(|b| b.files[0].downloaded));
     // A refusal writes nothing.
-    let refused = store.update(bundle.id, &mut |_| Err(RelayError::CancelNotAllowed));
+    let refused = store.update(send_unit.id, &mut |_| Err(RelayError::CancelNotAllowed));
     assert_eq!(refused, Err(RelayError::CancelNotAllowed));
-    assert_eq!(ok(store.bundle(bundle.id), "bundle"), Some(updated));
+    assert_eq!(ok(store.send_unit(send_unit.id), "send unit"), Some(updated));
     assert_eq!(
-        store.update(BundleId(9_999), &mut |_| Ok(Change::NONE)),
-        Err(RelayError::BundleNotFound(BundleId(9_999)))
+        store.update(SendUnitId(9_999), &mut |_| Ok(Change::NONE)),
+        Err(RelayError::SendUnitNotFound(SendUnitId(9_999)))
     );
     // Cancelling deletes the contents in the same change.
     let cancelled = ok(
-        store.update(bundle.id, &mut |_| {
-            Ok(Change::status(BundleStatus::Cancelled, later))
+        store.update(send_unit.id, &mut |_| {
+            Ok(Change::status(SendUnitStatus::Cancelled, later))
         }),
         "update",
     );
-    assert_eq!(cancelled.status, BundleStatus::Cancelled);
-    for file in bundle.files.iter() {
+    assert_eq!(cancelled.status, SendUnitStatus::Cancelled);
+    for file in send_unit.files.iter() {
         assert_eq!(
             ok(store.content(file.id), "content"),
             None,
@@ -407,20 +411,23 @@ fn updates_are_all_or_nothing<S: Store>(store: &mut S) {
 }
 
 fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
-    let old = created(store, new_bundle(1, 2, 1, 2, 0));
-    let newer = created(store, new_bundle(1, 2, 2, 1, 60));
-    let cancelled = created(store, new_bundle(1, 2, 3, 1, 0));
+    let old = created(store, new_send_unit(1, 2, 1, 2, 0));
+    let newer = created(store, new_send_unit(1, 2, 2, 1, 60));
+    let cancelled = created(store, new_send_unit(1, 2, 3, 1, 0));
     ok(
         store.update(cancelled.id, &mut |_| {
-            Ok(Change::status(BundleStatus::Cancelled, T0 + Duration::minutes(5)))
+            Ok(Change::status(
+                SendUnitStatus::Cancelled,
+                T0 + Duration::minutes(5),
+            ))
         }),
         "update",
     );
-    let downloaded = created(store, new_bundle(3, 2, 1, 1, 0));
+    let downloaded = created(store, new_send_unit(3, 2, 1, 1, 0));
     ok(
         store.update(downloaded.id, &mut |b| {
             Ok(Change {
-                status: Some((BundleStatus::Downloaded, T0)),
+                status: Some((SendUnitStatus::Downloaded, T0)),
                 downloaded: Some(b.files[0].id),
             })
         }),
@@ -439,9 +446,12 @@ fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
         "store contract: expiry is not idempotent"
     );
     for id in [old.id, downloaded.id] {
-        let expired =
-            ok(store.bundle(id), "bundle").unwrap_or_else(|| panic!("store contract: expired bundle lost"));
-        assert_eq!((expired.status, expired.status_at), (BundleStatus::Expired, due));
+        let expired = ok(store.send_unit(id), "send unit")
+            .unwrap_or_else(|| panic!("store contract: expired send unit lost"));
+        assert_eq!(
+            (expired.status, expired.status_at),
+            (SendUnitStatus::Expired, due)
+        );
         for file in expired.files.iter() {
             assert_eq!(
                 ok(store.content(file.id), "content"),
@@ -455,9 +465,9 @@ fn expiry_purges_exactly_the_due<S: Store>(store: &mut S) {
         Some((newer.serial, newer.id)),
         "store contract: an expired send unit still holds up the serial order"
     );
-    let kept = ok(store.bundle(newer.id), "bundle");
-    assert_eq!(kept.map(|b| b.status), Some(BundleStatus::Unread));
+    let kept = ok(store.send_unit(newer.id), "send unit");
+    assert_eq!(kept.map(|b| b.status), Some(SendUnitStatus::Unread));
     assert!(ok(store.content(newer.files[0].id), "content").is_some());
-    let still = ok(store.bundle(cancelled.id), "bundle").map(|b| b.status);
-    assert_eq!(still, Some(BundleStatus::Cancelled));
+    let still = ok(store.send_unit(cancelled.id), "send unit").map(|b| b.status);
+    assert_eq!(still, Some(SendUnitStatus::Cancelled));
 }

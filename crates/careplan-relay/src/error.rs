@@ -4,7 +4,7 @@ use careplan_core::{ErrorCode, OfficeNumber};
 use careplan_spec::{FileNameError, SendUnitError, Serial};
 use serde::{Deserialize, Serialize};
 
-use crate::{BundleId, BundleStatus};
+use crate::{SendUnitId, SendUnitStatus};
 
 /// One error the strict relay's validator found in a file of a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ pub enum RelayError {
     SameOffice(String),
     /// The sender has no usage application or its licence has lapsed.
     #[error("office {0} has no valid licence (利用申請・ライセンス): nothing can be sent")]
-    LicenseRequired(OfficeNumber),
+    LicenceRequired(OfficeNumber),
     /// The receiver never filed a usage application.
     #[error("receiver {0} is not registered with the care plan data linkage system")]
     ReceiverUnregistered(OfficeNumber),
@@ -107,7 +107,7 @@ pub enum RelayError {
     )]
     SerialReused {
         /// The send unit holding the serial.
-        existing: BundleId,
+        existing: SendUnitId,
         /// The serial.
         serial: Serial,
     },
@@ -117,7 +117,7 @@ pub enum RelayError {
     )]
     SerialOrder {
         /// The send unit to download first.
-        pending: BundleId,
+        pending: SendUnitId,
         /// Its serial.
         serial: Serial,
     },
@@ -126,20 +126,20 @@ pub enum RelayError {
     FileNotFound(u64),
     /// No such send unit in the office's inbox or sent list.
     #[error("send unit {0} is not in this office's inbox or sent list")]
-    BundleNotFound(BundleId),
+    SendUnitNotFound(SendUnitId),
     /// The sender cancelled it.
     #[error("send unit {0} was cancelled by its sender; its files are gone")]
-    Cancelled(BundleId),
+    Cancelled(SendUnitId),
     /// The retention period passed.
     #[error("send unit {0} passed its retention period; its files were purged")]
-    Expired(BundleId),
+    Expired(SendUnitId),
     /// Too late to cancel: the receiver has gone too far.
-    #[error("send unit {bundle} is already {status} by the receiver; it can no longer be cancelled")]
+    #[error("send unit {send_unit} is already {status} by the receiver; it can no longer be cancelled")]
     TooLateToCancel {
         /// The send unit.
-        bundle: BundleId,
+        send_unit: SendUnitId,
         /// Its status.
-        status: BundleStatus,
+        status: SendUnitStatus,
     },
     /// This relay does not let senders cancel.
     #[error("this relay does not let senders cancel a send")]
@@ -167,21 +167,21 @@ impl RelayError {
             RelayError::TooLarge { .. } => ErrorCode::SendTooLarge,
             RelayError::SenderMismatch { .. } => ErrorCode::SenderMismatch,
             RelayError::SameOffice(_) => ErrorCode::SameOffice,
-            RelayError::LicenseRequired(_) => ErrorCode::LicenseRequired,
+            RelayError::LicenceRequired(_) => ErrorCode::LicenceRequired,
             RelayError::ReceiverUnregistered(_) => ErrorCode::ReceiverUnregistered,
             RelayError::ReceiverUnlicensed(_) => ErrorCode::ReceiverUnlicensed,
             RelayError::ContentInvalid(_) => ErrorCode::ContentInvalid,
             RelayError::SerialReused { .. } => ErrorCode::SerialReused,
             RelayError::SerialOrder { .. } => ErrorCode::SerialOrder,
             RelayError::FileNotFound(_) => ErrorCode::FileNotFound,
-            RelayError::BundleNotFound(_) => ErrorCode::BundleNotFound,
-            RelayError::Cancelled(_) => ErrorCode::BundleCancelled,
-            RelayError::Expired(_) => ErrorCode::BundleExpired,
+            RelayError::SendUnitNotFound(_) => ErrorCode::SendUnitNotFound,
+            RelayError::Cancelled(_) => ErrorCode::SendUnitCancelled,
+            RelayError::Expired(_) => ErrorCode::SendUnitExpired,
             RelayError::TooLateToCancel {
-                status: BundleStatus::Received,
+                status: SendUnitStatus::Received,
                 ..
-            } => ErrorCode::BundleAlreadyReceived,
-            RelayError::TooLateToCancel { .. } => ErrorCode::BundleAlreadyDownloaded,
+            } => ErrorCode::SendUnitAlreadyReceived,
+            RelayError::TooLateToCancel { .. } => ErrorCode::SendUnitAlreadyDownloaded,
             RelayError::CancelNotAllowed => ErrorCode::CancelNotAllowed,
             RelayError::Store(_) => ErrorCode::StoreUnavailable,
         }

@@ -24,7 +24,8 @@ pub use config::{CancelUntil, RelayConfig};
 pub use error::{Finding, RelayError, StoreError};
 pub use memory::MemoryStore;
 pub use model::{
-    BundleId, BundleRecord, BundleStatus, DownloadedFile, FileId, FileRecord, NewBundle, SendReceipt, Upload,
+    DownloadedFile, FileId, FileRecord, NewSendUnit, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus,
+    Upload,
 };
 pub use relay::{MAX_ATTACHMENT_NAME_CHARS, Relay};
 pub use store::{Change, Decide, DecideDownload, Inserted, Store};

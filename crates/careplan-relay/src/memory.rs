@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use crate::store::{Decide, DecideDownload, Inserted};
 use crate::{
-    BundleId, BundleRecord, BundleStatus, Change, DownloadedFile, FileId, FileRecord, NewBundle, RelayError,
-    Store, StoreError,
+    Change, DownloadedFile, FileId, FileRecord, NewSendUnit, RelayError, SendUnitId, SendUnitRecord,
+    SendUnitStatus, Store, StoreError,
 };
 
 /// Maps hashed with foldhash: keys are office numbers, which the relay hashes on every request.
@@ -30,7 +30,7 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Every send unit and its route; ids are 1-based positions (`id - 1`).
-    bundles: Vec<(BundleRecord, RouteIndex)>,
+    send_units: Vec<(SendUnitRecord, RouteIndex)>,
     /// Every file; ids are 1-based positions too.
     files: Vec<StoredFile>,
     offices: Map<OfficeNumber, usize>,
@@ -40,7 +40,7 @@ pub struct MemoryStore {
     routes: Vec<Route>,
     /// Send units by expiry. A send unit cancelled before it is due stays in the queue and is passed over
     /// when it comes due: removing it would cost more than skipping it.
-    expiry: VecDeque<(OffsetDateTime, BundleId)>,
+    expiry: VecDeque<(OffsetDateTime, SendUnitId)>,
 }
 
 /// The number of a route, a position in [`MemoryStore::routes`].
@@ -49,7 +49,7 @@ type RouteIndex = usize;
 /// A stored file: its send unit, and its bytes while the send unit holds them.
 #[derive(Debug)]
 struct StoredFile {
-    bundle: BundleId,
+    send_unit: SendUnitId,
     content: Option<Bytes>,
 }
 
@@ -58,7 +58,7 @@ struct StoredFile {
 struct Mailbox {
     /// The routes addressed to it, whose send units make its inbox.
     incoming: Vec<RouteIndex>,
-    sent: Vec<BundleId>,
+    sent: Vec<SendUnitId>,
 }
 
 /// The send units from one sender to one receiver.
@@ -67,7 +67,7 @@ struct Route {
     sender: usize,
     receiver: usize,
     /// Every one of them by (serial, id).
-    bundles: VecDeque<(Serial, BundleId)>,
+    send_units: VecDeque<(Serial, SendUnitId)>,
     /// Where the first pending one may be: none before this position is pending. A send unit stops being
     /// pending (downloaded, cancelled, expired) mostly in serial order, so the position moves forward
     /// past settled ones when asked, instead of each change removing an entry from a queue.
@@ -96,8 +96,8 @@ impl MemoryStore {
         usize::try_from(id.checked_sub(1)?).ok()
     }
 
-    fn get(&self, id: BundleId) -> Option<&BundleRecord> {
-        Some(&self.bundles.get(Self::index(id.0)?)?.0)
+    fn get(&self, id: SendUnitId) -> Option<&SendUnitRecord> {
+        Some(&self.send_units.get(Self::index(id.0)?)?.0)
     }
 
     /// The number of `office`, numbering it when first seen.
@@ -117,7 +117,7 @@ impl MemoryStore {
         let route = Route {
             sender: self.office(sender),
             receiver: self.office(receiver),
-            bundles: VecDeque::new(),
+            send_units: VecDeque::new(),
             settled: 0,
         };
         self.mailboxes[route.receiver].incoming.push(number);
@@ -131,12 +131,12 @@ impl MemoryStore {
     }
 
     /// The pending send unit of `route` with the lowest serial, as `(serial, id)`.
-    fn first_pending(&mut self, route: RouteIndex) -> Option<(Serial, BundleId)> {
+    fn first_pending(&mut self, route: RouteIndex) -> Option<(Serial, SendUnitId)> {
         let route = self.routes.get_mut(route)?;
-        while let Some(&(serial, id)) = route.bundles.get(route.settled) {
+        while let Some(&(serial, id)) = route.send_units.get(route.settled) {
             let pending = Self::index(id.0)
-                .and_then(|at| self.bundles.get(at))
-                .is_some_and(|(bundle, _)| bundle.status.is_pending());
+                .and_then(|at| self.send_units.get(at))
+                .is_some_and(|(send_unit, _)| send_unit.status.is_pending());
             if pending {
                 return Some((serial, id));
             }
@@ -145,8 +145,8 @@ impl MemoryStore {
         None
     }
 
-    fn drop_contents(files: &mut [StoredFile], bundle: &BundleRecord) {
-        for file in bundle.files.iter() {
+    fn drop_contents(files: &mut [StoredFile], send_unit: &SendUnitRecord) {
+        for file in send_unit.files.iter() {
             if let Some(stored) = Self::index(file.id.0).and_then(|i| files.get_mut(i)) {
                 stored.content = None;
             }
@@ -154,8 +154,8 @@ impl MemoryStore {
     }
 
     /// Writes `change` to the send unit at position `at` (in bounds) and returns it as stored.
-    fn apply(&mut self, at: usize, change: Change) -> &BundleRecord {
-        let (stored, route) = &mut self.bundles[at];
+    fn apply(&mut self, at: usize, change: Change) -> &SendUnitRecord {
+        let (stored, route) = &mut self.send_units[at];
         if let Some(file) = change.downloaded
             && let Some(position) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
         {
@@ -172,7 +172,7 @@ impl MemoryStore {
             {
                 // Pending again (no rule of the relay does it, a store allows it): not settled any more.
                 let key = (stored.serial, stored.id);
-                route.settled = route.settled.min(route.bundles.partition_point(|x| *x < key));
+                route.settled = route.settled.min(route.send_units.partition_point(|x| *x < key));
             }
             if was.holds_files() && !status.holds_files() {
                 Self::drop_contents(&mut self.files, stored);
@@ -183,32 +183,32 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
-        let id = BundleId(self.bundles.len() as u64 + 1);
-        let number = self.route(bundle.sender, bundle.receiver);
+    fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
+        let id = SendUnitId(self.send_units.len() as u64 + 1);
+        let number = self.route(send_unit.sender, send_unit.receiver);
         let route = &mut self.routes[number];
         // A send with a later serial than any before it on its route (the rule) is no retry.
         if route
-            .bundles
+            .send_units
             .back()
-            .is_some_and(|(last, _)| *last >= bundle.serial)
+            .is_some_and(|(last, _)| *last >= send_unit.serial)
         {
             let same_serial = route
-                .bundles
-                .partition_point(|(serial, _)| *serial < bundle.serial);
+                .send_units
+                .partition_point(|(serial, _)| *serial < send_unit.serial);
             if let Some((_, existing)) = route
-                .bundles
+                .send_units
                 .get(same_serial)
-                .filter(|(s, _)| *s == bundle.serial)
-                && let Some((stored, _)) = Self::index(existing.0).and_then(|at| self.bundles.get(at))
+                .filter(|(s, _)| *s == send_unit.serial)
+                && let Some((stored, _)) = Self::index(existing.0).and_then(|at| self.send_units.get(at))
             {
                 return Ok(Inserted::Existing {
                     stored: stored.clone(),
-                    refused: bundle,
+                    refused: send_unit,
                 });
             }
         }
-        let at = insert_sorted(&mut route.bundles, (bundle.serial, id));
+        let at = insert_sorted(&mut route.send_units, (send_unit.serial, id));
         // The new send unit is pending.
         route.settled = route.settled.min(at);
         let sender = route.sender;
@@ -216,11 +216,11 @@ impl Store for MemoryStore {
         let first_file = self.files.len() as u64 + 1;
         // One pass moves each upload's name into the record and its bytes into `files`.
         let files: Arc<[FileRecord]> = (first_file..)
-            .zip(bundle.files)
+            .zip(send_unit.files)
             .map(|(file_id, file)| {
                 let size = file.content.len() as u64;
                 self.files.push(StoredFile {
-                    bundle: id,
+                    send_unit: id,
                     content: Some(file.content),
                 });
                 FileRecord {
@@ -231,40 +231,40 @@ impl Store for MemoryStore {
                 }
             })
             .collect();
-        let record = BundleRecord {
+        let record = SendUnitRecord {
             id,
-            sender: bundle.sender,
-            receiver: bundle.receiver,
-            serial: bundle.serial,
-            sent_at: bundle.sent_at,
-            expires_at: bundle.expires_at,
-            status: BundleStatus::Unread,
-            status_at: bundle.sent_at,
+            sender: send_unit.sender,
+            receiver: send_unit.receiver,
+            serial: send_unit.serial,
+            sent_at: send_unit.sent_at,
+            expires_at: send_unit.expires_at,
+            status: SendUnitStatus::Unread,
+            status_at: send_unit.sent_at,
             files,
         };
-        insert_sorted(&mut self.expiry, (bundle.expires_at, id));
-        self.bundles.push((record.clone(), number));
+        insert_sorted(&mut self.expiry, (send_unit.expires_at, id));
+        self.send_units.push((record.clone(), number));
         Ok(Inserted::Created(record))
     }
 
-    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+    fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
         Ok(self.get(id).cloned())
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         let Some(mailbox) = self.mailbox(receiver) else {
             return Ok(Vec::new());
         };
-        let listed = |keys: &mut dyn Iterator<Item = &(Serial, BundleId)>| {
+        let listed = |keys: &mut dyn Iterator<Item = &(Serial, SendUnitId)>| {
             keys.filter_map(|(_, id)| self.get(*id).cloned()).collect()
         };
         Ok(match mailbox.incoming.as_slice() {
             // One sender, as a rule: its route is the inbox, in order.
-            [route] => listed(&mut self.routes[*route].bundles.iter()),
+            [route] => listed(&mut self.routes[*route].send_units.iter()),
             routes => {
-                let mut keys: Vec<&(Serial, BundleId)> = routes
+                let mut keys: Vec<&(Serial, SendUnitId)> = routes
                     .iter()
-                    .flat_map(|route| &self.routes[*route].bundles)
+                    .flat_map(|route| &self.routes[*route].send_units)
                     .collect();
                 keys.sort_unstable();
                 listed(&mut keys.into_iter())
@@ -272,7 +272,7 @@ impl Store for MemoryStore {
         })
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         Ok(self
             .mailbox(sender)
             .into_iter()
@@ -287,25 +287,25 @@ impl Store for MemoryStore {
             .and_then(|file| file.content.clone()))
     }
 
-    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
-        let Some(at) = Self::index(id.0).filter(|&at| at < self.bundles.len()) else {
-            return Err(RelayError::BundleNotFound(id));
+    fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError> {
+        let Some(at) = Self::index(id.0).filter(|&at| at < self.send_units.len()) else {
+            return Err(RelayError::SendUnitNotFound(id));
         };
         // The decision only reads; the store writes what it returns, so a refusal leaves the record as it was.
-        let change = decide(&self.bundles[at].0)?;
+        let change = decide(&self.send_units[at].0)?;
         Ok(self.apply(at, change).clone())
     }
 
     fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         let not_found = || RelayError::FileNotFound(file.0);
         let Some((slot, at)) = Self::index(file.0)
-            .and_then(|slot| Some((slot, Self::index(self.files.get(slot)?.bundle.0)?)))
-            .filter(|&(_, at)| at < self.bundles.len())
+            .and_then(|slot| Some((slot, Self::index(self.files.get(slot)?.send_unit.0)?)))
+            .filter(|&(_, at)| at < self.send_units.len())
         else {
             return Err(not_found());
         };
-        let first_pending = self.first_pending(self.bundles[at].1);
-        let stored = &self.bundles[at].0;
+        let first_pending = self.first_pending(self.send_units[at].1);
+        let stored = &self.send_units[at].0;
         let change = decide(stored, first_pending)?;
         let (Some(content), Some(record)) = (
             self.files[slot].content.clone(),
@@ -325,12 +325,12 @@ impl Store for MemoryStore {
                 break;
             }
             self.expiry.pop_front();
-            if let Some((bundle, _)) = Self::index(id.0).and_then(|i| self.bundles.get_mut(i))
-                && bundle.status.holds_files()
+            if let Some((send_unit, _)) = Self::index(id.0).and_then(|i| self.send_units.get_mut(i))
+                && send_unit.status.holds_files()
             {
-                bundle.status = BundleStatus::Expired;
-                bundle.status_at = expires_at;
-                Self::drop_contents(&mut self.files, bundle);
+                send_unit.status = SendUnitStatus::Expired;
+                send_unit.status_at = expires_at;
+                Self::drop_contents(&mut self.files, send_unit);
                 expired += 1;
             }
         }

@@ -19,9 +19,9 @@ pub struct FileId(pub u64);
 /// Identifies an accepted send unit (送信単位).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct BundleId(pub u64);
+pub struct SendUnitId(pub u64);
 
-impl fmt::Display for BundleId {
+impl fmt::Display for SendUnitId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
@@ -50,7 +50,7 @@ impl Upload {
 /// Where a send unit stands, as both sides see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BundleStatus {
+pub enum SendUnitStatus {
     /// Unread (未読): delivered to the receiver's inbox, not opened yet.
     Unread,
     /// Received (受信済): the receiver accepted it, some files may not be downloaded yet.
@@ -63,24 +63,24 @@ pub enum BundleStatus {
     Expired,
 }
 
-impl BundleStatus {
+impl SendUnitStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [BundleStatus; 5] = [
-        BundleStatus::Unread,
-        BundleStatus::Received,
-        BundleStatus::Downloaded,
-        BundleStatus::Cancelled,
-        BundleStatus::Expired,
+    pub const ALL: [SendUnitStatus; 5] = [
+        SendUnitStatus::Unread,
+        SendUnitStatus::Received,
+        SendUnitStatus::Downloaded,
+        SendUnitStatus::Cancelled,
+        SendUnitStatus::Expired,
     ];
 
     /// The status as written in scenarios, reports and the HTTP API.
     pub fn as_str(self) -> &'static str {
         match self {
-            BundleStatus::Unread => "unread",
-            BundleStatus::Received => "received",
-            BundleStatus::Downloaded => "downloaded",
-            BundleStatus::Cancelled => "cancelled",
-            BundleStatus::Expired => "expired",
+            SendUnitStatus::Unread => "unread",
+            SendUnitStatus::Received => "received",
+            SendUnitStatus::Downloaded => "downloaded",
+            SendUnitStatus::Cancelled => "cancelled",
+            SendUnitStatus::Expired => "expired",
         }
     }
 
@@ -88,23 +88,23 @@ impl BundleStatus {
     pub fn holds_files(self) -> bool {
         matches!(
             self,
-            BundleStatus::Unread | BundleStatus::Received | BundleStatus::Downloaded
+            SendUnitStatus::Unread | SendUnitStatus::Received | SendUnitStatus::Downloaded
         )
     }
 
     /// Whether the receiver still has to download it (unread or received).
     pub fn is_pending(self) -> bool {
-        matches!(self, BundleStatus::Unread | BundleStatus::Received)
+        matches!(self, SendUnitStatus::Unread | SendUnitStatus::Received)
     }
 }
 
-impl fmt::Display for BundleStatus {
+impl fmt::Display for SendUnitStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl FromStr for BundleStatus {
+impl FromStr for SendUnitStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
@@ -133,9 +133,9 @@ pub struct FileRecord {
 
 /// A stored send unit: what the receiver's inbox and the sender's sent list show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundleRecord {
+pub struct SendUnitRecord {
     /// The send unit's id.
-    pub id: BundleId,
+    pub id: SendUnitId,
     /// The sender office.
     pub sender: OfficeNumber,
     /// The receiver office.
@@ -150,7 +150,7 @@ pub struct BundleRecord {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     /// Where it stands.
-    pub status: BundleStatus,
+    pub status: SendUnitStatus,
     /// When it took that status.
     #[serde(with = "time::serde::rfc3339")]
     pub status_at: OffsetDateTime,
@@ -159,7 +159,7 @@ pub struct BundleRecord {
     pub files: Arc<[FileRecord]>,
 }
 
-impl BundleRecord {
+impl SendUnitRecord {
     /// Total size of its files in bytes.
     pub fn size(&self) -> u64 {
         self.files.iter().map(|f| f.size).sum()
@@ -178,8 +178,9 @@ pub struct DownloadedFile {
 /// The relay's acknowledgement of an accepted send. A retried send is answered with the same receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendReceipt {
-    /// The accepted send unit.
-    pub bundle: BundleId,
+    /// The accepted send unit (`bundle` on the wire, its spelling since v1 of the HTTP API).
+    #[serde(rename = "bundle")]
+    pub send_unit: SendUnitId,
     /// The receiver office.
     pub receiver: OfficeNumber,
     /// The stored files, in upload order (inline: a send unit has three or four files as a rule).
@@ -190,19 +191,19 @@ pub struct SendReceipt {
 }
 
 impl SendReceipt {
-    pub(crate) fn of(bundle: &BundleRecord) -> Self {
+    pub(crate) fn of(send_unit: &SendUnitRecord) -> Self {
         Self {
-            bundle: bundle.id,
-            receiver: bundle.receiver,
-            files: bundle.files.iter().map(|f| f.id).collect(),
-            expires_at: bundle.expires_at,
+            send_unit: send_unit.id,
+            receiver: send_unit.receiver,
+            files: send_unit.files.iter().map(|f| f.id).collect(),
+            expires_at: send_unit.expires_at,
         }
     }
 }
 
 /// A send unit the relay has checked and hands to its store.
 #[derive(Debug, Clone)]
-pub struct NewBundle {
+pub struct NewSendUnit {
     /// The sender office.
     pub sender: OfficeNumber,
     /// The receiver office.

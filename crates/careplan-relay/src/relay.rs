@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::store::Inserted;
 use crate::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, Change, DownloadedFile, FileId, Finding, MemoryStore,
-    NewBundle, RelayConfig, RelayError, SendReceipt, Store, Upload,
+    CancelUntil, Change, DownloadedFile, FileId, Finding, MemoryStore, NewSendUnit, RelayConfig, RelayError,
+    SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store, Upload,
 };
 
 /// The longest PDF attachment name the relay accepts, in characters (assumed).
@@ -97,12 +97,12 @@ impl<S: Store> Relay<S> {
                 Ok((receipt, true)) => EventKind::SendAccepted {
                     sender,
                     receiver: receipt.receiver,
-                    send_unit: receipt.bundle.0,
+                    send_unit: receipt.send_unit.0,
                     files,
                 },
                 Ok((receipt, false)) => EventKind::SendRepeated {
                     sender,
-                    send_unit: receipt.bundle.0,
+                    send_unit: receipt.send_unit.0,
                 },
                 Err(e) => EventKind::SendRefused {
                     sender,
@@ -123,7 +123,7 @@ impl<S: Store> Relay<S> {
         standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
     ) -> Result<(SendReceipt, bool), RelayError> {
         if standing(sender) != LicenceStanding::Licensed {
-            return Err(RelayError::LicenseRequired(sender));
+            return Err(RelayError::LicenceRequired(sender));
         }
         let size = uploads.iter().map(|u| u.content.len() as u64).sum::<u64>();
         if size > self.config.max_send_bytes {
@@ -171,7 +171,7 @@ impl<S: Store> Relay<S> {
             strict_check(&uploads)?;
         }
         self.store.expire(now)?;
-        let new = NewBundle {
+        let new = NewSendUnit {
             sender,
             receiver,
             serial,
@@ -180,7 +180,7 @@ impl<S: Store> Relay<S> {
             files: uploads,
         };
         match self.store.insert(new)? {
-            Inserted::Created(bundle) => Ok((SendReceipt::of(&bundle), true)),
+            Inserted::Created(send_unit) => Ok((SendReceipt::of(&send_unit), true)),
             Inserted::Existing { stored, refused } if self.same_files(&stored, &refused.files)? => {
                 Ok((SendReceipt::of(&stored), false))
             }
@@ -193,9 +193,9 @@ impl<S: Store> Relay<S> {
 
     /// Whether a stored send unit holds exactly `files`: names and sizes always, bytes while it holds
     /// them (a retry of a purged send unit is recognised by names and sizes).
-    fn same_files(&mut self, bundle: &BundleRecord, files: &[Upload]) -> Result<bool, RelayError> {
-        if bundle.files.len() != files.len()
-            || bundle
+    fn same_files(&mut self, send_unit: &SendUnitRecord, files: &[Upload]) -> Result<bool, RelayError> {
+        if send_unit.files.len() != files.len()
+            || send_unit
                 .files
                 .iter()
                 .zip(files)
@@ -203,7 +203,7 @@ impl<S: Store> Relay<S> {
         {
             return Ok(false);
         }
-        for (stored, new) in bundle.files.iter().zip(files) {
+        for (stored, new) in send_unit.files.iter().zip(files) {
             if let Some(content) = self.store.content(stored.id)?
                 && content != new.content
             {
@@ -219,7 +219,7 @@ impl<S: Store> Relay<S> {
         &mut self,
         now: OffsetDateTime,
         receiver: OfficeNumber,
-    ) -> Result<Vec<BundleRecord>, RelayError> {
+    ) -> Result<Vec<SendUnitRecord>, RelayError> {
         self.store.expire(now)?;
         Ok(self.store.inbox(receiver)?)
     }
@@ -229,7 +229,7 @@ impl<S: Store> Relay<S> {
         &mut self,
         now: OffsetDateTime,
         sender: OfficeNumber,
-    ) -> Result<Vec<BundleRecord>, RelayError> {
+    ) -> Result<Vec<SendUnitRecord>, RelayError> {
         self.store.expire(now)?;
         Ok(self.store.sent(sender)?)
     }
@@ -240,8 +240,8 @@ impl<S: Store> Relay<S> {
         &mut self,
         now: OffsetDateTime,
         receiver: OfficeNumber,
-        id: BundleId,
-    ) -> Result<BundleRecord, RelayError> {
+        id: SendUnitId,
+    ) -> Result<SendUnitRecord, RelayError> {
         let outcome = self.accept_unit(now, receiver, id);
         self.note(now, receiver, "receive", &outcome, |record| {
             EventKind::SendUnitReceived {
@@ -256,14 +256,14 @@ impl<S: Store> Relay<S> {
         &mut self,
         now: OffsetDateTime,
         receiver: OfficeNumber,
-        id: BundleId,
-    ) -> Result<BundleRecord, RelayError> {
+        id: SendUnitId,
+    ) -> Result<SendUnitRecord, RelayError> {
         self.store.expire(now)?;
-        self.own_bundle(id, |b| b.receiver == receiver)?;
-        self.store.update(id, &mut |bundle| {
-            usable(bundle)?;
-            Ok(if bundle.status == BundleStatus::Unread {
-                Change::status(BundleStatus::Received, now)
+        self.own_send_unit(id, |b| b.receiver == receiver)?;
+        self.store.update(id, &mut |send_unit| {
+            usable(send_unit)?;
+            Ok(if send_unit.status == SendUnitStatus::Unread {
+                Change::status(SendUnitStatus::Received, now)
             } else {
                 Change::NONE
             })
@@ -295,24 +295,24 @@ impl<S: Store> Relay<S> {
         file: FileId,
     ) -> Result<DownloadedFile, RelayError> {
         self.store.expire(now)?;
-        self.store.download(file, &mut |bundle, first_pending| {
-            if bundle.receiver != receiver {
+        self.store.download(file, &mut |send_unit, first_pending| {
+            if send_unit.receiver != receiver {
                 return Err(RelayError::FileNotFound(file.0));
             }
-            usable(bundle)?;
+            usable(send_unit)?;
             if let Some((serial, pending)) = first_pending
-                && pending != bundle.id
-                && serial < bundle.serial
+                && pending != send_unit.id
+                && serial < send_unit.serial
             {
                 return Err(RelayError::SerialOrder { pending, serial });
             }
-            let status = if bundle.files.iter().all(|f| f.downloaded || f.id == file) {
-                BundleStatus::Downloaded
+            let status = if send_unit.files.iter().all(|f| f.downloaded || f.id == file) {
+                SendUnitStatus::Downloaded
             } else {
-                BundleStatus::Received
+                SendUnitStatus::Received
             };
             Ok(Change {
-                status: (bundle.status != status).then_some((status, now)),
+                status: (send_unit.status != status).then_some((status, now)),
                 downloaded: Some(file),
             })
         })
@@ -324,8 +324,8 @@ impl<S: Store> Relay<S> {
         &mut self,
         now: OffsetDateTime,
         sender: OfficeNumber,
-        id: BundleId,
-    ) -> Result<BundleRecord, RelayError> {
+        id: SendUnitId,
+    ) -> Result<SendUnitRecord, RelayError> {
         let outcome = self.withdraw(now, sender, id);
         self.note(now, sender, "cancel", &outcome, |record| {
             EventKind::SendUnitCancelled {
@@ -340,43 +340,47 @@ impl<S: Store> Relay<S> {
         &mut self,
         now: OffsetDateTime,
         sender: OfficeNumber,
-        id: BundleId,
-    ) -> Result<BundleRecord, RelayError> {
+        id: SendUnitId,
+    ) -> Result<SendUnitRecord, RelayError> {
         self.store.expire(now)?;
-        self.own_bundle(id, |b| b.sender == sender)?;
+        self.own_send_unit(id, |b| b.sender == sender)?;
         let until = self.config.cancel_until;
-        self.store.update(id, &mut |bundle| {
-            let allowed = match (until, bundle.status) {
-                (_, BundleStatus::Cancelled) => return Ok(Change::NONE),
-                (_, BundleStatus::Expired) => return Err(RelayError::Expired(bundle.id)),
+        self.store.update(id, &mut |send_unit| {
+            let allowed = match (until, send_unit.status) {
+                (_, SendUnitStatus::Cancelled) => return Ok(Change::NONE),
+                (_, SendUnitStatus::Expired) => return Err(RelayError::Expired(send_unit.id)),
                 (CancelUntil::Never, _) => return Err(RelayError::CancelNotAllowed),
                 (CancelUntil::Downloaded, status) => status.is_pending(),
-                (CancelUntil::Received, status) => status == BundleStatus::Unread,
+                (CancelUntil::Received, status) => status == SendUnitStatus::Unread,
             };
             if !allowed {
                 return Err(RelayError::TooLateToCancel {
-                    bundle: bundle.id,
-                    status: bundle.status,
+                    send_unit: send_unit.id,
+                    status: send_unit.status,
                 });
             }
-            Ok(Change::status(BundleStatus::Cancelled, now))
+            Ok(Change::status(SendUnitStatus::Cancelled, now))
         })
     }
 
     /// Checks that send unit `id` exists and belongs to the caller.
-    fn own_bundle(&mut self, id: BundleId, mine: impl Fn(&BundleRecord) -> bool) -> Result<(), RelayError> {
-        match self.store.bundle(id)? {
-            Some(bundle) if mine(&bundle) => Ok(()),
-            _ => Err(RelayError::BundleNotFound(id)),
+    fn own_send_unit(
+        &mut self,
+        id: SendUnitId,
+        mine: impl Fn(&SendUnitRecord) -> bool,
+    ) -> Result<(), RelayError> {
+        match self.store.send_unit(id)? {
+            Some(send_unit) if mine(&send_unit) => Ok(()),
+            _ => Err(RelayError::SendUnitNotFound(id)),
         }
     }
 }
 
 /// A send unit whose files are still there.
-fn usable(bundle: &BundleRecord) -> Result<(), RelayError> {
-    match bundle.status {
-        BundleStatus::Cancelled => Err(RelayError::Cancelled(bundle.id)),
-        BundleStatus::Expired => Err(RelayError::Expired(bundle.id)),
+fn usable(send_unit: &SendUnitRecord) -> Result<(), RelayError> {
+    match send_unit.status {
+        SendUnitStatus::Cancelled => Err(RelayError::Cancelled(send_unit.id)),
+        SendUnitStatus::Expired => Err(RelayError::Expired(send_unit.id)),
         _ => Ok(()),
     }
 }

@@ -12,22 +12,22 @@ use careplan_spec::Serial;
 use time::OffsetDateTime;
 
 use crate::{
-    BundleId, BundleRecord, BundleStatus, DownloadedFile, FileId, NewBundle, RelayError, StoreError,
+    DownloadedFile, FileId, NewSendUnit, RelayError, SendUnitId, SendUnitRecord, SendUnitStatus, StoreError,
 };
 
 /// The outcome of [`Store::insert`].
 #[derive(Debug, Clone)]
 pub enum Inserted {
     /// The send unit was stored now.
-    Created(BundleRecord),
+    Created(SendUnitRecord),
     /// A send unit with the same sender, receiver and serial was already stored (a retried send, or a
     /// reused serial): it is returned untouched, nothing was written, and the refused send unit is handed
     /// back so that the relay can compare the two.
     Existing {
         /// The send unit stored under the key.
-        stored: BundleRecord,
+        stored: SendUnitRecord,
         /// The send unit that was not stored.
-        refused: NewBundle,
+        refused: NewSendUnit,
     },
 }
 
@@ -36,7 +36,7 @@ pub enum Inserted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
     /// The new status and its time; `None` keeps both.
-    pub status: Option<(BundleStatus, OffsetDateTime)>,
+    pub status: Option<(SendUnitStatus, OffsetDateTime)>,
     /// A file of the send unit the receiver has now downloaded (a file of another send unit is ignored).
     pub downloaded: Option<FileId>,
 }
@@ -49,7 +49,7 @@ impl Change {
     };
 
     /// Sets the status, taken at `at`.
-    pub fn status(status: BundleStatus, at: OffsetDateTime) -> Self {
+    pub fn status(status: SendUnitStatus, at: OffsetDateTime) -> Self {
         Self {
             status: Some((status, at)),
             downloaded: None,
@@ -59,13 +59,13 @@ impl Change {
 
 /// The relay's decision about one send unit, given it as stored: the [`Change`] to write, or a refusal
 /// (nothing is written).
-pub type Decide<'a> = &'a mut dyn FnMut(&BundleRecord) -> Result<Change, RelayError>;
+pub type Decide<'a> = &'a mut dyn FnMut(&SendUnitRecord) -> Result<Change, RelayError>;
 
 /// The relay's decision about a download, given the send unit holding the file and the pending (unread
 /// or received) send unit from the same sender to the same receiver with the lowest serial, as
 /// `(serial, id)`: the one the serial order lets the receiver download.
 pub type DecideDownload<'a> =
-    &'a mut dyn FnMut(&BundleRecord, Option<(Serial, BundleId)>) -> Result<Change, RelayError>;
+    &'a mut dyn FnMut(&SendUnitRecord, Option<(Serial, SendUnitId)>) -> Result<Change, RelayError>;
 
 /// Durable (or in-memory) storage of send units.
 ///
@@ -82,23 +82,23 @@ pub type DecideDownload<'a> =
 pub trait Store: Send {
     /// Stores a send unit unless one with the same sender, receiver and serial exists. The send unit is
     /// moved in: a store that keeps files in memory keeps the uploaded names and bytes themselves.
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError>;
+    fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError>;
 
     /// One send unit.
-    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError>;
+    fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError>;
 
     /// Every send unit addressed to `receiver`, by serial then id.
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError>;
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError>;
 
     /// Every send unit `sender` sent, by id.
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError>;
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError>;
 
     /// A file's bytes, while its send unit holds them.
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError>;
 
     /// Reads send unit `id`, asks `decide` what to change and writes it, in one transaction; returns the
-    /// record as stored. A refusal writes nothing. `BundleNotFound` when there is no such send unit.
-    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError>;
+    /// record as stored. A refusal writes nothing. `SendUnitNotFound` when there is no such send unit.
+    fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError>;
 
     /// Reads the send unit holding `file` and the first pending send unit from its sender to its
     /// receiver, asks `decide` what to change and writes it, in one transaction; returns the file. `FileNotFound` (nothing written) when no send unit holds such a file
@@ -111,19 +111,19 @@ pub trait Store: Send {
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
-        (**self).insert(bundle)
+    fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
+        (**self).insert(send_unit)
     }
 
-    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
-        (**self).bundle(id)
+    fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
+        (**self).send_unit(id)
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         (**self).inbox(receiver)
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         (**self).sent(sender)
     }
 
@@ -131,7 +131,7 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).content(id)
     }
 
-    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError> {
         (**self).update(id, decide)
     }
 

@@ -5,8 +5,9 @@
 
 use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_relay::{
-    BundleId, BundleRecord, BundleStatus, CancelUntil, Decide, DecideDownload, DownloadedFile, FileId,
-    Inserted, MemoryStore, NewBundle, Relay, RelayConfig, RelayError, SendReceipt, Store, StoreError, Upload,
+    CancelUntil, Decide, DecideDownload, DownloadedFile, FileId, Inserted, MemoryStore, NewSendUnit, Relay,
+    RelayConfig, RelayError, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store, StoreError,
+    Upload,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -30,7 +31,7 @@ fn upload(prefix: &str, from: &str, to: &str, serial: &str) -> Upload {
     )
 }
 
-fn bundle(serial: &str) -> Vec<Upload> {
+fn send_unit(serial: &str) -> Vec<Upload> {
     ["UPPLAN", "UPSIKYU", "UPHOSOKU"]
         .iter()
         .map(|p| upload(p, CM, HH, serial))
@@ -43,11 +44,11 @@ fn relay(config: RelayConfig) -> Relay {
 
 fn send(relay: &mut Relay, at: OffsetDateTime, serial: &str) -> SendReceipt {
     relay
-        .send(at, office(CM), bundle(serial), &everyone_licensed)
+        .send(at, office(CM), send_unit(serial), &everyone_licensed)
         .unwrap()
 }
 
-fn statuses(relay: &mut Relay, at: OffsetDateTime) -> Vec<BundleStatus> {
+fn statuses(relay: &mut Relay, at: OffsetDateTime) -> Vec<SendUnitStatus> {
     relay
         .inbox(at, office(HH))
         .unwrap()
@@ -64,7 +65,7 @@ fn download_all(relay: &mut Relay, at: OffsetDateTime, receipt: &SendReceipt) ->
 }
 
 #[test]
-fn a_bundle_reaches_only_its_receiver_in_serial_order() {
+fn a_send_unit_reaches_only_its_receiver_in_serial_order() {
     let mut relay = Relay::in_memory();
     let late = send(&mut relay, NOW, "20250425103001");
     let early = send(&mut relay, NOW, "20250425103000");
@@ -73,7 +74,7 @@ fn a_bundle_reaches_only_its_receiver_in_serial_order() {
     let inbox = relay.inbox(NOW, office(HH)).unwrap();
     assert_eq!(
         inbox.iter().map(|b| b.id).collect::<Vec<_>>(),
-        vec![early.bundle, late.bundle]
+        vec![early.send_unit, late.send_unit]
     );
     assert_eq!(inbox[0].files.len(), 3);
     assert_eq!(
@@ -116,34 +117,34 @@ fn serial_order_binds_one_sender_only() {
 fn statuses_run_unread_received_downloaded_for_both_sides() {
     let mut relay = Relay::in_memory();
     let receipt = send(&mut relay, NOW, "20250425103000");
-    assert_eq!(statuses(&mut relay, NOW), [BundleStatus::Unread]);
+    assert_eq!(statuses(&mut relay, NOW), [SendUnitStatus::Unread]);
     let later = NOW + Duration::minutes(5);
-    let received = relay.receive(later, office(HH), receipt.bundle).unwrap();
+    let received = relay.receive(later, office(HH), receipt.send_unit).unwrap();
     assert_eq!(
         (received.status, received.status_at),
-        (BundleStatus::Received, later)
+        (SendUnitStatus::Received, later)
     );
     // Receiving again changes nothing, not even the time.
     let again = relay
-        .receive(later + Duration::minutes(1), office(HH), receipt.bundle)
+        .receive(later + Duration::minutes(1), office(HH), receipt.send_unit)
         .unwrap();
     assert_eq!(again, received);
     relay.download(later, office(HH), receipt.files[0]).unwrap();
-    assert_eq!(statuses(&mut relay, later), [BundleStatus::Received]);
+    assert_eq!(statuses(&mut relay, later), [SendUnitStatus::Received]);
     relay.download(later, office(HH), receipt.files[1]).unwrap();
     relay.download(later, office(HH), receipt.files[2]).unwrap();
     let sent = relay.sent(later, office(CM)).unwrap();
-    assert_eq!(sent[0].status, BundleStatus::Downloaded);
+    assert_eq!(sent[0].status, SendUnitStatus::Downloaded);
     assert!(sent[0].files.iter().all(|f| f.downloaded));
     // Downloading again is allowed and keeps the status.
     relay.download(later, office(HH), receipt.files[0]).unwrap();
-    assert_eq!(statuses(&mut relay, later), [BundleStatus::Downloaded]);
+    assert_eq!(statuses(&mut relay, later), [SendUnitStatus::Downloaded]);
     // Only the receiver accepts.
     let code = relay
-        .receive(later, office(CM), receipt.bundle)
+        .receive(later, office(CM), receipt.send_unit)
         .unwrap_err()
         .code();
-    assert_eq!(code, ErrorCode::BundleNotFound);
+    assert_eq!(code, ErrorCode::SendUnitNotFound);
 }
 
 #[test]
@@ -152,31 +153,37 @@ fn a_sender_cancels_until_the_receiver_downloads() {
     let unread = send(&mut relay, NOW, "20250425103000");
     let received = send(&mut relay, NOW, "20250425103001");
     let downloaded = send(&mut relay, NOW, "20250425103002");
-    relay.receive(NOW, office(HH), received.bundle).unwrap();
-    let code = relay.cancel(NOW, office(HH), unread.bundle).unwrap_err().code();
-    assert_eq!(code, ErrorCode::BundleNotFound, "only the sender cancels");
-    let cancelled = relay.cancel(NOW, office(CM), unread.bundle).unwrap();
-    assert_eq!(cancelled.status, BundleStatus::Cancelled);
-    assert_eq!(relay.cancel(NOW, office(CM), unread.bundle).unwrap(), cancelled);
-    relay.cancel(NOW, office(CM), received.bundle).unwrap();
+    relay.receive(NOW, office(HH), received.send_unit).unwrap();
+    let code = relay
+        .cancel(NOW, office(HH), unread.send_unit)
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::SendUnitNotFound, "only the sender cancels");
+    let cancelled = relay.cancel(NOW, office(CM), unread.send_unit).unwrap();
+    assert_eq!(cancelled.status, SendUnitStatus::Cancelled);
+    assert_eq!(
+        relay.cancel(NOW, office(CM), unread.send_unit).unwrap(),
+        cancelled
+    );
+    relay.cancel(NOW, office(CM), received.send_unit).unwrap();
     // Cancelled send units no longer hold back later serials, and their files are gone.
     download_all(&mut relay, NOW, &downloaded).unwrap();
     let code = relay
         .download(NOW, office(HH), unread.files[0])
         .unwrap_err()
         .code();
-    assert_eq!(code, ErrorCode::BundleCancelled);
+    assert_eq!(code, ErrorCode::SendUnitCancelled);
     let code = relay
-        .cancel(NOW, office(CM), downloaded.bundle)
+        .cancel(NOW, office(CM), downloaded.send_unit)
         .unwrap_err()
         .code();
-    assert_eq!(code, ErrorCode::BundleAlreadyDownloaded);
+    assert_eq!(code, ErrorCode::SendUnitAlreadyDownloaded);
     assert_eq!(
         statuses(&mut relay, NOW),
         [
-            BundleStatus::Cancelled,
-            BundleStatus::Cancelled,
-            BundleStatus::Downloaded
+            SendUnitStatus::Cancelled,
+            SendUnitStatus::Cancelled,
+            SendUnitStatus::Downloaded
         ]
     );
 }
@@ -189,14 +196,20 @@ fn cancelling_can_be_limited_or_switched_off() {
     };
     let mut relay = relay(config(CancelUntil::Received));
     let receipt = send(&mut relay, NOW, "20250425103000");
-    relay.receive(NOW, office(HH), receipt.bundle).unwrap();
-    let code = relay.cancel(NOW, office(CM), receipt.bundle).unwrap_err().code();
-    assert_eq!(code, ErrorCode::BundleAlreadyReceived);
+    relay.receive(NOW, office(HH), receipt.send_unit).unwrap();
+    let code = relay
+        .cancel(NOW, office(CM), receipt.send_unit)
+        .unwrap_err()
+        .code();
+    assert_eq!(code, ErrorCode::SendUnitAlreadyReceived);
     let mut relay = self::relay(config(CancelUntil::Never));
     let receipt = send(&mut relay, NOW, "20250425103000");
-    let code = relay.cancel(NOW, office(CM), receipt.bundle).unwrap_err().code();
+    let code = relay
+        .cancel(NOW, office(CM), receipt.send_unit)
+        .unwrap_err()
+        .code();
     assert_eq!(code, ErrorCode::CancelNotAllowed);
-    assert_eq!(statuses(&mut relay, NOW), [BundleStatus::Unread]);
+    assert_eq!(statuses(&mut relay, NOW), [SendUnitStatus::Unread]);
 }
 
 #[test]
@@ -208,23 +221,26 @@ fn files_expire_after_the_retention_period_to_the_second() {
     let receipt = send(&mut relay, NOW, "20250425103000");
     assert_eq!(receipt.expires_at, NOW + Duration::days(7));
     let before = receipt.expires_at - Duration::SECOND;
-    assert_eq!(statuses(&mut relay, before), [BundleStatus::Unread]);
-    assert_eq!(statuses(&mut relay, receipt.expires_at), [BundleStatus::Expired]);
+    assert_eq!(statuses(&mut relay, before), [SendUnitStatus::Unread]);
+    assert_eq!(
+        statuses(&mut relay, receipt.expires_at),
+        [SendUnitStatus::Expired]
+    );
     let sent = relay.sent(receipt.expires_at, office(CM)).unwrap();
     assert_eq!(
         (sent[0].status, sent[0].status_at),
-        (BundleStatus::Expired, receipt.expires_at)
+        (SendUnitStatus::Expired, receipt.expires_at)
     );
     let code = relay
         .download(receipt.expires_at, office(HH), receipt.files[0])
         .unwrap_err()
         .code();
-    assert_eq!(code, ErrorCode::BundleExpired);
+    assert_eq!(code, ErrorCode::SendUnitExpired);
     let code = relay
-        .cancel(receipt.expires_at, office(CM), receipt.bundle)
+        .cancel(receipt.expires_at, office(CM), receipt.send_unit)
         .unwrap_err()
         .code();
-    assert_eq!(code, ErrorCode::BundleExpired);
+    assert_eq!(code, ErrorCode::SendUnitExpired);
 }
 
 #[test]
@@ -234,13 +250,13 @@ fn a_retried_send_gets_the_same_receipt_and_a_reused_serial_is_refused() {
     let retry = send(&mut relay, NOW + Duration::SECOND, "20250425103000");
     assert_eq!(retry, first);
     assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
-    let mut changed = bundle("20250425103000");
+    let mut changed = send_unit("20250425103000");
     changed[0].content = [&changed[0].content[..], b"!"].concat().into();
     let refused = relay
         .send(NOW, office(CM), changed, &everyone_licensed)
         .unwrap_err();
     assert_eq!(refused.code(), ErrorCode::SerialReused);
-    let mut same_size = bundle("20250425103000");
+    let mut same_size = send_unit("20250425103000");
     let mut replaced = same_size[0].content.to_vec();
     replaced[0] = b'X';
     same_size[0].content = replaced.into();
@@ -260,7 +276,7 @@ fn pdf(name: &str) -> Upload {
 #[test]
 fn pdf_attachments_travel_beside_the_csv_files() {
     let mut relay = Relay::in_memory();
-    let mut with_pdf = bundle("20250425103000");
+    let mut with_pdf = send_unit("20250425103000");
     with_pdf.push(pdf("第3表_週間サービス計画表.pdf"));
     let receipt = relay.send(NOW, office(CM), with_pdf, &everyone_licensed).unwrap();
     assert_eq!(receipt.files.len(), 4);
@@ -271,30 +287,30 @@ fn pdf_attachments_travel_beside_the_csv_files() {
         (vec![pdf("a.pdf")], ErrorCode::FileSetInvalid),
         (
             [
-                bundle("20250425103001"),
+                send_unit("20250425103001"),
                 vec![Upload::new("a.PDF", &b"PK\x03\x04"[..])],
             ]
             .concat(),
             ErrorCode::AttachmentInvalid,
         ),
         (
-            [bundle("20250425103001"), vec![pdf("a.pdf"), pdf("A.PDF")]].concat(),
+            [send_unit("20250425103001"), vec![pdf("a.pdf"), pdf("A.PDF")]].concat(),
             ErrorCode::AttachmentInvalid,
         ),
         (
-            [bundle("20250425103001"), vec![pdf("../a.pdf")]].concat(),
+            [send_unit("20250425103001"), vec![pdf("../a.pdf")]].concat(),
             ErrorCode::AttachmentInvalid,
         ),
         (
             [
-                bundle("20250425103001"),
+                send_unit("20250425103001"),
                 vec![pdf(&format!("{}.pdf", "あ".repeat(97)))],
             ]
             .concat(),
             ErrorCode::AttachmentInvalid,
         ),
         (
-            [bundle("20250425103001"), vec![pdf("plan.xlsx")]].concat(),
+            [send_unit("20250425103001"), vec![pdf("plan.xlsx")]].concat(),
             ErrorCode::FileNameInvalid,
         ),
     ];
@@ -307,14 +323,14 @@ fn pdf_attachments_travel_beside_the_csv_files() {
     }
     assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
     // A 96-character name (+ .pdf) is accepted.
-    let mut long = bundle("20250425103002");
+    let mut long = send_unit("20250425103002");
     long.push(pdf(&format!("{}.pdf", "あ".repeat(96))));
     relay.send(NOW, office(CM), long, &everyone_licensed).unwrap();
 }
 
 #[test]
 fn the_size_limit_counts_every_file_of_the_send() {
-    let files = bundle("20250425103000");
+    let files = send_unit("20250425103000");
     let size: u64 = files.iter().map(|f| f.content.len() as u64).sum();
     let mut relay = relay(RelayConfig {
         max_send_bytes: size - 1,
@@ -333,7 +349,7 @@ fn the_size_limit_counts_every_file_of_the_send() {
 
 #[test]
 fn the_strict_relay_reads_the_csv_files() {
-    let garbage = bundle("20250425103000");
+    let garbage = send_unit("20250425103000");
     let mut lenient = Relay::in_memory();
     lenient
         .send(NOW, office(CM), garbage.clone(), &everyone_licensed)
@@ -355,11 +371,15 @@ fn the_strict_relay_reads_the_csv_files() {
 #[test]
 fn refused_sends_store_nothing() {
     let mut relay = Relay::in_memory();
-    let mut mixed = bundle("20250425103000");
+    let mut mixed = send_unit("20250425103000");
     mixed.push(upload("UPSIKYU", CM, HH, "20250425103009"));
     let other = "1310000003";
     let cases: Vec<(Vec<Upload>, OfficeNumber, ErrorCode)> = vec![
-        (bundle("20250425103000"), office(other), ErrorCode::SenderMismatch),
+        (
+            send_unit("20250425103000"),
+            office(other),
+            ErrorCode::SenderMismatch,
+        ),
         (
             vec![upload("UPPLAN", CM, CM, "20250425103000")],
             office(CM),
@@ -407,8 +427,8 @@ fn data_flows_only_between_licensed_offices() {
     };
     use LicenceStanding::{Licensed, Unlicensed, Unregistered};
     let cases = [
-        (Unlicensed, Licensed, ErrorCode::LicenseRequired),
-        (Unregistered, Licensed, ErrorCode::LicenseRequired),
+        (Unlicensed, Licensed, ErrorCode::LicenceRequired),
+        (Unregistered, Licensed, ErrorCode::LicenceRequired),
         (Licensed, Unregistered, ErrorCode::ReceiverUnregistered),
         (Licensed, Unlicensed, ErrorCode::ReceiverUnlicensed),
     ];
@@ -416,7 +436,7 @@ fn data_flows_only_between_licensed_offices() {
         let refused = relay.send(
             NOW,
             office(CM),
-            bundle("20250425103000"),
+            send_unit("20250425103000"),
             &standing_of(sender, receiver),
         );
         assert_eq!(refused.unwrap_err().code(), code);
@@ -428,11 +448,11 @@ fn data_flows_only_between_licensed_offices() {
     // An unlicensed sender is refused before anything else is looked at, even a same-office send.
     let own = vec![upload("UPPLAN", CM, CM, "20250425103000")];
     let refused = relay.send(NOW, office(CM), own, &standing_of(Unlicensed, Licensed));
-    assert_eq!(refused.unwrap_err().code(), ErrorCode::LicenseRequired);
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::LicenceRequired);
     let accepted = relay.send(
         NOW,
         office(CM),
-        bundle("20250425103000"),
+        send_unit("20250425103000"),
         &standing_of(Licensed, Licensed),
     );
     assert_eq!(accepted.unwrap().files.len(), 3);
@@ -479,19 +499,19 @@ impl FailingStore {
 }
 
 impl Store for FailingStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
         self.check()?;
-        self.inner.insert(bundle)
+        self.inner.insert(send_unit)
     }
-    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+    fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
         self.check()?;
-        self.inner.bundle(id)
+        self.inner.send_unit(id)
     }
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         self.check()?;
         self.inner.inbox(receiver)
     }
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         self.check()?;
         self.inner.sent(sender)
     }
@@ -499,7 +519,7 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.content(id)
     }
-    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError> {
         self.check()?;
         self.inner.update(id, decide)
     }
@@ -524,11 +544,11 @@ fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
         RelayConfig::default(),
     );
     let first = relay
-        .send(NOW, office(CM), bundle("20250501090000"), &everyone_licensed)
+        .send(NOW, office(CM), send_unit("20250501090000"), &everyone_licensed)
         .unwrap();
     failing.store(true, std::sync::atomic::Ordering::SeqCst);
     let code = |e: RelayError| e.code();
-    let refused = relay.send(NOW, office(CM), bundle("20250501090001"), &everyone_licensed);
+    let refused = relay.send(NOW, office(CM), send_unit("20250501090001"), &everyone_licensed);
     assert_eq!(refused.map_err(code).unwrap_err(), ErrorCode::StoreUnavailable);
     assert_eq!(
         relay.inbox(NOW, office(HH)).map_err(code).unwrap_err(),
@@ -538,7 +558,7 @@ fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
     assert_eq!(download.map_err(code).unwrap_err(), ErrorCode::StoreUnavailable);
     assert_eq!(
         relay
-            .cancel(NOW, office(CM), first.bundle)
+            .cancel(NOW, office(CM), first.send_unit)
             .map_err(code)
             .unwrap_err(),
         ErrorCode::StoreUnavailable
@@ -547,8 +567,8 @@ fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
     failing.store(false, std::sync::atomic::Ordering::SeqCst);
     let inbox = relay.inbox(NOW, office(HH)).unwrap();
     assert_eq!(inbox.len(), 1, "the refused send left nothing behind");
-    assert_eq!(inbox[0].id, first.bundle);
-    assert_eq!(inbox[0].status, BundleStatus::Unread);
+    assert_eq!(inbox[0].id, first.send_unit);
+    assert_eq!(inbox[0].status, SendUnitStatus::Unread);
     assert!(inbox[0].files.iter().all(|f| !f.downloaded));
 }
 
@@ -559,18 +579,18 @@ fn decisions_are_recorded_as_events_in_order_and_refusals_with_their_code() {
     let mut relay = relay(RelayConfig::default()).with_events(log.clone());
     let receipt = send(&mut relay, NOW, "20250501090000");
     send(&mut relay, NOW, "20250501090000");
-    let refused = relay.send(NOW, office(HH), bundle("20250501090001"), &everyone_licensed);
+    let refused = relay.send(NOW, office(HH), send_unit("20250501090001"), &everyone_licensed);
     assert!(refused.is_err());
-    relay.receive(NOW, office(HH), receipt.bundle).unwrap();
+    relay.receive(NOW, office(HH), receipt.send_unit).unwrap();
     download_all(&mut relay, NOW, &receipt).unwrap();
-    relay.cancel(NOW, office(CM), receipt.bundle).unwrap_err();
+    relay.cancel(NOW, office(CM), receipt.send_unit).unwrap_err();
     let events = log.take();
     assert!(events.iter().all(|e| e.party == Party::Relay && e.at == NOW));
     let kinds: Vec<EventKind> = events.into_iter().map(|e| e.kind).collect();
     let sent = EventKind::SendAccepted {
         sender: office(CM),
         receiver: office(HH),
-        send_unit: receipt.bundle.0,
+        send_unit: receipt.send_unit.0,
         files: 3,
     };
     assert_eq!(kinds[0], sent);
@@ -578,7 +598,7 @@ fn decisions_are_recorded_as_events_in_order_and_refusals_with_their_code() {
         kinds[1],
         EventKind::SendRepeated {
             sender: office(CM),
-            send_unit: receipt.bundle.0
+            send_unit: receipt.send_unit.0
         }
     );
     assert_eq!(
@@ -592,7 +612,7 @@ fn decisions_are_recorded_as_events_in_order_and_refusals_with_their_code() {
         kinds[3],
         EventKind::SendUnitReceived {
             receiver: office(HH),
-            send_unit: receipt.bundle.0
+            send_unit: receipt.send_unit.0
         }
     );
     let downloaded: Vec<&EventKind> = kinds[4..7].iter().collect();
@@ -606,7 +626,7 @@ fn decisions_are_recorded_as_events_in_order_and_refusals_with_their_code() {
         kinds[7],
         EventKind::RelayRefused {
             operation: "cancel",
-            code: ErrorCode::BundleAlreadyDownloaded,
+            code: ErrorCode::SendUnitAlreadyDownloaded,
             ..
         }
     ));

@@ -50,6 +50,8 @@ pub struct Param {
     pub default: Option<&'static str>,
     /// What it means.
     pub doc: &'static str,
+    /// Its former name, still read.
+    pub formerly: Option<&'static str>,
 }
 
 impl Param {
@@ -60,6 +62,7 @@ impl Param {
             takes,
             default: None,
             doc,
+            formerly: None,
         }
     }
 
@@ -75,6 +78,15 @@ impl Param {
             takes,
             default: Some(default),
             doc,
+            formerly: None,
+        }
+    }
+
+    /// The same parameter, also read under `name`, its former spelling (`#[serde(alias)]`).
+    pub const fn formerly(self, name: &'static str) -> Self {
+        Self {
+            formerly: Some(name),
+            ..self
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use careplan_ca::CertificateType;
 use careplan_core::{ErrorCode, OfficeNumber, ServiceKind};
-use careplan_license::PaymentMethod;
+use careplan_licence::PaymentMethod;
 use careplan_office::OfficeRole;
 use careplan_relay::RelayConfig;
 use serde::Deserialize;

@@ -107,9 +107,12 @@ fn write_action(out: &mut String, action: &ActionInfo) {
     } else {
         out.push_str("| field | takes | default | meaning |\n|---|---|---|---|\n");
         for param in action.params {
+            let formerly = param
+                .formerly
+                .map_or_else(String::new, |name| format!(" (formerly `{name}`, still read)"));
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} |",
+                "| `{}` | {} | {} | {}{formerly} |",
                 param.name,
                 param.takes,
                 param.default.unwrap_or("*required*"),

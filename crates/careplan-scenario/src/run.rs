@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use careplan_core::{Clock, ErrorCode, Event, EventKind, EventLog, OfficeNumber, Party, SimulatedClock};
 use careplan_ecosystem::{BuildError, Ecosystem, EcosystemBuilder, OfficeDescription};
-use careplan_license::LicenceView;
+use careplan_licence::LicenceView;
 use careplan_net::{ClientError, EcosystemClock, LinkageClient, PortalClient, UsageSiteClient};
 use careplan_office::{OfficeError, SyntheticSoftware, VirtualOffice};
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
@@ -204,7 +204,7 @@ pub(crate) struct FormFields {
     pub(crate) email_confirmation: Option<String>,
     pub(crate) agree_terms: Option<bool>,
     pub(crate) agree_privacy: Option<bool>,
-    pub(crate) payment: Option<careplan_license::PaymentMethod>,
+    pub(crate) payment: Option<careplan_licence::PaymentMethod>,
 }
 
 impl From<ProvisionedOffice> for Credentials {
@@ -227,18 +227,18 @@ pub(crate) fn usage_form(
     name: &str,
     number: OfficeNumber,
     fields: &FormFields,
-    payment: careplan_license::PaymentMethod,
-) -> careplan_license::UsageApplication {
-    let typical = careplan_license::UsageApplication::typical(name, number, payment);
+    payment: careplan_licence::PaymentMethod,
+) -> careplan_licence::UsageApplication {
+    let typical = careplan_licence::UsageApplication::typical(name, number, payment);
     let text = |field: &Option<String>, typical: String| field.clone().unwrap_or(typical);
     let email = text(&fields.email, typical.email);
-    careplan_license::UsageApplication {
+    careplan_licence::UsageApplication {
         office_name: text(&fields.office_name, typical.office_name),
-        representative: careplan_license::PersonName {
+        representative: careplan_licence::PersonName {
             family: text(&fields.representative_family, typical.representative.family),
             given: text(&fields.representative_given, typical.representative.given),
         },
-        contact: careplan_license::PersonName {
+        contact: careplan_licence::PersonName {
             family: text(&fields.contact_family, typical.contact.family),
             given: text(&fields.contact_given, typical.contact.given),
         },

@@ -26,7 +26,7 @@ pub(crate) struct GenArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=9999))]
     users: u16,
 
-    /// Service offices receiving a plan bundle each, opened in turn as home help (訪問介護), day care
+    /// Service offices receiving a plan send unit each, opened in turn as home help (訪問介護), day care
     /// (通所介護), equipment rental (福祉用具貸与), short stay (短期入所生活介護) and visiting nursing
     /// (訪問看護). At most `--users`, so that every provider has users.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=99))]
@@ -49,7 +49,7 @@ pub(crate) struct GenArgs {
     out: PathBuf,
 }
 
-/// Writes a month: a plan bundle from one care-management office to each provider, and each provider's
+/// Writes a month: a plan send unit from one care-management office to each provider, and each provider's
 /// actuals back, named by the standard.
 pub(crate) fn generate(args: &GenArgs) -> Exit {
     if args.providers > args.users {
@@ -82,7 +82,7 @@ fn write_month(args: &GenArgs) -> Result<usize> {
     let actuals_at = (args.month.next().first_day() + Duration::days(2))
         .with_time(Time::from_hms(17, 0, 0)?)
         .assume_offset(JST);
-    let bundles = MonthExchange {
+    let send_units = MonthExchange {
         care_manager: &care_manager,
         providers: &providers,
         month: args.month,
@@ -98,7 +98,7 @@ fn write_month(args: &GenArgs) -> Result<usize> {
     }
     .run()?;
     let mut count = 0;
-    for file in bundles.iter().flat_map(|b| &b.files) {
+    for file in send_units.iter().flat_map(|b| &b.files) {
         let path = args.out.join(&*file.name);
         std::fs::write(&path, &file.content).with_context(|| format!("cannot write {}", path.display()))?;
         count += 1;

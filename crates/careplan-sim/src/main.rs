@@ -46,7 +46,7 @@ enum Command {
     /// Prints every finding with its stable rule ID (docs/rules.md), file, line and field. Exit status 0
     /// when no file has an error (warnings allowed), 1 when any has, 2 on usage or I/O failure.
     Validate(validate_cmd::ValidateArgs),
-    /// Write a month of standard files: a plan bundle (UPPLAN + UPSIKYU + UPHOSOKU) from one care-management
+    /// Write a month of standard files: a plan send unit (UPPLAN + UPSIKYU + UPHOSOKU) from one care-management
     /// office to each provider, and each provider's actuals (UPJSK), named by the standard.
     ///
     /// The same seed writes the same bytes. Exit status 0 on success, 2 on usage or I/O failure.

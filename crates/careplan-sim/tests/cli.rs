@@ -286,7 +286,7 @@ fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
             dir.to_str().unwrap(),
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-        // A plan bundle of three files to each provider, and each provider's actuals.
+        // A plan send unit of three files to each provider, and each provider's actuals.
         assert!(text(&out.stdout).contains("wrote 20 file(s)"));
         let check = careplan_sim(&["validate", "--strict", "--format", "json", dir.to_str().unwrap()]);
         let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();

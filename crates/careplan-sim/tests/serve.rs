@@ -36,7 +36,7 @@ fn a_killed_relay_keeps_every_acknowledged_send_unit_exactly_once() {
             .await
             .expect("a repeat is answered");
         let sent = care_manager.sent().await.expect("the sent list");
-        assert_eq!(sent.iter().filter(|b| b.id == receipt.bundle).count(), 1);
+        assert_eq!(sent.iter().filter(|b| b.id == receipt.send_unit).count(), 1);
         assert_eq!(
             sent.iter()
                 .filter(|b| b.serial.to_string() == serving::serial(first))

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use careplan_core::{ErrorCode, OfficeNumber};
 use careplan_net::PortalClient;
 use careplan_parties::api::{PortalRequest, PortalResponse};
-use careplan_relay::BundleStatus;
+use careplan_relay::SendUnitStatus;
 use careplan_store::postgres_checks::{self, Check, schema};
 use serving::{CARE_MANAGER, PROVIDER, check_after_restart, runtime, serve, stream_until_killed};
 
@@ -59,12 +59,12 @@ fn two_processes_share_one_ecosystem(url: &str) {
             .expect("sends through A");
         let inbox = provider.inbox().await.expect("lists through B");
         assert_eq!(inbox.len(), 1);
-        assert_eq!(inbox[0].id, receipt.bundle);
+        assert_eq!(inbox[0].id, receipt.send_unit);
         for file in inbox[0].files.iter() {
             provider.download(file.id).await.expect("downloads through B");
         }
         let sent = care_manager.sent().await.expect("the sent list through A");
-        assert_eq!(sent[0].status, BundleStatus::Downloaded);
+        assert_eq!(sent[0].status, SendUnitStatus::Downloaded);
 
         // A revocation filed at A's portal reaches B's relay, which refuses the certificate from then on.
         let portal = PortalClient::new(

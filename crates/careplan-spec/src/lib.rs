@@ -19,7 +19,7 @@ mod send_unit;
 pub mod validate;
 
 pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, SendUnitNames, Serial};
-pub use send_unit::{PlanTable3, SendUnit, SendUnitError, check_send_unit};
+pub use send_unit::{PlanTable3, SendUnitError, SendUnitKind, check_send_unit};
 
 /// CSVバージョン of V4.1, the value every V4 file emits (applies from service month 2025-04).
 pub const CSV_VERSION_V4_1: &str = "202407";

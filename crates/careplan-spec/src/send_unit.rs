@@ -8,7 +8,7 @@ use crate::{FileKind, FileName, MonthSegment};
 
 /// A valid send unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendUnit {
+pub enum SendUnitKind {
     /// Plan tables: 1表 + 2表 (+ 3表 from V4) + user supplement (`000000`).
     PlanTables,
     /// A month's usage sheets: 6表 + 7表 + user supplement, one month.
@@ -88,7 +88,7 @@ pub enum PlanTable3 {
     Optional,
 }
 
-impl fmt::Display for SendUnit {
+impl fmt::Display for SendUnitKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
     }
@@ -130,7 +130,7 @@ impl KindSet {
 }
 
 /// Checks that `names` form one send unit and says which.
-pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<SendUnit, SendUnitError> {
+pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<SendUnitKind, SendUnitError> {
     let first = names.first().ok_or(SendUnitError::Empty)?;
     let mut kinds = KindSet::default();
     for name in names {
@@ -189,10 +189,10 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
     ] {
         if has(kind) {
             let unit = match kind {
-                FileKind::PlanTable1Deletion => SendUnit::PlanTable1Deletion,
-                FileKind::UsagePlanDeletion => SendUnit::UsagePlanDeletion,
-                FileKind::UsageActual => SendUnit::Actuals,
-                _ => SendUnit::ActualsDeletion,
+                FileKind::PlanTable1Deletion => SendUnitKind::PlanTable1Deletion,
+                FileKind::UsagePlanDeletion => SendUnitKind::UsagePlanDeletion,
+                FileKind::UsageActual => SendUnitKind::Actuals,
+                _ => SendUnitKind::ActualsDeletion,
             };
             return alone(kind, unit);
         }
@@ -204,7 +204,7 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
         )?;
         let one_month = names.iter().all(|n| n.month == first.month);
         return match first.month {
-            Some(MonthSegment::Month(_)) if one_month => Ok(SendUnit::UsageSheets),
+            Some(MonthSegment::Month(_)) if one_month => Ok(SendUnitKind::UsageSheets),
             _ => Err(SendUnitError::Month(
                 names
                     .iter()
@@ -225,7 +225,7 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
             .find(|n| n.kind == FileKind::UserSupplement)
             .and_then(|n| n.month)
         {
-            Some(MonthSegment::PlanLinked) => Ok(SendUnit::PlanTables),
+            Some(MonthSegment::PlanLinked) => Ok(SendUnitKind::PlanTables),
             _ => Err(SendUnitError::Combination {
                 kinds: kinds.to_vec(),
                 reason: "the user supplement of plan tables is named with month 000000",
@@ -243,7 +243,7 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
 }
 
 /// 介護予防 units (spec §5.2): annexes travel with their parent; deletions alone.
-fn check_prevention(kinds: KindSet) -> Result<SendUnit, SendUnitError> {
+fn check_prevention(kinds: KindSet) -> Result<SendUnitKind, SendUnitError> {
     let has = |kind| kinds.contains(kind);
     let deletions = [
         FileKind::PreventionBasicDeletion,
@@ -268,7 +268,7 @@ fn check_prevention(kinds: KindSet) -> Result<SendUnit, SendUnitError> {
             });
         }
     }
-    Ok(SendUnit::Prevention)
+    Ok(SendUnitKind::Prevention)
 }
 
 #[cfg(test)]
@@ -293,7 +293,7 @@ mod tests {
             .collect()
     }
 
-    fn check(prefixes: &[&str]) -> Result<SendUnit, SendUnitError> {
+    fn check(prefixes: &[&str]) -> Result<SendUnitKind, SendUnitError> {
         check_send_unit(&names(prefixes), PlanTable3::Required)
     }
 
@@ -301,23 +301,23 @@ mod tests {
     fn valid_units() {
         assert_eq!(
             check(&["UPPLAN", "UPSIKYU", "UPHOSOKU"]),
-            Ok(SendUnit::UsageSheets)
+            Ok(SendUnitKind::UsageSheets)
         );
         assert_eq!(
             check(&["UP1KYO", "UP2KYO", "UP3KYO", "UPHOSOKU0"]),
-            Ok(SendUnit::PlanTables)
+            Ok(SendUnitKind::PlanTables)
         );
         assert_eq!(
             check_send_unit(&names(&["UP1KYO", "UP2KYO", "UPHOSOKU0"]), PlanTable3::Optional),
-            Ok(SendUnit::PlanTables)
+            Ok(SendUnitKind::PlanTables)
         );
-        assert_eq!(check(&["DLTPLAN"]), Ok(SendUnit::UsagePlanDeletion));
-        assert_eq!(check(&["DLT1KYO"]), Ok(SendUnit::PlanTable1Deletion));
-        assert_eq!(check(&["UPJSK"]), Ok(SendUnit::Actuals));
-        assert_eq!(check(&["DLTJSK"]), Ok(SendUnit::ActualsDeletion));
+        assert_eq!(check(&["DLTPLAN"]), Ok(SendUnitKind::UsagePlanDeletion));
+        assert_eq!(check(&["DLT1KYO"]), Ok(SendUnitKind::PlanTable1Deletion));
+        assert_eq!(check(&["UPJSK"]), Ok(SendUnitKind::Actuals));
+        assert_eq!(check(&["DLTJSK"]), Ok(SendUnitKind::ActualsDeletion));
         assert_eq!(
             check(&["UPKIHON", "UPKIHON_SUB1", "UPYOBO"]),
-            Ok(SendUnit::Prevention)
+            Ok(SendUnitKind::Prevention)
         );
     }
 

@@ -12,7 +12,7 @@ use careplan_core::CareMonth;
 use crate::csv_text::{Record, read_records};
 use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
 use crate::records::{ALL_NINES_OFFICE, parse_date};
-use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnit, check_send_unit, ms932};
+use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnitKind, check_send_unit, ms932};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -441,18 +441,20 @@ pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileRepo
             Ok(unit) => {
                 // Dependent files and the parent whose users they must share (spec §5.1).
                 let parent_of = |kind: FileKind| match (unit, kind) {
-                    (SendUnit::UsageSheets, FileKind::UsageAnnex | FileKind::UserSupplement) => {
+                    (SendUnitKind::UsageSheets, FileKind::UsageAnnex | FileKind::UserSupplement) => {
                         Some(FileKind::UsagePlan)
                     }
                     (
-                        SendUnit::PlanTables,
+                        SendUnitKind::PlanTables,
                         FileKind::PlanTable2 | FileKind::PlanTable3 | FileKind::UserSupplement,
                     ) => Some(FileKind::PlanTable1),
                     (
-                        SendUnit::Prevention,
+                        SendUnitKind::Prevention,
                         FileKind::PreventionBasicSchedule | FileKind::PreventionBasicHistory,
                     ) => Some(FileKind::PreventionBasic),
-                    (SendUnit::Prevention, FileKind::PreventionPlanSupport) => Some(FileKind::PreventionPlan),
+                    (SendUnitKind::Prevention, FileKind::PreventionPlanSupport) => {
+                        Some(FileKind::PreventionPlan)
+                    }
                     _ => None,
                 };
                 for (index, name) in members.iter() {

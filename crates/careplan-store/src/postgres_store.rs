@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewBundle,
-    RelayError, Store, StoreError,
+    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewSendUnit, RelayError, SendUnitId,
+    SendUnitRecord, Store, StoreError,
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
@@ -12,10 +12,12 @@ use postgres::{Client, GenericClient, NoTls, Row};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, PENDING, assemble, micros, pending_key, sql_id,
-    status_text,
+    FILE_COLUMNS, FileRow, LIVE, PENDING, SEND_UNIT_COLUMNS, SendUnitRow, assemble, micros, pending_key,
+    sql_id, status_text,
 };
 
+// Send units live in the table `bundles` (and files point at them by `bundle`): the names of the first
+// schema, kept so that databases written before the code said "send unit" open unchanged.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bundles (
     id BIGSERIAL PRIMARY KEY,
@@ -114,8 +116,8 @@ fn backend(error: postgres::Error) -> StoreError {
     StoreError::backend(format!("PostgreSQL: {error}"))
 }
 
-fn bundle_row(row: &Row) -> Result<BundleRow, postgres::Error> {
-    Ok(BundleRow {
+fn send_unit_row(row: &Row) -> Result<SendUnitRow, postgres::Error> {
+    Ok(SendUnitRow {
         id: row.try_get(0)?,
         sender: row.try_get(1)?,
         receiver: row.try_get(2)?,
@@ -129,7 +131,7 @@ fn bundle_row(row: &Row) -> Result<BundleRow, postgres::Error> {
 
 fn file_row(row: &Row) -> Result<FileRow, postgres::Error> {
     Ok(FileRow {
-        bundle: row.try_get(0)?,
+        send_unit: row.try_get(0)?,
         id: row.try_get(1)?,
         name: row.try_get(2)?,
         size: row.try_get(3)?,
@@ -159,15 +161,15 @@ fn records(
     filter: &str,
     order: &str,
     value: &(dyn ToSql + Sync),
-) -> Result<Vec<BundleRecord>, StoreError> {
-    let bundles = client
+) -> Result<Vec<SendUnitRecord>, StoreError> {
+    let send_units = client
         .query(
-            &format!("SELECT {BUNDLE_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"),
+            &format!("SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"),
             &[value],
         )
         .map_err(backend)?
         .iter()
-        .map(bundle_row)
+        .map(send_unit_row)
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
     let files = client
@@ -183,20 +185,20 @@ fn records(
         .map(file_row)
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
-    assemble(bundles, files)
+    assemble(send_units, files)
 }
 
-fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<BundleRecord>, StoreError> {
+fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<SendUnitRecord>, StoreError> {
     Ok(records(client, "id = $1", "id", &id)?.pop())
 }
 
 impl Store for PostgresStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
         let (sender, receiver, serial) = (
-            bundle.sender.to_string(),
-            bundle.receiver.to_string(),
-            bundle.serial.to_string(),
+            send_unit.sender.to_string(),
+            send_unit.receiver.to_string(),
+            send_unit.serial.to_string(),
         );
         let inserted = tx
             .query_opt(
@@ -207,8 +209,8 @@ impl Store for PostgresStore {
                     &sender,
                     &receiver,
                     &serial,
-                    &micros(bundle.sent_at),
-                    &micros(bundle.expires_at),
+                    &micros(send_unit.sent_at),
+                    &micros(send_unit.expires_at),
                 ],
             )
             .map_err(backend)?;
@@ -224,14 +226,14 @@ impl Store for PostgresStore {
                 one(&mut tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
             return Ok(Inserted::Existing {
                 stored: existing,
-                refused: bundle,
+                refused: send_unit,
             });
         };
         let id: i64 = inserted.try_get(0).map_err(backend)?;
         let insert_file = tx
             .prepare("INSERT INTO files (bundle, position, name, size, content) VALUES ($1, $2, $3, $4, $5)")
             .map_err(backend)?;
-        for (position, file) in bundle.files.iter().enumerate() {
+        for (position, file) in send_unit.files.iter().enumerate() {
             let position = i32::try_from(position).unwrap_or(i32::MAX);
             tx.execute(
                 &insert_file,
@@ -251,11 +253,11 @@ impl Store for PostgresStore {
         Ok(Inserted::Created(record))
     }
 
-    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+    fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
         one(self.client.get()?, sql_id(id.0))
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         records(
             self.client.get()?,
             "receiver = $1",
@@ -264,7 +266,7 @@ impl Store for PostgresStore {
         )
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         records(self.client.get()?, "sender = $1", "id", &sender.to_string())
     }
 
@@ -272,13 +274,13 @@ impl Store for PostgresStore {
         content(self.client.get()?, id)
     }
 
-    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError> {
         let mut tx = self.client.get()?.transaction().map_err(backend)?;
-        let stored = lock(&mut tx, "id = $1", sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let stored = lock(&mut tx, "id = $1", sql_id(id.0))?.ok_or(RelayError::SendUnitNotFound(id))?;
         // Dropping the transaction on refusal rolls it back.
         let change = decide(&stored)?;
         write_change(&mut tx, id, change)?;
-        let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::SendUnitNotFound(id))?;
         tx.commit().map_err(backend)?;
         Ok(updated)
     }
@@ -338,7 +340,7 @@ impl Store for PostgresStore {
 
 /// Locks the send unit chosen by `filter` (one parameter) and reads it: another relay's change to the same
 /// send unit waits for this transaction.
-fn lock(tx: &mut impl GenericClient, filter: &str, value: i64) -> Result<Option<BundleRecord>, StoreError> {
+fn lock(tx: &mut impl GenericClient, filter: &str, value: i64) -> Result<Option<SendUnitRecord>, StoreError> {
     let locked = tx
         .query_opt(
             &format!("SELECT id FROM bundles WHERE {filter} FOR UPDATE"),
@@ -356,7 +358,7 @@ fn first_pending(
     client: &mut impl GenericClient,
     sender: OfficeNumber,
     receiver: OfficeNumber,
-) -> Result<Option<(Serial, BundleId)>, StoreError> {
+) -> Result<Option<(Serial, SendUnitId)>, StoreError> {
     let row = client
         .query_opt(
             &format!(
@@ -384,7 +386,7 @@ fn content(client: &mut impl GenericClient, id: FileId) -> Result<Option<Bytes>,
 }
 
 /// Writes the relay's `change` to send unit `id` inside a transaction.
-fn write_change(tx: &mut impl GenericClient, id: BundleId, change: Change) -> Result<(), StoreError> {
+fn write_change(tx: &mut impl GenericClient, id: SendUnitId, change: Change) -> Result<(), StoreError> {
     if let Some(file) = change.downloaded {
         tx.execute(
             "UPDATE files SET downloaded = TRUE WHERE id = $1 AND bundle = $2",

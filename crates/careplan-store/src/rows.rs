@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use careplan_core::JST;
-use careplan_relay::{BundleId, BundleRecord, BundleStatus, FileId, FileRecord, StoreError};
+use careplan_relay::{FileId, FileRecord, SendUnitId, SendUnitRecord, SendUnitStatus, StoreError};
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
@@ -37,15 +37,15 @@ pub(crate) fn id_of(stored: i64) -> Result<u64, StoreError> {
 }
 
 /// The serial-order key of a pending send unit, as stored.
-pub(crate) fn pending_key(serial: &str, id: i64) -> Result<(Serial, BundleId), StoreError> {
+pub(crate) fn pending_key(serial: &str, id: i64) -> Result<(Serial, SendUnitId), StoreError> {
     let serial = serial
         .parse()
         .map_err(|()| StoreError(format!("send unit {id}: stored serial `{serial}` is invalid")))?;
-    Ok((serial, BundleId(id_of(id)?)))
+    Ok((serial, SendUnitId(id_of(id)?)))
 }
 
-/// One row of `bundles`.
-pub(crate) struct BundleRow {
+/// One row of `send_units`.
+pub(crate) struct SendUnitRow {
     pub(crate) id: i64,
     pub(crate) sender: String,
     pub(crate) receiver: String,
@@ -58,52 +58,52 @@ pub(crate) struct BundleRow {
 
 /// One row of `files`, without its content.
 pub(crate) struct FileRow {
-    pub(crate) bundle: i64,
+    pub(crate) send_unit: i64,
     pub(crate) id: i64,
     pub(crate) name: String,
     pub(crate) size: i64,
     pub(crate) downloaded: bool,
 }
 
-/// The columns of `bundles` in the order [`BundleRow`] reads them.
-pub(crate) const BUNDLE_COLUMNS: &str =
+/// The columns of `send_units` in the order [`SendUnitRow`] reads them.
+pub(crate) const SEND_UNIT_COLUMNS: &str =
     "id, sender, receiver, serial, sent_at, expires_at, status, status_at";
 /// The columns of `files` in the order [`FileRow`] reads them.
 pub(crate) const FILE_COLUMNS: &str = "bundle, id, name, size, downloaded";
 
-/// Builds records from bundle rows (in the order wanted) and the file rows of those bundles (by
-/// position within each bundle).
+/// Builds records from send unit rows (in the order wanted) and the file rows of those send units (by
+/// position within each send unit).
 pub(crate) fn assemble(
-    bundles: Vec<BundleRow>,
+    send_units: Vec<SendUnitRow>,
     files: Vec<FileRow>,
-) -> Result<Vec<BundleRecord>, StoreError> {
-    let mut by_bundle: HashMap<i64, Vec<FileRecord>> = HashMap::new();
+) -> Result<Vec<SendUnitRecord>, StoreError> {
+    let mut by_send_unit: HashMap<i64, Vec<FileRecord>> = HashMap::new();
     for file in files {
-        by_bundle.entry(file.bundle).or_default().push(FileRecord {
+        by_send_unit.entry(file.send_unit).or_default().push(FileRecord {
             id: FileId(id_of(file.id)?),
             name: file.name.into(),
             size: id_of(file.size)?,
             downloaded: file.downloaded,
         });
     }
-    bundles
+    send_units
         .into_iter()
         .map(|row| {
-            let files = by_bundle.remove(&row.id).unwrap_or_default();
+            let files = by_send_unit.remove(&row.id).unwrap_or_default();
             record(row, files)
         })
         .collect()
 }
 
-fn record(row: BundleRow, files: Vec<FileRecord>) -> Result<BundleRecord, StoreError> {
+fn record(row: SendUnitRow, files: Vec<FileRecord>) -> Result<SendUnitRecord, StoreError> {
     let corrupt = |what: &str, value: &str| {
         StoreError(format!(
             "send unit {}: stored {what} `{value}` is invalid",
             row.id
         ))
     };
-    Ok(BundleRecord {
-        id: BundleId(id_of(row.id)?),
+    Ok(SendUnitRecord {
+        id: SendUnitId(id_of(row.id)?),
         sender: row.sender.parse().map_err(|_| corrupt("sender", &row.sender))?,
         receiver: row
             .receiver
@@ -119,6 +119,6 @@ fn record(row: BundleRow, files: Vec<FileRecord>) -> Result<BundleRecord, StoreE
 }
 
 /// The status as stored.
-pub(crate) fn status_text(status: BundleStatus) -> &'static str {
+pub(crate) fn status_text(status: SendUnitStatus) -> &'static str {
     status.as_str()
 }

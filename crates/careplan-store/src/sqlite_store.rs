@@ -5,18 +5,20 @@ use std::path::Path;
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    BundleId, BundleRecord, Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewBundle,
-    RelayError, Store, StoreError,
+    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewSendUnit, RelayError, SendUnitId,
+    SendUnitRecord, Store, StoreError,
 };
 use careplan_spec::Serial;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    BUNDLE_COLUMNS, BundleRow, FILE_COLUMNS, FileRow, LIVE, PENDING, assemble, micros, pending_key, sql_id,
-    status_text,
+    FILE_COLUMNS, FileRow, LIVE, PENDING, SEND_UNIT_COLUMNS, SendUnitRow, assemble, micros, pending_key,
+    sql_id, status_text,
 };
 
+// Send units live in the table `bundles` (and files point at them by `bundle`): the names of the first
+// schema, kept so that databases written before the code said "send unit" open unchanged.
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS bundles (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -71,8 +73,8 @@ fn backend(error: rusqlite::Error) -> StoreError {
     StoreError::backend(format!("SQLite: {error}"))
 }
 
-fn bundle_row(row: &Row<'_>) -> rusqlite::Result<BundleRow> {
-    Ok(BundleRow {
+fn send_unit_row(row: &Row<'_>) -> rusqlite::Result<SendUnitRow> {
+    Ok(SendUnitRow {
         id: row.get(0)?,
         sender: row.get(1)?,
         receiver: row.get(2)?,
@@ -86,7 +88,7 @@ fn bundle_row(row: &Row<'_>) -> rusqlite::Result<BundleRow> {
 
 fn file_row(row: &Row<'_>) -> rusqlite::Result<FileRow> {
     Ok(FileRow {
-        bundle: row.get(0)?,
+        send_unit: row.get(0)?,
         id: row.get(1)?,
         name: row.get(2)?,
         size: row.get(3)?,
@@ -111,14 +113,14 @@ impl SqliteStore {
         Ok(Self { connection })
     }
 
-    /// Records of the bundles chosen by `filter` (an SQL condition on `bundles` with one parameter),
+    /// Records of the send units chosen by `filter` (an SQL condition on `send_units` with one parameter),
     /// in `order`.
     fn records(
         &self,
         filter: &str,
         order: &str,
         value: &dyn rusqlite::ToSql,
-    ) -> Result<Vec<BundleRecord>, StoreError> {
+    ) -> Result<Vec<SendUnitRecord>, StoreError> {
         records(&self.connection, filter, order, value)
     }
 }
@@ -128,13 +130,13 @@ fn records(
     filter: &str,
     order: &str,
     value: &dyn rusqlite::ToSql,
-) -> Result<Vec<BundleRecord>, StoreError> {
-    let bundles = connection
+) -> Result<Vec<SendUnitRecord>, StoreError> {
+    let send_units = connection
         .prepare_cached(&format!(
-            "SELECT {BUNDLE_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"
+            "SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"
         ))
         .map_err(backend)?
-        .query_map([value], bundle_row)
+        .query_map([value], send_unit_row)
         .map_err(backend)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
@@ -148,23 +150,23 @@ fn records(
         .map_err(backend)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
-    assemble(bundles, files)
+    assemble(send_units, files)
 }
 
-fn one(connection: &Connection, id: i64) -> Result<Option<BundleRecord>, StoreError> {
+fn one(connection: &Connection, id: i64) -> Result<Option<SendUnitRecord>, StoreError> {
     Ok(records(connection, "id = ?1", "id", &id)?.pop())
 }
 
 impl Store for SqliteStore {
-    fn insert(&mut self, bundle: NewBundle) -> Result<Inserted, StoreError> {
+    fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend)?;
         let (sender, receiver, serial) = (
-            bundle.sender.to_string(),
-            bundle.receiver.to_string(),
-            bundle.serial.to_string(),
+            send_unit.sender.to_string(),
+            send_unit.receiver.to_string(),
+            send_unit.serial.to_string(),
         );
         let inserted = tx
             .prepare_cached(
@@ -176,8 +178,8 @@ impl Store for SqliteStore {
                 sender,
                 receiver,
                 serial,
-                micros(bundle.sent_at),
-                micros(bundle.expires_at)
+                micros(send_unit.sent_at),
+                micros(send_unit.expires_at)
             ])
             .map_err(backend)?;
         if inserted == 0 {
@@ -192,7 +194,7 @@ impl Store for SqliteStore {
                 one(&tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
             return Ok(Inserted::Existing {
                 stored: existing,
-                refused: bundle,
+                refused: send_unit,
             });
         }
         let id = tx.last_insert_rowid();
@@ -202,7 +204,7 @@ impl Store for SqliteStore {
                     "INSERT INTO files (bundle, position, name, size, content) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(backend)?;
-            for (position, file) in bundle.files.iter().enumerate() {
+            for (position, file) in send_unit.files.iter().enumerate() {
                 insert_file
                     .execute(params![
                         id,
@@ -219,15 +221,15 @@ impl Store for SqliteStore {
         Ok(Inserted::Created(record))
     }
 
-    fn bundle(&mut self, id: BundleId) -> Result<Option<BundleRecord>, StoreError> {
+    fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
         one(&self.connection, sql_id(id.0))
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         self.records("receiver = ?1", "serial, id", &receiver.to_string())
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<BundleRecord>, StoreError> {
+    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
         self.records("sender = ?1", "id", &sender.to_string())
     }
 
@@ -235,16 +237,16 @@ impl Store for SqliteStore {
         content(&self.connection, id)
     }
 
-    fn update(&mut self, id: BundleId, decide: Decide<'_>) -> Result<BundleRecord, RelayError> {
+    fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError> {
         let tx = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(backend)?;
-        let stored = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let stored = one(&tx, sql_id(id.0))?.ok_or(RelayError::SendUnitNotFound(id))?;
         // Dropping the transaction on refusal rolls it back: nothing was written anyway.
         let change = decide(&stored)?;
         write_change(&tx, id, change)?;
-        let updated = one(&tx, sql_id(id.0))?.ok_or(RelayError::BundleNotFound(id))?;
+        let updated = one(&tx, sql_id(id.0))?.ok_or(RelayError::SendUnitNotFound(id))?;
         tx.commit().map_err(backend)?;
         Ok(updated)
     }
@@ -321,7 +323,7 @@ fn first_pending(
     connection: &Connection,
     sender: OfficeNumber,
     receiver: OfficeNumber,
-) -> Result<Option<(Serial, BundleId)>, StoreError> {
+) -> Result<Option<(Serial, SendUnitId)>, StoreError> {
     let found: Option<(String, i64)> = connection
         .prepare_cached(&format!(
             "SELECT serial, id FROM bundles WHERE receiver = ?1 AND sender = ?2 \
@@ -347,7 +349,7 @@ fn content(connection: &Connection, id: FileId) -> Result<Option<Bytes>, StoreEr
 }
 
 /// Writes the relay's `change` to send unit `id` inside a transaction.
-fn write_change(connection: &Connection, id: BundleId, change: Change) -> Result<(), StoreError> {
+fn write_change(connection: &Connection, id: SendUnitId, change: Change) -> Result<(), StoreError> {
     if let Some(file) = change.downloaded {
         connection
             .prepare_cached("UPDATE files SET downloaded = 1 WHERE id = ?1 AND bundle = ?2")

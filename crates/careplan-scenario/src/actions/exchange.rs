@@ -2,27 +2,27 @@
 //! check that files crossed the relay intact.
 
 use careplan_core::{CareMonth, ErrorCode, EventKind, Party};
-use careplan_office::Bundle;
+use careplan_office::SendUnit;
 use serde::Deserialize;
 
 use crate::action::{Action, ActionInfo, CareManager, Group, Office, Param, Provider, from_str};
 use crate::run::{StepError, World};
 
-/// Records the export of `bundle` by `office` and describes it.
-fn exported(world: &World, office: usize, bundle: &Bundle) -> String {
+/// Records the export of `send_unit` by `office` and describes it.
+fn exported(world: &World, office: usize, send_unit: &SendUnit) -> String {
     world.record(
         Party::Office,
         EventKind::Exported {
             office: world.number(office),
-            receiver: bundle.receiver,
-            files: bundle.files.iter().map(|f| f.name.to_string()).collect(),
+            receiver: send_unit.receiver,
+            files: send_unit.files.iter().map(|f| f.name.to_string()).collect(),
         },
     );
-    describe_bundle(bundle)
+    describe_send_unit(send_unit)
 }
 
-fn describe_bundle(bundle: &Bundle) -> String {
-    bundle
+fn describe_send_unit(send_unit: &SendUnit) -> String {
+    send_unit
         .files
         .iter()
         .map(|f| format!("{} ({} bytes)", f.name, f.content.len()))
@@ -34,7 +34,7 @@ fn default_users() -> usize {
     3
 }
 
-/// A care-management office exports a month's plan bundle for a provider.
+/// A care-management office exports a month's plan send unit for a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportPlan {
@@ -74,8 +74,9 @@ impl Action for ExportPlan {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
         let provider = world.offices[self.to.index].profile().clone();
-        let bundle = world.offices[self.office.index].export_plan(now, self.month, &provider, self.users)?;
-        Ok(exported(world, self.office.index, &bundle))
+        let send_unit =
+            world.offices[self.office.index].export_plan(now, self.month, &provider, self.users)?;
+        Ok(exported(world, self.office.index, &send_unit))
     }
 }
 
@@ -116,8 +117,8 @@ impl Action for ExportActuals {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
         let care_manager = world.offices[self.to.index].profile().clone();
-        let bundle = world.offices[self.office.index].export_actuals(now, self.month, &care_manager)?;
-        Ok(exported(world, self.office.index, &bundle))
+        let send_unit = world.offices[self.office.index].export_actuals(now, self.month, &care_manager)?;
+        Ok(exported(world, self.office.index, &send_unit))
     }
 }
 

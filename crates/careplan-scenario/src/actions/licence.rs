@@ -2,7 +2,7 @@
 //! cancellation and payment.
 
 use careplan_core::{ErrorCode, format_jst};
-use careplan_license::{LicenceView, PaymentMethod};
+use careplan_licence::{LicenceView, PaymentMethod};
 use careplan_parties::api::{UsageRequest, UsageResponse};
 use serde::Deserialize;
 
@@ -354,16 +354,16 @@ impl Action for SetAutoRenewal {
         name: "set_auto_renewal",
         group: Group::Licences,
         summary: "stops or resumes the automatic renewal of a licence applied for from 2025-06-01",
-        details: "Effective from the next term end (`LICENSE_AUTO_RENEWAL_UNAVAILABLE` for older licences, \
-                  `LICENSE_LAPSED` to resume a lapsed one).",
+        details: "Effective from the next term end (`LICENCE_AUTO_RENEWAL_UNAVAILABLE` for older licences, \
+                  `LICENCE_LAPSED` to resume a lapsed one).",
         params: &[
             Param::required("office", "office", "the office"),
             Param::required("on", "true/false", "on or off"),
         ],
         example: "action = \"set_auto_renewal\"\noffice = \"cm\"\non = false",
         codes: &[
-            ErrorCode::LicenseAutoRenewalUnavailable,
-            ErrorCode::LicenseLapsed,
+            ErrorCode::LicenceAutoRenewalUnavailable,
+            ErrorCode::LicenceLapsed,
             ErrorCode::SessionInvalid,
         ],
     };
@@ -398,14 +398,14 @@ impl Action for RenewLicence {
         group: Group::Licences,
         summary: "renews the licence by hand for a year",
         details: "From the day after the last day when done in the renewal period (from one month before the last \
-                  day; `LICENSE_RENEWAL_TOO_EARLY`), from now once lapsed; once (`LICENSE_ALREADY_RENEWED`); not \
-                  for a licence that renews itself (`LICENSE_RENEWS_AUTOMATICALLY`).",
+                  day; `LICENCE_RENEWAL_TOO_EARLY`), from now once lapsed; once (`LICENCE_ALREADY_RENEWED`); not \
+                  for a licence that renews itself (`LICENCE_RENEWS_AUTOMATICALLY`).",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"renew_licence\"\noffice = \"cm\"",
         codes: &[
-            ErrorCode::LicenseRenewalTooEarly,
-            ErrorCode::LicenseAlreadyRenewed,
-            ErrorCode::LicenseRenewsAutomatically,
+            ErrorCode::LicenceRenewalTooEarly,
+            ErrorCode::LicenceAlreadyRenewed,
+            ErrorCode::LicenceRenewsAutomatically,
             ErrorCode::SessionInvalid,
         ],
     };
@@ -440,11 +440,11 @@ impl Action for CancelLicence {
     const INFO: ActionInfo = ActionInfo {
         name: "cancel_licence",
         group: Group::Licences,
-        summary: "asks to cancel the licence: always refused with `LICENSE_CANCEL_NOT_ALLOWED`",
+        summary: "asks to cancel the licence: always refused with `LICENCE_CANCEL_NOT_ALLOWED`",
         details: "",
         params: &[Param::required("office", "office", "the office")],
-        example: "action = \"cancel_licence\"\noffice = \"cm\"\nexpect_error = \"LICENSE_CANCEL_NOT_ALLOWED\"",
-        codes: &[ErrorCode::LicenseCancelNotAllowed, ErrorCode::SessionInvalid],
+        example: "action = \"cancel_licence\"\noffice = \"cm\"\nexpect_error = \"LICENCE_CANCEL_NOT_ALLOWED\"",
+        codes: &[ErrorCode::LicenceCancelNotAllowed, ErrorCode::SessionInvalid],
     };
 
     fn describe(&self) -> String {
@@ -470,10 +470,10 @@ impl Action for PayInvoice {
         name: "pay_invoice",
         group: Group::Licences,
         summary: "pays the oldest open licence invoice",
-        details: "`LICENSE_NOTHING_DUE` if none: already paid, or paid by deduction.",
+        details: "`LICENCE_NOTHING_DUE` if none: already paid, or paid by deduction.",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"pay_invoice\"\noffice = \"cm\"",
-        codes: &[ErrorCode::LicenseNothingDue, ErrorCode::SessionInvalid],
+        codes: &[ErrorCode::LicenceNothingDue, ErrorCode::SessionInvalid],
     };
 
     fn describe(&self) -> String {

@@ -168,7 +168,11 @@ mod tests {
     #[test]
     fn the_reference_lists_exactly_the_fields_each_action_reads() {
         for action in ACTIONS {
-            let documented: Vec<&str> = action.params.iter().map(|p| p.name).collect();
+            let documented: Vec<&str> = action
+                .params
+                .iter()
+                .flat_map(|p| std::iter::once(p.name).chain(p.formerly))
+                .collect();
             let mut read = StepAction::fields(action.name).to_vec();
             let mut sorted = documented.clone();
             read.sort_unstable();
@@ -238,6 +242,20 @@ mod tests {
             current == document,
             "docs/scenarios.md is stale: run `cargo xtask docs`"
         );
+    }
+
+    #[test]
+    fn former_spellings_of_fields_and_codes_are_still_read() {
+        let step = "action = \"receive\"\noffice = \"helper\"\nbundle = 2\nexpect_bundles = 1\n\
+                    expect_error = \"BUNDLE_CANCELLED\"";
+        let old = Scenario::parse(&format!("{HEAD}\n[[step]]\n{step}\n"), Path::new("t.toml")).unwrap();
+        let new = step
+            .replace("bundle =", "send_unit =")
+            .replace("expect_bundles", "expect_send_units")
+            .replace("BUNDLE_CANCELLED", "SEND_UNIT_CANCELLED");
+        let new = Scenario::parse(&format!("{HEAD}\n[[step]]\n{new}\n"), Path::new("t.toml")).unwrap();
+        assert_eq!(old.steps, new.steps);
+        assert_eq!(old.steps[0].expect_error, Some(ErrorCode::SendUnitCancelled));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! edits of an outbox.
 
 use careplan_core::ErrorCode;
-use careplan_relay::{BundleRecord, BundleStatus, Upload};
+use careplan_relay::{SendUnitRecord, SendUnitStatus, Upload};
 use serde::Deserialize;
 
 use crate::action::{Action, ActionInfo, Group, Office, Param, from_str_list};
@@ -22,7 +22,7 @@ const SEND_CODES: &[ErrorCode] = &[
     ErrorCode::AttachmentInvalid,
     ErrorCode::ContentInvalid,
     ErrorCode::SerialReused,
-    ErrorCode::LicenseRequired,
+    ErrorCode::LicenceRequired,
     ErrorCode::ReceiverUnregistered,
     ErrorCode::ReceiverUnlicensed,
 ];
@@ -79,7 +79,7 @@ impl Action for Send {
             .send_to(receiver, self.latest_only)
             .await?;
         let files: usize = receipts.iter().map(|r| r.files.len()).sum();
-        let ids: Vec<String> = receipts.iter().map(|r| r.bundle.to_string()).collect();
+        let ids: Vec<String> = receipts.iter().map(|r| r.send_unit.to_string()).collect();
         Ok(format!(
             "{} send unit(s) (id {}), {files} file(s) accepted by the relay",
             receipts.len(),
@@ -99,12 +99,14 @@ pub(crate) struct Receive {
     office: Office,
     #[serde(default = "yes")]
     download: bool,
-    #[serde(default)]
-    bundle: Option<usize>,
+    /// `bundle` is this field's former spelling, still read.
+    #[serde(default, alias = "bundle")]
+    send_unit: Option<usize>,
     #[serde(default)]
     expect_files: Option<usize>,
-    #[serde(default)]
-    expect_bundles: Option<usize>,
+    /// `expect_bundles` is this field's former spelling, still read.
+    #[serde(default, alias = "expect_bundles")]
+    expect_send_units: Option<usize>,
 }
 
 impl Action for Receive {
@@ -122,11 +124,12 @@ impl Action for Receive {
                 "`false` only accepts (受信) the unread send units, downloading nothing",
             ),
             Param::optional(
-                "bundle",
+                "send_unit",
                 "place (from 1)",
                 "every send unit",
                 "only the send unit at this place in the listing, as a user clicking one line",
-            ),
+            )
+            .formerly("bundle"),
             Param::optional(
                 "expect_files",
                 "count",
@@ -134,25 +137,26 @@ impl Action for Receive {
                 "how many new files must arrive",
             ),
             Param::optional(
-                "expect_bundles",
+                "expect_send_units",
                 "count",
                 "not checked",
                 "how many send units must be accepted or downloaded",
-            ),
+            )
+            .formerly("expect_bundles"),
         ],
         example: "action = \"receive\"\noffice = \"helper\"\nexpect_files = 3",
         codes: &[
             ErrorCode::SerialOrder,
-            ErrorCode::BundleCancelled,
-            ErrorCode::BundleExpired,
-            ErrorCode::BundleAlreadyReceived,
+            ErrorCode::SendUnitCancelled,
+            ErrorCode::SendUnitExpired,
+            ErrorCode::SendUnitAlreadyReceived,
             ErrorCode::FileNotFound,
         ],
     };
 
     fn check(&self) -> Result<(), String> {
-        match self.bundle {
-            Some(0) => Err("`bundle` counts from 1 (the first send unit listed)".to_owned()),
+        match self.send_unit {
+            Some(0) => Err("`send_unit` counts from 1 (the first send unit listed)".to_owned()),
             _ => Ok(()),
         }
     }
@@ -167,11 +171,15 @@ impl Action for Receive {
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let received = world.offices[self.office.index]
-            .receive(self.download, self.bundle)
+            .receive(self.download, self.send_unit)
             .await?;
         let checks = [
             (self.expect_files, received.files, "new file(s) downloaded"),
-            (self.expect_bundles, received.bundles, "send unit(s) received"),
+            (
+                self.expect_send_units,
+                received.send_units,
+                "send unit(s) received",
+            ),
         ];
         for (expected, found, what) in checks {
             if let Some(expected) = expected
@@ -185,12 +193,12 @@ impl Action for Receive {
         Ok(if self.download {
             format!(
                 "{} send unit(s), {} new file(s) downloaded",
-                received.bundles, received.files
+                received.send_units, received.files
             )
         } else {
             format!(
                 "{} send unit(s) accepted (受信済), nothing downloaded",
-                received.bundles
+                received.send_units
             )
         })
     }
@@ -217,10 +225,10 @@ impl Action for CancelSend {
         example: "action = \"cancel_send\"\noffice = \"cm\"\nto = \"helper\"",
         codes: &[
             ErrorCode::CancelNotAllowed,
-            ErrorCode::BundleAlreadyDownloaded,
-            ErrorCode::BundleCancelled,
-            ErrorCode::BundleExpired,
-            ErrorCode::BundleNotFound,
+            ErrorCode::SendUnitAlreadyDownloaded,
+            ErrorCode::SendUnitCancelled,
+            ErrorCode::SendUnitExpired,
+            ErrorCode::SendUnitNotFound,
         ],
     };
 
@@ -231,13 +239,13 @@ impl Action for CancelSend {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let receiver = world.offices[self.to.index].profile().number;
         let office = &mut world.offices[self.office.index];
-        let Some(bundle) = office.last_sent_to(receiver) else {
+        let Some(send_unit) = office.last_sent_to(receiver) else {
             return Err(StepError::Assertion(format!(
                 "{} has sent nothing to {} to cancel",
                 self.office, self.to
             )));
         };
-        let cancelled = office.cancel(bundle).await?;
+        let cancelled = office.cancel(send_unit).await?;
         Ok(format!("send unit {} is {}", cancelled.id, cancelled.status))
     }
 }
@@ -248,7 +256,7 @@ impl Action for CancelSend {
 pub(crate) struct CheckInbox {
     office: Office,
     #[serde(deserialize_with = "from_str_list")]
-    statuses: Vec<BundleStatus>,
+    statuses: Vec<SendUnitStatus>,
 }
 
 const STATUSES: &str = "list of `unread`, `received`, `downloaded`, `cancelled`, `expired`";
@@ -272,8 +280,8 @@ impl Action for CheckInbox {
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
-        let bundles = world.client(self.office.index)?.inbox().await?;
-        check_statuses("inbox", &bundles, &self.statuses)
+        let send_units = world.client(self.office.index)?.inbox().await?;
+        check_statuses("inbox", &send_units, &self.statuses)
     }
 }
 
@@ -285,7 +293,7 @@ pub(crate) struct CheckSent {
     #[serde(default)]
     to: Option<Office>,
     #[serde(deserialize_with = "from_str_list")]
-    statuses: Vec<BundleStatus>,
+    statuses: Vec<SendUnitStatus>,
 }
 
 impl Action for CheckSent {
@@ -320,14 +328,14 @@ impl Action for CheckSent {
             .to
             .as_ref()
             .map(|to| world.offices[to.index].profile().number);
-        let bundles: Vec<BundleRecord> = world
+        let send_units: Vec<SendUnitRecord> = world
             .client(self.office.index)?
             .sent()
             .await?
             .into_iter()
             .filter(|b| receiver.is_none_or(|r| b.receiver == r))
             .collect();
-        check_statuses("sent list", &bundles, &self.statuses)
+        check_statuses("sent list", &send_units, &self.statuses)
     }
 }
 
@@ -441,13 +449,13 @@ impl Action for EditOutbox {
         let receiver = world.offices[self.to.index].profile().number;
         let alias = &self.to;
         let outbox = world.offices[self.office.index].outbox_mut();
-        let Some(bundle) = outbox.iter_mut().rev().find(|b| b.receiver == receiver) else {
+        let Some(send_unit) = outbox.iter_mut().rev().find(|b| b.receiver == receiver) else {
             return Err(StepError::Assertion(format!(
                 "no exported send unit for {alias} in the outbox"
             )));
         };
         let position = |prefix: &str| {
-            bundle
+            send_unit
                 .files
                 .iter()
                 .position(|f| {
@@ -460,12 +468,12 @@ impl Action for EditOutbox {
                 })
         };
         if let Some(prefix) = &self.remove {
-            let removed = bundle.files.remove(position(prefix)?);
+            let removed = send_unit.files.remove(position(prefix)?);
             return Ok(format!("took {} out of the send unit", removed.name));
         }
         if let Some(prefix) = &self.damage {
             let index = position(prefix)?;
-            let file = &mut bundle.files[index];
+            let file = &mut send_unit.files[index];
             let line_end = file
                 .content
                 .windows(2)
@@ -483,7 +491,7 @@ impl Action for EditOutbox {
             return Ok(format!("{}: the first record lost its last field", file.name));
         }
         let name = self.attach_pdf.as_deref().unwrap_or("attachment.pdf");
-        bundle.files.push(Upload::new(name, SMALL_PDF));
+        send_unit.files.push(Upload::new(name, SMALL_PDF));
         Ok(format!("attached {name} ({} bytes)", SMALL_PDF.len()))
     }
 }
@@ -491,11 +499,11 @@ impl Action for EditOutbox {
 /// Compares the listed statuses with the expected ones.
 fn check_statuses(
     list: &str,
-    bundles: &[BundleRecord],
-    expected: &[BundleStatus],
+    send_units: &[SendUnitRecord],
+    expected: &[SendUnitStatus],
 ) -> Result<String, StepError> {
-    let found: Vec<BundleStatus> = bundles.iter().map(|b| b.status).collect();
-    let shown = |statuses: &[BundleStatus]| {
+    let found: Vec<SendUnitStatus> = send_units.iter().map(|b| b.status).collect();
+    let shown = |statuses: &[SendUnitStatus]| {
         let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         format!("[{}]", names.join(", "))
     };
@@ -506,7 +514,7 @@ fn check_statuses(
             shown(&found)
         )));
     }
-    let serials: Vec<String> = bundles
+    let serials: Vec<String> = send_units
         .iter()
         .map(|b| format!("{} {}", b.serial, b.status))
         .collect();

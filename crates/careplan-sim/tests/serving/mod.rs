@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use careplan_core::{Clock, ErrorCode, SystemClock};
 use careplan_net::{Endpoints, LinkageClient};
 use careplan_parties::LoginDetails;
-use careplan_relay::{BundleRecord, Upload};
+use careplan_relay::{SendUnitRecord, Upload};
 use rustls::pki_types::CertificateDer;
 
 /// The care-management office of the default roster.
@@ -200,7 +200,7 @@ pub(crate) async fn stream_until_killed(
 /// After a restart: every acknowledged send unit is in the provider's inbox exactly once; every send
 /// unit there is one that was attempted, whole, its files byte for byte as sent.
 pub(crate) async fn check_after_restart(provider: &LinkageClient, acknowledged: &[u32], attempted: u32) {
-    let inbox: Vec<BundleRecord> = provider.inbox().await.expect("the inbox lists");
+    let inbox: Vec<SendUnitRecord> = provider.inbox().await.expect("the inbox lists");
     let mut listed: Vec<String> = inbox.iter().map(|b| b.serial.to_string()).collect();
     let before = listed.len();
     listed.sort();
@@ -214,19 +214,19 @@ pub(crate) async fn check_after_restart(provider: &LinkageClient, acknowledged: 
         );
     }
     let sent: Vec<String> = (0..attempted).map(serial).collect();
-    for bundle in &inbox {
-        let serial = bundle.serial.to_string();
+    for listed in &inbox {
+        let serial = listed.serial.to_string();
         let n = sent
             .iter()
             .position(|s| *s == serial)
             .expect("every listed send unit was sent");
         let expected = send_unit(u32::try_from(n).expect("small"));
         assert_eq!(
-            bundle.files.len(),
+            listed.files.len(),
             expected.len(),
             "send unit {serial} is incomplete"
         );
-        for (file, upload) in bundle.files.iter().zip(&expected) {
+        for (file, upload) in listed.files.iter().zip(&expected) {
             assert_eq!(*file.name, *upload.name);
             let bytes = provider.download(file.id).await.expect("downloads");
             assert_eq!(

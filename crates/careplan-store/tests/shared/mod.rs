@@ -3,7 +3,7 @@
 use std::sync::{Arc, Barrier};
 
 use careplan_core::{LicenceStanding, OfficeNumber};
-use careplan_relay::{BundleStatus, Relay, RelayConfig, Store, Upload};
+use careplan_relay::{Relay, RelayConfig, SendUnitStatus, Store, Upload};
 use time::macros::datetime;
 
 fn office(s: &str) -> OfficeNumber {
@@ -39,7 +39,7 @@ pub(crate) fn two_relays_share_mailboxes<S: Store + 'static>(open: &mut dyn FnMu
     let inbox = b.inbox(now, hh).expect("relay B lists");
     assert_eq!(
         inbox.iter().map(|x| x.id).collect::<Vec<_>>(),
-        vec![receipt.bundle]
+        vec![receipt.send_unit]
     );
     for file in receipt.files.iter() {
         b.download(now, hh, *file)
@@ -48,7 +48,7 @@ pub(crate) fn two_relays_share_mailboxes<S: Store + 'static>(open: &mut dyn FnMu
     let sent = a.sent(now, cm).expect("relay A lists");
     assert_eq!(
         sent[0].status,
-        BundleStatus::Downloaded,
+        SendUnitStatus::Downloaded,
         "relay A sees relay B's change"
     );
     let retry = b

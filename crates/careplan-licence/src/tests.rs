@@ -214,12 +214,12 @@ fn invoices_settle_when_paid_and_only_once() {
     assert_eq!(paid.expiry, Some(date!(2026 - 04 - 09)));
     assert_eq!(
         site.pay_invoice(later, session).unwrap_err().code(),
-        ErrorCode::LicenseNothingDue
+        ErrorCode::LicenceNothingDue
     );
     let (mut deducted, session) = applied(applied_at, PaymentMethod::Deduction);
     assert_eq!(
         deducted.pay_invoice(later, session).unwrap_err().code(),
-        ErrorCode::LicenseNothingDue
+        ErrorCode::LicenceNothingDue
     );
 }
 
@@ -271,7 +271,7 @@ fn stopping_auto_renewal_before_the_conversion_lets_the_free_pass_end() {
     let later = conversion + Duration::days(3);
     assert_eq!(
         site.set_auto_renewal(later, session, true).unwrap_err().code(),
-        ErrorCode::LicenseLapsed
+        ErrorCode::LicenceLapsed
     );
     let renewed = site.renew(later, session).unwrap();
     assert_eq!(renewed.terms.last().unwrap().start, later);
@@ -298,7 +298,7 @@ fn applications_before_june_2025_renew_by_hand_within_the_renewal_period() {
         site.set_auto_renewal(applied_at, session, false)
             .unwrap_err()
             .code(),
-        ErrorCode::LicenseAutoRenewalUnavailable
+        ErrorCode::LicenceAutoRenewalUnavailable
     );
     let opens = datetime!(2025-04-14 00:00 +9);
     let early = site.renew(opens - S, session).unwrap_err();
@@ -309,7 +309,7 @@ fn applications_before_june_2025_renew_by_hand_within_the_renewal_period() {
     assert_eq!(next.end, datetime!(2026-05-14 23:59:59 +9));
     assert_eq!(
         site.renew(opens, session).unwrap_err().code(),
-        ErrorCode::LicenseAlreadyRenewed
+        ErrorCode::LicenceAlreadyRenewed
     );
     assert_eq!(
         site.standing(datetime!(2025-05-15 00:00 +9), office()),
@@ -321,7 +321,7 @@ fn applications_before_june_2025_renew_by_hand_within_the_renewal_period() {
         auto.renew(datetime!(2026-05-20 00:00 +9), session)
             .unwrap_err()
             .code(),
-        ErrorCode::LicenseRenewsAutomatically
+        ErrorCode::LicenceRenewsAutomatically
     );
 }
 
@@ -342,7 +342,7 @@ fn a_licence_is_never_cancelled() {
     let (mut site, session) = applied(datetime!(2025-06-15 10:00 +9), PaymentMethod::Deduction);
     assert_eq!(
         site.cancel(session).unwrap_err().code(),
-        ErrorCode::LicenseCancelNotAllowed
+        ErrorCode::LicenceCancelNotAllowed
     );
     assert_eq!(
         site.standing(datetime!(2025-06-16 00:00 +9), office()),
