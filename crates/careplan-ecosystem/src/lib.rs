@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use careplan_ca::CertificateType;
-use careplan_ca::{CaError, CertificateAuthority, CertificateDer, IssuedCertificate};
-use careplan_core::{EventLog, Journal, JournalError, SimulatedClock};
+use careplan_ca::{
+    CaError, CertificateAuthority, CertificateDer, CertificateRevocationListDer, IssuedCertificate,
+};
+use careplan_core::{Clock, EventLog, Journal, JournalError, SimulatedClock};
 use careplan_eseikyu::PortalConfig;
 use careplan_licence::{LicenceConfig, PaymentMethod, UsageApplication};
 use careplan_net::{
@@ -135,6 +137,7 @@ pub struct EcosystemBuilder {
     admin: bool,
     offices: Vec<OfficeDescription>,
     events: EventLog,
+    resume_at: Option<OffsetDateTime>,
 }
 
 impl std::fmt::Debug for EcosystemBuilder {
@@ -165,7 +168,15 @@ impl EcosystemBuilder {
             admin: false,
             offices: Vec::new(),
             events: EventLog::default(),
+            resume_at: None,
         }
+    }
+
+    /// With a journal and a simulated clock: after the replay, moves the clock on to `instant` (when the
+    /// last recorded request happened) if the recorded settings left it earlier.
+    pub fn resume_clock_at(mut self, instant: OffsetDateTime) -> Self {
+        self.resume_at = Some(instant);
+        self
     }
 
     /// Where the parties record what they do (nowhere by default).
@@ -273,10 +284,19 @@ impl EcosystemBuilder {
             }
         }
         .with_events(self.events.clone());
+        if let (EcosystemClock::Simulated(simulated), Some(resume_at)) = (&clock, self.resume_at)
+            && simulated.now() < resume_at
+        {
+            simulated.set(resume_at);
+        }
+        // The revocation list is a recorded portal request: drawn here, where blocking on the journal is
+        // allowed, not in `start`.
+        let crl = parties.crl(clock.as_clock().now()).map_err(JournalError)?;
         Ok(Prepared {
             clock,
             root,
             certificates,
+            crl,
             parties: Arc::new(parties),
             relay: Relay::new(
                 self.store.unwrap_or_else(|| Box::new(MemoryStore::new())),
@@ -303,6 +323,7 @@ pub struct Prepared {
     clock: EcosystemClock,
     root: CertificateDer<'static>,
     certificates: Certificates,
+    crl: CertificateRevocationListDer<'static>,
     parties: Arc<Parties>,
     relay: Relay<Box<dyn Store>>,
     listen: Listen,
@@ -344,7 +365,6 @@ impl Prepared {
     /// Starts every server.
     pub async fn start(self) -> Result<Ecosystem, BuildError> {
         let clock = self.clock.as_clock();
-        let crl = self.parties.crl(clock.now()).map_err(JournalError)?;
         let relay = Arc::new(
             RelayServer::start(
                 self.listen.relay,
@@ -353,7 +373,7 @@ impl Prepared {
                 clock.clone(),
                 self.root.clone(),
                 self.certificates.relay,
-                Some(crl),
+                Some(self.crl),
             )
             .await?,
         );

@@ -268,13 +268,9 @@ fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeErr
             relay: options.listen,
         })
         .with_admin()
+        // Replay leaves the clock at its last setting; requests recorded after it moved on from there.
+        .resume_clock_at(last_at)
         .prepare()?;
-    // Replay left the clock at its last setting; requests recorded after it moved on from there.
-    if let EcosystemClock::Simulated(simulated) = &clock
-        && simulated.now() < last_at
-    {
-        simulated.set(last_at);
-    }
     let root = prepared.root().clone();
     prepared
         .parties()
