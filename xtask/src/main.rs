@@ -76,6 +76,12 @@ fn status(mut command: Command) -> Result<ExitCode> {
 }
 
 fn run_scenarios(paths: &[PathBuf], extra: &[&str]) -> Result<ExitCode> {
+    // The vendor scenarios drive the reference adapter, a program of its own beside careplan-sim.
+    let mut build = cargo();
+    build.args(["build", "--quiet", "--package", "careplan-sim", "--bins"]);
+    if status(build)? != ExitCode::SUCCESS {
+        bail!("cannot build careplan-sim and its reference adapter");
+    }
     let mut command = cargo();
     command
         .args(["run", "--quiet", "--package", "careplan-sim", "--", "run"])

@@ -132,6 +132,20 @@ catalogue! {
     /// The care software does not import this kind of file (or not in this office's role).
     ImportUnsupported = "IMPORT_UNSUPPORTED", "office",
         "介護ソフトが取込に対応していないファイル種別（または受信側の役割と合わない）";
+    /// A vendor's care software, driven through its adapter, exited with a failure status.
+    AdapterFailed = "ADAPTER_FAILED", "adapter",
+        "（シミュレータ）ベンダーの介護ソフトが操作に失敗した（終了ステータスが0以外）";
+    /// A vendor's care software did not finish an operation within the adapter's time limit.
+    AdapterTimeout = "ADAPTER_TIMEOUT", "adapter",
+        "（シミュレータ）ベンダーの介護ソフトが制限時間内に操作を終えなかった";
+    /// The adapter declares no command for the operation a step needs (e.g. a provider-only product
+    /// asked to export plans).
+    AdapterUnsupported = "ADAPTER_UNSUPPORTED", "adapter",
+        "（シミュレータ）ベンダーの介護ソフトがその操作に対応していない";
+    /// A vendor's care software finished but left no usable output: no file in the outbox, a report that
+    /// is not the contract's JSON, a file that cannot be read.
+    AdapterOutputInvalid = "ADAPTER_OUTPUT_INVALID", "adapter",
+        "（シミュレータ）ベンダーの介護ソフトの出力が取り決めに沿っていない";
     /// The client certificate's validity ended before the handshake (simulated time).
     CertExpired = "CERT_EXPIRED", "TLS",
         "電子証明書の有効期限切れ（有効期限日の23:59:59を過ぎている）";

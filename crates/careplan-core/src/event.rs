@@ -179,6 +179,22 @@ pub enum EventKind {
         /// The file names.
         files: Vec<String>,
     },
+    /// The bench called a vendor's care software through its adapter.
+    AdapterCalled {
+        /// The office it runs in.
+        office: OfficeNumber,
+        /// The operation (`export_plan`, `import`, …).
+        operation: &'static str,
+        /// Its exit status, if it exited.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<i32>,
+        /// Whether it was stopped at its time limit.
+        timed_out: bool,
+        /// What it printed (the first 4 KiB).
+        stdout: String,
+        /// What it printed on stderr (the first 4 KiB).
+        stderr: String,
+    },
     /// An office's care software imported downloaded files.
     Imported {
         /// The office.

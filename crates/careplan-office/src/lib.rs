@@ -11,10 +11,12 @@
 //! - Nothing is lost on failure: a send unit leaves the outbox only once the relay acknowledged it, and a
 //!   received file is marked downloaded only once its bytes are stored locally.
 
+mod adapter;
 mod month;
 mod office;
 mod software;
 
+pub use adapter::{Adapter, AdapterFileError, AdapterSoftware, CONTRACT, Operation, bin_dir};
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{

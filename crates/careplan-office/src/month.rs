@@ -76,11 +76,11 @@ impl MonthExchange<'_> {
             };
             let mut provider =
                 SyntheticSoftware::new(profile.clone(), self.seed).with_deviations(self.deviations);
-            provider.import(&plan.inputs())?;
+            provider.import(self.plans_at, &plan.inputs())?;
             send_units.push(plan);
             match provider.export_actuals(self.actuals_at, self.month, self.care_manager) {
                 Ok(actuals) => {
-                    care_manager.import(&actuals.inputs())?;
+                    care_manager.import(self.plans_at, &actuals.inputs())?;
                     send_units.push(actuals);
                 }
                 Err(e) if e.code() == ErrorCode::NothingToSend => {}

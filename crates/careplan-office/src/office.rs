@@ -248,14 +248,14 @@ impl VirtualOffice {
     }
 
     /// ⑥ Imports every downloaded file not imported yet into the care software, all or nothing.
-    pub fn import(&mut self) -> Result<ImportReport, OfficeError> {
+    pub fn import(&mut self, now: OffsetDateTime) -> Result<ImportReport, OfficeError> {
         let pending: Vec<(&str, &[u8])> = self
             .received
             .iter()
             .filter(|f| !f.imported)
             .map(|f| (f.name.as_str(), f.content.as_slice()))
             .collect();
-        let report = self.software.import(&pending)?;
+        let report = self.software.import(now, &pending)?;
         self.received.iter_mut().for_each(|f| f.imported = true);
         Ok(report)
     }

@@ -85,6 +85,15 @@ pub enum SoftwareError {
     /// Nothing to export.
     #[error("{0}")]
     NothingToSend(String),
+    /// A vendor's product, driven through its adapter, failed, timed out, lacks the operation or left
+    /// unusable output.
+    #[error("{message}")]
+    Adapter {
+        /// `ADAPTER_FAILED`, `ADAPTER_TIMEOUT`, `ADAPTER_UNSUPPORTED` or `ADAPTER_OUTPUT_INVALID`.
+        code: ErrorCode,
+        /// What happened, with the product's last line on stderr.
+        message: String,
+    },
 }
 
 impl SoftwareError {
@@ -97,6 +106,7 @@ impl SoftwareError {
             SoftwareError::Unsupported { .. } => ErrorCode::ImportUnsupported,
             SoftwareError::UnknownUser { .. } => ErrorCode::ActualUserUnknown,
             SoftwareError::NothingToSend(_) => ErrorCode::NothingToSend,
+            SoftwareError::Adapter { code, .. } => *code,
         }
     }
 }
@@ -156,9 +166,10 @@ pub trait CareSoftware: std::fmt::Debug + Send {
         care_manager: &OfficeProfile,
     ) -> Result<SendUnit, SoftwareError>;
 
-    /// ⑥/⑫ Imports received files in the given order (the relay's processing order), all or nothing,
-    /// and reports what it imported.
-    fn import(&mut self, files: &[(&str, &[u8])]) -> Result<ImportReport, SoftwareError>;
+    /// ⑥/⑫ Imports received files at `now` in the given order (the relay's processing order), all or
+    /// nothing, and reports what it imported.
+    fn import(&mut self, now: OffsetDateTime, files: &[(&str, &[u8])])
+    -> Result<ImportReport, SoftwareError>;
 }
 
 /// The project's own care software: plans generated with `careplan-synth` from a seed, actuals derived
@@ -385,7 +396,11 @@ impl CareSoftware for SyntheticSoftware {
 
     /// Imports received files, in the given order (the relay's processing order). Either every file
     /// is imported or, on the first error, none is.
-    fn import(&mut self, files: &[(&str, &[u8])]) -> Result<ImportReport, SoftwareError> {
+    fn import(
+        &mut self,
+        _now: OffsetDateTime,
+        files: &[(&str, &[u8])],
+    ) -> Result<ImportReport, SoftwareError> {
         let mut report = ImportReport::default();
         let mut plans: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
         let mut actuals: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
@@ -460,6 +475,8 @@ fn replace_sheets(
 
 #[cfg(test)]
 mod tests {
+    const NOW: time::OffsetDateTime = time::macros::datetime!(2025-05-01 09:00 +9);
+
     use time::Duration;
     use time::macros::datetime;
 
@@ -498,7 +515,7 @@ mod tests {
             ]
         );
         let received = plan.inputs();
-        let report = hh.import(&received).unwrap();
+        let report = hh.import(NOW, &received).unwrap();
         assert_eq!((report.files, report.users.len()), (3, 3));
 
         let actuals = hh
@@ -509,7 +526,7 @@ mod tests {
             "UPJSK_202505_1310000002_11_1310000001_43_20250604103000.CSV"
         );
         let received = actuals.inputs();
-        let report = cm.import(&received).unwrap();
+        let report = cm.import(NOW, &received).unwrap();
         assert_eq!(report.users, cm.users_with_actuals(month));
         assert_eq!(report.users.len(), 3);
     }
@@ -596,22 +613,22 @@ mod tests {
         let month: CareMonth = "202505".parse().unwrap();
         let plan = other_cm.export_plan(now, month, &hh_profile, 2).unwrap();
         let files = plan.inputs();
-        hh.import(&files).unwrap();
+        hh.import(NOW, &files).unwrap();
         // Actuals of users the care manager never planned for are refused, and nothing is stored.
         let actuals = hh.export_actuals(now, month, other_cm.profile()).unwrap();
         let renamed = actuals.files[0].name.replace("1310000003", "1310000001");
         let mut content = actuals.files[0].content.to_vec();
-        let err = cm.import(&[(&renamed, &content)]).unwrap_err();
+        let err = cm.import(NOW, &[(&renamed, &content)]).unwrap_err();
         assert_eq!(err.code(), ErrorCode::ActualUserUnknown);
         assert!(cm.users_with_actuals(month).is_empty());
 
         content.extend_from_slice(&[0x81, 0x20]);
         assert_eq!(
-            cm.import(&[(&renamed, &content)]).unwrap_err().code(),
+            cm.import(NOW, &[(&renamed, &content)]).unwrap_err().code(),
             ErrorCode::EncodingInvalid
         );
         assert_eq!(
-            cm.import(&plan.inputs()[..1]).unwrap_err().code(),
+            cm.import(NOW, &plan.inputs()[..1]).unwrap_err().code(),
             ErrorCode::ImportUnsupported
         );
         assert_eq!(

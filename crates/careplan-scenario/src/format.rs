@@ -10,7 +10,7 @@ use std::sync::Arc;
 use careplan_ca::CertificateType;
 use careplan_core::{ErrorCode, OfficeNumber, ServiceKind};
 use careplan_licence::PaymentMethod;
-use careplan_office::OfficeRole;
+use careplan_office::{Adapter, OfficeRole};
 use careplan_relay::RelayConfig;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -64,6 +64,9 @@ pub struct OfficeSpec {
     /// Its usage application, if it filed one before the start (`licence = "active"`, the default for
     /// offices whose account is ready).
     pub licence: Option<LicenceSpec>,
+    /// The vendor's care software it runs (`software = { adapter = "…" }`), or `None` for the synthetic
+    /// one.
+    pub adapter: Option<Arc<Adapter>>,
 }
 
 /// One `[[step]]`.
@@ -178,6 +181,14 @@ struct RawOffice {
     licence_applied: Option<Spanned<Value>>,
     #[serde(default)]
     payment: Option<Spanned<String>>,
+    #[serde(default)]
+    software: Option<Spanned<RawSoftware>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSoftware {
+    adapter: String,
 }
 
 struct Parser<'a> {
@@ -360,6 +371,19 @@ impl Parser<'_> {
             }
             let licence = self.licence(&raw, at, account_ready, start)?;
             let name = raw.name.unwrap_or_else(|| format!("{} {}", raw.id, number));
+            let adapter = match &raw.software {
+                None => None,
+                Some(software) => {
+                    // The adapter's path is relative to the scenario file, so a scenario and its adapter
+                    // travel together.
+                    let folder = self.path.parent().unwrap_or_else(|| Path::new("."));
+                    let path = folder.join(&software.get_ref().adapter);
+                    let adapter = Adapter::load(&path).map_err(|e| {
+                        self.error(software.span().start, format!("office `{}`: {e}", raw.id))
+                    })?;
+                    Some(Arc::new(adapter))
+                }
+            };
             offices.push(OfficeSpec {
                 id: raw.id,
                 role: raw.role,
@@ -369,6 +393,7 @@ impl Parser<'_> {
                 account_ready,
                 certificate,
                 licence,
+                adapter,
             });
         }
         Ok(offices)

@@ -7,7 +7,9 @@ use careplan_core::{Clock, ErrorCode, Event, EventKind, EventLog, OfficeNumber, 
 use careplan_ecosystem::{BuildError, Ecosystem, EcosystemBuilder, OfficeDescription};
 use careplan_licence::LicenceView;
 use careplan_net::{ClientError, EcosystemClock, LinkageClient, PortalClient, UsageSiteClient};
-use careplan_office::{OfficeError, SyntheticSoftware, VirtualOffice};
+use careplan_office::{
+    AdapterSoftware, CareSoftware, OfficeError, SoftwareError, SyntheticSoftware, VirtualOffice,
+};
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
 use careplan_parties::{OfficeSetup, ProvisionedOffice};
 use time::OffsetDateTime;
@@ -83,6 +85,14 @@ pub enum RunError {
     /// A browser could not be set up.
     #[error(transparent)]
     Tls(#[from] careplan_net::TlsError),
+    /// An office's care software could not be set up.
+    #[error("office {office}'s care software: {source}")]
+    Software {
+        /// The office.
+        office: OfficeNumber,
+        /// Why.
+        source: SoftwareError,
+    },
 }
 
 /// Options of a run.
@@ -391,7 +401,17 @@ impl World {
             .await?;
         let mut offices = Vec::with_capacity(scenario.offices.len());
         for (index, spec) in scenario.offices.iter().enumerate() {
-            let software = Box::new(SyntheticSoftware::new(spec.profile(), seed));
+            let software: Box<dyn CareSoftware> = match &spec.adapter {
+                None => Box::new(SyntheticSoftware::new(spec.profile(), seed)),
+                Some(adapter) => Box::new(
+                    AdapterSoftware::new(adapter.clone(), spec.profile(), seed, events.clone()).map_err(
+                        |e| RunError::Software {
+                            office: spec.number,
+                            source: e,
+                        },
+                    )?,
+                ),
+            };
             offices.push(ecosystem.virtual_office(index, software).await?);
         }
         Ok(Self {

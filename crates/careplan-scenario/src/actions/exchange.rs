@@ -162,7 +162,8 @@ impl Action for Import {
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
-        let report = world.offices[self.office.index].import()?;
+        let now = world.now();
+        let report = world.offices[self.office.index].import(now)?;
         let users = report.users.len();
         world.record(
             Party::Office,

@@ -23,3 +23,14 @@ pub(crate) fn careplan_sim(args: &[&str]) -> Output {
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Checks that `{bin_dir}` of the shipped adapters resolves, from this test program, to the programs
+/// cargo built for this run.
+pub(crate) fn use_built_adapters() {
+    let adapter = Path::new(env!("CARGO_BIN_EXE_careplan-reference-adapter"));
+    assert_eq!(
+        careplan_office::bin_dir().join("careplan-reference-adapter"),
+        adapter,
+        "{{bin_dir}} must name the folder of the built reference adapter"
+    );
+}

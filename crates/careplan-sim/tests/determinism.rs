@@ -1,5 +1,6 @@
 //! Every delivered scenario, run twice with its seed, records the same events, byte for byte once
-//! serialised: the promise that a scenario file and a seed replay a run exactly.
+//! serialised: the promise that a scenario file and a seed replay a run exactly. The vendor scenarios'
+//! reference adapter is this package's own program, so the test lives here, where cargo builds it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use careplan_core::{Event, EventKind, Party};
 use careplan_scenario::{RunOptions, Scenario, run};
+
+mod common;
 
 fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -32,6 +35,7 @@ fn recorded(scenario: &Scenario) -> (Vec<Event>, String) {
 
 #[test]
 fn every_scenario_records_the_same_events_twice() {
+    common::use_built_adapters();
     let mut files = Vec::new();
     scenario_files(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios"),

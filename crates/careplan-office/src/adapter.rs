@@ -1,0 +1,749 @@
+//! A vendor's care software behind its adapter (contract 1, `docs/adapter.md`): the bench drives the
+//! product through the command lines an `adapter.toml` declares, and exchanges files with it through
+//! folders — an outbox it exports into, an inbox it imports from.
+//!
+//! Each office running an adapter gets its own working folder (state, outbox, inbox, report), removed
+//! when the office goes. Every call runs with a time limit, in the adapter file's folder; its exit
+//! status and what it printed are recorded as an event.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use careplan_core::{CareMonth, ErrorCode, EventKind, EventLog, Party};
+use careplan_relay::Upload;
+use careplan_spec::records::UserKey;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use wait_timeout::ChildExt;
+
+use crate::software::{CareSoftware, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError};
+
+/// The contract version this bench speaks.
+pub const CONTRACT: u32 = 1;
+
+/// How long a call may take unless the adapter says otherwise.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most of a call's output kept in its event, per stream.
+const OUTPUT_KEPT: usize = 4096;
+
+/// An operation the bench asks of the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Load a case (offices, users, planned services) into the product's test database.
+    Prepare,
+    /// Write a month's plan files for a provider into the outbox.
+    ExportPlan,
+    /// Write a month's actuals for a care manager into the outbox.
+    ExportActuals,
+    /// Import the files in the inbox.
+    Import,
+    /// Write what the product now holds.
+    Dump,
+}
+
+impl Operation {
+    /// Its name in `adapter.toml` and in events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Prepare => "prepare",
+            Operation::ExportPlan => "export_plan",
+            Operation::ExportActuals => "export_actuals",
+            Operation::Import => "import",
+            Operation::Dump => "dump",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdapterFile {
+    adapter: Header,
+    #[serde(default)]
+    operations: Operations,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    name: String,
+    contract: u32,
+    #[serde(default)]
+    timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Operations {
+    prepare: Option<Vec<String>>,
+    export_plan: Option<Vec<String>>,
+    export_actuals: Option<Vec<String>>,
+    import: Option<Vec<String>>,
+    dump: Option<Vec<String>>,
+}
+
+/// An `adapter.toml` that cannot be used, with the file and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct AdapterFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A product's adapter: its name, time limit and the command line of each operation it supports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adapter {
+    path: PathBuf,
+    name: String,
+    timeout: Duration,
+    commands: [Option<Vec<String>>; 5],
+}
+
+const OPERATIONS: [Operation; 5] = [
+    Operation::Prepare,
+    Operation::ExportPlan,
+    Operation::ExportActuals,
+    Operation::Import,
+    Operation::Dump,
+];
+
+impl Adapter {
+    /// Reads and checks an `adapter.toml`.
+    pub fn load(path: &Path) -> Result<Self, AdapterFileError> {
+        let error = |message: String| AdapterFileError {
+            path: path.to_owned(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
+        let file: AdapterFile = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |span| {
+                1 + text[..span.start.min(text.len())].matches('\n').count()
+            });
+            error(format!("line {line}: {}", e.message().trim()))
+        })?;
+        if file.adapter.contract != CONTRACT {
+            return Err(error(format!(
+                "contract {} is not one this bench speaks; it speaks contract {CONTRACT}",
+                file.adapter.contract
+            )));
+        }
+        let Operations {
+            prepare,
+            export_plan,
+            export_actuals,
+            import,
+            dump,
+        } = file.operations;
+        let commands = [prepare, export_plan, export_actuals, import, dump];
+        for (operation, command) in OPERATIONS.iter().zip(&commands) {
+            if command.as_ref().is_some_and(Vec::is_empty) {
+                return Err(error(format!(
+                    "[operations] {} is an empty command; leave it out if the product has no such operation",
+                    operation.as_str()
+                )));
+            }
+        }
+        if commands.iter().all(Option::is_none) {
+            return Err(error("[operations] declares no operation".to_owned()));
+        }
+        let timeout = match file.adapter.timeout_seconds {
+            Some(0) => return Err(error("timeout_seconds must be at least 1".to_owned())),
+            Some(seconds) => Duration::from_secs(seconds),
+            None => DEFAULT_TIMEOUT,
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            name: file.adapter.name,
+            timeout,
+            commands,
+        })
+    }
+
+    /// The product's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The command line of `operation`, if the product supports it.
+    pub fn command(&self, operation: Operation) -> Option<&[String]> {
+        let index = OPERATIONS.iter().position(|o| *o == operation)?;
+        self.commands[index].as_deref()
+    }
+
+    /// The folder commands run in: the adapter file's.
+    fn folder(&self) -> &Path {
+        self.path.parent().unwrap_or_else(|| Path::new("."))
+    }
+}
+
+/// The folder holding careplan-sim's own programs, for the adapters shipped with it (`{bin_dir}`):
+/// `CAREPLAN_BIN_DIR` if set, else the running program's folder (the build folder when the running
+/// program is a test, which cargo places one level below it).
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CAREPLAN_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// What the product's import reports (`{report}`), contract 1.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportReportFile {
+    files: usize,
+    records: usize,
+    users: Vec<ReportedUser>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportedUser {
+    insurer: String,
+    insured: String,
+}
+
+/// The care software of an office whose product runs behind an [`Adapter`].
+pub struct AdapterSoftware {
+    adapter: Arc<Adapter>,
+    profile: OfficeProfile,
+    seed: u64,
+    work: tempfile::TempDir,
+    events: EventLog,
+}
+
+impl fmt::Debug for AdapterSoftware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdapterSoftware")
+            .field("adapter", &self.adapter.name)
+            .field("office", &self.profile.number)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The values a command line's placeholders take in one call.
+#[derive(Default)]
+struct Values {
+    month: Option<CareMonth>,
+    now: Option<OffsetDateTime>,
+    to: Option<OfficeProfile>,
+    users: Option<usize>,
+}
+
+impl AdapterSoftware {
+    /// The product of `adapter` in the office `profile`, with a fresh working folder; `seed` is passed
+    /// on (`{seed}`) for products that generate test data; `events` records every call.
+    pub fn new(
+        adapter: Arc<Adapter>,
+        profile: OfficeProfile,
+        seed: u64,
+        events: EventLog,
+    ) -> Result<Self, SoftwareError> {
+        let work = tempfile::Builder::new()
+            .prefix(&format!("careplan-adapter-{}-", profile.number))
+            .tempdir()
+            .map_err(|e| {
+                adapter_error(
+                    ErrorCode::AdapterFailed,
+                    format!("cannot make a working folder: {e}"),
+                )
+            })?;
+        for folder in ["state", "outbox", "inbox"] {
+            std::fs::create_dir_all(work.path().join(folder)).map_err(|e| {
+                adapter_error(
+                    ErrorCode::AdapterFailed,
+                    format!("cannot make the {folder} folder: {e}"),
+                )
+            })?;
+        }
+        Ok(Self {
+            adapter,
+            profile,
+            seed,
+            work,
+            events,
+        })
+    }
+
+    fn folder(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    /// Empties a folder of the working folder, so a call sees only what this step gives it.
+    fn empty(&self, name: &str) -> Result<PathBuf, SoftwareError> {
+        let folder = self.folder(name);
+        let failed =
+            |e: std::io::Error| adapter_error(ErrorCode::AdapterFailed, format!("{}: {e}", folder.display()));
+        std::fs::remove_dir_all(&folder).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(failed(e)),
+        })?;
+        std::fs::create_dir_all(&folder).map_err(failed)?;
+        Ok(folder)
+    }
+
+    /// The command line of `operation` with its placeholders filled in.
+    fn command_line(&self, operation: Operation, values: &Values) -> Result<Vec<String>, SoftwareError> {
+        let command = self.adapter.command(operation).ok_or_else(|| {
+            adapter_error(
+                ErrorCode::AdapterUnsupported,
+                format!(
+                    "{} declares no {} operation",
+                    self.adapter.name,
+                    operation.as_str()
+                ),
+            )
+        })?;
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        let role = match self.profile.role {
+            OfficeRole::CareManagement => "care_management",
+            OfficeRole::Service => "service",
+        };
+        let now = values.now.map(|now| {
+            let jst = now.to_offset(careplan_core::JST);
+            format!(
+                "{:04}{:02}{:02}{:02}{:02}{:02}",
+                jst.year(),
+                u8::from(jst.month()),
+                jst.day(),
+                jst.hour(),
+                jst.minute(),
+                jst.second()
+            )
+        });
+        let value = |name: &str| -> Option<String> {
+            Some(match name {
+                "state" => path(self.folder("state")),
+                "outbox" => path(self.folder("outbox")),
+                "inbox" => path(self.folder("inbox")),
+                "report" => path(self.folder("report.json")),
+                "order" => path(self.folder("order.txt")),
+                "case" => path(self.folder("case.json")),
+                "dump" => path(self.folder("dump.json")),
+                "office" => self.profile.number.to_string(),
+                "kind" => self.profile.kind.to_string(),
+                "role" => role.to_owned(),
+                "name" => self.profile.name.clone(),
+                "seed" => self.seed.to_string(),
+                "bin_dir" => path(bin_dir()),
+                "month" => values.month?.to_string(),
+                "now" => now.clone()?,
+                "to" => values.to.as_ref()?.number.to_string(),
+                "to_kind" => values.to.as_ref()?.kind.to_string(),
+                "to_name" => values.to.as_ref()?.name.clone(),
+                "users" => values.users?.to_string(),
+                _ => return None,
+            })
+        };
+        command
+            .iter()
+            .map(|arg| fill(arg, &value))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|name| {
+                adapter_error(
+                    ErrorCode::AdapterUnsupported,
+                    format!(
+                        "{}: the {} command uses `{{{name}}}`, which this operation does not give",
+                        self.adapter.path.display(),
+                        operation.as_str()
+                    ),
+                )
+            })
+    }
+
+    /// Runs `operation` to its end or its time limit, and records the call.
+    fn call(&self, operation: Operation, values: &Values) -> Result<(), SoftwareError> {
+        let argv = self.command_line(operation, values)?;
+        let (program, args) = argv.split_first().ok_or_else(|| {
+            adapter_error(ErrorCode::AdapterUnsupported, "an empty command line".to_owned())
+        })?;
+        // A relative program with a folder in it is the adapter's own; a bare name is looked up in PATH.
+        let program = if program.contains('/') && Path::new(program).is_relative() {
+            self.adapter.folder().join(program)
+        } else {
+            PathBuf::from(program)
+        };
+        let mut command = Command::new(&program);
+        // Its own process group, so that a call stopped at its time limit takes its children with it.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
+            .args(args)
+            .current_dir(self.adapter.folder())
+            .env("CAREPLAN_ADAPTER_CONTRACT", CONTRACT.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                adapter_error(
+                    ErrorCode::AdapterFailed,
+                    format!(
+                        "{} {}: cannot start {}: {e}",
+                        self.adapter.name,
+                        operation.as_str(),
+                        program.display()
+                    ),
+                )
+            })?;
+        // Drained on their own threads, so a chatty product never blocks on a full pipe.
+        let stdout = child.stdout.take().map(drain);
+        let stderr = child.stderr.take().map(drain);
+        let status = match child.wait_timeout(self.adapter.timeout) {
+            Ok(Some(status)) => Some(status),
+            Ok(None) => {
+                stop_group(&mut child);
+                None
+            }
+            Err(e) => {
+                let _ = child.kill();
+                return Err(adapter_error(
+                    ErrorCode::AdapterFailed,
+                    format!("waiting for the product: {e}"),
+                ));
+            }
+        };
+        let collect = |reader: Option<std::thread::JoinHandle<Vec<u8>>>| {
+            reader
+                .and_then(|r| r.join().ok())
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default()
+        };
+        let (stdout, stderr) = (collect(stdout), collect(stderr));
+        let code = status.and_then(|s| s.code());
+        if let Some(now) = values.now {
+            self.events.record(
+                now,
+                Party::Office,
+                EventKind::AdapterCalled {
+                    office: self.profile.number,
+                    operation: operation.as_str(),
+                    status: code,
+                    timed_out: status.is_none(),
+                    stdout: kept(&stdout),
+                    stderr: kept(&stderr),
+                },
+            );
+        }
+        match status {
+            None => Err(adapter_error(
+                ErrorCode::AdapterTimeout,
+                format!(
+                    "{} {} did not finish within {} s{}",
+                    self.adapter.name,
+                    operation.as_str(),
+                    self.adapter.timeout.as_secs(),
+                    tail(&stderr)
+                ),
+            )),
+            Some(status) if !status.success() => Err(adapter_error(
+                ErrorCode::AdapterFailed,
+                format!(
+                    "{} {} exited with {}{}",
+                    self.adapter.name,
+                    operation.as_str(),
+                    code.map_or_else(|| "a signal".to_owned(), |c| format!("status {c}")),
+                    tail(&stderr)
+                ),
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Runs an export and takes what it wrote into the outbox as one send unit for `to`.
+    fn export(&mut self, operation: Operation, values: Values) -> Result<SendUnit, SoftwareError> {
+        self.empty("outbox")?;
+        self.call(operation, &values)?;
+        let receiver = values.to.as_ref().map(|to| to.number);
+        let outbox = self.folder("outbox");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&outbox)
+            .map_err(|e| {
+                adapter_error(
+                    ErrorCode::AdapterOutputInvalid,
+                    format!("{}: {e}", outbox.display()),
+                )
+            })?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.is_file())
+            .collect();
+        names.sort();
+        if names.is_empty() {
+            return Err(adapter_error(
+                ErrorCode::AdapterOutputInvalid,
+                format!(
+                    "{} {} wrote no file into the outbox",
+                    self.adapter.name,
+                    operation.as_str()
+                ),
+            ));
+        }
+        let files = names
+            .iter()
+            .map(|path| {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let content = std::fs::read(path).map_err(|e| {
+                    adapter_error(
+                        ErrorCode::AdapterOutputInvalid,
+                        format!("{}: {e}", path.display()),
+                    )
+                })?;
+                Ok(Upload::new(name, content))
+            })
+            .collect::<Result<Vec<_>, SoftwareError>>()?;
+        Ok(SendUnit {
+            receiver: receiver.unwrap_or(self.profile.number),
+            files,
+        })
+    }
+}
+
+impl CareSoftware for AdapterSoftware {
+    fn profile(&self) -> &OfficeProfile {
+        &self.profile
+    }
+
+    fn export_plan(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: usize,
+    ) -> Result<SendUnit, SoftwareError> {
+        self.export(
+            Operation::ExportPlan,
+            Values {
+                month: Some(month),
+                now: Some(now),
+                to: Some(provider.clone()),
+                users: Some(users),
+            },
+        )
+    }
+
+    fn export_actuals(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        care_manager: &OfficeProfile,
+    ) -> Result<SendUnit, SoftwareError> {
+        self.export(
+            Operation::ExportActuals,
+            Values {
+                month: Some(month),
+                now: Some(now),
+                to: Some(care_manager.clone()),
+                users: None,
+            },
+        )
+    }
+
+    fn import(
+        &mut self,
+        now: OffsetDateTime,
+        files: &[(&str, &[u8])],
+    ) -> Result<ImportReport, SoftwareError> {
+        let inbox = self.empty("inbox")?;
+        let report = self.folder("report.json");
+        let _ = std::fs::remove_file(&report);
+        for (index, (name, content)) in files.iter().enumerate() {
+            // The relay's processing order is kept in the names' order when listed: a numbered prefix
+            // would change the standard names, so the order is given in `order.txt` instead.
+            let path = inbox.join(safe_name(name, index));
+            std::fs::write(&path, content)
+                .map_err(|e| adapter_error(ErrorCode::AdapterFailed, format!("{}: {e}", path.display())))?;
+        }
+        let order: String = files
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| format!("{}\n", safe_name(name, i)))
+            .collect();
+        std::fs::write(self.folder("order.txt"), order)
+            .map_err(|e| adapter_error(ErrorCode::AdapterFailed, format!("order.txt: {e}")))?;
+        self.call(
+            Operation::Import,
+            &Values {
+                now: Some(now),
+                ..Values::default()
+            },
+        )?;
+        let text = match std::fs::read_to_string(&report) {
+            Ok(text) => text,
+            // Without a report the bench knows only how many files it handed over.
+            Err(_) => {
+                return Ok(ImportReport {
+                    files: files.len(),
+                    ..ImportReport::default()
+                });
+            }
+        };
+        let parsed: ImportReportFile = serde_json::from_str(&text).map_err(|e| {
+            adapter_error(
+                ErrorCode::AdapterOutputInvalid,
+                format!(
+                    "{} import: the report is not contract {CONTRACT} JSON: {e}",
+                    self.adapter.name
+                ),
+            )
+        })?;
+        let users = parsed
+            .users
+            .iter()
+            .map(|u| {
+                Ok(UserKey {
+                    insurer: u
+                        .insurer
+                        .parse()
+                        .map_err(|_| format!("insurer `{}`", u.insurer))?,
+                    insured: u
+                        .insured
+                        .parse()
+                        .map_err(|_| format!("insured `{}`", u.insured))?,
+                })
+            })
+            .collect::<Result<BTreeSet<UserKey>, String>>()
+            .map_err(|what| {
+                adapter_error(
+                    ErrorCode::AdapterOutputInvalid,
+                    format!("{} import: the report names an invalid {what}", self.adapter.name),
+                )
+            })?;
+        Ok(ImportReport {
+            files: parsed.files,
+            records: parsed.records,
+            users,
+        })
+    }
+}
+
+/// A received file's name as written into the inbox: its own name when it is a plain file name.
+fn safe_name(name: &str, index: usize) -> String {
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    if plain {
+        name.to_owned()
+    } else {
+        format!("file-{index}")
+    }
+}
+
+/// `arg` with each `{name}` replaced by its value; the name of a placeholder without one as the error.
+fn fill(arg: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return Ok(out);
+        };
+        let name = &after[..close];
+        out.push_str(&value(name).ok_or_else(|| name.to_owned())?);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Stops a call and whatever it started: its process group, then the call itself.
+fn stop_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        // `kill` with a negative id signals the whole group the call leads (see `process_group` above).
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn drain(mut stream: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stream.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
+/// At most [`OUTPUT_KEPT`] bytes of `text`, cut at a character boundary.
+fn kept(text: &str) -> String {
+    let mut end = text.len().min(OUTPUT_KEPT);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// The last line the product printed on stderr, for an error message.
+fn tail(stderr: &str) -> String {
+    stderr
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty())
+        .map_or_else(String::new, |line| format!(": {}", line.trim()))
+}
+
+fn adapter_error(code: ErrorCode, message: String) -> SoftwareError {
+    SoftwareError::Adapter { code, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_an_unknown_one_is_named() {
+        let value = |name: &str| match name {
+            "month" => Some("202505".to_owned()),
+            "outbox" => Some("/tmp/out box".to_owned()),
+            _ => None,
+        };
+        assert_eq!(fill("--month={month}", &value), Ok("--month=202505".to_owned()));
+        assert_eq!(
+            fill("{outbox}/{month}.csv", &value),
+            Ok("/tmp/out box/202505.csv".to_owned())
+        );
+        assert_eq!(fill("plain", &value), Ok("plain".to_owned()));
+        assert_eq!(fill("unclosed {month", &value), Ok("unclosed {month".to_owned()));
+        assert_eq!(fill("{users}", &value), Err("users".to_owned()));
+    }
+
+    #[test]
+    fn received_names_that_would_leave_the_inbox_are_replaced() {
+        assert_eq!(safe_name("UPPLAN_202505_1.CSV", 0), "UPPLAN_202505_1.CSV");
+        for bad in ["../escape.CSV", "a/b.CSV", "..", ".", "", "c\\d"] {
+            assert_eq!(safe_name(bad, 4), "file-4", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_first_4_kib_of_output_is_kept_cut_at_a_character() {
+        let long = "あ".repeat(2000);
+        let cut = kept(&long);
+        assert!(cut.len() <= OUTPUT_KEPT && long.starts_with(&cut) && !cut.is_empty());
+        assert_eq!(tail("first\nlast line\n\n"), ": last line");
+        assert_eq!(tail(""), "");
+    }
+}

@@ -1,0 +1,402 @@
+//! `careplan-reference-adapter`: the synthetic care software as a separate program speaking the adapter
+//! contract (`docs/adapter.md`), the way a vendor's product is driven. `adapters/reference/adapter.toml`
+//! declares it; the conformance cases and the vendor scenarios run against it.
+//!
+//! Each call is a new process. What the product holds lives in its state folder as the log of the
+//! operations that changed it (with copies of the files it imported); a call rebuilds the software by
+//! replaying the log, then does its operation and appends it. The software is deterministic, so the
+//! replay gives exactly the state the earlier calls left.
+//!
+//! Exit status: 0 done, 1 the operation was refused (the reason on stderr), 2 invalid arguments.
+
+// Printing is this program's job.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow};
+use careplan_core::{CareMonth, JST, OfficeNumber, ServiceKind};
+use careplan_office::{CareSoftware, OfficeProfile, OfficeRole, SyntheticSoftware};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// The synthetic care software behind the adapter contract.
+#[derive(Debug, Parser)]
+#[command(name = "careplan-reference-adapter", version)]
+struct Cli {
+    #[command(flatten)]
+    office: OfficeArgs,
+    #[command(subcommand)]
+    operation: Op,
+}
+
+/// Who the product runs for, and where it keeps its state.
+#[derive(Debug, Args)]
+struct OfficeArgs {
+    /// The state folder (`{state}`).
+    #[arg(long)]
+    state: PathBuf,
+    /// Office number (`{office}`).
+    #[arg(long)]
+    office: OfficeNumber,
+    /// Service kind (`{kind}`).
+    #[arg(long)]
+    kind: ServiceKind,
+    /// Role (`{role}`).
+    #[arg(long, value_enum)]
+    role: Role,
+    /// Office name (`{name}`).
+    #[arg(long)]
+    name: String,
+    /// Seed of the generated data (`{seed}`).
+    #[arg(long)]
+    seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum Role {
+    CareManagement,
+    Service,
+}
+
+#[derive(Debug, Subcommand)]
+enum Op {
+    /// Writes a month's plan send unit for a provider into the outbox.
+    ExportPlan {
+        #[command(flatten)]
+        to: Counterpart,
+        /// Users the plans cover (`{users}`).
+        #[arg(long)]
+        users: usize,
+    },
+    /// Writes a month's actuals for the care manager into the outbox.
+    ExportActuals {
+        #[command(flatten)]
+        to: Counterpart,
+    },
+    /// Imports the inbox, in the order `--order` lists, and writes the report.
+    Import {
+        /// The inbox (`{inbox}`).
+        #[arg(long)]
+        inbox: PathBuf,
+        /// The order of the files (`{order}`).
+        #[arg(long)]
+        order: PathBuf,
+        /// Where the report goes (`{report}`).
+        #[arg(long)]
+        report: PathBuf,
+        /// When (`{now}`, YYYYMMDDHHMMSS in JST).
+        #[arg(long)]
+        now: String,
+    },
+}
+
+/// The other office of an export and the month.
+#[derive(Debug, Args)]
+struct Counterpart {
+    /// The month (`{month}`).
+    #[arg(long)]
+    month: CareMonth,
+    /// The receiver (`{to}`).
+    #[arg(long)]
+    to: OfficeNumber,
+    /// Its service kind (`{to_kind}`).
+    #[arg(long)]
+    to_kind: ServiceKind,
+    /// Its name (`{to_name}`).
+    #[arg(long)]
+    to_name: String,
+    /// When (`{now}`, YYYYMMDDHHMMSS in JST).
+    #[arg(long)]
+    now: String,
+    /// The outbox (`{outbox}`).
+    #[arg(long)]
+    outbox: PathBuf,
+}
+
+/// One operation that changed what the product holds, as the log keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+enum Logged {
+    ExportPlan {
+        month: String,
+        to: String,
+        to_kind: String,
+        to_name: String,
+        users: usize,
+        now: String,
+    },
+    ExportActuals {
+        month: String,
+        to: String,
+        to_kind: String,
+        to_name: String,
+        now: String,
+    },
+    /// The files are kept under `imported/<entry>/`.
+    Import { now: String, files: Vec<String> },
+}
+
+/// The import report of contract 1.
+#[derive(Serialize)]
+struct Report {
+    files: usize,
+    records: usize,
+    users: Vec<ReportedUser>,
+}
+
+#[derive(Serialize)]
+struct ReportedUser {
+    insurer: String,
+    insured: String,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("careplan-reference-adapter: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    let state = &cli.office.state;
+    std::fs::create_dir_all(state).with_context(|| format!("{}", state.display()))?;
+    let mut software = replayed(&cli.office)?;
+    match &cli.operation {
+        Op::ExportPlan { to, users } => {
+            let provider = counterpart(to, OfficeRole::Service);
+            let unit = software
+                .export_plan(instant(&to.now)?, to.month, &provider, *users)
+                .map_err(|e| anyhow!("{e}"))?;
+            write_outbox(&to.outbox, &unit.inputs())?;
+            append(
+                state,
+                &Logged::ExportPlan {
+                    month: to.month.to_string(),
+                    to: to.to.to_string(),
+                    to_kind: to.to_kind.to_string(),
+                    to_name: to.to_name.clone(),
+                    users: *users,
+                    now: to.now.clone(),
+                },
+            )
+        }
+        Op::ExportActuals { to } => {
+            let care_manager = counterpart(to, OfficeRole::CareManagement);
+            let unit = software
+                .export_actuals(instant(&to.now)?, to.month, &care_manager)
+                .map_err(|e| anyhow!("{e}"))?;
+            write_outbox(&to.outbox, &unit.inputs())?;
+            append(
+                state,
+                &Logged::ExportActuals {
+                    month: to.month.to_string(),
+                    to: to.to.to_string(),
+                    to_kind: to.to_kind.to_string(),
+                    to_name: to.to_name.clone(),
+                    now: to.now.clone(),
+                },
+            )
+        }
+        Op::Import {
+            inbox,
+            order,
+            report,
+            now,
+        } => {
+            let names = ordered(inbox, order)?;
+            let contents = read_all(inbox, &names)?;
+            let files = as_inputs(&names, &contents);
+            let imported = software
+                .import(instant(now)?, &files)
+                .map_err(|e| anyhow!("{e}"))?;
+            // Kept before the log names them, so a log entry never points at missing files.
+            let entry = log_entries(state)?.len();
+            let kept = state.join("imported").join(entry.to_string());
+            std::fs::create_dir_all(&kept).with_context(|| format!("{}", kept.display()))?;
+            for (name, content) in &files {
+                std::fs::write(kept.join(name), content).with_context(|| name.to_string())?;
+            }
+            append(
+                state,
+                &Logged::Import {
+                    now: now.clone(),
+                    files: names.clone(),
+                },
+            )?;
+            let report_body = Report {
+                files: imported.files,
+                records: imported.records,
+                users: imported
+                    .users
+                    .iter()
+                    .map(|u| ReportedUser {
+                        insurer: u.insurer.to_string(),
+                        insured: u.insured.to_string(),
+                    })
+                    .collect(),
+            };
+            std::fs::write(report, serde_json::to_vec_pretty(&report_body)?)
+                .with_context(|| format!("{}", report.display()))
+        }
+    }
+}
+
+/// The software as the logged operations left it.
+fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
+    let profile = OfficeProfile {
+        number: office.office,
+        kind: office.kind,
+        role: match office.role {
+            Role::CareManagement => OfficeRole::CareManagement,
+            Role::Service => OfficeRole::Service,
+        },
+        name: office.name.clone(),
+    };
+    let mut software = SyntheticSoftware::new(profile, office.seed);
+    for (entry, logged) in log_entries(&office.state)?.into_iter().enumerate() {
+        let replay = |e: careplan_office::SoftwareError| anyhow!("replaying entry {entry} of the log: {e}");
+        match logged {
+            Logged::ExportPlan {
+                month,
+                to,
+                to_kind,
+                to_name,
+                users,
+                now,
+            } => {
+                let provider = profile_of(&to, &to_kind, &to_name, OfficeRole::Service)?;
+                software
+                    .export_plan(instant(&now)?, month.parse()?, &provider, users)
+                    .map_err(replay)?;
+            }
+            Logged::ExportActuals {
+                month,
+                to,
+                to_kind,
+                to_name,
+                now,
+            } => {
+                let care_manager = profile_of(&to, &to_kind, &to_name, OfficeRole::CareManagement)?;
+                software
+                    .export_actuals(instant(&now)?, month.parse()?, &care_manager)
+                    .map_err(replay)?;
+            }
+            Logged::Import { now, files } => {
+                let kept = office.state.join("imported").join(entry.to_string());
+                let contents = read_all(&kept, &files)?;
+                software
+                    .import(instant(&now)?, &as_inputs(&files, &contents))
+                    .map_err(replay)?;
+            }
+        }
+    }
+    Ok(software)
+}
+
+/// The bytes of the files `names` in `folder`.
+fn read_all(folder: &Path, names: &[String]) -> Result<Vec<Vec<u8>>> {
+    names
+        .iter()
+        .map(|name| std::fs::read(folder.join(name)).with_context(|| name.clone()))
+        .collect()
+}
+
+/// Names and contents as the software's import takes them.
+fn as_inputs<'a>(names: &'a [String], contents: &'a [Vec<u8>]) -> Vec<(&'a str, &'a [u8])> {
+    names
+        .iter()
+        .map(String::as_str)
+        .zip(contents.iter().map(Vec::as_slice))
+        .collect()
+}
+
+fn log_entries(state: &Path) -> Result<Vec<Logged>> {
+    let path = state.join("log.jsonl");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
+    };
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).with_context(|| format!("{}: `{line}`", path.display())))
+        .collect()
+}
+
+fn append(state: &Path, logged: &Logged) -> Result<()> {
+    use std::io::Write;
+    let path = state.join("log.jsonl");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("{}", path.display()))?;
+    writeln!(file, "{}", serde_json::to_string(logged)?).with_context(|| format!("{}", path.display()))
+}
+
+fn counterpart(to: &Counterpart, role: OfficeRole) -> OfficeProfile {
+    OfficeProfile {
+        number: to.to,
+        kind: to.to_kind,
+        role,
+        name: to.to_name.clone(),
+    }
+}
+
+fn profile_of(number: &str, kind: &str, name: &str, role: OfficeRole) -> Result<OfficeProfile> {
+    Ok(OfficeProfile {
+        number: number.parse()?,
+        kind: kind.parse()?,
+        role,
+        name: name.to_owned(),
+    })
+}
+
+/// `YYYYMMDDHHMMSS` in JST.
+fn instant(text: &str) -> Result<OffsetDateTime> {
+    let format = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    let local =
+        PrimitiveDateTime::parse(text, format).with_context(|| format!("`{text}` is not YYYYMMDDHHMMSS"))?;
+    Ok(local.assume_offset(JST))
+}
+
+/// The inbox's files in the order the bench lists, or by name without a list.
+fn ordered(inbox: &Path, order: &Path) -> Result<Vec<String>> {
+    if let Ok(text) = std::fs::read_to_string(order) {
+        return Ok(text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(inbox)
+        .with_context(|| format!("{}", inbox.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn write_outbox(outbox: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+    std::fs::create_dir_all(outbox).with_context(|| format!("{}", outbox.display()))?;
+    for (name, content) in files {
+        std::fs::write(outbox.join(name), content).with_context(|| name.to_string())?;
+    }
+    Ok(())
+}

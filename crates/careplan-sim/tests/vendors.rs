@@ -1,0 +1,193 @@
+//! Offices running a vendor's care software behind its adapter, end to end through the binary: the
+//! reference adapter makes the same round trip, byte for byte, as the in-process synthetic software;
+//! a product that fails, hangs, lacks an operation or leaves nothing is refused with the adapter codes.
+
+// Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+mod common;
+
+use common::{careplan_sim, text, use_built_adapters};
+
+/// A scratch folder of this test process.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vendors-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The lines of a run's output that say what crossed the relay and what was imported.
+fn exchanged(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| l.contains("assert_delivered") || l.contains(" import "))
+        .map(|l| l.split_once(']').map_or(l, |(_, rest)| rest).trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_reference_adapter_exchanges_what_the_synthetic_software_does_byte_for_byte() {
+    use_built_adapters();
+    let synthetic = careplan_sim(&["run", "scenarios/roundtrip/plan-and-actual.toml"]);
+    assert_eq!(synthetic.status.code(), Some(0), "{}", text(&synthetic.stdout));
+    let expected = exchanged(&text(&synthetic.stdout));
+    assert_eq!(expected.len(), 4, "{expected:?}");
+    for scenario in [
+        "scenarios/vendors/provider-adapter-round-trip.toml",
+        "scenarios/vendors/care-manager-adapter-round-trip.toml",
+    ] {
+        let out = careplan_sim(&["run", scenario]);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{scenario}:\n{stdout}{}",
+            text(&out.stderr)
+        );
+        assert_eq!(exchanged(&stdout), expected, "{scenario}");
+    }
+}
+
+const OFFICES: &str = r#"
+[scenario]
+name = "failing-products"
+seed = 1
+start = 2025-05-01T09:00:00+09:00
+
+[[office]]
+id = "cm"
+role = "care_management"
+number = "1310000001"
+kind = "43"
+software = { adapter = "broken.toml" }
+
+[[office]]
+id = "helper"
+role = "service"
+number = "1310000002"
+kind = "11"
+software = { adapter = "silent.toml" }
+"#;
+
+#[test]
+fn failing_hanging_missing_and_empty_operations_have_their_codes_and_the_product_s_words() {
+    let dir = scratch("failing");
+    std::fs::write(
+        dir.join("broken.toml"),
+        r#"[adapter]
+name = "Broken Care"
+contract = 1
+timeout_seconds = 1
+
+[operations]
+export_plan = ["sh", "-c", "echo starting; echo 'database is locked' >&2; exit 3"]
+import = ["sh", "-c", "sleep 10"]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("silent.toml"),
+        r#"[adapter]
+name = "Silent Care"
+contract = 1
+
+[operations]
+export_actuals = ["sh", "-c", "true"]
+"#,
+    )
+    .unwrap();
+    let steps = r#"
+[[step]]
+action = "export_plan"
+office = "cm"
+to = "helper"
+month = "2025-05"
+expect_error = "ADAPTER_FAILED"
+
+[[step]]
+action = "import"
+office = "cm"
+expect_error = "ADAPTER_TIMEOUT"
+
+[[step]]
+action = "export_actuals"
+office = "helper"
+to = "cm"
+month = "2025-05"
+expect_error = "ADAPTER_OUTPUT_INVALID"
+
+[[step]]
+action = "import"
+office = "helper"
+expect_error = "ADAPTER_UNSUPPORTED"
+"#;
+    let file = dir.join("failing.toml");
+    std::fs::write(&file, format!("{OFFICES}{steps}")).unwrap();
+    let out = careplan_sim(&["run", file.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("Broken Care export_plan exited with status 3: database is locked"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Broken Care import did not finish within 1 s"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Silent Care export_actuals wrote no file into the outbox"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Silent Care declares no import operation"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unusable_adapter_file_is_refused_before_anything_runs() {
+    let dir = scratch("unusable");
+    let steps = "\n[[step]]\naction = \"import\"\noffice = \"cm\"\n";
+    let cases = [
+        (
+            "[adapter]\nname = \"X\"\ncontract = 2\n[operations]\nimport = [\"true\"]\n",
+            "contract 2",
+        ),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = []\n",
+            "empty command",
+        ),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimprot = [\"true\"]\n",
+            "line 5",
+        ),
+        ("[adapter]\nname = \"X\"\ncontract = 1\n", "declares no operation"),
+    ];
+    for (adapter, needle) in cases {
+        std::fs::write(dir.join("broken.toml"), adapter).unwrap();
+        std::fs::write(dir.join("silent.toml"), adapter).unwrap();
+        let file = dir.join("unusable.toml");
+        std::fs::write(&file, format!("{OFFICES}{steps}")).unwrap();
+        let out = careplan_sim(&["run", file.to_str().unwrap()]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{adapter}: {stderr}");
+        assert!(stderr.contains("unusable.toml:12:"), "{adapter}: {stderr}");
+        assert!(stderr.contains(needle), "{adapter}: {stderr}");
+        assert!(text(&out.stdout).is_empty(), "nothing runs");
+    }
+    let missing = dir.join("missing.toml");
+    std::fs::write(
+        &missing,
+        format!("{OFFICES}{steps}").replace("broken.toml", "nowhere.toml"),
+    )
+    .unwrap();
+    let out = careplan_sim(&["run", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("nowhere.toml: cannot read the file"),
+        "{}",
+        text(&out.stderr)
+    );
+}
