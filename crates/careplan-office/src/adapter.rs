@@ -48,6 +48,11 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// The operation of this name in `adapter.toml`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        OPERATIONS.iter().copied().find(|o| o.as_str() == name)
+    }
+
     /// Its name in `adapter.toml` and in events.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -402,8 +402,10 @@ impl CareSoftware for SyntheticSoftware {
         files: &[(&str, &[u8])],
     ) -> Result<ImportReport, SoftwareError> {
         let mut report = ImportReport::default();
-        let mut plans: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
-        let mut actuals: Vec<(PlanKey, ServiceUsageRecord)> = Vec::new();
+        // Rows by file, in the relay's order: a later file's sheet replaces an earlier one's, in this
+        // import as across imports (a plan re-sent before the first was imported).
+        let mut plans: Vec<Vec<(PlanKey, ServiceUsageRecord)>> = Vec::new();
+        let mut actuals: Vec<Vec<(PlanKey, ServiceUsageRecord)>> = Vec::new();
         for &(name, bytes) in files {
             let file_name: FileName = name.parse()?;
             let role = self.profile.role;
@@ -436,6 +438,7 @@ impl CareSoftware for SyntheticSoftware {
                 // sheet's rows.
                 continue;
             };
+            let (mut file_plans, mut file_actuals) = (Vec::new(), Vec::new());
             for (index, row) in rows.into_iter().enumerate() {
                 report.users.insert(row.user.clone());
                 let key = (row.month, row.user.clone());
@@ -448,14 +451,21 @@ impl CareSoftware for SyntheticSoftware {
                             month: row.month,
                         });
                     }
-                    actuals.push((key, row));
+                    file_actuals.push((key, row));
                 } else if row.provider == self.profile.number {
-                    plans.push((key, row));
+                    file_plans.push((key, row));
                 }
             }
+            plans.push(file_plans);
+            actuals.push(file_actuals);
         }
-        replace_sheets(&mut self.plans, plans);
-        replace_sheets(&mut self.actuals, actuals);
+        // Nothing is stored before every file has been read: all or nothing.
+        for rows in plans {
+            replace_sheets(&mut self.plans, rows);
+        }
+        for rows in actuals {
+            replace_sheets(&mut self.actuals, rows);
+        }
         Ok(report)
     }
 }
@@ -489,6 +499,33 @@ mod tests {
             role,
             name: format!("事業所{number}"),
         }
+    }
+
+    #[test]
+    fn a_plan_re_sent_before_the_first_was_imported_replaces_it_in_the_same_import() {
+        let cm_profile = profile(
+            "1310000001",
+            ServiceKind::CARE_MANAGEMENT,
+            OfficeRole::CareManagement,
+        );
+        let hh_profile = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
+        let mut cm = SyntheticSoftware::new(cm_profile.clone(), 42);
+        let now = datetime!(2025-04-25 10:30 +9);
+        let month: CareMonth = "202505".parse().unwrap();
+        let first = cm.export_plan(now, month, &hh_profile, 3).unwrap();
+        let again = cm
+            .export_plan(now + Duration::hours(1), month, &hh_profile, 3)
+            .unwrap();
+        let actuals_after = |units: &[&SendUnit]| {
+            let mut hh = SyntheticSoftware::new(hh_profile.clone(), 42);
+            let files: Vec<(&str, &[u8])> = units.iter().flat_map(|u| u.inputs()).collect();
+            hh.import(NOW, &files).unwrap();
+            let actuals = hh
+                .export_actuals(now + Duration::days(40), month, &cm_profile)
+                .unwrap();
+            actuals.files[0].content.clone()
+        };
+        assert_eq!(actuals_after(&[&first, &again]), actuals_after(&[&again]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use careplan_ca::CertificateType;
 use careplan_core::{ErrorCode, OfficeNumber, ServiceKind};
 use careplan_licence::PaymentMethod;
-use careplan_office::{Adapter, OfficeRole};
+use careplan_office::{Adapter, OfficeRole, Operation};
 use careplan_relay::RelayConfig;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -96,6 +96,25 @@ impl OfficeSpec {
     }
 }
 
+/// The `[case]` table of a conformance case: a scenario with one office whose care software is the
+/// product under test.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseHeader {
+    /// The stable ID (never renumbered), e.g. `PLAN-EXPORT-002`.
+    pub id: String,
+    /// What the case checks, in one line.
+    pub title: String,
+    /// The office (an `[[office]]` id) whose care software is the product under test.
+    pub product: String,
+    /// The adapter operations the case calls; an adapter lacking one does not apply.
+    pub needs: Vec<String>,
+    /// The rule checked: a validator rule ID or an ecosystem rule, in words.
+    pub rule: String,
+    /// Where the rule is stated (a section of the official V4.1 text, or an ecosystem rule).
+    pub source: String,
+}
+
 /// A parsed, valid scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
@@ -111,6 +130,8 @@ pub struct Scenario {
     pub start: OffsetDateTime,
     /// The relay's settings (`[relay]`).
     pub relay: RelayConfig,
+    /// Its `[case]` table, when it is a conformance case.
+    pub case: Option<CaseHeader>,
     /// The offices.
     pub offices: Vec<OfficeSpec>,
     /// The steps.
@@ -138,6 +159,8 @@ impl Scenario {
 #[serde(deny_unknown_fields)]
 struct RawFile {
     scenario: Spanned<RawHeader>,
+    #[serde(default)]
+    case: Option<Spanned<CaseHeader>>,
     #[serde(default)]
     relay: Option<Spanned<RawRelay>>,
     #[serde(default)]
@@ -228,6 +251,25 @@ impl Parser<'_> {
         let start = self.instant(&header.start)?;
         let relay = self.relay(raw.relay)?;
         let offices = self.offices(raw.office, start)?;
+        let case = match raw.case {
+            None => None,
+            Some(case) => {
+                let at = case.span().start;
+                let case = case.into_inner();
+                if !offices.iter().any(|o| o.id == case.product) {
+                    return Err(self.error(at, format!("[case] product `{}` names no office", case.product)));
+                }
+                if let Some(need) = case.needs.iter().find(|n| Operation::from_name(n).is_none()) {
+                    return Err(self.error(
+                        at,
+                        format!(
+                            "[case] needs `{need}`: expected export_plan, export_actuals, import, prepare or dump"
+                        ),
+                    ));
+                }
+                Some(case)
+            }
+        };
         let roster = Roster {
             offices: offices
                 .iter()
@@ -258,6 +300,7 @@ impl Parser<'_> {
             seed: header.seed,
             start,
             relay,
+            case,
             offices,
             steps,
         })

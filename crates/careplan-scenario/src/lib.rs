@@ -20,6 +20,6 @@ mod run;
 
 pub use action::{ActionInfo, Group, Param};
 pub use actions::{ACTIONS, StepAction};
-pub use format::{OfficeSpec, Scenario, ScenarioFileError, Step};
+pub use format::{CaseHeader, OfficeSpec, Scenario, ScenarioFileError, Step};
 pub use reference::{actions_markdown, with_current_reference};
 pub use run::{RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, run};

@@ -6,6 +6,7 @@
 // Printing is this binary's job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod conform_cmd;
 mod exit;
 mod files;
 mod gen_cmd;
@@ -58,6 +59,14 @@ enum Command {
     /// DIR/offices.json); an existing one is resumed from its database. Runs until Ctrl-C. Exit status
     /// 0 after a clean stop, 2 on usage errors, 3 when the database or a port cannot be opened.
     Serve(serve_cmd::ServeArgs),
+    /// Run the conformance suite against a vendor's care software behind its adapter.
+    ///
+    /// Each case (stable ID, docs/adapter.md) runs a scenario with one office's care software replaced by
+    /// the product; a line per case says pass, FAIL with its evidence (step, file, line, field, rule and
+    /// its source), or n/a when the adapter lacks an operation the case needs. Exit status 0 when every
+    /// applicable case passes, 1 when one fails (or none applies), 2 on usage errors, 3 when the
+    /// ecosystem cannot be set up.
+    Conform(conform_cmd::ConformArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,5 +86,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate_cmd::validate(&args).into(),
         Command::Gen(args) => gen_cmd::generate(&args).into(),
         Command::Serve(args) => serve_cmd::serve(&args).into(),
+        Command::Conform(args) => conform_cmd::conform(&args).into(),
     }
 }

@@ -5,7 +5,9 @@ use careplan_core::{CareMonth, ErrorCode, EventKind, Party};
 use careplan_office::SendUnit;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionInfo, CareManager, Group, Office, Param, Provider, from_str};
+use crate::action::{
+    Action, ActionInfo, CareManager, Group, Office, Param, Provider, from_str, from_str_opt,
+};
 use crate::run::{StepError, World};
 
 /// Records the export of `send_unit` by `office` and describes it.
@@ -129,6 +131,8 @@ pub(crate) struct Import {
     office: Office,
     #[serde(default)]
     expect_users: Option<usize>,
+    #[serde(default)]
+    expect_records: Option<usize>,
 }
 
 impl Action for Import {
@@ -145,6 +149,12 @@ impl Action for Import {
                 "count",
                 "not checked",
                 "the number of distinct users (insurer + insured number) in the imported service usage sheets",
+            ),
+            Param::optional(
+                "expect_records",
+                "count",
+                "not checked",
+                "the number of records imported, all files together",
             ),
         ],
         example: "action = \"import\"\noffice = \"helper\"\nexpect_users = 3",
@@ -174,14 +184,158 @@ impl Action for Import {
                 users,
             },
         );
-        match self.expect_users {
-            Some(expected) if expected != users => Err(StepError::Assertion(format!(
+        match (self.expect_users, self.expect_records) {
+            (Some(expected), _) if expected != users => Err(StepError::Assertion(format!(
                 "expected {expected} user(s) in the imported sheets, found {users}"
+            ))),
+            (_, Some(expected)) if expected != report.records => Err(StepError::Assertion(format!(
+                "expected {expected} record(s) imported, found {}",
+                report.records
             ))),
             _ => Ok(format!(
                 "{} file(s), {} record(s), {users} user(s) imported",
                 report.files, report.records
             )),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Checks the newest send unit an office's care software exported for `to` against the standard.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckExport {
+    office: Office,
+    to: Office,
+    #[serde(default, deserialize_with = "from_str_opt")]
+    month: Option<CareMonth>,
+    #[serde(default)]
+    rules: Vec<String>,
+    #[serde(default = "yes")]
+    strict: bool,
+}
+
+impl Action for CheckExport {
+    const INFO: ActionInfo = ActionInfo {
+        name: "check_export",
+        group: Group::Assertions,
+        summary: "the newest send unit exported for `to`, still in the outbox, passes the validator's rules",
+        details: "Every finding is evidence: file, line, field, rule and the section of the standard. With \
+                  `month`, every month-bound file name must carry that service month.",
+        params: &[
+            Param::required("office", "office", "the exporting office"),
+            Param::required("to", "office", "the receiver of the send unit"),
+            Param::optional(
+                "month",
+                "month",
+                "not checked",
+                "the service month every file name must carry",
+            ),
+            Param::optional(
+                "rules",
+                "list of rule IDs",
+                "every rule",
+                "only these rules of `docs/rules.md` count, e.g. `[\"ENCODING\"]`",
+            ),
+            Param::optional(
+                "strict",
+                "true/false",
+                "true",
+                "the standard's soft rules (warnings) count too",
+            ),
+        ],
+        example: "action = \"check_export\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"\nrules = [\"SEND_UNIT\"]",
+        codes: &[],
+    };
+
+    fn check(&self) -> Result<(), String> {
+        let known: Vec<&str> = careplan_spec::validate::Rule::ALL
+            .iter()
+            .map(|r| r.id())
+            .collect();
+        match self.rules.iter().find(|r| !known.contains(&r.as_str())) {
+            Some(rule) => Err(format!(
+                "`rules` names no rule `{rule}`{}; see docs/rules.md",
+                crate::action::suggestion(rule, known.iter().copied())
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let rules = if self.rules.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.rules.join(", "))
+        };
+        format!("check_export {} → {}{rules}", self.office, self.to)
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let receiver = world.number(self.to.index);
+        let Some(unit) = world.offices[self.office.index]
+            .outbox()
+            .iter()
+            .rev()
+            .find(|unit| unit.receiver == receiver)
+        else {
+            return Err(StepError::Assertion(format!(
+                "{} has no exported send unit for {} in its outbox",
+                self.office, self.to
+            )));
+        };
+        let mut evidence = Vec::new();
+        if let Some(month) = self.month {
+            for file in &unit.files {
+                if let Ok(name) = file.name.parse::<careplan_spec::FileName>()
+                    && let Some(careplan_spec::MonthSegment::Month(named)) = name.month
+                    && named != month
+                {
+                    evidence.push(format!(
+                        "{}: the name carries service month {named}, the step exported {month}",
+                        file.name
+                    ));
+                }
+            }
+        }
+        let options = careplan_spec::validate::Options { strict: self.strict };
+        let reports = careplan_spec::validate::validate_files(&unit.inputs(), options);
+        for (file, report) in unit.files.iter().zip(&reports) {
+            for finding in &report.diagnostics {
+                let counted = self.rules.is_empty() || self.rules.iter().any(|r| r == finding.rule.id());
+                if counted && finding.severity == careplan_spec::validate::Severity::Error {
+                    let line = finding.line.map_or_else(String::new, |l| format!(" line {l}"));
+                    let field = finding.field.map_or_else(String::new, |f| format!(" field {f}"));
+                    evidence.push(format!(
+                        "{}{line}{field}: {} ({}): {}",
+                        file.name,
+                        finding.rule.id(),
+                        finding.rule.section(),
+                        finding.message
+                    ));
+                }
+            }
+        }
+        match evidence.first() {
+            None => Ok(format!(
+                "{} file(s) pass{}",
+                unit.files.len(),
+                if self.rules.is_empty() {
+                    " every rule".to_owned()
+                } else {
+                    format!(" {}", self.rules.join(", "))
+                }
+            )),
+            Some(first) => Err(StepError::Assertion(format!(
+                "{first}{}",
+                match evidence.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more finding(s))", n - 1),
+                }
+            ))),
         }
     }
 }

@@ -124,6 +124,7 @@ registry! {
     relay::LoseResponses,
     relay::EditOutbox,
     exchange::AssertDelivered,
+    exchange::CheckExport,
 }
 
 /// The names of every action, for messages.

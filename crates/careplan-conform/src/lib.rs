@@ -1,0 +1,214 @@
+//! The conformance suite: cases with stable IDs, each a scenario in which one office's care software is
+//! the product under test, run against a vendor's product behind its adapter (`docs/adapter.md`).
+//!
+//! Architecture invariants:
+//! - A case is a scenario file with a `[case]` table (ID, title, the product's office, the adapter
+//!   operations it needs, the rule it checks and its source), under `conformance/cases/`, embedded here
+//!   so that an installed `careplan-sim` carries its suite. IDs are never renumbered.
+//! - Running a case is running its scenario with the product's office behind the adapter: the verdict and
+//!   its evidence (the failing step and what it found: file, line, field, rule) come from the scenario's
+//!   report, so a case says nothing a scenario could not.
+//! - A case applies when the adapter declares every operation it needs; the others are reported as not
+//!   applicable, never as passed.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use careplan_office::{Adapter, Operation};
+use careplan_scenario::{CaseHeader, RunError, RunOptions, Scenario, ScenarioFileError, StepResult, run};
+use serde::Serialize;
+
+/// The suite's files, embedded: (file name under `conformance/cases/`, text).
+const SUITE: &[(&str, &str)] = &[
+    (
+        "actuals-export-001.toml",
+        include_str!("../../../conformance/cases/actuals-export-001.toml"),
+    ),
+    (
+        "actuals-import-001.toml",
+        include_str!("../../../conformance/cases/actuals-import-001.toml"),
+    ),
+    (
+        "plan-exchange-001.toml",
+        include_str!("../../../conformance/cases/plan-exchange-001.toml"),
+    ),
+    (
+        "plan-export-001.toml",
+        include_str!("../../../conformance/cases/plan-export-001.toml"),
+    ),
+    (
+        "plan-export-002.toml",
+        include_str!("../../../conformance/cases/plan-export-002.toml"),
+    ),
+    (
+        "plan-export-003.toml",
+        include_str!("../../../conformance/cases/plan-export-003.toml"),
+    ),
+    (
+        "plan-export-004.toml",
+        include_str!("../../../conformance/cases/plan-export-004.toml"),
+    ),
+    (
+        "plan-export-005.toml",
+        include_str!("../../../conformance/cases/plan-export-005.toml"),
+    ),
+    (
+        "plan-export-006.toml",
+        include_str!("../../../conformance/cases/plan-export-006.toml"),
+    ),
+    (
+        "plan-import-001.toml",
+        include_str!("../../../conformance/cases/plan-import-001.toml"),
+    ),
+    (
+        "plan-resend-001.toml",
+        include_str!("../../../conformance/cases/plan-resend-001.toml"),
+    ),
+];
+
+/// One conformance case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Its `[case]` table.
+    pub header: CaseHeader,
+    /// The scenario it runs.
+    pub scenario: Scenario,
+}
+
+/// The whole suite, in ID order.
+pub fn suite() -> Result<Vec<Case>, ScenarioFileError> {
+    let mut cases = SUITE
+        .iter()
+        .map(|(file, text)| {
+            let path = Path::new("conformance/cases").join(file);
+            let scenario = Scenario::parse(text, &path)?;
+            let header = scenario.case.clone().ok_or_else(|| ScenarioFileError {
+                path: path.clone(),
+                line: 1,
+                message: "a conformance case needs a [case] table".to_owned(),
+            })?;
+            Ok(Case { header, scenario })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    cases.sort_by(|a, b| a.header.id.cmp(&b.header.id));
+    Ok(cases)
+}
+
+/// The file names the suite embeds, for checking it against `conformance/cases/`.
+pub fn embedded_files() -> impl Iterator<Item = &'static str> {
+    SUITE.iter().map(|(file, _)| *file)
+}
+
+/// How a case ended for a product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every step did what it should.
+    Passed,
+    /// A step did not: the evidence.
+    Failed {
+        /// The failing step's number.
+        step: usize,
+        /// Its line in the case file.
+        line: usize,
+        /// What it does.
+        description: String,
+        /// What it found.
+        reason: String,
+    },
+    /// The adapter lacks operations the case needs.
+    NotApplicable {
+        /// The operations it does not declare.
+        missing: Vec<String>,
+    },
+}
+
+impl Case {
+    /// The operations the case needs that `adapter` does not declare.
+    pub fn missing(&self, adapter: &Adapter) -> Vec<String> {
+        self.header
+            .needs
+            .iter()
+            .filter(|need| Operation::from_name(need).is_none_or(|op| adapter.command(op).is_none()))
+            .cloned()
+            .collect()
+    }
+
+    /// Runs the case with its product's office behind `adapter`.
+    pub fn run(&self, adapter: &Arc<Adapter>) -> Result<Verdict, RunError> {
+        let missing = self.missing(adapter);
+        if !missing.is_empty() {
+            return Ok(Verdict::NotApplicable { missing });
+        }
+        let mut scenario = self.scenario.clone();
+        for office in &mut scenario.offices {
+            if office.id == self.header.product {
+                office.adapter = Some(adapter.clone());
+            }
+        }
+        let report = run(&scenario, RunOptions::default(), &mut |_| {})?;
+        Ok(report
+            .steps
+            .iter()
+            .find_map(|step| match &step.result {
+                StepResult::Failed { reason } => Some(Verdict::Failed {
+                    step: step.number,
+                    line: step.line,
+                    description: step.description.clone(),
+                    reason: reason.clone(),
+                }),
+                _ => None,
+            })
+            .unwrap_or(Verdict::Passed))
+    }
+}
+
+/// Whether a case ID matches a pattern where `*` stands for any run of characters (`PLAN-EXPORT-*`).
+pub fn id_matches(pattern: &str, id: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == id,
+        Some((head, rest)) => {
+            let Some(tail) = id.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|&i| tail.is_char_boundary(i))
+                .any(|i| id_matches(rest, &tail[i..]))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_suite_embeds_every_case_file_and_ids_are_unique() {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/cases");
+        let mut on_disk: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = embedded_files().collect();
+        assert_eq!(
+            on_disk, embedded,
+            "conformance/cases and the embedded suite differ"
+        );
+        let cases = suite().unwrap();
+        let mut ids: Vec<&str> = cases.iter().map(|c| c.header.id.as_str()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), cases.len(), "a case ID is used twice");
+    }
+
+    #[test]
+    fn patterns_match_ids() {
+        assert!(id_matches("PLAN-EXPORT-*", "PLAN-EXPORT-002"));
+        assert!(id_matches("*-001", "PLAN-RESEND-001"));
+        assert!(id_matches("*", "ANY"));
+        assert!(id_matches("PLAN-*-001", "PLAN-IMPORT-001"));
+        assert!(!id_matches("PLAN-EXPORT-*", "ACTUALS-EXPORT-001"));
+        assert!(!id_matches("PLAN-EXPORT-001", "PLAN-EXPORT-0012"));
+    }
+}
