@@ -7,6 +7,9 @@
 //! replaying the log, then does its operation and appends it. The software is deterministic, so the
 //! replay gives exactly the state the earlier calls left.
 //!
+//! With `--defect`, it misbehaves in one way a vendor's product might (`adapters/faulty/`), so that the
+//! conformance suite can be shown to catch each defect by a case that names it.
+//!
 //! Exit status: 0 done, 1 the operation was refused (the reason on stderr), 2 invalid arguments.
 
 // Printing is this program's job.
@@ -53,6 +56,27 @@ struct OfficeArgs {
     /// Seed of the generated data (`{seed}`).
     #[arg(long)]
     seed: u64,
+    /// Misbehave in one way, as a faulty product would.
+    #[arg(long, value_enum)]
+    defect: Option<Defect>,
+}
+
+/// The ways the faulty adapter departs from the standard, one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "kebab-case")]
+enum Defect {
+    /// Exports are written in UTF-8 instead of MS932.
+    Utf8,
+    /// A plan export leaves out its annex (UPSIKYU).
+    MissingFile,
+    /// The first record of the service usage sheet loses its last field.
+    FieldDropped,
+    /// Free text is written without its double quotes.
+    UnquotedText,
+    /// Plan files are named for the month after the one exported.
+    WrongMonth,
+    /// A plan re-sent for a month is kept beside the first: the actuals repeat every visit.
+    ResentPlanDoubled,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -181,7 +205,8 @@ fn run(cli: &Cli) -> Result<()> {
             let unit = software
                 .export_plan(instant(&to.now)?, to.month, &provider, *users)
                 .map_err(|e| anyhow!("{e}"))?;
-            write_outbox(&to.outbox, &unit.inputs())?;
+            let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, 1)?;
+            write_outbox(&to.outbox, &files)?;
             append(
                 state,
                 &Logged::ExportPlan {
@@ -199,7 +224,9 @@ fn run(cli: &Cli) -> Result<()> {
             let unit = software
                 .export_actuals(instant(&to.now)?, to.month, &care_manager)
                 .map_err(|e| anyhow!("{e}"))?;
-            write_outbox(&to.outbox, &unit.inputs())?;
+            let plans = plans_imported(state, to.month)?;
+            let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, plans)?;
+            write_outbox(&to.outbox, &files)?;
             append(
                 state,
                 &Logged::ExportActuals {
@@ -393,10 +420,84 @@ fn ordered(inbox: &Path, order: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn write_outbox(outbox: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+fn write_outbox(outbox: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     std::fs::create_dir_all(outbox).with_context(|| format!("{}", outbox.display()))?;
     for (name, content) in files {
-        std::fs::write(outbox.join(name), content).with_context(|| name.to_string())?;
+        std::fs::write(outbox.join(name), content).with_context(|| name.clone())?;
     }
     Ok(())
+}
+
+fn owned(files: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
+    files
+        .iter()
+        .map(|(name, content)| ((*name).to_owned(), content.to_vec()))
+        .collect()
+}
+
+/// How many service usage sheets (UPPLAN) for `month` the product imported, over all its imports.
+fn plans_imported(state: &Path, month: CareMonth) -> Result<usize> {
+    let prefix = format!("UPPLAN_{month}_");
+    Ok(log_entries(state)?
+        .iter()
+        .map(|logged| match logged {
+            Logged::Import { files, .. } => files.iter().filter(|f| f.starts_with(&prefix)).count(),
+            _ => 0,
+        })
+        .sum())
+}
+
+/// The exported files as the `defect` spoils them; `plans` is how many sheets for the month the product
+/// imported (for an actuals export).
+fn faulty(
+    defect: Option<Defect>,
+    mut files: Vec<(String, Vec<u8>)>,
+    month: CareMonth,
+    plans: usize,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let Some(defect) = defect else {
+        return Ok(files);
+    };
+    match defect {
+        Defect::Utf8 => {
+            for (name, content) in &mut files {
+                let text = careplan_spec::ms932::decode(content).map_err(|e| anyhow!("{name}: {e}"))?;
+                *content = text.into_bytes();
+            }
+        }
+        Defect::MissingFile => files.retain(|(name, _)| !name.starts_with("UPSIKYU_")),
+        Defect::FieldDropped => {
+            if let Some((_, content)) = files.iter_mut().find(|(name, _)| name.starts_with("UPPLAN_")) {
+                let end = content
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .unwrap_or(content.len());
+                if let Some(comma) = content[..end].iter().rposition(|&b| b == b',') {
+                    content.drain(comma..end);
+                }
+            }
+        }
+        Defect::UnquotedText => {
+            for (_, content) in &mut files {
+                content.retain(|&b| b != b'"');
+            }
+        }
+        Defect::WrongMonth => {
+            let next = month.next();
+            for (name, _) in &mut files {
+                *name = name.replacen(&format!("_{month}_"), &format!("_{next}_"), 1);
+            }
+        }
+        Defect::ResentPlanDoubled if plans > 1 => {
+            for (name, content) in &mut files {
+                if name.starts_with("UPJSK_") {
+                    // Every record again, as a product holding the re-sent sheet beside the first would.
+                    let records = content.clone();
+                    content.extend_from_slice(&records);
+                }
+            }
+        }
+        Defect::ResentPlanDoubled => {}
+    }
+    Ok(files)
 }
