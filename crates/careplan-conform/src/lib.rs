@@ -147,20 +147,97 @@ impl Case {
             }
         }
         let report = run(&scenario, RunOptions::default(), &mut |_| {})?;
-        Ok(report
-            .steps
-            .iter()
-            .find_map(|step| match &step.result {
-                StepResult::Failed { reason } => Some(Verdict::Failed {
-                    step: step.number,
-                    line: step.line,
-                    description: step.description.clone(),
-                    reason: reason.clone(),
-                }),
-                _ => None,
-            })
-            .unwrap_or(Verdict::Passed))
+        Ok(failed(&report).unwrap_or(Verdict::Passed))
     }
+}
+
+/// One cell of the vendor × vendor matrix: one product as the care manager, another as the provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Cell {
+    /// Every exchange case applying to the pair passed.
+    Exchanges {
+        /// How many cases ran.
+        cases: usize,
+    },
+    /// An exchange case failed: the first one, with its evidence.
+    Fails {
+        /// The case's ID.
+        case: String,
+        /// Its verdict.
+        verdict: Verdict,
+    },
+    /// No exchange case applies: the products lack the operations.
+    NotApplicable,
+}
+
+/// Runs the exchange cases (those with a `peer`) with the care-management office behind `care_manager`
+/// and the service office behind `provider`: whether the two products can exchange plans and actuals.
+pub fn run_pair(
+    cases: &[Case],
+    care_manager: &Arc<Adapter>,
+    provider: &Arc<Adapter>,
+) -> Result<Cell, RunError> {
+    let mut ran = 0;
+    for case in cases.iter().filter(|c| c.header.peer.is_some()) {
+        let adapter_of = |office: &str| {
+            let role = case
+                .scenario
+                .offices
+                .iter()
+                .find(|o| o.id == office)
+                .map(|o| o.role);
+            match role {
+                Some(careplan_office::OfficeRole::CareManagement) => care_manager,
+                _ => provider,
+            }
+        };
+        let product = adapter_of(&case.header.product);
+        let peer_office = case.header.peer.as_deref().unwrap_or_default();
+        let peer = adapter_of(peer_office);
+        let lacks = |adapter: &Adapter, needs: &[String]| {
+            needs
+                .iter()
+                .any(|need| Operation::from_name(need).is_none_or(|op| adapter.command(op).is_none()))
+        };
+        if lacks(product, &case.header.needs) || lacks(peer, &case.header.peer_needs) {
+            continue;
+        }
+        let mut scenario = case.scenario.clone();
+        for office in &mut scenario.offices {
+            if office.id == case.header.product {
+                office.adapter = Some(product.clone());
+            } else if office.id == peer_office {
+                office.adapter = Some(peer.clone());
+            }
+        }
+        ran += 1;
+        let report = run(&scenario, RunOptions::default(), &mut |_| {})?;
+        if let Some(verdict) = failed(&report) {
+            return Ok(Cell::Fails {
+                case: case.header.id.clone(),
+                verdict,
+            });
+        }
+    }
+    Ok(if ran == 0 {
+        Cell::NotApplicable
+    } else {
+        Cell::Exchanges { cases: ran }
+    })
+}
+
+/// The first failed step of a report as a verdict.
+fn failed(report: &careplan_scenario::ScenarioReport) -> Option<Verdict> {
+    report.steps.iter().find_map(|step| match &step.result {
+        StepResult::Failed { reason } => Some(Verdict::Failed {
+            step: step.number,
+            line: step.line,
+            description: step.description.clone(),
+            reason: reason.clone(),
+        }),
+        _ => None,
+    })
 }
 
 /// Whether a case ID matches a pattern where `*` stands for any run of characters (`PLAN-EXPORT-*`).

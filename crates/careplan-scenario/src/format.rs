@@ -113,6 +113,13 @@ pub struct CaseHeader {
     pub rule: String,
     /// Where the rule is stated (a section of the official V4.1 text, or an ecosystem rule).
     pub source: String,
+    /// For an exchange between two products (the vendor × vendor matrix): the other office, whose care
+    /// software a second product may take.
+    #[serde(default)]
+    pub peer: Option<String>,
+    /// The operations the peer's product must declare.
+    #[serde(default)]
+    pub peer_needs: Vec<String>,
 }
 
 /// A parsed, valid scenario.
@@ -259,7 +266,19 @@ impl Parser<'_> {
                 if !offices.iter().any(|o| o.id == case.product) {
                     return Err(self.error(at, format!("[case] product `{}` names no office", case.product)));
                 }
-                if let Some(need) = case.needs.iter().find(|n| Operation::from_name(n).is_none()) {
+                if let Some(peer) = case
+                    .peer
+                    .as_ref()
+                    .filter(|p| !offices.iter().any(|o| o.id == **p))
+                {
+                    return Err(self.error(at, format!("[case] peer `{peer}` names no office")));
+                }
+                if let Some(need) = case
+                    .needs
+                    .iter()
+                    .chain(&case.peer_needs)
+                    .find(|n| Operation::from_name(n).is_none())
+                {
                     return Err(self.error(
                         at,
                         format!(

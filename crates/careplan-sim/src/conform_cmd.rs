@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use careplan_conform::{Case, Verdict, id_matches, suite};
+use careplan_conform::{Case, Cell, Verdict, id_matches, run_pair, suite};
 use careplan_office::Adapter;
 use clap::Args;
 use serde::Serialize;
@@ -12,10 +12,16 @@ use crate::exit::Exit;
 
 /// Arguments of `conform`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("products").required(true).args(["adapter", "matrix"])))]
 pub(crate) struct ConformArgs {
     /// The product's adapter file (`adapter.toml`, contract 1; see docs/adapter.md).
     #[arg(long, value_name = "FILE")]
-    adapter: PathBuf,
+    adapter: Option<PathBuf>,
+
+    /// Several products' adapter files: run each one's exports into each other's imports and print who
+    /// can exchange with whom (rows: the care manager's product; columns: the provider's).
+    #[arg(long, value_name = "FILE", num_args = 2.., conflicts_with_all = ["adapter", "cases", "report"])]
+    matrix: Vec<PathBuf>,
 
     /// Only the cases whose ID matches, `*` standing for any characters (e.g. `PLAN-EXPORT-*`).
     #[arg(long = "case", value_name = "GLOB")]
@@ -47,20 +53,24 @@ struct CaseReport<'a> {
     verdict: &'a Verdict,
 }
 
-/// Runs the suite against the adapter and prints one line per case, with its evidence when it fails.
+/// Runs the suite against the adapter (or the matrix of several) and prints one line per case, with its
+/// evidence when it fails.
 pub(crate) fn conform(args: &ConformArgs) -> Exit {
-    let adapter = match Adapter::load(&args.adapter) {
-        Ok(adapter) => Arc::new(adapter),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Invalid;
-        }
-    };
     let cases = match suite() {
         Ok(cases) => cases,
         Err(e) => {
             eprintln!("error: the embedded suite cannot be read: {e}");
             return Exit::Environment;
+        }
+    };
+    let Some(path) = &args.adapter else {
+        return matrix(&args.matrix, &cases);
+    };
+    let adapter = match Adapter::load(path) {
+        Ok(adapter) => Arc::new(adapter),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Invalid;
         }
     };
     let chosen: Vec<&Case> = cases
@@ -82,7 +92,7 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
     println!(
         "conformance of {} ({}, contract {})",
         adapter.name(),
-        args.adapter.display(),
+        path.display(),
         careplan_office::CONTRACT
     );
     let mut verdicts = Vec::with_capacity(chosen.len());
@@ -156,6 +166,100 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
             eprintln!("no case applies to this adapter: it declares none of the operations the cases need");
             Exit::Failed
         }
+        (0, _) => Exit::Success,
+        _ => Exit::Failed,
+    }
+}
+
+/// The vendor × vendor matrix: every product as the care manager against every product as the provider.
+fn matrix(paths: &[PathBuf], cases: &[Case]) -> Exit {
+    let mut adapters = Vec::with_capacity(paths.len());
+    for path in paths {
+        match Adapter::load(path) {
+            Ok(adapter) => adapters.push(Arc::new(adapter)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Invalid;
+            }
+        }
+    }
+    let label = |i: usize| char::from(b'A' + u8::try_from(i % 26).unwrap_or(0)).to_string();
+    println!("vendor × vendor matrix (rows: the care manager's product, columns: the provider's product)");
+    for (i, (adapter, path)) in adapters.iter().zip(paths).enumerate() {
+        println!("  {} = {} ({})", label(i), adapter.name(), path.display());
+    }
+    let mut rows = Vec::with_capacity(adapters.len());
+    for care_manager in &adapters {
+        let mut row = Vec::with_capacity(adapters.len());
+        for provider in &adapters {
+            match run_pair(cases, care_manager, provider) {
+                Ok(cell) => row.push(cell),
+                Err(e) => {
+                    eprintln!("error: cannot set up the ecosystem: {e}");
+                    return Exit::Environment;
+                }
+            }
+        }
+        rows.push(row);
+    }
+    let shown = |cell: &Cell| match cell {
+        Cell::Exchanges { cases } => format!("ok ({cases})"),
+        Cell::Fails { case, .. } => format!("FAIL {case}"),
+        Cell::NotApplicable => "n/a".to_owned(),
+    };
+    let width = rows
+        .iter()
+        .flatten()
+        .map(|cell| shown(cell).chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let header: String = (0..adapters.len())
+        .map(|j| format!("  {:<width$}", label(j)))
+        .collect();
+    println!("\n  cm \\ provider{header}");
+    for (i, row) in rows.iter().enumerate() {
+        let cells: String = row
+            .iter()
+            .map(|cell| format!("  {:<width$}", shown(cell)))
+            .collect();
+        println!("  {:<13}{cells}", label(i));
+    }
+    let mut failed = 0;
+    for (i, row) in rows.iter().enumerate() {
+        for (j, cell) in row.iter().enumerate() {
+            if let Cell::Fails {
+                case,
+                verdict:
+                    Verdict::Failed {
+                        step,
+                        line,
+                        description,
+                        reason,
+                    },
+            } = cell
+            {
+                failed += 1;
+                println!(
+                    "\n  {} → {}: {case} fails at step {step} ({description}, line {line}): {reason}",
+                    label(i),
+                    label(j)
+                );
+            }
+        }
+    }
+    let exchanging = rows
+        .iter()
+        .flatten()
+        .filter(|c| matches!(c, Cell::Exchanges { .. }))
+        .count();
+    println!(
+        "\n{} pair(s): {exchanging} exchange, {failed} fail, {} not applicable",
+        adapters.len() * adapters.len(),
+        adapters.len() * adapters.len() - exchanging - failed
+    );
+    match (failed, exchanging) {
+        (0, 0) => Exit::Failed,
         (0, _) => Exit::Success,
         _ => Exit::Failed,
     }

@@ -176,3 +176,45 @@ fn an_unknown_case_and_an_unreadable_adapter_exit_2() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_matrix_says_who_exchanges_with_whom_and_the_first_failing_case_of_each_cell() {
+    use_built_adapters();
+    let doubled = adapter_variant(
+        "adapters/faulty/adapter.toml",
+        "\"--defect\", \"utf8\"",
+        "\"--defect\", \"resent-plan-doubled\"",
+        "matrix-doubled",
+    );
+    let out = careplan_sim(&[
+        "conform",
+        "--matrix",
+        "adapters/reference/adapter.toml",
+        doubled.to_str().unwrap(),
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let row = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{label} ")) && !l.contains('='))
+            .unwrap_or_else(|| panic!("no row {label} in\n{stdout}"))
+            .split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // The doubling product fails only where it is the provider that holds the re-sent plan.
+    assert_eq!(row("A"), "ok (5) FAIL PLAN-RESEND-001", "{stdout}");
+    assert_eq!(row("B"), "ok (5) FAIL PLAN-RESEND-001", "{stdout}");
+    assert!(
+        stdout.contains("A → B: PLAN-RESEND-001 fails at step 12"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("4 pair(s): 2 exchange, 2 fail, 0 not applicable"),
+        "{stdout}"
+    );
+    let alone = careplan_sim(&["conform", "--matrix", "adapters/reference/adapter.toml"]);
+    assert_eq!(alone.status.code(), Some(2), "a matrix needs two products");
+}
