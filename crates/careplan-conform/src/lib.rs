@@ -57,6 +57,26 @@ const SUITE: &[(&str, &str)] = &[
         include_str!("../../../conformance/cases/plan-export-006.toml"),
     ),
     (
+        "plan-export-007.toml",
+        include_str!("../../../conformance/cases/plan-export-007.toml"),
+    ),
+    (
+        "plan-export-008.toml",
+        include_str!("../../../conformance/cases/plan-export-008.toml"),
+    ),
+    (
+        "plan-export-009.toml",
+        include_str!("../../../conformance/cases/plan-export-009.toml"),
+    ),
+    (
+        "plan-export-010.toml",
+        include_str!("../../../conformance/cases/plan-export-010.toml"),
+    ),
+    (
+        "plan-export-011.toml",
+        include_str!("../../../conformance/cases/plan-export-011.toml"),
+    ),
+    (
         "plan-import-001.toml",
         include_str!("../../../conformance/cases/plan-import-001.toml"),
     ),
