@@ -76,36 +76,12 @@ pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Served {
 impl Served {
     /// The CA root from `ca.pem`.
     pub(crate) fn root(&self) -> CertificateDer<'static> {
-        let text = std::fs::read(self.dir.join("ca.pem")).expect("ca.pem");
-        CertificateDer::from(pem::parse(text).expect("PEM").into_contents())
+        root_of(&self.dir)
     }
 
     /// A linkage client of roster office `number`: its PKCS#12 file installed, logged in.
     pub(crate) async fn office(&self, number: &str) -> LinkageClient {
-        let roster: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(self.dir.join("offices.json")).expect("offices.json"))
-                .expect("JSON");
-        let office = roster
-            .as_array()
-            .and_then(|offices| offices.iter().find(|o| o["number"] == number))
-            .expect("the office is on the roster");
-        let text = |key: &str| office[key].as_str().expect("a text field").to_owned();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let client = LinkageClient::new(self.endpoints, &self.root(), clock).expect("client");
-        let p12 = std::fs::read(self.dir.join(text("certificate"))).expect("PKCS#12 file");
-        client
-            .install_pkcs12(&p12, &text("certificate_password"))
-            .expect("the PKCS#12 file opens");
-        client
-            .login(&LoginDetails {
-                personal_user_id: text("personal_user_id"),
-                personal_password: text("personal_password"),
-                user_id: text("user_id"),
-                password: text("password"),
-            })
-            .await
-            .expect("logs in");
-        client
+        roster_client(&self.dir, self.endpoints, number).await
     }
 
     /// Kills the process at once (SIGKILL): no shutdown, no flush.
@@ -131,6 +107,41 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The CA root from `ca.pem` in a data directory of `serve`.
+pub(crate) fn root_of(dir: &Path) -> CertificateDer<'static> {
+    let text = std::fs::read(dir.join("ca.pem")).expect("ca.pem");
+    CertificateDer::from(pem::parse(text).expect("PEM").into_contents())
+}
+
+/// A linkage client of roster office `number` of the data directory `dir`, reaching `endpoints`: its
+/// PKCS#12 file installed, logged in.
+pub(crate) async fn roster_client(dir: &Path, endpoints: Endpoints, number: &str) -> LinkageClient {
+    let roster: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("offices.json")).expect("offices.json"))
+            .expect("JSON");
+    let office = roster
+        .as_array()
+        .and_then(|offices| offices.iter().find(|o| o["number"] == number))
+        .expect("the office is on the roster");
+    let text = |key: &str| office[key].as_str().expect("a text field").to_owned();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let client = LinkageClient::new(endpoints, &root_of(dir), clock).expect("client");
+    let p12 = std::fs::read(dir.join(text("certificate"))).expect("PKCS#12 file");
+    client
+        .install_pkcs12(&p12, &text("certificate_password"))
+        .expect("the PKCS#12 file opens");
+    client
+        .login(&LoginDetails {
+            personal_user_id: text("personal_user_id"),
+            personal_password: text("personal_password"),
+            user_id: text("user_id"),
+            password: text("password"),
+        })
+        .await
+        .expect("logs in");
+    client
 }
 
 /// The send unit of serial number `n`: a plan from the care manager to the provider; each file's bytes
