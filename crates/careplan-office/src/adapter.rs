@@ -71,6 +71,14 @@ struct AdapterFile {
     adapter: Header,
     #[serde(default)]
     operations: Operations,
+    #[serde(default)]
+    container: Option<ContainerSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContainerSpec {
+    image: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +117,7 @@ pub struct Adapter {
     name: String,
     timeout: Duration,
     commands: [Option<Vec<String>>; 5],
+    image: Option<String>,
 }
 
 const OPERATIONS: [Operation; 5] = [
@@ -163,17 +172,30 @@ impl Adapter {
             Some(seconds) => Duration::from_secs(seconds),
             None => DEFAULT_TIMEOUT,
         };
+        if let Some(image) = file.container.as_ref().map(|c| c.image.as_str())
+            && (image.is_empty() || image.contains(char::is_whitespace))
+        {
+            return Err(error(format!(
+                "[container] image `{image}` is not an image reference"
+            )));
+        }
         Ok(Self {
             path: path.to_owned(),
             name: file.adapter.name,
             timeout,
             commands,
+            image: file.container.map(|c| c.image),
         })
     }
 
     /// The product's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The image the product runs in (`[container] image`), if it runs in a container.
+    pub fn image(&self) -> Option<&str> {
+        self.image.as_deref()
     }
 
     /// The file it was read from.
@@ -224,9 +246,107 @@ struct ReportedUser {
     insured: String,
 }
 
+/// One call of a product's command line.
+#[derive(Debug)]
+pub struct Call<'a> {
+    /// The program and its arguments, placeholders filled in.
+    pub argv: &'a [String],
+    /// The adapter file's folder, where the call runs.
+    pub folder: &'a Path,
+    /// The office's working folder (state, outbox, inbox, report, order), which the call must see at the
+    /// path its [`Runner::work_path`] gave the placeholders.
+    pub work: &'a Path,
+    /// Its time limit.
+    pub timeout: Duration,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ran {
+    /// Its exit status, if it exited.
+    pub status: Option<i32>,
+    /// Whether it was stopped at its time limit.
+    pub timed_out: bool,
+    /// What it printed.
+    pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
+}
+
+/// Where a product's command lines run: on this machine, or in a container of the product's image.
+pub trait Runner: fmt::Debug + Send + Sync {
+    /// Where the call sees the office's working folder `work`.
+    fn work_path(&self, work: &Path) -> PathBuf;
+
+    /// Runs the call to its end or its time limit; an error when it could not be started at all.
+    fn run(&self, call: &Call<'_>) -> Result<Ran, String>;
+}
+
+/// Runs command lines as processes of this machine, in the adapter file's folder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HostRunner;
+
+impl Runner for HostRunner {
+    fn work_path(&self, work: &Path) -> PathBuf {
+        work.to_owned()
+    }
+
+    fn run(&self, call: &Call<'_>) -> Result<Ran, String> {
+        let Some((program, args)) = call.argv.split_first() else {
+            return Err("an empty command line".to_owned());
+        };
+        // A relative program with a folder in it is the adapter's own; a bare name is looked up in PATH.
+        let program = if program.contains('/') && Path::new(program).is_relative() {
+            call.folder.join(program)
+        } else {
+            PathBuf::from(program)
+        };
+        let mut command = Command::new(&program);
+        // Its own process group, so that a call stopped at its time limit takes its children with it.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
+            .args(args)
+            .current_dir(call.folder)
+            .env("CAREPLAN_ADAPTER_CONTRACT", CONTRACT.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        // Drained on their own threads, so a chatty product never blocks on a full pipe.
+        let stdout = child.stdout.take().map(drain);
+        let stderr = child.stderr.take().map(drain);
+        let status = match child.wait_timeout(call.timeout) {
+            Ok(Some(status)) => Some(status),
+            Ok(None) => {
+                stop_group(&mut child);
+                None
+            }
+            Err(e) => {
+                let _ = child.kill();
+                return Err(format!("waiting for the product: {e}"));
+            }
+        };
+        let collect = |reader: Option<std::thread::JoinHandle<Vec<u8>>>| {
+            reader
+                .and_then(|r| r.join().ok())
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default()
+        };
+        Ok(Ran {
+            status: status.and_then(|s| s.code()),
+            timed_out: status.is_none(),
+            stdout: collect(stdout),
+            stderr: collect(stderr),
+        })
+    }
+}
+
 /// The care software of an office whose product runs behind an [`Adapter`].
 pub struct AdapterSoftware {
     adapter: Arc<Adapter>,
+    runner: Arc<dyn Runner>,
     profile: OfficeProfile,
     seed: u64,
     work: tempfile::TempDir,
@@ -279,6 +399,7 @@ impl AdapterSoftware {
         }
         Ok(Self {
             adapter,
+            runner: Arc::new(HostRunner),
             profile,
             seed,
             work,
@@ -286,8 +407,19 @@ impl AdapterSoftware {
         })
     }
 
+    /// The same product, its calls run by `runner` (a container of the product's image).
+    pub fn with_runner(mut self, runner: Arc<dyn Runner>) -> Self {
+        self.runner = runner;
+        self
+    }
+
     fn folder(&self, name: &str) -> PathBuf {
         self.work.path().join(name)
+    }
+
+    /// Where the product's calls see the working folder's entry `name`.
+    fn seen(&self, name: &str) -> PathBuf {
+        self.runner.work_path(self.work.path()).join(name)
     }
 
     /// Empties a folder of the working folder, so a call sees only what this step gives it.
@@ -334,13 +466,13 @@ impl AdapterSoftware {
         });
         let value = |name: &str| -> Option<String> {
             Some(match name {
-                "state" => path(self.folder("state")),
-                "outbox" => path(self.folder("outbox")),
-                "inbox" => path(self.folder("inbox")),
-                "report" => path(self.folder("report.json")),
-                "order" => path(self.folder("order.txt")),
-                "case" => path(self.folder("case.json")),
-                "dump" => path(self.folder("dump.json")),
+                "state" => path(self.seen("state")),
+                "outbox" => path(self.seen("outbox")),
+                "inbox" => path(self.seen("inbox")),
+                "report" => path(self.seen("report.json")),
+                "order" => path(self.seen("order.txt")),
+                "case" => path(self.seen("case.json")),
+                "dump" => path(self.seen("dump.json")),
                 "office" => self.profile.number.to_string(),
                 "kind" => self.profile.kind.to_string(),
                 "role" => role.to_owned(),
@@ -375,63 +507,26 @@ impl AdapterSoftware {
     /// Runs `operation` to its end or its time limit, and records the call.
     fn call(&self, operation: Operation, values: &Values) -> Result<(), SoftwareError> {
         let argv = self.command_line(operation, values)?;
-        let (program, args) = argv.split_first().ok_or_else(|| {
-            adapter_error(ErrorCode::AdapterUnsupported, "an empty command line".to_owned())
-        })?;
-        // A relative program with a folder in it is the adapter's own; a bare name is looked up in PATH.
-        let program = if program.contains('/') && Path::new(program).is_relative() {
-            self.adapter.folder().join(program)
-        } else {
-            PathBuf::from(program)
-        };
-        let mut command = Command::new(&program);
-        // Its own process group, so that a call stopped at its time limit takes its children with it.
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let mut child = command
-            .args(args)
-            .current_dir(self.adapter.folder())
-            .env("CAREPLAN_ADAPTER_CONTRACT", CONTRACT.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
+        if argv.is_empty() {
+            return Err(adapter_error(
+                ErrorCode::AdapterUnsupported,
+                "an empty command line".to_owned(),
+            ));
+        }
+        let ran = self
+            .runner
+            .run(&Call {
+                argv: &argv,
+                folder: self.adapter.folder(),
+                work: self.work.path(),
+                timeout: self.adapter.timeout,
+            })
+            .map_err(|message| {
                 adapter_error(
                     ErrorCode::AdapterFailed,
-                    format!(
-                        "{} {}: cannot start {}: {e}",
-                        self.adapter.name,
-                        operation.as_str(),
-                        program.display()
-                    ),
+                    format!("{} {}: {message}", self.adapter.name, operation.as_str()),
                 )
             })?;
-        // Drained on their own threads, so a chatty product never blocks on a full pipe.
-        let stdout = child.stdout.take().map(drain);
-        let stderr = child.stderr.take().map(drain);
-        let status = match child.wait_timeout(self.adapter.timeout) {
-            Ok(Some(status)) => Some(status),
-            Ok(None) => {
-                stop_group(&mut child);
-                None
-            }
-            Err(e) => {
-                let _ = child.kill();
-                return Err(adapter_error(
-                    ErrorCode::AdapterFailed,
-                    format!("waiting for the product: {e}"),
-                ));
-            }
-        };
-        let collect = |reader: Option<std::thread::JoinHandle<Vec<u8>>>| {
-            reader
-                .and_then(|r| r.join().ok())
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_default()
-        };
-        let (stdout, stderr) = (collect(stdout), collect(stderr));
-        let code = status.and_then(|s| s.code());
         if let Some(now) = values.now {
             self.events.record(
                 now,
@@ -439,35 +534,35 @@ impl AdapterSoftware {
                 EventKind::AdapterCalled {
                     office: self.profile.number,
                     operation: operation.as_str(),
-                    status: code,
-                    timed_out: status.is_none(),
-                    stdout: kept(&stdout),
-                    stderr: kept(&stderr),
+                    status: ran.status,
+                    timed_out: ran.timed_out,
+                    stdout: kept(&ran.stdout),
+                    stderr: kept(&ran.stderr),
                 },
             );
         }
-        match status {
-            None => Err(adapter_error(
+        match (ran.timed_out, ran.status) {
+            (true, _) => Err(adapter_error(
                 ErrorCode::AdapterTimeout,
                 format!(
                     "{} {} did not finish within {} s{}",
                     self.adapter.name,
                     operation.as_str(),
                     self.adapter.timeout.as_secs(),
-                    tail(&stderr)
+                    tail(&ran.stderr)
                 ),
             )),
-            Some(status) if !status.success() => Err(adapter_error(
+            (false, Some(0)) => Ok(()),
+            (false, status) => Err(adapter_error(
                 ErrorCode::AdapterFailed,
                 format!(
                     "{} {} exited with {}{}",
                     self.adapter.name,
                     operation.as_str(),
-                    code.map_or_else(|| "a signal".to_owned(), |c| format!("status {c}")),
-                    tail(&stderr)
+                    status.map_or_else(|| "a signal".to_owned(), |c| format!("status {c}")),
+                    tail(&ran.stderr)
                 ),
             )),
-            Some(_) => Ok(()),
         }
     }
 

@@ -16,7 +16,9 @@ mod month;
 mod office;
 mod software;
 
-pub use adapter::{Adapter, AdapterFileError, AdapterSoftware, CONTRACT, Operation, bin_dir};
+pub use adapter::{
+    Adapter, AdapterFileError, AdapterSoftware, CONTRACT, Call, HostRunner, Operation, Ran, Runner, bin_dir,
+};
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{

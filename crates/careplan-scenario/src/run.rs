@@ -12,6 +12,7 @@ use careplan_office::{
 };
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
 use careplan_parties::{OfficeSetup, ProvisionedOffice};
+use careplan_testcontainers::ContainerRunner;
 use time::OffsetDateTime;
 
 use crate::action::Secret;
@@ -403,14 +404,19 @@ impl World {
         for (index, spec) in scenario.offices.iter().enumerate() {
             let software: Box<dyn CareSoftware> = match &spec.adapter {
                 None => Box::new(SyntheticSoftware::new(spec.profile(), seed)),
-                Some(adapter) => Box::new(
-                    AdapterSoftware::new(adapter.clone(), spec.profile(), seed, events.clone()).map_err(
-                        |e| RunError::Software {
-                            office: spec.number,
-                            source: e,
-                        },
-                    )?,
-                ),
+                Some(adapter) => {
+                    let software =
+                        AdapterSoftware::new(adapter.clone(), spec.profile(), seed, events.clone()).map_err(
+                            |e| RunError::Software {
+                                office: spec.number,
+                                source: e,
+                            },
+                        )?;
+                    Box::new(match adapter.image() {
+                        Some(image) => software.with_runner(Arc::new(ContainerRunner::new(image))),
+                        None => software,
+                    })
+                }
             };
             offices.push(ecosystem.virtual_office(index, software).await?);
         }

@@ -18,8 +18,7 @@ use serving::{CARE_MANAGER, PROVIDER, roster_client, send_unit};
 
 #[test]
 fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
-    let (done, finished) = mpsc::channel();
-    let test = std::thread::spawn(move || {
+    bounded(|| {
         let ecosystem = CareplanSim::from_binary(env!("CARGO_BIN_EXE_careplan-sim"))
             .with_seed(7)
             .with_offices(2)
@@ -54,12 +53,20 @@ fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
         });
         assert_eq!(inbox.len(), 1);
         assert_eq!(inbox[0].serial.to_string(), serving::serial(0));
-        done.send(()).unwrap();
     });
-    // The container goes with the test's thread when it ends; past the time limit it is removed here.
+}
+
+/// Runs `test` on a thread of its own, bounded to four minutes: the containers go with the test when it
+/// ends; past the limit they are removed here.
+fn bounded(test: impl FnOnce() + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        test();
+        let _ = done.send(());
+    });
     match finished.recv_timeout(Duration::from_secs(240)) {
-        Ok(()) => test.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => match test.join() {
+        Ok(()) => runner.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => match runner.join() {
             Err(panic) => std::panic::resume_unwind(panic),
             Ok(()) => unreachable!("the test thread reports before it ends"),
         },
@@ -70,9 +77,67 @@ fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
     }
 }
 
-/// Removes every container of `careplan-sim:local` (a test stopped at its time limit never drops its own).
+/// The reference adapter's image, for the container adapter.
+const ADAPTER_IMAGE: (&str, &str) = ("careplan-reference-adapter", "local");
+
+#[test]
+fn a_product_shipped_as_an_image_takes_an_office_s_place_through_a_container_adapter() {
+    bounded(|| {
+        let _product = careplan_testcontainers::build_from_binary(
+            std::path::Path::new(env!("CARGO_BIN_EXE_careplan-reference-adapter")),
+            "/careplan-reference-adapter",
+            ADAPTER_IMAGE,
+            false,
+        )
+        .expect("the product's image builds");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("container-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let shipped = std::fs::read_to_string(root.join("adapters/reference/adapter.toml")).unwrap();
+        let in_container = shipped.replace(
+            "{bin_dir}/careplan-reference-adapter",
+            "/careplan-reference-adapter",
+        ) + &format!(
+            "\n[container]\nimage = \"{}:{}\"\n",
+            ADAPTER_IMAGE.0, ADAPTER_IMAGE.1
+        );
+        std::fs::write(dir.join("adapter.toml"), in_container).unwrap();
+        let scenario =
+            std::fs::read_to_string(root.join("scenarios/vendors/provider-adapter-round-trip.toml"))
+                .unwrap()
+                .replace("../../adapters/reference/adapter.toml", "adapter.toml");
+        std::fs::write(dir.join("round-trip.toml"), scenario).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+            .args(["run", dir.join("round-trip.toml").to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("import helper: 3 file(s), 41 record(s), 3 user(s) imported"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("import cm: 1 file(s), 28 record(s), 3 user(s) imported"),
+            "{stdout}"
+        );
+    });
+}
+
+/// Removes every container of the test images (a test stopped at its time limit never drops its own).
 fn remove_containers_of_the_image() {
-    let (name, tag) = careplan_testcontainers::IMAGE;
+    for (name, tag) in [careplan_testcontainers::IMAGE, ADAPTER_IMAGE] {
+        remove_containers_of(name, tag);
+    }
+}
+
+fn remove_containers_of(name: &str, tag: &str) {
     let listed = std::process::Command::new("docker")
         .args(["ps", "-aq", "--filter", &format!("ancestor={name}:{tag}")])
         .output();

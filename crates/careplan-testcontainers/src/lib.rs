@@ -16,12 +16,18 @@
 //! - The container's data directory is a host folder, so the CA certificate, the roster and the PKCS#12
 //!   files are plain files for the test; the addresses are the host's ports mapped to the container's.
 //! - The container is stopped and removed when the value is dropped (testcontainers' guarantee).
+//!
+//! It also runs a vendor's product that comes as an image ([`ContainerRunner`], `[container]` in an
+//! `adapter.toml`): each call a fresh container of the image, the office's working folder mounted at
+//! `/careplan`, bounded by the adapter's time limit.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use careplan_office::{Call, Ran, Runner};
+use testcontainers::core::wait::ExitWaitStrategy;
 use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
 use testcontainers::runners::{SyncBuilder, SyncRunner};
 use testcontainers::{Container, GenericBuildableImage, GenericImage, ImageExt};
@@ -161,15 +167,28 @@ impl CareplanSim {
 
 /// The image of `binary`, built locally from scratch with the libraries it links.
 fn image(binary: &Path) -> Result<GenericImage, StartError> {
+    build_from_binary(binary, "/careplan-sim", IMAGE, true)
+}
+
+/// Builds the image `reference` (name, tag) locally `FROM scratch`: `binary` at `inside` (its
+/// entrypoint when `entrypoint`) and the shared libraries it links, at their own paths.
+pub fn build_from_binary(
+    binary: &Path,
+    inside: &str,
+    reference: (&str, &str),
+    entrypoint: bool,
+) -> Result<GenericImage, StartError> {
     let libraries = linked_libraries(binary)?;
-    let mut dockerfile = String::from("FROM scratch\nCOPY careplan-sim /careplan-sim\n");
-    let mut buildable = GenericBuildableImage::new(IMAGE.0, IMAGE.1).with_file(binary, "careplan-sim");
+    let mut dockerfile = format!("FROM scratch\nCOPY program {inside}\n");
+    let mut buildable = GenericBuildableImage::new(reference.0, reference.1).with_file(binary, "program");
     for (index, library) in libraries.iter().enumerate() {
         let staged = format!("lib{index}");
         dockerfile.push_str(&format!("COPY {staged} {}\n", library.display()));
         buildable = buildable.with_file(library, staged);
     }
-    dockerfile.push_str("ENTRYPOINT [\"/careplan-sim\"]\n");
+    if entrypoint {
+        dockerfile.push_str(&format!("ENTRYPOINT [\"{inside}\"]\n"));
+    }
     Ok(buildable.with_dockerfile_string(dockerfile).build_image()?)
 }
 
@@ -264,5 +283,76 @@ impl RunningEcosystem {
     /// The container's id.
     pub fn id(&self) -> &str {
         self.container.id()
+    }
+}
+
+/// Where a product running in a container sees the office's working folder.
+pub const WORK_IN_CONTAINER: &str = "/careplan";
+
+/// Runs a product's command lines in containers of its image: each call a fresh container with the
+/// office's working folder mounted at [`WORK_IN_CONTAINER`], removed when the call ends. The image must
+/// be on this machine (built or loaded): nothing is pulled.
+#[derive(Debug, Clone)]
+pub struct ContainerRunner {
+    name: String,
+    tag: String,
+}
+
+impl ContainerRunner {
+    /// Calls run in containers of `image` (`name:tag`, `latest` when no tag is given).
+    pub fn new(image: &str) -> Self {
+        let (name, tag) = match image.rsplit_once(':') {
+            Some((name, tag)) if !tag.contains('/') => (name, tag),
+            _ => (image, "latest"),
+        };
+        Self {
+            name: name.to_owned(),
+            tag: tag.to_owned(),
+        }
+    }
+}
+
+impl Runner for ContainerRunner {
+    fn work_path(&self, _work: &Path) -> PathBuf {
+        PathBuf::from(WORK_IN_CONTAINER)
+    }
+
+    fn run(&self, call: &Call<'_>) -> Result<Ran, String> {
+        let image = GenericImage::new(self.name.clone(), self.tag.clone())
+            .with_wait_for(WaitFor::exit(ExitWaitStrategy::new()));
+        let request = image
+            .with_mount(Mount::bind_mount(call.work.to_string_lossy(), WORK_IN_CONTAINER))
+            .with_working_dir(WORK_IN_CONTAINER)
+            .with_env_var("CAREPLAN_ADAPTER_CONTRACT", careplan_office::CONTRACT.to_string())
+            .with_cmd(call.argv.to_vec())
+            .with_startup_timeout(call.timeout);
+        // testcontainers' blocking runner keeps its own runtime: a thread of its own keeps it out of any
+        // runtime the caller runs in.
+        std::thread::spawn(move || match request.start() {
+            Ok(container) => {
+                let text = |bytes: testcontainers::core::error::Result<Vec<u8>>| {
+                    bytes
+                        .map(|b| String::from_utf8_lossy(&b).into_owned())
+                        .unwrap_or_default()
+                };
+                let status = container
+                    .exit_code()
+                    .map_err(|e| e.to_string())?
+                    .and_then(|code| i32::try_from(code).ok());
+                Ok(Ran {
+                    status,
+                    timed_out: false,
+                    stdout: text(container.stdout_to_vec()),
+                    stderr: text(container.stderr_to_vec()),
+                })
+            }
+            Err(e) if e.to_string().contains("startup timeout") => Ok(Ran {
+                timed_out: true,
+                ..Ran::default()
+            }),
+            Err(e) => Err(format!("cannot run the product's container: {e}")),
+        })
+        .join()
+        .map_err(|_| "the container call panicked".to_owned())?
     }
 }
