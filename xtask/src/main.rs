@@ -4,6 +4,8 @@
 //!   runs one, named by file stem (`plan-and-actual`), path under `scenarios/`
 //!   (`roundtrip/plan-and-actual`) or theme directory (`certificates`). The exit status is
 //!   `careplan-sim run`'s.
+//! - `cargo xtask conform [ARGS]` builds careplan-sim and the reference adapter, then runs the conformance
+//!   suite against the reference adapter (or `careplan-sim conform ARGS`).
 //! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`, the
 //!   action reference in `docs/scenarios.md`), or checks that they are current.
 //! - `cargo xtask ci` runs what CI checks: formatting, clippy, generated docs, rustdoc (broken links
@@ -22,6 +24,7 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   scenario all        run every scenario under scenarios/
   scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
+  conform [ARGS]      careplan-sim conform against the reference adapter (or ARGS, e.g. --adapter FILE)
   docs [--check]      regenerate docs/error-codes.md, docs/rules.md and the action reference
                       in docs/scenarios.md, or check them
   ci                  fmt --check, clippy -D warnings, docs --check, rustdoc -D warnings, tests,
@@ -43,6 +46,7 @@ fn try_main() -> Result<ExitCode> {
     match args.as_slice() {
         ["scenario", "all", rest @ ..] => run_scenarios(&[root().join("scenarios")], rest),
         ["scenario", name, rest @ ..] => run_scenarios(&[find_scenario(name)?], rest),
+        ["conform", rest @ ..] => conform(rest),
         ["docs"] => docs(false),
         ["docs", "--check"] => docs(true),
         ["ci"] => ci(),
@@ -75,13 +79,31 @@ fn status(mut command: Command) -> Result<ExitCode> {
     ))
 }
 
-fn run_scenarios(paths: &[PathBuf], extra: &[&str]) -> Result<ExitCode> {
-    // The vendor scenarios drive the reference adapter, a program of its own beside careplan-sim.
+/// Builds careplan-sim and the reference adapter, a program of its own beside it.
+fn build_programs() -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--quiet", "--package", "careplan-sim", "--bins"]);
     if status(build)? != ExitCode::SUCCESS {
         bail!("cannot build careplan-sim and its reference adapter");
     }
+    Ok(())
+}
+
+fn conform(args: &[&str]) -> Result<ExitCode> {
+    build_programs()?;
+    let mut command = cargo();
+    command.args(["run", "--quiet", "--package", "careplan-sim", "--", "conform"]);
+    if args.is_empty() {
+        command.args(["--adapter", "adapters/reference/adapter.toml"]);
+    } else {
+        command.args(args);
+    }
+    status(command)
+}
+
+fn run_scenarios(paths: &[PathBuf], extra: &[&str]) -> Result<ExitCode> {
+    // The vendor scenarios drive the reference adapter.
+    build_programs()?;
     let mut command = cargo();
     command
         .args(["run", "--quiet", "--package", "careplan-sim", "--", "run"])
