@@ -81,6 +81,10 @@ const SUITE: &[(&str, &str)] = &[
         include_str!("../../../conformance/cases/plan-import-001.toml"),
     ),
     (
+        "plan-import-002.toml",
+        include_str!("../../../conformance/cases/plan-import-002.toml"),
+    ),
+    (
         "plan-resend-001.toml",
         include_str!("../../../conformance/cases/plan-resend-001.toml"),
     ),

@@ -21,7 +21,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use wait_timeout::ChildExt;
 
-use crate::software::{CareSoftware, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError};
+use crate::software::{
+    CareSoftware, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError,
+};
 
 /// The contract version this bench speaks.
 pub const CONTRACT: u32 = 1;
@@ -657,6 +659,10 @@ impl CareSoftware for AdapterSoftware {
         )
     }
 
+    fn dump(&mut self, now: OffsetDateTime) -> Result<Holdings, SoftwareError> {
+        self.read_dump(now)
+    }
+
     fn import(
         &mut self,
         now: OffsetDateTime,
@@ -732,6 +738,36 @@ impl CareSoftware for AdapterSoftware {
             records: parsed.records,
             users,
         })
+    }
+}
+
+impl AdapterSoftware {
+    /// Calls the product's `dump` and reads what it wrote to `{dump}`.
+    fn read_dump(&mut self, now: OffsetDateTime) -> Result<Holdings, SoftwareError> {
+        let dump = self.folder("dump.json");
+        let _ = std::fs::remove_file(&dump);
+        self.call(
+            Operation::Dump,
+            &Values {
+                now: Some(now),
+                ..Values::default()
+            },
+        )?;
+        let text = std::fs::read_to_string(&dump).map_err(|e| {
+            adapter_error(
+                ErrorCode::AdapterOutputInvalid,
+                format!("{} dump wrote no {{dump}} file: {e}", self.adapter.name),
+            )
+        })?;
+        let mut holdings: Holdings = serde_json::from_str(&text).map_err(|e| {
+            adapter_error(
+                ErrorCode::AdapterOutputInvalid,
+                format!("{} dump: not contract {CONTRACT} JSON: {e}", self.adapter.name),
+            )
+        })?;
+        holdings.plans.sort();
+        holdings.actuals.sort();
+        Ok(holdings)
     }
 }
 

@@ -22,5 +22,6 @@ pub use adapter::{
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{
-    CareSoftware, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError, SyntheticSoftware,
+    CareSoftware, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError,
+    SyntheticSoftware, Visit,
 };

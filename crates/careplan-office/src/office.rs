@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use careplan_core::ErrorCode;
 use careplan_net::ClientError;
 
-use crate::software::{CareSoftware, ImportReport, OfficeProfile, SendUnit, SoftwareError};
+use crate::software::{CareSoftware, Holdings, ImportReport, OfficeProfile, SendUnit, SoftwareError};
 
 /// A file the office sent, as the relay acknowledged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,6 +258,11 @@ impl VirtualOffice {
         let report = self.software.import(now, &pending)?;
         self.received.iter_mut().for_each(|f| f.imported = true);
         Ok(report)
+    }
+
+    /// What the care software holds now, as neutral visits.
+    pub fn dump(&mut self, now: OffsetDateTime) -> Result<Holdings, OfficeError> {
+        Ok(self.software.dump(now)?)
     }
 
     /// Files sent so far.

@@ -2,6 +2,7 @@
 //! files into them.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 use careplan_core::{CareMonth, ErrorCode, OfficeNumber, ServiceKind};
 use careplan_relay::Upload;
@@ -140,6 +141,75 @@ pub struct ImportReport {
 
 type PlanKey = (CareMonth, UserKey);
 
+/// One visit of a service usage sheet (第6表) as the neutral dump (contract 1) says it: a user, a
+/// provider, a service on a date and time. Plans and actuals are lists of visits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Visit {
+    /// 保険者番号.
+    pub insurer: String,
+    /// 被保険者番号.
+    pub insured: String,
+    /// 対象年月, `YYYYMM`.
+    pub month: String,
+    /// サービス事業者コード: the provider.
+    pub provider: String,
+    /// サービスコード.
+    pub service_code: String,
+    /// サービス利用日, `YYYY-MM-DD`.
+    pub date: String,
+    /// サービス開始時刻, `HHMM` (or `9999`).
+    pub start: String,
+    /// サービス終了時刻, `HHMM` (or `9999`).
+    pub end: String,
+    /// サービス回数.
+    pub count: u8,
+}
+
+impl Visit {
+    fn of(row: &ServiceUsageRecord) -> Self {
+        Self {
+            insurer: row.user.insurer.to_string(),
+            insured: row.user.insured.to_string(),
+            month: row.month.to_string(),
+            provider: row.provider.to_string(),
+            service_code: row.service_code.to_string(),
+            date: row.service_date.to_string(),
+            start: row.start.to_string(),
+            end: row.end.to_string(),
+            count: row.count,
+        }
+    }
+}
+
+impl fmt::Display for Visit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "user {}/{} on {} {}–{}: {} ×{} by {}",
+            self.insurer,
+            self.insured,
+            self.date,
+            self.start,
+            self.end,
+            self.service_code,
+            self.count,
+            self.provider
+        )
+    }
+}
+
+/// What a care software holds, in the neutral dump of contract 1 (`docs/schemas/dump.v1.json`): the
+/// visits of the plans and of the actuals it keeps, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Holdings {
+    /// Planned visits (予定).
+    pub plans: Vec<Visit>,
+    /// Actual visits (実績).
+    pub actuals: Vec<Visit>,
+}
+
 /// The care software (介護ソフト) an office runs: it exports standard files from its records and imports
 /// received files into them. The seam where a vendor's product takes the place of the synthetic one;
 /// everything above it (the office's folders, the linkage client, the relay, the scenarios) is the same
@@ -170,6 +240,9 @@ pub trait CareSoftware: std::fmt::Debug + Send {
     /// nothing, and reports what it imported.
     fn import(&mut self, now: OffsetDateTime, files: &[(&str, &[u8])])
     -> Result<ImportReport, SoftwareError>;
+
+    /// What it holds now, as neutral visits, so that the bench compares meaning as well as bytes.
+    fn dump(&mut self, now: OffsetDateTime) -> Result<Holdings, SoftwareError>;
 }
 
 /// The project's own care software: plans generated with `careplan-synth` from a seed, actuals derived
@@ -335,6 +408,18 @@ impl SyntheticSoftware {
 }
 
 impl CareSoftware for SyntheticSoftware {
+    fn dump(&mut self, _now: OffsetDateTime) -> Result<Holdings, SoftwareError> {
+        let visits = |sheets: &BTreeMap<PlanKey, Vec<ServiceUsageRecord>>| {
+            let mut visits: Vec<Visit> = sheets.values().flatten().map(Visit::of).collect();
+            visits.sort();
+            visits
+        };
+        Ok(Holdings {
+            plans: visits(&self.plans),
+            actuals: visits(&self.actuals),
+        })
+    }
+
     /// The office.
     fn profile(&self) -> &OfficeProfile {
         &self.profile

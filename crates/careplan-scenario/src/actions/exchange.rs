@@ -1,6 +1,8 @@
 //! The care software's actions — exporting plans and actuals, importing what was downloaded — and the
 //! check that files crossed the relay intact.
 
+use std::collections::BTreeSet;
+
 use careplan_core::{CareMonth, ErrorCode, EventKind, Party};
 use careplan_office::SendUnit;
 use serde::Deserialize;
@@ -337,6 +339,101 @@ impl Action for CheckExport {
                 }
             ))),
         }
+    }
+}
+
+/// Which sheets `check_holdings` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Sheets {
+    Plans,
+    Actuals,
+}
+
+/// What an office's care software holds matches, visit for visit, what another office's holds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckHoldings {
+    office: Office,
+    like: Office,
+    what: Sheets,
+    #[serde(deserialize_with = "from_str")]
+    month: CareMonth,
+}
+
+impl Action for CheckHoldings {
+    const INFO: ActionInfo = ActionInfo {
+        name: "check_holdings",
+        group: Group::Assertions,
+        summary: "the visits `office`'s care software holds for a month are exactly those `like`'s holds",
+        details: "Both softwares are asked what they hold (a product through its adapter's `dump`), as neutral \
+                  visits: user, provider, service code, date, start and end times, count. Only the visits of the \
+                  service office of the two are compared (a provider keeps only its own rows of a plan). The first \
+                  missing and extra visits are the evidence.",
+        params: &[
+            Param::required("office", "office", "the office whose holdings are checked"),
+            Param::required("like", "office", "the office whose holdings they must equal"),
+            Param::required("what", "`plans` or `actuals`", "which sheets"),
+            Param::required("month", "month", "the service month"),
+        ],
+        example: "action = \"check_holdings\"\noffice = \"helper\"\nlike = \"cm\"\nwhat = \"plans\"\nmonth = \"2025-05\"",
+        codes: &[
+            ErrorCode::AdapterUnsupported,
+            ErrorCode::AdapterFailed,
+            ErrorCode::AdapterOutputInvalid,
+        ],
+    };
+
+    fn describe(&self) -> String {
+        let what = match self.what {
+            Sheets::Plans => "plans",
+            Sheets::Actuals => "actuals",
+        };
+        format!(
+            "check_holdings {} like {} ({what} {})",
+            self.office, self.like, self.month
+        )
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let now = world.now();
+        let provider = [self.office.index, self.like.index]
+            .into_iter()
+            .find(|&i| world.offices[i].profile().role == careplan_office::OfficeRole::Service)
+            .map(|i| world.number(i).to_string());
+        let month = self.month.to_string();
+        let mut visits = |index: usize| -> Result<BTreeSet<careplan_office::Visit>, StepError> {
+            let holdings = world.offices[index].dump(now)?;
+            let sheets = match self.what {
+                Sheets::Plans => holdings.plans,
+                Sheets::Actuals => holdings.actuals,
+            };
+            Ok(sheets
+                .into_iter()
+                .filter(|v| v.month == month && provider.as_ref().is_none_or(|p| v.provider == *p))
+                .collect())
+        };
+        let held = visits(self.office.index)?;
+        let expected = visits(self.like.index)?;
+        let missing: Vec<_> = expected.difference(&held).collect();
+        let extra: Vec<_> = held.difference(&expected).collect();
+        if missing.is_empty() && extra.is_empty() {
+            return Ok(format!("{} visit(s), the same on both sides", held.len()));
+        }
+        let first = |what: &str, visits: &[&careplan_office::Visit]| {
+            visits.first().map_or_else(String::new, |v| {
+                format!("; {} {what}, the first: {v}", visits.len())
+            })
+        };
+        Err(StepError::Assertion(format!(
+            "{} holds {} visit(s), {} holds {}{}{}",
+            self.office,
+            held.len(),
+            self.like,
+            expected.len(),
+            first("missing", &missing),
+            first("extra", &extra)
+        )))
     }
 }
 

@@ -125,6 +125,7 @@ registry! {
     relay::EditOutbox,
     exchange::AssertDelivered,
     exchange::CheckExport,
+    exchange::CheckHoldings,
 }
 
 /// The names of every action, for messages.

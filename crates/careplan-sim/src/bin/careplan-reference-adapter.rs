@@ -77,6 +77,8 @@ enum Defect {
     WrongMonth,
     /// A plan re-sent for a month is kept beside the first: the actuals repeat every visit.
     ResentPlanDoubled,
+    /// The import loses the last visit of each service usage sheet it reads, and says nothing.
+    DropsAVisit,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -112,6 +114,15 @@ enum Op {
         /// Where the report goes (`{report}`).
         #[arg(long)]
         report: PathBuf,
+        /// When (`{now}`, YYYYMMDDHHMMSS in JST).
+        #[arg(long)]
+        now: String,
+    },
+    /// Writes what the software holds, as the neutral dump of contract 1.
+    Dump {
+        /// Where the dump goes (`{dump}`).
+        #[arg(long)]
+        dump: PathBuf,
         /// When (`{now}`, YYYYMMDDHHMMSS in JST).
         #[arg(long)]
         now: String,
@@ -200,6 +211,11 @@ fn run(cli: &Cli) -> Result<()> {
     std::fs::create_dir_all(state).with_context(|| format!("{}", state.display()))?;
     let mut software = replayed(&cli.office)?;
     match &cli.operation {
+        Op::Dump { dump, now } => {
+            let holdings = software.dump(instant(now)?).map_err(|e| anyhow!("{e}"))?;
+            std::fs::write(dump, serde_json::to_vec_pretty(&holdings)?)
+                .with_context(|| format!("{}", dump.display()))
+        }
         Op::ExportPlan { to, users } => {
             let provider = counterpart(to, OfficeRole::Service);
             let unit = software
@@ -245,7 +261,14 @@ fn run(cli: &Cli) -> Result<()> {
             now,
         } => {
             let names = ordered(inbox, order)?;
-            let contents = read_all(inbox, &names)?;
+            let mut contents = read_all(inbox, &names)?;
+            if cli.office.defect == Some(Defect::DropsAVisit) {
+                for (name, content) in names.iter().zip(&mut contents) {
+                    if name.starts_with("UPPLAN_") {
+                        drop_last_record(content);
+                    }
+                }
+            }
             let files = as_inputs(&names, &contents);
             let imported = software
                 .import(instant(now)?, &files)
@@ -332,6 +355,13 @@ fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
         }
     }
     Ok(software)
+}
+
+/// Removes the last CRLF-terminated record of a file.
+fn drop_last_record(content: &mut Vec<u8>) {
+    let body = content.strip_suffix(b"\r\n").unwrap_or(content);
+    let cut = body.windows(2).rposition(|w| w == b"\r\n").map_or(0, |at| at + 2);
+    content.truncate(cut);
 }
 
 /// The bytes of the files `names` in `folder`.
@@ -497,7 +527,7 @@ fn faulty(
                 }
             }
         }
-        Defect::ResentPlanDoubled => {}
+        Defect::ResentPlanDoubled | Defect::DropsAVisit => {}
     }
     Ok(files)
 }
