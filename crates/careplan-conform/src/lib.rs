@@ -14,6 +14,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use careplan_core::EventKind;
 use careplan_office::{Adapter, Operation};
 use careplan_scenario::{CaseHeader, RunError, RunOptions, Scenario, ScenarioFileError, StepResult, run};
 use serde::Serialize;
@@ -147,6 +148,31 @@ pub enum Verdict {
     },
 }
 
+/// One call the bench made of the product during a case, as the run's events recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductCall {
+    /// The operation (`export_plan`, `import`, …).
+    pub operation: &'static str,
+    /// Its exit status, if it exited.
+    pub status: Option<i32>,
+    /// Whether it was stopped at its time limit.
+    pub timed_out: bool,
+    /// What it printed (the first 4 KiB).
+    pub stdout: String,
+    /// What it printed on stderr (the first 4 KiB).
+    pub stderr: String,
+}
+
+/// A case's verdict and the calls of the product behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The verdict.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Every call of the product, in order.
+    pub calls: Vec<ProductCall>,
+}
+
 impl Case {
     /// The operations the case needs that `adapter` does not declare.
     pub fn missing(&self, adapter: &Adapter) -> Vec<String> {
@@ -159,11 +185,20 @@ impl Case {
     }
 
     /// Runs the case with its product's office behind `adapter`.
-    pub fn run(&self, adapter: &Arc<Adapter>) -> Result<Verdict, RunError> {
+    pub fn run(&self, adapter: &Arc<Adapter>) -> Result<Outcome, RunError> {
         let missing = self.missing(adapter);
         if !missing.is_empty() {
-            return Ok(Verdict::NotApplicable { missing });
+            return Ok(Outcome {
+                verdict: Verdict::NotApplicable { missing },
+                calls: Vec::new(),
+            });
         }
+        let product = self
+            .scenario
+            .offices
+            .iter()
+            .find(|o| o.id == self.header.product)
+            .map(|o| o.number);
         let mut scenario = self.scenario.clone();
         for office in &mut scenario.offices {
             if office.id == self.header.product {
@@ -171,7 +206,31 @@ impl Case {
             }
         }
         let report = run(&scenario, RunOptions::default(), &mut |_| {})?;
-        Ok(failed(&report).unwrap_or(Verdict::Passed))
+        let calls = report
+            .events
+            .iter()
+            .filter_map(|event| match &event.kind {
+                EventKind::AdapterCalled {
+                    office,
+                    operation,
+                    status,
+                    timed_out,
+                    stdout,
+                    stderr,
+                } if Some(*office) == product => Some(ProductCall {
+                    operation,
+                    status: *status,
+                    timed_out: *timed_out,
+                    stdout: stdout.clone(),
+                    stderr: stderr.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        Ok(Outcome {
+            verdict: failed(&report).unwrap_or(Verdict::Passed),
+            calls,
+        })
     }
 }
 

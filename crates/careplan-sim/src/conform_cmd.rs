@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use careplan_conform::{Case, Cell, Verdict, id_matches, run_pair, suite};
+use careplan_conform::{Case, Cell, Outcome, Verdict, id_matches, run_pair, suite};
 use careplan_office::Adapter;
 use clap::Args;
 use serde::Serialize;
@@ -50,7 +50,7 @@ struct CaseReport<'a> {
     rule: &'a str,
     source: &'a str,
     #[serde(flatten)]
-    verdict: &'a Verdict,
+    outcome: &'a Outcome,
 }
 
 /// Runs the suite against the adapter (or the matrix of several) and prints one line per case, with its
@@ -95,17 +95,17 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
         path.display(),
         careplan_office::CONTRACT
     );
-    let mut verdicts = Vec::with_capacity(chosen.len());
+    let mut outcomes = Vec::with_capacity(chosen.len());
     for case in &chosen {
-        let verdict = match case.run(&adapter) {
-            Ok(verdict) => verdict,
+        let outcome = match case.run(&adapter) {
+            Ok(outcome) => outcome,
             Err(e) => {
                 eprintln!("error: cannot set up the ecosystem for {}: {e}", case.header.id);
                 return Exit::Environment;
             }
         };
         let (id, title) = (&case.header.id, &case.header.title);
-        match &verdict {
+        match &outcome.verdict {
             Verdict::Passed => println!("  pass  {id:<18} {title}"),
             Verdict::NotApplicable { missing } => {
                 println!(
@@ -124,9 +124,9 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
                 println!("        rule: {} — {}", case.header.rule, case.header.source);
             }
         }
-        verdicts.push(verdict);
+        outcomes.push(outcome);
     }
-    let count = |wanted: fn(&Verdict) -> bool| verdicts.iter().filter(|v| wanted(v)).count();
+    let count = |wanted: fn(&Verdict) -> bool| outcomes.iter().filter(|o| wanted(&o.verdict)).count();
     let passed = count(|v| matches!(v, Verdict::Passed));
     let failed = count(|v| matches!(v, Verdict::Failed { .. }));
     let not_applicable = count(|v| matches!(v, Verdict::NotApplicable { .. }));
@@ -143,13 +143,13 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
             not_applicable,
             cases: chosen
                 .iter()
-                .zip(&verdicts)
-                .map(|(case, verdict)| CaseReport {
+                .zip(&outcomes)
+                .map(|(case, outcome)| CaseReport {
                     id: &case.header.id,
                     title: &case.header.title,
                     rule: &case.header.rule,
                     source: &case.header.source,
-                    verdict,
+                    outcome,
                 })
                 .collect(),
         };

@@ -45,6 +45,13 @@ fn the_reference_adapter_passes_every_case_and_the_report_says_so() {
     assert_eq!(json["passed"], cases.len());
     assert_eq!(json["cases"][0]["result"], "passed");
     assert!(json["cases"][0]["source"].as_str().unwrap().contains("V4.1"));
+    // Every case records the product's calls: the first case exports, imports and exports again.
+    let calls = json["cases"][0]["calls"].as_array().unwrap();
+    assert!(!calls.is_empty(), "{json}");
+    assert!(
+        calls.iter().all(|c| c["status"] == 0 && c["timed_out"] == false),
+        "{json}"
+    );
 }
 
 /// Runs the faulty adapter with `defect` on `case` and checks the case fails with evidence, while the
