@@ -4,8 +4,11 @@
 //! Architecture invariants:
 //! - [`CareSoftware`] is the seam between an office and the product it runs: it exports standard files
 //!   and imports received ones, and its errors ([`SoftwareError`]) know nothing of the network.
-//!   [`SyntheticSoftware`] is pure (no I/O, no clock: the caller passes `now`) and stands in for a
-//!   vendor's product.
+//!   [`SyntheticSoftware`] is pure (no I/O, no clock: the caller passes `now`); [`AdapterSoftware`] is a
+//!   vendor's product driven through its adapter (contract [`CONTRACT`], `docs/adapter.md`), its calls
+//!   run by a [`Runner`] on this machine or in a container, each bounded in time and recorded as an event.
+//! - What a software holds can be asked as neutral visits ([`Holdings`]), so that two products are
+//!   compared by meaning as well as by bytes.
 //! - [`VirtualOffice`] adds the office's local folders (outbox, sent, received) and its
 //!   [`LinkageClient`](careplan_net::LinkageClient); it reaches the relay only over the wire.
 //! - Nothing is lost on failure: a send unit leaves the outbox only once the relay acknowledged it, and a

@@ -2,7 +2,9 @@
 //! ([`run`]) that plays a scenario against every party of the ecosystem.
 //!
 //! Architecture invariants:
-//! - A scenario is fully checked when read ([`Scenario::load`]); the runner never meets a malformed step.
+//! - A scenario is fully checked when read ([`Scenario::load`]), its offices' adapter files included;
+//!   the runner never meets a malformed step. A conformance case is a scenario with a `[case]` table
+//!   ([`CaseHeader`]).
 //! - Every action is one item owning its parameters, its reference entry, its description and its
 //!   execution, listed once in the registry (`actions/mod.rs`); the reference in `docs/scenarios.md` is
 //!   generated from [`ACTIONS`].
