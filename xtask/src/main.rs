@@ -6,6 +6,9 @@
 //!   `careplan-sim run`'s.
 //! - `cargo xtask conform [ARGS]` builds careplan-sim and the reference adapter, then runs the conformance
 //!   suite against the reference adapter (or `careplan-sim conform ARGS`).
+//! - `cargo xtask image` builds release binaries and, from them, the local images `careplan-sim:local`
+//!   (entrypoint `careplan-sim`) and `careplan-reference-adapter:local`, `FROM scratch` with the libraries
+//!   they link (no registry needed).
 //! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`, the
 //!   action reference in `docs/scenarios.md`), or checks that they are current.
 //! - `cargo xtask ci` runs what CI checks: formatting, clippy, generated docs, rustdoc (broken links
@@ -25,6 +28,7 @@ commands:
   scenario all        run every scenario under scenarios/
   scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
   conform [ARGS]      careplan-sim conform against the reference adapter (or ARGS, e.g. --adapter FILE)
+  image               build the images careplan-sim:local and careplan-reference-adapter:local (release)
   docs [--check]      regenerate docs/error-codes.md, docs/rules.md and the action reference
                       in docs/scenarios.md, or check them
   ci                  fmt --check, clippy -D warnings, docs --check, rustdoc -D warnings, tests,
@@ -47,6 +51,7 @@ fn try_main() -> Result<ExitCode> {
         ["scenario", "all", rest @ ..] => run_scenarios(&[root().join("scenarios")], rest),
         ["scenario", name, rest @ ..] => run_scenarios(&[find_scenario(name)?], rest),
         ["conform", rest @ ..] => conform(rest),
+        ["image"] => image(),
         ["docs"] => docs(false),
         ["docs", "--check"] => docs(true),
         ["ci"] => ci(),
@@ -99,6 +104,43 @@ fn conform(args: &[&str]) -> Result<ExitCode> {
         command.args(args);
     }
     status(command)
+}
+
+fn image() -> Result<ExitCode> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--quiet",
+        "--package",
+        "careplan-sim",
+        "--bins",
+    ]);
+    if status(build)? != ExitCode::SUCCESS {
+        bail!("cannot build the release binaries");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root().join("target"), PathBuf::from)
+        .join("release");
+    let images = [
+        ("careplan-sim", careplan_testcontainers::IMAGE, true),
+        (
+            "careplan-reference-adapter",
+            ("careplan-reference-adapter", "local"),
+            false,
+        ),
+    ];
+    for (program, reference, entrypoint) in images {
+        let _image = careplan_testcontainers::build_from_binary(
+            &target.join(program),
+            &format!("/{program}"),
+            reference,
+            entrypoint,
+        )
+        .with_context(|| format!("cannot build the image {}:{}", reference.0, reference.1))?;
+        println!("built {}:{}", reference.0, reference.1);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_scenarios(paths: &[PathBuf], extra: &[&str]) -> Result<ExitCode> {
