@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use careplan_core::{CareMonth, ErrorCode, EventKind, EventLog, Party};
@@ -49,7 +49,48 @@ pub enum Operation {
     Dump,
 }
 
+/// Every placeholder, and the operations that give it (`*`: all).
+const PLACEHOLDERS: &[(&str, &str)] = &[
+    ("office", "*"),
+    ("kind", "*"),
+    ("role", "*"),
+    ("name", "*"),
+    ("seed", "*"),
+    ("state", "*"),
+    ("bin_dir", "*"),
+    ("now", "*"),
+    ("month", "export_plan export_actuals prepare"),
+    ("to", "export_plan export_actuals"),
+    ("to_kind", "export_plan export_actuals"),
+    ("to_name", "export_plan export_actuals"),
+    ("users", "export_plan"),
+    ("outbox", "export_plan export_actuals"),
+    ("inbox", "import"),
+    ("order", "import"),
+    ("report", "import"),
+    ("case", "prepare"),
+    ("dump", "dump"),
+];
+
+/// The names in braces of `arg` that look like placeholders (lower case and `_`); other braces (a shell's
+/// `${HOME}`, awk's `{print $1}`) are passed on as they are.
+fn placeholder_names(arg: &str) -> impl Iterator<Item = &str> {
+    arg.split('{').skip(1).filter_map(|rest| {
+        let name = &rest[..rest.find('}')?];
+        (!name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')).then_some(name)
+    })
+}
+
 impl Operation {
+    /// The placeholders a call of this operation fills.
+    fn placeholders(self) -> Vec<&'static str> {
+        PLACEHOLDERS
+            .iter()
+            .filter(|(_, given)| *given == "*" || given.split(' ').any(|op| op == self.as_str()))
+            .map(|(name, _)| *name)
+            .collect()
+    }
+
     /// The operation of this name in `adapter.toml`.
     pub fn from_name(name: &str) -> Option<Self> {
         OPERATIONS.iter().copied().find(|o| o.as_str() == name)
@@ -166,6 +207,40 @@ impl Adapter {
                 )));
             }
         }
+        for (operation, command) in OPERATIONS.iter().zip(&commands) {
+            let Some(command) = command else { continue };
+            if command[0].trim().is_empty() {
+                return Err(error(format!(
+                    "[operations] {} has an empty program",
+                    operation.as_str()
+                )));
+            }
+            let given = operation.placeholders();
+            for name in command.iter().flat_map(|arg| placeholder_names(arg)) {
+                if !given.contains(&name) {
+                    let known = PLACEHOLDERS.iter().any(|(known, _)| *known == name);
+                    return Err(error(if known {
+                        format!(
+                            "[operations] {} uses `{{{name}}}`, which that operation does not give",
+                            operation.as_str()
+                        )
+                    } else {
+                        let close = PLACEHOLDERS
+                            .iter()
+                            .map(|(known, _)| (strsim::levenshtein(name, known), *known))
+                            .filter(|(score, _)| *score <= 2)
+                            .min_by_key(|(score, _)| *score)
+                            .map_or_else(String::new, |(_, known)| {
+                                format!(" (did you mean `{{{known}}}`?)")
+                            });
+                        format!(
+                            "[operations] {} uses an unknown placeholder `{{{name}}}`{close}; see docs/adapter.md",
+                            operation.as_str()
+                        )
+                    }));
+                }
+            }
+        }
         if commands.iter().all(Option::is_none) {
             return Err(error("[operations] declares no operation".to_owned()));
         }
@@ -182,7 +257,8 @@ impl Adapter {
             )));
         }
         Ok(Self {
-            path: path.to_owned(),
+            // Absolute, so that commands run in its folder and relative programs resolve from it once.
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
             name: file.adapter.name,
             timeout,
             commands,
@@ -330,17 +406,31 @@ impl Runner for HostRunner {
                 return Err(format!("waiting for the product: {e}"));
             }
         };
-        let collect = |reader: Option<std::thread::JoinHandle<Vec<u8>>>| {
-            reader
-                .and_then(|r| r.join().ok())
+        // A process the call left behind may still hold its output open: it gets a moment, then its
+        // group is stopped.
+        let grace = Duration::from_secs(1);
+        let mut lingered = false;
+        let mut collect = |reader: Option<mpsc::Receiver<Vec<u8>>>| {
+            let Some(reader) = reader else {
+                return String::new();
+            };
+            let bytes = reader.recv_timeout(grace).or_else(|_| {
+                if !lingered {
+                    lingered = true;
+                    kill_group(child.id());
+                }
+                reader.recv_timeout(grace)
+            });
+            bytes
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
                 .unwrap_or_default()
         };
+        let (stdout, stderr) = (collect(stdout), collect(stderr));
         Ok(Ran {
             status: status.and_then(|s| s.code()),
             timed_out: status.is_none(),
-            stdout: collect(stdout),
-            stderr: collect(stderr),
+            stdout,
+            stderr,
         })
     }
 }
@@ -695,11 +785,17 @@ impl CareSoftware for AdapterSoftware {
         let text = match std::fs::read_to_string(&report) {
             Ok(text) => text,
             // Without a report the bench knows only how many files it handed over.
-            Err(_) => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(ImportReport {
                     files: files.len(),
                     ..ImportReport::default()
                 });
+            }
+            Err(e) => {
+                return Err(adapter_error(
+                    ErrorCode::AdapterOutputInvalid,
+                    format!("{} import: the report cannot be read: {e}", self.adapter.name),
+                ));
             }
         };
         let parsed: ImportReportFile = serde_json::from_str(&text).map_err(|e| {
@@ -793,7 +889,12 @@ fn fill(arg: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<String, Str
             return Ok(out);
         };
         let name = &after[..close];
-        out.push_str(&value(name).ok_or_else(|| name.to_owned())?);
+        if placeholder_names(&rest[open..open + close + 2]).next().is_some() {
+            out.push_str(&value(name).ok_or_else(|| name.to_owned())?);
+        } else {
+            // Not a placeholder: a shell's `${HOME}`, awk's `{print $1}`.
+            out.push_str(&rest[open..open + close + 2]);
+        }
         rest = &after[close + 1..];
     }
     out.push_str(rest);
@@ -802,25 +903,33 @@ fn fill(arg: &str, value: &dyn Fn(&str) -> Option<String>) -> Result<String, Str
 
 /// Stops a call and whatever it started: its process group, then the call itself.
 fn stop_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    {
-        // `kill` with a negative id signals the whole group the call leads (see `process_group` above).
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &format!("-{}", child.id())])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
+    kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
 }
 
-fn drain(mut stream: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+/// Signals the process group a call leads (see `process_group` above).
+fn kill_group(leader: u32) {
+    #[cfg(unix)]
+    {
+        // `kill` with a negative id signals the whole group.
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{leader}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Reads a stream to its end on a thread of its own; the bytes arrive on the receiver.
+fn drain(mut stream: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let mut bytes = Vec::new();
         let _ = stream.read_to_end(&mut bytes);
-        bytes
-    })
+        let _ = sender.send(bytes);
+    });
+    receiver
 }
 
 /// At most [`OUTPUT_KEPT`] bytes of `text`, cut at a character boundary.

@@ -150,3 +150,19 @@ fn remove_containers_of(name: &str, tag: &str) {
         }
     }
 }
+
+#[test]
+fn a_product_image_missing_from_this_machine_is_never_pulled() {
+    use careplan_office::{Call, Runner};
+    let runner = careplan_testcontainers::ContainerRunner::new("careplan-no-such-product:never");
+    let work = tempfile::tempdir().unwrap();
+    let refused = runner
+        .run(&Call {
+            argv: &["/product".to_owned()],
+            folder: work.path(),
+            work: work.path(),
+            timeout: Duration::from_secs(5),
+        })
+        .unwrap_err();
+    assert!(refused.contains("is not on this machine"), "{refused}");
+}

@@ -147,6 +147,43 @@ expect_error = "ADAPTER_UNSUPPORTED"
 }
 
 #[test]
+fn a_process_left_behind_holding_the_output_does_not_hold_the_step() {
+    let dir = scratch("lingering");
+    // `${HOME}` is the shell's, not a placeholder; the background sleep keeps stdout open after exit 0.
+    std::fs::write(
+        dir.join("broken.toml"),
+        "[adapter]\nname = \"Lingering Care\"\ncontract = 1\ntimeout_seconds = 20\n[operations]\n\
+         import = [\"sh\", \"-c\", \"test -n \\\"${HOME}\\\" && sleep 30 & exit 0\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("silent.toml"),
+        "[adapter]\nname = \"S\"\ncontract = 1\n[operations]\nimport = [\"true\"]\n",
+    )
+    .unwrap();
+    let file = dir.join("lingering.toml");
+    std::fs::write(
+        &file,
+        format!("{OFFICES}\n[[step]]\naction = \"import\"\noffice = \"cm\"\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = careplan_sim(&["run", file.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "the step waited for the lingering process: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn an_unusable_adapter_file_is_refused_before_anything_runs() {
     let dir = scratch("unusable");
     let steps = "\n[[step]]\naction = \"import\"\noffice = \"cm\"\n";
@@ -164,6 +201,18 @@ fn an_unusable_adapter_file_is_refused_before_anything_runs() {
             "line 5",
         ),
         ("[adapter]\nname = \"X\"\ncontract = 1\n", "declares no operation"),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\"x\", \"{inbx}\"]\n",
+            "unknown placeholder `{inbx}` (did you mean `{inbox}`?)",
+        ),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\"x\", \"{month}\"]\n",
+            "import uses `{month}`, which that operation does not give",
+        ),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\" \"]\n",
+            "empty program",
+        ),
     ];
     for (adapter, needle) in cases {
         std::fs::write(dir.join("broken.toml"), adapter).unwrap();

@@ -139,6 +139,7 @@ impl CareplanSim {
         }
         let container = image
             .with_mount(Mount::bind_mount(data.path().to_string_lossy(), DATA))
+            .with_user(owner_of(data.path()))
             .with_cmd(command)
             .with_startup_timeout(self.startup_timeout)
             .start()?;
@@ -286,6 +287,19 @@ impl RunningEcosystem {
     }
 }
 
+/// `uid:gid` of a folder's owner: the user a container writes into it as, so that what it leaves there
+/// belongs to the user whose temporary folder it is (and goes with it).
+fn owner_of(folder: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let Ok(meta) = std::fs::metadata(folder) {
+            return format!("{}:{}", meta.uid(), meta.gid());
+        }
+    }
+    "0:0".to_owned()
+}
+
 /// Where a product running in a container sees the office's working folder.
 pub const WORK_IN_CONTAINER: &str = "/careplan";
 
@@ -318,11 +332,25 @@ impl Runner for ContainerRunner {
     }
 
     fn run(&self, call: &Call<'_>) -> Result<Ran, String> {
+        // testcontainers would pull a missing image: the product's image must be on this machine.
+        let present = Command::new("docker")
+            .args(["image", "inspect", &format!("{}:{}", self.name, self.tag)])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run docker: {e}"))?;
+        if !present.success() {
+            return Err(format!(
+                "the image {}:{} is not on this machine: build or load it (nothing is pulled)",
+                self.name, self.tag
+            ));
+        }
         let image = GenericImage::new(self.name.clone(), self.tag.clone())
             .with_wait_for(WaitFor::exit(ExitWaitStrategy::new()));
         let request = image
             .with_mount(Mount::bind_mount(call.work.to_string_lossy(), WORK_IN_CONTAINER))
             .with_working_dir(WORK_IN_CONTAINER)
+            .with_user(owner_of(call.work))
             .with_env_var("CAREPLAN_ADAPTER_CONTRACT", careplan_office::CONTRACT.to_string())
             .with_cmd(call.argv.to_vec())
             .with_startup_timeout(call.timeout);
