@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use careplan_core::EventKind;
 use careplan_office::{Adapter, Operation};
-use careplan_scenario::{CaseHeader, RunError, RunOptions, Scenario, ScenarioFileError, StepResult, run};
+use careplan_scenario::{
+    CaseHeader, RunError, RunOptions, Scenario, ScenarioFileError, ScenarioReport, StepResult, run,
+};
 use serde::Serialize;
 
 /// The suite's files, embedded: (file name under `conformance/cases/`, text).
@@ -176,12 +178,18 @@ pub struct Outcome {
 impl Case {
     /// The operations the case needs that `adapter` does not declare.
     pub fn missing(&self, adapter: &Adapter) -> Vec<String> {
-        self.header
-            .needs
-            .iter()
-            .filter(|need| Operation::from_name(need).is_none_or(|op| adapter.command(op).is_none()))
-            .cloned()
-            .collect()
+        lacking(adapter, &self.header.needs)
+    }
+
+    /// Runs the scenario with each named office behind its adapter.
+    fn run_with(&self, products: &[(&str, &Arc<Adapter>)]) -> Result<ScenarioReport, RunError> {
+        let mut scenario = self.scenario.clone();
+        for office in &mut scenario.offices {
+            if let Some((_, adapter)) = products.iter().find(|(id, _)| office.id == *id) {
+                office.adapter = Some(Arc::clone(adapter));
+            }
+        }
+        run(&scenario, RunOptions::default(), &mut |_| {})
     }
 
     /// Runs the case with its product's office behind `adapter`.
@@ -199,13 +207,7 @@ impl Case {
             .iter()
             .find(|o| o.id == self.header.product)
             .map(|o| o.number);
-        let mut scenario = self.scenario.clone();
-        for office in &mut scenario.offices {
-            if office.id == self.header.product {
-                office.adapter = Some(adapter.clone());
-            }
-        }
-        let report = run(&scenario, RunOptions::default(), &mut |_| {})?;
+        let report = self.run_with(&[(&self.header.product, adapter)])?;
         let calls = report
             .events
             .iter()
@@ -278,24 +280,13 @@ pub fn run_pair(
         let product = adapter_of(&case.header.product);
         let peer_office = case.header.peer.as_deref().unwrap_or_default();
         let peer = adapter_of(peer_office);
-        let lacks = |adapter: &Adapter, needs: &[String]| {
-            needs
-                .iter()
-                .any(|need| Operation::from_name(need).is_none_or(|op| adapter.command(op).is_none()))
-        };
-        if lacks(product, &case.header.needs) || lacks(peer, &case.header.peer_needs) {
+        if !lacking(product, &case.header.needs).is_empty()
+            || !lacking(peer, &case.header.peer_needs).is_empty()
+        {
             continue;
         }
-        let mut scenario = case.scenario.clone();
-        for office in &mut scenario.offices {
-            if office.id == case.header.product {
-                office.adapter = Some(product.clone());
-            } else if office.id == peer_office {
-                office.adapter = Some(peer.clone());
-            }
-        }
         ran += 1;
-        let report = run(&scenario, RunOptions::default(), &mut |_| {})?;
+        let report = case.run_with(&[(&case.header.product, product), (peer_office, peer)])?;
         if let Some(verdict) = failed(&report) {
             return Ok(Cell::Fails {
                 case: case.header.id.clone(),
@@ -310,8 +301,17 @@ pub fn run_pair(
     })
 }
 
+/// The operations of `needs` that `adapter` does not declare.
+fn lacking(adapter: &Adapter, needs: &[String]) -> Vec<String> {
+    needs
+        .iter()
+        .filter(|need| Operation::from_name(need).is_none_or(|op| adapter.command(op).is_none()))
+        .cloned()
+        .collect()
+}
+
 /// The first failed step of a report as a verdict.
-fn failed(report: &careplan_scenario::ScenarioReport) -> Option<Verdict> {
+fn failed(report: &ScenarioReport) -> Option<Verdict> {
     report.steps.iter().find_map(|step| match &step.result {
         StepResult::Failed { reason } => Some(Verdict::Failed {
             step: step.number,

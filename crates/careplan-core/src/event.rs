@@ -251,13 +251,6 @@ impl EventLog {
         }
     }
 
-    /// Records several events, in order.
-    pub fn extend(&self, events: impl IntoIterator<Item = Event>) {
-        if let Some(log) = &self.events {
-            log.lock().unwrap_or_else(PoisonError::into_inner).extend(events);
-        }
-    }
-
     /// Everything recorded since the last call, in order.
     pub fn take(&self) -> Vec<Event> {
         self.events.as_ref().map_or_else(Vec::new, |events| {

@@ -128,7 +128,6 @@ pub struct EcosystemBuilder {
     seed: u64,
     start: OffsetDateTime,
     clock: Option<EcosystemClock>,
-    portal: PortalConfig,
     licences: LicenceConfig,
     relay: RelayConfig,
     store: Option<Box<dyn Store>>,
@@ -159,7 +158,6 @@ impl EcosystemBuilder {
             seed,
             start,
             clock: None,
-            portal: PortalConfig::default(),
             licences: LicenceConfig::default(),
             relay: RelayConfig::default(),
             store: None,
@@ -188,12 +186,6 @@ impl EcosystemBuilder {
     /// The clock the parties run on (a simulated one at the start by default).
     pub fn clock(mut self, clock: EcosystemClock) -> Self {
         self.clock = Some(clock);
-        self
-    }
-
-    /// The portal's settings.
-    pub fn portal_config(mut self, config: PortalConfig) -> Self {
-        self.portal = config;
         self
     }
 
@@ -256,7 +248,7 @@ impl EcosystemBuilder {
             portal: ca.issue_portal_certificate()?,
             usage_site: ca.issue_usage_site_certificate()?,
         };
-        let mut state = PartyState::new(self.portal, self.licences, ca, self.seed);
+        let mut state = PartyState::new(PortalConfig::default(), self.licences, ca, self.seed);
         let offices = self
             .offices
             .iter()
@@ -302,7 +294,8 @@ impl EcosystemBuilder {
                 self.store.unwrap_or_else(|| Box::new(MemoryStore::new())),
                 self.relay,
             )
-            .with_events(self.events),
+            .with_events(self.events.clone()),
+            events: self.events,
             listen: self.listen,
             admin: self.admin,
             journalled,
@@ -320,6 +313,7 @@ struct Certificates {
 
 /// An ecosystem's starting state, ready to serve.
 pub struct Prepared {
+    events: EventLog,
     clock: EcosystemClock,
     root: CertificateDer<'static>,
     certificates: Certificates,
@@ -424,6 +418,7 @@ impl Prepared {
             }))
         });
         Ok(Ecosystem {
+            events: self.events,
             endpoints: Endpoints {
                 relay: relay.local_addr(),
                 portal: portal.local_addr(),
@@ -446,6 +441,7 @@ impl Prepared {
 /// A running ecosystem. Dropping it stops its servers.
 #[derive(Debug)]
 pub struct Ecosystem {
+    events: EventLog,
     endpoints: Endpoints,
     clock: EcosystemClock,
     root: CertificateDer<'static>,
@@ -533,7 +529,7 @@ impl Ecosystem {
         index: usize,
         software: Box<dyn CareSoftware>,
     ) -> Result<VirtualOffice, BuildError> {
-        let mut office = VirtualOffice::new(software);
+        let mut office = VirtualOffice::new(software).with_events(self.events.clone());
         office.install_client(self.client_of(index).await?);
         Ok(office)
     }

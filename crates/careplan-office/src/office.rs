@@ -10,7 +10,7 @@ use careplan_net::LinkageClient;
 use careplan_relay::{FileId, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus};
 use time::OffsetDateTime;
 
-use careplan_core::ErrorCode;
+use careplan_core::{ErrorCode, EventKind, EventLog, Party};
 use careplan_net::ClientError;
 
 use crate::software::{CareSoftware, Holdings, ImportReport, OfficeProfile, SendUnit, SoftwareError};
@@ -85,6 +85,7 @@ pub struct VirtualOffice {
     outbox: Vec<SendUnit>,
     sent: Vec<SentFile>,
     received: Vec<ReceivedFile>,
+    events: EventLog,
 }
 
 impl VirtualOffice {
@@ -96,7 +97,14 @@ impl VirtualOffice {
             outbox: Vec::new(),
             sent: Vec::new(),
             received: Vec::new(),
+            events: EventLog::default(),
         }
+    }
+
+    /// Records the office's exports and imports in `events`.
+    pub fn with_events(mut self, events: EventLog) -> Self {
+        self.events = events;
+        self
     }
 
     /// The office.
@@ -137,8 +145,7 @@ impl VirtualOffice {
         users: usize,
     ) -> Result<SendUnit, OfficeError> {
         let send_unit = self.software.export_plan(now, month, provider, users)?;
-        self.outbox.push(send_unit.clone());
-        Ok(send_unit)
+        Ok(self.queue(now, send_unit))
     }
 
     /// ⑦ Exports a month's actuals to `care_manager` into the outbox.
@@ -149,8 +156,22 @@ impl VirtualOffice {
         care_manager: &OfficeProfile,
     ) -> Result<SendUnit, OfficeError> {
         let send_unit = self.software.export_actuals(now, month, care_manager)?;
+        Ok(self.queue(now, send_unit))
+    }
+
+    /// Puts an exported send unit into the outbox and records the export.
+    fn queue(&mut self, now: OffsetDateTime, send_unit: SendUnit) -> SendUnit {
+        self.events.record(
+            now,
+            Party::Office,
+            EventKind::Exported {
+                office: self.profile().number,
+                receiver: send_unit.receiver,
+                files: send_unit.files.iter().map(|f| f.name.to_string()).collect(),
+            },
+        );
         self.outbox.push(send_unit.clone());
-        Ok(send_unit)
+        send_unit
     }
 
     /// ③ Sends every outbox send unit addressed to `receiver`, oldest first, or with `latest_only` just the
@@ -256,6 +277,16 @@ impl VirtualOffice {
             .map(|f| (f.name.as_str(), f.content.as_slice()))
             .collect();
         let report = self.software.import(now, &pending)?;
+        self.events.record(
+            now,
+            Party::Office,
+            EventKind::Imported {
+                office: self.profile().number,
+                files: report.files,
+                records: report.records,
+                users: report.users.len(),
+            },
+        );
         self.received.iter_mut().for_each(|f| f.imported = true);
         Ok(report)
     }

@@ -136,7 +136,7 @@ pub(crate) struct Roster {
 
 thread_local! {
     /// The offices of the file being read. Serde has no place for context, so [`Office`] finds the roster
-    /// here; [`with_roster`] sets it for exactly the duration of one step's deserialisation.
+    /// here; [`with_roster`] sets it for exactly the duration of reading a file's steps.
     static ROSTER: RefCell<Option<Roster>> = const { RefCell::new(None) };
 }
 

@@ -302,11 +302,14 @@ impl Parser<'_> {
                 let DeValue::Array(steps) = steps.into_inner() else {
                     return Err(self.error(at, "`step` must be a list of [[step]] tables"));
                 };
-                steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, step)| self.step(i + 1, step.clone(), &roster))
-                    .collect::<Result<Vec<_>, _>>()?
+                // Office parameters resolve against the roster while the steps are read.
+                with_roster(&roster, || {
+                    steps
+                        .iter()
+                        .enumerate()
+                        .map(|(i, step)| self.step(i + 1, step.clone()))
+                        .collect::<Result<Vec<_>, _>>()
+                })?
             }
         };
         if steps.is_empty() {
@@ -515,12 +518,7 @@ impl Parser<'_> {
     }
 
     /// One `[[step]]`: the common fields, then the action's own, read by the action.
-    fn step(
-        &self,
-        number: usize,
-        step: Spanned<DeValue<'_>>,
-        roster: &Roster,
-    ) -> Result<Step, ScenarioFileError> {
+    fn step(&self, number: usize, step: Spanned<DeValue<'_>>) -> Result<Step, ScenarioFileError> {
         let span = step.span();
         let DeValue::Table(mut table) = step.into_inner() else {
             return Err(self.error(span.start, format!("step {number}: a step is a [[step]] table")));
@@ -579,7 +577,7 @@ impl Parser<'_> {
             ));
         }
         let params = ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table)));
-        let action = with_roster(roster, || StepAction::read(&name, params))
+        let action = StepAction::read(&name, params)
             .unwrap_or_else(|| Err(serde::de::Error::custom(format!("unknown action `{name}`"))))
             .map_err(|e: toml::de::Error| {
                 // A missing field has no span of its own: it is reported at the step.

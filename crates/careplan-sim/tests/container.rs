@@ -22,6 +22,7 @@ fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
         let ecosystem = CareplanSim::from_binary(env!("CARGO_BIN_EXE_careplan-sim"))
             .with_seed(7)
             .with_offices(2)
+            .with_simulated_clock("2026-04-01T09:00:00+09:00")
             .start()
             .expect("the ecosystem starts in its container");
         assert!(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use careplan_core::{CareMonth, ErrorCode, EventKind, Party};
+use careplan_core::{CareMonth, ErrorCode};
 use careplan_office::SendUnit;
 use serde::Deserialize;
 
@@ -11,19 +11,6 @@ use crate::action::{
     Action, ActionInfo, CareManager, Group, Office, Param, Provider, from_str, from_str_opt,
 };
 use crate::run::{StepError, World};
-
-/// Records the export of `send_unit` by `office` and describes it.
-fn exported(world: &World, office: usize, send_unit: &SendUnit) -> String {
-    world.record(
-        Party::Office,
-        EventKind::Exported {
-            office: world.number(office),
-            receiver: send_unit.receiver,
-            files: send_unit.files.iter().map(|f| f.name.to_string()).collect(),
-        },
-    );
-    describe_send_unit(send_unit)
-}
 
 fn describe_send_unit(send_unit: &SendUnit) -> String {
     send_unit
@@ -80,7 +67,7 @@ impl Action for ExportPlan {
         let provider = world.offices[self.to.index].profile().clone();
         let send_unit =
             world.offices[self.office.index].export_plan(now, self.month, &provider, self.users)?;
-        Ok(exported(world, self.office.index, &send_unit))
+        Ok(describe_send_unit(&send_unit))
     }
 }
 
@@ -122,7 +109,7 @@ impl Action for ExportActuals {
         let now = world.now();
         let care_manager = world.offices[self.to.index].profile().clone();
         let send_unit = world.offices[self.office.index].export_actuals(now, self.month, &care_manager)?;
-        Ok(exported(world, self.office.index, &send_unit))
+        Ok(describe_send_unit(&send_unit))
     }
 }
 
@@ -177,15 +164,6 @@ impl Action for Import {
         let now = world.now();
         let report = world.offices[self.office.index].import(now)?;
         let users = report.users.len();
-        world.record(
-            Party::Office,
-            EventKind::Imported {
-                office: world.number(self.office.index),
-                files: report.files,
-                records: report.records,
-                users,
-            },
-        );
         match (self.expect_users, self.expect_records) {
             (Some(expected), _) if expected != users => Err(StepError::Assertion(format!(
                 "expected {expected} user(s) in the imported sheets, found {users}"
