@@ -32,6 +32,34 @@ const SUITE: &[(&str, &str)] = &[
         include_str!("../../../conformance/cases/actuals-import-001.toml"),
     ),
     (
+        "plan-edge-001.toml",
+        include_str!("../../../conformance/cases/plan-edge-001.toml"),
+    ),
+    (
+        "plan-edge-002.toml",
+        include_str!("../../../conformance/cases/plan-edge-002.toml"),
+    ),
+    (
+        "plan-edge-003.toml",
+        include_str!("../../../conformance/cases/plan-edge-003.toml"),
+    ),
+    (
+        "plan-edge-004.toml",
+        include_str!("../../../conformance/cases/plan-edge-004.toml"),
+    ),
+    (
+        "plan-edge-005.toml",
+        include_str!("../../../conformance/cases/plan-edge-005.toml"),
+    ),
+    (
+        "plan-edge-006.toml",
+        include_str!("../../../conformance/cases/plan-edge-006.toml"),
+    ),
+    (
+        "plan-edge-007.toml",
+        include_str!("../../../conformance/cases/plan-edge-007.toml"),
+    ),
+    (
         "plan-exchange-001.toml",
         include_str!("../../../conformance/cases/plan-exchange-001.toml"),
     ),
@@ -86,6 +114,10 @@ const SUITE: &[(&str, &str)] = &[
     (
         "plan-import-002.toml",
         include_str!("../../../conformance/cases/plan-import-002.toml"),
+    ),
+    (
+        "plan-import-003.toml",
+        include_str!("../../../conformance/cases/plan-import-003.toml"),
     ),
     (
         "plan-resend-001.toml",

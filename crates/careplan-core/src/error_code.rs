@@ -146,6 +146,11 @@ catalogue! {
     /// is not the contract's JSON, a file that cannot be read.
     AdapterOutputInvalid = "ADAPTER_OUTPUT_INVALID", "adapter",
         "（シミュレータ）ベンダーの介護ソフトの出力が取り決めに沿っていない";
+    /// A case to prepare (contract 1's neutral JSON, or a `prepare` step) has a bad value, a service of a
+    /// provider it does not list or of another kind, a date outside its month, or a user planned over the
+    /// benefit limit.
+    CaseInvalid = "CASE_INVALID", "adapter",
+        "（シミュレータ）介護ソフトに準備するケース（利用者・予定）の内容に誤りがある";
     /// The client certificate's validity ended before the handshake (simulated time).
     CertExpired = "CERT_EXPIRED", "TLS",
         "電子証明書の有効期限切れ（有効期限日の23:59:59を過ぎている）";

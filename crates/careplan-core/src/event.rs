@@ -206,6 +206,15 @@ pub enum EventKind {
         /// How many distinct users.
         users: usize,
     },
+    /// A care-management office's care software was loaded with a case (its plans of a month).
+    Prepared {
+        /// The office.
+        office: OfficeNumber,
+        /// The service month, `YYYYMM`.
+        month: String,
+        /// How many users the case plans for.
+        users: usize,
+    },
 }
 
 /// An event at its simulated instant.

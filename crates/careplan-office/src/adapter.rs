@@ -6,7 +6,7 @@
 //! when the office goes. Every call runs with a time limit, in the adapter file's folder; its exit
 //! status and what it printed are recorded as an event.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,8 +21,9 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use wait_timeout::ChildExt;
 
+use crate::case::{Case, PreparedMonth};
 use crate::software::{
-    CareSoftware, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError,
+    CareSoftware, DEFAULT_USERS, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError,
 };
 
 /// The contract version this bench speaks.
@@ -443,6 +444,8 @@ pub struct AdapterSoftware {
     seed: u64,
     work: tempfile::TempDir,
     events: EventLog,
+    /// Users of the cases prepared, by month: what `{users}` says when a step does not.
+    prepared: BTreeMap<CareMonth, usize>,
 }
 
 impl fmt::Debug for AdapterSoftware {
@@ -496,6 +499,7 @@ impl AdapterSoftware {
             seed,
             work,
             events,
+            prepared: BTreeMap::new(),
         })
     }
 
@@ -714,13 +718,35 @@ impl CareSoftware for AdapterSoftware {
         &self.profile
     }
 
+    /// Writes the case as contract 1's neutral JSON to `{case}` and calls `prepare`.
+    fn prepare(&mut self, now: OffsetDateTime, case: &PreparedMonth) -> Result<(), SoftwareError> {
+        let path = self.folder("case.json");
+        let json = serde_json::to_vec_pretty(&Case::of(case))
+            .map_err(|e| adapter_error(ErrorCode::AdapterFailed, format!("case.json: {e}")))?;
+        std::fs::write(&path, json)
+            .map_err(|e| adapter_error(ErrorCode::AdapterFailed, format!("{}: {e}", path.display())))?;
+        self.call(
+            Operation::Prepare,
+            &Values {
+                month: Some(case.month),
+                now: Some(now),
+                ..Values::default()
+            },
+        )?;
+        self.prepared.insert(case.month, case.users.len());
+        Ok(())
+    }
+
     fn export_plan(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         provider: &OfficeProfile,
-        users: usize,
+        users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError> {
+        let users = users
+            .or_else(|| self.prepared.get(&month).copied())
+            .unwrap_or(DEFAULT_USERS);
         self.export(
             Operation::ExportPlan,
             Values {

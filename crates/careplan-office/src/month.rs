@@ -67,7 +67,7 @@ impl MonthExchange<'_> {
     /// visits were all cancelled sends no actuals.
     pub fn run(&self) -> Result<Vec<SendUnit>, SoftwareError> {
         let mut care_manager = SyntheticSoftware::new(self.care_manager.clone(), self.seed);
-        let plans = care_manager.export_plans(self.plans_at, self.month, self.providers, self.users)?;
+        let plans = care_manager.export_plans(self.plans_at, self.month, self.providers, Some(self.users))?;
         let mut send_units = Vec::with_capacity(plans.len() * 2);
         for plan in plans {
             // Invariant: `export_plans` addresses send units only to the providers it was given.

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use careplan_core::{ErrorCode, EventKind, EventLog, Party};
 use careplan_net::ClientError;
 
+use crate::case::PreparedMonth;
 use crate::software::{CareSoftware, Holdings, ImportReport, OfficeProfile, SendUnit, SoftwareError};
 
 /// A file the office sent, as the relay acknowledged it.
@@ -136,13 +137,28 @@ impl VirtualOffice {
         })
     }
 
+    /// Loads a case into the care software: the month's plans are the case's from now on.
+    pub fn prepare(&mut self, now: OffsetDateTime, case: &PreparedMonth) -> Result<(), OfficeError> {
+        self.software.prepare(now, case)?;
+        self.events.record(
+            now,
+            Party::Office,
+            EventKind::Prepared {
+                office: self.profile().number,
+                month: case.month.to_string(),
+                users: case.users.len(),
+            },
+        );
+        Ok(())
+    }
+
     /// ① Exports a month's plan send unit to `provider` into the outbox (upload to the client).
     pub fn export_plan(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         provider: &OfficeProfile,
-        users: usize,
+        users: Option<usize>,
     ) -> Result<SendUnit, OfficeError> {
         let send_unit = self.software.export_plan(now, month, provider, users)?;
         Ok(self.queue(now, send_unit))

@@ -10,9 +10,17 @@ use careplan_spec::csv_text::write_record;
 use careplan_spec::ms932::{self, EncodingError};
 use careplan_spec::records::{ReadError, RecordSet, ServiceUsageRecord, UserKey};
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
-use careplan_synth::{Deviations, Office, PlanContext, Roster, actuals, plan_user, providers_of, staff_name};
+use careplan_synth::{
+    Deviations, Office, PlanContext, Roster, UserMonth, actuals, plan_user, providers_of, staff_name,
+    write_month,
+};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::case::PreparedMonth;
+
+/// How many users a month's plans cover when neither a case nor the step says.
+pub const DEFAULT_USERS: usize = 3;
 
 /// What an office does in the exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +43,17 @@ pub struct OfficeProfile {
     pub role: OfficeRole,
     /// Its name (事業所名).
     pub name: String,
+}
+
+impl OfficeProfile {
+    /// The office as the data generator sees it.
+    pub fn as_generated(&self) -> Office {
+        Office {
+            number: self.number,
+            kind: self.kind,
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// Why the care software failed. Every variant carries a stable [`ErrorCode`].
@@ -86,6 +105,9 @@ pub enum SoftwareError {
     /// Nothing to export.
     #[error("{0}")]
     NothingToSend(String),
+    /// A case to prepare was refused.
+    #[error(transparent)]
+    Case(#[from] crate::case::CaseError),
     /// A vendor's product, driven through its adapter, failed, timed out, lacks the operation or left
     /// unusable output.
     #[error("{message}")]
@@ -107,6 +129,7 @@ impl SoftwareError {
             SoftwareError::Unsupported { .. } => ErrorCode::ImportUnsupported,
             SoftwareError::UnknownUser { .. } => ErrorCode::ActualUserUnknown,
             SoftwareError::NothingToSend(_) => ErrorCode::NothingToSend,
+            SoftwareError::Case(e) => e.code(),
             SoftwareError::Adapter { code, .. } => *code,
         }
     }
@@ -167,7 +190,8 @@ pub struct Visit {
 }
 
 impl Visit {
-    fn of(row: &ServiceUsageRecord) -> Self {
+    /// The visit of a 第6表 row.
+    pub fn of(row: &ServiceUsageRecord) -> Self {
         Self {
             insurer: row.user.insurer.to_string(),
             insured: row.user.insured.to_string(),
@@ -218,14 +242,20 @@ pub trait CareSoftware: std::fmt::Debug + Send {
     /// The office it runs in.
     fn profile(&self) -> &OfficeProfile;
 
-    /// ① Exports a month's plans for the first `users` users to `provider` as one send unit: the
-    /// service usage sheet (UPPLAN), its annex (UPSIKYU) and the user supplement (UPHOSOKU).
+    /// Loads a case — providers, users and the services planned for them in a month — so that the
+    /// month's plans are those of the case (a care-management office's software).
+    fn prepare(&mut self, now: OffsetDateTime, case: &PreparedMonth) -> Result<(), SoftwareError>;
+
+    /// ① Exports a month's plans to `provider` as one send unit: the service usage sheet (UPPLAN), its
+    /// annex (UPSIKYU) and the user supplement (UPHOSOKU). The plans are those of the prepared case of
+    /// the month, or else of the software's own data; `users` takes the first users only (the software's
+    /// own data: 3 when not given).
     fn export_plan(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         provider: &OfficeProfile,
-        users: usize,
+        users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError>;
 
     /// ⑦ Exports a month's actuals (UPJSK) of the plans imported from `care_manager`.
@@ -257,6 +287,8 @@ pub struct SyntheticSoftware {
     plans: BTreeMap<PlanKey, Vec<ServiceUsageRecord>>,
     /// Actuals imported from providers (care management).
     actuals: BTreeMap<PlanKey, Vec<ServiceUsageRecord>>,
+    /// Prepared cases, by month (care management): what the month's plans are written from.
+    prepared: BTreeMap<CareMonth, PreparedMonth>,
     last_serial: Option<Serial>,
 }
 
@@ -271,6 +303,7 @@ impl SyntheticSoftware {
             deviations: Deviations::NONE,
             plans: BTreeMap::new(),
             actuals: BTreeMap::new(),
+            prepared: BTreeMap::new(),
             last_serial: None,
         }
     }
@@ -304,30 +337,23 @@ impl SyntheticSoftware {
         serial
     }
 
-    /// Plans a month for the first `users` users, each with one or more of `providers`, and exports
-    /// one send unit (UPPLAN + UPSIKYU + UPHOSOKU) per provider that has users. A send unit holds the whole
-    /// sheets of the provider's users, other providers' rows included (spec §5.4).
+    /// Plans a month for the first `users` users (of the month's prepared case, else generated, each
+    /// with one or more of `providers`), and exports one send unit (UPPLAN + UPSIKYU + UPHOSOKU) per
+    /// provider that has users. A send unit holds the whole sheets of the provider's users, other
+    /// providers' rows included (spec §5.4).
     pub fn export_plans(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         providers: &[OfficeProfile],
-        users: usize,
+        users: Option<usize>,
     ) -> Result<Vec<SendUnit>, SoftwareError> {
-        if users == 0 || providers.is_empty() {
+        if users == Some(0) || providers.is_empty() {
             return Err(SoftwareError::NothingToSend(
                 "a plan needs at least one user and one provider".to_owned(),
             ));
         }
-        let roster = Roster::generate(self.seed, self.profile.number, users);
-        let offices: Vec<Office> = providers
-            .iter()
-            .map(|p| Office {
-                number: p.number,
-                kind: p.kind,
-                name: p.name.clone(),
-            })
-            .collect();
+        let mut offices: Vec<Office> = providers.iter().map(OfficeProfile::as_generated).collect();
         let context = PlanContext {
             seed: self.seed,
             month,
@@ -335,12 +361,25 @@ impl SyntheticSoftware {
             care_office: self.profile.number,
             planner_name: &self.planner,
         };
-        let mut planned = Vec::with_capacity(users);
-        for (index, user) in roster.users().iter().enumerate() {
-            let chosen = providers_of(self.seed, index, user, &offices);
-            let plan = plan_user(&context, user, &chosen);
-            let numbers: BTreeSet<OfficeNumber> = chosen.iter().map(|o| o.number).collect();
-            planned.push((numbers, plan));
+        let mut planned: Vec<(BTreeSet<OfficeNumber>, UserMonth)> = Vec::new();
+        if let Some(case) = self.prepared.get(&month) {
+            // The case names its providers; the offices of the step are known by their own names.
+            offices.extend(case.providers.iter().cloned());
+            let named: Vec<&Office> = offices.iter().collect();
+            for prepared in case.users.iter().take(users.unwrap_or(usize::MAX)) {
+                let plan = write_month(&context, &prepared.user, &prepared.services, &named);
+                let numbers = prepared.services.iter().map(|s| s.provider).collect();
+                planned.push((numbers, plan));
+            }
+        } else {
+            let users = users.unwrap_or(DEFAULT_USERS);
+            let roster = Roster::generate(self.seed, self.profile.number, users);
+            for (index, user) in roster.users().iter().enumerate() {
+                let chosen = providers_of(self.seed, index, user, &offices);
+                let plan = plan_user(&context, user, &chosen);
+                let numbers = chosen.iter().map(|o| o.number).collect();
+                planned.push((numbers, plan));
+            }
         }
         let mut send_units = Vec::new();
         for provider in providers {
@@ -399,10 +438,12 @@ impl SyntheticSoftware {
             serial,
         }
         .to_string();
-        let content = ms932::encode(text).map_err(|source| SoftwareError::Encoding {
-            file: name.clone(),
-            source,
-        })?;
+        // Text MS932 cannot write (a 外字 or a variant form in a name) is converted first (spec §4.3).
+        let content =
+            ms932::encode(&ms932::to_representable(text)).map_err(|source| SoftwareError::Encoding {
+                file: name.clone(),
+                source,
+            })?;
         Ok(Upload::new(name, content))
     }
 }
@@ -425,14 +466,20 @@ impl CareSoftware for SyntheticSoftware {
         &self.profile
     }
 
-    /// Exports a month's plan send unit for the first `users` users to `provider`: the service usage sheet
-    /// (UPPLAN), its annex (UPSIKYU) and the user supplement (UPHOSOKU).
+    /// Keeps the case: the month's plans are written from it from now on.
+    fn prepare(&mut self, _now: OffsetDateTime, case: &PreparedMonth) -> Result<(), SoftwareError> {
+        self.prepared.insert(case.month, case.clone());
+        Ok(())
+    }
+
+    /// Exports a month's plan send unit to `provider`: the service usage sheet (UPPLAN), its annex
+    /// (UPSIKYU) and the user supplement (UPHOSOKU).
     fn export_plan(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
         provider: &OfficeProfile,
-        users: usize,
+        users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError> {
         let mut send_units = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
         send_units.pop().ok_or_else(|| {
@@ -597,9 +644,9 @@ mod tests {
         let mut cm = SyntheticSoftware::new(cm_profile.clone(), 42);
         let now = datetime!(2025-04-25 10:30 +9);
         let month: CareMonth = "202505".parse().unwrap();
-        let first = cm.export_plan(now, month, &hh_profile, 3).unwrap();
+        let first = cm.export_plan(now, month, &hh_profile, Some(3)).unwrap();
         let again = cm
-            .export_plan(now + Duration::hours(1), month, &hh_profile, 3)
+            .export_plan(now + Duration::hours(1), month, &hh_profile, Some(3))
             .unwrap();
         let actuals_after = |units: &[&SendUnit]| {
             let mut hh = SyntheticSoftware::new(hh_profile.clone(), 42);
@@ -626,7 +673,7 @@ mod tests {
         let now = datetime!(2025-04-25 10:30 +9);
         let month: CareMonth = "202505".parse().unwrap();
 
-        let plan = cm.export_plan(now, month, &hh_profile, 3).unwrap();
+        let plan = cm.export_plan(now, month, &hh_profile, Some(3)).unwrap();
         let names: Vec<&str> = plan.files.iter().map(|f| &*f.name).collect();
         assert_eq!(
             names,
@@ -651,6 +698,52 @@ mod tests {
         let report = cm.import(NOW, &received).unwrap();
         assert_eq!(report.users, cm.users_with_actuals(month));
         assert_eq!(report.users.len(), 3);
+    }
+
+    #[test]
+    fn a_prepared_case_of_the_generated_plans_exports_the_same_bytes() {
+        use careplan_synth::{Office, PlanContext, Roster, plan_services, providers_of};
+
+        let cm_profile = crate::generated_care_manager().unwrap();
+        let providers = crate::generated_providers(5);
+        let now = datetime!(2028-01-25 10:30 +9);
+        let month: CareMonth = "202802".parse().unwrap();
+        for seed in 0..5 {
+            let offices: Vec<Office> = providers.iter().map(OfficeProfile::as_generated).collect();
+            let context = PlanContext {
+                seed,
+                month,
+                created_on: now.date(),
+                care_office: cm_profile.number,
+                planner_name: "",
+            };
+            let users = Roster::generate(seed, cm_profile.number, 6)
+                .users()
+                .iter()
+                .enumerate()
+                .map(|(index, user)| crate::PreparedUser {
+                    user: user.clone(),
+                    services: plan_services(&context, user, &providers_of(seed, index, user, &offices)),
+                })
+                .collect();
+            let prepared = PreparedMonth {
+                month,
+                providers: offices.clone(),
+                users,
+            };
+            // Through the contract's JSON, as a product would receive it.
+            let json = serde_json::to_string(&crate::Case::of(&prepared)).unwrap();
+            let case: crate::Case = serde_json::from_str(&json).unwrap();
+            assert_eq!(crate::Case::of(&case.parse().unwrap()), case);
+
+            let mut generated = SyntheticSoftware::new(cm_profile.clone(), seed);
+            let mut loaded = SyntheticSoftware::new(cm_profile.clone(), seed);
+            loaded.prepare(now, &case.parse().unwrap()).unwrap();
+            let expected = generated.export_plans(now, month, &providers, Some(6)).unwrap();
+            let actual = loaded.export_plans(now, month, &providers, None).unwrap();
+            assert_eq!(actual.len(), providers.len());
+            assert_eq!(actual, expected, "seed {seed}");
+        }
     }
 
     /// A care manager planning a month with one provider of every kind, each reporting actuals with
@@ -733,7 +826,7 @@ mod tests {
         let mut hh = SyntheticSoftware::new(hh_profile.clone(), 1);
         let now = datetime!(2025-04-25 10:30 +9);
         let month: CareMonth = "202505".parse().unwrap();
-        let plan = other_cm.export_plan(now, month, &hh_profile, 2).unwrap();
+        let plan = other_cm.export_plan(now, month, &hh_profile, Some(2)).unwrap();
         let files = plan.inputs();
         hh.import(NOW, &files).unwrap();
         // Actuals of users the care manager never planned for are refused, and nothing is stored.

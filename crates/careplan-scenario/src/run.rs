@@ -1,14 +1,18 @@
 //! The runner: builds the ecosystem of one scenario (CA, portal, usage site, relay, offices) on a
 //! simulated clock and plays its steps over real loopback TLS.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use careplan_core::{Clock, ErrorCode, Event, EventKind, EventLog, OfficeNumber, Party, SimulatedClock};
+use careplan_core::{
+    CareMonth, Clock, ErrorCode, Event, EventKind, EventLog, OfficeNumber, Party, SimulatedClock,
+};
 use careplan_ecosystem::{BuildError, Ecosystem, EcosystemBuilder, OfficeDescription};
 use careplan_licence::LicenceView;
 use careplan_net::{ClientError, EcosystemClock, LinkageClient, PortalClient, UsageSiteClient};
 use careplan_office::{
-    AdapterSoftware, CareSoftware, OfficeError, SoftwareError, SyntheticSoftware, VirtualOffice,
+    AdapterSoftware, CareSoftware, OfficeError, PreparedMonth, SoftwareError, SyntheticSoftware,
+    VirtualOffice,
 };
 use careplan_parties::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse, WireMailBody};
 use careplan_parties::{OfficeSetup, ProvisionedOffice};
@@ -279,6 +283,10 @@ pub(crate) struct World {
     pub(crate) ecosystem: Ecosystem,
     /// The run's record.
     events: EventLog,
+    /// The run's seed.
+    pub(crate) seed: u64,
+    /// The cases prepared, by office and month: what `check_export … prepared = true` compares with.
+    pub(crate) prepared: BTreeMap<(usize, CareMonth), PreparedMonth>,
 }
 
 async fn run_async(
@@ -434,6 +442,8 @@ impl World {
             site: ecosystem.usage_site_client()?,
             ecosystem,
             events,
+            seed,
+            prepared: BTreeMap::new(),
         })
     }
 

@@ -131,6 +131,33 @@ fn a_visit_lost_silently_at_import_is_caught_by_plan_import_002() {
 }
 
 #[test]
+fn a_gaiji_exported_as_is_is_caught_by_plan_edge_005() {
+    caught(
+        "gaiji-kept",
+        "PLAN-EDGE-005",
+        "外字 (user-defined character F0 40) is forbidden",
+    );
+}
+
+#[test]
+fn an_annex_without_subtotals_is_caught_by_plan_edge_001() {
+    caught(
+        "no-subtotal",
+        "PLAN-EDGE-001",
+        "ANNEX_SUBTOTAL_MISSING (§6.8, §10.21): user",
+    );
+}
+
+#[test]
+fn a_visit_left_out_of_a_valid_export_is_caught_by_plan_edge_007() {
+    caught(
+        "export-drops-a-visit",
+        "PLAN-EDGE-007",
+        "1 prepared visit(s) missing, the first: user",
+    );
+}
+
+#[test]
 fn a_provider_only_product_is_not_held_to_the_care_manager_s_cases() {
     use_built_adapters();
     let provider_only = adapter_variant(

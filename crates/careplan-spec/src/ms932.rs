@@ -158,11 +158,45 @@ pub fn encode(text: &str) -> Result<Vec<u8>, EncodingError> {
     }
 }
 
+/// Variant forms (異体字) outside MS932 that people's names use, with the standard character that
+/// replaces each: the conversion the standard asks for before output (spec §4.3).
+const VARIANTS: [(char, char); 3] = [('𠮷', '吉'), ('𡈽', '土'), ('𣘺', '橋')];
+
+/// The text with every character MS932 cannot write converted, as the standard asks of care software
+/// (spec §4.3: 外字 and characters outside MS932 are converted before output): a known variant form to
+/// its standard character, anything else — a 外字 held as a private-use character included — to 〓
+/// (the geta mark, the customary stand-in). Text MS932 can write is returned as it is.
+pub fn to_representable(text: &str) -> std::borrow::Cow<'_, str> {
+    let writable =
+        |c: char| !is_private_use(c) && (c.is_ascii() || !SHIFT_JIS.encode(c.encode_utf8(&mut [0; 4])).2);
+    if text.chars().all(writable) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| match VARIANTS.iter().find(|(variant, _)| *variant == c) {
+            Some(&(_, standard)) => standard,
+            None if writable(c) => c,
+            None => '〓',
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn text_outside_ms932_is_converted_and_then_encodes() {
+        assert!(matches!(
+            to_representable("山田 花子①"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(to_representable("𠮷田 \u{E000}子"), "吉田 〓子");
+        assert!(encode(&to_representable("𠮷田 \u{E000}子 😀")).is_ok());
+        assert!(encode("𠮷田").is_err() && encode("\u{E000}").is_err());
+    }
 
     #[test]
     fn round_trips_japanese_text_including_nec_extensions() {

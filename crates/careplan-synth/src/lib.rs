@@ -21,8 +21,11 @@ mod people;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-pub use month::{Deviations, Office, PlanContext, UserMonth, actuals, annex_of, plan_user, providers_of};
-pub use people::{CareUser, Roster, staff_name};
+pub use month::{
+    Deviations, Office, PlanContext, PlannedService, UserMonth, actuals, annex_of, plan_services, plan_user,
+    providers_of, write_month,
+};
+pub use people::{CareUser, Roster, benefit_limit, staff_name};
 
 /// The random stream of one purpose: the seed picks the generator, the parts (FNV-1a hashed) the stream.
 pub(crate) fn rng_for(seed: u64, parts: &[&str]) -> ChaCha8Rng {

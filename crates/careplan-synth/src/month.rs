@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use careplan_core::{CareMonth, OfficeNumber, ServiceKind};
 use careplan_spec::records::{
-    AnnexCode, AnnexOffice, AnnexSubtotal, CertificationStatus, CsvVersion, EquipmentItem, ServiceTime,
-    ServiceUsageRecord, UnitPrice, UsageAnnexRecord, UserSupplementRecord,
+    AnnexCode, AnnexOffice, AnnexSubtotal, CertificationStatus, CsvVersion, EquipmentItem, ServiceCode,
+    ServiceTime, ServiceUsageRecord, UnitPrice, UsageAnnexRecord, UserSupplementRecord,
 };
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -97,8 +97,130 @@ pub fn providers_of<'a>(
     chosen
 }
 
-/// Plans `user`'s month with `providers`, within the user's benefit limit.
+/// A service of a user's planned month: one line of the care manager's plan, delivered on its dates by
+/// one provider. Writing it gives one 第6表 row per date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedService {
+    /// サービス事業者コード: the provider.
+    pub provider: OfficeNumber,
+    /// サービスコード.
+    pub service_code: ServiceCode,
+    /// 単位数 per occurrence.
+    pub units: u32,
+    /// サービス開始時刻 (`9999` for services shown without a time: rentals, short stays).
+    pub start: ServiceTime,
+    /// サービス終了時刻.
+    pub end: ServiceTime,
+    /// サービス利用日, in the order the rows are written.
+    pub dates: Vec<Date>,
+    /// 福祉用具 (rentals): TAIS code, notified code, product name.
+    pub equipment: EquipmentItem,
+    /// 明細判別コード: tells apart two rentals of one product (spec §8.5).
+    pub detail_code: Option<u8>,
+}
+
+/// Plans `user`'s month with `providers` and writes it: [`plan_services`], then [`write_month`].
 pub fn plan_user(ctx: &PlanContext<'_>, user: &CareUser, providers: &[&Office]) -> UserMonth {
+    write_month(ctx, user, &plan_services(ctx, user, providers), providers)
+}
+
+/// Writes a user's planned month as the care manager's software does: one 第6表 row per service and
+/// date (grouped by service, in the order given), the 第7表 computed from those rows, and the 補足.
+/// Provider names come from `offices`; a provider not among them is written without a name.
+pub fn write_month(
+    ctx: &PlanContext<'_>,
+    user: &CareUser,
+    services: &[PlannedService],
+    offices: &[&Office],
+) -> UserMonth {
+    let mut usage = Vec::with_capacity(services.iter().map(|s| s.dates.len()).sum());
+    for service in services {
+        let provider_name = offices
+            .iter()
+            .find(|o| o.number == service.provider)
+            .map_or_else(String::new, |o| o.name.clone());
+        usage.extend(
+            service
+                .dates
+                .iter()
+                .map(|&date| usage_row(ctx, user, service, date, &provider_name)),
+        );
+    }
+    let annex = annex_of(ctx, user, &usage);
+    let supplement = supplement_of(ctx, user, &usage);
+    UserMonth {
+        usage,
+        annex,
+        supplement,
+    }
+}
+
+/// The 第6表 row of a planned service on one date.
+fn usage_row(
+    ctx: &PlanContext<'_>,
+    user: &CareUser,
+    service: &PlannedService,
+    date: Date,
+    provider_name: &str,
+) -> ServiceUsageRecord {
+    let short_stay = service.service_code.kind() == ServiceKind::SHORT_STAY;
+    ServiceUsageRecord {
+        version: CsvVersion::CURRENT,
+        user: user.key.clone(),
+        created_on: ctx.created_on,
+        month: ctx.month,
+        plan_office: Some(ctx.care_office),
+        planner_name: ctx.planner_name.to_owned(),
+        units: Some(service.units),
+        short_stay_days_before: short_stay.then_some(u32::from(user.short_stay_days_before)),
+        service_date: date,
+        proration: None,
+        start: service.start,
+        end: service.end,
+        count: 1,
+        service_code: service.service_code,
+        equipment: service.equipment.clone(),
+        detail_code: service.detail_code,
+        provider: service.provider,
+        provider_name: provider_name.to_owned(),
+        satellite: String::new(),
+        over_30_days: false,
+        updater: Some(ctx.care_office),
+    }
+}
+
+/// The services of generated 第6表 rows: consecutive rows that differ only by date are one service.
+fn services_of(usage: &[ServiceUsageRecord]) -> Vec<PlannedService> {
+    let mut services: Vec<PlannedService> = Vec::new();
+    for row in usage {
+        if let Some(last) = services.last_mut()
+            && last.provider == row.provider
+            && last.service_code == row.service_code
+            && Some(last.units) == row.units
+            && (last.start, last.end) == (row.start, row.end)
+            && last.equipment == row.equipment
+            && last.detail_code == row.detail_code
+        {
+            last.dates.push(row.service_date);
+            continue;
+        }
+        services.push(PlannedService {
+            provider: row.provider,
+            service_code: row.service_code,
+            units: row.units.unwrap_or(0),
+            start: row.start,
+            end: row.end,
+            dates: vec![row.service_date],
+            equipment: row.equipment.clone(),
+            detail_code: row.detail_code,
+        });
+    }
+    services
+}
+
+/// Plans `user`'s month with `providers`, within the user's benefit limit: what the care manager
+/// decides, before any sheet is written.
+pub fn plan_services(ctx: &PlanContext<'_>, user: &CareUser, providers: &[&Office]) -> Vec<PlannedService> {
     let mut usage = Vec::new();
     for office in providers {
         let mut rng = rng_for(
@@ -110,28 +232,18 @@ pub fn plan_user(ctx: &PlanContext<'_>, user: &CareUser, providers: &[&Office]) 
                 office.number.as_str(),
             ],
         );
-        let row = |item: &ServiceItem, date: Date, start: ServiceTime| ServiceUsageRecord {
-            version: CsvVersion::CURRENT,
-            user: user.key.clone(),
-            created_on: ctx.created_on,
-            month: ctx.month,
-            plan_office: Some(ctx.care_office),
-            planner_name: ctx.planner_name.to_owned(),
-            units: Some(item.units),
-            short_stay_days_before: None,
-            service_date: date,
-            proration: None,
-            start,
-            end: end_of(start, item.minutes),
-            count: 1,
-            service_code: item.service_code(),
-            equipment: EquipmentItem::default(),
-            detail_code: None,
-            provider: office.number,
-            provider_name: office.name.clone(),
-            satellite: String::new(),
-            over_30_days: false,
-            updater: Some(ctx.care_office),
+        let row = |item: &ServiceItem, date: Date, start: ServiceTime| {
+            let service = PlannedService {
+                provider: office.number,
+                service_code: item.service_code(),
+                units: item.units,
+                start,
+                end: end_of(start, item.minutes),
+                dates: Vec::new(),
+                equipment: EquipmentItem::default(),
+                detail_code: None,
+            };
+            usage_row(ctx, user, &service, date, &office.name)
         };
         let dates = |weekdays: &[u8]| -> Vec<Date> {
             days_of(ctx.month)
@@ -185,9 +297,7 @@ pub fn plan_user(ctx: &PlanContext<'_>, user: &CareUser, providers: &[&Office]) 
                 let start = rng.random_range(1..=ctx.month.days() - length + 1);
                 for day in start..start + length {
                     if let Some(date) = ctx.month.day(day) {
-                        let mut line = row(&item, date, ServiceTime::Unspecified);
-                        line.short_stay_days_before = Some(u32::from(user.short_stay_days_before));
-                        usage.push(line);
+                        usage.push(row(&item, date, ServiceTime::Unspecified));
                     }
                 }
             }
@@ -195,13 +305,7 @@ pub fn plan_user(ctx: &PlanContext<'_>, user: &CareUser, providers: &[&Office]) 
         }
     }
     trim_to_limit(&mut usage, user.benefit_limit);
-    let annex = annex_of(ctx, user, &usage);
-    let supplement = supplement_of(ctx, user, &usage);
-    UserMonth {
-        usage,
-        annex,
-        supplement,
-    }
+    services_of(&usage)
 }
 
 /// One to two rented products, sometimes two handrails told apart by 明細判別コード 1 and 2 (spec §8.5).

@@ -80,6 +80,14 @@ const CARE_LEVELS: [(CareLevel, u32); 5] = [
     (CareLevel::Care5, 36_217),
 ];
 
+/// The benefit limit (区分支給限度基準額, units a month, 2019 table) of a care level of 要介護1–5.
+pub fn benefit_limit(level: CareLevel) -> Option<u32> {
+    CARE_LEVELS
+        .iter()
+        .find(|(l, _)| *l == level)
+        .map(|&(_, limit)| limit)
+}
+
 /// A user (利用者) of care services, with what the 補足 and the plans need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CareUser {

@@ -21,10 +21,6 @@ fn describe_send_unit(send_unit: &SendUnit) -> String {
         .join(", ")
 }
 
-fn default_users() -> usize {
-    3
-}
-
 /// A care-management office exports a month's plan send unit for a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -33,8 +29,8 @@ pub(crate) struct ExportPlan {
     to: Office<Provider>,
     #[serde(deserialize_with = "from_str")]
     month: CareMonth,
-    #[serde(default = "default_users")]
-    users: usize,
+    #[serde(default)]
+    users: Option<usize>,
 }
 
 impl Action for ExportPlan {
@@ -49,17 +45,20 @@ impl Action for ExportPlan {
             Param::required("office", "office (care management)", "the exporting office"),
             Param::required("to", "office (service)", "the provider the plans are for"),
             Param::required("month", "month", "the service month, `2025-05` or `202505`"),
-            Param::optional("users", "count", "3", "how many users the plans cover"),
+            Param::optional(
+                "users",
+                "count",
+                "the prepared case's users, or 3",
+                "how many users the plans cover: the first of the month's prepared case, or of the software's own data",
+            ),
         ],
         example: "action = \"export_plan\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"\nusers = 3",
         codes: &[ErrorCode::EncodingInvalid],
     };
 
     fn describe(&self) -> String {
-        format!(
-            "export_plan {} → {} {} ({} users)",
-            self.office, self.to, self.month, self.users
-        )
+        let users = self.users.map_or_else(String::new, |n| format!(" ({n} users)"));
+        format!("export_plan {} → {} {}{users}", self.office, self.to, self.month)
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
@@ -196,6 +195,8 @@ pub(crate) struct CheckExport {
     rules: Vec<String>,
     #[serde(default = "yes")]
     strict: bool,
+    #[serde(default)]
+    prepared: bool,
 }
 
 impl Action for CheckExport {
@@ -226,12 +227,22 @@ impl Action for CheckExport {
                 "true",
                 "the standard's soft rules (warnings) count too",
             ),
+            Param::optional(
+                "prepared",
+                "true/false",
+                "false",
+                "the send unit says exactly what `prepare` loaded for `month`: every visit of the users planned \
+                 with `to` (their whole sheets), none added, and their names, kana and birth dates",
+            ),
         ],
         example: "action = \"check_export\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"\nrules = [\"SEND_UNIT\"]",
         codes: &[],
     };
 
     fn check(&self) -> Result<(), String> {
+        if self.prepared && self.month.is_none() {
+            return Err("`prepared = true` needs the `month` that was prepared".to_owned());
+        }
         let known: Vec<&str> = careplan_spec::validate::Rule::ALL
             .iter()
             .map(|r| r.id())
@@ -297,6 +308,14 @@ impl Action for CheckExport {
                         finding.message
                     ));
                 }
+            }
+        }
+        if self.prepared
+            && let Some(month) = self.month
+        {
+            match world.prepared.get(&(self.office.index, month)) {
+                Some(prepared) => evidence.extend(super::prepare::prepared_evidence(prepared, unit)),
+                None => evidence.push(format!("{} was not prepared for {month}", self.office)),
             }
         }
         match evidence.first() {

@@ -9,6 +9,7 @@ mod clock;
 mod exchange;
 mod identity;
 mod licence;
+mod prepare;
 mod relay;
 
 use crate::action::{Action, ActionInfo, field_names};
@@ -90,6 +91,7 @@ macro_rules! registry {
 registry! {
     clock::Advance,
     clock::SetClock,
+    prepare::Prepare,
     exchange::ExportPlan,
     exchange::ExportActuals,
     relay::Send,

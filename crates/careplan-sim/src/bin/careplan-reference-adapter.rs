@@ -79,6 +79,13 @@ enum Defect {
     ResentPlanDoubled,
     /// The import loses the last visit of each service usage sheet it reads, and says nothing.
     DropsAVisit,
+    /// A character MS932 cannot write is exported as a 外字 (user-defined area, F040) instead of being
+    /// converted.
+    GaijiKept,
+    /// The annex (第7表) leaves out the kind+AAAA subtotal rows.
+    NoSubtotal,
+    /// A plan export leaves out the last visit of the service usage sheet (the files stay valid).
+    ExportDropsAVisit,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,6 +97,15 @@ enum Role {
 
 #[derive(Debug, Subcommand)]
 enum Op {
+    /// Loads a case (contract 1's neutral JSON): the month's plans are the case's from now on.
+    Prepare {
+        /// The case (`{case}`).
+        #[arg(long)]
+        case: PathBuf,
+        /// When (`{now}`, YYYYMMDDHHMMSS in JST).
+        #[arg(long)]
+        now: String,
+    },
     /// Writes a month's plan send unit for a provider into the outbox.
     ExportPlan {
         #[command(flatten)]
@@ -173,6 +189,8 @@ enum Logged {
     },
     /// The files are kept under `imported/<entry>/`.
     Import { now: String, files: Vec<String> },
+    /// The case is kept as `prepared/<entry>.json`.
+    Prepare { now: String },
 }
 
 /// The import report of contract 1.
@@ -211,6 +229,19 @@ fn run(cli: &Cli) -> Result<()> {
     std::fs::create_dir_all(state).with_context(|| format!("{}", state.display()))?;
     let mut software = replayed(&cli.office)?;
     match &cli.operation {
+        Op::Prepare { case, now } => {
+            let text = std::fs::read_to_string(case).with_context(|| format!("{}", case.display()))?;
+            let prepared = parse_case(&text).with_context(|| format!("{}", case.display()))?;
+            software
+                .prepare(instant(now)?, &prepared)
+                .map_err(|e| anyhow!("{e}"))?;
+            let entry = log_entries(state)?.len();
+            let kept = state.join("prepared");
+            std::fs::create_dir_all(&kept).with_context(|| format!("{}", kept.display()))?;
+            std::fs::write(kept.join(format!("{entry}.json")), &text)
+                .with_context(|| format!("{}", kept.display()))?;
+            append(state, &Logged::Prepare { now: now.clone() })
+        }
         Op::Dump { dump, now } => {
             let holdings = software.dump(instant(now)?).map_err(|e| anyhow!("{e}"))?;
             std::fs::write(dump, serde_json::to_vec_pretty(&holdings)?)
@@ -219,7 +250,7 @@ fn run(cli: &Cli) -> Result<()> {
         Op::ExportPlan { to, users } => {
             let provider = counterpart(to, OfficeRole::Service);
             let unit = software
-                .export_plan(instant(&to.now)?, to.month, &provider, *users)
+                .export_plan(instant(&to.now)?, to.month, &provider, Some(*users))
                 .map_err(|e| anyhow!("{e}"))?;
             let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, 1)?;
             write_outbox(&to.outbox, &files)?;
@@ -330,7 +361,7 @@ fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
             } => {
                 let provider = profile_of(&to, &to_kind, &to_name, OfficeRole::Service)?;
                 software
-                    .export_plan(instant(&now)?, month.parse()?, &provider, users)
+                    .export_plan(instant(&now)?, month.parse()?, &provider, Some(users))
                     .map_err(replay)?;
             }
             Logged::ExportActuals {
@@ -345,6 +376,13 @@ fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
                     .export_actuals(instant(&now)?, month.parse()?, &care_manager)
                     .map_err(replay)?;
             }
+            Logged::Prepare { now } => {
+                let kept = office.state.join("prepared").join(format!("{entry}.json"));
+                let text = std::fs::read_to_string(&kept).with_context(|| format!("{}", kept.display()))?;
+                software
+                    .prepare(instant(&now)?, &parse_case(&text)?)
+                    .map_err(replay)?;
+            }
             Logged::Import { now, files } => {
                 let kept = office.state.join("imported").join(entry.to_string());
                 let contents = read_all(&kept, &files)?;
@@ -355,6 +393,12 @@ fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
         }
     }
     Ok(software)
+}
+
+/// A case in contract 1's neutral JSON, parsed.
+fn parse_case(text: &str) -> Result<careplan_office::PreparedMonth> {
+    let case: careplan_office::Case = serde_json::from_str(text)?;
+    Ok(case.parse()?)
 }
 
 /// Removes the last CRLF-terminated record of a file.
@@ -525,6 +569,35 @@ fn faulty(
                     let records = content.clone();
                     content.extend_from_slice(&records);
                 }
+            }
+        }
+        Defect::GaijiKept => {
+            // 〓 is where the software converted a character it could not write: put the 外字 back.
+            for (_, content) in &mut files {
+                let mut at = 0;
+                while at + 1 < content.len() {
+                    let lead = content[at];
+                    let wide = (0x81..=0x9F).contains(&lead) || (0xE0..=0xFC).contains(&lead);
+                    if wide && content[at + 1] == 0xAC && lead == 0x81 {
+                        content[at] = 0xF0;
+                        content[at + 1] = 0x40;
+                    }
+                    at += if wide { 2 } else { 1 };
+                }
+            }
+        }
+        Defect::NoSubtotal => {
+            if let Some((_, content)) = files.iter_mut().find(|(name, _)| name.starts_with("UPSIKYU_")) {
+                let kept: Vec<&[u8]> = content
+                    .split_inclusive(|&b| b == b'\n')
+                    .filter(|record| !record.windows(4).any(|w| w == b"AAAA"))
+                    .collect();
+                *content = kept.concat();
+            }
+        }
+        Defect::ExportDropsAVisit => {
+            if let Some((_, content)) = files.iter_mut().find(|(name, _)| name.starts_with("UPPLAN_")) {
+                drop_last_record(content);
             }
         }
         Defect::ResentPlanDoubled | Defect::DropsAVisit => {}
