@@ -32,6 +32,14 @@ const SUITE: &[(&str, &str)] = &[
         include_str!("../../../conformance/cases/actuals-import-001.toml"),
     ),
     (
+        "plan-delete-001.toml",
+        include_str!("../../../conformance/cases/plan-delete-001.toml"),
+    ),
+    (
+        "plan-delete-002.toml",
+        include_str!("../../../conformance/cases/plan-delete-002.toml"),
+    ),
+    (
         "plan-edge-001.toml",
         include_str!("../../../conformance/cases/plan-edge-001.toml"),
     ),

@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Duration;
 
 use careplan_core::{CareMonth, ErrorCode, EventKind, EventLog, Party};
@@ -19,6 +19,7 @@ use careplan_relay::Upload;
 use careplan_spec::records::UserKey;
 use serde::Deserialize;
 use time::OffsetDateTime;
+use toml::Spanned;
 use wait_timeout::ChildExt;
 
 use crate::case::{Case, PreparedMonth};
@@ -44,6 +45,8 @@ pub enum Operation {
     ExportPlan,
     /// Write a month's actuals for a care manager into the outbox.
     ExportActuals,
+    /// Write a month's plan deletion (DLTPLAN) for a provider into the outbox.
+    ExportPlanDeletion,
     /// Import the files in the inbox.
     Import,
     /// Write what the product now holds.
@@ -60,12 +63,12 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("state", "*"),
     ("bin_dir", "*"),
     ("now", "*"),
-    ("month", "export_plan export_actuals prepare"),
-    ("to", "export_plan export_actuals"),
-    ("to_kind", "export_plan export_actuals"),
-    ("to_name", "export_plan export_actuals"),
+    ("month", "export_plan export_actuals export_plan_deletion prepare"),
+    ("to", "export_plan export_actuals export_plan_deletion"),
+    ("to_kind", "export_plan export_actuals export_plan_deletion"),
+    ("to_name", "export_plan export_actuals export_plan_deletion"),
     ("users", "export_plan"),
-    ("outbox", "export_plan export_actuals"),
+    ("outbox", "export_plan export_actuals export_plan_deletion"),
     ("inbox", "import"),
     ("order", "import"),
     ("report", "import"),
@@ -103,6 +106,7 @@ impl Operation {
             Operation::Prepare => "prepare",
             Operation::ExportPlan => "export_plan",
             Operation::ExportActuals => "export_actuals",
+            Operation::ExportPlanDeletion => "export_plan_deletion",
             Operation::Import => "import",
             Operation::Dump => "dump",
         }
@@ -122,26 +126,30 @@ struct AdapterFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ContainerSpec {
-    image: String,
+    image: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Header {
     name: String,
-    contract: u32,
+    contract: Spanned<u32>,
     #[serde(default)]
-    timeout_seconds: Option<u64>,
+    timeout_seconds: Option<Spanned<u64>>,
 }
+
+/// A command line, with where it is written (for messages that name the line).
+type CommandLine = Spanned<Vec<String>>;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Operations {
-    prepare: Option<Vec<String>>,
-    export_plan: Option<Vec<String>>,
-    export_actuals: Option<Vec<String>>,
-    import: Option<Vec<String>>,
-    dump: Option<Vec<String>>,
+    prepare: Option<CommandLine>,
+    export_plan: Option<CommandLine>,
+    export_actuals: Option<CommandLine>,
+    export_plan_deletion: Option<CommandLine>,
+    import: Option<CommandLine>,
+    dump: Option<CommandLine>,
 }
 
 /// An `adapter.toml` that cannot be used, with the file and the reason.
@@ -160,110 +168,140 @@ pub struct Adapter {
     path: PathBuf,
     name: String,
     timeout: Duration,
-    commands: [Option<Vec<String>>; 5],
+    commands: [Option<Vec<String>>; 6],
     image: Option<String>,
 }
 
-const OPERATIONS: [Operation; 5] = [
+const OPERATIONS: [Operation; 6] = [
     Operation::Prepare,
     Operation::ExportPlan,
     Operation::ExportActuals,
+    Operation::ExportPlanDeletion,
     Operation::Import,
     Operation::Dump,
 ];
 
 impl Adapter {
-    /// Reads and checks an `adapter.toml`.
+    /// Reads and checks an `adapter.toml`; a refusal names the line.
     pub fn load(path: &Path) -> Result<Self, AdapterFileError> {
-        let error = |message: String| AdapterFileError {
+        let text = std::fs::read_to_string(path).map_err(|e| AdapterFileError {
             path: path.to_owned(),
-            message,
-        };
-        let text = std::fs::read_to_string(path).map_err(|e| error(format!("cannot read the file: {e}")))?;
-        let file: AdapterFile = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map_or(1, |span| {
-                1 + text[..span.start.min(text.len())].matches('\n').count()
-            });
-            error(format!("line {line}: {}", e.message().trim()))
+            message: format!("cannot read the file: {e}"),
         })?;
-        if file.adapter.contract != CONTRACT {
-            return Err(error(format!(
-                "contract {} is not one this bench speaks; it speaks contract {CONTRACT}",
-                file.adapter.contract
-            )));
+        let line_of = |span: Option<std::ops::Range<usize>>| {
+            span.map_or(1, |span| {
+                1 + text[..span.start.min(text.len())].matches('\n').count()
+            })
+        };
+        let error = |span: Option<std::ops::Range<usize>>, message: String| AdapterFileError {
+            path: path.to_owned(),
+            message: format!("line {}: {message}", line_of(span)),
+        };
+        let file: AdapterFile =
+            toml::from_str(&text).map_err(|e| error(e.span(), e.message().trim().to_owned()))?;
+        if *file.adapter.contract.get_ref() != CONTRACT {
+            return Err(error(
+                Some(file.adapter.contract.span()),
+                format!(
+                    "contract {} is not one this bench speaks; it speaks contract {CONTRACT}",
+                    file.adapter.contract.get_ref()
+                ),
+            ));
         }
         let Operations {
             prepare,
             export_plan,
             export_actuals,
+            export_plan_deletion,
             import,
             dump,
         } = file.operations;
-        let commands = [prepare, export_plan, export_actuals, import, dump];
-        for (operation, command) in OPERATIONS.iter().zip(&commands) {
-            if command.as_ref().is_some_and(Vec::is_empty) {
-                return Err(error(format!(
-                    "[operations] {} is an empty command; leave it out if the product has no such operation",
-                    operation.as_str()
-                )));
-            }
-        }
-        for (operation, command) in OPERATIONS.iter().zip(&commands) {
+        let declared = [
+            prepare,
+            export_plan,
+            export_actuals,
+            export_plan_deletion,
+            import,
+            dump,
+        ];
+        for (operation, command) in OPERATIONS.iter().zip(&declared) {
             let Some(command) = command else { continue };
-            if command[0].trim().is_empty() {
-                return Err(error(format!(
-                    "[operations] {} has an empty program",
-                    operation.as_str()
-                )));
+            let at = Some(command.span());
+            let Some(program) = command.get_ref().first() else {
+                return Err(error(
+                    at,
+                    format!(
+                        "[operations] {} is an empty command; leave it out if the product has no such operation",
+                        operation.as_str()
+                    ),
+                ));
+            };
+            if program.trim().is_empty() {
+                return Err(error(
+                    at,
+                    format!("[operations] {} has an empty program", operation.as_str()),
+                ));
             }
             let given = operation.placeholders();
-            for name in command.iter().flat_map(|arg| placeholder_names(arg)) {
+            for name in command.get_ref().iter().flat_map(|arg| placeholder_names(arg)) {
                 if !given.contains(&name) {
                     let known = PLACEHOLDERS.iter().any(|(known, _)| *known == name);
-                    return Err(error(if known {
-                        format!(
-                            "[operations] {} uses `{{{name}}}`, which that operation does not give",
-                            operation.as_str()
-                        )
-                    } else {
-                        let close = PLACEHOLDERS
-                            .iter()
-                            .map(|(known, _)| (strsim::levenshtein(name, known), *known))
-                            .filter(|(score, _)| *score <= 2)
-                            .min_by_key(|(score, _)| *score)
-                            .map_or_else(String::new, |(_, known)| {
-                                format!(" (did you mean `{{{known}}}`?)")
-                            });
-                        format!(
-                            "[operations] {} uses an unknown placeholder `{{{name}}}`{close}; see docs/adapter.md",
-                            operation.as_str()
-                        )
-                    }));
+                    return Err(error(
+                        at,
+                        if known {
+                            format!(
+                                "[operations] {} uses `{{{name}}}`, which that operation does not give",
+                                operation.as_str()
+                            )
+                        } else {
+                            let close = PLACEHOLDERS
+                                .iter()
+                                .map(|(known, _)| (strsim::levenshtein(name, known), *known))
+                                .filter(|(score, _)| *score <= 2)
+                                .min_by_key(|(score, _)| *score)
+                                .map_or_else(String::new, |(_, known)| {
+                                    format!(" (did you mean `{{{known}}}`?)")
+                                });
+                            format!(
+                                "[operations] {} uses an unknown placeholder `{{{name}}}`{close}; see docs/adapter.md",
+                                operation.as_str()
+                            )
+                        },
+                    ));
                 }
             }
         }
-        if commands.iter().all(Option::is_none) {
-            return Err(error("[operations] declares no operation".to_owned()));
+        if declared.iter().all(Option::is_none) {
+            return Err(error(None, "[operations] declares no operation".to_owned()));
         }
-        let timeout = match file.adapter.timeout_seconds {
-            Some(0) => return Err(error("timeout_seconds must be at least 1".to_owned())),
-            Some(seconds) => Duration::from_secs(seconds),
+        let timeout = match &file.adapter.timeout_seconds {
+            Some(seconds) if *seconds.get_ref() == 0 => {
+                return Err(error(
+                    Some(seconds.span()),
+                    "timeout_seconds must be at least 1".to_owned(),
+                ));
+            }
+            Some(seconds) => Duration::from_secs(*seconds.get_ref()),
             None => DEFAULT_TIMEOUT,
         };
-        if let Some(image) = file.container.as_ref().map(|c| c.image.as_str())
-            && (image.is_empty() || image.contains(char::is_whitespace))
+        if let Some(image) = file.container.as_ref().map(|c| &c.image)
+            && (image.get_ref().is_empty() || image.get_ref().contains(char::is_whitespace))
         {
-            return Err(error(format!(
-                "[container] image `{image}` is not an image reference"
-            )));
+            return Err(error(
+                Some(image.span()),
+                format!(
+                    "[container] image `{}` is not an image reference",
+                    image.get_ref()
+                ),
+            ));
         }
         Ok(Self {
             // Absolute, so that commands run in its folder and relative programs resolve from it once.
             path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
             name: file.adapter.name,
             timeout,
-            commands,
-            image: file.container.map(|c| c.image),
+            commands: declared.map(|command| command.map(Spanned::into_inner)),
+            image: file.container.map(|c| c.image.into_inner()),
         })
     }
 
@@ -393,6 +431,7 @@ impl Runner for HostRunner {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", program.display()))?;
+        let _running = RunningCall::register(Running::ProcessGroup(child.id()));
         // Drained on their own threads, so a chatty product never blocks on a full pipe.
         let stdout = child.stdout.take().map(drain);
         let stderr = child.stderr.take().map(drain);
@@ -775,6 +814,23 @@ impl CareSoftware for AdapterSoftware {
         )
     }
 
+    fn export_plan_deletion(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+    ) -> Result<SendUnit, SoftwareError> {
+        self.export(
+            Operation::ExportPlanDeletion,
+            Values {
+                month: Some(month),
+                now: Some(now),
+                to: Some(provider.clone()),
+                users: None,
+            },
+        )
+    }
+
     fn dump(&mut self, now: OffsetDateTime) -> Result<Holdings, SoftwareError> {
         self.read_dump(now)
     }
@@ -932,6 +988,67 @@ fn stop_group(child: &mut std::process::Child) {
     kill_group(child.id());
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// What runs a call now, so that an interrupted bench can stop it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Running {
+    /// A process group of its own on this machine, by its leader's id: the terminal's interrupt does
+    /// not reach it.
+    ProcessGroup(u32),
+    /// A container, by its name: it would outlive the bench.
+    Container(String),
+}
+
+/// The calls running now.
+static RUNNING: Mutex<BTreeSet<Running>> = Mutex::new(BTreeSet::new());
+
+/// A call listed as running while this value lives; [`stop_running_calls`] stops it.
+#[derive(Debug)]
+pub struct RunningCall(Running);
+
+impl RunningCall {
+    fn register(running: Running) -> Self {
+        RUNNING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(running.clone());
+        Self(running)
+    }
+
+    /// A call running in the container `name` (for [`Runner`]s outside this crate).
+    pub fn container(name: impl Into<String>) -> Self {
+        Self::register(Running::Container(name.into()))
+    }
+}
+
+impl Drop for RunningCall {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.0);
+    }
+}
+
+/// Stops every product call running now, with every process it started, and removes the containers
+/// of those running in one: what the bench does when it is interrupted (Ctrl-C, SIGTERM). Returns how
+/// many calls were stopped.
+pub fn stop_running_calls() -> usize {
+    let running = std::mem::take(&mut *RUNNING.lock().unwrap_or_else(PoisonError::into_inner));
+    for call in &running {
+        match call {
+            Running::ProcessGroup(leader) => kill_group(*leader),
+            Running::Container(name) => {
+                let _ = Command::new("docker")
+                    .args(["rm", "--force", name])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+    running.len()
 }
 
 /// Signals the process group a call leads (see `process_group` above).

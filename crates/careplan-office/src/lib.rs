@@ -23,7 +23,8 @@ mod office;
 mod software;
 
 pub use adapter::{
-    Adapter, AdapterFileError, AdapterSoftware, CONTRACT, Call, HostRunner, Operation, Ran, Runner, bin_dir,
+    Adapter, AdapterFileError, AdapterSoftware, CONTRACT, Call, HostRunner, Operation, Ran, Runner,
+    RunningCall, bin_dir, stop_running_calls,
 };
 pub use case::{Case, CaseError, CaseOffice, CaseService, CaseUser, PreparedMonth, PreparedUser};
 pub use month::{MonthExchange, generated_care_manager, generated_providers};

@@ -164,6 +164,17 @@ impl VirtualOffice {
         Ok(self.queue(now, send_unit))
     }
 
+    /// Exports a month's plan deletion (DLTPLAN) for `provider` into the outbox.
+    pub fn export_plan_deletion(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+    ) -> Result<SendUnit, OfficeError> {
+        let send_unit = self.software.export_plan_deletion(now, month, provider)?;
+        Ok(self.queue(now, send_unit))
+    }
+
     /// ⑦ Exports a month's actuals to `care_manager` into the outbox.
     pub fn export_actuals(
         &mut self,

@@ -8,7 +8,9 @@ use careplan_core::{CareMonth, ErrorCode, OfficeNumber, ServiceKind};
 use careplan_relay::Upload;
 use careplan_spec::csv_text::write_record;
 use careplan_spec::ms932::{self, EncodingError};
-use careplan_spec::records::{ReadError, RecordSet, ServiceUsageRecord, UserKey};
+use careplan_spec::records::{
+    CsvVersion, PlanDeletionRecord, ReadError, RecordSet, ServiceUsageRecord, UserKey,
+};
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
 use careplan_synth::{
     Deviations, Office, PlanContext, Roster, UserMonth, actuals, plan_user, providers_of, staff_name,
@@ -258,6 +260,16 @@ pub trait CareSoftware: std::fmt::Debug + Send {
         users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError>;
 
+    /// Withdraws a month's plans from `provider` (第6表 予定削除, `DLTPLAN`, spec §8.1): one deletion
+    /// record for every user whose plan of the month names the provider, whose rows the care manager
+    /// then no longer plans with it.
+    fn export_plan_deletion(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+    ) -> Result<SendUnit, SoftwareError>;
+
     /// ⑦ Exports a month's actuals (UPJSK) of the plans imported from `care_manager`.
     fn export_actuals(
         &mut self,
@@ -494,6 +506,49 @@ impl CareSoftware for SyntheticSoftware {
         })
     }
 
+    /// Writes a DLTPLAN for every user whose plan of `month` names `provider`, and drops the provider's
+    /// rows from those plans.
+    fn export_plan_deletion(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+    ) -> Result<SendUnit, SoftwareError> {
+        let withdrawn: Vec<PlanKey> = self
+            .plans
+            .iter()
+            .filter(|((m, _), rows)| *m == month && rows.iter().any(|r| r.provider == provider.number))
+            .map(|(key, _)| key.clone())
+            .collect();
+        if withdrawn.is_empty() {
+            return Err(SoftwareError::NothingToSend(format!(
+                "no plan of {month} names provider {}: nothing to withdraw",
+                provider.number
+            )));
+        }
+        let mut text = String::new();
+        for key in &withdrawn {
+            let record = PlanDeletionRecord {
+                version: CsvVersion::CURRENT,
+                user: key.1.clone(),
+                month,
+            };
+            write_record(&mut text, &record.to_fields());
+            if let Some(rows) = self.plans.get_mut(key) {
+                rows.retain(|r| r.provider != provider.number);
+                if rows.is_empty() {
+                    self.plans.remove(key);
+                }
+            }
+        }
+        let serial = self.next_serial(now);
+        let file = self.encode_file(FileKind::UsagePlanDeletion, month, provider, serial, &text)?;
+        Ok(SendUnit {
+            receiver: provider.number,
+            files: vec![file],
+        })
+    }
+
     /// Exports the actuals (UPJSK) of `month` for the plans imported from `care_manager`: what was
     /// delivered, the plan with this office's deviations.
     fn export_actuals(
@@ -534,17 +589,20 @@ impl CareSoftware for SyntheticSoftware {
         files: &[(&str, &[u8])],
     ) -> Result<ImportReport, SoftwareError> {
         let mut report = ImportReport::default();
-        // Rows by file, in the relay's order: a later file's sheet replaces an earlier one's, in this
-        // import as across imports (a plan re-sent before the first was imported).
-        let mut plans: Vec<Vec<(PlanKey, ServiceUsageRecord)>> = Vec::new();
-        let mut actuals: Vec<Vec<(PlanKey, ServiceUsageRecord)>> = Vec::new();
+        // What each file changes, in the relay's order: a later file's sheet replaces an earlier one's,
+        // and a deletion removes what came before it, in this import as across imports (a plan re-sent,
+        // or withdrawn, before the first was imported).
+        let mut changes: Vec<Change> = Vec::new();
         for &(name, bytes) in files {
             let file_name: FileName = name.parse()?;
             let role = self.profile.role;
             let supported = matches!(
                 (file_name.kind, role),
                 (
-                    FileKind::UsagePlan | FileKind::UsageAnnex | FileKind::UserSupplement,
+                    FileKind::UsagePlan
+                        | FileKind::UsageAnnex
+                        | FileKind::UserSupplement
+                        | FileKind::UsagePlanDeletion,
                     OfficeRole::Service
                 ) | (FileKind::UsageActual, OfficeRole::CareManagement)
             );
@@ -565,41 +623,67 @@ impl CareSoftware for SyntheticSoftware {
             })?;
             report.files += 1;
             report.records += records.len();
-            let RecordSet::Usage(rows) = records else {
+            match records {
+                RecordSet::Usage(rows) => {
+                    let mut sheets = Vec::new();
+                    for (index, row) in rows.into_iter().enumerate() {
+                        report.users.insert(row.user.clone());
+                        let key = (row.month, row.user.clone());
+                        if file_name.kind == FileKind::UsageActual {
+                            if !self.plans.contains_key(&key) {
+                                return Err(SoftwareError::UnknownUser {
+                                    file: name.to_owned(),
+                                    record: index + 1,
+                                    user: row.user,
+                                    month: row.month,
+                                });
+                            }
+                            sheets.push((key, row));
+                        } else if row.provider == self.profile.number {
+                            sheets.push((key, row));
+                        }
+                    }
+                    changes.push(if file_name.kind == FileKind::UsageActual {
+                        Change::Actuals(sheets)
+                    } else {
+                        Change::Plans(sheets)
+                    });
+                }
+                RecordSet::PlanDeletion(rows) => {
+                    changes.push(Change::PlansWithdrawn(
+                        rows.into_iter().map(|r| (r.month, r.user)).collect(),
+                    ));
+                }
                 // The annex and the supplement are checked but not kept: the provider works from the
                 // sheet's rows.
-                continue;
-            };
-            let (mut file_plans, mut file_actuals) = (Vec::new(), Vec::new());
-            for (index, row) in rows.into_iter().enumerate() {
-                report.users.insert(row.user.clone());
-                let key = (row.month, row.user.clone());
-                if file_name.kind == FileKind::UsageActual {
-                    if !self.plans.contains_key(&key) {
-                        return Err(SoftwareError::UnknownUser {
-                            file: name.to_owned(),
-                            record: index + 1,
-                            user: row.user,
-                            month: row.month,
-                        });
-                    }
-                    file_actuals.push((key, row));
-                } else if row.provider == self.profile.number {
-                    file_plans.push((key, row));
-                }
+                RecordSet::Annex(_) | RecordSet::Supplement(_) => {}
             }
-            plans.push(file_plans);
-            actuals.push(file_actuals);
         }
         // Nothing is stored before every file has been read: all or nothing.
-        for rows in plans {
-            replace_sheets(&mut self.plans, rows);
-        }
-        for rows in actuals {
-            replace_sheets(&mut self.actuals, rows);
+        for change in changes {
+            match change {
+                Change::Plans(rows) => replace_sheets(&mut self.plans, rows),
+                Change::Actuals(rows) => replace_sheets(&mut self.actuals, rows),
+                Change::PlansWithdrawn(keys) => {
+                    // A withdrawn sheet goes with its annex; the provider keeps no annex of its own.
+                    for key in keys {
+                        self.plans.remove(&key);
+                    }
+                }
+            }
         }
         Ok(report)
     }
+}
+
+/// What one imported file changes.
+enum Change {
+    /// Sheets of plans (a provider's own rows), replacing earlier ones of the same user and month.
+    Plans(Vec<(PlanKey, ServiceUsageRecord)>),
+    /// Sheets of actuals, replacing earlier ones.
+    Actuals(Vec<(PlanKey, ServiceUsageRecord)>),
+    /// Plans withdrawn (DLTPLAN).
+    PlansWithdrawn(Vec<PlanKey>),
 }
 
 /// Stores imported rows: a re-sent sheet replaces the earlier one for that user and month, with no
@@ -658,6 +742,48 @@ mod tests {
             actuals.files[0].content.clone()
         };
         assert_eq!(actuals_after(&[&first, &again]), actuals_after(&[&again]));
+    }
+
+    #[test]
+    fn a_plan_deletion_removes_the_month_in_the_relay_s_order() {
+        let cm_profile = profile(
+            "1310000001",
+            ServiceKind::CARE_MANAGEMENT,
+            OfficeRole::CareManagement,
+        );
+        let hh_profile = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
+        let mut cm = SyntheticSoftware::new(cm_profile.clone(), 7);
+        let now = datetime!(2025-04-25 10:30 +9);
+        let (may, june): (CareMonth, CareMonth) = ("202505".parse().unwrap(), "202506".parse().unwrap());
+        let plan_may = cm.export_plan(now, may, &hh_profile, Some(3)).unwrap();
+        let plan_june = cm.export_plan(now, june, &hh_profile, Some(3)).unwrap();
+        let deletion = cm
+            .export_plan_deletion(now + Duration::hours(1), may, &hh_profile)
+            .unwrap();
+        assert!(
+            deletion.files[0]
+                .name
+                .starts_with("DLTPLAN_202505_1310000001_43_1310000002_11_")
+        );
+        // The care manager no longer plans May with the provider; a second withdrawal has nothing to say.
+        assert!(cm.dump(NOW).unwrap().plans.iter().all(|v| v.month != "202505"));
+        assert_eq!(
+            cm.export_plan_deletion(now, may, &hh_profile).unwrap_err().code(),
+            ErrorCode::NothingToSend
+        );
+        let held_months = |units: &[&SendUnit]| {
+            let mut hh = SyntheticSoftware::new(hh_profile.clone(), 7);
+            let files: Vec<(&str, &[u8])> = units.iter().flat_map(|u| u.inputs()).collect();
+            let report = hh.import(NOW, &files).unwrap();
+            let months: BTreeSet<String> = hh.dump(NOW).unwrap().plans.into_iter().map(|v| v.month).collect();
+            (report.records, months)
+        };
+        let (records, months) = held_months(&[&plan_may, &plan_june, &deletion]);
+        assert_eq!(months, BTreeSet::from(["202506".to_owned()]));
+        assert!(records > 3);
+        // Re-sent after the deletion, May's plan is held again.
+        let (_, months) = held_months(&[&plan_may, &deletion, &plan_may]);
+        assert_eq!(months, BTreeSet::from(["202505".to_owned()]));
     }
 
     #[test]

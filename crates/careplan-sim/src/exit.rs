@@ -12,6 +12,8 @@ pub(crate) enum Exit {
     Invalid = 2,
     /// The simulated ecosystem could not be set up on this machine (e.g. no loopback socket).
     Environment = 3,
+    /// Interrupted (Ctrl-C or SIGTERM) before the end: 128 + SIGINT, as shells report it.
+    Interrupted = 130,
 }
 
 impl From<Exit> for std::process::ExitCode {

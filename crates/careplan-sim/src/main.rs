@@ -69,6 +69,36 @@ enum Command {
     Conform(conform_cmd::ConformArgs),
 }
 
+/// On Ctrl-C or SIGTERM, stops the vendors' products still running (each call runs in a process group
+/// of its own, which the terminal's signal does not reach) and exits with [`Exit::Interrupted`].
+fn stop_products_when_interrupted() {
+    let watch = || -> std::io::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        runtime.block_on(async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let mut term = signal(SignalKind::terminate())?;
+                tokio::select! {
+                    result = tokio::signal::ctrl_c() => result,
+                    _ = term.recv() => Ok(()),
+                }
+            }
+            #[cfg(not(unix))]
+            tokio::signal::ctrl_c().await
+        })
+    };
+    std::thread::spawn(move || {
+        if watch().is_ok() {
+            let stopped = careplan_office::stop_running_calls();
+            eprintln!("careplan-sim: interrupted; stopped {stopped} running product call(s)");
+            std::process::exit(Exit::Interrupted as i32);
+        }
+    });
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -81,6 +111,9 @@ fn main() -> ExitCode {
             };
         }
     };
+    if matches!(cli.command, Command::Run(_) | Command::Conform(_)) {
+        stop_products_when_interrupted();
+    }
     match cli.command {
         Command::Run(args) => run_cmd::run(&args).into(),
         Command::Validate(args) => validate_cmd::validate(&args).into(),

@@ -158,6 +158,15 @@ fn a_visit_left_out_of_a_valid_export_is_caught_by_plan_edge_007() {
 }
 
 #[test]
+fn plan_deletions_taken_without_deleting_are_caught_by_plan_delete_002() {
+    caught(
+        "deletions-ignored",
+        "PLAN-DELETE-002",
+        "helper holds 28 visit(s), cm holds 0; 28 extra",
+    );
+}
+
+#[test]
 fn a_provider_only_product_is_not_held_to_the_care_manager_s_cases() {
     use_built_adapters();
     let provider_only = adapter_variant(

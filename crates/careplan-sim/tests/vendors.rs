@@ -190,11 +190,11 @@ fn an_unusable_adapter_file_is_refused_before_anything_runs() {
     let cases = [
         (
             "[adapter]\nname = \"X\"\ncontract = 2\n[operations]\nimport = [\"true\"]\n",
-            "contract 2",
+            "line 3: contract 2",
         ),
         (
             "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = []\n",
-            "empty command",
+            "line 5: [operations] import is an empty command",
         ),
         (
             "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimprot = [\"true\"]\n",
@@ -203,15 +203,23 @@ fn an_unusable_adapter_file_is_refused_before_anything_runs() {
         ("[adapter]\nname = \"X\"\ncontract = 1\n", "declares no operation"),
         (
             "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\"x\", \"{inbx}\"]\n",
-            "unknown placeholder `{inbx}` (did you mean `{inbox}`?)",
+            "line 5: [operations] import uses an unknown placeholder `{inbx}` (did you mean `{inbox}`?)",
         ),
         (
             "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\"x\", \"{month}\"]\n",
-            "import uses `{month}`, which that operation does not give",
+            "line 5: [operations] import uses `{month}`, which that operation does not give",
         ),
         (
             "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\" \"]\n",
-            "empty program",
+            "line 5: [operations] import has an empty program",
+        ),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\ntimeout_seconds = 0\n[operations]\nimport = [\"x\"]\n",
+            "line 4: timeout_seconds must be at least 1",
+        ),
+        (
+            "[adapter]\nname = \"X\"\ncontract = 1\n[operations]\nimport = [\"x\"]\n[container]\nimage = \"a b\"\n",
+            "line 7: [container] image `a b` is not an image reference",
         ),
     ];
     for (adapter, needle) in cases {
@@ -239,4 +247,82 @@ fn an_unusable_adapter_file_is_refused_before_anything_runs() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn an_interrupted_run_stops_the_product_it_was_running() {
+    let dir = scratch("interrupted");
+    let pid_file = dir.join("product.pid");
+    // The product records its process id, then hangs in a process group of its own.
+    std::fs::write(
+        dir.join("broken.toml"),
+        format!(
+            "[adapter]\nname = \"Hanging Care\"\ncontract = 1\ntimeout_seconds = 60\n[operations]\n\
+             import = [\"sh\", \"-c\", \"echo $$ > '{}'; exec sleep 60\"]\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("silent.toml"),
+        "[adapter]\nname = \"S\"\ncontract = 1\n[operations]\nimport = [\"true\"]\n",
+    )
+    .unwrap();
+    let file = dir.join("interrupted.toml");
+    std::fs::write(
+        &file,
+        format!("{OFFICES}\n[[step]]\naction = \"import\"\noffice = \"cm\"\n"),
+    )
+    .unwrap();
+    let mut bench = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args(["run", file.to_str().unwrap()])
+        .current_dir(common::root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    let product = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok())
+        {
+            break pid;
+        }
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(30),
+            "the product never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // Alive: listed and not a zombie waiting to be reaped (state Z after the command's name).
+    let alive = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit_once(')')
+                    .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+            })
+            .is_some_and(|zombie| !zombie)
+    };
+    assert!(alive(product));
+    let status = std::process::Command::new("kill")
+        .args(["-s", "INT", &bench.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = bench.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut bench.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(exit.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted; stopped 1 running product call(s)"),
+        "{stderr}"
+    );
+    // The product is gone too (give the kill a moment).
+    let stopped = std::time::Instant::now();
+    while alive(product) && stopped.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!alive(product), "the product {product} outlived the bench");
 }

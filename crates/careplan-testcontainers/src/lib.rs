@@ -326,6 +326,9 @@ impl ContainerRunner {
     }
 }
 
+/// Calls started in containers by this process, to name each container uniquely.
+static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 impl Runner for ContainerRunner {
     fn work_path(&self, _work: &Path) -> PathBuf {
         PathBuf::from(WORK_IN_CONTAINER)
@@ -347,7 +350,15 @@ impl Runner for ContainerRunner {
         }
         let image = GenericImage::new(self.name.clone(), self.tag.clone())
             .with_wait_for(WaitFor::exit(ExitWaitStrategy::new()));
+        // Named, so that an interrupted bench can remove it (`careplan_office::stop_running_calls`).
+        let name = format!(
+            "careplan-call-{}-{}",
+            std::process::id(),
+            CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let _running = careplan_office::RunningCall::container(name.clone());
         let request = image
+            .with_container_name(name)
             .with_mount(Mount::bind_mount(call.work.to_string_lossy(), WORK_IN_CONTAINER))
             .with_working_dir(WORK_IN_CONTAINER)
             .with_user(owner_of(call.work))

@@ -70,6 +70,53 @@ impl Action for ExportPlan {
     }
 }
 
+/// A care-management office withdraws a month's plans from a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportPlanDeletion {
+    office: Office<CareManager>,
+    to: Office<Provider>,
+    #[serde(deserialize_with = "from_str")]
+    month: CareMonth,
+}
+
+impl Action for ExportPlanDeletion {
+    const INFO: ActionInfo = ActionInfo {
+        name: "export_plan_deletion",
+        group: Group::CareSoftware,
+        summary: "the care software withdraws a month's plans from a provider: a plan deletion (`DLTPLAN`) into the outbox",
+        details: "One record (insurer, insured number, month) for every user whose plan of `month` names `to`; the \
+                  provider deletes those users' sheets and annexes of the month (spec §6.7, §8.1: 利用票 withdrawn). \
+                  The deletion is a send unit of its own. The care manager then no longer plans those users with \
+                  `to`.",
+        params: &[
+            Param::required("office", "office (care management)", "the withdrawing office"),
+            Param::required(
+                "to",
+                "office (service)",
+                "the provider the plans are withdrawn from",
+            ),
+            Param::required("month", "month", "the service month"),
+        ],
+        example: "action = \"export_plan_deletion\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"",
+        codes: &[ErrorCode::NothingToSend, ErrorCode::AdapterUnsupported],
+    };
+
+    fn describe(&self) -> String {
+        format!(
+            "export_plan_deletion {} → {} {}",
+            self.office, self.to, self.month
+        )
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let now = world.now();
+        let provider = world.offices[self.to.index].profile().clone();
+        let send_unit = world.offices[self.office.index].export_plan_deletion(now, self.month, &provider)?;
+        Ok(describe_send_unit(&send_unit))
+    }
+}
+
 /// A service office exports a month's actuals for the care-management office.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]

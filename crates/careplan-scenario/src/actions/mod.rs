@@ -93,6 +93,7 @@ registry! {
     clock::SetClock,
     prepare::Prepare,
     exchange::ExportPlan,
+    exchange::ExportPlanDeletion,
     exchange::ExportActuals,
     relay::Send,
     relay::Receive,

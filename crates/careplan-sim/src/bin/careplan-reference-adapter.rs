@@ -86,6 +86,8 @@ enum Defect {
     NoSubtotal,
     /// A plan export leaves out the last visit of the service usage sheet (the files stay valid).
     ExportDropsAVisit,
+    /// The import takes plan deletions (DLTPLAN) without deleting anything.
+    DeletionsIgnored,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -116,6 +118,11 @@ enum Op {
     },
     /// Writes a month's actuals for the care manager into the outbox.
     ExportActuals {
+        #[command(flatten)]
+        to: Counterpart,
+    },
+    /// Writes a month's plan deletion (DLTPLAN) for a provider into the outbox.
+    ExportPlanDeletion {
         #[command(flatten)]
         to: Counterpart,
     },
@@ -168,19 +175,49 @@ struct Counterpart {
     outbox: PathBuf,
 }
 
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Exported {
+    /// A plan send unit for the first `users` users.
+    Plan { users: usize },
+    /// Actuals.
+    Actuals,
+    /// A plan deletion.
+    PlanDeletion,
+}
+
+impl Exported {
+    /// The role of the office the export is for.
+    fn receiver(self) -> OfficeRole {
+        match self {
+            Exported::Actuals => OfficeRole::CareManagement,
+            Exported::Plan { .. } | Exported::PlanDeletion => OfficeRole::Service,
+        }
+    }
+
+    /// Runs the export on the software.
+    fn run(
+        self,
+        software: &mut SyntheticSoftware,
+        now: OffsetDateTime,
+        month: CareMonth,
+        to: &OfficeProfile,
+    ) -> Result<careplan_office::SendUnit, careplan_office::SoftwareError> {
+        match self {
+            Exported::Plan { users } => software.export_plan(now, month, to, Some(users)),
+            Exported::Actuals => software.export_actuals(now, month, to),
+            Exported::PlanDeletion => software.export_plan_deletion(now, month, to),
+        }
+    }
+}
+
 /// One operation that changed what the product holds, as the log keeps it.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Logged {
-    ExportPlan {
-        month: String,
-        to: String,
-        to_kind: String,
-        to_name: String,
-        users: usize,
-        now: String,
-    },
-    ExportActuals {
+    Export {
+        what: Exported,
         month: String,
         to: String,
         to_kind: String,
@@ -247,51 +284,19 @@ fn run(cli: &Cli) -> Result<()> {
             std::fs::write(dump, serde_json::to_vec_pretty(&holdings)?)
                 .with_context(|| format!("{}", dump.display()))
         }
-        Op::ExportPlan { to, users } => {
-            let provider = counterpart(to, OfficeRole::Service);
-            let unit = software
-                .export_plan(instant(&to.now)?, to.month, &provider, Some(*users))
-                .map_err(|e| anyhow!("{e}"))?;
-            let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, 1)?;
-            write_outbox(&to.outbox, &files)?;
-            append(
-                state,
-                &Logged::ExportPlan {
-                    month: to.month.to_string(),
-                    to: to.to.to_string(),
-                    to_kind: to.to_kind.to_string(),
-                    to_name: to.to_name.clone(),
-                    users: *users,
-                    now: to.now.clone(),
-                },
-            )
-        }
-        Op::ExportActuals { to } => {
-            let care_manager = counterpart(to, OfficeRole::CareManagement);
-            let unit = software
-                .export_actuals(instant(&to.now)?, to.month, &care_manager)
-                .map_err(|e| anyhow!("{e}"))?;
-            let plans = plans_imported(state, to.month)?;
-            let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, plans)?;
-            write_outbox(&to.outbox, &files)?;
-            append(
-                state,
-                &Logged::ExportActuals {
-                    month: to.month.to_string(),
-                    to: to.to.to_string(),
-                    to_kind: to.to_kind.to_string(),
-                    to_name: to.to_name.clone(),
-                    now: to.now.clone(),
-                },
-            )
-        }
+        Op::ExportPlan { to, users } => export(cli, &mut software, Exported::Plan { users: *users }, to),
+        Op::ExportActuals { to } => export(cli, &mut software, Exported::Actuals, to),
+        Op::ExportPlanDeletion { to } => export(cli, &mut software, Exported::PlanDeletion, to),
         Op::Import {
             inbox,
             order,
             report,
             now,
         } => {
-            let names = ordered(inbox, order)?;
+            let mut names = ordered(inbox, order)?;
+            if cli.office.defect == Some(Defect::DeletionsIgnored) {
+                names.retain(|name| !name.starts_with("DLTPLAN_"));
+            }
             let mut contents = read_all(inbox, &names)?;
             if cli.office.defect == Some(Defect::DropsAVisit) {
                 for (name, content) in names.iter().zip(&mut contents) {
@@ -336,6 +341,36 @@ fn run(cli: &Cli) -> Result<()> {
     }
 }
 
+/// Runs an export, writes what the defect leaves of it into the outbox, and logs it.
+fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Exported, to: &Counterpart) -> Result<()> {
+    let state = &cli.office.state;
+    let unit = what
+        .run(
+            software,
+            instant(&to.now)?,
+            to.month,
+            &counterpart(to, what.receiver()),
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+    let plans = match what {
+        Exported::Actuals => plans_imported(state, to.month)?,
+        Exported::Plan { .. } | Exported::PlanDeletion => 0,
+    };
+    let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, plans)?;
+    write_outbox(&to.outbox, &files)?;
+    append(
+        state,
+        &Logged::Export {
+            what,
+            month: to.month.to_string(),
+            to: to.to.to_string(),
+            to_kind: to.to_kind.to_string(),
+            to_name: to.to_name.clone(),
+            now: to.now.clone(),
+        },
+    )
+}
+
 /// The software as the logged operations left it.
 fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
     let profile = OfficeProfile {
@@ -351,29 +386,16 @@ fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
     for (entry, logged) in log_entries(&office.state)?.into_iter().enumerate() {
         let replay = |e: careplan_office::SoftwareError| anyhow!("replaying entry {entry} of the log: {e}");
         match logged {
-            Logged::ExportPlan {
-                month,
-                to,
-                to_kind,
-                to_name,
-                users,
-                now,
-            } => {
-                let provider = profile_of(&to, &to_kind, &to_name, OfficeRole::Service)?;
-                software
-                    .export_plan(instant(&now)?, month.parse()?, &provider, Some(users))
-                    .map_err(replay)?;
-            }
-            Logged::ExportActuals {
+            Logged::Export {
+                what,
                 month,
                 to,
                 to_kind,
                 to_name,
                 now,
             } => {
-                let care_manager = profile_of(&to, &to_kind, &to_name, OfficeRole::CareManagement)?;
-                software
-                    .export_actuals(instant(&now)?, month.parse()?, &care_manager)
+                let receiver = profile_of(&to, &to_kind, &to_name, what.receiver())?;
+                what.run(&mut software, instant(&now)?, month.parse()?, &receiver)
                     .map_err(replay)?;
             }
             Logged::Prepare { now } => {
@@ -600,7 +622,7 @@ fn faulty(
                 drop_last_record(content);
             }
         }
-        Defect::ResentPlanDoubled | Defect::DropsAVisit => {}
+        Defect::ResentPlanDoubled | Defect::DropsAVisit | Defect::DeletionsIgnored => {}
     }
     Ok(files)
 }

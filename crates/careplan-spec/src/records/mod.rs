@@ -1,6 +1,6 @@
 //! Typed records of the files exchanged in a month's plan/actual round trip (spec §6): the service usage
-//! sheet (第6表, `UPPLAN`/`UPJSK`), its annex (第7表, `UPSIKYU`) and the user supplement (利用者補足情報,
-//! `UPHOSOKU`), in the V4 layouts (CSVバージョン 202407/202504) and the V3 layouts (202208 and earlier).
+//! sheet (第6表, `UPPLAN`/`UPJSK`), its annex (第7表, `UPSIKYU`), the user supplement (利用者補足情報,
+//! `UPHOSOKU`) and the plan deletion (第6表 予定削除, `DLTPLAN`), in the V4 layouts (CSVバージョン 202407/202504) and the V3 layouts (202208 and earlier).
 //!
 //! Every field of a layout has a place in its record, so that a record read from a file and written
 //! back gives the same bytes when the file is in the standard's form (free text quoted, everything else
@@ -9,6 +9,7 @@
 //! are the validator's business.
 
 mod annex;
+mod deletion;
 mod supplement;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use crate::FileKind;
 use crate::csv_text::{CsvError, Field, read_records, write_record};
 
 pub use annex::{AnnexCode, AnnexOffice, AnnexSubtotal, UnitPrice, UsageAnnexRecord};
+pub use deletion::PlanDeletionRecord;
 pub use supplement::{CertificationStatus, KindLimit, UserSupplementRecord};
 pub use usage::{EquipmentItem, ProrationDays, ServiceUsageRecord};
 
@@ -427,6 +429,8 @@ pub enum RecordSet {
     Annex(Vec<UsageAnnexRecord>),
     /// 利用者補足情報 (`UPHOSOKU`).
     Supplement(Vec<UserSupplementRecord>),
+    /// 第6表 予定削除 (`DLTPLAN`).
+    PlanDeletion(Vec<PlanDeletionRecord>),
 }
 
 /// Why a file could not be read as typed records.
@@ -479,6 +483,7 @@ impl RecordSet {
             }
             FileKind::UsageAnnex => all(text, UsageAnnexRecord::from_fields).map(Self::Annex),
             FileKind::UserSupplement => all(text, UserSupplementRecord::from_fields).map(Self::Supplement),
+            FileKind::UsagePlanDeletion => all(text, PlanDeletionRecord::from_fields).map(Self::PlanDeletion),
             other => Err(ReadError::Unsupported(other)),
         }
     }
@@ -491,6 +496,7 @@ impl RecordSet {
             RecordSet::Usage(rows) => rows.iter().for_each(|r| put(r.to_fields())),
             RecordSet::Annex(rows) => rows.iter().for_each(|r| put(r.to_fields())),
             RecordSet::Supplement(rows) => rows.iter().for_each(|r| put(r.to_fields())),
+            RecordSet::PlanDeletion(rows) => rows.iter().for_each(|r| put(r.to_fields())),
         }
         text
     }
@@ -501,6 +507,7 @@ impl RecordSet {
             RecordSet::Usage(rows) => rows.len(),
             RecordSet::Annex(rows) => rows.len(),
             RecordSet::Supplement(rows) => rows.len(),
+            RecordSet::PlanDeletion(rows) => rows.len(),
         }
     }
 

@@ -166,6 +166,24 @@ fn a_full_supplement_round_trips() {
 }
 
 #[test]
+fn a_plan_deletion_round_trips_and_names_a_bad_month() {
+    let line = "202407,131001,0000012345,202505\r\n";
+    assert_eq!(
+        round_trip(
+            line,
+            PlanDeletionRecord::from_fields,
+            PlanDeletionRecord::to_fields
+        ),
+        line
+    );
+    let set = RecordSet::read(crate::FileKind::UsagePlanDeletion, line).unwrap();
+    assert_eq!((set.len(), set.write()), (1, line.to_owned()));
+    let err = PlanDeletionRecord::from_fields(&["202407", "131001", "0000012345", "202513"]).unwrap_err();
+    assert!(err.to_string().contains("削除対象年月"), "{err}");
+    assert!(PlanDeletionRecord::from_fields(&["202407", "131001", "0000012345"]).is_err());
+}
+
+#[test]
 fn layouts_have_their_field_counts() {
     assert_eq!(usage().to_fields().len(), ServiceUsageRecord::FIELD_COUNT);
     let v3 = ServiceUsageRecord {
@@ -257,8 +275,9 @@ proptest! {
     ) {
         let mut all = vec![version];
         all.extend(fields.iter().map(String::as_str));
-        for count in [22, 25, 34, 37, 63] {
+        for count in [4, 22, 25, 34, 37, 63] {
             let fields = &all[..count.min(all.len())];
+            let _ = PlanDeletionRecord::from_fields(fields);
             let _ = ServiceUsageRecord::from_fields(fields);
             let _ = UsageAnnexRecord::from_fields(fields);
             let _ = UserSupplementRecord::from_fields(fields);

@@ -1,0 +1,45 @@
+//! 第6表 予定削除: `DLTPLAN`, spec §6.7.
+
+use careplan_core::CareMonth;
+
+use super::{CsvVersion, FieldReader, RecordError, UserKey, check_count};
+use crate::csv_text::Field;
+
+/// A plan deletion (第6表 予定削除, `DLTPLAN`): the care manager withdraws a user's service usage sheet
+/// of a month from the receiving provider, which deletes the sheet and its annex (第7表) (spec §6.7,
+/// §8.1). Four fields, all required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDeletionRecord {
+    /// CSVバージョン.
+    pub version: CsvVersion,
+    /// 保険者番号 + 被保険者番号.
+    pub user: UserKey,
+    /// 削除対象年月: the service month withdrawn.
+    pub month: CareMonth,
+}
+
+impl PlanDeletionRecord {
+    /// Fields in every version's layout.
+    pub const FIELD_COUNT: usize = 4;
+
+    /// Reads a record, checking every field's format.
+    pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
+        check_count(fields, Self::FIELD_COUNT)?;
+        let r = FieldReader::new(fields);
+        Ok(Self {
+            version: r.parse(1, "CSVバージョン", "must be a published CSVバージョン")?,
+            user: UserKey::from_fields(fields)?,
+            month: r.month(4, "削除対象年月")?,
+        })
+    }
+
+    /// The record's fields.
+    pub fn to_fields(&self) -> Vec<Field> {
+        vec![
+            Field::code(self.version),
+            Field::code(&self.user.insurer),
+            Field::code(&self.user.insured),
+            Field::code(self.month),
+        ]
+    }
+}
