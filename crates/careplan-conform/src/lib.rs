@@ -131,6 +131,14 @@ const SUITE: &[(&str, &str)] = &[
         "plan-resend-001.toml",
         include_str!("../../../conformance/cases/plan-resend-001.toml"),
     ),
+    (
+        "plan-tables-001.toml",
+        include_str!("../../../conformance/cases/plan-tables-001.toml"),
+    ),
+    (
+        "plan-tables-002.toml",
+        include_str!("../../../conformance/cases/plan-tables-002.toml"),
+    ),
 ];
 
 /// One conformance case.

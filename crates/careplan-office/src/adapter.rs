@@ -47,6 +47,8 @@ pub enum Operation {
     ExportActuals,
     /// Write a month's plan deletion (DLTPLAN) for a provider into the outbox.
     ExportPlanDeletion,
+    /// Write the care plans (tables 1–3 and their supplement) for a provider into the outbox.
+    ExportPlanTables,
     /// Import the files in the inbox.
     Import,
     /// Write what the product now holds.
@@ -63,12 +65,27 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("state", "*"),
     ("bin_dir", "*"),
     ("now", "*"),
-    ("month", "export_plan export_actuals export_plan_deletion prepare"),
-    ("to", "export_plan export_actuals export_plan_deletion"),
-    ("to_kind", "export_plan export_actuals export_plan_deletion"),
-    ("to_name", "export_plan export_actuals export_plan_deletion"),
-    ("users", "export_plan"),
-    ("outbox", "export_plan export_actuals export_plan_deletion"),
+    (
+        "month",
+        "export_plan export_actuals export_plan_deletion export_plan_tables prepare",
+    ),
+    (
+        "to",
+        "export_plan export_actuals export_plan_deletion export_plan_tables",
+    ),
+    (
+        "to_kind",
+        "export_plan export_actuals export_plan_deletion export_plan_tables",
+    ),
+    (
+        "to_name",
+        "export_plan export_actuals export_plan_deletion export_plan_tables",
+    ),
+    ("users", "export_plan export_plan_tables"),
+    (
+        "outbox",
+        "export_plan export_actuals export_plan_deletion export_plan_tables",
+    ),
     ("inbox", "import"),
     ("order", "import"),
     ("report", "import"),
@@ -107,6 +124,7 @@ impl Operation {
             Operation::ExportPlan => "export_plan",
             Operation::ExportActuals => "export_actuals",
             Operation::ExportPlanDeletion => "export_plan_deletion",
+            Operation::ExportPlanTables => "export_plan_tables",
             Operation::Import => "import",
             Operation::Dump => "dump",
         }
@@ -148,6 +166,7 @@ struct Operations {
     export_plan: Option<CommandLine>,
     export_actuals: Option<CommandLine>,
     export_plan_deletion: Option<CommandLine>,
+    export_plan_tables: Option<CommandLine>,
     import: Option<CommandLine>,
     dump: Option<CommandLine>,
 }
@@ -168,15 +187,16 @@ pub struct Adapter {
     path: PathBuf,
     name: String,
     timeout: Duration,
-    commands: [Option<Vec<String>>; 6],
+    commands: [Option<Vec<String>>; 7],
     image: Option<String>,
 }
 
-const OPERATIONS: [Operation; 6] = [
+const OPERATIONS: [Operation; 7] = [
     Operation::Prepare,
     Operation::ExportPlan,
     Operation::ExportActuals,
     Operation::ExportPlanDeletion,
+    Operation::ExportPlanTables,
     Operation::Import,
     Operation::Dump,
 ];
@@ -213,6 +233,7 @@ impl Adapter {
             export_plan,
             export_actuals,
             export_plan_deletion,
+            export_plan_tables,
             import,
             dump,
         } = file.operations;
@@ -221,6 +242,7 @@ impl Adapter {
             export_plan,
             export_actuals,
             export_plan_deletion,
+            export_plan_tables,
             import,
             dump,
         ];
@@ -542,6 +564,13 @@ impl AdapterSoftware {
         })
     }
 
+    /// What `{users}` says: the step's count, else the prepared case's, else the default.
+    fn users_asked(&self, month: CareMonth, users: Option<usize>) -> usize {
+        users
+            .or_else(|| self.prepared.get(&month).copied())
+            .unwrap_or(DEFAULT_USERS)
+    }
+
     /// The same product, its calls run by `runner` (a container of the product's image).
     pub fn with_runner(mut self, runner: Arc<dyn Runner>) -> Self {
         self.runner = runner;
@@ -783,9 +812,7 @@ impl CareSoftware for AdapterSoftware {
         provider: &OfficeProfile,
         users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError> {
-        let users = users
-            .or_else(|| self.prepared.get(&month).copied())
-            .unwrap_or(DEFAULT_USERS);
+        let users = self.users_asked(month, users);
         self.export(
             Operation::ExportPlan,
             Values {
@@ -810,6 +837,25 @@ impl CareSoftware for AdapterSoftware {
                 now: Some(now),
                 to: Some(care_manager.clone()),
                 users: None,
+            },
+        )
+    }
+
+    fn export_plan_tables(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, SoftwareError> {
+        let users = self.users_asked(month, users);
+        self.export(
+            Operation::ExportPlanTables,
+            Values {
+                month: Some(month),
+                now: Some(now),
+                to: Some(provider.clone()),
+                users: Some(users),
             },
         )
     }

@@ -164,6 +164,19 @@ impl VirtualOffice {
         Ok(self.queue(now, send_unit))
     }
 
+    /// Exports the care plans (tables 1–3 and their supplement) of the users planned with `provider` in
+    /// `month` into the outbox.
+    pub fn export_plan_tables(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, OfficeError> {
+        let send_unit = self.software.export_plan_tables(now, month, provider, users)?;
+        Ok(self.queue(now, send_unit))
+    }
+
     /// Exports a month's plan deletion (DLTPLAN) for `provider` into the outbox.
     pub fn export_plan_deletion(
         &mut self,

@@ -13,8 +13,8 @@ use careplan_spec::records::{
 };
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
 use careplan_synth::{
-    Deviations, Office, PlanContext, Roster, UserMonth, actuals, plan_user, providers_of, staff_name,
-    write_month,
+    Deviations, Office, PlanContext, Roster, TableContext, UserMonth, actuals, plan_services, plan_tables,
+    providers_of, staff_name, write_month,
 };
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -234,6 +234,36 @@ pub struct Holdings {
     pub plans: Vec<Visit>,
     /// Actual visits (実績).
     pub actuals: Vec<Visit>,
+    /// Care plans (居宅サービス計画, tables 1–3): optional in the dump, for products that keep them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<HeldTables>,
+}
+
+/// A user's care plan (居宅サービス計画) as the neutral dump says it: the plan's date and how many
+/// service lines (第2表) and weekly-schedule rows (第3表) it has.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldTables {
+    /// 保険者番号.
+    pub insurer: String,
+    /// 被保険者番号.
+    pub insured: String,
+    /// 居宅サービス計画作成（変更）日, `YYYYMMDD`.
+    pub plan_date: String,
+    /// 第2表 rows.
+    pub lines: usize,
+    /// 第3表 rows.
+    pub schedule: usize,
+}
+
+impl fmt::Display for HeldTables {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "user {}/{} plan of {}: {} line(s) in table 2, {} row(s) in table 3",
+            self.insurer, self.insured, self.plan_date, self.lines, self.schedule
+        )
+    }
 }
 
 /// The care software (介護ソフト) an office runs: it exports standard files from its records and imports
@@ -253,6 +283,16 @@ pub trait CareSoftware: std::fmt::Debug + Send {
     /// the month, or else of the software's own data; `users` takes the first users only (the software's
     /// own data: 3 when not given).
     fn export_plan(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, SoftwareError>;
+
+    /// Exports the care plans (居宅サービス計画, tables 1–3 and their user supplement) of the users whose
+    /// plan of `month` names `provider`, as one send unit; `users` takes the first users only.
+    fn export_plan_tables(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
@@ -301,6 +341,8 @@ pub struct SyntheticSoftware {
     actuals: BTreeMap<PlanKey, Vec<ServiceUsageRecord>>,
     /// Prepared cases, by month (care management): what the month's plans are written from.
     prepared: BTreeMap<CareMonth, PreparedMonth>,
+    /// Care plans (tables 1–3) written (care management) or imported (service), by user.
+    tables: BTreeMap<UserKey, HeldTables>,
     last_serial: Option<Serial>,
 }
 
@@ -316,6 +358,7 @@ impl SyntheticSoftware {
             plans: BTreeMap::new(),
             actuals: BTreeMap::new(),
             prepared: BTreeMap::new(),
+            tables: BTreeMap::new(),
             last_serial: None,
         }
     }
@@ -365,34 +408,14 @@ impl SyntheticSoftware {
                 "a plan needs at least one user and one provider".to_owned(),
             ));
         }
-        let mut offices: Vec<Office> = providers.iter().map(OfficeProfile::as_generated).collect();
-        let context = PlanContext {
-            seed: self.seed,
-            month,
-            created_on: now.to_offset(careplan_core::JST).date(),
-            care_office: self.profile.number,
-            planner_name: &self.planner,
-        };
-        let mut planned: Vec<(BTreeSet<OfficeNumber>, UserMonth)> = Vec::new();
-        if let Some(case) = self.prepared.get(&month) {
-            // The case names its providers; the offices of the step are known by their own names.
-            offices.extend(case.providers.iter().cloned());
-            let named: Vec<&Office> = offices.iter().collect();
-            for prepared in case.users.iter().take(users.unwrap_or(usize::MAX)) {
-                let plan = write_month(&context, &prepared.user, &prepared.services, &named);
-                let numbers = prepared.services.iter().map(|s| s.provider).collect();
-                planned.push((numbers, plan));
-            }
-        } else {
-            let users = users.unwrap_or(DEFAULT_USERS);
-            let roster = Roster::generate(self.seed, self.profile.number, users);
-            for (index, user) in roster.users().iter().enumerate() {
-                let chosen = providers_of(self.seed, index, user, &offices);
-                let plan = plan_user(&context, user, &chosen);
-                let numbers = chosen.iter().map(|o| o.number).collect();
-                planned.push((numbers, plan));
-            }
-        }
+        let context = self.plan_context(now, month);
+        let planning = self.plan_month(month, providers, users);
+        let named: Vec<&Office> = planning.offices.iter().collect();
+        let planned: Vec<(&BTreeSet<OfficeNumber>, UserMonth)> = planning
+            .users
+            .iter()
+            .map(|(numbers, user, services)| (numbers, write_month(&context, user, services, &named)))
+            .collect();
         let mut send_units = Vec::new();
         for provider in providers {
             let (mut usage, mut annex, mut supplement) = (String::new(), String::new(), String::new());
@@ -433,6 +456,123 @@ impl SyntheticSoftware {
         Ok(send_units)
     }
 
+    /// Who plans `month`, writing on the day of `now`.
+    fn plan_context(&self, now: OffsetDateTime, month: CareMonth) -> PlanContext<'_> {
+        PlanContext {
+            seed: self.seed,
+            month,
+            created_on: now.to_offset(careplan_core::JST).date(),
+            care_office: self.profile.number,
+            planner_name: &self.planner,
+        }
+    }
+
+    /// The month's planning: the first `users` users of the month's prepared case, else generated (3
+    /// unless given) and planned with one or more of `providers`.
+    fn plan_month(&self, month: CareMonth, providers: &[OfficeProfile], users: Option<usize>) -> Planning {
+        let mut offices: Vec<Office> = providers.iter().map(OfficeProfile::as_generated).collect();
+        let mut planned = Vec::new();
+        if let Some(case) = self.prepared.get(&month) {
+            // The case names its providers; the offices of the step are known by their own names.
+            offices.extend(case.providers.iter().cloned());
+            for prepared in case.users.iter().take(users.unwrap_or(usize::MAX)) {
+                let numbers = prepared.services.iter().map(|s| s.provider).collect();
+                planned.push((numbers, prepared.user.clone(), prepared.services.clone()));
+            }
+        } else {
+            let context = self.plan_context(OffsetDateTime::UNIX_EPOCH, month);
+            let roster = Roster::generate(self.seed, self.profile.number, users.unwrap_or(DEFAULT_USERS));
+            for (index, user) in roster.users().iter().enumerate() {
+                let chosen = providers_of(self.seed, index, user, &offices);
+                let services = plan_services(&context, user, &chosen);
+                let numbers = chosen.iter().map(|o| o.number).collect();
+                planned.push((numbers, user.clone(), services));
+            }
+        }
+        Planning {
+            offices,
+            users: planned,
+        }
+    }
+
+    /// Writes the care plan's tables 1–3 with their user supplement (field 63 = `000000`) for the first
+    /// `users` users whose plan of `month` names `provider`: one send unit (UP1KYO + UP2KYO + UP3KYO +
+    /// UPHOSOKU), names without a month.
+    pub fn export_tables(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, SoftwareError> {
+        if users == Some(0) {
+            return Err(SoftwareError::NothingToSend(
+                "plan tables need at least one user".to_owned(),
+            ));
+        }
+        let planning = self.plan_month(month, std::slice::from_ref(provider), users);
+        let named: Vec<&Office> = planning.offices.iter().collect();
+        let context = TableContext {
+            plan: self.plan_context(now, month),
+            care_office_name: &self.profile.name,
+        };
+        let mut texts = [String::new(), String::new(), String::new(), String::new()];
+        let mut written = Vec::new();
+        for (_, user, services) in planning
+            .users
+            .iter()
+            .filter(|(numbers, ..)| numbers.contains(&provider.number))
+        {
+            let tables = plan_tables(&context, user, services, &named);
+            written.push((
+                user.key.clone(),
+                HeldTables {
+                    insurer: user.key.insurer.to_string(),
+                    insured: user.key.insured.to_string(),
+                    plan_date: careplan_spec::records::format_date(tables.plan_date),
+                    lines: tables.table2.len(),
+                    schedule: tables.table3.len(),
+                },
+            ));
+            write_record(&mut texts[0], &tables.table1);
+            tables
+                .table2
+                .iter()
+                .for_each(|row| write_record(&mut texts[1], row));
+            tables
+                .table3
+                .iter()
+                .for_each(|row| write_record(&mut texts[2], row));
+            write_record(&mut texts[3], &tables.supplement.to_fields());
+        }
+        if texts[0].is_empty() {
+            return Err(SoftwareError::NothingToSend(format!(
+                "no user of {month} is planned with provider {}",
+                provider.number
+            )));
+        }
+        self.tables.extend(written);
+        let serial = self.next_serial(now);
+        let [table1, table2, table3, supplement] = texts;
+        let files = [
+            (FileKind::PlanTable1, None, table1),
+            (FileKind::PlanTable2, None, table2),
+            (FileKind::PlanTable3, None, table3),
+            (
+                FileKind::UserSupplement,
+                Some(MonthSegment::PlanLinked),
+                supplement,
+            ),
+        ]
+        .into_iter()
+        .map(|(kind, segment, text)| self.encode_named(kind, segment, provider, serial, &text))
+        .collect::<Result<Vec<_>, _>>()?;
+        Ok(SendUnit {
+            receiver: provider.number,
+            files,
+        })
+    }
+
     fn encode_file(
         &self,
         kind: FileKind,
@@ -441,9 +581,20 @@ impl SyntheticSoftware {
         serial: Serial,
         text: &str,
     ) -> Result<Upload, SoftwareError> {
+        self.encode_named(kind, Some(MonthSegment::Month(month)), receiver, serial, text)
+    }
+
+    fn encode_named(
+        &self,
+        kind: FileKind,
+        month: Option<MonthSegment>,
+        receiver: &OfficeProfile,
+        serial: Serial,
+        text: &str,
+    ) -> Result<Upload, SoftwareError> {
         let name = FileName {
             kind,
-            month: Some(MonthSegment::Month(month)),
+            month,
             from: self.profile.number,
             service_kinds: Some((self.profile.kind, receiver.kind)),
             to: receiver.number,
@@ -470,6 +621,7 @@ impl CareSoftware for SyntheticSoftware {
         Ok(Holdings {
             plans: visits(&self.plans),
             actuals: visits(&self.actuals),
+            tables: self.tables.values().cloned().collect(),
         })
     }
 
@@ -504,6 +656,16 @@ impl CareSoftware for SyntheticSoftware {
                     .join(", ")
             ))
         })
+    }
+
+    fn export_plan_tables(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, SoftwareError> {
+        self.export_tables(now, month, provider, users)
     }
 
     /// Writes a DLTPLAN for every user whose plan of `month` names `provider`, and drops the provider's
@@ -602,7 +764,11 @@ impl CareSoftware for SyntheticSoftware {
                     FileKind::UsagePlan
                         | FileKind::UsageAnnex
                         | FileKind::UserSupplement
-                        | FileKind::UsagePlanDeletion,
+                        | FileKind::UsagePlanDeletion
+                        | FileKind::PlanTable1
+                        | FileKind::PlanTable2
+                        | FileKind::PlanTable3
+                        | FileKind::PlanTable1Deletion,
                     OfficeRole::Service
                 ) | (FileKind::UsageActual, OfficeRole::CareManagement)
             );
@@ -654,6 +820,20 @@ impl CareSoftware for SyntheticSoftware {
                         rows.into_iter().map(|r| (r.month, r.user)).collect(),
                     ));
                 }
+                // Plan tables by their key, 保険者番号 + 被保険者番号 + 居宅サービス計画作成（変更）日: the
+                // field that holds the date differs by table.
+                RecordSet::Layout(rows) => {
+                    let date_field = match file_name.kind {
+                        FileKind::PlanTable1 => 14,
+                        FileKind::PlanTable1Deletion => 4,
+                        _ => 5,
+                    };
+                    let keys: Vec<(UserKey, String)> = rows
+                        .iter()
+                        .map(|r| (r.user.clone(), r.value(date_field).to_owned()))
+                        .collect();
+                    changes.push(Change::Tables(file_name.kind, keys));
+                }
                 // The annex and the supplement are checked but not kept: the provider works from the
                 // sheet's rows.
                 RecordSet::Annex(_) | RecordSet::Supplement(_) => {}
@@ -664,6 +844,7 @@ impl CareSoftware for SyntheticSoftware {
             match change {
                 Change::Plans(rows) => replace_sheets(&mut self.plans, rows),
                 Change::Actuals(rows) => replace_sheets(&mut self.actuals, rows),
+                Change::Tables(kind, keys) => self.take_tables(kind, &keys),
                 Change::PlansWithdrawn(keys) => {
                     // A withdrawn sheet goes with its annex; the provider keeps no annex of its own.
                     for key in keys {
@@ -676,6 +857,17 @@ impl CareSoftware for SyntheticSoftware {
     }
 }
 
+/// A month's planning: the offices known by name, and each user with the providers they use and the
+/// services planned.
+struct Planning {
+    offices: Vec<Office>,
+    users: Vec<(
+        BTreeSet<OfficeNumber>,
+        careplan_synth::CareUser,
+        Vec<careplan_synth::PlannedService>,
+    )>,
+}
+
 /// What one imported file changes.
 enum Change {
     /// Sheets of plans (a provider's own rows), replacing earlier ones of the same user and month.
@@ -684,6 +876,47 @@ enum Change {
     Actuals(Vec<(PlanKey, ServiceUsageRecord)>),
     /// Plans withdrawn (DLTPLAN).
     PlansWithdrawn(Vec<PlanKey>),
+    /// Records of a plan table (or its deletion), by user and plan date.
+    Tables(FileKind, Vec<(UserKey, String)>),
+}
+
+impl SyntheticSoftware {
+    /// Takes the records of an imported plan table: table 1 starts a user's plan of its date (a later
+    /// plan replaces the earlier one), tables 2 and 3 give its line and row counts, and a table 1
+    /// deletion removes the plan with its tables 2 and 3 (spec §6.3).
+    fn take_tables(&mut self, kind: FileKind, keys: &[(UserKey, String)]) {
+        let mut counts: BTreeMap<&(UserKey, String), usize> = BTreeMap::new();
+        keys.iter().for_each(|key| *counts.entry(key).or_default() += 1);
+        for ((user, plan_date), count) in counts {
+            let fresh = || HeldTables {
+                insurer: user.insurer.to_string(),
+                insured: user.insured.to_string(),
+                plan_date: plan_date.clone(),
+                lines: 0,
+                schedule: 0,
+            };
+            let held = self.tables.entry(user.clone()).or_insert_with(fresh);
+            match kind {
+                // A plan of another date replaces the one held; the same date keeps the counts its
+                // tables 2 and 3 (which may come first in a send unit) gave.
+                FileKind::PlanTable1 if held.plan_date != *plan_date => *held = fresh(),
+                FileKind::PlanTable1Deletion if held.plan_date == *plan_date => {
+                    self.tables.remove(user);
+                }
+                FileKind::PlanTable2 | FileKind::PlanTable3 if held.plan_date <= *plan_date => {
+                    if held.plan_date < *plan_date {
+                        *held = fresh();
+                    }
+                    if kind == FileKind::PlanTable2 {
+                        held.lines = count;
+                    } else {
+                        held.schedule = count;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Stores imported rows: a re-sent sheet replaces the earlier one for that user and month, with no
@@ -914,6 +1147,85 @@ mod tests {
                 assert!(report.records > 0 && !report.users.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn care_plans_validate_strictly_and_a_provider_holds_what_was_sent() {
+        use careplan_spec::validate::{Options, validate_files};
+        let care_manager = crate::generated_care_manager().unwrap();
+        let providers = crate::generated_providers(5);
+        let now = datetime!(2025-04-25 10:30 +9);
+        let month: CareMonth = "202505".parse().unwrap();
+        for seed in 0..10 {
+            let mut cm = SyntheticSoftware::new(care_manager.clone(), seed);
+            for provider in &providers {
+                let unit = cm.export_plan_tables(now, month, provider, Some(5)).unwrap();
+                let kinds: Vec<FileKind> = unit
+                    .files
+                    .iter()
+                    .map(|f| f.name.parse::<FileName>().unwrap().kind)
+                    .collect();
+                assert_eq!(
+                    kinds,
+                    [
+                        FileKind::PlanTable1,
+                        FileKind::PlanTable2,
+                        FileKind::PlanTable3,
+                        FileKind::UserSupplement
+                    ]
+                );
+                for ((name, _), report) in unit
+                    .inputs()
+                    .iter()
+                    .zip(validate_files(&unit.inputs(), Options { strict: true }))
+                {
+                    assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
+                }
+                let mut provider_software = SyntheticSoftware::new(provider.clone(), seed);
+                let report = provider_software.import(NOW, &unit.inputs()).unwrap();
+                assert_eq!(report.files, 4);
+                let held = provider_software.dump(NOW).unwrap().tables;
+                let sent: Vec<HeldTables> = cm
+                    .dump(NOW)
+                    .unwrap()
+                    .tables
+                    .into_iter()
+                    .filter(|t| held.iter().any(|h| h.insured == t.insured))
+                    .collect();
+                assert!(!held.is_empty() && held.iter().all(|t| t.lines > 0 && t.schedule > 0));
+                assert_eq!(held, sent, "seed {seed}");
+            }
+        }
+    }
+
+    /// The published dump schema names exactly the fields a dump holds, each level of it.
+    #[test]
+    fn the_published_dump_schema_names_the_fields_of_a_dump() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/schemas/dump.v1.json")).unwrap();
+        let cm = crate::generated_care_manager().unwrap();
+        let provider = &crate::generated_providers(1)[0];
+        let mut software = SyntheticSoftware::new(cm, 1);
+        let month: CareMonth = "202505".parse().unwrap();
+        software.export_plan(NOW, month, provider, Some(1)).unwrap();
+        software
+            .export_plan_tables(NOW, month, provider, Some(1))
+            .unwrap();
+        let dump = serde_json::to_value(software.dump(NOW).unwrap()).unwrap();
+        let keys = |value: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(keys(&schema["properties"]), ["actuals", "plans", "tables"]);
+        assert_eq!(
+            keys(&dump["plans"][0]),
+            keys(&schema["$defs"]["visit"]["properties"])
+        );
+        assert_eq!(
+            keys(&dump["tables"][0]),
+            keys(&schema["$defs"]["tables"]["properties"])
+        );
     }
 
     #[test]

@@ -167,6 +167,15 @@ fn plan_deletions_taken_without_deleting_are_caught_by_plan_delete_002() {
 }
 
 #[test]
+fn a_plan_s_supplement_linked_to_a_month_is_caught_by_plan_tables_001() {
+    caught(
+        "supplement-month-linked",
+        "PLAN-TABLES-001",
+        "SUPPLEMENT_LINK (§6.1, §10.27): field 63 対象年月: `202505` in a plan's supplement should be 000000",
+    );
+}
+
+#[test]
 fn a_provider_only_product_is_not_held_to_the_care_manager_s_cases() {
     use_built_adapters();
     let provider_only = adapter_variant(

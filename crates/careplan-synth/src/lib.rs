@@ -2,8 +2,9 @@
 //! kana, insurer and insured numbers and care levels; per-day service usage sheets (第6表) for providers
 //! of several kinds (home help, day care with its bathing add-on, equipment rental with TAIS codes,
 //! short stays with day counts, visiting nursing); annexes (第7表) derived from the sheets with their
-//! subtotal and grand-total rows; user supplements (利用者補足情報); and actuals (実績) derived from plans
-//! with configurable deviations.
+//! subtotal and grand-total rows; user supplements (利用者補足情報); the care plan's tables 1–3
+//! (居宅サービス計画書) written from the planned services; and actuals (実績) derived from plans with
+//! configurable deviations.
 //!
 //! Architecture invariants:
 //! - Pure and deterministic: every function takes its seed and inputs and returns records; the same
@@ -17,6 +18,7 @@
 pub mod catalogue;
 mod month;
 mod people;
+mod tables;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +28,7 @@ pub use month::{
     providers_of, write_month,
 };
 pub use people::{CareUser, Roster, benefit_limit, staff_name};
+pub use tables::{PlanTables, TableContext, plan_tables};
 
 /// The random stream of one purpose: the seed picks the generator, the parts (FNV-1a hashed) the stream.
 pub(crate) fn rng_for(seed: u64, parts: &[&str]) -> ChaCha8Rng {

@@ -503,7 +503,7 @@ impl CodeKind for UsageAnnexRecord {
     }
 }
 
-fn supplement_of(
+pub(crate) fn supplement_of(
     ctx: &PlanContext<'_>,
     user: &CareUser,
     usage: &[ServiceUsageRecord],

@@ -70,6 +70,63 @@ impl Action for ExportPlan {
     }
 }
 
+/// A care-management office exports its care plans (tables 1–3) for a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportPlanTables {
+    office: Office<CareManager>,
+    to: Office<Provider>,
+    #[serde(deserialize_with = "from_str")]
+    month: CareMonth,
+    #[serde(default)]
+    users: Option<usize>,
+}
+
+impl Action for ExportPlanTables {
+    const INFO: ActionInfo = ActionInfo {
+        name: "export_plan_tables",
+        group: Group::CareSoftware,
+        summary: "the care software writes the care plans (居宅サービス計画 tables 1–3) of a provider's users into the outbox",
+        details: "Table 1 (`UP1KYO`), table 2 (`UP2KYO`: a need per service kind, a line per provider and code), \
+                  table 3 (`UP3KYO`: the weekly schedule) and the user supplement linked to them (`UPHOSOKU` with \
+                  `000000`): one send unit, names without a month (spec §5.1.1.1). The plans are those of the users \
+                  whose plan of `month` names `to` (the prepared case, or the software's own data).",
+        params: &[
+            Param::required("office", "office (care management)", "the exporting office"),
+            Param::required("to", "office (service)", "the provider the plans are for"),
+            Param::required(
+                "month",
+                "month",
+                "the month whose planned services the plans describe",
+            ),
+            Param::optional(
+                "users",
+                "count",
+                "the prepared case's users, or 3",
+                "how many users: the first of the month's prepared case, or of the software's own data",
+            ),
+        ],
+        example: "action = \"export_plan_tables\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"",
+        codes: &[ErrorCode::NothingToSend, ErrorCode::AdapterUnsupported],
+    };
+
+    fn describe(&self) -> String {
+        let users = self.users.map_or_else(String::new, |n| format!(" ({n} users)"));
+        format!(
+            "export_plan_tables {} → {} {}{users}",
+            self.office, self.to, self.month
+        )
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let now = world.now();
+        let provider = world.offices[self.to.index].profile().clone();
+        let send_unit =
+            world.offices[self.office.index].export_plan_tables(now, self.month, &provider, self.users)?;
+        Ok(describe_send_unit(&send_unit))
+    }
+}
+
 /// A care-management office withdraws a month's plans from a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -392,6 +449,7 @@ impl Action for CheckExport {
 enum Sheets {
     Plans,
     Actuals,
+    Tables,
 }
 
 /// What an office's care software holds matches, visit for visit, what another office's holds.
@@ -401,24 +459,31 @@ pub(crate) struct CheckHoldings {
     office: Office,
     like: Office,
     what: Sheets,
-    #[serde(deserialize_with = "from_str")]
-    month: CareMonth,
+    #[serde(default, deserialize_with = "from_str_opt")]
+    month: Option<CareMonth>,
 }
 
 impl Action for CheckHoldings {
     const INFO: ActionInfo = ActionInfo {
         name: "check_holdings",
         group: Group::Assertions,
-        summary: "the visits `office`'s care software holds for a month are exactly those `like`'s holds",
-        details: "Both softwares are asked what they hold (a product through its adapter's `dump`), as neutral \
-                  visits: user, provider, service code, date, start and end times, count. Only the visits of the \
-                  service office of the two are compared (a provider keeps only its own rows of a plan). The first \
-                  missing and extra visits are the evidence.",
+        summary: "what `office`'s care software holds is exactly what `like`'s holds: a month's visits, or the care plans",
+        details: "Both softwares are asked what they hold (a product through its adapter's `dump`). `plans` and \
+                  `actuals` compare a month's neutral visits — user, provider, service code, date, start and end \
+                  times, count — of the service office of the two only (a provider keeps only its own rows of a \
+                  plan). `tables` compares the care plans (tables 1–3): per user, the plan's date and its numbers \
+                  of table 2 lines and table 3 rows, every plan each holds. The first missing and extra items are \
+                  the evidence.",
         params: &[
             Param::required("office", "office", "the office whose holdings are checked"),
             Param::required("like", "office", "the office whose holdings they must equal"),
-            Param::required("what", "`plans` or `actuals`", "which sheets"),
-            Param::required("month", "month", "the service month"),
+            Param::required("what", "`plans`, `actuals` or `tables`", "what is compared"),
+            Param::optional(
+                "month",
+                "month",
+                "required for `plans` and `actuals`",
+                "the service month",
+            ),
         ],
         example: "action = \"check_holdings\"\noffice = \"helper\"\nlike = \"cm\"\nwhat = \"plans\"\nmonth = \"2025-05\"",
         codes: &[
@@ -428,49 +493,85 @@ impl Action for CheckHoldings {
         ],
     };
 
+    fn check(&self) -> Result<(), String> {
+        match (self.what, self.month) {
+            (Sheets::Plans | Sheets::Actuals, None) => {
+                Err("`plans` and `actuals` need the `month`".to_owned())
+            }
+            (Sheets::Tables, Some(_)) => {
+                Err("`tables` compares every care plan: leave out `month`".to_owned())
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn describe(&self) -> String {
         let what = match self.what {
             Sheets::Plans => "plans",
             Sheets::Actuals => "actuals",
+            Sheets::Tables => "care plans",
         };
+        let month = self.month.map_or_else(String::new, |m| format!(" {m}"));
         format!(
-            "check_holdings {} like {} ({what} {})",
-            self.office, self.like, self.month
+            "check_holdings {} like {} ({what}{month})",
+            self.office, self.like
         )
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
-        let provider = [self.office.index, self.like.index]
-            .into_iter()
-            .find(|&i| world.offices[i].profile().role == careplan_office::OfficeRole::Service)
-            .map(|i| world.number(i).to_string());
-        let month = self.month.to_string();
-        let mut visits = |index: usize| -> Result<BTreeSet<careplan_office::Visit>, StepError> {
-            let holdings = world.offices[index].dump(now)?;
-            let sheets = match self.what {
-                Sheets::Plans => holdings.plans,
-                Sheets::Actuals => holdings.actuals,
-            };
-            Ok(sheets
-                .into_iter()
-                .filter(|v| v.month == month && provider.as_ref().is_none_or(|p| v.provider == *p))
-                .collect())
+        let (held, expected) = (
+            world.offices[self.office.index].dump(now)?,
+            world.offices[self.like.index].dump(now)?,
+        );
+        let (held, expected): (Vec<String>, Vec<String>) = match (self.what, self.month) {
+            (Sheets::Tables, _) => {
+                let text = |h: careplan_office::Holdings| h.tables.iter().map(ToString::to_string).collect();
+                (text(held), text(expected))
+            }
+            (sheets, month) => {
+                let provider = [self.office.index, self.like.index]
+                    .into_iter()
+                    .find(|&i| world.offices[i].profile().role == careplan_office::OfficeRole::Service)
+                    .map(|i| world.number(i).to_string());
+                let month = month.map(|m| m.to_string());
+                let visits = |h: careplan_office::Holdings| -> Vec<String> {
+                    let sheets = if sheets == Sheets::Actuals {
+                        h.actuals
+                    } else {
+                        h.plans
+                    };
+                    sheets
+                        .into_iter()
+                        .filter(|v| {
+                            Some(&v.month) == month.as_ref()
+                                && provider.as_ref().is_none_or(|p| v.provider == *p)
+                        })
+                        .map(|v| v.to_string())
+                        .collect()
+                };
+                (visits(held), visits(expected))
+            }
         };
-        let held = visits(self.office.index)?;
-        let expected = visits(self.like.index)?;
+        let (held, expected): (BTreeSet<String>, BTreeSet<String>) =
+            (held.into_iter().collect(), expected.into_iter().collect());
         let missing: Vec<_> = expected.difference(&held).collect();
         let extra: Vec<_> = held.difference(&expected).collect();
+        let noun = if self.what == Sheets::Tables {
+            "care plan(s)"
+        } else {
+            "visit(s)"
+        };
         if missing.is_empty() && extra.is_empty() {
-            return Ok(format!("{} visit(s), the same on both sides", held.len()));
+            return Ok(format!("{} {noun}, the same on both sides", held.len()));
         }
-        let first = |what: &str, visits: &[&careplan_office::Visit]| {
-            visits.first().map_or_else(String::new, |v| {
-                format!("; {} {what}, the first: {v}", visits.len())
+        let first = |what: &str, items: &[&String]| {
+            items.first().map_or_else(String::new, |v| {
+                format!("; {} {what}, the first: {v}", items.len())
             })
         };
         Err(StepError::Assertion(format!(
-            "{} holds {} visit(s), {} holds {}{}{}",
+            "{} holds {} {noun}, {} holds {}{}{}",
             self.office,
             held.len(),
             self.like,

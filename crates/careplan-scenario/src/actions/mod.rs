@@ -93,6 +93,7 @@ registry! {
     clock::SetClock,
     prepare::Prepare,
     exchange::ExportPlan,
+    exchange::ExportPlanTables,
     exchange::ExportPlanDeletion,
     exchange::ExportActuals,
     relay::Send,

@@ -88,6 +88,8 @@ enum Defect {
     ExportDropsAVisit,
     /// The import takes plan deletions (DLTPLAN) without deleting anything.
     DeletionsIgnored,
+    /// The user supplement sent with plan tables is linked to the month (field 63) instead of `000000`.
+    SupplementMonthLinked,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -125,6 +127,14 @@ enum Op {
     ExportPlanDeletion {
         #[command(flatten)]
         to: Counterpart,
+    },
+    /// Writes the care plans (tables 1–3 and their supplement) for a provider into the outbox.
+    ExportPlanTables {
+        #[command(flatten)]
+        to: Counterpart,
+        /// Users the plans cover (`{users}`).
+        #[arg(long)]
+        users: usize,
     },
     /// Imports the inbox, in the order `--order` lists, and writes the report.
     Import {
@@ -185,6 +195,8 @@ enum Exported {
     Actuals,
     /// A plan deletion.
     PlanDeletion,
+    /// Care plans (tables 1–3) for the first `users` users.
+    PlanTables { users: usize },
 }
 
 impl Exported {
@@ -192,7 +204,9 @@ impl Exported {
     fn receiver(self) -> OfficeRole {
         match self {
             Exported::Actuals => OfficeRole::CareManagement,
-            Exported::Plan { .. } | Exported::PlanDeletion => OfficeRole::Service,
+            Exported::Plan { .. } | Exported::PlanDeletion | Exported::PlanTables { .. } => {
+                OfficeRole::Service
+            }
         }
     }
 
@@ -208,6 +222,7 @@ impl Exported {
             Exported::Plan { users } => software.export_plan(now, month, to, Some(users)),
             Exported::Actuals => software.export_actuals(now, month, to),
             Exported::PlanDeletion => software.export_plan_deletion(now, month, to),
+            Exported::PlanTables { users } => software.export_plan_tables(now, month, to, Some(users)),
         }
     }
 }
@@ -287,6 +302,9 @@ fn run(cli: &Cli) -> Result<()> {
         Op::ExportPlan { to, users } => export(cli, &mut software, Exported::Plan { users: *users }, to),
         Op::ExportActuals { to } => export(cli, &mut software, Exported::Actuals, to),
         Op::ExportPlanDeletion { to } => export(cli, &mut software, Exported::PlanDeletion, to),
+        Op::ExportPlanTables { to, users } => {
+            export(cli, &mut software, Exported::PlanTables { users: *users }, to)
+        }
         Op::Import {
             inbox,
             order,
@@ -354,7 +372,7 @@ fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Exported, to: &Coun
         .map_err(|e| anyhow!("{e}"))?;
     let plans = match what {
         Exported::Actuals => plans_imported(state, to.month)?,
-        Exported::Plan { .. } | Exported::PlanDeletion => 0,
+        Exported::Plan { .. } | Exported::PlanDeletion | Exported::PlanTables { .. } => 0,
     };
     let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, plans)?;
     write_outbox(&to.outbox, &files)?;
@@ -620,6 +638,20 @@ fn faulty(
         Defect::ExportDropsAVisit => {
             if let Some((_, content)) = files.iter_mut().find(|(name, _)| name.starts_with("UPPLAN_")) {
                 drop_last_record(content);
+            }
+        }
+        Defect::SupplementMonthLinked => {
+            // Field 63 ends each record; the month is ASCII, so the bytes can be swapped in place.
+            let linked = format!(",{month}\r\n");
+            for (name, content) in &mut files {
+                if name.starts_with("UPHOSOKU_000000_") {
+                    let mut at = 0;
+                    while let Some(found) = content[at..].windows(9).position(|w| w == b",000000\r\n") {
+                        let start = at + found;
+                        content[start..start + 9].copy_from_slice(linked.as_bytes());
+                        at = start + 9;
+                    }
+                }
             }
         }
         Defect::ResentPlanDoubled | Defect::DropsAVisit | Defect::DeletionsIgnored => {}

@@ -10,6 +10,7 @@
 
 mod annex;
 mod deletion;
+mod plain;
 mod supplement;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use crate::csv_text::{CsvError, Field, read_records, write_record};
 
 pub use annex::{AnnexCode, AnnexOffice, AnnexSubtotal, UnitPrice, UsageAnnexRecord};
 pub use deletion::PlanDeletionRecord;
+pub use plain::LayoutRecord;
 pub use supplement::{CertificationStatus, KindLimit, UserSupplementRecord};
 pub use usage::{EquipmentItem, ProrationDays, ServiceUsageRecord};
 
@@ -420,7 +422,7 @@ impl fmt::Display for ServiceTime {
 /// The special office code of the usage sheet annex's grand-total row and of its field 34.
 pub const ALL_NINES_OFFICE: &str = "9999999999";
 
-/// The typed records of one file, for the kinds of a month's round trip.
+/// The records of one file: typed for the kinds of a month's round trip, by layout for the others.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordSet {
     /// 第6表 予定 (`UPPLAN`) or 実績 (`UPJSK`).
@@ -431,6 +433,8 @@ pub enum RecordSet {
     Supplement(Vec<UserSupplementRecord>),
     /// 第6表 予定削除 (`DLTPLAN`).
     PlanDeletion(Vec<PlanDeletionRecord>),
+    /// Any other kind with a layout (plan tables 1–3, their deletion, the 予防 files), read by its layout.
+    Layout(Vec<LayoutRecord>),
 }
 
 /// Why a file could not be read as typed records.
@@ -447,9 +451,6 @@ pub enum ReadError {
         /// The cause.
         source: RecordError,
     },
-    /// The file kind has no typed records here.
-    #[error("{0} files have no typed records")]
-    Unsupported(FileKind),
 }
 
 impl ReadError {
@@ -458,7 +459,6 @@ impl ReadError {
         match self {
             ReadError::Csv(e) => e.code(),
             ReadError::Record { source, .. } => source.code(),
-            ReadError::Unsupported(_) => ErrorCode::ImportUnsupported,
         }
     }
 }
@@ -484,7 +484,7 @@ impl RecordSet {
             FileKind::UsageAnnex => all(text, UsageAnnexRecord::from_fields).map(Self::Annex),
             FileKind::UserSupplement => all(text, UserSupplementRecord::from_fields).map(Self::Supplement),
             FileKind::UsagePlanDeletion => all(text, PlanDeletionRecord::from_fields).map(Self::PlanDeletion),
-            other => Err(ReadError::Unsupported(other)),
+            other => all(text, |fields| LayoutRecord::from_fields(other, fields)).map(Self::Layout),
         }
     }
 
@@ -497,6 +497,7 @@ impl RecordSet {
             RecordSet::Annex(rows) => rows.iter().for_each(|r| put(r.to_fields())),
             RecordSet::Supplement(rows) => rows.iter().for_each(|r| put(r.to_fields())),
             RecordSet::PlanDeletion(rows) => rows.iter().for_each(|r| put(r.to_fields())),
+            RecordSet::Layout(rows) => rows.iter().for_each(|r| put(r.to_fields())),
         }
         text
     }
@@ -508,6 +509,7 @@ impl RecordSet {
             RecordSet::Annex(rows) => rows.len(),
             RecordSet::Supplement(rows) => rows.len(),
             RecordSet::PlanDeletion(rows) => rows.len(),
+            RecordSet::Layout(rows) => rows.len(),
         }
     }
 
