@@ -24,7 +24,8 @@ use wait_timeout::ChildExt;
 
 use crate::case::{Case, PreparedMonth};
 use crate::software::{
-    CareSoftware, DEFAULT_USERS, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit, SoftwareError,
+    CareSoftware, DEFAULT_USERS, Export, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit,
+    SoftwareError,
 };
 
 /// The contract version this bench speaks.
@@ -564,13 +565,6 @@ impl AdapterSoftware {
         })
     }
 
-    /// What `{users}` says: the step's count, else the prepared case's, else the default.
-    fn users_asked(&self, month: CareMonth, users: Option<usize>) -> usize {
-        users
-            .or_else(|| self.prepared.get(&month).copied())
-            .unwrap_or(DEFAULT_USERS)
-    }
-
     /// The same product, its calls run by `runner` (a container of the product's image).
     pub fn with_runner(mut self, runner: Arc<dyn Runner>) -> Self {
         self.runner = runner;
@@ -731,7 +725,7 @@ impl AdapterSoftware {
     }
 
     /// Runs an export and takes what it wrote into the outbox as one send unit for `to`.
-    fn export(&mut self, operation: Operation, values: Values) -> Result<SendUnit, SoftwareError> {
+    fn run_export(&mut self, operation: Operation, values: Values) -> Result<SendUnit, SoftwareError> {
         self.empty("outbox")?;
         self.call(operation, &values)?;
         let receiver = values.to.as_ref().map(|to| to.number);
@@ -805,74 +799,32 @@ impl CareSoftware for AdapterSoftware {
         Ok(())
     }
 
-    fn export_plan(
+    fn export(
         &mut self,
         now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
+        export: Export,
+        to: &OfficeProfile,
     ) -> Result<SendUnit, SoftwareError> {
-        let users = self.users_asked(month, users);
-        self.export(
-            Operation::ExportPlan,
+        let (operation, users) = match export {
+            Export::Plan { users, .. } => (Operation::ExportPlan, Some(users)),
+            Export::PlanTables { users, .. } => (Operation::ExportPlanTables, Some(users)),
+            Export::PlanDeletion { .. } => (Operation::ExportPlanDeletion, None),
+            Export::Actuals { .. } => (Operation::ExportActuals, None),
+        };
+        let month = export.month();
+        // `{users}`: the step's count, else the prepared case's, else the default.
+        let users = users.map(|users| {
+            users
+                .or_else(|| self.prepared.get(&month).copied())
+                .unwrap_or(DEFAULT_USERS)
+        });
+        self.run_export(
+            operation,
             Values {
                 month: Some(month),
                 now: Some(now),
-                to: Some(provider.clone()),
-                users: Some(users),
-            },
-        )
-    }
-
-    fn export_actuals(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        care_manager: &OfficeProfile,
-    ) -> Result<SendUnit, SoftwareError> {
-        self.export(
-            Operation::ExportActuals,
-            Values {
-                month: Some(month),
-                now: Some(now),
-                to: Some(care_manager.clone()),
-                users: None,
-            },
-        )
-    }
-
-    fn export_plan_tables(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
-    ) -> Result<SendUnit, SoftwareError> {
-        let users = self.users_asked(month, users);
-        self.export(
-            Operation::ExportPlanTables,
-            Values {
-                month: Some(month),
-                now: Some(now),
-                to: Some(provider.clone()),
-                users: Some(users),
-            },
-        )
-    }
-
-    fn export_plan_deletion(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-    ) -> Result<SendUnit, SoftwareError> {
-        self.export(
-            Operation::ExportPlanDeletion,
-            Values {
-                month: Some(month),
-                now: Some(now),
-                to: Some(provider.clone()),
-                users: None,
+                to: Some(to.clone()),
+                users,
             },
         )
     }

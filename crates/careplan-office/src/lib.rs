@@ -30,6 +30,6 @@ pub use case::{Case, CaseError, CaseOffice, CaseService, CaseUser, PreparedMonth
 pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{
-    CareSoftware, DEFAULT_USERS, HeldTables, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit,
-    SoftwareError, SyntheticSoftware, Visit,
+    CareSoftware, DEFAULT_USERS, Export, HeldTables, Holdings, ImportReport, OfficeProfile, OfficeRole,
+    SendUnit, SoftwareError, SyntheticSoftware, Visit,
 };

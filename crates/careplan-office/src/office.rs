@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use careplan_core::{CareMonth, OfficeNumber};
+use careplan_core::OfficeNumber;
 use careplan_net::LinkageClient;
 use careplan_relay::{FileId, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus};
 use time::OffsetDateTime;
@@ -14,7 +14,7 @@ use careplan_core::{ErrorCode, EventKind, EventLog, Party};
 use careplan_net::ClientError;
 
 use crate::case::PreparedMonth;
-use crate::software::{CareSoftware, Holdings, ImportReport, OfficeProfile, SendUnit, SoftwareError};
+use crate::software::{CareSoftware, Export, Holdings, ImportReport, OfficeProfile, SendUnit, SoftwareError};
 
 /// A file the office sent, as the relay acknowledged it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,50 +152,15 @@ impl VirtualOffice {
         Ok(())
     }
 
-    /// ① Exports a month's plan send unit to `provider` into the outbox (upload to the client).
-    pub fn export_plan(
+    /// Exports a send unit for `to` into the outbox (upload to the client): plans ①, care plans, a plan
+    /// deletion or actuals ⑦, as [`Export`] says.
+    pub fn export(
         &mut self,
         now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
+        export: Export,
+        to: &OfficeProfile,
     ) -> Result<SendUnit, OfficeError> {
-        let send_unit = self.software.export_plan(now, month, provider, users)?;
-        Ok(self.queue(now, send_unit))
-    }
-
-    /// Exports the care plans (tables 1–3 and their supplement) of the users planned with `provider` in
-    /// `month` into the outbox.
-    pub fn export_plan_tables(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
-    ) -> Result<SendUnit, OfficeError> {
-        let send_unit = self.software.export_plan_tables(now, month, provider, users)?;
-        Ok(self.queue(now, send_unit))
-    }
-
-    /// Exports a month's plan deletion (DLTPLAN) for `provider` into the outbox.
-    pub fn export_plan_deletion(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-    ) -> Result<SendUnit, OfficeError> {
-        let send_unit = self.software.export_plan_deletion(now, month, provider)?;
-        Ok(self.queue(now, send_unit))
-    }
-
-    /// ⑦ Exports a month's actuals to `care_manager` into the outbox.
-    pub fn export_actuals(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        care_manager: &OfficeProfile,
-    ) -> Result<SendUnit, OfficeError> {
-        let send_unit = self.software.export_actuals(now, month, care_manager)?;
+        let send_unit = self.software.export(now, export, to)?;
         Ok(self.queue(now, send_unit))
     }
 

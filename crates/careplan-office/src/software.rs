@@ -266,6 +266,63 @@ impl fmt::Display for HeldTables {
     }
 }
 
+/// What a care software is asked to export for one receiver, of one service month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Export {
+    /// ① A month's plans for a provider: the service usage sheet (UPPLAN), its annex (UPSIKYU) and the
+    /// user supplement (UPHOSOKU). The plans are those of the month's prepared case, or else of the
+    /// software's own data; `users` takes the first users only (own data: 3 when not given).
+    Plan {
+        /// 対象年月.
+        month: CareMonth,
+        /// The first users only.
+        users: Option<usize>,
+    },
+    /// The care plans (居宅サービス計画: tables 1–3 and their user supplement) of the users whose plan of
+    /// `month` names the provider; `users` as for [`Export::Plan`].
+    PlanTables {
+        /// The month whose planned services the plans describe.
+        month: CareMonth,
+        /// The first users only.
+        users: Option<usize>,
+    },
+    /// A month's plans withdrawn from a provider (第6表 予定削除, `DLTPLAN`, spec §8.1): a record for every
+    /// user whose plan of the month names the provider, which the care manager then no longer plans with
+    /// it.
+    PlanDeletion {
+        /// 削除対象年月.
+        month: CareMonth,
+    },
+    /// ⑦ A month's actuals (UPJSK) of the plans imported from the care manager.
+    Actuals {
+        /// 対象年月.
+        month: CareMonth,
+    },
+}
+
+impl Export {
+    /// The service month.
+    pub fn month(self) -> CareMonth {
+        match self {
+            Export::Plan { month, .. }
+            | Export::PlanTables { month, .. }
+            | Export::PlanDeletion { month }
+            | Export::Actuals { month } => month,
+        }
+    }
+
+    /// The role of the office the export is for.
+    pub fn receiver_role(self) -> OfficeRole {
+        match self {
+            Export::Actuals { .. } => OfficeRole::CareManagement,
+            Export::Plan { .. } | Export::PlanTables { .. } | Export::PlanDeletion { .. } => {
+                OfficeRole::Service
+            }
+        }
+    }
+}
+
 /// The care software (介護ソフト) an office runs: it exports standard files from its records and imports
 /// received files into them. The seam where a vendor's product takes the place of the synthetic one;
 /// everything above it (the office's folders, the linkage client, the relay, the scenarios) is the same
@@ -278,44 +335,12 @@ pub trait CareSoftware: std::fmt::Debug + Send {
     /// month's plans are those of the case (a care-management office's software).
     fn prepare(&mut self, now: OffsetDateTime, case: &PreparedMonth) -> Result<(), SoftwareError>;
 
-    /// ① Exports a month's plans to `provider` as one send unit: the service usage sheet (UPPLAN), its
-    /// annex (UPSIKYU) and the user supplement (UPHOSOKU). The plans are those of the prepared case of
-    /// the month, or else of the software's own data; `users` takes the first users only (the software's
-    /// own data: 3 when not given).
-    fn export_plan(
+    /// Exports one send unit for `to`, into the office's outbox: what [`Export`] says.
+    fn export(
         &mut self,
         now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
-    ) -> Result<SendUnit, SoftwareError>;
-
-    /// Exports the care plans (居宅サービス計画, tables 1–3 and their user supplement) of the users whose
-    /// plan of `month` names `provider`, as one send unit; `users` takes the first users only.
-    fn export_plan_tables(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
-    ) -> Result<SendUnit, SoftwareError>;
-
-    /// Withdraws a month's plans from `provider` (第6表 予定削除, `DLTPLAN`, spec §8.1): one deletion
-    /// record for every user whose plan of the month names the provider, whose rows the care manager
-    /// then no longer plans with it.
-    fn export_plan_deletion(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-    ) -> Result<SendUnit, SoftwareError>;
-
-    /// ⑦ Exports a month's actuals (UPJSK) of the plans imported from `care_manager`.
-    fn export_actuals(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        care_manager: &OfficeProfile,
+        export: Export,
+        to: &OfficeProfile,
     ) -> Result<SendUnit, SoftwareError>;
 
     /// ⑥/⑫ Imports received files at `now` in the given order (the relay's processing order), all or
@@ -456,6 +481,103 @@ impl SyntheticSoftware {
         Ok(send_units)
     }
 
+    /// Exports a month's plan send unit to `provider`: the service usage sheet (UPPLAN), its annex
+    /// (UPSIKYU) and the user supplement (UPHOSOKU).
+    pub fn export_plan(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, SoftwareError> {
+        let mut send_units = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
+        send_units.pop().ok_or_else(|| {
+            SoftwareError::NothingToSend(format!(
+                "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
+                provider.number,
+                provider.kind,
+                careplan_synth::catalogue::PROVIDER_KINDS
+                    .map(|k| k.to_string())
+                    .join(", ")
+            ))
+        })
+    }
+
+    /// Writes a DLTPLAN for every user whose plan of `month` names `provider`, and drops the provider's
+    /// rows from those plans.
+    pub fn export_plan_deletion(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+    ) -> Result<SendUnit, SoftwareError> {
+        let withdrawn: Vec<PlanKey> = self
+            .plans
+            .iter()
+            .filter(|((m, _), rows)| *m == month && rows.iter().any(|r| r.provider == provider.number))
+            .map(|(key, _)| key.clone())
+            .collect();
+        if withdrawn.is_empty() {
+            return Err(SoftwareError::NothingToSend(format!(
+                "no plan of {month} names provider {}: nothing to withdraw",
+                provider.number
+            )));
+        }
+        let mut text = String::new();
+        for key in &withdrawn {
+            let record = PlanDeletionRecord {
+                version: CsvVersion::CURRENT,
+                user: key.1.clone(),
+                month,
+            };
+            write_record(&mut text, &record.to_fields());
+            if let Some(rows) = self.plans.get_mut(key) {
+                rows.retain(|r| r.provider != provider.number);
+                if rows.is_empty() {
+                    self.plans.remove(key);
+                }
+            }
+        }
+        let serial = self.next_serial(now);
+        let file = self.encode_file(FileKind::UsagePlanDeletion, month, provider, serial, &text)?;
+        Ok(SendUnit {
+            receiver: provider.number,
+            files: vec![file],
+        })
+    }
+
+    /// Exports the actuals (UPJSK) of `month` for the plans imported from `care_manager`: what was
+    /// delivered, the plan with this office's deviations.
+    pub fn export_actuals(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        care_manager: &OfficeProfile,
+    ) -> Result<SendUnit, SoftwareError> {
+        let created_on = now.to_offset(careplan_core::JST).date();
+        let mut text = String::new();
+        for ((plan_month, _), rows) in &self.plans {
+            if *plan_month != month || rows.first().and_then(|r| r.plan_office) != Some(care_manager.number) {
+                continue;
+            }
+            for row in actuals(self.seed, rows, self.profile.number, created_on, self.deviations) {
+                write_record(&mut text, &row.to_fields());
+            }
+        }
+        if text.is_empty() {
+            return Err(SoftwareError::NothingToSend(format!(
+                "no imported plan from office {} for {month}: nothing to report as actuals",
+                care_manager.number
+            )));
+        }
+        let serial = self.next_serial(now);
+        let file = self.encode_file(FileKind::UsageActual, month, care_manager, serial, &text)?;
+        Ok(SendUnit {
+            receiver: care_manager.number,
+            files: vec![file],
+        })
+    }
+
     /// Who plans `month`, writing on the day of `now`.
     fn plan_context(&self, now: OffsetDateTime, month: CareMonth) -> PlanContext<'_> {
         PlanContext {
@@ -498,7 +620,7 @@ impl SyntheticSoftware {
     /// Writes the care plan's tables 1–3 with their user supplement (field 63 = `000000`) for the first
     /// `users` users whose plan of `month` names `provider`: one send unit (UP1KYO + UP2KYO + UP3KYO +
     /// UPHOSOKU), names without a month.
-    pub fn export_tables(
+    pub fn export_plan_tables(
         &mut self,
         now: OffsetDateTime,
         month: CareMonth,
@@ -636,111 +758,18 @@ impl CareSoftware for SyntheticSoftware {
         Ok(())
     }
 
-    /// Exports a month's plan send unit to `provider`: the service usage sheet (UPPLAN), its annex
-    /// (UPSIKYU) and the user supplement (UPHOSOKU).
-    fn export_plan(
+    fn export(
         &mut self,
         now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
+        export: Export,
+        to: &OfficeProfile,
     ) -> Result<SendUnit, SoftwareError> {
-        let mut send_units = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
-        send_units.pop().ok_or_else(|| {
-            SoftwareError::NothingToSend(format!(
-                "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
-                provider.number,
-                provider.kind,
-                careplan_synth::catalogue::PROVIDER_KINDS
-                    .map(|k| k.to_string())
-                    .join(", ")
-            ))
-        })
-    }
-
-    fn export_plan_tables(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-        users: Option<usize>,
-    ) -> Result<SendUnit, SoftwareError> {
-        self.export_tables(now, month, provider, users)
-    }
-
-    /// Writes a DLTPLAN for every user whose plan of `month` names `provider`, and drops the provider's
-    /// rows from those plans.
-    fn export_plan_deletion(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        provider: &OfficeProfile,
-    ) -> Result<SendUnit, SoftwareError> {
-        let withdrawn: Vec<PlanKey> = self
-            .plans
-            .iter()
-            .filter(|((m, _), rows)| *m == month && rows.iter().any(|r| r.provider == provider.number))
-            .map(|(key, _)| key.clone())
-            .collect();
-        if withdrawn.is_empty() {
-            return Err(SoftwareError::NothingToSend(format!(
-                "no plan of {month} names provider {}: nothing to withdraw",
-                provider.number
-            )));
+        match export {
+            Export::Plan { month, users } => self.export_plan(now, month, to, users),
+            Export::PlanTables { month, users } => self.export_plan_tables(now, month, to, users),
+            Export::PlanDeletion { month } => self.export_plan_deletion(now, month, to),
+            Export::Actuals { month } => self.export_actuals(now, month, to),
         }
-        let mut text = String::new();
-        for key in &withdrawn {
-            let record = PlanDeletionRecord {
-                version: CsvVersion::CURRENT,
-                user: key.1.clone(),
-                month,
-            };
-            write_record(&mut text, &record.to_fields());
-            if let Some(rows) = self.plans.get_mut(key) {
-                rows.retain(|r| r.provider != provider.number);
-                if rows.is_empty() {
-                    self.plans.remove(key);
-                }
-            }
-        }
-        let serial = self.next_serial(now);
-        let file = self.encode_file(FileKind::UsagePlanDeletion, month, provider, serial, &text)?;
-        Ok(SendUnit {
-            receiver: provider.number,
-            files: vec![file],
-        })
-    }
-
-    /// Exports the actuals (UPJSK) of `month` for the plans imported from `care_manager`: what was
-    /// delivered, the plan with this office's deviations.
-    fn export_actuals(
-        &mut self,
-        now: OffsetDateTime,
-        month: CareMonth,
-        care_manager: &OfficeProfile,
-    ) -> Result<SendUnit, SoftwareError> {
-        let created_on = now.to_offset(careplan_core::JST).date();
-        let mut text = String::new();
-        for ((plan_month, _), rows) in &self.plans {
-            if *plan_month != month || rows.first().and_then(|r| r.plan_office) != Some(care_manager.number) {
-                continue;
-            }
-            for row in actuals(self.seed, rows, self.profile.number, created_on, self.deviations) {
-                write_record(&mut text, &row.to_fields());
-            }
-        }
-        if text.is_empty() {
-            return Err(SoftwareError::NothingToSend(format!(
-                "no imported plan from office {} for {month}: nothing to report as actuals",
-                care_manager.number
-            )));
-        }
-        let serial = self.next_serial(now);
-        let file = self.encode_file(FileKind::UsageActual, month, care_manager, serial, &text)?;
-        Ok(SendUnit {
-            receiver: care_manager.number,
-            files: vec![file],
-        })
     }
 
     /// Imports received files, in the given order (the relay's processing order). Either every file

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use careplan_core::{CareMonth, ErrorCode};
-use careplan_office::SendUnit;
+use careplan_office::{Export, SendUnit};
 use serde::Deserialize;
 
 use crate::action::{
@@ -64,8 +64,11 @@ impl Action for ExportPlan {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
         let provider = world.offices[self.to.index].profile().clone();
-        let send_unit =
-            world.offices[self.office.index].export_plan(now, self.month, &provider, self.users)?;
+        let export = Export::Plan {
+            month: self.month,
+            users: self.users,
+        };
+        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
         Ok(describe_send_unit(&send_unit))
     }
 }
@@ -121,8 +124,11 @@ impl Action for ExportPlanTables {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
         let provider = world.offices[self.to.index].profile().clone();
-        let send_unit =
-            world.offices[self.office.index].export_plan_tables(now, self.month, &provider, self.users)?;
+        let export = Export::PlanTables {
+            month: self.month,
+            users: self.users,
+        };
+        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
         Ok(describe_send_unit(&send_unit))
     }
 }
@@ -169,7 +175,8 @@ impl Action for ExportPlanDeletion {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
         let provider = world.offices[self.to.index].profile().clone();
-        let send_unit = world.offices[self.office.index].export_plan_deletion(now, self.month, &provider)?;
+        let export = Export::PlanDeletion { month: self.month };
+        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
         Ok(describe_send_unit(&send_unit))
     }
 }
@@ -211,7 +218,8 @@ impl Action for ExportActuals {
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
         let care_manager = world.offices[self.to.index].profile().clone();
-        let send_unit = world.offices[self.office.index].export_actuals(now, self.month, &care_manager)?;
+        let export = Export::Actuals { month: self.month };
+        let send_unit = world.offices[self.office.index].export(now, export, &care_manager)?;
         Ok(describe_send_unit(&send_unit))
     }
 }

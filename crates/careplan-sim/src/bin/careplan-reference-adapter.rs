@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use careplan_core::{CareMonth, JST, OfficeNumber, ServiceKind};
-use careplan_office::{CareSoftware, OfficeProfile, OfficeRole, SyntheticSoftware};
+use careplan_office::{CareSoftware, Export, OfficeProfile, OfficeRole, SyntheticSoftware};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -185,55 +185,12 @@ struct Counterpart {
     outbox: PathBuf,
 }
 
-/// What an export wrote.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum Exported {
-    /// A plan send unit for the first `users` users.
-    Plan { users: usize },
-    /// Actuals.
-    Actuals,
-    /// A plan deletion.
-    PlanDeletion,
-    /// Care plans (tables 1–3) for the first `users` users.
-    PlanTables { users: usize },
-}
-
-impl Exported {
-    /// The role of the office the export is for.
-    fn receiver(self) -> OfficeRole {
-        match self {
-            Exported::Actuals => OfficeRole::CareManagement,
-            Exported::Plan { .. } | Exported::PlanDeletion | Exported::PlanTables { .. } => {
-                OfficeRole::Service
-            }
-        }
-    }
-
-    /// Runs the export on the software.
-    fn run(
-        self,
-        software: &mut SyntheticSoftware,
-        now: OffsetDateTime,
-        month: CareMonth,
-        to: &OfficeProfile,
-    ) -> Result<careplan_office::SendUnit, careplan_office::SoftwareError> {
-        match self {
-            Exported::Plan { users } => software.export_plan(now, month, to, Some(users)),
-            Exported::Actuals => software.export_actuals(now, month, to),
-            Exported::PlanDeletion => software.export_plan_deletion(now, month, to),
-            Exported::PlanTables { users } => software.export_plan_tables(now, month, to, Some(users)),
-        }
-    }
-}
-
 /// One operation that changed what the product holds, as the log keeps it.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Logged {
     Export {
-        what: Exported,
-        month: String,
+        what: Export,
         to: String,
         to_kind: String,
         to_name: String,
@@ -299,11 +256,23 @@ fn run(cli: &Cli) -> Result<()> {
             std::fs::write(dump, serde_json::to_vec_pretty(&holdings)?)
                 .with_context(|| format!("{}", dump.display()))
         }
-        Op::ExportPlan { to, users } => export(cli, &mut software, Exported::Plan { users: *users }, to),
-        Op::ExportActuals { to } => export(cli, &mut software, Exported::Actuals, to),
-        Op::ExportPlanDeletion { to } => export(cli, &mut software, Exported::PlanDeletion, to),
+        Op::ExportPlan { to, users } => {
+            let what = Export::Plan {
+                month: to.month,
+                users: Some(*users),
+            };
+            export(cli, &mut software, what, to)
+        }
+        Op::ExportActuals { to } => export(cli, &mut software, Export::Actuals { month: to.month }, to),
+        Op::ExportPlanDeletion { to } => {
+            export(cli, &mut software, Export::PlanDeletion { month: to.month }, to)
+        }
         Op::ExportPlanTables { to, users } => {
-            export(cli, &mut software, Exported::PlanTables { users: *users }, to)
+            let what = Export::PlanTables {
+                month: to.month,
+                users: Some(*users),
+            };
+            export(cli, &mut software, what, to)
         }
         Op::Import {
             inbox,
@@ -360,19 +329,14 @@ fn run(cli: &Cli) -> Result<()> {
 }
 
 /// Runs an export, writes what the defect leaves of it into the outbox, and logs it.
-fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Exported, to: &Counterpart) -> Result<()> {
+fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Export, to: &Counterpart) -> Result<()> {
     let state = &cli.office.state;
-    let unit = what
-        .run(
-            software,
-            instant(&to.now)?,
-            to.month,
-            &counterpart(to, what.receiver()),
-        )
+    let unit = software
+        .export(instant(&to.now)?, what, &counterpart(to, what.receiver_role()))
         .map_err(|e| anyhow!("{e}"))?;
     let plans = match what {
-        Exported::Actuals => plans_imported(state, to.month)?,
-        Exported::Plan { .. } | Exported::PlanDeletion | Exported::PlanTables { .. } => 0,
+        Export::Actuals { .. } => plans_imported(state, to.month)?,
+        Export::Plan { .. } | Export::PlanDeletion { .. } | Export::PlanTables { .. } => 0,
     };
     let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, plans)?;
     write_outbox(&to.outbox, &files)?;
@@ -380,7 +344,6 @@ fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Exported, to: &Coun
         state,
         &Logged::Export {
             what,
-            month: to.month.to_string(),
             to: to.to.to_string(),
             to_kind: to.to_kind.to_string(),
             to_name: to.to_name.clone(),
@@ -406,15 +369,13 @@ fn replayed(office: &OfficeArgs) -> Result<SyntheticSoftware> {
         match logged {
             Logged::Export {
                 what,
-                month,
                 to,
                 to_kind,
                 to_name,
                 now,
             } => {
-                let receiver = profile_of(&to, &to_kind, &to_name, what.receiver())?;
-                what.run(&mut software, instant(&now)?, month.parse()?, &receiver)
-                    .map_err(replay)?;
+                let receiver = profile_of(&to, &to_kind, &to_name, what.receiver_role())?;
+                software.export(instant(&now)?, what, &receiver).map_err(replay)?;
             }
             Logged::Prepare { now } => {
                 let kept = office.state.join("prepared").join(format!("{entry}.json"));
