@@ -139,6 +139,14 @@ const SUITE: &[(&str, &str)] = &[
         "plan-tables-002.toml",
         include_str!("../../../conformance/cases/plan-tables-002.toml"),
     ),
+    (
+        "prevention-001.toml",
+        include_str!("../../../conformance/cases/prevention-001.toml"),
+    ),
+    (
+        "prevention-002.toml",
+        include_str!("../../../conformance/cases/prevention-002.toml"),
+    ),
 ];
 
 /// One conformance case.

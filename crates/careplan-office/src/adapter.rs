@@ -50,13 +50,15 @@ pub enum Operation {
     ExportPlanDeletion,
     /// Write the care plans (tables 1–3 and their supplement) for a provider into the outbox.
     ExportPlanTables,
+    /// Write the 介護予防 files (basic information and prevention plan) for a provider into the outbox.
+    ExportPrevention,
     /// Import the files in the inbox.
     Import,
     /// Write what the product now holds.
     Dump,
 }
 
-/// Every placeholder, and the operations that give it (`*`: all).
+/// Every placeholder, and the operations that give it (`*`: all; `exports`: every export).
 const PLACEHOLDERS: &[(&str, &str)] = &[
     ("office", "*"),
     ("kind", "*"),
@@ -66,27 +68,12 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("state", "*"),
     ("bin_dir", "*"),
     ("now", "*"),
-    (
-        "month",
-        "export_plan export_actuals export_plan_deletion export_plan_tables prepare",
-    ),
-    (
-        "to",
-        "export_plan export_actuals export_plan_deletion export_plan_tables",
-    ),
-    (
-        "to_kind",
-        "export_plan export_actuals export_plan_deletion export_plan_tables",
-    ),
-    (
-        "to_name",
-        "export_plan export_actuals export_plan_deletion export_plan_tables",
-    ),
-    ("users", "export_plan export_plan_tables"),
-    (
-        "outbox",
-        "export_plan export_actuals export_plan_deletion export_plan_tables",
-    ),
+    ("month", "exports prepare"),
+    ("to", "exports"),
+    ("to_kind", "exports"),
+    ("to_name", "exports"),
+    ("users", "export_plan export_plan_tables export_prevention"),
+    ("outbox", "exports"),
     ("inbox", "import"),
     ("order", "import"),
     ("report", "import"),
@@ -108,9 +95,26 @@ impl Operation {
     fn placeholders(self) -> Vec<&'static str> {
         PLACEHOLDERS
             .iter()
-            .filter(|(_, given)| *given == "*" || given.split(' ').any(|op| op == self.as_str()))
+            .filter(|(_, given)| {
+                *given == "*"
+                    || given
+                        .split(' ')
+                        .any(|op| op == self.as_str() || (op == "exports" && self.is_export()))
+            })
             .map(|(name, _)| *name)
             .collect()
+    }
+
+    /// Whether it writes a send unit into the outbox.
+    fn is_export(self) -> bool {
+        matches!(
+            self,
+            Operation::ExportPlan
+                | Operation::ExportActuals
+                | Operation::ExportPlanDeletion
+                | Operation::ExportPlanTables
+                | Operation::ExportPrevention
+        )
     }
 
     /// The operation of this name in `adapter.toml`.
@@ -126,6 +130,7 @@ impl Operation {
             Operation::ExportActuals => "export_actuals",
             Operation::ExportPlanDeletion => "export_plan_deletion",
             Operation::ExportPlanTables => "export_plan_tables",
+            Operation::ExportPrevention => "export_prevention",
             Operation::Import => "import",
             Operation::Dump => "dump",
         }
@@ -168,6 +173,7 @@ struct Operations {
     export_actuals: Option<CommandLine>,
     export_plan_deletion: Option<CommandLine>,
     export_plan_tables: Option<CommandLine>,
+    export_prevention: Option<CommandLine>,
     import: Option<CommandLine>,
     dump: Option<CommandLine>,
 }
@@ -188,16 +194,17 @@ pub struct Adapter {
     path: PathBuf,
     name: String,
     timeout: Duration,
-    commands: [Option<Vec<String>>; 7],
+    commands: [Option<Vec<String>>; 8],
     image: Option<String>,
 }
 
-const OPERATIONS: [Operation; 7] = [
+const OPERATIONS: [Operation; 8] = [
     Operation::Prepare,
     Operation::ExportPlan,
     Operation::ExportActuals,
     Operation::ExportPlanDeletion,
     Operation::ExportPlanTables,
+    Operation::ExportPrevention,
     Operation::Import,
     Operation::Dump,
 ];
@@ -235,6 +242,7 @@ impl Adapter {
             export_actuals,
             export_plan_deletion,
             export_plan_tables,
+            export_prevention,
             import,
             dump,
         } = file.operations;
@@ -244,6 +252,7 @@ impl Adapter {
             export_actuals,
             export_plan_deletion,
             export_plan_tables,
+            export_prevention,
             import,
             dump,
         ];
@@ -808,6 +817,7 @@ impl CareSoftware for AdapterSoftware {
         let (operation, users) = match export {
             Export::Plan { users, .. } => (Operation::ExportPlan, Some(users)),
             Export::PlanTables { users, .. } => (Operation::ExportPlanTables, Some(users)),
+            Export::Prevention { users, .. } => (Operation::ExportPrevention, Some(users)),
             Export::PlanDeletion { .. } => (Operation::ExportPlanDeletion, None),
             Export::Actuals { .. } => (Operation::ExportActuals, None),
         };

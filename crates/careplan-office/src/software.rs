@@ -13,8 +13,8 @@ use careplan_spec::records::{
 };
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
 use careplan_synth::{
-    Deviations, Office, PlanContext, Roster, TableContext, UserMonth, actuals, plan_services, plan_tables,
-    providers_of, staff_name, write_month,
+    CareUser, Deviations, Office, PlanContext, PlannedService, Roster, TableContext, UserMonth, actuals,
+    plan_services, plan_tables, prevention_files, providers_of, staff_name, write_month,
 };
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -287,6 +287,15 @@ pub enum Export {
         /// The first users only.
         users: Option<usize>,
     },
+    /// The 介護予防 files of the users whose plan of `month` names the provider: the basic information
+    /// (`UPKIHON` with its annexes `UPKIHON_SUB1`, `UPKIHON_SUB2`) and the prevention plan (`UPYOBO` with
+    /// `UPYOBO_SUB`), one send unit (spec §3.2, §5.2); `users` as for [`Export::Plan`].
+    Prevention {
+        /// The month whose planned services the plans describe.
+        month: CareMonth,
+        /// The first users only.
+        users: Option<usize>,
+    },
     /// A month's plans withdrawn from a provider (第6表 予定削除, `DLTPLAN`, spec §8.1): a record for every
     /// user whose plan of the month names the provider, which the care manager then no longer plans with
     /// it.
@@ -307,6 +316,7 @@ impl Export {
         match self {
             Export::Plan { month, .. }
             | Export::PlanTables { month, .. }
+            | Export::Prevention { month, .. }
             | Export::PlanDeletion { month }
             | Export::Actuals { month } => month,
         }
@@ -316,9 +326,10 @@ impl Export {
     pub fn receiver_role(self) -> OfficeRole {
         match self {
             Export::Actuals { .. } => OfficeRole::CareManagement,
-            Export::Plan { .. } | Export::PlanTables { .. } | Export::PlanDeletion { .. } => {
-                OfficeRole::Service
-            }
+            Export::Plan { .. }
+            | Export::PlanTables { .. }
+            | Export::Prevention { .. }
+            | Export::PlanDeletion { .. } => OfficeRole::Service,
         }
     }
 }
@@ -627,9 +638,104 @@ impl SyntheticSoftware {
         provider: &OfficeProfile,
         users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError> {
+        let mut written = Vec::new();
+        let files = [
+            (FileKind::PlanTable1, None),
+            (FileKind::PlanTable2, None),
+            (FileKind::PlanTable3, None),
+            (FileKind::UserSupplement, Some(MonthSegment::PlanLinked)),
+        ];
+        let unit = self.users_documents(
+            now,
+            month,
+            provider,
+            users,
+            &files,
+            |context, user, services, named, texts| {
+                let tables = plan_tables(context, user, services, named);
+                written.push((
+                    user.key.clone(),
+                    HeldTables {
+                        insurer: user.key.insurer.to_string(),
+                        insured: user.key.insured.to_string(),
+                        plan_date: careplan_spec::records::format_date(tables.plan_date),
+                        lines: tables.table2.len(),
+                        schedule: tables.table3.len(),
+                    },
+                ));
+                write_record(&mut texts[0], &tables.table1);
+                tables
+                    .table2
+                    .iter()
+                    .for_each(|row| write_record(&mut texts[1], row));
+                tables
+                    .table3
+                    .iter()
+                    .for_each(|row| write_record(&mut texts[2], row));
+                write_record(&mut texts[3], &tables.supplement.to_fields());
+            },
+        )?;
+        self.tables.extend(written);
+        Ok(unit)
+    }
+
+    /// Writes the 介護予防 files (UPKIHON + UPKIHON_SUB1 + UPKIHON_SUB2 + UPYOBO + UPYOBO_SUB) of the first
+    /// `users` users whose plan of `month` names `provider`: one send unit, names without a month.
+    pub fn export_prevention(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+    ) -> Result<SendUnit, SoftwareError> {
+        let files = [
+            (FileKind::PreventionBasic, None),
+            (FileKind::PreventionBasicSchedule, None),
+            (FileKind::PreventionBasicHistory, None),
+            (FileKind::PreventionPlan, None),
+            (FileKind::PreventionPlanSupport, None),
+        ];
+        self.users_documents(
+            now,
+            month,
+            provider,
+            users,
+            &files,
+            |context, user, services, named, texts| {
+                let files = prevention_files(context, user, services, named);
+                write_record(&mut texts[0], &files.basic);
+                files
+                    .schedule
+                    .iter()
+                    .for_each(|row| write_record(&mut texts[1], row));
+                files
+                    .history
+                    .iter()
+                    .for_each(|row| write_record(&mut texts[2], row));
+                write_record(&mut texts[3], &files.plan);
+                files
+                    .support
+                    .iter()
+                    .for_each(|row| write_record(&mut texts[4], row));
+            },
+        )
+    }
+
+    /// One send unit of documents about each of the first `users` users whose plan of `month` names
+    /// `provider`: `write` adds a user's records to the texts of `files` (in their order), which are then
+    /// named with one serial.
+    fn users_documents(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        provider: &OfficeProfile,
+        users: Option<usize>,
+        files: &[(FileKind, Option<MonthSegment>)],
+        mut write: impl FnMut(&TableContext<'_>, &CareUser, &[PlannedService], &[&Office], &mut [String]),
+    ) -> Result<SendUnit, SoftwareError> {
         if users == Some(0) {
             return Err(SoftwareError::NothingToSend(
-                "plan tables need at least one user".to_owned(),
+                "documents need at least one user".to_owned(),
             ));
         }
         let planning = self.plan_month(month, std::slice::from_ref(provider), users);
@@ -638,57 +744,26 @@ impl SyntheticSoftware {
             plan: self.plan_context(now, month),
             care_office_name: &self.profile.name,
         };
-        let mut texts = [String::new(), String::new(), String::new(), String::new()];
-        let mut written = Vec::new();
+        let mut texts = vec![String::new(); files.len()];
         for (_, user, services) in planning
             .users
             .iter()
             .filter(|(numbers, ..)| numbers.contains(&provider.number))
         {
-            let tables = plan_tables(&context, user, services, &named);
-            written.push((
-                user.key.clone(),
-                HeldTables {
-                    insurer: user.key.insurer.to_string(),
-                    insured: user.key.insured.to_string(),
-                    plan_date: careplan_spec::records::format_date(tables.plan_date),
-                    lines: tables.table2.len(),
-                    schedule: tables.table3.len(),
-                },
-            ));
-            write_record(&mut texts[0], &tables.table1);
-            tables
-                .table2
-                .iter()
-                .for_each(|row| write_record(&mut texts[1], row));
-            tables
-                .table3
-                .iter()
-                .for_each(|row| write_record(&mut texts[2], row));
-            write_record(&mut texts[3], &tables.supplement.to_fields());
+            write(&context, user, services, &named, &mut texts);
         }
-        if texts[0].is_empty() {
+        if texts.first().is_none_or(String::is_empty) {
             return Err(SoftwareError::NothingToSend(format!(
                 "no user of {month} is planned with provider {}",
                 provider.number
             )));
         }
-        self.tables.extend(written);
         let serial = self.next_serial(now);
-        let [table1, table2, table3, supplement] = texts;
-        let files = [
-            (FileKind::PlanTable1, None, table1),
-            (FileKind::PlanTable2, None, table2),
-            (FileKind::PlanTable3, None, table3),
-            (
-                FileKind::UserSupplement,
-                Some(MonthSegment::PlanLinked),
-                supplement,
-            ),
-        ]
-        .into_iter()
-        .map(|(kind, segment, text)| self.encode_named(kind, segment, provider, serial, &text))
-        .collect::<Result<Vec<_>, _>>()?;
+        let files = files
+            .iter()
+            .zip(texts)
+            .map(|(&(kind, segment), text)| self.encode_named(kind, segment, provider, serial, &text))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(SendUnit {
             receiver: provider.number,
             files,
@@ -767,6 +842,7 @@ impl CareSoftware for SyntheticSoftware {
         match export {
             Export::Plan { month, users } => self.export_plan(now, month, to, users),
             Export::PlanTables { month, users } => self.export_plan_tables(now, month, to, users),
+            Export::Prevention { month, users } => self.export_prevention(now, month, to, users),
             Export::PlanDeletion { month } => self.export_plan_deletion(now, month, to),
             Export::Actuals { month } => self.export_actuals(now, month, to),
         }
@@ -797,7 +873,12 @@ impl CareSoftware for SyntheticSoftware {
                         | FileKind::PlanTable1
                         | FileKind::PlanTable2
                         | FileKind::PlanTable3
-                        | FileKind::PlanTable1Deletion,
+                        | FileKind::PlanTable1Deletion
+                        | FileKind::PreventionBasic
+                        | FileKind::PreventionBasicSchedule
+                        | FileKind::PreventionBasicHistory
+                        | FileKind::PreventionPlan
+                        | FileKind::PreventionPlanSupport,
                     OfficeRole::Service
                 ) | (FileKind::UsageActual, OfficeRole::CareManagement)
             );
@@ -851,6 +932,8 @@ impl CareSoftware for SyntheticSoftware {
                 }
                 // Plan tables by their key, 保険者番号 + 被保険者番号 + 居宅サービス計画作成（変更）日: the
                 // field that holds the date differs by table.
+                // The 介護予防 files are checked against their layouts and counted, not kept.
+                RecordSet::Layout(_) if !file_name.kind.is_plan_table() => {}
                 RecordSet::Layout(rows) => {
                     let date_field = match file_name.kind {
                         FileKind::PlanTable1 => 14,
@@ -1179,7 +1262,7 @@ mod tests {
     }
 
     #[test]
-    fn care_plans_validate_strictly_and_a_provider_holds_what_was_sent() {
+    fn care_plans_and_prevention_files_validate_strictly_and_a_provider_holds_what_was_sent() {
         use careplan_spec::validate::{Options, validate_files};
         let care_manager = crate::generated_care_manager().unwrap();
         let providers = crate::generated_providers(5);
@@ -1213,6 +1296,22 @@ mod tests {
                 let mut provider_software = SyntheticSoftware::new(provider.clone(), seed);
                 let report = provider_software.import(NOW, &unit.inputs()).unwrap();
                 assert_eq!(report.files, 4);
+                // The 介護予防 files of the same users: valid, strict, and imported whole.
+                let prevention = cm.export_prevention(now, month, provider, Some(5)).unwrap();
+                for ((name, _), report) in prevention
+                    .inputs()
+                    .iter()
+                    .zip(validate_files(&prevention.inputs(), Options { strict: true }))
+                {
+                    assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
+                }
+                let records: usize = prevention
+                    .inputs()
+                    .iter()
+                    .map(|(_, bytes)| bytes.windows(2).filter(|w| w == b"\r\n").count())
+                    .sum();
+                let imported = provider_software.import(NOW, &prevention.inputs()).unwrap();
+                assert_eq!((imported.files, imported.records), (5, records));
                 let held = provider_software.dump(NOW).unwrap().tables;
                 let sent: Vec<HeldTables> = cm
                     .dump(NOW)

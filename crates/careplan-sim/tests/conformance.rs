@@ -176,6 +176,15 @@ fn a_plan_s_supplement_linked_to_a_month_is_caught_by_plan_tables_001() {
 }
 
 #[test]
+fn prevention_annexes_without_their_parent_are_caught_by_prevention_001() {
+    caught(
+        "prevention-parent-missing",
+        "PREVENTION-001",
+        "UPKIHON_SUB1 must travel with UPKIHON; missing: UPKIHON",
+    );
+}
+
+#[test]
 fn a_provider_only_product_is_not_held_to_the_care_manager_s_cases() {
     use_built_adapters();
     let provider_only = adapter_variant(

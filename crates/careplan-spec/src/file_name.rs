@@ -67,6 +67,14 @@ impl FileKind {
         FileKind::PreventionPlanDeletion,
     ];
 
+    /// Whether it is a care plan's table (1, 2, 3) or table 1's deletion.
+    pub fn is_plan_table(self) -> bool {
+        matches!(
+            self,
+            FileKind::PlanTable1 | FileKind::PlanTable2 | FileKind::PlanTable3 | FileKind::PlanTable1Deletion
+        )
+    }
+
     /// The file-name prefix, e.g. `UPPLAN`.
     pub fn prefix(self) -> &'static str {
         match self {

@@ -3,7 +3,8 @@
 //! of several kinds (home help, day care with its bathing add-on, equipment rental with TAIS codes,
 //! short stays with day counts, visiting nursing); annexes (第7表) derived from the sheets with their
 //! subtotal and grand-total rows; user supplements (利用者補足情報); the care plan's tables 1–3
-//! (居宅サービス計画書) written from the planned services; and actuals (実績) derived from plans with
+//! (居宅サービス計画書) written from the planned services; the 介護予防 files (basic information and
+//! prevention plan, with their annexes); and actuals (実績) derived from plans with
 //! configurable deviations.
 //!
 //! Architecture invariants:
@@ -18,6 +19,7 @@
 pub mod catalogue;
 mod month;
 mod people;
+mod prevention;
 mod tables;
 
 use rand::SeedableRng;
@@ -28,6 +30,7 @@ pub use month::{
     providers_of, write_month,
 };
 pub use people::{CareUser, Roster, benefit_limit, staff_name};
+pub use prevention::{PreventionFiles, prevention_files};
 pub use tables::{PlanTables, TableContext, plan_tables};
 
 /// The random stream of one purpose: the seed picks the generator, the parts (FNV-1a hashed) the stream.

@@ -2,6 +2,8 @@
 //! check that files crossed the relay intact.
 
 use std::collections::BTreeSet;
+use std::fmt;
+use std::marker::PhantomData;
 
 use careplan_core::{CareMonth, ErrorCode};
 use careplan_office::{Export, SendUnit};
@@ -21,19 +23,66 @@ fn describe_send_unit(send_unit: &SendUnit) -> String {
         .join(", ")
 }
 
-/// A care-management office exports a month's plan send unit for a provider.
+/// What a care-management office exports about the users it plans with a provider: the sheets of a
+/// month, the care plans, or the 介護予防 files. Each is an action of its own (`export_plan`,
+/// `export_plan_tables`, `export_prevention`) with the same parameters.
+pub(crate) trait ProviderDocuments: Clone + fmt::Debug + PartialEq + Eq {
+    /// The action's entry in the reference.
+    const INFO: ActionInfo;
+
+    /// What the care software is asked to export.
+    fn export(month: CareMonth, users: Option<usize>) -> Export;
+}
+
+/// A care-management office exports documents about the users it plans with a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ExportPlan {
+#[serde(deny_unknown_fields, bound = "")]
+pub(crate) struct ExportFor<D> {
     office: Office<CareManager>,
     to: Office<Provider>,
     #[serde(deserialize_with = "from_str")]
     month: CareMonth,
     #[serde(default)]
     users: Option<usize>,
+    #[serde(skip)]
+    documents: PhantomData<D>,
 }
 
-impl Action for ExportPlan {
+impl<D: ProviderDocuments> Action for ExportFor<D> {
+    const INFO: ActionInfo = D::INFO;
+
+    fn describe(&self) -> String {
+        let users = self.users.map_or_else(String::new, |n| format!(" ({n} users)"));
+        format!(
+            "{} {} → {} {}{users}",
+            D::INFO.name,
+            self.office,
+            self.to,
+            self.month
+        )
+    }
+
+    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
+        let now = world.now();
+        let provider = world.offices[self.to.index].profile().clone();
+        let export = D::export(self.month, self.users);
+        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
+        Ok(describe_send_unit(&send_unit))
+    }
+}
+
+const USERS: Param = Param::optional(
+    "users",
+    "count",
+    "the prepared case's users, or 3",
+    "how many users: the first of the month's prepared case, or of the software's own data",
+);
+
+/// ① A month's plan send unit (`export_plan`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlanSheets;
+
+impl ProviderDocuments for PlanSheets {
     const INFO: ActionInfo = ActionInfo {
         name: "export_plan",
         group: Group::CareSoftware,
@@ -45,47 +94,22 @@ impl Action for ExportPlan {
             Param::required("office", "office (care management)", "the exporting office"),
             Param::required("to", "office (service)", "the provider the plans are for"),
             Param::required("month", "month", "the service month, `2025-05` or `202505`"),
-            Param::optional(
-                "users",
-                "count",
-                "the prepared case's users, or 3",
-                "how many users the plans cover: the first of the month's prepared case, or of the software's own data",
-            ),
+            USERS,
         ],
         example: "action = \"export_plan\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"\nusers = 3",
         codes: &[ErrorCode::EncodingInvalid],
     };
 
-    fn describe(&self) -> String {
-        let users = self.users.map_or_else(String::new, |n| format!(" ({n} users)"));
-        format!("export_plan {} → {} {}{users}", self.office, self.to, self.month)
-    }
-
-    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
-        let now = world.now();
-        let provider = world.offices[self.to.index].profile().clone();
-        let export = Export::Plan {
-            month: self.month,
-            users: self.users,
-        };
-        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
-        Ok(describe_send_unit(&send_unit))
+    fn export(month: CareMonth, users: Option<usize>) -> Export {
+        Export::Plan { month, users }
     }
 }
 
-/// A care-management office exports its care plans (tables 1–3) for a provider.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ExportPlanTables {
-    office: Office<CareManager>,
-    to: Office<Provider>,
-    #[serde(deserialize_with = "from_str")]
-    month: CareMonth,
-    #[serde(default)]
-    users: Option<usize>,
-}
+/// The care plans, tables 1–3 (`export_plan_tables`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CarePlans;
 
-impl Action for ExportPlanTables {
+impl ProviderDocuments for CarePlans {
     const INFO: ActionInfo = ActionInfo {
         name: "export_plan_tables",
         group: Group::CareSoftware,
@@ -102,36 +126,55 @@ impl Action for ExportPlanTables {
                 "month",
                 "the month whose planned services the plans describe",
             ),
-            Param::optional(
-                "users",
-                "count",
-                "the prepared case's users, or 3",
-                "how many users: the first of the month's prepared case, or of the software's own data",
-            ),
+            USERS,
         ],
         example: "action = \"export_plan_tables\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"",
         codes: &[ErrorCode::NothingToSend, ErrorCode::AdapterUnsupported],
     };
 
-    fn describe(&self) -> String {
-        let users = self.users.map_or_else(String::new, |n| format!(" ({n} users)"));
-        format!(
-            "export_plan_tables {} → {} {}{users}",
-            self.office, self.to, self.month
-        )
-    }
-
-    async fn execute(&self, world: &mut World) -> Result<String, StepError> {
-        let now = world.now();
-        let provider = world.offices[self.to.index].profile().clone();
-        let export = Export::PlanTables {
-            month: self.month,
-            users: self.users,
-        };
-        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
-        Ok(describe_send_unit(&send_unit))
+    fn export(month: CareMonth, users: Option<usize>) -> Export {
+        Export::PlanTables { month, users }
     }
 }
+
+/// The 介護予防 files (`export_prevention`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PreventionFiles;
+
+impl ProviderDocuments for PreventionFiles {
+    const INFO: ActionInfo = ActionInfo {
+        name: "export_prevention",
+        group: Group::CareSoftware,
+        summary: "the care software writes the 介護予防 files of a provider's users into the outbox",
+        details: "The basic information (`UPKIHON`) with its time schedule (`UPKIHON_SUB1`) and medical history \
+                  (`UPKIHON_SUB2`), and the prevention service and support plan (`UPYOBO`) with its support plan \
+                  (`UPYOBO_SUB`): one send unit, names without a month (spec §3.2, §5.2). The users are those \
+                  whose plan of `month` names `to`, written as 要支援１.",
+        params: &[
+            Param::required("office", "office (care management)", "the exporting office"),
+            Param::required("to", "office (service)", "the provider the files are for"),
+            Param::required(
+                "month",
+                "month",
+                "the month whose planned services the files describe",
+            ),
+            USERS,
+        ],
+        example: "action = \"export_prevention\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"",
+        codes: &[ErrorCode::NothingToSend, ErrorCode::AdapterUnsupported],
+    };
+
+    fn export(month: CareMonth, users: Option<usize>) -> Export {
+        Export::Prevention { month, users }
+    }
+}
+
+/// `export_plan`.
+pub(crate) type ExportPlan = ExportFor<PlanSheets>;
+/// `export_plan_tables`.
+pub(crate) type ExportPlanTables = ExportFor<CarePlans>;
+/// `export_prevention`.
+pub(crate) type ExportPrevention = ExportFor<PreventionFiles>;
 
 /// A care-management office withdraws a month's plans from a provider.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

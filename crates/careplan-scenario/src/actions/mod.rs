@@ -94,6 +94,7 @@ registry! {
     prepare::Prepare,
     exchange::ExportPlan,
     exchange::ExportPlanTables,
+    exchange::ExportPrevention,
     exchange::ExportPlanDeletion,
     exchange::ExportActuals,
     relay::Send,

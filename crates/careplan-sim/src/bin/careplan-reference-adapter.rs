@@ -90,6 +90,8 @@ enum Defect {
     DeletionsIgnored,
     /// The user supplement sent with plan tables is linked to the month (field 63) instead of `000000`.
     SupplementMonthLinked,
+    /// The 介護予防 export leaves out the basic information (UPKIHON) its annexes belong to.
+    PreventionParentMissing,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -133,6 +135,14 @@ enum Op {
         #[command(flatten)]
         to: Counterpart,
         /// Users the plans cover (`{users}`).
+        #[arg(long)]
+        users: usize,
+    },
+    /// Writes the 介護予防 files for a provider into the outbox.
+    ExportPrevention {
+        #[command(flatten)]
+        to: Counterpart,
+        /// Users the files cover (`{users}`).
         #[arg(long)]
         users: usize,
     },
@@ -274,6 +284,13 @@ fn run(cli: &Cli) -> Result<()> {
             };
             export(cli, &mut software, what, to)
         }
+        Op::ExportPrevention { to, users } => {
+            let what = Export::Prevention {
+                month: to.month,
+                users: Some(*users),
+            };
+            export(cli, &mut software, what, to)
+        }
         Op::Import {
             inbox,
             order,
@@ -336,7 +353,10 @@ fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Export, to: &Counte
         .map_err(|e| anyhow!("{e}"))?;
     let plans = match what {
         Export::Actuals { .. } => plans_imported(state, to.month)?,
-        Export::Plan { .. } | Export::PlanDeletion { .. } | Export::PlanTables { .. } => 0,
+        Export::Plan { .. }
+        | Export::PlanDeletion { .. }
+        | Export::PlanTables { .. }
+        | Export::Prevention { .. } => 0,
     };
     let files = faulty(cli.office.defect, owned(&unit.inputs()), to.month, plans)?;
     write_outbox(&to.outbox, &files)?;
@@ -614,6 +634,9 @@ fn faulty(
                     }
                 }
             }
+        }
+        Defect::PreventionParentMissing => {
+            files.retain(|(name, _)| !name.starts_with("UPKIHON_") || name.starts_with("UPKIHON_SUB"));
         }
         Defect::ResentPlanDoubled | Defect::DropsAVisit | Defect::DeletionsIgnored => {}
     }
