@@ -24,6 +24,14 @@ use serde::Serialize;
 /// The suite's files, embedded: (file name under `conformance/cases/`, text).
 const SUITE: &[(&str, &str)] = &[
     (
+        "actuals-delete-001.toml",
+        include_str!("../../../conformance/cases/actuals-delete-001.toml"),
+    ),
+    (
+        "actuals-delete-002.toml",
+        include_str!("../../../conformance/cases/actuals-delete-002.toml"),
+    ),
+    (
         "actuals-export-001.toml",
         include_str!("../../../conformance/cases/actuals-export-001.toml"),
     ),
@@ -138,6 +146,14 @@ const SUITE: &[(&str, &str)] = &[
     (
         "plan-tables-002.toml",
         include_str!("../../../conformance/cases/plan-tables-002.toml"),
+    ),
+    (
+        "plan-tables-003.toml",
+        include_str!("../../../conformance/cases/plan-tables-003.toml"),
+    ),
+    (
+        "plan-tables-004.toml",
+        include_str!("../../../conformance/cases/plan-tables-004.toml"),
     ),
     (
         "prevention-001.toml",

@@ -25,7 +25,7 @@ use wait_timeout::ChildExt;
 use crate::case::{Case, PreparedMonth};
 use crate::software::{
     CareSoftware, DEFAULT_USERS, Export, Holdings, ImportReport, OfficeProfile, OfficeRole, SendUnit,
-    SoftwareError,
+    SoftwareError, Withdrawn,
 };
 
 /// The contract version this bench speaks.
@@ -46,8 +46,8 @@ pub enum Operation {
     ExportPlan,
     /// Write a month's actuals for a care manager into the outbox.
     ExportActuals,
-    /// Write a month's plan deletion (DLTPLAN) for a provider into the outbox.
-    ExportPlanDeletion,
+    /// Write a deletion file (DLTPLAN, DLT1KYO or DLTJSK, as `{deletion}` says) into the outbox.
+    ExportDeletion,
     /// Write the care plans (tables 1–3 and their supplement) for a provider into the outbox.
     ExportPlanTables,
     /// Write the 介護予防 files (basic information and prevention plan) for a provider into the outbox.
@@ -74,6 +74,7 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("to_name", "exports"),
     ("users", "export_plan export_plan_tables export_prevention"),
     ("outbox", "exports"),
+    ("deletion", "export_deletion"),
     ("inbox", "import"),
     ("order", "import"),
     ("report", "import"),
@@ -111,7 +112,7 @@ impl Operation {
             self,
             Operation::ExportPlan
                 | Operation::ExportActuals
-                | Operation::ExportPlanDeletion
+                | Operation::ExportDeletion
                 | Operation::ExportPlanTables
                 | Operation::ExportPrevention
         )
@@ -128,7 +129,7 @@ impl Operation {
             Operation::Prepare => "prepare",
             Operation::ExportPlan => "export_plan",
             Operation::ExportActuals => "export_actuals",
-            Operation::ExportPlanDeletion => "export_plan_deletion",
+            Operation::ExportDeletion => "export_deletion",
             Operation::ExportPlanTables => "export_plan_tables",
             Operation::ExportPrevention => "export_prevention",
             Operation::Import => "import",
@@ -171,7 +172,7 @@ struct Operations {
     prepare: Option<CommandLine>,
     export_plan: Option<CommandLine>,
     export_actuals: Option<CommandLine>,
-    export_plan_deletion: Option<CommandLine>,
+    export_deletion: Option<CommandLine>,
     export_plan_tables: Option<CommandLine>,
     export_prevention: Option<CommandLine>,
     import: Option<CommandLine>,
@@ -202,7 +203,7 @@ const OPERATIONS: [Operation; 8] = [
     Operation::Prepare,
     Operation::ExportPlan,
     Operation::ExportActuals,
-    Operation::ExportPlanDeletion,
+    Operation::ExportDeletion,
     Operation::ExportPlanTables,
     Operation::ExportPrevention,
     Operation::Import,
@@ -240,7 +241,7 @@ impl Adapter {
             prepare,
             export_plan,
             export_actuals,
-            export_plan_deletion,
+            export_deletion,
             export_plan_tables,
             export_prevention,
             import,
@@ -250,7 +251,7 @@ impl Adapter {
             prepare,
             export_plan,
             export_actuals,
-            export_plan_deletion,
+            export_deletion,
             export_plan_tables,
             export_prevention,
             import,
@@ -535,6 +536,7 @@ struct Values {
     now: Option<OffsetDateTime>,
     to: Option<OfficeProfile>,
     users: Option<usize>,
+    deletion: Option<Withdrawn>,
 }
 
 impl AdapterSoftware {
@@ -652,6 +654,7 @@ impl AdapterSoftware {
                 "to_kind" => values.to.as_ref()?.kind.to_string(),
                 "to_name" => values.to.as_ref()?.name.clone(),
                 "users" => values.users?.to_string(),
+                "deletion" => values.deletion?.file_kind().prefix().to_owned(),
                 _ => return None,
             })
         };
@@ -818,7 +821,7 @@ impl CareSoftware for AdapterSoftware {
             Export::Plan { users, .. } => (Operation::ExportPlan, Some(users)),
             Export::PlanTables { users, .. } => (Operation::ExportPlanTables, Some(users)),
             Export::Prevention { users, .. } => (Operation::ExportPrevention, Some(users)),
-            Export::PlanDeletion { .. } => (Operation::ExportPlanDeletion, None),
+            Export::Deletion { .. } => (Operation::ExportDeletion, None),
             Export::Actuals { .. } => (Operation::ExportActuals, None),
         };
         let month = export.month();
@@ -835,6 +838,10 @@ impl CareSoftware for AdapterSoftware {
                 now: Some(now),
                 to: Some(to.clone()),
                 users,
+                deletion: match export {
+                    Export::Deletion { of, .. } => Some(of),
+                    _ => None,
+                },
             },
         )
     }

@@ -31,5 +31,5 @@ pub use month::{MonthExchange, generated_care_manager, generated_providers};
 pub use office::{OfficeError, Received, ReceivedFile, SentFile, VirtualOffice};
 pub use software::{
     CareSoftware, DEFAULT_USERS, Export, HeldTables, Holdings, ImportReport, OfficeProfile, OfficeRole,
-    SendUnit, SoftwareError, SyntheticSoftware, Visit,
+    SendUnit, SoftwareError, SyntheticSoftware, Visit, Withdrawn,
 };

@@ -6,7 +6,7 @@ use std::fmt;
 
 use careplan_core::{CareMonth, ErrorCode, OfficeNumber, ServiceKind};
 use careplan_relay::Upload;
-use careplan_spec::csv_text::write_record;
+use careplan_spec::csv_text::{Field, write_record};
 use careplan_spec::ms932::{self, EncodingError};
 use careplan_spec::records::{
     CsvVersion, PlanDeletionRecord, ReadError, RecordSet, ServiceUsageRecord, UserKey,
@@ -296,11 +296,12 @@ pub enum Export {
         /// The first users only.
         users: Option<usize>,
     },
-    /// A month's plans withdrawn from a provider (第6表 予定削除, `DLTPLAN`, spec §8.1): a record for every
-    /// user whose plan of the month names the provider, which the care manager then no longer plans with
-    /// it.
-    PlanDeletion {
-        /// 削除対象年月.
+    /// A deletion file withdrawing what was sent (spec §8.1): a month's plans or the care plans from a
+    /// provider, or a month's actuals from the care manager. A file of its own in its send unit.
+    Deletion {
+        /// What is withdrawn.
+        of: Withdrawn,
+        /// The service month (for care plans: the month whose planned users are withdrawn).
         month: CareMonth,
     },
     /// ⑦ A month's actuals (UPJSK) of the plans imported from the care manager.
@@ -317,7 +318,7 @@ impl Export {
             Export::Plan { month, .. }
             | Export::PlanTables { month, .. }
             | Export::Prevention { month, .. }
-            | Export::PlanDeletion { month }
+            | Export::Deletion { month, .. }
             | Export::Actuals { month } => month,
         }
     }
@@ -325,12 +326,50 @@ impl Export {
     /// The role of the office the export is for.
     pub fn receiver_role(self) -> OfficeRole {
         match self {
-            Export::Actuals { .. } => OfficeRole::CareManagement,
+            Export::Actuals { .. }
+            | Export::Deletion {
+                of: Withdrawn::Actuals,
+                ..
+            } => OfficeRole::CareManagement,
             Export::Plan { .. }
             | Export::PlanTables { .. }
             | Export::Prevention { .. }
-            | Export::PlanDeletion { .. } => OfficeRole::Service,
+            | Export::Deletion { .. } => OfficeRole::Service,
         }
+    }
+}
+
+/// What a deletion file withdraws (spec §8.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withdrawn {
+    /// A month's service usage sheets, from a provider: 第6表 予定削除 (`DLTPLAN`), one record per user whose
+    /// plan of the month names the provider; the care manager then no longer plans them with it.
+    Plans,
+    /// The care plans (tables 1–3), from a provider: 居宅サービス計画1表_削除 (`DLT1KYO`), one record per
+    /// user planned with it in the month, by the plan's date; the provider deletes tables 1, 2 and 3.
+    CarePlans,
+    /// A month's actuals, from the care manager: 実績情報削除 (`DLTJSK`), one record per user of the plans
+    /// imported from it, for the sending provider and its kind.
+    Actuals,
+}
+
+impl Withdrawn {
+    /// Every kind of withdrawal.
+    pub const ALL: [Withdrawn; 3] = [Withdrawn::Plans, Withdrawn::CarePlans, Withdrawn::Actuals];
+
+    /// The deletion file's kind.
+    pub fn file_kind(self) -> FileKind {
+        match self {
+            Withdrawn::Plans => FileKind::UsagePlanDeletion,
+            Withdrawn::CarePlans => FileKind::PlanTable1Deletion,
+            Withdrawn::Actuals => FileKind::UsageActualDeletion,
+        }
+    }
+
+    /// The withdrawal a deletion file's prefix names (`DLTPLAN`, `DLT1KYO`, `DLTJSK`).
+    pub fn from_prefix(prefix: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|w| w.file_kind().prefix() == prefix)
     }
 }
 
@@ -514,45 +553,94 @@ impl SyntheticSoftware {
         })
     }
 
-    /// Writes a DLTPLAN for every user whose plan of `month` names `provider`, and drops the provider's
-    /// rows from those plans.
-    pub fn export_plan_deletion(
+    /// Writes the deletion file withdrawing `of` for `month` from `to` (its records, spec §6.3, §6.7),
+    /// and forgets what it withdraws.
+    pub fn export_deletion(
         &mut self,
         now: OffsetDateTime,
+        of: Withdrawn,
         month: CareMonth,
-        provider: &OfficeProfile,
+        to: &OfficeProfile,
     ) -> Result<SendUnit, SoftwareError> {
-        let withdrawn: Vec<PlanKey> = self
-            .plans
-            .iter()
-            .filter(|((m, _), rows)| *m == month && rows.iter().any(|r| r.provider == provider.number))
-            .map(|(key, _)| key.clone())
-            .collect();
-        if withdrawn.is_empty() {
+        let records: Vec<Vec<Field>> = match of {
+            Withdrawn::Plans => {
+                let withdrawn: Vec<PlanKey> = self
+                    .plans
+                    .iter()
+                    .filter(|((m, _), rows)| *m == month && rows.iter().any(|r| r.provider == to.number))
+                    .map(|(key, _)| key.clone())
+                    .collect();
+                for key in &withdrawn {
+                    if let Some(rows) = self.plans.get_mut(key) {
+                        rows.retain(|r| r.provider != to.number);
+                        if rows.is_empty() {
+                            self.plans.remove(key);
+                        }
+                    }
+                }
+                withdrawn
+                    .into_iter()
+                    .map(|(month, user)| {
+                        PlanDeletionRecord {
+                            version: CsvVersion::CURRENT,
+                            user,
+                            month,
+                        }
+                        .to_fields()
+                    })
+                    .collect()
+            }
+            Withdrawn::CarePlans => {
+                let planning = self.plan_month(month, std::slice::from_ref(to), None);
+                let mut records = Vec::new();
+                for (_, user, _) in planning
+                    .users
+                    .iter()
+                    .filter(|(numbers, ..)| numbers.contains(&to.number))
+                {
+                    if let Some(held) = self.tables.remove(&user.key) {
+                        records.push(vec![
+                            Field::code(CsvVersion::CURRENT),
+                            Field::code(&user.key.insurer),
+                            Field::code(&user.key.insured),
+                            Field::code(held.plan_date),
+                        ]);
+                    }
+                }
+                records
+            }
+            Withdrawn::Actuals => self
+                .plans
+                .iter()
+                .filter(|((m, _), rows)| {
+                    *m == month && rows.first().and_then(|r| r.plan_office) == Some(to.number)
+                })
+                .map(|((month, user), _)| {
+                    vec![
+                        Field::code(CsvVersion::CURRENT),
+                        Field::code(&user.insurer),
+                        Field::code(&user.insured),
+                        Field::code(month),
+                        Field::code(self.profile.number),
+                        Field::code(self.profile.kind),
+                    ]
+                })
+                .collect(),
+        };
+        if records.is_empty() {
             return Err(SoftwareError::NothingToSend(format!(
-                "no plan of {month} names provider {}: nothing to withdraw",
-                provider.number
+                "nothing of {month} to withdraw ({}) from office {}",
+                of.file_kind().prefix(),
+                to.number
             )));
         }
         let mut text = String::new();
-        for key in &withdrawn {
-            let record = PlanDeletionRecord {
-                version: CsvVersion::CURRENT,
-                user: key.1.clone(),
-                month,
-            };
-            write_record(&mut text, &record.to_fields());
-            if let Some(rows) = self.plans.get_mut(key) {
-                rows.retain(|r| r.provider != provider.number);
-                if rows.is_empty() {
-                    self.plans.remove(key);
-                }
-            }
-        }
+        records.iter().for_each(|record| write_record(&mut text, record));
         let serial = self.next_serial(now);
-        let file = self.encode_file(FileKind::UsagePlanDeletion, month, provider, serial, &text)?;
+        let segment = (of != Withdrawn::CarePlans).then_some(MonthSegment::Month(month));
+        let file = self.encode_named(of.file_kind(), segment, to, serial, &text)?;
         Ok(SendUnit {
-            receiver: provider.number,
+            receiver: to.number,
             files: vec![file],
         })
     }
@@ -843,7 +931,7 @@ impl CareSoftware for SyntheticSoftware {
             Export::Plan { month, users } => self.export_plan(now, month, to, users),
             Export::PlanTables { month, users } => self.export_plan_tables(now, month, to, users),
             Export::Prevention { month, users } => self.export_prevention(now, month, to, users),
-            Export::PlanDeletion { month } => self.export_plan_deletion(now, month, to),
+            Export::Deletion { of, month } => self.export_deletion(now, of, month, to),
             Export::Actuals { month } => self.export_actuals(now, month, to),
         }
     }
@@ -880,7 +968,10 @@ impl CareSoftware for SyntheticSoftware {
                         | FileKind::PreventionPlan
                         | FileKind::PreventionPlanSupport,
                     OfficeRole::Service
-                ) | (FileKind::UsageActual, OfficeRole::CareManagement)
+                ) | (
+                    FileKind::UsageActual | FileKind::UsageActualDeletion,
+                    OfficeRole::CareManagement
+                )
             );
             if !supported {
                 return Err(SoftwareError::Unsupported {
@@ -932,6 +1023,35 @@ impl CareSoftware for SyntheticSoftware {
                 }
                 // Plan tables by their key, 保険者番号 + 被保険者番号 + 居宅サービス計画作成（変更）日: the
                 // field that holds the date differs by table.
+                // 実績削除: 削除対象年月 (4) of the user, for the provider (5).
+                RecordSet::Layout(rows) if file_name.kind == FileKind::UsageActualDeletion => {
+                    let mut withdrawn = Vec::with_capacity(rows.len());
+                    for (index, row) in rows.iter().enumerate() {
+                        let bad = |number: usize, field: &'static str, expected: &'static str| {
+                            SoftwareError::Read {
+                                file: name.to_owned(),
+                                source: ReadError::Record {
+                                    line: index as u64 + 1,
+                                    source: careplan_spec::records::RecordError::Field {
+                                        number,
+                                        name: field,
+                                        value: row.value(number).to_owned(),
+                                        expected,
+                                    },
+                                },
+                            }
+                        };
+                        let month: CareMonth = row
+                            .value(4)
+                            .parse()
+                            .map_err(|_| bad(4, "削除対象年月", "must be YYYYMM"))?;
+                        let provider: OfficeNumber = row.value(5).parse().map_err(|_| {
+                            bad(5, "サービス事業者コード", "must be a 10-digit office number")
+                        })?;
+                        withdrawn.push(((month, row.user.clone()), provider));
+                    }
+                    changes.push(Change::ActualsWithdrawn(withdrawn));
+                }
                 // The 介護予防 files are checked against their layouts and counted, not kept.
                 RecordSet::Layout(_) if !file_name.kind.is_plan_table() => {}
                 RecordSet::Layout(rows) => {
@@ -957,6 +1077,16 @@ impl CareSoftware for SyntheticSoftware {
                 Change::Plans(rows) => replace_sheets(&mut self.plans, rows),
                 Change::Actuals(rows) => replace_sheets(&mut self.actuals, rows),
                 Change::Tables(kind, keys) => self.take_tables(kind, &keys),
+                Change::ActualsWithdrawn(keys) => {
+                    for (key, provider) in keys {
+                        if let Some(rows) = self.actuals.get_mut(&key) {
+                            rows.retain(|r| r.provider != provider);
+                            if rows.is_empty() {
+                                self.actuals.remove(&key);
+                            }
+                        }
+                    }
+                }
                 Change::PlansWithdrawn(keys) => {
                     // A withdrawn sheet goes with its annex; the provider keeps no annex of its own.
                     for key in keys {
@@ -988,6 +1118,8 @@ enum Change {
     Actuals(Vec<(PlanKey, ServiceUsageRecord)>),
     /// Plans withdrawn (DLTPLAN).
     PlansWithdrawn(Vec<PlanKey>),
+    /// A provider's actuals withdrawn (DLTJSK).
+    ActualsWithdrawn(Vec<(PlanKey, OfficeNumber)>),
     /// Records of a plan table (or its deletion), by user and plan date.
     Tables(FileKind, Vec<(UserKey, String)>),
 }
@@ -1103,7 +1235,7 @@ mod tests {
         let plan_may = cm.export_plan(now, may, &hh_profile, Some(3)).unwrap();
         let plan_june = cm.export_plan(now, june, &hh_profile, Some(3)).unwrap();
         let deletion = cm
-            .export_plan_deletion(now + Duration::hours(1), may, &hh_profile)
+            .export_deletion(now + Duration::hours(1), Withdrawn::Plans, may, &hh_profile)
             .unwrap();
         assert!(
             deletion.files[0]
@@ -1113,7 +1245,9 @@ mod tests {
         // The care manager no longer plans May with the provider; a second withdrawal has nothing to say.
         assert!(cm.dump(NOW).unwrap().plans.iter().all(|v| v.month != "202505"));
         assert_eq!(
-            cm.export_plan_deletion(now, may, &hh_profile).unwrap_err().code(),
+            cm.export_deletion(now, Withdrawn::Plans, may, &hh_profile)
+                .unwrap_err()
+                .code(),
             ErrorCode::NothingToSend
         );
         let held_months = |units: &[&SendUnit]| {
@@ -1129,6 +1263,41 @@ mod tests {
         // Re-sent after the deletion, May's plan is held again.
         let (_, months) = held_months(&[&plan_may, &deletion, &plan_may]);
         assert_eq!(months, BTreeSet::from(["202505".to_owned()]));
+
+        // The provider's actuals of June, withdrawn: the care manager keeps none of them.
+        let mut hh = SyntheticSoftware::new(hh_profile.clone(), 7);
+        hh.import(NOW, &plan_june.inputs()).unwrap();
+        let actuals = hh
+            .export_actuals(now + Duration::days(40), june, &cm_profile)
+            .unwrap();
+        cm.import(NOW, &actuals.inputs()).unwrap();
+        assert!(!cm.users_with_actuals(june).is_empty());
+        let withdrawal = hh
+            .export_deletion(now + Duration::days(41), Withdrawn::Actuals, june, &cm_profile)
+            .unwrap();
+        assert!(
+            withdrawal.files[0]
+                .name
+                .starts_with("DLTJSK_202506_1310000002_11_1310000001_43_")
+        );
+        cm.import(NOW, &withdrawal.inputs()).unwrap();
+        assert!(cm.users_with_actuals(june).is_empty());
+
+        // The care plans, withdrawn by a DLT1KYO of their date (a name without a month).
+        let tables = cm.export_plan_tables(now, june, &hh_profile, Some(3)).unwrap();
+        hh.import(NOW, &tables.inputs()).unwrap();
+        assert_eq!(hh.dump(NOW).unwrap().tables.len(), 3);
+        let withdrawal = cm
+            .export_deletion(now, Withdrawn::CarePlans, june, &hh_profile)
+            .unwrap();
+        assert!(
+            withdrawal.files[0]
+                .name
+                .starts_with("DLT1KYO_1310000001_43_1310000002_11_")
+        );
+        hh.import(NOW, &withdrawal.inputs()).unwrap();
+        assert!(hh.dump(NOW).unwrap().tables.is_empty());
+        assert!(cm.dump(NOW).unwrap().tables.is_empty());
     }
 
     #[test]

@@ -158,11 +158,21 @@ fn a_visit_left_out_of_a_valid_export_is_caught_by_plan_edge_007() {
 }
 
 #[test]
-fn plan_deletions_taken_without_deleting_are_caught_by_plan_delete_002() {
+fn deletions_taken_without_deleting_are_caught_by_each_deletion_case() {
     caught(
         "deletions-ignored",
         "PLAN-DELETE-002",
         "helper holds 28 visit(s), cm holds 0; 28 extra",
+    );
+    caught(
+        "deletions-ignored",
+        "ACTUALS-DELETE-002",
+        "cm holds 28 visit(s), helper holds 0; 28 extra",
+    );
+    caught(
+        "deletions-ignored",
+        "PLAN-TABLES-004",
+        "helper holds 3 care plan(s), cm holds 0; 3 extra",
     );
 }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use careplan_core::{CareMonth, ErrorCode};
-use careplan_office::{Export, SendUnit};
+use careplan_office::{Export, OfficeRole, SendUnit, Withdrawn};
 use serde::Deserialize;
 
 use crate::action::{
@@ -176,50 +176,79 @@ pub(crate) type ExportPlanTables = ExportFor<CarePlans>;
 /// `export_prevention`.
 pub(crate) type ExportPrevention = ExportFor<PreventionFiles>;
 
-/// A care-management office withdraws a month's plans from a provider.
+/// An office withdraws what it sent: a deletion file into the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ExportPlanDeletion {
-    office: Office<CareManager>,
-    to: Office<Provider>,
+pub(crate) struct ExportDeletion {
+    office: Office,
+    to: Office,
+    of: Withdrawn,
     #[serde(deserialize_with = "from_str")]
     month: CareMonth,
 }
 
-impl Action for ExportPlanDeletion {
+impl Action for ExportDeletion {
     const INFO: ActionInfo = ActionInfo {
-        name: "export_plan_deletion",
+        name: "export_deletion",
         group: Group::CareSoftware,
-        summary: "the care software withdraws a month's plans from a provider: a plan deletion (`DLTPLAN`) into the outbox",
-        details: "One record (insurer, insured number, month) for every user whose plan of `month` names `to`; the \
-                  provider deletes those users' sheets and annexes of the month (spec §6.7, §8.1: 利用票 withdrawn). \
-                  The deletion is a send unit of its own. The care manager then no longer plans those users with \
-                  `to`.",
+        summary: "the care software withdraws what it sent: a deletion file into the outbox",
+        details: "`of = \"plans\"`: the care manager withdraws a month's plans from the provider `to` (第6表 予定削除 \
+                  `DLTPLAN`, a record per user whose plan of `month` names `to`; the provider deletes the sheets and \
+                  annexes, spec §6.7, §8.1). `of = \"care_plans\"`: the care manager withdraws the care plans of the \
+                  users it plans with `to` in `month` (居宅サービス計画1表_削除 `DLT1KYO`, by plan date; the provider \
+                  deletes tables 1–3, spec §6.3). `of = \"actuals\"`: the provider withdraws its actuals of `month` \
+                  from the care manager `to` (実績情報削除 `DLTJSK`, for its office number and kind). A deletion is a \
+                  send unit of its own; the sender forgets what it withdrew.",
         params: &[
-            Param::required("office", "office (care management)", "the withdrawing office"),
-            Param::required(
-                "to",
-                "office (service)",
-                "the provider the plans are withdrawn from",
-            ),
+            Param::required("office", "office", "the withdrawing office"),
+            Param::required("to", "office", "the office it sent to"),
+            Param::required("of", "`plans`, `care_plans` or `actuals`", "what is withdrawn"),
             Param::required("month", "month", "the service month"),
         ],
-        example: "action = \"export_plan_deletion\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"",
+        example: "action = \"export_deletion\"\noffice = \"cm\"\nto = \"helper\"\nof = \"plans\"\nmonth = \"2025-05\"",
         codes: &[ErrorCode::NothingToSend, ErrorCode::AdapterUnsupported],
     };
 
     fn describe(&self) -> String {
+        let of = match self.of {
+            Withdrawn::Plans => "plans",
+            Withdrawn::CarePlans => "care plans",
+            Withdrawn::Actuals => "actuals",
+        };
         format!(
-            "export_plan_deletion {} → {} {}",
+            "export_deletion {} → {} ({of} {})",
             self.office, self.to, self.month
         )
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         let now = world.now();
-        let provider = world.offices[self.to.index].profile().clone();
-        let export = Export::PlanDeletion { month: self.month };
-        let send_unit = world.offices[self.office.index].export(now, export, &provider)?;
+        let export = Export::Deletion {
+            of: self.of,
+            month: self.month,
+        };
+        let receiver = world.offices[self.to.index].profile().clone();
+        if receiver.role != export.receiver_role()
+            || world.offices[self.office.index].profile().role == receiver.role
+        {
+            return Err(StepError::Assertion(format!(
+                "{} withdraws {} from {}: they go from {} to {}",
+                self.office,
+                self.of.file_kind().prefix(),
+                self.to,
+                if export.receiver_role() == OfficeRole::Service {
+                    "a care manager"
+                } else {
+                    "a provider"
+                },
+                if export.receiver_role() == OfficeRole::Service {
+                    "a provider"
+                } else {
+                    "a care manager"
+                },
+            )));
+        }
+        let send_unit = world.offices[self.office.index].export(now, export, &receiver)?;
         Ok(describe_send_unit(&send_unit))
     }
 }

@@ -95,7 +95,7 @@ registry! {
     exchange::ExportPlan,
     exchange::ExportPlanTables,
     exchange::ExportPrevention,
-    exchange::ExportPlanDeletion,
+    exchange::ExportDeletion,
     exchange::ExportActuals,
     relay::Send,
     relay::Receive,

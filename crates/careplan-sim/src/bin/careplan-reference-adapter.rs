@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use careplan_core::{CareMonth, JST, OfficeNumber, ServiceKind};
-use careplan_office::{CareSoftware, Export, OfficeProfile, OfficeRole, SyntheticSoftware};
+use careplan_office::{CareSoftware, Export, OfficeProfile, OfficeRole, SyntheticSoftware, Withdrawn};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -86,7 +86,7 @@ enum Defect {
     NoSubtotal,
     /// A plan export leaves out the last visit of the service usage sheet (the files stay valid).
     ExportDropsAVisit,
-    /// The import takes plan deletions (DLTPLAN) without deleting anything.
+    /// The import takes deletion files (DLTPLAN, DLT1KYO, DLTJSK) without deleting anything.
     DeletionsIgnored,
     /// The user supplement sent with plan tables is linked to the month (field 63) instead of `000000`.
     SupplementMonthLinked,
@@ -125,10 +125,13 @@ enum Op {
         #[command(flatten)]
         to: Counterpart,
     },
-    /// Writes a month's plan deletion (DLTPLAN) for a provider into the outbox.
-    ExportPlanDeletion {
+    /// Writes a deletion file (DLTPLAN, DLT1KYO or DLTJSK) into the outbox.
+    ExportDeletion {
         #[command(flatten)]
         to: Counterpart,
+        /// The deletion file's prefix (`{deletion}`).
+        #[arg(long)]
+        deletion: String,
     },
     /// Writes the care plans (tables 1–3 and their supplement) for a provider into the outbox.
     ExportPlanTables {
@@ -274,8 +277,10 @@ fn run(cli: &Cli) -> Result<()> {
             export(cli, &mut software, what, to)
         }
         Op::ExportActuals { to } => export(cli, &mut software, Export::Actuals { month: to.month }, to),
-        Op::ExportPlanDeletion { to } => {
-            export(cli, &mut software, Export::PlanDeletion { month: to.month }, to)
+        Op::ExportDeletion { to, deletion } => {
+            let of = Withdrawn::from_prefix(deletion)
+                .ok_or_else(|| anyhow!("`{deletion}` is not a deletion file this product writes"))?;
+            export(cli, &mut software, Export::Deletion { of, month: to.month }, to)
         }
         Op::ExportPlanTables { to, users } => {
             let what = Export::PlanTables {
@@ -299,7 +304,7 @@ fn run(cli: &Cli) -> Result<()> {
         } => {
             let mut names = ordered(inbox, order)?;
             if cli.office.defect == Some(Defect::DeletionsIgnored) {
-                names.retain(|name| !name.starts_with("DLTPLAN_"));
+                names.retain(|name| !name.starts_with("DLT"));
             }
             let mut contents = read_all(inbox, &names)?;
             if cli.office.defect == Some(Defect::DropsAVisit) {
@@ -354,7 +359,7 @@ fn export(cli: &Cli, software: &mut SyntheticSoftware, what: Export, to: &Counte
     let plans = match what {
         Export::Actuals { .. } => plans_imported(state, to.month)?,
         Export::Plan { .. }
-        | Export::PlanDeletion { .. }
+        | Export::Deletion { .. }
         | Export::PlanTables { .. }
         | Export::Prevention { .. } => 0,
     };
