@@ -395,17 +395,18 @@ fn failed(report: &ScenarioReport) -> Option<Verdict> {
     })
 }
 
-/// Whether a case ID matches a pattern where `*` stands for any run of characters (`PLAN-EXPORT-*`).
-pub fn id_matches(pattern: &str, id: &str) -> bool {
+/// Whether `text` (a case ID, a scenario name or path) matches a pattern where `*` stands for any run of
+/// characters (`PLAN-EXPORT-*`, `scenarios/relay/*`).
+pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {
-        None => pattern == id,
+        None => pattern == text,
         Some((head, rest)) => {
-            let Some(tail) = id.strip_prefix(head) else {
+            let Some(tail) = text.strip_prefix(head) else {
                 return false;
             };
             (0..=tail.len())
                 .filter(|&i| tail.is_char_boundary(i))
-                .any(|i| id_matches(rest, &tail[i..]))
+                .any(|i| wildcard_matches(rest, &tail[i..]))
         }
     }
 }
@@ -436,11 +437,11 @@ mod tests {
 
     #[test]
     fn patterns_match_ids() {
-        assert!(id_matches("PLAN-EXPORT-*", "PLAN-EXPORT-002"));
-        assert!(id_matches("*-001", "PLAN-RESEND-001"));
-        assert!(id_matches("*", "ANY"));
-        assert!(id_matches("PLAN-*-001", "PLAN-IMPORT-001"));
-        assert!(!id_matches("PLAN-EXPORT-*", "ACTUALS-EXPORT-001"));
-        assert!(!id_matches("PLAN-EXPORT-001", "PLAN-EXPORT-0012"));
+        assert!(wildcard_matches("PLAN-EXPORT-*", "PLAN-EXPORT-002"));
+        assert!(wildcard_matches("*-001", "PLAN-RESEND-001"));
+        assert!(wildcard_matches("*", "ANY"));
+        assert!(wildcard_matches("PLAN-*-001", "PLAN-IMPORT-001"));
+        assert!(!wildcard_matches("PLAN-EXPORT-*", "ACTUALS-EXPORT-001"));
+        assert!(!wildcard_matches("PLAN-EXPORT-001", "PLAN-EXPORT-0012"));
     }
 }

@@ -176,8 +176,8 @@ pub enum EventKind {
         office: OfficeNumber,
         /// The receiver.
         receiver: OfficeNumber,
-        /// The file names.
-        files: Vec<String>,
+        /// The files, with their sizes and digests, so that a run's record pins the bytes exchanged.
+        files: Vec<FileDigest>,
     },
     /// The bench called a vendor's care software through its adapter.
     AdapterCalled {
@@ -215,6 +215,17 @@ pub enum EventKind {
         /// How many users the case plans for.
         users: usize,
     },
+}
+
+/// A file as a run's record keeps it: its name, size and SHA-256, in lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileDigest {
+    /// The file name.
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
 }
 
 /// An event at its simulated instant.

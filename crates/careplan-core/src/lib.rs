@@ -22,7 +22,7 @@ pub use clock::{
     CalendarSpan, Clock, JST, SimulatedClock, SpanError, SystemClock, add_months, end_of_day_jst, format_jst,
 };
 pub use error_code::{ErrorCode, UnknownErrorCode};
-pub use event::{Event, EventKind, EventLog, Party};
+pub use event::{Event, EventKind, EventLog, FileDigest, Party};
 pub use ids::{IdError, OfficeNumber, OfficeUserId, PrefectureCode, ServiceKind};
 pub use journal::{Journal, JournalEntry, JournalError, MemoryJournal, NewEntry};
 pub use month::{CareMonth, MonthError};

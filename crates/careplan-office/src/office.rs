@@ -10,7 +10,7 @@ use careplan_net::LinkageClient;
 use careplan_relay::{FileId, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus};
 use time::OffsetDateTime;
 
-use careplan_core::{ErrorCode, EventKind, EventLog, Party};
+use careplan_core::{ErrorCode, EventKind, EventLog, FileDigest, Party};
 use careplan_net::ClientError;
 
 use crate::case::PreparedMonth;
@@ -172,7 +172,19 @@ impl VirtualOffice {
             EventKind::Exported {
                 office: self.profile().number,
                 receiver: send_unit.receiver,
-                files: send_unit.files.iter().map(|f| f.name.to_string()).collect(),
+                files: send_unit
+                    .files
+                    .iter()
+                    .map(|f| {
+                        use sha2::Digest;
+                        let digest = sha2::Sha256::digest(&f.content);
+                        FileDigest {
+                            name: f.name.to_string(),
+                            bytes: f.content.len(),
+                            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+                        }
+                    })
+                    .collect(),
             },
         );
         self.outbox.push(send_unit.clone());

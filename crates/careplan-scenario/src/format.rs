@@ -133,6 +133,8 @@ pub struct Scenario {
     pub description: String,
     /// The seed of all generated data.
     pub seed: u64,
+    /// Its tags (`tags = [...]`), for `--filter tag:…`.
+    pub tags: Vec<String>,
     /// The simulated clock's start.
     pub start: OffsetDateTime,
     /// The relay's settings (`[relay]`).
@@ -182,6 +184,8 @@ struct RawHeader {
     description: String,
     seed: u64,
     start: Spanned<Value>,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +324,7 @@ impl Parser<'_> {
             name: header.name,
             description: header.description,
             seed: header.seed,
+            tags: header.tags,
             start,
             relay,
             case,

@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use careplan_conform::{Case, Cell, Outcome, Verdict, id_matches, run_pair, suite};
+use careplan_conform::{Case, Cell, Outcome, Verdict, run_pair, suite, wildcard_matches};
 use careplan_office::Adapter;
 use clap::Args;
 use serde::Serialize;
 
 use crate::exit::Exit;
+use crate::report::{ReportTarget, write_report};
 
 /// Arguments of `conform`.
 #[derive(Debug, Args)]
@@ -27,9 +28,10 @@ pub(crate) struct ConformArgs {
     #[arg(long = "case", value_name = "GLOB")]
     cases: Vec<String>,
 
-    /// Also write every case's result as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    report: Option<PathBuf>,
+    /// Also write the results: `junit=PATH` (a test case per case; n/a ones skipped) or `json=PATH` (every
+    /// case with the product's calls); repeat for both. A bare PATH is `json=PATH`.
+    #[arg(long, value_name = "KIND=PATH")]
+    report: Vec<ReportTarget>,
 }
 
 /// The JSON report of a conformance run.
@@ -75,7 +77,9 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
     };
     let chosen: Vec<&Case> = cases
         .iter()
-        .filter(|case| args.cases.is_empty() || args.cases.iter().any(|p| id_matches(p, &case.header.id)))
+        .filter(|case| {
+            args.cases.is_empty() || args.cases.iter().any(|p| wildcard_matches(p, &case.header.id))
+        })
         .collect();
     if chosen.is_empty() {
         eprintln!(
@@ -134,30 +138,33 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
         "{} case(s): {passed} passed, {failed} failed, {not_applicable} not applicable",
         chosen.len()
     );
-    if let Some(path) = &args.report {
-        let report = Report {
-            adapter: adapter.name(),
-            contract: careplan_office::CONTRACT,
-            passed,
-            failed,
-            not_applicable,
-            cases: chosen
-                .iter()
-                .zip(&outcomes)
-                .map(|(case, outcome)| CaseReport {
-                    id: &case.header.id,
-                    title: &case.header.title,
-                    rule: &case.header.rule,
-                    source: &case.header.source,
-                    outcome,
-                })
-                .collect(),
+    let report = Report {
+        adapter: adapter.name(),
+        contract: careplan_office::CONTRACT,
+        passed,
+        failed,
+        not_applicable,
+        cases: chosen
+            .iter()
+            .zip(&outcomes)
+            .map(|(case, outcome)| CaseReport {
+                id: &case.header.id,
+                title: &case.header.title,
+                rule: &case.header.rule,
+                source: &case.header.source,
+                outcome,
+            })
+            .collect(),
+    };
+    for target in &args.report {
+        let written = match target {
+            ReportTarget::Json(path) => serde_json::to_vec_pretty(&report)
+                .map_err(|e| e.to_string())
+                .and_then(|json| write_report(path, &json)),
+            ReportTarget::Junit(path) => junit(&report).and_then(|xml| write_report(path, &xml)),
         };
-        let written = serde_json::to_vec_pretty(&report)
-            .map_err(|e| e.to_string())
-            .and_then(|json| std::fs::write(path, json).map_err(|e| e.to_string()));
         if let Err(e) = written {
-            eprintln!("error: cannot write the report {}: {e}", path.display());
+            eprintln!("error: {e}");
             return Exit::Invalid;
         }
     }
@@ -169,6 +176,43 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
         (0, _) => Exit::Success,
         _ => Exit::Failed,
     }
+}
+
+/// JUnit XML of a conformance run: a test suite named for the product, a test case per case (its
+/// classname the rule's source), failures with their evidence, cases the adapter cannot run skipped.
+fn junit(report: &Report<'_>) -> Result<Vec<u8>, String> {
+    use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
+    let mut junit = quick_junit::Report::new("careplan-sim conform");
+    let mut suite = TestSuite::new(format!("conformance of {}", report.adapter));
+    for case in &report.cases {
+        let status = match &case.outcome.verdict {
+            Verdict::Passed => TestCaseStatus::success(),
+            Verdict::NotApplicable { missing } => {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(format!("the adapter declares no {}", missing.join(", ")));
+                status
+            }
+            Verdict::Failed {
+                step,
+                line,
+                description,
+                reason,
+            } => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(format!("step {step} ({description}, line {line}): {reason}"));
+                status.set_type(case.rule);
+                status
+            }
+        };
+        let mut test_case = TestCase::new(format!("{} {}", case.id, case.title), status);
+        test_case.set_classname(case.source);
+        suite.add_test_case(test_case);
+    }
+    junit.add_test_suite(suite);
+    junit
+        .to_string()
+        .map(String::into_bytes)
+        .map_err(|e| format!("cannot write the JUnit report: {e}"))
 }
 
 /// The vendor × vendor matrix: every product as the care manager against every product as the provider.

@@ -10,6 +10,7 @@ mod conform_cmd;
 mod exit;
 mod files;
 mod gen_cmd;
+mod report;
 mod run_cmd;
 mod serve_cmd;
 mod validate_cmd;

@@ -26,12 +26,15 @@ fn adapter_variant(shipped: &str, from: &str, to: &str, name: &str) -> PathBuf {
 fn the_reference_adapter_passes_every_case_and_the_report_says_so() {
     use_built_adapters();
     let report = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{}.json", std::process::id()));
+    let junit = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("junit-{}.xml", std::process::id()));
     let out = careplan_sim(&[
         "conform",
         "--adapter",
         "adapters/reference/adapter.toml",
         "--report",
         report.to_str().unwrap(),
+        "--report",
+        &format!("junit={}", junit.display()),
     ]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
@@ -43,6 +46,15 @@ fn the_reference_adapter_passes_every_case_and_the_report_says_so() {
     );
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(json["passed"], cases.len());
+    let xml = quick_junit::Report::deserialize_from_str(&std::fs::read_to_string(&junit).unwrap()).unwrap();
+    let junit_cases = &xml.test_suites[0].test_cases;
+    assert_eq!(junit_cases.len(), cases.len());
+    assert!(
+        junit_cases
+            .iter()
+            .all(|c| matches!(c.status, quick_junit::TestCaseStatus::Success { .. }))
+    );
+    assert!(junit_cases[0].name.as_str().starts_with(&cases[0].header.id));
     assert_eq!(json["cases"][0]["result"], "passed");
     assert!(json["cases"][0]["source"].as_str().unwrap().contains("V4.1"));
     // Every case records the product's calls: the first case exports, imports and exports again.

@@ -5,7 +5,7 @@
 // Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 mod common;
 
@@ -13,9 +13,7 @@ use common::{careplan_sim, text, use_built_adapters};
 
 /// A scratch folder of this test process.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("vendors-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("vendors", name)
 }
 
 /// The lines of a run's output that say what crossed the relay and what was imported.

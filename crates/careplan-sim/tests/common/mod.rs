@@ -34,3 +34,10 @@ pub(crate) fn use_built_adapters() {
         "{{bin_dir}} must name the folder of the built reference adapter"
     );
 }
+
+/// A scratch folder of this test process, `<test file>-<pid>-<name>` under cargo's temporary folder.
+pub(crate) fn scratch(test: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{test}-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
