@@ -67,6 +67,21 @@ pub struct ScenarioReport {
     pub steps: Vec<StepOutcome>,
     /// What every party did, in order: the run's record.
     pub events: Vec<Event>,
+    /// Every file that crossed the relay, in the order each office sent them (offices in file order).
+    pub files: Vec<ExchangedFile>,
+}
+
+/// A file one office sent another through the relay, as the relay acknowledged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangedFile {
+    /// The sender.
+    pub from: OfficeNumber,
+    /// The receiver.
+    pub to: OfficeNumber,
+    /// The standard file name.
+    pub name: String,
+    /// Its bytes.
+    pub content: Vec<u8>,
 }
 
 impl ScenarioReport {
@@ -347,11 +362,25 @@ async fn run_async(
             result,
         });
     }
+    let files = world
+        .offices
+        .iter()
+        .flat_map(|office| {
+            let from = office.profile().number;
+            office.sent().iter().map(move |file| ExchangedFile {
+                from,
+                to: file.receiver,
+                name: file.name.to_string(),
+                content: file.content.to_vec(),
+            })
+        })
+        .collect();
     Ok(ScenarioReport {
         name: scenario.name.clone(),
         seed,
         steps,
         events,
+        files,
     })
 }
 

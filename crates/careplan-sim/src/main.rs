@@ -10,6 +10,7 @@ mod conform_cmd;
 mod exit;
 mod files;
 mod gen_cmd;
+mod html;
 mod report;
 mod run_cmd;
 mod serve_cmd;

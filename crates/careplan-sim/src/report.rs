@@ -20,6 +20,8 @@ pub(crate) enum ReportTarget {
     Junit(PathBuf),
     /// JSON (docs/report-schema.json).
     Json(PathBuf),
+    /// One self-contained HTML page (`run` only).
+    Html(PathBuf),
 }
 
 impl FromStr for ReportTarget {
@@ -34,7 +36,8 @@ impl FromStr for ReportTarget {
         match kind {
             "junit" => Ok(ReportTarget::Junit(path.into())),
             "json" => Ok(ReportTarget::Json(path.into())),
-            other => Err(format!("`{other}` is not a report kind: junit or json")),
+            "html" => Ok(ReportTarget::Html(path.into())),
+            other => Err(format!("`{other}` is not a report kind: junit, json or html")),
         }
     }
 }
@@ -79,6 +82,7 @@ pub(crate) fn write_reports(targets: &[ReportTarget], runs: &[ScenarioRun]) -> R
         let (path, bytes) = match target {
             ReportTarget::Junit(path) => (path, junit(runs)?),
             ReportTarget::Json(path) => (path, json(runs)?),
+            ReportTarget::Html(path) => (path, crate::html::html(runs).into_bytes()),
         };
         write_report(path, &bytes)?;
     }

@@ -41,8 +41,8 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     list: bool,
 
-    /// Also write the results: `junit=PATH` (JUnit XML), `json=PATH` (docs/report-schema.json); repeat
-    /// for several.
+    /// Also write the results: `junit=PATH` (JUnit XML), `json=PATH` (docs/report-schema.json),
+    /// `html=PATH` (one self-contained page with each scenario's timeline); repeat for several.
     #[arg(long, value_name = "KIND=PATH")]
     report: Vec<ReportTarget>,
 
