@@ -12,37 +12,6 @@ mod common;
 
 use common::{careplan_sim, root, scratch, text};
 
-const FAILING: &str = r#"
-[scenario]
-name = "actuals-without-a-plan"
-seed = 3
-start = 2025-05-01T09:00:00+09:00
-
-[[office]]
-id = "cm"
-role = "care_management"
-number = "1310000001"
-kind = "43"
-
-[[office]]
-id = "helper"
-role = "service"
-number = "1310000002"
-kind = "11"
-
-[[step]]
-action = "export_plan"
-office = "cm"
-to = "helper"
-month = "2025-05"
-
-[[step]]
-action = "export_actuals"
-office = "helper"
-to = "cm"
-month = "2025-05"
-"#;
-
 /// Debian's Chromium, or a clear failure saying how to get it.
 fn chromium() -> &'static str {
     for candidate in ["chromium", "chromium-browser"] {
@@ -84,7 +53,7 @@ fn load(page: &Path, extra: &[&str]) -> (String, String) {
 fn the_report_opens_cleanly_shows_the_timeline_in_order_and_links_the_failure() {
     common::use_built_adapters();
     let dir = scratch("html", "report");
-    std::fs::write(dir.join("failing.toml"), FAILING).unwrap();
+    std::fs::write(dir.join("failing.toml"), common::FAILING).unwrap();
     let page = dir.join("report.html");
     let out = careplan_sim(&[
         "run",
@@ -107,7 +76,7 @@ fn the_report_opens_cleanly_shows_the_timeline_in_order_and_links_the_failure() 
     assert!(console.is_empty(), "console messages: {console:?}");
 
     // The summary links the failure to its step, and the step is in the page, marked.
-    assert!(dom.contains("<a href=\"#sc-1-step-2\">step 2 (line 26) export_actuals helper → cm 202505</a>"));
+    assert!(dom.contains("<a href=\"#sc-1-step-2\">step 2 (line 28) export_actuals helper → cm 202505</a>"));
     let failed_row = dom.find("id=\"sc-1-step-2\"").unwrap();
     assert!(dom[failed_row..].find("class=\"step failed\"").is_some());
     assert!(dom.contains("NOTHING_TO_SEND"));

@@ -19,48 +19,11 @@ fn scratch(name: &str) -> PathBuf {
     common::scratch("reports", name)
 }
 
-const FAILING: &str = r#"
-[scenario]
-name = "expects-the-wrong-code"
-description = "A provider reports actuals of a plan it never imported: the step fails with a code."
-seed = 3
-start = 2025-05-01T09:00:00+09:00
-tags = ["demo"]
-
-[[office]]
-id = "cm"
-role = "care_management"
-number = "1310000001"
-kind = "43"
-
-[[office]]
-id = "helper"
-role = "service"
-number = "1310000002"
-kind = "11"
-
-[[step]]
-action = "export_plan"
-office = "cm"
-to = "helper"
-month = "2025-05"
-
-[[step]]
-action = "export_actuals"
-office = "helper"
-to = "cm"
-month = "2025-05"
-
-[[step]]
-action = "receive"
-office = "helper"
-"#;
-
 #[test]
 fn a_failing_scenario_reaches_junit_with_its_step_line_and_code_and_json_validates() {
     use_built_adapters();
     let dir = scratch("failing");
-    std::fs::write(dir.join("failing.toml"), FAILING).unwrap();
+    std::fs::write(dir.join("failing.toml"), common::FAILING).unwrap();
     let (junit, json) = (dir.join("out/junit.xml"), dir.join("out/report.json"));
     let out = careplan_sim(&[
         "run",
@@ -169,7 +132,7 @@ fn two_jobs_print_and_report_exactly_what_one_job_does() {
 #[test]
 fn filters_select_by_tag_name_and_path_and_list_runs_nothing() {
     let dir = scratch("filters");
-    std::fs::write(dir.join("failing.toml"), FAILING).unwrap();
+    std::fs::write(dir.join("failing.toml"), common::FAILING).unwrap();
     let failing = dir.join("failing.toml");
     let listed = |filter: &str| {
         let out = careplan_sim(&[

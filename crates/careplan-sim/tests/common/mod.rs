@@ -41,3 +41,6 @@ pub(crate) fn scratch(test: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A scenario whose second step (`export_actuals`, line 28) fails with `NOTHING_TO_SEND`.
+pub(crate) const FAILING: &str = include_str!("../data/failing.toml");
