@@ -24,4 +24,6 @@ pub use action::{ActionInfo, Group, Param};
 pub use actions::{ACTIONS, StepAction};
 pub use format::{CaseHeader, OfficeSpec, Scenario, ScenarioFileError, Step};
 pub use reference::{actions_markdown, with_current_reference};
-pub use run::{ExchangedFile, RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, run};
+pub use run::{
+    ExchangedFile, OfficeCertificate, RunError, RunOptions, ScenarioReport, StepOutcome, StepResult, run,
+};

@@ -69,6 +69,23 @@ pub struct ScenarioReport {
     pub events: Vec<Event>,
     /// Every file that crossed the relay, in the order each office sent them (offices in file order).
     pub files: Vec<ExchangedFile>,
+    /// The client certificates the offices started with (offices in file order).
+    pub certificates: Vec<OfficeCertificate>,
+}
+
+/// An office's client certificate, as the e-seikyu CA issued it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeCertificate {
+    /// The office.
+    pub office: OfficeNumber,
+    /// The CA's serial number.
+    pub serial: u64,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// The certificate, DER.
+    pub der: Vec<u8>,
 }
 
 /// A file one office sent another through the relay, as the relay acknowledged it.
@@ -375,12 +392,28 @@ async fn run_async(
             })
         })
         .collect();
+    let certificates = world
+        .offices
+        .iter()
+        .zip(world.ecosystem.offices())
+        .filter_map(|(office, provisioned)| {
+            let issued = provisioned.certificate.as_ref()?;
+            Some(OfficeCertificate {
+                office: office.profile().number,
+                serial: issued.serial,
+                not_before: issued.not_before,
+                not_after: issued.not_after,
+                der: issued.certificate.to_vec(),
+            })
+        })
+        .collect();
     Ok(ScenarioReport {
         name: scenario.name.clone(),
         seed,
         steps,
         events,
         files,
+        certificates,
     })
 }
 

@@ -162,8 +162,8 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
                 .map_err(|e| e.to_string())
                 .and_then(|json| write_report(path, &json)),
             ReportTarget::Junit(path) => junit(&report).and_then(|xml| write_report(path, &xml)),
-            ReportTarget::Html(path) => Err(format!(
-                "{}: conform writes junit and json reports; an HTML timeline comes from `run`",
+            ReportTarget::Html(path) | ReportTarget::Evidence(path) => Err(format!(
+                "{}: conform writes junit and json reports; HTML timelines and evidence bundles come from `run`",
                 path.display()
             )),
         };

@@ -22,6 +22,8 @@ pub(crate) enum ReportTarget {
     Json(PathBuf),
     /// One self-contained HTML page (`run` only).
     Html(PathBuf),
+    /// A folder per scenario with everything needed to replay and judge it (`run` only).
+    Evidence(PathBuf),
 }
 
 impl FromStr for ReportTarget {
@@ -37,7 +39,10 @@ impl FromStr for ReportTarget {
             "junit" => Ok(ReportTarget::Junit(path.into())),
             "json" => Ok(ReportTarget::Json(path.into())),
             "html" => Ok(ReportTarget::Html(path.into())),
-            other => Err(format!("`{other}` is not a report kind: junit, json or html")),
+            "evidence" => Ok(ReportTarget::Evidence(path.into())),
+            other => Err(format!(
+                "`{other}` is not a report kind: junit, json, html or evidence"
+            )),
         }
     }
 }
@@ -83,6 +88,10 @@ pub(crate) fn write_reports(targets: &[ReportTarget], runs: &[ScenarioRun]) -> R
             ReportTarget::Junit(path) => (path, junit(runs)?),
             ReportTarget::Json(path) => (path, json(runs)?),
             ReportTarget::Html(path) => (path, crate::html::html(runs).into_bytes()),
+            ReportTarget::Evidence(dir) => {
+                evidence(dir, runs)?;
+                continue;
+            }
         };
         write_report(path, &bytes)?;
     }
@@ -224,6 +233,115 @@ fn json(runs: &[ScenarioRun]) -> Result<Vec<u8>, String> {
         scenarios,
     };
     serde_json::to_vec_pretty(&report).map_err(|e| format!("cannot write the JSON report: {e}"))
+}
+
+/// SHA-256 in lower-case hex.
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A name safe as one path component.
+fn component(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match cleaned.as_str() {
+        "" | "." | ".." => "_".to_owned(),
+        _ => cleaned,
+    }
+}
+
+/// The evidence bundle: a folder per scenario (`NN-name/`) with the scenario file as run, how to replay
+/// it, its printed lines, its events (JSON lines), its JSON report, every file that crossed the relay
+/// (with `SHA256SUMS`) and the offices' certificates (PEM, with their fingerprints).
+fn evidence(dir: &Path, runs: &[ScenarioRun]) -> Result<(), String> {
+    for (index, run) in runs.iter().enumerate() {
+        let folder = dir.join(format!("{:02}-{}", index + 1, component(&run.name)));
+        let put = |name: &str, bytes: &[u8]| write_report(&folder.join(name), bytes);
+        let scenario = std::fs::read(&run.path).map_err(|e| format!("{}: {e}", run.path.display()))?;
+        put("scenario.toml", &scenario)?;
+        let result = match &run.outcome {
+            Err(e) => format!("could not be set up: {e}"),
+            Ok(_) => match run.failure() {
+                Some((step, line, description, reason, _)) => {
+                    format!("FAILED at step {step} (line {line}) {description}: {reason}")
+                }
+                None => "passed".to_owned(),
+            },
+        };
+        put(
+            "README.txt",
+            format!(
+                "scenario {} ({}), seed {}: {result}\n\nReplay it, byte for byte (events, exchanged files, printed steps):\n\n    \
+                 careplan-sim run scenario.toml --seed {}\n\nA scenario whose offices run a vendor's product names its \
+                 adapter.toml relative to the original file: copy it beside, or run the original.\n",
+                run.name,
+                run.path.display(),
+                run.seed,
+                run.seed
+            )
+            .as_bytes(),
+        )?;
+        put("output.txt", run.output.as_bytes())?;
+        put("report.json", &json(std::slice::from_ref(run))?)?;
+        let Ok(report) = &run.outcome else { continue };
+        let events: String = report
+            .events
+            .iter()
+            .map(|e| serde_json::to_string(e).map(|line| line + "\n"))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("cannot write the events: {e}"))?;
+        put("events.jsonl", events.as_bytes())?;
+        let mut sums = String::new();
+        for file in &report.files {
+            let relative = format!("files/{}-{}/{}", file.from, file.to, component(&file.name));
+            put(&relative, &file.content)?;
+            sums.push_str(&format!("{}  {relative}\n", sha256(&file.content)));
+        }
+        put("SHA256SUMS", sums.as_bytes())?;
+        let mut listing = String::new();
+        for certificate in &report.certificates {
+            let name = format!("certificates/{}-{}.pem", certificate.office, certificate.serial);
+            let pem = pem_encode(&certificate.der);
+            put(&name, pem.as_bytes())?;
+            listing.push_str(&format!(
+                "{name}: office {} serial {} valid {} – {} SHA-256 {}\n",
+                certificate.office,
+                certificate.serial,
+                careplan_core::format_jst(certificate.not_before),
+                careplan_core::format_jst(certificate.not_after),
+                sha256(&certificate.der)
+            ));
+        }
+        put("certificates.txt", listing.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// A DER certificate as PEM.
+fn pem_encode(der: &[u8]) -> String {
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|chunk| std::str::from_utf8(chunk).unwrap_or_default())
+        .collect();
+    format!(
+        "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+        lines.join("\n")
+    )
 }
 
 #[cfg(test)]

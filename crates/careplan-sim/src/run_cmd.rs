@@ -42,7 +42,8 @@ pub(crate) struct RunArgs {
     list: bool,
 
     /// Also write the results: `junit=PATH` (JUnit XML), `json=PATH` (docs/report-schema.json),
-    /// `html=PATH` (one self-contained page with each scenario's timeline); repeat for several.
+    /// `html=PATH` (one self-contained page with each scenario's timeline), `evidence=DIR` (a replayable
+    /// folder per scenario); repeat for several.
     #[arg(long, value_name = "KIND=PATH")]
     report: Vec<ReportTarget>,
 

@@ -224,3 +224,50 @@ month = "2025-05"
         "{stdout}"
     );
 }
+
+#[test]
+fn an_evidence_bundle_replays_byte_for_byte() {
+    let dir = scratch("evidence");
+    let (first, second) = (dir.join("first"), dir.join("second"));
+    let out = careplan_sim(&[
+        "run",
+        "scenarios/roundtrip/plan-and-actual.toml",
+        "--seed",
+        "11",
+        "--report",
+        &format!("evidence={}", first.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let bundle = first.join("01-plan-and-actual");
+    let readme = std::fs::read_to_string(bundle.join("README.txt")).unwrap();
+    assert!(
+        readme.contains("careplan-sim run scenario.toml --seed 11"),
+        "{readme}"
+    );
+    let replay = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args(["run", "scenario.toml", "--seed", "11", "--report"])
+        .arg(format!("evidence={}", second.display()))
+        .current_dir(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(0), "{}", text(&replay.stderr));
+    let replayed = second.join("01-plan-and-actual");
+    let read = |dir: &std::path::Path, name: &str| std::fs::read(dir.join(name)).unwrap();
+    for name in ["events.jsonl", "SHA256SUMS", "certificates.txt"] {
+        assert!(read(&bundle, name) == read(&replayed, name), "{name} differs");
+    }
+    let sums = String::from_utf8(read(&bundle, "SHA256SUMS")).unwrap();
+    assert_eq!(sums.lines().count(), 4, "{sums}");
+    for line in sums.lines() {
+        let (_, file) = line.split_once("  ").unwrap();
+        assert!(read(&bundle, file) == read(&replayed, file), "{file} differs");
+    }
+    let steps = |dir: &std::path::Path| {
+        let text = String::from_utf8(read(dir, "output.txt")).unwrap();
+        text.lines().skip(1).map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(steps(&bundle), steps(&replayed));
+    let certificates = String::from_utf8(read(&bundle, "certificates.txt")).unwrap();
+    assert_eq!(certificates.lines().count(), 2);
+    assert!(certificates.contains("SHA-256 "));
+}
