@@ -92,6 +92,9 @@ fn placeholder_names(arg: &str) -> impl Iterator<Item = &str> {
 }
 
 impl Operation {
+    /// Every operation, in the order `adapter.toml` documents them.
+    pub const ALL: [Operation; 8] = OPERATIONS;
+
     /// The placeholders a call of this operation fills.
     fn placeholders(self) -> Vec<&'static str> {
         PLACEHOLDERS

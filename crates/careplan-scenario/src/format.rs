@@ -167,11 +167,21 @@ impl Scenario {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
     scenario: Spanned<RawHeader>,
     #[serde(default)]
     case: Option<Spanned<CaseHeader>>,
     #[serde(default)]
     relay: Option<Spanned<RawRelay>>,
+    #[serde(default)]
+    office: Vec<Spanned<RawOffice>>,
+}
+
+/// A file a scenario includes: offices and steps only.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInclude {
     #[serde(default)]
     office: Vec<Spanned<RawOffice>>,
 }
@@ -225,12 +235,15 @@ struct RawSoftware {
     adapter: String,
 }
 
+/// A file's `[[step]]` array, before its steps are read.
+type Steps<'a> = Option<Spanned<DeValue<'a>>>;
+
 struct Parser<'a> {
     text: &'a str,
     path: &'a Path,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn line_of(&self, offset: usize) -> usize {
         1 + self.text.as_bytes()[..offset.min(self.text.len())]
             .iter()
@@ -246,7 +259,9 @@ impl Parser<'_> {
         }
     }
 
-    fn parse(&self) -> Result<Scenario, ScenarioFileError> {
+    /// The file's `[[step]]` tables, and the rest of it as `T`: steps are read one by one, each by its
+    /// action, the rest at once.
+    fn tables<T: serde::de::DeserializeOwned>(&self) -> Result<(T, Steps<'a>), ScenarioFileError> {
         let toml_error = |e: toml::de::Error| {
             let offset = e.span().map_or(0, |s| s.start);
             self.error(offset, e.message().trim())
@@ -254,14 +269,75 @@ impl Parser<'_> {
         let document = DeTable::parse(self.text).map_err(toml_error)?;
         let span = document.span();
         let mut root = document.into_inner();
-        // Steps are read one by one, each by its action; the rest of the file at once.
         let steps = root.remove("step");
-        let raw = RawFile::deserialize(ValueDeserializer::from(Spanned::new(span, DeValue::Table(root))))
+        let rest = T::deserialize(ValueDeserializer::from(Spanned::new(span, DeValue::Table(root))))
             .map_err(toml_error)?;
+        Ok((rest, steps))
+    }
+
+    fn parse(&self) -> Result<Scenario, ScenarioFileError> {
+        let (raw, steps) = self.tables::<RawFile>()?;
         let header = raw.scenario.into_inner();
         let start = self.instant(&header.start)?;
         let relay = self.relay(raw.relay)?;
-        let offices = self.offices(raw.office, start)?;
+        // Included files first, in order: their offices, then their steps, come before the file's own.
+        let texts = raw
+            .include
+            .iter()
+            .map(|include| {
+                let path = self
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join(include.get_ref());
+                std::fs::read_to_string(&path)
+                    .map(|text| (path.clone(), text))
+                    .map_err(|e| {
+                        self.error(
+                            include.span().start,
+                            format!("cannot read the included file {}: {e}", path.display()),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut offices = Vec::new();
+        let mut included_steps = Vec::new();
+        for ((path, text), include) in texts.iter().zip(&raw.include) {
+            let included = Parser { text, path };
+            let (raw, steps) = included.tables::<RawInclude>()?;
+            offices.extend(included.offices(raw.office, start)?);
+            included_steps.push((included, steps));
+            for (i, office) in offices.iter().enumerate() {
+                if offices[..i]
+                    .iter()
+                    .any(|o| o.id == office.id || o.number == office.number)
+                {
+                    return Err(self.error(
+                        include.span().start,
+                        format!(
+                            "office `{}` ({}) of {} is already one of the scenario's offices",
+                            office.id,
+                            office.number,
+                            path.display()
+                        ),
+                    ));
+                }
+            }
+        }
+        let own = self.offices(raw.office, start)?;
+        if let Some(office) = own
+            .iter()
+            .find(|own| offices.iter().any(|o| o.id == own.id || o.number == own.number))
+        {
+            return Err(self.error(
+                0,
+                format!(
+                    "office `{}` ({}) is already one of the included offices",
+                    office.id, office.number
+                ),
+            ));
+        }
+        offices.extend(own);
         let case = match raw.case {
             None => None,
             Some(case) => {
@@ -286,7 +362,8 @@ impl Parser<'_> {
                     return Err(self.error(
                         at,
                         format!(
-                            "[case] needs `{need}`: expected export_plan, export_actuals, import, prepare or dump"
+                            "[case] needs `{need}`: expected one of {}",
+                            Operation::ALL.map(Operation::as_str).join(", ")
                         ),
                     ));
                 }
@@ -299,23 +376,12 @@ impl Parser<'_> {
                 .map(|o| (Arc::from(o.id.as_str()), o.role))
                 .collect(),
         };
-        let steps = match steps {
-            None => Vec::new(),
-            Some(steps) => {
-                let at = steps.span().start;
-                let DeValue::Array(steps) = steps.into_inner() else {
-                    return Err(self.error(at, "`step` must be a list of [[step]] tables"));
-                };
-                // Office parameters resolve against the roster while the steps are read.
-                with_roster(&roster, || {
-                    steps
-                        .iter()
-                        .enumerate()
-                        .map(|(i, step)| self.step(i + 1, step.clone()))
-                        .collect::<Result<Vec<_>, _>>()
-                })?
-            }
-        };
+        let mut all_steps = Vec::new();
+        for (included, steps) in included_steps {
+            all_steps.extend(included.steps(steps, &roster, all_steps.len())?);
+        }
+        all_steps.extend(self.steps(steps, &roster, all_steps.len())?);
+        let steps = all_steps;
         if steps.is_empty() {
             return Err(self.error(self.text.len(), "a scenario needs at least one [[step]]"));
         }
@@ -330,6 +396,30 @@ impl Parser<'_> {
             case,
             offices,
             steps,
+        })
+    }
+
+    /// `[[step]]` tables, numbered after the `before` steps read already; office parameters resolve
+    /// against the roster while they are read.
+    fn steps(
+        &self,
+        steps: Steps<'_>,
+        roster: &Roster,
+        before: usize,
+    ) -> Result<Vec<Step>, ScenarioFileError> {
+        let Some(steps) = steps else {
+            return Ok(Vec::new());
+        };
+        let at = steps.span().start;
+        let DeValue::Array(steps) = steps.into_inner() else {
+            return Err(self.error(at, "`step` must be a list of [[step]] tables"));
+        };
+        with_roster(roster, || {
+            steps
+                .iter()
+                .enumerate()
+                .map(|(i, step)| self.step(before + i + 1, step.clone()))
+                .collect::<Result<Vec<_>, _>>()
         })
     }
 
@@ -634,6 +724,48 @@ kind = "11"
 
     fn parse(steps: &str) -> Result<Scenario, ScenarioFileError> {
         Scenario::parse(&format!("{HEAD}{steps}"), Path::new("t.toml"))
+    }
+
+    #[test]
+    fn included_offices_and_steps_come_first_and_their_errors_name_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let roster = "[[office]]\nid = \"cm\"\nrole = \"care_management\"\nnumber = \"1310000001\"\nkind = \"43\"\n\n\
+                      [[office]]\nid = \"helper\"\nrole = \"service\"\nnumber = \"1310000002\"\nkind = \"11\"\n\n\
+                      [[step]]\naction = \"export_plan\"\noffice = \"cm\"\nto = \"helper\"\nmonth = \"2025-05\"\n";
+        std::fs::write(dir.path().join("roster.include.toml"), roster).unwrap();
+        let main = dir.path().join("main.toml");
+        let text = "include = [\"roster.include.toml\"]\n[scenario]\nname = \"t\"\nseed = 1\n\
+                    start = 2025-05-01T09:00:00+09:00\n\n[[office]]\nid = \"nurse\"\nrole = \"service\"\n\
+                    number = \"1310000003\"\nkind = \"13\"\n\n[[step]]\naction = \"send\"\noffice = \"cm\"\nto = \"nurse\"\n";
+        let s = Scenario::parse(text, &main).unwrap();
+        let ids: Vec<&str> = s.offices.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["cm", "helper", "nurse"]);
+        assert_eq!(s.steps.len(), 2);
+        assert_eq!(s.steps[0].action.info().name, "export_plan");
+        assert_eq!((s.steps[1].number, s.steps[1].action.info().name), (2, "send"));
+
+        // An included file holds offices and steps only; its errors name it and its line.
+        std::fs::write(
+            dir.path().join("roster.include.toml"),
+            format!("{roster}[relay]\nstrict = true\n"),
+        )
+        .unwrap();
+        let err = Scenario::parse(text, &main).unwrap_err();
+        assert!(err.path.ends_with("roster.include.toml"), "{err}");
+        assert!(err.message.contains("unknown field `relay`"), "{err}");
+        // An office of the file may not repeat an included one.
+        std::fs::write(dir.path().join("roster.include.toml"), roster).unwrap();
+        let twice = text.replace("id = \"nurse\"", "id = \"cm\"");
+        assert!(
+            Scenario::parse(&twice, &main)
+                .unwrap_err()
+                .message
+                .contains("already one of the included offices")
+        );
+        let missing = text.replace("roster.include.toml", "nowhere.toml");
+        let err = Scenario::parse(&missing, &main).unwrap_err();
+        assert_eq!(err.line, 1);
+        assert!(err.message.contains("cannot read the included file"), "{err}");
     }
 
     #[test]

@@ -66,13 +66,15 @@ fn selected(scenario: &Scenario, filter: &str) -> bool {
 
 /// Runs the scenarios and prints one line per step and a summary.
 pub(crate) fn run(args: &RunArgs) -> Exit {
-    let files = match discover(&args.paths, "toml") {
+    let mut files = match discover(&args.paths, "toml") {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
             return Exit::Invalid;
         }
     };
+    // Shared offices and steps that scenarios include are not scenarios themselves.
+    files.retain(|path| !path.to_string_lossy().ends_with(".include.toml"));
     let mut scenarios = Vec::with_capacity(files.len());
     let mut invalid = 0;
     for file in &files {
