@@ -48,7 +48,7 @@ pub(crate) struct RunArgs {
     report: Vec<ReportTarget>,
 
     /// Run each scenario twice and fail, naming the first difference, unless both runs record the same
-    /// events (exchanged files included) and print the same lines.
+    /// events, exchange the same files, hold the same certificates and print the same lines.
     #[arg(long)]
     check_determinism: bool,
 }
@@ -263,6 +263,21 @@ fn check_determinism(scenarios: &[Scenario], runs: &[ScenarioRun]) -> Exit {
         let (a, b) = (events(first), events(second));
         let difference = match (&first.outcome, &second.outcome) {
             (Err(e), _) | (_, Err(e)) => Some(format!("the ecosystem could not be set up: {e}")),
+            (Ok(x), Ok(y)) if x.certificates != y.certificates => {
+                Some("the offices' certificates differ".to_owned())
+            }
+            (Ok(x), Ok(y)) if x.files != y.files => {
+                let at = x
+                    .files
+                    .iter()
+                    .zip(&y.files)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                Some(format!(
+                    "the exchanged file {} differs",
+                    x.files.get(at).map_or("(none)", |f| f.name.as_str())
+                ))
+            }
             _ if a != b => {
                 let at = a
                     .iter()
