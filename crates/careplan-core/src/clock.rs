@@ -30,31 +30,73 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that only moves when told to.
+/// The first instant a simulated clock may stand at: 2000-01-01 00:00:00 JST.
+pub const CLOCK_MIN: OffsetDateTime = time::macros::datetime!(2000-01-01 00:00:00 +9);
+
+/// The last instant a simulated clock may stand at: 2099-12-31 23:59:59 JST. Certificates issued up to it
+/// (valid for three years) and revocation lists stay expressible as X.509 times, and every date the
+/// standard writes (`YYYYMMDD`) keeps four digits.
+pub const CLOCK_MAX: OffsetDateTime = time::macros::datetime!(2099-12-31 23:59:59 +9);
+
+/// An instant outside [`CLOCK_MIN`]..=[`CLOCK_MAX`], refused so that no setting can leave the ecosystem
+/// unable to issue a certificate, draw a revocation list or start again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{instant} is outside the simulated clock's range, 2000-01-01 00:00:00 to 2099-12-31 23:59:59 JST")]
+pub struct ClockOutOfRange {
+    /// The instant asked for, as given.
+    pub instant: String,
+}
+
+impl ClockOutOfRange {
+    /// `CLOCK_OUT_OF_RANGE`.
+    pub fn code(&self) -> ErrorCode {
+        ErrorCode::ClockOutOfRange
+    }
+}
+
+/// `instant` in JST, if the simulated clock may stand there.
+pub fn within_clock_range(instant: OffsetDateTime) -> Result<OffsetDateTime, ClockOutOfRange> {
+    if (CLOCK_MIN..=CLOCK_MAX).contains(&instant) {
+        Ok(instant.to_offset(JST))
+    } else {
+        Err(ClockOutOfRange {
+            instant: instant.to_string(),
+        })
+    }
+}
+
+/// A clock that only moves when told to, within [`CLOCK_MIN`]..=[`CLOCK_MAX`].
 #[derive(Debug)]
 pub struct SimulatedClock {
     now: Mutex<OffsetDateTime>,
 }
 
 impl SimulatedClock {
-    /// A clock standing at `start`.
+    /// A clock standing at `start`, brought into range if it is not (a start is checked where it is
+    /// given; this keeps a clock from ever standing outside).
     pub fn new(start: OffsetDateTime) -> Self {
         Self {
-            now: Mutex::new(start.to_offset(JST)),
+            now: Mutex::new(start.clamp(CLOCK_MIN, CLOCK_MAX).to_offset(JST)),
         }
     }
 
-    /// Moves the clock to `instant` (forwards or backwards).
-    pub fn set(&self, instant: OffsetDateTime) {
-        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = instant.to_offset(JST);
+    /// Moves the clock to `instant` (forwards or backwards); an instant out of range is refused and the
+    /// clock stays put.
+    pub fn set(&self, instant: OffsetDateTime) -> Result<(), ClockOutOfRange> {
+        let instant = within_clock_range(instant)?;
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = instant;
+        Ok(())
     }
 
-    /// Moves the clock forward by `span`, calendar-aware in JST; returns the new time, or `None` (and
-    /// stays put) when the result would pass the year 9999.
-    pub fn advance(&self, span: CalendarSpan) -> Option<OffsetDateTime> {
+    /// Moves the clock forward by `span`, calendar-aware in JST; returns the new time, or refuses (and
+    /// stays put) when it would leave the range.
+    pub fn advance(&self, span: CalendarSpan) -> Result<OffsetDateTime, ClockOutOfRange> {
         let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now = span.add_to(*now)?;
-        Some(*now)
+        let moved = span.add_to(*now).ok_or_else(|| ClockOutOfRange {
+            instant: format!("{} + {span:?}", *now),
+        })?;
+        *now = within_clock_range(moved)?;
+        Ok(*now)
     }
 }
 
@@ -83,7 +125,8 @@ pub fn add_months(date: Date, months: i64) -> Option<Date> {
 
 /// Formats an instant as `YYYY-MM-DD HH:MM:SS` in JST, the way reports and messages show simulated time.
 pub fn format_jst(at: OffsetDateTime) -> String {
-    let at = at.to_offset(JST);
+    // An instant whose JST date passes the year 9999 is shown in its own offset rather than overflow.
+    let at = at.checked_to_offset(JST).unwrap_or(at);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         at.year(),
@@ -191,6 +234,41 @@ impl FromStr for CalendarSpan {
 }
 
 #[cfg(test)]
+mod range_tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_clock_stays_put_when_asked_out_of_its_range() {
+        let clock = SimulatedClock::new(datetime!(2026-04-01 09:00 +9));
+        for instant in [
+            datetime!(1999-12-31 23:59:59 +9),
+            datetime!(2100-01-01 00:00 +9),
+            datetime!(9999-12-31 23:59:59 UTC),
+            datetime!(-9999-01-01 00:00 UTC),
+        ] {
+            let err = clock.set(instant).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::ClockOutOfRange);
+            assert_eq!(clock.now(), datetime!(2026-04-01 09:00 +9));
+        }
+        assert!(clock.advance(CalendarSpan::months(12 * 100)).is_err());
+        assert_eq!(clock.now(), datetime!(2026-04-01 09:00 +9));
+        clock.set(CLOCK_MAX).unwrap();
+        assert_eq!(clock.now(), CLOCK_MAX);
+        assert!(clock.advance(CalendarSpan::seconds(1)).is_err());
+        // A start out of range is brought in; JST formatting never overflows.
+        assert_eq!(
+            SimulatedClock::new(datetime!(9999-12-31 23:59:59 UTC)).now(),
+            CLOCK_MAX
+        );
+        assert_eq!(
+            format_jst(datetime!(9999-12-31 23:59:59 UTC)),
+            "9999-12-31 23:59:59"
+        );
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use proptest::prelude::*;
     use time::macros::datetime;
@@ -263,9 +341,9 @@ mod tests {
         assert_eq!(clock.now(), datetime!(2025-05-01 09:00 +9));
         clock.advance(CalendarSpan::seconds(1)).unwrap();
         assert_eq!(clock.now(), datetime!(2025-05-01 09:00:01 +9));
-        assert_eq!(clock.advance(CalendarSpan::months(12 * 9000)), None);
+        assert!(clock.advance(CalendarSpan::months(12 * 9000)).is_err());
         assert_eq!(clock.now(), datetime!(2025-05-01 09:00:01 +9));
-        clock.set(datetime!(2020-01-01 00:00 +9));
+        clock.set(datetime!(2020-01-01 00:00 +9)).unwrap();
         assert_eq!(clock.now(), datetime!(2020-01-01 00:00 +9));
     }
 

@@ -146,6 +146,10 @@ catalogue! {
     /// is not the contract's JSON, a file that cannot be read.
     AdapterOutputInvalid = "ADAPTER_OUTPUT_INVALID", "adapter",
         "（シミュレータ）ベンダーの介護ソフトの出力が取り決めに沿っていない";
+    /// An instant outside the simulated clock's range (2000-01-01 to 2099-12-31 JST): a setting there could
+    /// not be expressed in certificates and revocation lists.
+    ClockOutOfRange = "CLOCK_OUT_OF_RANGE", "clock",
+        "（シミュレータ）模擬時計を設定できる範囲（2000年1月1日～2099年12月31日）の外";
     /// A case to prepare (contract 1's neutral JSON, or a `prepare` step) has a bad value, a service of a
     /// provider it does not list or of another kind, a date outside its month, or a user planned over the
     /// benefit limit.

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use careplan_ca::IssuedCertificate;
-use careplan_core::{CalendarSpan, Clock, ErrorCode, JST, SimulatedClock};
+use careplan_core::{CalendarSpan, Clock, ErrorCode, JST, SimulatedClock, within_clock_range};
 use hyper::{Method, StatusCode};
 
 use careplan_parties::Parties;
@@ -84,12 +84,12 @@ fn change(
                 .map_err(|e: careplan_core::SpanError| (e.code(), e.to_string()))?;
             span.add_to(simulated.now()).ok_or_else(|| {
                 (
-                    ErrorCode::SpanInvalid,
+                    ErrorCode::ClockOutOfRange,
                     "the clock would pass the year 9999".to_owned(),
                 )
             })?
         }
-        (None, Some(at)) => at.to_offset(JST),
+        (None, Some(at)) => within_clock_range(at).map_err(|e| (e.code(), e.to_string()))?,
         _ => {
             return Err((
                 ErrorCode::ProtocolError,
@@ -100,6 +100,6 @@ fn change(
     };
     parties
         .set_clock(simulated, to)
-        .map_err(|e| (ErrorCode::StoreUnavailable, e.to_string()))?;
+        .map_err(|e| (e.code(), e.to_string()))?;
     Ok(clock.reading())
 }

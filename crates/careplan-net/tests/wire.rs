@@ -134,13 +134,17 @@ async fn files_travel_and_certificates_expire_in_simulated_time() {
     assert_eq!(err.code(), ErrorCode::SenderMismatch);
 
     // Valid through 23:59:59 JST of 2028-04-30, refused one second later, in the real handshake.
-    f.clock.set(datetime!(2028-04-30 23:59:59 +9));
+    f.clock
+        .set(datetime!(2028-04-30 23:59:59 +9))
+        .expect("within the clock's range");
     cm.send(&plan("20280430235959")).await.unwrap();
     f.clock.advance(CalendarSpan::seconds(1)).unwrap();
     let err = cm.send(&plan("20280501000000")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::CertExpired, "{err}");
 
-    f.clock.set(datetime!(2025-04-30 09:00 +9));
+    f.clock
+        .set(datetime!(2025-04-30 09:00 +9))
+        .expect("within the clock's range");
     assert_eq!(cm.inbox().await.unwrap_err().code(), ErrorCode::CertNotYetValid);
 }
 
@@ -244,7 +248,9 @@ async fn onboarding_over_the_wire() {
     let PortalResponse::Application(application) = applied else {
         panic!("no application")
     };
-    f.clock.set(application.issues_at);
+    f.clock
+        .set(application.issues_at)
+        .expect("within the clock's range");
     let download = portal
         .call(&PortalRequest::DownloadCertificate {
             session,
@@ -387,9 +393,13 @@ async fn the_relay_lets_data_flow_only_between_licensed_offices() {
     assert_eq!(view.expiry, Some(time::macros::date!(2026 - 04 - 30)));
     let cancel = site.call(&UsageRequest::Cancel { session }).await.unwrap_err();
     assert_eq!(cancel.code(), ErrorCode::LicenceCancelNotAllowed);
-    f.clock.set(datetime!(2026-04-30 23:59:59 +9));
+    f.clock
+        .set(datetime!(2026-04-30 23:59:59 +9))
+        .expect("within the clock's range");
     cm.send(&plan("20260430235959")).await.unwrap();
-    f.clock.set(datetime!(2026-05-01 00:00:00 +9));
+    f.clock
+        .set(datetime!(2026-05-01 00:00:00 +9))
+        .expect("within the clock's range");
     let lapsed = cm.send(&plan("20260501000000")).await.unwrap_err();
     assert_eq!(lapsed.code(), ErrorCode::LicenceRequired);
     assert_eq!(other.logged_in(), None);

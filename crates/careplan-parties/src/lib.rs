@@ -16,5 +16,7 @@ mod dispatch;
 mod parties;
 mod provision;
 
-pub use parties::{CLOCK_PARTY, PORTAL_PARTY, Parties, PartyState, Refused, RevocationHook, USAGE_PARTY};
+pub use parties::{
+    CLOCK_PARTY, ClockError, PORTAL_PARTY, Parties, PartyState, Refused, RevocationHook, USAGE_PARTY,
+};
 pub use provision::{LoginDetails, OfficeSetup, ProvisionError, ProvisionedOffice};

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use careplan_ca::CertificateRevocationListDer;
 use careplan_core::{
-    ErrorCode, EventKind, EventLog, Journal, JournalEntry, JournalError, LicenceStanding, NewEntry,
-    OfficeNumber, Party, SimulatedClock,
+    ClockOutOfRange, ErrorCode, EventKind, EventLog, Journal, JournalEntry, JournalError, LicenceStanding,
+    NewEntry, OfficeNumber, Party, SimulatedClock, within_clock_range,
 };
 use careplan_eseikyu::Portal;
 use careplan_licence::UsageSite;
@@ -19,6 +19,27 @@ use time::OffsetDateTime;
 
 use crate::api::{PortalRequest, PortalResponse, UsageRequest, UsageResponse};
 use crate::dispatch::{self, Refusal};
+
+/// Why the simulated clock was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum ClockError {
+    /// The instant is outside the clock's range.
+    #[error(transparent)]
+    OutOfRange(#[from] ClockOutOfRange),
+    /// The setting could not be recorded.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+impl ClockError {
+    /// `CLOCK_OUT_OF_RANGE` or `STORE_UNAVAILABLE`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ClockError::OutOfRange(e) => e.code(),
+            ClockError::Journal(_) => ErrorCode::StoreUnavailable,
+        }
+    }
+}
 
 /// The party name of portal requests in the journal.
 pub const PORTAL_PARTY: &str = "portal";
@@ -228,14 +249,17 @@ impl Parties {
         answer
     }
 
-    /// Sets the simulated `clock` to `to`, recorded so that a restart (or another process) follows.
-    pub fn set_clock(&self, clock: &SimulatedClock, to: OffsetDateTime) -> Result<(), JournalError> {
+    /// Sets the simulated `clock` to `to`, recorded so that a restart (or another process) follows. An
+    /// instant outside the clock's range is refused before anything is recorded.
+    pub fn set_clock(&self, clock: &SimulatedClock, to: OffsetDateTime) -> Result<(), ClockError> {
+        let to = within_clock_range(to)?;
         let request = to
             .format(&time::format_description::well_known::Rfc3339)
             .map_err(|e| JournalError(e.to_string()))?;
-        let ((), revoked) = self
+        let (set, revoked) = self
             .call(to, CLOCK_PARTY, Some(request), |_| clock.set(to))
             .map_err(|(_, message)| JournalError(message))?;
+        set?;
         if revoked {
             self.announce_revocation();
         }
@@ -448,7 +472,9 @@ fn replay(
                 let to =
                     OffsetDateTime::parse(&entry.request, &time::format_description::well_known::Rfc3339)
                         .map_err(|e| JournalError(format!("entry {} (clock): {e}", entry.seq)))?;
-                clock.set(to);
+                // An entry out of range (recorded before the range was enforced) is passed over, so that
+                // such a journal still starts.
+                let _ = clock.set(to);
             }
         }
         // Entries of other kinds (the ecosystem's genesis) belong to whoever built the starting state.

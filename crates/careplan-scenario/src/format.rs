@@ -279,6 +279,8 @@ impl<'a> Parser<'a> {
         let (raw, steps) = self.tables::<RawFile>()?;
         let header = raw.scenario.into_inner();
         let start = self.instant(&header.start)?;
+        let start = careplan_core::within_clock_range(start)
+            .map_err(|e| self.error(header.start.span().start, format!("`start`: {e}")))?;
         let relay = self.relay(raw.relay)?;
         // Included files first, in order: their offices, then their steps, come before the file's own.
         let texts = raw

@@ -120,6 +120,10 @@ pub(crate) fn serve(args: &ServeArgs) -> Exit {
         eprintln!("error: --start needs --clock simulated");
         return Exit::Invalid;
     }
+    if let Some(Err(e)) = args.start.map(careplan_core::within_clock_range) {
+        eprintln!("error: --start: {e}");
+        return Exit::Invalid;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -13,6 +13,17 @@ use careplan_net::AdminClient;
 use careplan_parties::api::ClockChange;
 use serving::{CARE_MANAGER, PROVIDER, check_after_restart, runtime, serve, stream_until_killed};
 
+/// `serve` on a simulated clock starting 2026-04-01 09:00 JST, with its admin client.
+fn simulated_from_april_2026(dir: &std::path::Path) -> (serving::Served, AdminClient, Arc<dyn Clock>) {
+    let served = serve(
+        dir,
+        &["--clock", "simulated", "--start", "2026-04-01T09:00:00+09:00"],
+    );
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let admin = AdminClient::new(served.admin, &served.root(), clock.clone()).expect("client");
+    (served, admin, clock)
+}
+
 #[test]
 fn a_killed_relay_keeps_every_acknowledged_send_unit_exactly_once() {
     let dir = tempfile::tempdir().expect("temporary directory");
@@ -51,10 +62,7 @@ fn a_killed_relay_keeps_every_acknowledged_send_unit_exactly_once() {
 fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
     let dir = tempfile::tempdir().expect("temporary directory");
     runtime().block_on(async {
-        let start = ["--clock", "simulated", "--start", "2026-04-01T09:00:00+09:00"];
-        let served = serve(dir.path(), &start);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let admin = AdminClient::new(served.admin, &served.root(), clock.clone()).expect("client");
+        let (served, admin, clock) = simulated_from_april_2026(dir.path());
         let reading = admin.clock().await.expect("reads the clock");
         assert!(reading.simulated);
         assert_eq!(reading.now, time::macros::datetime!(2026-04-01 09:00 +9));
@@ -105,6 +113,80 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
         assert_eq!(refused.code(), ErrorCode::ClockNotSimulated);
         system.stop();
     });
+}
+
+#[test]
+fn the_clock_refuses_every_extreme_and_the_data_directory_always_starts_again() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    runtime().block_on(async {
+        let (served, admin, clock) = simulated_from_april_2026(dir.path());
+        let set = |at: &str| ClockChange {
+            advance: None,
+            set: Some(
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .expect("an instant"),
+            ),
+        };
+        for extreme in [
+            "1969-12-31T23:59:59+09:00",
+            "0000-01-01T00:00:00+00:00",
+            "1999-12-31T23:59:59+09:00",
+            "2100-01-01T00:00:00+09:00",
+            "9999-12-31T23:59:59+00:00",
+        ] {
+            let refused = admin.change_clock(&set(extreme)).await.expect_err(extreme);
+            assert_eq!(refused.code(), ErrorCode::ClockOutOfRange, "{extreme}");
+        }
+        let refused = admin
+            .change_clock(&ClockChange {
+                advance: Some("9000y".into()),
+                set: None,
+            })
+            .await
+            .expect_err("past the range");
+        assert_eq!(refused.code(), ErrorCode::ClockOutOfRange);
+        // Nothing moved, and every party still answers.
+        assert_eq!(
+            admin.clock().await.expect("reads").now,
+            time::macros::datetime!(2026-04-01 09:00 +9)
+        );
+        let care_manager = served.office(CARE_MANAGER).await;
+        care_manager.send(&serving::send_unit(0)).await.expect("sends");
+        // The range's ends are valid settings, and the ecosystem starts again at either.
+        for edge in ["2099-12-31T23:59:59+09:00", "2000-01-01T00:00:00+09:00"] {
+            let moved = admin.change_clock(&set(edge)).await.expect(edge);
+            assert_eq!(moved.now, set(edge).set.expect("an instant"));
+        }
+        served.stop();
+        let resumed = serve(dir.path(), &["--clock", "simulated"]);
+        let admin = AdminClient::new(resumed.admin, &resumed.root(), clock).expect("client");
+        assert_eq!(
+            admin.clock().await.expect("reads").now,
+            time::macros::datetime!(2000-01-01 00:00 +9)
+        );
+        // Back within the offices' certificates, the send is still there.
+        admin
+            .change_clock(&set("2026-04-02T09:00:00+09:00"))
+            .await
+            .expect("moves back");
+        let provider = resumed.office(PROVIDER).await;
+        assert_eq!(provider.inbox().await.expect("inbox").len(), 1);
+        resumed.stop();
+    });
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
+        .args([
+            "serve",
+            "--clock",
+            "simulated",
+            "--start",
+            "2100-01-01T00:00:00+09:00",
+            "--data-dir",
+        ])
+        .arg(tempfile::tempdir().expect("temporary directory").path())
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("outside the simulated clock's range"));
 }
 
 #[test]

@@ -43,7 +43,7 @@ impl Action for Advance {
             "how far, e.g. `3y`, `1mo2d`, `29d23h59m59s`",
         )],
         example: "action = \"advance\"\nby = \"1mo2d\"",
-        codes: &[ErrorCode::SpanInvalid],
+        codes: &[ErrorCode::SpanInvalid, ErrorCode::ClockOutOfRange],
     };
 
     fn describe(&self) -> String {
@@ -52,14 +52,11 @@ impl Action for Advance {
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
         match world.clock.advance(self.by.span) {
-            Some(now) => {
+            Ok(now) => {
                 world.record(Party::Clock, EventKind::ClockMoved { to: now });
                 Ok(format!("clock at {}", format_jst(now)))
             }
-            None => Err(StepError::code(
-                ErrorCode::SpanInvalid,
-                "the clock would pass the year 9999",
-            )),
+            Err(e) => Err(StepError::code(e.code(), e.to_string())),
         }
     }
 }
@@ -77,14 +74,15 @@ impl Action for SetClock {
         name: "set_clock",
         group: Group::Clock,
         summary: "sets the clock to a date-time, forwards or backwards",
-        details: "",
+        details: "Within 2000-01-01 00:00:00 to 2099-12-31 23:59:59 JST; an instant outside fails with \
+                  `CLOCK_OUT_OF_RANGE` and the clock stays put.",
         params: &[Param::required(
             "to",
             "date-time",
             "the new time, RFC 3339 with an offset",
         )],
         example: "action = \"set_clock\"\nto = 2028-04-30T23:59:59+09:00",
-        codes: &[],
+        codes: &[ErrorCode::ClockOutOfRange],
     };
 
     fn describe(&self) -> String {
@@ -92,7 +90,10 @@ impl Action for SetClock {
     }
 
     async fn execute(&self, world: &mut World) -> Result<String, StepError> {
-        world.clock.set(self.to);
+        world
+            .clock
+            .set(self.to)
+            .map_err(|e| StepError::code(e.code(), e.to_string()))?;
         world.record(Party::Clock, EventKind::ClockMoved { to: self.to });
         Ok(format!("clock at {}", format_jst(world.clock.now())))
     }
