@@ -146,6 +146,9 @@ catalogue! {
     /// is not the contract's JSON, a file that cannot be read.
     AdapterOutputInvalid = "ADAPTER_OUTPUT_INVALID", "adapter",
         "（シミュレータ）ベンダーの介護ソフトの出力が取り決めに沿っていない";
+    /// A client did not send its request's body within the server's time limit.
+    RequestTimeout = "REQUEST_TIMEOUT", "net",
+        "（シミュレータ）要求の本文が制限時間内に届かなかった（通信の途絶・低速な接続）";
     /// An instant outside the simulated clock's range (2000-01-01 to 2099-12-31 JST): a setting there could
     /// not be expressed in certificates and revocation lists.
     ClockOutOfRange = "CLOCK_OUT_OF_RANGE", "clock",

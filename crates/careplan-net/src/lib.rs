@@ -31,6 +31,9 @@ pub use client::{
     pkcs12_of,
 };
 pub use relay_server::{RelayServer, SharedRelay};
-pub use server::{PartyServer, ServerError};
+pub use server::{
+    BODY_TIMEOUT, HANDSHAKE_TIMEOUT, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_PENDING_HANDSHAKES, PartyServer,
+    ServerError,
+};
 pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
 pub use web_server::{serve_portal, serve_usage_site};

@@ -2,6 +2,7 @@
 //! running (the relay reloads the CA's revocation list), and a synchronous handler over a collected body.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -12,12 +13,12 @@ use hyper::header::CONTENT_TYPE;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::ServerConfig;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
@@ -29,6 +30,27 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 /// How long a refused handshake's socket is drained so that the client reads the TLS alert rather than
 /// a connection reset. Wall-clock housekeeping of the socket, not simulated time.
 const ALERT_DRAIN: Duration = Duration::from_secs(5);
+
+/// How long a client has to complete the TLS handshake (wall-clock, like every limit below: these
+/// protect the server's resources, they are not part of the simulation).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a client has to send a request's head, including the wait for the next request on a kept-
+/// alive connection.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a client has to send a request's body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Connections still in their TLS handshake per server: past it, the oldest is dropped, so that idle
+/// sockets cannot lock well-behaved clients out.
+pub const MAX_PENDING_HANDSHAKES: usize = 256;
+
+/// Established connections per server: past it, a new connection is closed once its handshake ends.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// Connections in their handshake, oldest first: whether each has finished, and how to drop it.
+type Pending = Arc<std::sync::Mutex<std::collections::VecDeque<(Arc<AtomicBool>, tokio::task::AbortHandle)>>>;
 
 /// Why a server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -90,15 +112,31 @@ impl PartyServer {
         let tls = Arc::new(RwLock::new(Arc::new(tls)));
         let (shutdown, mut stop) = oneshot::channel();
         let configs = tls.clone();
+        let pending: Pending = Arc::default();
+        let established = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = &mut stop => break,
                     accepted = listener.accept() => {
-                        // A failed accept (e.g. the peer reset before accept) concerns one connection only.
+                        // A failed accept (the peer reset before accept) concerns one connection only; out
+                        // of file descriptors, the loop pauses rather than spin until some are freed.
+                        if let Err(e) = &accepted
+                            && e.raw_os_error().is_some_and(|code| code == 24 || code == 23) // EMFILE, ENFILE
+                        {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
                         if let Ok((tcp, _)) = accepted {
                             let config = configs.read().unwrap_or_else(PoisonError::into_inner).clone();
-                            tokio::spawn(serve_connection(tcp, TlsAcceptor::from(config), handler.clone()));
+                            let shaken = Arc::new(AtomicBool::new(false));
+                            let connection = tokio::spawn(serve_connection(
+                                tcp,
+                                TlsAcceptor::from(config),
+                                handler.clone(),
+                                shaken.clone(),
+                                established.clone(),
+                            ));
+                            admit(&pending, shaken, connection.abort_handle());
                         }
                     }
                 }
@@ -137,11 +175,35 @@ impl Drop for PartyServer {
     }
 }
 
-async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handler) {
+/// Counts a connection in its handshake; past [`MAX_PENDING_HANDSHAKES`], drops the oldest still shaking.
+fn admit(pending: &Pending, shaken: Arc<AtomicBool>, connection: tokio::task::AbortHandle) {
+    let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
+    pending.retain(|(done, _)| !done.load(Ordering::Acquire));
+    pending.push_back((shaken, connection));
+    while pending.len() > MAX_PENDING_HANDSHAKES {
+        if let Some((_, oldest)) = pending.pop_front() {
+            oldest.abort();
+        }
+    }
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    acceptor: TlsAcceptor,
+    handler: Handler,
+    shaken: Arc<AtomicBool>,
+    established: Arc<Semaphore>,
+) {
     // Answers leave in several writes (TLS records, then the body); without this the last waits for
     // the client's delayed ACK.
     let _ = tcp.set_nodelay(true);
-    let tls = match acceptor.accept(tcp).into_fallible().await {
+    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp).into_fallible()).await;
+    shaken.store(true, Ordering::Release);
+    let Ok(handshake) = handshake else {
+        // Too slow: the socket is dropped.
+        return;
+    };
+    let tls = match handshake {
         Ok(tls) => tls,
         Err((_, mut tcp)) => {
             // The alert is written; close our side and drain theirs so the kernel does not answer the
@@ -155,6 +217,10 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handle
             return;
         }
     };
+    let Ok(_permit) = established.try_acquire_owned() else {
+        // Too many connections: this one closes; the client may retry.
+        return;
+    };
     let peer: Option<CertificateDer<'static>> = tls
         .get_ref()
         .1
@@ -166,15 +232,27 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handle
         let (handler, peer) = (handler.clone(), peer.clone());
         async move {
             let (parts, body) = req.into_parts();
-            let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(e) => {
-                    return Ok(refusal(
-                        ErrorCode::SendTooLarge,
-                        &format!("request body refused: {e}"),
-                    ));
-                }
-            };
+            let body =
+                match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_REQUEST_BYTES).collect())
+                    .await
+                {
+                    Ok(Ok(body)) => body.to_bytes(),
+                    Ok(Err(e)) => {
+                        return Ok(refusal(
+                            ErrorCode::SendTooLarge,
+                            &format!("request body refused: {e}"),
+                        ));
+                    }
+                    Err(_) => {
+                        return Ok(refusal(
+                            ErrorCode::RequestTimeout,
+                            &format!(
+                                "the request body did not arrive within {} s",
+                                BODY_TIMEOUT.as_secs()
+                            ),
+                        ));
+                    }
+                };
             let answer = move || {
                 handler(Call {
                     method: &parts.method,
@@ -198,6 +276,8 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, handler: Handle
     });
     // A connection error (client went away mid-request) ends only this connection.
     let _ = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
         .serve_connection(TokioIo::new(tls), service)
         .await;
 }
@@ -243,6 +323,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::PasswordExpired
         | ErrorCode::ProxyIdNotAllowed => StatusCode::UNAUTHORIZED,
         ErrorCode::SendTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
