@@ -146,6 +146,9 @@ catalogue! {
     /// is not the contract's JSON, a file that cannot be read.
     AdapterOutputInvalid = "ADAPTER_OUTPUT_INVALID", "adapter",
         "（シミュレータ）ベンダーの介護ソフトの出力が取り決めに沿っていない";
+    /// A request to the portal, the usage site or the admin endpoint is larger than such a request can be.
+    RequestTooLarge = "REQUEST_TOO_LARGE", "net",
+        "（シミュレータ）ポータル等への要求が大きすぎる（入力内容が上限を超えている）";
     /// A client did not send its request's body within the server's time limit.
     RequestTimeout = "REQUEST_TIMEOUT", "net",
         "（シミュレータ）要求の本文が制限時間内に届かなかった（通信の途絶・低速な接続）";

@@ -52,6 +52,7 @@ pub async fn serve_admin(
     PartyServer::start(
         listen,
         tls,
+        crate::server::MAX_WEB_REQUEST_BYTES,
         Arc::new(move |call: Call<'_>| match (call.method, call.path) {
             (&Method::GET, api::CLOCK) => json(StatusCode::OK, &clock.reading()),
             (&Method::POST, api::CLOCK) => match change(&parties, &clock, &call.body) {

@@ -32,8 +32,8 @@ pub use client::{
 };
 pub use relay_server::{RelayServer, SharedRelay};
 pub use server::{
-    BODY_TIMEOUT, HANDSHAKE_TIMEOUT, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_PENDING_HANDSHAKES, PartyServer,
-    ServerError,
+    BODY_TIMEOUT, HANDSHAKE_TIMEOUT, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_PENDING_HANDSHAKES,
+    MAX_RELAY_REQUEST_BYTES, MAX_WEB_REQUEST_BYTES, PartyServer, ServerError,
 };
 pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
 pub use web_server::{serve_portal, serve_usage_site};

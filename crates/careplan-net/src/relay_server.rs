@@ -56,6 +56,7 @@ impl RelayServer {
         let server = PartyServer::start(
             listen,
             tls,
+            crate::server::MAX_RELAY_REQUEST_BYTES,
             Arc::new(move |call: Call<'_>| route(call, &relay, &parties, handler_clock.as_ref(), &to_lose)),
         )
         .await?;

@@ -24,8 +24,12 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::api::ErrorBody;
 
-/// Largest request body a server reads, in bytes. A month's send units for hundreds of users fit easily.
-const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+/// Largest request body the relay reads, in bytes. A month's send units for hundreds of users fit easily.
+pub const MAX_RELAY_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Largest request body the web parties (portal, usage site, admin endpoint) read: their requests are
+/// forms, logins and clock changes, so that nothing unauthenticated can make them journal megabytes.
+pub const MAX_WEB_REQUEST_BYTES: usize = 64 * 1024;
 
 /// How long a refused handshake's socket is drained so that the client reads the TLS alert rather than
 /// a connection reset. Wall-clock housekeeping of the socket, not simulated time.
@@ -101,6 +105,7 @@ impl PartyServer {
     pub(crate) async fn start(
         listen: SocketAddr,
         tls: ServerConfig,
+        max_body: usize,
         handler: Handler,
     ) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen)
@@ -132,9 +137,12 @@ impl PartyServer {
                             let connection = tokio::spawn(serve_connection(
                                 tcp,
                                 TlsAcceptor::from(config),
+                                Limits {
+                                    max_body,
+                                    shaken: shaken.clone(),
+                                    established: established.clone(),
+                                },
                                 handler.clone(),
-                                shaken.clone(),
-                                established.clone(),
                             ));
                             admit(&pending, shaken, connection.abort_handle());
                         }
@@ -187,13 +195,22 @@ fn admit(pending: &Pending, shaken: Arc<AtomicBool>, connection: tokio::task::Ab
     }
 }
 
-async fn serve_connection(
-    tcp: TcpStream,
-    acceptor: TlsAcceptor,
-    handler: Handler,
+/// What bounds one connection.
+struct Limits {
+    /// The largest body read.
+    max_body: usize,
+    /// Set once the handshake has ended, either way.
     shaken: Arc<AtomicBool>,
+    /// The server's established connections.
     established: Arc<Semaphore>,
-) {
+}
+
+async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits, handler: Handler) {
+    let Limits {
+        max_body,
+        shaken,
+        established,
+    } = limits;
     // Answers leave in several writes (TLS records, then the body); without this the last waits for
     // the client's delayed ACK.
     let _ = tcp.set_nodelay(true);
@@ -232,27 +249,31 @@ async fn serve_connection(
         let (handler, peer) = (handler.clone(), peer.clone());
         async move {
             let (parts, body) = req.into_parts();
-            let body =
-                match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_REQUEST_BYTES).collect())
-                    .await
-                {
-                    Ok(Ok(body)) => body.to_bytes(),
-                    Ok(Err(e)) => {
-                        return Ok(refusal(
-                            ErrorCode::SendTooLarge,
-                            &format!("request body refused: {e}"),
-                        ));
-                    }
-                    Err(_) => {
-                        return Ok(refusal(
-                            ErrorCode::RequestTimeout,
-                            &format!(
-                                "the request body did not arrive within {} s",
-                                BODY_TIMEOUT.as_secs()
-                            ),
-                        ));
-                    }
-                };
+            let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, max_body).collect()).await
+            {
+                Ok(Ok(body)) => body.to_bytes(),
+                Ok(Err(e)) => {
+                    // The relay's bodies are sends; the web parties' are forms.
+                    let code = if max_body >= MAX_RELAY_REQUEST_BYTES {
+                        ErrorCode::SendTooLarge
+                    } else {
+                        ErrorCode::RequestTooLarge
+                    };
+                    return Ok(refusal(
+                        code,
+                        &format!("request body refused ({e}): at most {max_body} bytes"),
+                    ));
+                }
+                Err(_) => {
+                    return Ok(refusal(
+                        ErrorCode::RequestTimeout,
+                        &format!(
+                            "the request body did not arrive within {} s",
+                            BODY_TIMEOUT.as_secs()
+                        ),
+                    ));
+                }
+            };
             let answer = move || {
                 handler(Call {
                     method: &parts.method,
@@ -322,7 +343,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::PasswordTemporary
         | ErrorCode::PasswordExpired
         | ErrorCode::ProxyIdNotAllowed => StatusCode::UNAUTHORIZED,
-        ErrorCode::SendTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::SendTooLarge | ErrorCode::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
@@ -385,6 +406,7 @@ where
     PartyServer::start(
         listen,
         tls,
+        MAX_WEB_REQUEST_BYTES,
         Arc::new(move |call: Call<'_>| {
             if call.method == Method::POST && call.path == path {
                 operation(&call.body, |request| handle(clock.now(), request))

@@ -48,3 +48,26 @@ async fn idle_sockets_past_the_handshake_limit_do_not_lock_offices_out() {
         "only {closed} of the oldest idle sockets were closed"
     );
 }
+
+#[tokio::test]
+async fn an_oversized_portal_request_is_refused_before_it_is_acted_on() {
+    let f = common::fixture().await;
+    let portal = f.ecosystem.portal_client().unwrap();
+    let huge = careplan_parties::api::PortalRequest::Login {
+        user_id: "KJ131310000001".into(),
+        password: "x".repeat(careplan_net::MAX_WEB_REQUEST_BYTES),
+    };
+    let refused = portal.call(&huge).await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        careplan_core::ErrorCode::RequestTooLarge,
+        "{refused}"
+    );
+    // A login of ordinary size is answered (refused for its content, not its size).
+    let ordinary = careplan_parties::api::PortalRequest::Login {
+        user_id: "KJ131310000001".into(),
+        password: "wrong".into(),
+    };
+    let refused = portal.call(&ordinary).await.unwrap_err();
+    assert_ne!(refused.code(), careplan_core::ErrorCode::RequestTooLarge);
+}
