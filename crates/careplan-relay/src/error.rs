@@ -98,9 +98,15 @@ pub enum RelayError {
     /// The receiver is registered but holds no valid licence.
     #[error("receiver {0} is registered but its licence is not valid (lapsed or not renewed)")]
     ReceiverUnlicensed(OfficeNumber),
-    /// The strict relay found errors in the CSV files.
-    #[error("the strict relay found {} error(s) in the CSV files: {}", .0.len(), first(.0))]
-    ContentInvalid(Vec<Finding>),
+    /// The strict relay found errors in the CSV files: the first [`MAX_FINDINGS`] of them, and how many
+    /// there were.
+    #[error("the strict relay found {total} error(s) in the CSV files{}: {}", listed(findings.len(), *total), first(findings))]
+    ContentInvalid {
+        /// The first findings, in file and line order.
+        findings: Vec<Finding>,
+        /// Every finding, listed or not.
+        total: usize,
+    },
     /// Another send unit with the same sender, receiver and serial was accepted before, with other files.
     #[error(
         "send unit {existing} with serial {serial} was already accepted with other files; export again for a new serial (ファイル連番)"
@@ -149,6 +155,17 @@ pub enum RelayError {
     Store(#[from] StoreError),
 }
 
+/// The most findings a strict refusal lists: a large broken send must not make a larger answer.
+pub const MAX_FINDINGS: usize = 100;
+
+fn listed(shown: usize, total: usize) -> String {
+    if shown < total {
+        format!(" (the first {shown} listed)")
+    } else {
+        String::new()
+    }
+}
+
 fn first(findings: &[Finding]) -> String {
     match findings {
         [] => String::new(),
@@ -170,7 +187,7 @@ impl RelayError {
             RelayError::LicenceRequired(_) => ErrorCode::LicenceRequired,
             RelayError::ReceiverUnregistered(_) => ErrorCode::ReceiverUnregistered,
             RelayError::ReceiverUnlicensed(_) => ErrorCode::ReceiverUnlicensed,
-            RelayError::ContentInvalid(_) => ErrorCode::ContentInvalid,
+            RelayError::ContentInvalid { .. } => ErrorCode::ContentInvalid,
             RelayError::SerialReused { .. } => ErrorCode::SerialReused,
             RelayError::SerialOrder { .. } => ErrorCode::SerialOrder,
             RelayError::FileNotFound(_) => ErrorCode::FileNotFound,
@@ -190,7 +207,7 @@ impl RelayError {
     /// The strict relay's findings, when that is the refusal.
     pub fn findings(&self) -> &[Finding] {
         match self {
-            RelayError::ContentInvalid(findings) => findings,
+            RelayError::ContentInvalid { findings, .. } => findings,
             _ => &[],
         }
     }

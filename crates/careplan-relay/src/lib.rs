@@ -21,7 +21,7 @@ mod relay;
 mod store;
 
 pub use config::{CancelUntil, RelayConfig};
-pub use error::{Finding, RelayError, StoreError};
+pub use error::{Finding, MAX_FINDINGS, RelayError, StoreError};
 pub use memory::MemoryStore;
 pub use model::{
     DownloadedFile, FileId, FileRecord, NewSendUnit, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus,

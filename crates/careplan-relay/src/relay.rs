@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 
 use crate::store::Inserted;
 use crate::{
-    CancelUntil, Change, DownloadedFile, FileId, Finding, MemoryStore, NewSendUnit, RelayConfig, RelayError,
-    SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store, Upload,
+    CancelUntil, Change, DownloadedFile, FileId, Finding, MAX_FINDINGS, MemoryStore, NewSendUnit,
+    RelayConfig, RelayError, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store, Upload,
 };
 
 /// The longest PDF attachment name the relay accepts, in characters (assumed).
@@ -445,26 +445,27 @@ fn strict_check(uploads: &[Upload]) -> Result<(), RelayError> {
         .map(|u| (&*u.name, &*u.content))
         .collect();
     let reports = validate_files(&files, Options::default());
-    let findings: Vec<Finding> = files
-        .iter()
-        .zip(&reports)
-        .flat_map(|((name, _), report)| {
-            report
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(|d| Finding {
-                    file: (*name).to_owned(),
-                    rule: d.rule.id().to_owned(),
-                    line: d.line,
-                    field: d.field,
-                    message: d.message.clone(),
-                })
+    let errors = files.iter().zip(&reports).flat_map(|((name, _), report)| {
+        report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(move |d| (name, d))
+    });
+    let total = errors.clone().count();
+    let findings: Vec<Finding> = errors
+        .take(MAX_FINDINGS)
+        .map(|(name, d)| Finding {
+            file: (*name).to_owned(),
+            rule: d.rule.id().to_owned(),
+            line: d.line,
+            field: d.field,
+            message: d.message.clone(),
         })
         .collect();
-    if findings.is_empty() {
+    if total == 0 {
         Ok(())
     } else {
-        Err(RelayError::ContentInvalid(findings))
+        Err(RelayError::ContentInvalid { findings, total })
     }
 }

@@ -632,3 +632,31 @@ fn decisions_are_recorded_as_events_in_order_and_refusals_with_their_code() {
     ));
     assert_eq!(kinds.len(), 8);
 }
+
+#[test]
+fn the_strict_relay_lists_at_most_its_limit_of_findings_and_says_how_many_there_were() {
+    // A usage sheet of 1,000 records of one field each: a finding per record, and more.
+    let mut files = send_unit("20250425103000");
+    files[0] = Upload::new(files[0].name.to_string(), "x\r\n".repeat(1_000).into_bytes());
+    let mut strict = relay(RelayConfig {
+        strict: true,
+        ..RelayConfig::default()
+    });
+    let refused = strict
+        .send(NOW, office(CM), files, &everyone_licensed)
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ContentInvalid);
+    assert_eq!(refused.findings().len(), careplan_relay::MAX_FINDINGS);
+    let message = refused.to_string();
+    assert!(
+        message.contains(&format!("(the first {} listed)", careplan_relay::MAX_FINDINGS)),
+        "{message}"
+    );
+    let total: usize = message
+        .split("found ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(total >= 1_000, "{message}");
+}
