@@ -166,6 +166,30 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     std::fs::write(path, bytes).map_err(file_error(path))
 }
 
+/// Writes a file only its owner may read (passwords, private keys).
+fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
+    write(path, bytes)?;
+    restrict(path, 0o600)
+}
+
+/// Creates a folder (and its parents) only its owner may enter.
+fn create_private_dir(path: &Path) -> Result<(), ServeError> {
+    std::fs::create_dir_all(path).map_err(file_error(path))?;
+    restrict(path, 0o700)
+}
+
+/// Sets `path`'s permission bits (on Unix; elsewhere the platform's defaults stay).
+fn restrict(path: &Path, mode: u32) -> Result<(), ServeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(file_error(path))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 impl Ecosystem {
     /// Opens (or creates) the ecosystem `options` describe and starts every party.
     pub async fn start(options: &ServeOptions) -> Result<Self, ServeError> {
@@ -224,14 +248,17 @@ impl Ecosystem {
 /// Opens the database, records or reads the genesis, sets up the starting state and replays the journal,
 /// and writes the files for clients.
 fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeError> {
-    std::fs::create_dir_all(&options.data_dir).map_err(file_error(&options.data_dir))?;
+    // The data directory holds the roster's passwords, the offices' keys and the journal: its owner's only.
+    create_private_dir(&options.data_dir)?;
     let (store, mut journal): (Box<dyn Store>, Box<dyn Journal>) = match &options.database {
         Database::Sqlite => {
             let path = options.data_dir.join(SQLITE_FILE);
-            (
+            let opened: (Box<dyn Store>, Box<dyn Journal>) = (
                 Box::new(SqliteStore::open(&path)?),
                 Box::new(SqliteJournal::open(&path)?),
-            )
+            );
+            restrict(&path, 0o600)?;
+            opened
         }
         Database::Postgres { url, schema } => (
             Box::new(PostgresStore::connect_in_schema(url, schema.as_deref())?),
@@ -352,7 +379,7 @@ fn write_roster(
     ca: &CertificateAuthority,
 ) -> Result<(), ServeError> {
     let folder = data_dir.join("offices");
-    std::fs::create_dir_all(&folder).map_err(file_error(&folder))?;
+    create_private_dir(&folder)?;
     let mut entries = Vec::with_capacity(known.len());
     for (office, known) in genesis.offices.iter().zip(known) {
         let certificate = format!("offices/{}.p12", office.number);
@@ -360,7 +387,7 @@ fn write_roster(
             let bytes = ca
                 .export_pkcs12(issued, password)
                 .map_err(|e| ServeError::Genesis(e.to_string()))?;
-            write(&data_dir.join(&certificate), &bytes)?;
+            write_secret(&data_dir.join(&certificate), &bytes)?;
         }
         entries.push(RosterEntry {
             office,
@@ -373,5 +400,5 @@ fn write_roster(
         });
     }
     let json = serde_json::to_vec_pretty(&entries).map_err(|e| ServeError::Genesis(e.to_string()))?;
-    write(&data_dir.join("offices.json"), &json)
+    write_secret(&data_dir.join("offices.json"), &json)
 }

@@ -190,6 +190,30 @@ fn the_clock_refuses_every_extreme_and_the_data_directory_always_starts_again() 
 }
 
 #[test]
+#[cfg(unix)]
+fn the_data_directory_s_secrets_are_its_owner_s_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let data = dir.path().join("data");
+    // Even a data directory made open beforehand is closed.
+    std::fs::create_dir_all(&data).expect("made");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("opened");
+    let served = serve(&data, &[]);
+    served.stop();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("offices")), 0o700);
+    assert_eq!(mode(&data.join("offices.json")), 0o600);
+    assert_eq!(mode(&data.join("careplan.sqlite3")), 0o600);
+    let keys: Vec<_> = std::fs::read_dir(data.join("offices"))
+        .expect("listed")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(!keys.is_empty());
+    assert!(keys.iter().all(|key| mode(key) == 0o600), "{keys:?}");
+}
+
+#[test]
 fn a_database_of_another_ecosystem_is_refused_with_exit_status_2() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let served = serve(dir.path(), &["--seed", "3"]);
