@@ -149,6 +149,9 @@ catalogue! {
     /// A request to the portal, the usage site or the admin endpoint is larger than such a request can be.
     RequestTooLarge = "REQUEST_TOO_LARGE", "net",
         "（シミュレータ）ポータル等への要求が大きすぎる（入力内容が上限を超えている）";
+    /// A request to `serve`'s admin endpoint without its token, or with another.
+    AdminTokenInvalid = "ADMIN_TOKEN_INVALID", "net",
+        "（シミュレータ）管理用エンドポイントへの要求にトークンがない、または誤っている";
     /// A client did not send its request's body within the server's time limit.
     RequestTimeout = "REQUEST_TIMEOUT", "net",
         "（シミュレータ）要求の本文が制限時間内に届かなかった（通信の途絶・低速な接続）";

@@ -133,7 +133,7 @@ pub struct EcosystemBuilder {
     store: Option<Box<dyn Store>>,
     journal: Option<(Box<dyn Journal>, u64)>,
     listen: Listen,
-    admin: bool,
+    admin: Option<Arc<str>>,
     offices: Vec<OfficeDescription>,
     events: EventLog,
     resume_at: Option<OffsetDateTime>,
@@ -163,7 +163,7 @@ impl EcosystemBuilder {
             store: None,
             journal: None,
             listen: Listen::default(),
-            admin: false,
+            admin: None,
             offices: Vec::new(),
             events: EventLog::default(),
             resume_at: None,
@@ -220,9 +220,9 @@ impl EcosystemBuilder {
         self
     }
 
-    /// Also serves the admin endpoint of the clock.
-    pub fn with_admin(mut self) -> Self {
-        self.admin = true;
+    /// Also serves the admin endpoint of the clock, answering only requests that carry `token`.
+    pub fn with_admin(mut self, token: &str) -> Self {
+        self.admin = Some(Arc::from(token));
         self
     }
 
@@ -322,7 +322,7 @@ pub struct Prepared {
     parties: Arc<Parties>,
     relay: Relay<Box<dyn Store>>,
     listen: Listen,
-    admin: bool,
+    admin: Option<Arc<str>>,
     journalled: bool,
     descriptions: Vec<OfficeDescription>,
     offices: Vec<ProvisionedOffice>,
@@ -387,16 +387,17 @@ impl Prepared {
         )
         .await?;
         let admin = match self.admin {
-            true => Some(
+            Some(token) => Some(
                 serve_admin(
                     self.listen.nth(3),
                     self.parties.clone(),
                     self.clock.clone(),
                     &self.certificates.portal,
+                    token,
                 )
                 .await?,
             ),
-            false => None,
+            None => None,
         };
         let weak = Arc::downgrade(&relay);
         let hook_clock = clock.clone();

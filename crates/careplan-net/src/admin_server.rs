@@ -41,12 +41,27 @@ impl EcosystemClock {
     }
 }
 
-/// Starts the admin endpoint on `listen` (port 0 picks a free port) with a server `certificate`.
+/// Whether `authorization` is `Bearer <token>`, compared in constant time.
+fn authorized(authorization: Option<&str>, token: &str) -> bool {
+    let Some(given) = authorization.and_then(|a| a.strip_prefix("Bearer ")) else {
+        return false;
+    };
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+}
+
+/// Starts the admin endpoint on `listen` (port 0 picks a free port) with a server `certificate`; every
+/// request must carry `Authorization: Bearer <token>`.
 pub async fn serve_admin(
     listen: SocketAddr,
     parties: Arc<Parties>,
     clock: EcosystemClock,
     certificate: &IssuedCertificate,
+    token: Arc<str>,
 ) -> Result<PartyServer, ServerError> {
     let tls = web_server_config(certificate, clock.as_clock())?;
     PartyServer::start(
@@ -54,6 +69,10 @@ pub async fn serve_admin(
         tls,
         crate::server::MAX_WEB_REQUEST_BYTES,
         Arc::new(move |call: Call<'_>| match (call.method, call.path) {
+            _ if !authorized(call.authorization, &token) => refusal(
+                ErrorCode::AdminTokenInvalid,
+                "the admin endpoint needs `Authorization: Bearer <token>`, the token of the file admin-token in serve's data directory",
+            ),
             (&Method::GET, api::CLOCK) => json(StatusCode::OK, &clock.reading()),
             (&Method::POST, api::CLOCK) => match change(&parties, &clock, &call.body) {
                 Ok(reading) => json(StatusCode::OK, &reading),

@@ -15,7 +15,7 @@ use careplan_core::{Clock, ErrorCode, OfficeNumber};
 use careplan_relay::{FileId, SendReceipt, SendUnitId, SendUnitRecord, Upload};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use rustls::AlertDescription;
@@ -95,6 +95,8 @@ struct Connector {
     tls: TlsConnector,
     /// The code of a server that cannot be reached.
     unreachable: ErrorCode,
+    /// A bearer token sent with every request (the admin endpoint's).
+    bearer: Option<Arc<str>>,
 }
 
 impl Connector {
@@ -137,13 +139,15 @@ impl Connector {
             .await
             .map_err(|e| connection_error(&e))?;
         let driver = tokio::spawn(connection);
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(HOST, self.server_name)
-            .header(CONTENT_TYPE, "application/json")
-            .body(Full::new(body))
-            .map_err(protocol)?;
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(token) = &self.bearer {
+            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request.body(Full::new(body)).map_err(protocol)?;
         let response = sender
             .send_request(request)
             .await
@@ -206,6 +210,7 @@ impl Connector {
             server_name,
             tls: TlsConnector::from(Arc::new(config)),
             unreachable,
+            bearer: None,
         })
     }
 }
@@ -277,6 +282,12 @@ web_site_client!(
 );
 
 impl AdminClient {
+    /// The same client, presenting `token` (the file `admin-token` of `serve`'s data directory).
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.connector.bearer = Some(Arc::from(token.trim()));
+        self
+    }
+
     /// The ecosystem's clock.
     pub async fn clock(&self) -> Result<ClockReading, ClientError> {
         let bytes = self
@@ -404,6 +415,7 @@ impl LinkageClient {
                 server_name: RELAY_SERVER_NAME,
                 tls: TlsConnector::from(Arc::new(config)),
                 unreachable: ErrorCode::RelayUnreachable,
+                bearer: None,
             },
             portal: PortalClient::new(endpoints.portal, ca_root, clock.clone())?,
             usage_site: UsageSiteClient::new(endpoints.usage_site, ca_root, clock.clone())?,

@@ -80,6 +80,8 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Bytes,
     /// The verified client certificate, if the connection presented one.
     pub(crate) peer: Option<&'a CertificateDer<'static>>,
+    /// The `Authorization` header, if any.
+    pub(crate) authorization: Option<&'a str>,
 }
 
 /// A response extension asking the server to drop the answer and close the connection (fault injection:
@@ -280,6 +282,10 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
                     path: parts.uri.path(),
                     body,
                     peer: peer.as_ref().as_ref(),
+                    authorization: parts
+                        .headers
+                        .get(hyper::header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok()),
                 })
             };
             // A handler may block on disk or a database: it runs on the blocking pool, so that the
@@ -342,7 +348,8 @@ fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::SessionInvalid
         | ErrorCode::PasswordTemporary
         | ErrorCode::PasswordExpired
-        | ErrorCode::ProxyIdNotAllowed => StatusCode::UNAUTHORIZED,
+        | ErrorCode::ProxyIdNotAllowed
+        | ErrorCode::AdminTokenInvalid => StatusCode::UNAUTHORIZED,
         ErrorCode::SendTooLarge | ErrorCode::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,

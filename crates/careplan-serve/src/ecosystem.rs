@@ -19,6 +19,9 @@ use crate::{GENESIS_PARTY, Genesis, RosterOffice};
 /// The database file in the data directory.
 pub const SQLITE_FILE: &str = "careplan.sqlite3";
 
+/// The file of the data directory holding the admin endpoint's token (0600).
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
 /// Where the ecosystem's state is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Database {
@@ -166,6 +169,27 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     std::fs::write(path, bytes).map_err(file_error(path))
 }
 
+/// The admin endpoint's token: the file `admin-token` of the data directory, made with 32 random bytes
+/// (hex) when the ecosystem first starts and kept across restarts, so that scripts read it once.
+fn admin_token(data_dir: &Path) -> Result<String, ServeError> {
+    let path = data_dir.join(ADMIN_TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(token) if token.trim().len() >= 32 => {
+            restrict(&path, 0o600)?;
+            return Ok(token.trim().to_owned());
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(file_error(&path)(e)),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ServeError::Genesis(format!("no randomness for the admin token: {e}")))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_secret(&path, format!("{token}\n").as_bytes())?;
+    Ok(token)
+}
+
 /// Writes a file only its owner may read (passwords, private keys).
 fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
     write(path, bytes)?;
@@ -294,7 +318,7 @@ fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeErr
         .listen(Listen {
             relay: options.listen,
         })
-        .with_admin()
+        .with_admin(&admin_token(&options.data_dir)?)
         // Replay leaves the clock at its last setting; requests recorded after it moved on from there.
         .resume_clock_at(last_at)
         .prepare()?;

@@ -20,7 +20,7 @@ fn simulated_from_april_2026(dir: &std::path::Path) -> (serving::Served, AdminCl
         &["--clock", "simulated", "--start", "2026-04-01T09:00:00+09:00"],
     );
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let admin = AdminClient::new(served.admin, &served.root(), clock.clone()).expect("client");
+    let admin = served.admin_client(clock.clone());
     (served, admin, clock)
 }
 
@@ -82,6 +82,25 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
             .await
             .expect_err("not a span");
         assert_eq!(refused.code(), ErrorCode::SpanInvalid);
+        // Without the data directory's token, or with another, the endpoint answers nothing else.
+        let anonymous = AdminClient::new(served.admin, &served.root(), clock.clone()).expect("client");
+        let guessed = AdminClient::new(served.admin, &served.root(), clock.clone())
+            .expect("client")
+            .with_token(&"0".repeat(64));
+        for stranger in [anonymous, guessed] {
+            assert_eq!(
+                stranger.clock().await.expect_err("refused").code(),
+                ErrorCode::AdminTokenInvalid
+            );
+            let refused = stranger
+                .change_clock(&ClockChange {
+                    advance: Some("1d".into()),
+                    set: None,
+                })
+                .await
+                .expect_err("refused");
+            assert_eq!(refused.code(), ErrorCode::AdminTokenInvalid);
+        }
         // The relay stamps a send with the simulated time.
         let care_manager = served.office(CARE_MANAGER).await;
         let receipt = care_manager.send(&serving::send_unit(0)).await.expect("sends");
@@ -90,7 +109,7 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
 
         // Restarted without --start, the ecosystem resumes at its last setting; its clock stays simulated.
         let resumed = serve(dir.path(), &["--clock", "simulated"]);
-        let admin = AdminClient::new(resumed.admin, &resumed.root(), clock.clone()).expect("client");
+        let admin = resumed.admin_client(clock.clone());
         assert_eq!(
             admin.clock().await.expect("reads").now,
             time::macros::datetime!(2026-05-03 09:00 +9)
@@ -101,7 +120,7 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
 
         // On the system clock the admin endpoint only reads.
         let system = serve(dir.path(), &[]);
-        let admin = AdminClient::new(system.admin, &system.root(), clock).expect("client");
+        let admin = system.admin_client(clock);
         assert!(!admin.clock().await.expect("reads").simulated);
         let refused = admin
             .change_clock(&ClockChange {
@@ -159,7 +178,7 @@ fn the_clock_refuses_every_extreme_and_the_data_directory_always_starts_again() 
         }
         served.stop();
         let resumed = serve(dir.path(), &["--clock", "simulated"]);
-        let admin = AdminClient::new(resumed.admin, &resumed.root(), clock).expect("client");
+        let admin = resumed.admin_client(clock);
         assert_eq!(
             admin.clock().await.expect("reads").now,
             time::macros::datetime!(2000-01-01 00:00 +9)
@@ -204,6 +223,7 @@ fn the_data_directory_s_secrets_are_its_owner_s_only() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("offices")), 0o700);
     assert_eq!(mode(&data.join("offices.json")), 0o600);
+    assert_eq!(mode(&data.join("admin-token")), 0o600);
     assert_eq!(mode(&data.join("careplan.sqlite3")), 0o600);
     let keys: Vec<_> = std::fs::read_dir(data.join("offices"))
         .expect("listed")

@@ -264,7 +264,12 @@ impl RunningEcosystem {
         self.admin
     }
 
-    /// The data directory on the host: `ca.pem`, `offices.json`, `offices/*.p12`.
+    /// The admin endpoint's token (`Authorization: Bearer <token>`; `AdminClient::with_token`).
+    pub fn admin_token(&self) -> std::io::Result<String> {
+        std::fs::read_to_string(self.data.path().join("admin-token")).map(|t| t.trim().to_owned())
+    }
+
+    /// The data directory on the host: `ca.pem`, `offices.json`, `offices/*.p12`, `admin-token`.
     pub fn data_dir(&self) -> &Path {
         self.data.path()
     }

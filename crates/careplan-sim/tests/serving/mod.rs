@@ -74,6 +74,17 @@ pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Served {
 }
 
 impl Served {
+    /// A client of the admin endpoint presenting the token of the data directory.
+    pub(crate) fn admin_client(
+        &self,
+        clock: std::sync::Arc<dyn careplan_core::Clock>,
+    ) -> careplan_net::AdminClient {
+        let token = std::fs::read_to_string(self.dir.join("admin-token")).expect("the admin token");
+        careplan_net::AdminClient::new(self.admin, &self.root(), clock)
+            .expect("client")
+            .with_token(&token)
+    }
+
     /// The CA root from `ca.pem`.
     pub(crate) fn root(&self) -> CertificateDer<'static> {
         root_of(&self.dir)
