@@ -99,15 +99,19 @@ impl OfficeDescription {
 /// Where the servers listen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Listen {
-    /// The relay; the portal, the usage site and the admin endpoint take the next three ports (all pick
-    /// free ports if the port is 0).
+    /// The relay; the portal and the usage site take the next two ports (all pick free ports if the port
+    /// is 0).
     pub relay: SocketAddr,
+    /// The admin endpoint; by default loopback, on the port three after the relay's (a free one if the
+    /// relay's is 0), whatever address the parties listen on: only the machine moves the clock.
+    pub admin: Option<SocketAddr>,
 }
 
 impl Default for Listen {
     fn default() -> Self {
         Self {
             relay: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin: None,
         }
     }
 }
@@ -389,7 +393,10 @@ impl Prepared {
         let admin = match self.admin {
             Some(token) => Some(
                 serve_admin(
-                    self.listen.nth(3),
+                    self.listen.admin.unwrap_or_else(|| {
+                        let port = self.listen.nth(3).port();
+                        SocketAddr::from(([127, 0, 0, 1], port))
+                    }),
                     self.parties.clone(),
                     self.clock.clone(),
                     &self.certificates.portal,

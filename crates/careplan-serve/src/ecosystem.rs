@@ -57,9 +57,11 @@ pub struct ServeOptions {
     pub data_dir: PathBuf,
     /// Where the state is kept.
     pub database: Database,
-    /// The relay's address; the portal, the usage site and the admin endpoint take the next three ports
-    /// (all pick free ports if the port is 0).
+    /// The relay's address; the portal and the usage site take the next two ports (all pick free ports
+    /// if the port is 0).
     pub listen: SocketAddr,
+    /// The admin endpoint's address; by default loopback on the port three after the relay's.
+    pub admin_listen: Option<SocketAddr>,
     /// What time it is.
     pub time: TimeSource,
     /// The seed of a new ecosystem (an existing one keeps its own; a different one is refused).
@@ -317,6 +319,7 @@ fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeErr
         .journal(journal, genesis_seq)
         .listen(Listen {
             relay: options.listen,
+            admin: options.admin_listen,
         })
         .with_admin(&admin_token(&options.data_dir)?)
         // Replay leaves the clock at its last setting; requests recorded after it moved on from there.

@@ -38,10 +38,15 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "NAME", requires = "database_url")]
     database_schema: Option<String>,
 
-    /// The relay's address; the portal, the usage site and the admin endpoint listen on the next three
-    /// ports. Port 0 picks four free ports.
+    /// The relay's address; the portal and the usage site listen on the next two ports, the admin
+    /// endpoint on the third (on loopback unless --admin-listen says otherwise). Port 0 picks free ports.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7443")]
     listen: SocketAddr,
+
+    /// The admin endpoint's address, when it must be reached from another machine (e.g. out of a
+    /// container); it always needs the data directory's admin-token.
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
 
     /// The clock: the system's, or a simulated one moved through the admin endpoint.
     #[arg(long, value_enum, default_value_t = ClockArg::System)]
@@ -98,6 +103,7 @@ impl ServeArgs {
                 None => Database::Sqlite,
             },
             listen: self.listen,
+            admin_listen: self.admin_listen,
             time: match self.clock {
                 ClockArg::System => TimeSource::System,
                 ClockArg::Simulated => TimeSource::Simulated { start: self.start },

@@ -43,6 +43,18 @@ fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
             .build()
             .unwrap();
         let inbox = runtime.block_on(async {
+            // The admin endpoint is reached through its mapped port, with the data directory's token.
+            let clock: std::sync::Arc<dyn careplan_core::Clock> =
+                std::sync::Arc::new(careplan_core::SystemClock);
+            let admin = careplan_net::AdminClient::new(
+                ecosystem.admin(),
+                &serving::root_of(ecosystem.data_dir()),
+                clock,
+            )
+            .unwrap()
+            .with_token(&ecosystem.admin_token().unwrap());
+            let reading = admin.clock().await.expect("the admin endpoint answers");
+            assert!(reading.simulated);
             let sender = roster_client(ecosystem.data_dir(), endpoints, CARE_MANAGER).await;
             let receipt = sender
                 .send(&send_unit(0))

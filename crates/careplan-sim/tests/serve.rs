@@ -234,6 +234,19 @@ fn the_data_directory_s_secrets_are_its_owner_s_only() {
 }
 
 #[test]
+fn the_admin_endpoint_stays_on_loopback_when_the_parties_listen_everywhere() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let served = serve(dir.path(), &["--listen", "0.0.0.0:0"]);
+    assert!(
+        served.endpoints.relay.ip().is_unspecified(),
+        "{}",
+        served.endpoints.relay
+    );
+    assert!(served.admin.ip().is_loopback(), "{}", served.admin);
+    served.stop();
+}
+
+#[test]
 fn a_database_of_another_ecosystem_is_refused_with_exit_status_2() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let served = serve(dir.path(), &["--seed", "3"]);

@@ -117,6 +117,9 @@ impl CareplanSim {
             DATA,
             "--listen",
             "0.0.0.0:7000",
+            // Reached through the mapped port; the token in the data directory still guards it.
+            "--admin-listen",
+            "0.0.0.0:7003",
             "--seed",
             &self.seed.to_string(),
             "--offices",

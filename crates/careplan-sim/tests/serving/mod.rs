@@ -28,13 +28,20 @@ pub(crate) struct Served {
     pub(crate) admin: std::net::SocketAddr,
 }
 
-/// Starts `serve` on `dir` with free ports and `extra` arguments; waits until it has written its
-/// addresses.
+/// Starts `serve` on `dir` with free loopback ports (unless `extra` has a `--listen`) and `extra`
+/// arguments; waits until it has written its addresses.
 pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Served {
     let endpoints_file = dir.join("endpoints.json");
     let _ = std::fs::remove_file(&endpoints_file);
+    let listen: &[&str] = if extra.contains(&"--listen") {
+        &[]
+    } else {
+        &["--listen", "127.0.0.1:0"]
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_careplan-sim"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg("serve")
+        .args(listen)
+        .arg("--data-dir")
         .arg(dir)
         .args(extra)
         .stdout(Stdio::null())
