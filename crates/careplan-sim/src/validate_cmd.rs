@@ -34,6 +34,26 @@ pub(crate) struct ValidateArgs {
     strict: bool,
 }
 
+/// The largest file `validate` reads: far beyond any month's send unit, short of what would exhaust the
+/// machine.
+pub(crate) const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A file's bytes, if it is a regular file within [`MAX_FILE_BYTES`]: a FIFO or a device could block or
+/// never end.
+fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, a device or a socket is not read)".to_owned());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} bytes, over the limit of {MAX_FILE_BYTES} bytes a file may have",
+            meta.len()
+        ));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+}
+
 /// Validates the files and prints the findings.
 pub(crate) fn validate(args: &ValidateArgs) -> Exit {
     let files = match discover(&args.paths, "csv") {
@@ -46,7 +66,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Exit {
     let options = Options { strict: args.strict };
     let mut contents = Vec::with_capacity(files.len());
     for path in &files {
-        match std::fs::read(path) {
+        match read_regular(path) {
             Ok(bytes) => {
                 let name = path
                     .file_name()
@@ -55,7 +75,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Exit {
                 contents.push((name, bytes));
             }
             Err(e) => {
-                eprintln!("error: {}: cannot read: {e}", path.display());
+                eprintln!("error: {}: {e}", path.display());
                 return Exit::Invalid;
             }
         }

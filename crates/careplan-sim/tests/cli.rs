@@ -356,3 +356,21 @@ fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
     assert_eq!(too_few_users.status.code(), Some(2));
     assert!(text(&too_few_users.stderr).contains("every provider needs at least one user"));
 }
+
+#[test]
+#[cfg(unix)]
+fn validate_refuses_a_fifo_instead_of_blocking_on_it() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let out = careplan_sim(&["validate", fifo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not a regular file"),
+        "{}",
+        text(&out.stderr)
+    );
+}
