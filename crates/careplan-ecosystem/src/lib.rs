@@ -376,11 +376,13 @@ impl Prepared {
             )
             .await?,
         );
+        // The letterbox shares the admin endpoint's token: whoever may move the clock may read the mail.
         let portal = serve_portal(
             self.listen.nth(1),
             self.parties.clone(),
             clock.clone(),
             &self.certificates.portal,
+            self.admin.clone(),
         )
         .await?;
         let usage_site = serve_usage_site(

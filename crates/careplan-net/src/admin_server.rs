@@ -42,7 +42,7 @@ impl EcosystemClock {
 }
 
 /// Whether `authorization` is `Bearer <token>`, compared in constant time.
-fn authorized(authorization: Option<&str>, token: &str) -> bool {
+pub(crate) fn authorized(authorization: Option<&str>, token: &str) -> bool {
     let Some(given) = authorization.and_then(|a| a.strip_prefix("Bearer ")) else {
         return false;
     };

@@ -242,6 +242,13 @@ macro_rules! web_site_client {
                 let connector = Connector::web_site(addr, $server_name, $unreachable, ca_root, clock)?;
                 Ok(Self { connector })
             }
+
+            /// The same client, presenting `token` with every request: `serve`'s admin token (the file
+            /// `admin-token` of its data directory), which its admin endpoint and letterbox ask for.
+            pub fn with_token(mut self, token: &str) -> Self {
+                self.connector.bearer = Some(Arc::from(token.trim()));
+                self
+            }
         }
     };
 }
@@ -282,12 +289,6 @@ web_site_client!(
 );
 
 impl AdminClient {
-    /// The same client, presenting `token` (the file `admin-token` of `serve`'s data directory).
-    pub fn with_token(mut self, token: &str) -> Self {
-        self.connector.bearer = Some(Arc::from(token.trim()));
-        self
-    }
-
     /// The ecosystem's clock.
     pub async fn clock(&self) -> Result<ClockReading, ClientError> {
         let bytes = self

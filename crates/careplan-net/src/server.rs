@@ -394,13 +394,13 @@ where
 }
 
 /// Starts a web site (server authentication only) answering one tagged-operation endpoint at `path`
-/// with `handle` (see [`operation`]).
+/// with `handle` (see [`operation`]), which also sees the request's `Authorization` header.
 pub(crate) async fn serve_operations<Request, Answer>(
     listen: SocketAddr,
     certificate: &careplan_ca::IssuedCertificate,
     clock: Arc<dyn careplan_core::Clock>,
     path: &'static str,
-    handle: impl Fn(time::OffsetDateTime, Request) -> Result<Answer, (Vec<ErrorCode>, String)>
+    handle: impl Fn(time::OffsetDateTime, Request, Option<&str>) -> Result<Answer, (Vec<ErrorCode>, String)>
     + Send
     + Sync
     + 'static,
@@ -416,7 +416,9 @@ where
         MAX_WEB_REQUEST_BYTES,
         Arc::new(move |call: Call<'_>| {
             if call.method == Method::POST && call.path == path {
-                operation(&call.body, |request| handle(clock.now(), request))
+                operation(&call.body, |request| {
+                    handle(clock.now(), request, call.authorization)
+                })
             } else {
                 no_endpoint(call.method, call.path)
             }

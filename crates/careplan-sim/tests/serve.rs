@@ -87,6 +87,18 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
         let guessed = AdminClient::new(served.admin, &served.root(), clock.clone())
             .expect("client")
             .with_token(&"0".repeat(64));
+        // The letterbox, which shows the passwords mailed to offices, asks for the token too.
+        let letterbox = careplan_parties::api::PortalRequest::Mailbox {
+            office: CARE_MANAGER.parse().expect("an office number"),
+        };
+        let portal = careplan_net::PortalClient::new(served.endpoints.portal, &served.root(), clock.clone())
+            .expect("client");
+        assert_eq!(
+            portal.call(&letterbox).await.expect_err("no token").code(),
+            ErrorCode::AdminTokenInvalid
+        );
+        let token = std::fs::read_to_string(dir.path().join("admin-token")).expect("token");
+        assert!(portal.with_token(&token).call(&letterbox).await.is_ok());
         for stranger in [anonymous, guessed] {
             assert_eq!(
                 stranger.clock().await.expect_err("refused").code(),
