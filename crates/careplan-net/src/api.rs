@@ -102,13 +102,63 @@ impl SendRequest {
     }
 }
 
-/// Body of `GET /v1/inbox` and `GET /v1/sent`.
+/// Body of `GET /v1/inbox` and `GET /v1/sent`: one page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SendUnits {
     /// The send units: an inbox in the order the receiver must process them (serial, then arrival), a
     /// sent list in the order they were sent. `bundles` on the wire, its spelling since v1.
     #[serde(rename = "bundles")]
     pub send_units: Vec<SendUnitRecord>,
+    /// When more follow: the query giving the next page (`after=<position>&limit=<n>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// The most send units a page of the inbox or the sent list holds (and its default size).
+pub const MAX_PAGE: usize = 1_000;
+
+/// A page of a list: `after` items skipped (a position in the list), at most `limit` given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Items before the page.
+    pub after: usize,
+    /// Items in the page, 1 to [`MAX_PAGE`].
+    pub limit: usize,
+}
+
+impl Page {
+    /// The page a query string asks for (`after=0&limit=1000` by default); a malformed or out-of-range
+    /// value is refused with what is wrong.
+    pub fn of_query(query: Option<&str>) -> Result<Self, String> {
+        let mut page = Page {
+            after: 0,
+            limit: MAX_PAGE,
+        };
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let number: usize = value
+                .parse()
+                .map_err(|_| format!("`{pair}`: expected a non-negative number"))?;
+            match key {
+                "after" => page.after = number,
+                "limit" if (1..=MAX_PAGE).contains(&number) => page.limit = number,
+                "limit" => return Err(format!("`limit` is 1 to {MAX_PAGE}, not {number}")),
+                other => return Err(format!("`{other}` is not a query parameter: after, limit")),
+            }
+        }
+        Ok(page)
+    }
+
+    /// This page of `items`, with the query of the next page when more follow.
+    pub fn of<T>(self, mut items: Vec<T>) -> (Vec<T>, Option<String>) {
+        let total = items.len();
+        let start = self.after.min(total);
+        let end = start.saturating_add(self.limit).min(total);
+        items.truncate(end);
+        let page = items.split_off(start);
+        let next = (end < total).then(|| format!("after={end}&limit={}", self.limit));
+        (page, next)
+    }
 }
 
 /// Body of every refusal.
@@ -168,5 +218,30 @@ mod tests {
             error.starts_with("content of `UPSIKYU_b.CSV` is not base64"),
             "{error}"
         );
+    }
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn a_page_takes_its_slice_and_names_the_next() {
+        let page = Page::of_query(Some("after=3&limit=2")).unwrap();
+        assert_eq!(
+            page.of((0..10).collect()),
+            (vec![3, 4], Some("after=5&limit=2".to_owned()))
+        );
+        assert_eq!(page.of((0..5).collect()), (vec![3, 4], None));
+        assert_eq!(page.of((0..2).collect()), (Vec::<i32>::new(), None));
+        assert_eq!(
+            Page::of_query(None).unwrap(),
+            Page {
+                after: 0,
+                limit: MAX_PAGE
+            }
+        );
+        assert!(Page::of_query(Some("limit=0")).is_err());
+        assert!(Page::of_query(Some("after=x")).is_err());
     }
 }

@@ -548,12 +548,32 @@ impl LinkageClient {
         self.send_units(api::SENT).await
     }
 
+    /// Every page of a list, in order.
     async fn send_units(&self, path: &str) -> Result<Vec<SendUnitRecord>, ClientError> {
         self.require_login()?;
-        let bytes = self.relay_request(Method::GET, path, Bytes::new()).await?;
-        serde_json::from_slice::<SendUnits>(&bytes)
-            .map(|list| list.send_units)
-            .map_err(protocol)
+        let mut all = Vec::new();
+        let mut query = None::<String>;
+        loop {
+            let target = query
+                .as_ref()
+                .map_or_else(|| path.to_owned(), |q| format!("{path}?{q}"));
+            let bytes = self.relay_request(Method::GET, &target, Bytes::new()).await?;
+            let page = serde_json::from_slice::<SendUnits>(&bytes).map_err(protocol)?;
+            all.extend(page.send_units);
+            match page.next {
+                Some(next) => query = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One page of the inbox (`query` such as `after=0&limit=10`), with the query of the next page.
+    pub async fn inbox_page(&self, query: &str) -> Result<SendUnits, ClientError> {
+        self.require_login()?;
+        let bytes = self
+            .relay_request(Method::GET, &format!("{}?{query}", api::INBOX), Bytes::new())
+            .await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
     }
 
     /// Accepts (受信) a send unit of the inbox.

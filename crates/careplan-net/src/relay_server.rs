@@ -16,7 +16,7 @@ use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
-use crate::api::{self, SendRequest, SendUnits};
+use crate::api::{self, Page, SendRequest, SendUnits};
 use crate::server::{
     Call, LoseResponse, PartyServer, ServerError, error_body, error_response, json, no_endpoint, refusal,
 };
@@ -150,8 +150,28 @@ fn route(
         Ok(office) => office,
         Err((code, message)) => return refusal(code, &message),
     };
-    let mut relay = relay.lock().unwrap_or_else(PoisonError::into_inner);
     let now = clock.now();
+    // The lists are read under the relay's lock, paged and written out after it is released, so that a
+    // long history does not hold other offices' requests while it is serialised.
+    if let (&Method::GET, path @ (api::INBOX | api::SENT)) = (call.method, call.path) {
+        let page = match Page::of_query(call.query) {
+            Ok(page) => page,
+            Err(e) => return refusal(ErrorCode::ProtocolError, &e),
+        };
+        let listed = {
+            let mut relay = relay.lock().unwrap_or_else(PoisonError::into_inner);
+            if path == api::INBOX {
+                relay.inbox(now, office)
+            } else {
+                relay.sent(now, office)
+            }
+        };
+        return answer(listed.map(|all| {
+            let (send_units, next) = page.of(all);
+            SendUnits { send_units, next }
+        }));
+    }
+    let mut relay = relay.lock().unwrap_or_else(PoisonError::into_inner);
     match (call.method, call.path) {
         (&Method::POST, api::SEND) => {
             let uploads = serde_json::from_slice::<SendRequest>(&call.body)
@@ -171,14 +191,6 @@ fn route(
                 response.extensions_mut().insert(LoseResponse);
             }
             response
-        }
-        (&Method::GET, api::INBOX) => answer(
-            relay
-                .inbox(now, office)
-                .map(|send_units| SendUnits { send_units }),
-        ),
-        (&Method::GET, api::SENT) => {
-            answer(relay.sent(now, office).map(|send_units| SendUnits { send_units }))
         }
         (&Method::POST, path) if path.starts_with(api::SEND_UNITS) => {
             if let Some(id) = id_in(path, api::SEND_UNITS, "/receive") {

@@ -82,6 +82,8 @@ pub(crate) struct Call<'a> {
     pub(crate) peer: Option<&'a CertificateDer<'static>>,
     /// The `Authorization` header, if any.
     pub(crate) authorization: Option<&'a str>,
+    /// The query string, if any.
+    pub(crate) query: Option<&'a str>,
 }
 
 /// A response extension asking the server to drop the answer and close the connection (fault injection:
@@ -286,6 +288,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
                         .headers
                         .get(hyper::header::AUTHORIZATION)
                         .and_then(|v| v.to_str().ok()),
+                    query: parts.uri.query(),
                 })
             };
             // A handler may block on disk or a database: it runs on the blocking pool, so that the

@@ -369,3 +369,31 @@ async fn a_lost_answer_is_retried_into_the_same_send_unit_and_progress_shows_to_
     let code = provider.download(later.files[0]).await.unwrap_err().code();
     assert_eq!(code, ErrorCode::SendUnitCancelled);
 }
+
+#[tokio::test]
+async fn the_inbox_comes_in_pages_and_the_client_reads_them_all() {
+    let f = fixture().await;
+    let cm = f.office("1310000001", CertificateType::CareInsurance).await;
+    let provider = f.office("1310000002", CertificateType::CareInsurance).await;
+    for second in 0..5 {
+        cm.send(&plan(&format!("2025050109000{second}"))).await.unwrap();
+    }
+    let first = provider.inbox_page("limit=2").await.unwrap();
+    assert_eq!(first.send_units.len(), 2);
+    assert_eq!(first.next.as_deref(), Some("after=2&limit=2"));
+    let second = provider.inbox_page("after=2&limit=2").await.unwrap();
+    let last = provider.inbox_page("after=4&limit=2").await.unwrap();
+    assert_eq!((second.send_units.len(), last.send_units.len()), (2, 1));
+    assert_eq!(last.next, None);
+    let all = provider.inbox().await.unwrap();
+    let paged: Vec<_> = [first, second, last]
+        .into_iter()
+        .flat_map(|page| page.send_units)
+        .map(|unit| unit.id)
+        .collect();
+    assert_eq!(all.iter().map(|unit| unit.id).collect::<Vec<_>>(), paged);
+    for bad in ["limit=0", "limit=1001", "after=-1", "sort=serial"] {
+        let err = provider.inbox_page(bad).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ProtocolError, "{bad}");
+    }
+}
