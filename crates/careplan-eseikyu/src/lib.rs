@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 use careplan_ca::{CaError, CertificateAuthority, CertificateType, IssuedCertificate};
 use careplan_core::{ErrorCode, OfficeNumber, OfficeUserId, PrefectureCode, format_jst};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use time::{Duration, OffsetDateTime};
 
@@ -192,6 +192,9 @@ pub struct Mail {
     pub body: MailBody,
 }
 
+/// Session numbers are drawn below this bound: 2^53, the integers JSON readers keep exactly.
+pub const SESSION_SPACE: u64 = 1 << 53;
+
 /// A logged-in portal session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId(u64);
@@ -240,7 +243,6 @@ pub struct Portal {
     rng: ChaCha8Rng,
     accounts: BTreeMap<OfficeUserId, Account>,
     sessions: BTreeMap<SessionId, OfficeUserId>,
-    next_session: u64,
     mail: Vec<Mail>,
     ca: CertificateAuthority,
     applications: Vec<Application>,
@@ -255,11 +257,21 @@ impl Portal {
             rng: ChaCha8Rng::seed_from_u64(seed),
             accounts: BTreeMap::new(),
             sessions: BTreeMap::new(),
-            next_session: 1,
             mail: Vec::new(),
             ca,
             applications: Vec::new(),
             certificates: BTreeMap::new(),
+        }
+    }
+
+    /// A session number no one can guess from another: drawn from the portal's random stream (so a
+    /// replay gives the same), below 2^53 so that JavaScript clients read it exactly.
+    fn new_session(&mut self) -> SessionId {
+        loop {
+            let session = SessionId(self.rng.random_range(1..SESSION_SPACE));
+            if !self.sessions.contains_key(&session) {
+                return session;
+            }
         }
     }
 
@@ -350,8 +362,7 @@ impl Portal {
         let account = &self.accounts[&id];
         let must_change_password = account.temporary || now >= self.expiry(account);
         let must_accept_terms = !account.terms_accepted;
-        let session = SessionId(self.next_session);
-        self.next_session += 1;
+        let session = self.new_session();
         self.sessions.insert(session, id);
         Ok(Login {
             session,

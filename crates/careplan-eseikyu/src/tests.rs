@@ -91,6 +91,21 @@ fn a_new_office_gets_a_kj_id_and_must_change_its_temporary_password() {
 }
 
 #[test]
+fn sessions_cannot_be_guessed_from_one_another() {
+    let (mut portal, id) = onboarded();
+    let sessions: Vec<u64> = (0..50)
+        .map(|_| portal.login(T0, &id, "Secret123").unwrap().session.raw())
+        .collect();
+    assert!(sessions.iter().all(|s| *s > 0 && *s < SESSION_SPACE));
+    assert!(
+        sessions.windows(2).all(|w| w[0].abs_diff(w[1]) > 1),
+        "{sessions:?}"
+    );
+    let distinct: std::collections::BTreeSet<u64> = sessions.iter().copied().collect();
+    assert_eq!(distinct.len(), sessions.len());
+}
+
+#[test]
 fn passwords_expire_at_the_end_of_their_lifetime() {
     let (mut portal, id) = onboarded();
     let expiry = T0 + Duration::days(90);

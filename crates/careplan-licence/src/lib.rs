@@ -231,7 +231,6 @@ pub struct UsageSite {
     rng: ChaCha8Rng,
     licences: BTreeMap<OfficeNumber, Licence>,
     sessions: BTreeMap<SiteSession, OfficeNumber>,
-    next_session: u64,
 }
 
 impl UsageSite {
@@ -242,7 +241,6 @@ impl UsageSite {
             rng: ChaCha8Rng::seed_from_u64(seed),
             licences: BTreeMap::new(),
             sessions: BTreeMap::new(),
-            next_session: 1,
         }
     }
 
@@ -264,8 +262,13 @@ impl UsageSite {
         let office = portal
             .check_linkage_login(now, user_id, password)
             .map_err(LicenceError::Account)?;
-        let session = SiteSession(self.next_session);
-        self.next_session += 1;
+        // Drawn from the site's random stream (a replay gives the same), below 2^53 for JSON readers.
+        let session = loop {
+            let session = SiteSession(self.rng.random_range(1..careplan_eseikyu::SESSION_SPACE));
+            if !self.sessions.contains_key(&session) {
+                break session;
+            }
+        };
         self.sessions.insert(session, office);
         Ok(session)
     }

@@ -72,8 +72,6 @@ pub struct ServeOptions {
     pub relay: RelayConfig,
 }
 
-/// The seed of a new ecosystem unless told otherwise.
-pub const DEFAULT_SEED: u64 = 1;
 /// The roster size of a new ecosystem unless told otherwise: a care manager and three providers.
 pub const DEFAULT_OFFICES: u16 = 4;
 
@@ -296,11 +294,18 @@ fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeErr
         TimeSource::Simulated { start: Some(start) } => start,
         _ => system.now(),
     };
-    let proposal = Genesis::new(
-        options.seed.unwrap_or(DEFAULT_SEED),
-        born,
-        options.offices.unwrap_or(DEFAULT_OFFICES),
-    );
+    // Without --seed a new ecosystem's passwords, codes and sessions come from a random seed: no one can
+    // work them out from a published default. An existing ecosystem keeps the seed of its birth.
+    let seed = match options.seed {
+        Some(seed) => seed,
+        None => {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| ServeError::Genesis(format!("no randomness for the seed: {e}")))?;
+            u64::from_le_bytes(bytes)
+        }
+    };
+    let proposal = Genesis::new(seed, born, options.offices.unwrap_or(DEFAULT_OFFICES));
     let Born {
         genesis,
         seq: genesis_seq,

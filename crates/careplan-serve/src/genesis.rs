@@ -35,9 +35,20 @@ pub struct Genesis {
 /// equipment rental, short stay, home-visit nursing.
 const SERVICE_KINDS: [&str; 5] = ["11", "15", "17", "21", "13"];
 
-/// The roster's offices' changed password.
-fn roster_password(office: OfficeNumber) -> String {
-    format!("Sim{office}")
+/// The roster's offices' changed password: drawn from the ecosystem's seed, so that knowing an office's
+/// number does not give its password (the roster in `offices.json` does, to its owner).
+fn roster_password(seed: u64, office: OfficeNumber) -> String {
+    // SplitMix64 over the seed and the office number: stable for an ecosystem, different across them.
+    let mut z = seed
+        ^ office
+            .as_str()
+            .parse::<u64>()
+            .unwrap_or(0)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    format!("Sim{:012}", z % 1_000_000_000_000)
 }
 
 impl Genesis {
@@ -94,7 +105,7 @@ impl Genesis {
                     role: office.role,
                     name: office.name.clone(),
                 };
-                OfficeDescription::ready(profile, roster_password(office.number), self.start)
+                OfficeDescription::ready(profile, roster_password(self.seed, office.number), self.start)
             })
             .collect()
     }

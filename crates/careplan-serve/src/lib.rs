@@ -17,8 +17,8 @@ mod ecosystem;
 mod genesis;
 
 pub use ecosystem::{
-    ADMIN_TOKEN_FILE, Addresses, DEFAULT_OFFICES, DEFAULT_SEED, Database, Ecosystem, SQLITE_FILE, ServeError,
-    ServeOptions, TimeSource,
+    ADMIN_TOKEN_FILE, Addresses, DEFAULT_OFFICES, Database, Ecosystem, SQLITE_FILE, ServeError, ServeOptions,
+    TimeSource,
 };
 pub use genesis::{Genesis, RosterOffice};
 

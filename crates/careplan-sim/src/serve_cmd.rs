@@ -56,7 +56,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "TIME", value_parser = parse_instant, requires = "clock")]
     start: Option<OffsetDateTime>,
 
-    /// Seed of a new ecosystem's passwords and sessions [default: 1].
+    /// Seed of a new ecosystem's passwords, codes and sessions [default: random]. Give one only for a
+    /// reproducible test ecosystem: anyone who knows it can work them out.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
 
@@ -162,8 +163,7 @@ async fn serve_async(args: &ServeArgs) -> Exit {
     };
     let genesis = ecosystem.genesis();
     println!(
-        "careplan-sim serve: state in {state}; ecosystem of seed {} born {}, {} office(s)",
-        genesis.seed,
+        "careplan-sim serve: state in {state}; ecosystem born {}, {} office(s)",
         format_jst(genesis.start),
         genesis.offices.len()
     );

@@ -259,6 +259,26 @@ fn the_admin_endpoint_stays_on_loopback_when_the_parties_listen_everywhere() {
 }
 
 #[test]
+fn fresh_ecosystems_without_a_seed_have_passwords_no_one_can_work_out() {
+    let password_of_first_office = |dir: &std::path::Path| {
+        let served = serve(dir, &[]);
+        served.stop();
+        let roster: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("offices.json")).expect("roster")).expect("JSON");
+        roster[0]["password"].as_str().expect("a password").to_owned()
+    };
+    let (a, b) = (
+        tempfile::tempdir().expect("temporary directory"),
+        tempfile::tempdir().expect("temporary directory"),
+    );
+    let first = password_of_first_office(a.path());
+    assert_ne!(first, password_of_first_office(b.path()));
+    assert!(!first.contains("1310000001"), "{first}");
+    // A restart keeps the ecosystem's own.
+    assert_eq!(password_of_first_office(a.path()), first);
+}
+
+#[test]
 fn a_database_of_another_ecosystem_is_refused_with_exit_status_2() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let served = serve(dir.path(), &["--seed", "3"]);
