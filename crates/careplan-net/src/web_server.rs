@@ -12,8 +12,9 @@ use careplan_parties::{Parties, api};
 use crate::server::{PartyServer, ServerError, serve_operations};
 
 /// Starts serving the portal of `parties` on `listen` (port 0 picks a free port) with its server
-/// `certificate`. With `letterbox_token`, the simulator's letterbox (`mailbox`, which shows the
-/// temporary and issuance passwords the offices were sent) answers only requests carrying it.
+/// `certificate`. With `letterbox_token`, the simulator's back office answers only requests carrying
+/// it: the letterbox (`mailbox`, which shows the temporary and issuance passwords the offices were sent)
+/// and the CA's revocation of an office's certificates (`revoke_certificates`, which takes no login).
 pub async fn serve_portal(
     listen: SocketAddr,
     parties: Arc<Parties>,
@@ -27,12 +28,16 @@ pub async fn serve_portal(
         clock,
         api::PORTAL,
         move |now, request, authorization| {
-            if let (api::PortalRequest::Mailbox { .. }, Some(token)) = (&request, &letterbox_token)
+            let back_office = matches!(
+                request,
+                api::PortalRequest::Mailbox { .. } | api::PortalRequest::RevokeCertificates { .. }
+            );
+            if let (true, Some(token)) = (back_office, &letterbox_token)
                 && !crate::admin_server::authorized(authorization, token)
             {
                 return Err((
                     vec![ErrorCode::AdminTokenInvalid],
-                    "the letterbox needs `Authorization: Bearer <token>`, the token of the file admin-token in serve's data directory".to_owned(),
+                    "the letterbox and revocations need `Authorization: Bearer <token>`, the token of the file admin-token in serve's data directory".to_owned(),
                 ));
             }
             parties.portal(now, request)

@@ -97,6 +97,14 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
             portal.call(&letterbox).await.expect_err("no token").code(),
             ErrorCode::AdminTokenInvalid
         );
+        // So does a revocation, which takes no login: no one revokes another office's certificates.
+        let revocation = careplan_parties::api::PortalRequest::RevokeCertificates {
+            office: CARE_MANAGER.parse().expect("an office number"),
+        };
+        assert_eq!(
+            portal.call(&revocation).await.expect_err("no token").code(),
+            ErrorCode::AdminTokenInvalid
+        );
         let token = std::fs::read_to_string(dir.path().join("admin-token")).expect("token");
         assert!(portal.with_token(&token).call(&letterbox).await.is_ok());
         for stranger in [anonymous, guessed] {
