@@ -66,13 +66,16 @@ fn two_processes_share_one_ecosystem(url: &str) {
         let sent = care_manager.sent().await.expect("the sent list through A");
         assert_eq!(sent[0].status, SendUnitStatus::Downloaded);
 
-        // A revocation filed at A's portal reaches B's relay, which refuses the certificate from then on.
+        // A revocation filed at A's portal (with A's admin token) reaches B's relay, which refuses the
+        // certificate from then on.
+        let token = std::fs::read_to_string(a.dir.join("admin-token")).expect("A's admin token");
         let portal = PortalClient::new(
             a.endpoints.portal,
             &a.root(),
             std::sync::Arc::new(careplan_core::SystemClock),
         )
-        .expect("portal client");
+        .expect("portal client")
+        .with_token(&token);
         let office: OfficeNumber = CARE_MANAGER.parse().expect("number");
         let revoked = portal
             .call(&PortalRequest::RevokeCertificates { office })
