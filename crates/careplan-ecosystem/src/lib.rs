@@ -25,8 +25,8 @@ use careplan_core::{Clock, EventLog, Journal, JournalError, SimulatedClock};
 use careplan_eseikyu::PortalConfig;
 use careplan_licence::{LicenceConfig, PaymentMethod, UsageApplication};
 use careplan_net::{
-    ClientError, EcosystemClock, Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer,
-    ServerError, TlsError, UsageSiteClient, serve_admin, serve_portal, serve_usage_site,
+    ClientError, EcosystemClock, Endpoints, LinkageClient, PartyServer, PortalClient, RelayServer, RelayTls,
+    ServerError, ServerLimits, TlsError, UsageSiteClient, serve_admin, serve_portal, serve_usage_site,
 };
 use careplan_office::{CareSoftware, OfficeProfile, VirtualOffice};
 use careplan_parties::{OfficeSetup, Parties, PartyState, ProvisionError, ProvisionedOffice};
@@ -138,6 +138,7 @@ pub struct EcosystemBuilder {
     journal: Option<(Box<dyn Journal>, u64)>,
     listen: Listen,
     admin: Option<Arc<str>>,
+    server_limits: ServerLimits,
     offices: Vec<OfficeDescription>,
     events: EventLog,
     resume_at: Option<OffsetDateTime>,
@@ -168,6 +169,7 @@ impl EcosystemBuilder {
             journal: None,
             listen: Listen::default(),
             admin: None,
+            server_limits: ServerLimits::default(),
             offices: Vec::new(),
             events: EventLog::default(),
             resume_at: None,
@@ -221,6 +223,13 @@ impl EcosystemBuilder {
     /// Where the servers listen.
     pub fn listen(mut self, listen: Listen) -> Self {
         self.listen = listen;
+        self
+    }
+
+    /// The limits every party server applies (timeouts, connection caps); the documented defaults
+    /// otherwise.
+    pub fn server_limits(mut self, limits: ServerLimits) -> Self {
+        self.server_limits = limits;
         self
     }
 
@@ -303,6 +312,7 @@ impl EcosystemBuilder {
             events: self.events,
             listen: self.listen,
             admin: self.admin,
+            server_limits: self.server_limits,
             journalled,
             descriptions: self.offices,
             offices,
@@ -327,6 +337,7 @@ pub struct Prepared {
     relay: Relay<Box<dyn Store>>,
     listen: Listen,
     admin: Option<Arc<str>>,
+    server_limits: ServerLimits,
     journalled: bool,
     descriptions: Vec<OfficeDescription>,
     offices: Vec<ProvisionedOffice>,
@@ -367,18 +378,22 @@ impl Prepared {
         let relay = Arc::new(
             RelayServer::start(
                 self.listen.relay,
+                self.server_limits,
                 Arc::new(Mutex::new(self.relay)),
                 self.parties.clone(),
                 clock.clone(),
-                self.root.clone(),
-                self.certificates.relay,
-                Some(self.crl),
+                RelayTls {
+                    ca_root: self.root.clone(),
+                    certificate: self.certificates.relay,
+                    crl: Some(self.crl),
+                },
             )
             .await?,
         );
         // The letterbox shares the admin endpoint's token: whoever may move the clock may read the mail.
         let portal = serve_portal(
             self.listen.nth(1),
+            self.server_limits,
             self.parties.clone(),
             clock.clone(),
             &self.certificates.portal,
@@ -387,6 +402,7 @@ impl Prepared {
         .await?;
         let usage_site = serve_usage_site(
             self.listen.nth(2),
+            self.server_limits,
             self.parties.clone(),
             clock.clone(),
             &self.certificates.usage_site,
@@ -399,6 +415,7 @@ impl Prepared {
                         let port = self.listen.nth(3).port();
                         SocketAddr::from(([127, 0, 0, 1], port))
                     }),
+                    self.server_limits,
                     self.parties.clone(),
                     self.clock.clone(),
                     &self.certificates.portal,

@@ -12,7 +12,7 @@ use hyper::{Method, StatusCode};
 use careplan_parties::Parties;
 use careplan_parties::api::{self, ClockChange, ClockReading};
 
-use crate::server::{Call, PartyServer, ServerError, json, no_endpoint, refusal};
+use crate::server::{Call, PartyServer, ServerError, ServerLimits, json, no_endpoint, refusal};
 use crate::tls::web_server_config;
 
 /// The clock an ecosystem runs on.
@@ -58,6 +58,7 @@ pub(crate) fn authorized(authorization: Option<&str>, token: &str) -> bool {
 /// request must carry `Authorization: Bearer <token>`.
 pub async fn serve_admin(
     listen: SocketAddr,
+    limits: ServerLimits,
     parties: Arc<Parties>,
     clock: EcosystemClock,
     certificate: &IssuedCertificate,
@@ -68,6 +69,7 @@ pub async fn serve_admin(
         listen,
         tls,
         crate::server::MAX_WEB_REQUEST_BYTES,
+        limits,
         Arc::new(move |call: Call<'_>| match (call.method, call.path) {
             _ if !authorized(call.authorization, &token) => refusal(
                 ErrorCode::AdminTokenInvalid,

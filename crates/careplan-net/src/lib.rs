@@ -30,10 +30,10 @@ pub use client::{
     AdminClient, ClientError, Endpoints, LinkageClient, PortalClient, SEND_ATTEMPTS, UsageSiteClient, crl_of,
     pkcs12_of,
 };
-pub use relay_server::{RelayServer, SharedRelay};
+pub use relay_server::{RelayServer, RelayTls, SharedRelay};
 pub use server::{
     BODY_TIMEOUT, HANDSHAKE_TIMEOUT, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_PENDING_HANDSHAKES,
-    MAX_RELAY_REQUEST_BYTES, MAX_WEB_REQUEST_BYTES, PartyServer, ServerError,
+    MAX_RELAY_REQUEST_BYTES, MAX_WEB_REQUEST_BYTES, PartyServer, ServerError, ServerLimits,
 };
 pub use tls::{ClockTime, TlsError, relay_server_config, web_server_config};
 pub use web_server::{serve_portal, serve_usage_site};

@@ -18,7 +18,8 @@ use rustls::pki_types::CertificateDer;
 
 use crate::api::{self, Page, SendRequest, SendUnits};
 use crate::server::{
-    Call, LoseResponse, PartyServer, ServerError, error_body, error_response, json, no_endpoint, refusal,
+    Call, LoseResponse, PartyServer, ServerError, ServerLimits, error_body, error_response, json,
+    no_endpoint, refusal,
 };
 use crate::tls::{TlsError, relay_server_config};
 
@@ -35,20 +36,36 @@ pub struct RelayServer {
     lost: Arc<AtomicU32>,
 }
 
+/// What the relay's TLS rests on: the CA root client certificates must chain to, the relay's own
+/// certificate, and the revocation list in force.
+#[derive(Debug, Clone)]
+pub struct RelayTls {
+    /// The e-seikyu CA's root.
+    pub ca_root: CertificateDer<'static>,
+    /// The relay's server certificate.
+    pub certificate: IssuedCertificate,
+    /// The CA's revocation list, if one was drawn.
+    pub crl: Option<CertificateRevocationListDer<'static>>,
+}
+
 impl RelayServer {
-    /// Starts serving `relay` on `listen` (port 0 picks a free port) with its server `certificate`,
-    /// accepting client certificates chained to `ca_root` and not listed in `crl`; sends go through only
-    /// between offices the usage site of `parties` says are licensed. Relay calls run on the blocking pool, since a durable
-    /// store waits for its disk or database.
+    /// Starts serving `relay` on `listen` (port 0 picks a free port) with `limits`, its server
+    /// certificate, accepting client certificates chained to the CA root and not revoked (`tls`); sends
+    /// go through only between offices the usage site of `parties` says are licensed. Relay calls run on
+    /// the blocking pool, since a durable store waits for its disk or database.
     pub async fn start(
         listen: SocketAddr,
+        limits: ServerLimits,
         relay: SharedRelay,
         parties: Arc<Parties>,
         clock: Arc<dyn Clock>,
-        ca_root: CertificateDer<'static>,
-        certificate: IssuedCertificate,
-        crl: Option<CertificateRevocationListDer<'static>>,
+        tls: RelayTls,
     ) -> Result<Self, ServerError> {
+        let RelayTls {
+            ca_root,
+            certificate,
+            crl,
+        } = tls;
         let tls = relay_server_config(&ca_root, &certificate, clock.clone(), crl)?;
         let handler_clock = clock.clone();
         let lost = Arc::new(AtomicU32::new(0));
@@ -57,6 +74,7 @@ impl RelayServer {
             listen,
             tls,
             crate::server::MAX_RELAY_REQUEST_BYTES,
+            limits,
             Arc::new(move |call: Call<'_>| route(call, &relay, &parties, handler_clock.as_ref(), &to_lose)),
         )
         .await?;

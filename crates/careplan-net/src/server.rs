@@ -53,6 +53,34 @@ pub const MAX_PENDING_HANDSHAKES: usize = 256;
 /// Established connections per server: past it, a new connection is closed once its handshake ends.
 pub const MAX_CONNECTIONS: usize = 1024;
 
+/// The limits a party server applies (wall-clock: they protect the server, they are not part of the
+/// simulation). [`Default`] gives the documented values (`docs/security.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Time to complete the TLS handshake.
+    pub handshake: Duration,
+    /// Time to send a request's head (and to start the next on a kept-alive connection).
+    pub head: Duration,
+    /// Time to send a request's body.
+    pub body: Duration,
+    /// Connections still in their handshake; past it the oldest is dropped.
+    pub pending_handshakes: usize,
+    /// Established connections; past it a new one closes after its handshake.
+    pub connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            handshake: HANDSHAKE_TIMEOUT,
+            head: HEAD_TIMEOUT,
+            body: BODY_TIMEOUT,
+            pending_handshakes: MAX_PENDING_HANDSHAKES,
+            connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
 /// Connections in their handshake, oldest first: whether each has finished, and how to drop it.
 type Pending = Arc<std::sync::Mutex<std::collections::VecDeque<(Arc<AtomicBool>, tokio::task::AbortHandle)>>>;
 
@@ -110,6 +138,7 @@ impl PartyServer {
         listen: SocketAddr,
         tls: ServerConfig,
         max_body: usize,
+        limits: ServerLimits,
         handler: Handler,
     ) -> Result<Self, ServerError> {
         let listener = TcpListener::bind(listen)
@@ -122,7 +151,7 @@ impl PartyServer {
         let (shutdown, mut stop) = oneshot::channel();
         let configs = tls.clone();
         let pending: Pending = Arc::default();
-        let established = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let established = Arc::new(Semaphore::new(limits.connections));
         let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -143,12 +172,13 @@ impl PartyServer {
                                 TlsAcceptor::from(config),
                                 Limits {
                                     max_body,
+                                    server: limits,
                                     shaken: shaken.clone(),
                                     established: established.clone(),
                                 },
                                 handler.clone(),
                             ));
-                            admit(&pending, shaken, connection.abort_handle());
+                            admit(&pending, limits.pending_handshakes, shaken, connection.abort_handle());
                         }
                     }
                 }
@@ -187,12 +217,12 @@ impl Drop for PartyServer {
     }
 }
 
-/// Counts a connection in its handshake; past [`MAX_PENDING_HANDSHAKES`], drops the oldest still shaking.
-fn admit(pending: &Pending, shaken: Arc<AtomicBool>, connection: tokio::task::AbortHandle) {
+/// Counts a connection in its handshake; past `most`, drops the oldest still shaking.
+fn admit(pending: &Pending, most: usize, shaken: Arc<AtomicBool>, connection: tokio::task::AbortHandle) {
     let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
     pending.retain(|(done, _)| !done.load(Ordering::Acquire));
     pending.push_back((shaken, connection));
-    while pending.len() > MAX_PENDING_HANDSHAKES {
+    while pending.len() > most {
         if let Some((_, oldest)) = pending.pop_front() {
             oldest.abort();
         }
@@ -203,6 +233,8 @@ fn admit(pending: &Pending, shaken: Arc<AtomicBool>, connection: tokio::task::Ab
 struct Limits {
     /// The largest body read.
     max_body: usize,
+    /// The server's time limits.
+    server: ServerLimits,
     /// Set once the handshake has ended, either way.
     shaken: Arc<AtomicBool>,
     /// The server's established connections.
@@ -212,13 +244,14 @@ struct Limits {
 async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits, handler: Handler) {
     let Limits {
         max_body,
+        server,
         shaken,
         established,
     } = limits;
     // Answers leave in several writes (TLS records, then the body); without this the last waits for
     // the client's delayed ACK.
     let _ = tcp.set_nodelay(true);
-    let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp).into_fallible()).await;
+    let handshake = tokio::time::timeout(server.handshake, acceptor.accept(tcp).into_fallible()).await;
     shaken.store(true, Ordering::Release);
     let Ok(handshake) = handshake else {
         // Too slow: the socket is dropped.
@@ -253,8 +286,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
         let (handler, peer) = (handler.clone(), peer.clone());
         async move {
             let (parts, body) = req.into_parts();
-            let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, max_body).collect()).await
-            {
+            let body = match tokio::time::timeout(server.body, Limited::new(body, max_body).collect()).await {
                 Ok(Ok(body)) => body.to_bytes(),
                 Ok(Err(e)) => {
                     // The relay's bodies are sends; the web parties' are forms.
@@ -273,7 +305,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
                         ErrorCode::RequestTimeout,
                         &format!(
                             "the request body did not arrive within {} s",
-                            BODY_TIMEOUT.as_secs()
+                            server.body.as_secs()
                         ),
                     ));
                 }
@@ -307,7 +339,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
     // A connection error (client went away mid-request) ends only this connection.
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEAD_TIMEOUT)
+        .header_read_timeout(server.head)
         .serve_connection(TokioIo::new(tls), service)
         .await;
 }
@@ -400,6 +432,7 @@ where
 /// with `handle` (see [`operation`]), which also sees the request's `Authorization` header.
 pub(crate) async fn serve_operations<Request, Answer>(
     listen: SocketAddr,
+    limits: ServerLimits,
     certificate: &careplan_ca::IssuedCertificate,
     clock: Arc<dyn careplan_core::Clock>,
     path: &'static str,
@@ -417,6 +450,7 @@ where
         listen,
         tls,
         MAX_WEB_REQUEST_BYTES,
+        limits,
         Arc::new(move |call: Call<'_>| {
             if call.method == Method::POST && call.path == path {
                 operation(&call.body, |request| {

@@ -9,7 +9,7 @@ use careplan_ca::IssuedCertificate;
 use careplan_core::{Clock, ErrorCode};
 use careplan_parties::{Parties, api};
 
-use crate::server::{PartyServer, ServerError, serve_operations};
+use crate::server::{PartyServer, ServerError, ServerLimits, serve_operations};
 
 /// Starts serving the portal of `parties` on `listen` (port 0 picks a free port) with its server
 /// `certificate`. With `letterbox_token`, the simulator's back office answers only requests carrying
@@ -17,6 +17,7 @@ use crate::server::{PartyServer, ServerError, serve_operations};
 /// and the CA's revocation of an office's certificates (`revoke_certificates`, which takes no login).
 pub async fn serve_portal(
     listen: SocketAddr,
+    limits: ServerLimits,
     parties: Arc<Parties>,
     clock: Arc<dyn Clock>,
     certificate: &IssuedCertificate,
@@ -24,6 +25,7 @@ pub async fn serve_portal(
 ) -> Result<PartyServer, ServerError> {
     serve_operations(
         listen,
+        limits,
         certificate,
         clock,
         api::PORTAL,
@@ -50,12 +52,18 @@ pub async fn serve_portal(
 /// its server `certificate`; logins are checked against the portal of `parties`.
 pub async fn serve_usage_site(
     listen: SocketAddr,
+    limits: ServerLimits,
     parties: Arc<Parties>,
     clock: Arc<dyn Clock>,
     certificate: &IssuedCertificate,
 ) -> Result<PartyServer, ServerError> {
-    serve_operations(listen, certificate, clock, api::USAGE, move |now, request, _| {
-        parties.usage(now, request)
-    })
+    serve_operations(
+        listen,
+        limits,
+        certificate,
+        clock,
+        api::USAGE,
+        move |now, request, _| parties.usage(now, request),
+    )
     .await
 }

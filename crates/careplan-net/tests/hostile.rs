@@ -71,3 +71,85 @@ async fn an_oversized_portal_request_is_refused_before_it_is_acted_on() {
     let refused = portal.call(&ordinary).await.unwrap_err();
     assert_ne!(refused.code(), careplan_core::ErrorCode::RequestTooLarge);
 }
+
+/// Servers with one-second limits, so that slow clients meet them within a test.
+fn short_limits() -> careplan_net::ServerLimits {
+    careplan_net::ServerLimits {
+        handshake: Duration::from_secs(1),
+        head: Duration::from_secs(1),
+        body: Duration::from_secs(1),
+        ..careplan_net::ServerLimits::default()
+    }
+}
+
+/// A TLS connection to the portal, verified against the ecosystem's root on its simulated clock.
+async fn portal_tls(f: &common::Fixture) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(f.root()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let clock: std::sync::Arc<dyn careplan_core::Clock> = f.clock.clone();
+    let config = rustls::ClientConfig::builder_with_details(
+        provider,
+        std::sync::Arc::new(careplan_net::ClockTime(clock)),
+    )
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tcp = TcpStream::connect(f.ecosystem.endpoints().portal).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from(careplan_ca::PORTAL_SERVER_NAME).unwrap();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap()
+}
+
+/// Everything the server writes until it closes (at most 10 s).
+async fn read_to_close(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> String {
+    let mut text = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut text)).await;
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[tokio::test]
+async fn slow_clients_meet_the_handshake_head_and_body_limits() {
+    use tokio::io::AsyncWriteExt;
+    let f = common::fixture_with(short_limits()).await;
+    let started = std::time::Instant::now();
+
+    // No handshake at all: the socket is dropped after the handshake limit.
+    let mut silent = TcpStream::connect(f.ecosystem.endpoints().portal).await.unwrap();
+    assert_eq!(read_to_close(&mut silent).await, "");
+
+    // Half a request head, then nothing: the connection closes.
+    let mut slow_head = portal_tls(&f).await;
+    slow_head
+        .write_all(b"POST /v1/portal HTTP/1.1\r\nHost: portal")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut slow_head).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
+
+    // A whole head announcing a body that never comes: 408 with the project's error body.
+    let mut slow_body = portal_tls(&f).await;
+    slow_body
+        .write_all(b"POST /v1/portal HTTP/1.1\r\nHost: portal.careplan.test\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    slow_body.flush().await.unwrap();
+    let mut head = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(5), slow_body.read(&mut head)).await;
+    let answer = String::from_utf8_lossy(&head[..read.ok().and_then(Result::ok).unwrap_or(0)]).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("REQUEST_TIMEOUT"), "{answer}");
+
+    // Each limit was met in about its second, not at the defaults.
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "{:?}",
+        started.elapsed()
+    );
+    // And a well-behaved office is still served.
+    let client = f.office("1310000001", CertificateType::CareInsurance).await;
+    assert!(client.inbox().await.unwrap().is_empty());
+}

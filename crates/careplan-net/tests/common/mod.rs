@@ -19,6 +19,11 @@ pub(crate) struct Fixture {
 }
 
 pub(crate) async fn fixture() -> Fixture {
+    fixture_with(careplan_net::ServerLimits::default()).await
+}
+
+/// The same ecosystem, its servers applying `limits`.
+pub(crate) async fn fixture_with(limits: careplan_net::ServerLimits) -> Fixture {
     let clock = Arc::new(SimulatedClock::new(datetime!(2025-05-01 09:00 +9)));
     // Every office here has the free pass, so licences never lapse unless a test stops auto-renewal.
     let config = LicenceConfig {
@@ -28,6 +33,7 @@ pub(crate) async fn fixture() -> Fixture {
     let ecosystem = EcosystemBuilder::new(1, clock.now())
         .clock(EcosystemClock::Simulated(clock.clone()))
         .licence_config(config)
+        .server_limits(limits)
         .prepare()
         .unwrap()
         .start()
