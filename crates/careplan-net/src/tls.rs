@@ -68,18 +68,26 @@ pub fn relay_server_config(
     // must judge the client certificate at the current (simulated) time.
     config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     config.send_tls13_tickets = 0;
+    config.alpn_protocols = http1_only();
     Ok(config)
+}
+
+/// The servers speak HTTP/1.1 only: a client offering only other protocols over ALPN (`h2`) is refused
+/// in the handshake with `no_application_protocol`, rather than answered in a language it cannot read;
+/// a client offering none is served.
+fn http1_only() -> Vec<Vec<u8>> {
+    vec![b"http/1.1".to_vec()]
 }
 
 /// The configuration of a web site (the e-billing portal, the usage-application site): server
 /// authentication only.
 pub fn web_server_config(site: &IssuedCertificate, clock: Arc<dyn Clock>) -> Result<ServerConfig, TlsError> {
-    Ok(
-        ServerConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(vec![site.certificate.clone()], site.private_key())?,
-    )
+    let mut config = ServerConfig::builder_with_details(provider(), Arc::new(ClockTime(clock)))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(vec![site.certificate.clone()], site.private_key())?;
+    config.alpn_protocols = http1_only();
+    Ok(config)
 }
 
 /// A client configuration trusting the e-seikyu CA root and presenting whichever certificate `resolver`

@@ -84,6 +84,14 @@ fn short_limits() -> careplan_net::ServerLimits {
 
 /// A TLS connection to the portal, verified against the ecosystem's root on its simulated clock.
 async fn portal_tls(f: &common::Fixture) -> tokio_rustls::client::TlsStream<TcpStream> {
+    portal_tls_offering(f, Vec::new()).await.unwrap()
+}
+
+/// The same, offering `alpn` protocols.
+async fn portal_tls_offering(
+    f: &common::Fixture,
+    alpn: Vec<Vec<u8>>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(f.root()).unwrap();
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
@@ -96,12 +104,26 @@ async fn portal_tls(f: &common::Fixture) -> tokio_rustls::client::TlsStream<TcpS
     .unwrap()
     .with_root_certificates(roots)
     .with_no_client_auth();
+    let mut config = config;
+    config.alpn_protocols = alpn;
     let tcp = TcpStream::connect(f.ecosystem.endpoints().portal).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from(careplan_ca::PORTAL_SERVER_NAME).unwrap();
     tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
         .connect(name, tcp)
         .await
-        .unwrap()
+}
+
+#[tokio::test]
+async fn an_http2_only_client_is_refused_in_the_handshake_and_an_http1_one_served() {
+    let f = common::fixture().await;
+    let refused = portal_tls_offering(&f, vec![b"h2".to_vec()])
+        .await
+        .expect_err("no protocol in common");
+    assert!(refused.to_string().contains("NoApplicationProtocol"), "{refused}");
+    let both = portal_tls_offering(&f, vec![b"h2".to_vec(), b"http/1.1".to_vec()])
+        .await
+        .unwrap();
+    assert_eq!(both.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
 }
 
 /// Everything the server writes until it closes (at most 10 s).
