@@ -82,6 +82,22 @@ const PLACEHOLDERS: &[(&str, &str)] = &[
     ("dump", "dump"),
 ];
 
+/// ` (did you mean …?)` with the known name closest to `name` (at most two edits away), written by
+/// `shown`; nothing when none is close.
+fn did_you_mean<'a>(
+    name: &str,
+    known: impl Iterator<Item = &'a str>,
+    shown: impl Fn(&str) -> String,
+) -> String {
+    known
+        .map(|known| (strsim::levenshtein(name, known), known))
+        .filter(|(score, _)| *score <= 2)
+        .min_by_key(|(score, _)| *score)
+        .map_or_else(String::new, |(_, known)| {
+            format!(" (did you mean {}?)", shown(known))
+        })
+}
+
 /// The names in braces of `arg` that look like placeholders (lower case and `_`); other braces (a shell's
 /// `${HOME}`, awk's `{print $1}`) are passed on as they are.
 fn placeholder_names(arg: &str) -> impl Iterator<Item = &str> {
@@ -146,7 +162,7 @@ impl Operation {
 struct AdapterFile {
     adapter: Header,
     #[serde(default)]
-    operations: Operations,
+    operations: BTreeMap<String, CommandLine>,
     #[serde(default)]
     container: Option<ContainerSpec>,
 }
@@ -168,19 +184,6 @@ struct Header {
 
 /// A command line, with where it is written (for messages that name the line).
 type CommandLine = Spanned<Vec<String>>;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Operations {
-    prepare: Option<CommandLine>,
-    export_plan: Option<CommandLine>,
-    export_actuals: Option<CommandLine>,
-    export_deletion: Option<CommandLine>,
-    export_plan_tables: Option<CommandLine>,
-    export_prevention: Option<CommandLine>,
-    import: Option<CommandLine>,
-    dump: Option<CommandLine>,
-}
 
 /// An `adapter.toml` that cannot be used, with the file and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -240,26 +243,20 @@ impl Adapter {
                 ),
             ));
         }
-        let Operations {
-            prepare,
-            export_plan,
-            export_actuals,
-            export_deletion,
-            export_plan_tables,
-            export_prevention,
-            import,
-            dump,
-        } = file.operations;
-        let declared = [
-            prepare,
-            export_plan,
-            export_actuals,
-            export_deletion,
-            export_plan_tables,
-            export_prevention,
-            import,
-            dump,
-        ];
+        // Operations by name, in the order of [`Operation::ALL`]; a name that is none of them is refused.
+        let mut operations = file.operations;
+        let declared = OPERATIONS.map(|operation| operations.remove(operation.as_str()));
+        if let Some((name, command)) = operations.iter().next() {
+            let names = OPERATIONS.map(Operation::as_str);
+            let close = did_you_mean(name, names.iter().copied(), |known| format!("`{known}`"));
+            return Err(error(
+                Some(command.span()),
+                format!(
+                    "[operations] unknown field `{name}`, expected one of {}{close}",
+                    names.join(", ")
+                ),
+            ));
+        }
         for (operation, command) in OPERATIONS.iter().zip(&declared) {
             let Some(command) = command else { continue };
             let at = Some(command.span());
@@ -290,13 +287,9 @@ impl Adapter {
                                 operation.as_str()
                             )
                         } else {
-                            let close = PLACEHOLDERS
-                                .iter()
-                                .map(|(known, _)| (strsim::levenshtein(name, known), *known))
-                                .filter(|(score, _)| *score <= 2)
-                                .min_by_key(|(score, _)| *score)
-                                .map_or_else(String::new, |(_, known)| {
-                                    format!(" (did you mean `{{{known}}}`?)")
+                            let close =
+                                did_you_mean(name, PLACEHOLDERS.iter().map(|(known, _)| *known), |known| {
+                                    format!("`{{{known}}}`")
                                 });
                             format!(
                                 "[operations] {} uses an unknown placeholder `{{{name}}}`{close}; see docs/adapter.md",
