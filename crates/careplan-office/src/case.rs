@@ -183,35 +183,7 @@ impl Case {
             users: prepared
                 .users
                 .iter()
-                .map(|PreparedUser { user, services }| CaseUser {
-                    insurer: user.key.insurer.to_string(),
-                    insured: user.key.insured.to_string(),
-                    name: user.name.clone(),
-                    name_kana: user.name_kana.clone(),
-                    sex: user.sex.to_string(),
-                    birth_date: user.birth_date.to_string(),
-                    postal_code: user.postal_code.clone(),
-                    address: user.address.clone(),
-                    phone: user.phone.clone(),
-                    care_level: user.care_level.code().to_owned(),
-                    benefit_limit: user.benefit_limit,
-                    short_stay_days_before: user.short_stay_days_before,
-                    services: services
-                        .iter()
-                        .map(|s| CaseService {
-                            provider: s.provider.to_string(),
-                            service_code: s.service_code.to_string(),
-                            units: s.units,
-                            start: s.start.to_string(),
-                            end: s.end.to_string(),
-                            dates: s.dates.iter().map(Date::to_string).collect(),
-                            tais_code: s.equipment.tais_code.clone(),
-                            notified_code: s.equipment.notified_code.clone(),
-                            product_name: s.equipment.product_name.clone(),
-                            detail_code: s.detail_code,
-                        })
-                        .collect(),
-                })
+                .map(|PreparedUser { user, services }| CaseUser::of(user, services))
                 .collect(),
         }
     }
@@ -308,6 +280,41 @@ impl Case {
             providers,
             users,
         })
+    }
+}
+
+impl CaseUser {
+    /// A user (利用者) and what is planned for them, as the bench writes a case.
+    pub fn of(user: &CareUser, services: &[PlannedService]) -> Self {
+        Self {
+            insurer: user.key.insurer.to_string(),
+            insured: user.key.insured.to_string(),
+            name: user.name.clone(),
+            name_kana: user.name_kana.clone(),
+            sex: user.sex.to_string(),
+            birth_date: user.birth_date.to_string(),
+            postal_code: user.postal_code.clone(),
+            address: user.address.clone(),
+            phone: user.phone.clone(),
+            care_level: user.care_level.code().to_owned(),
+            benefit_limit: user.benefit_limit,
+            short_stay_days_before: user.short_stay_days_before,
+            services: services
+                .iter()
+                .map(|s| CaseService {
+                    provider: s.provider.to_string(),
+                    service_code: s.service_code.to_string(),
+                    units: s.units,
+                    start: s.start.to_string(),
+                    end: s.end.to_string(),
+                    dates: s.dates.iter().map(Date::to_string).collect(),
+                    tais_code: s.equipment.tais_code.clone(),
+                    notified_code: s.equipment.notified_code.clone(),
+                    product_name: s.equipment.product_name.clone(),
+                    detail_code: s.detail_code,
+                })
+                .collect(),
+        }
     }
 }
 

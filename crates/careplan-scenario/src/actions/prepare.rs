@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use careplan_core::{CareMonth, ErrorCode};
-use careplan_office::{Case, CaseOffice, CaseService, OfficeRole, PreparedMonth, SendUnit, Visit};
+use careplan_office::{Case, CaseOffice, CaseService, CaseUser, OfficeRole, PreparedMonth, SendUnit, Visit};
 use careplan_spec::records::{CareLevel, RecordSet, UserSupplementRecord};
 use careplan_spec::{FileKind, FileName, ms932};
 use careplan_synth::{Office as SynthOffice, PlanContext, Roster, plan_services, providers_of};
@@ -199,16 +199,7 @@ impl Prepare {
         });
         let mut named: BTreeSet<usize> = BTreeSet::new();
         for (spec, drawn) in self.explicit.iter().zip(&roster.users()[self.users..]) {
-            let mut user = Case::of(&PreparedMonth {
-                month: self.month,
-                providers: Vec::new(),
-                users: vec![careplan_office::PreparedUser {
-                    user: drawn.clone(),
-                    services: Vec::new(),
-                }],
-            })
-            .users
-            .remove(0);
+            let mut user = CaseUser::of(drawn, &[]);
             let level: CareLevel = spec.care_level.parse().map_err(|()| {
                 StepError::code(
                     ErrorCode::CaseInvalid,
