@@ -7,13 +7,14 @@
 //!   clock. Who may apply, and when an application is approved, is the portal's business
 //!   (`careplan-eseikyu`); the CA owns what a certificate is: its validity, its renewal window, the
 //!   01:30–06:30 issuance pause, revocation and the PKCS#12 download.
-//! - Deterministic: keys come from the committed pool under `certs/pool/` (see `certs/README.md`), serial
-//!   numbers are sequential, and RSA PKCS#1 v1.5 signatures are deterministic, so the same sequence of
+//! - Deterministic: keys come from a [`KeySource`] — the committed pool under `certs/pool/` (see
+//!   `certs/README.md`) or keys derived from an ecosystem's secret — serial numbers are sequential, and RSA PKCS#1 v1.5 signatures are deterministic, so the same sequence of
 //!   requests at the same instants yields byte-identical certificates, fingerprints and CRLs. (A PKCS#12
 //!   container is salted at random, as every PKCS#12 writer does; what it holds is reproducible.)
 //! - The CA root and the server certificates have fixed validity, so their fingerprints never change.
 
 mod key_pool;
+mod keys;
 mod parse;
 mod pkcs12;
 mod validity;
@@ -31,6 +32,8 @@ use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 
 pub use key_pool::POOL_SIZE;
+use keys::KeySlot;
+pub use keys::{KeySecret, KeySecretError, KeySource};
 pub use parse::{CertifiedOffice, parse_office_certificate};
 pub use pkcs12::open_pkcs12;
 pub use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
@@ -271,6 +274,7 @@ pub struct CertificateRecord {
 #[derive(Debug)]
 pub struct CertificateAuthority {
     config: CaConfig,
+    keys: KeySource,
     issuer: Issuer<'static, KeyPair>,
     root: CertificateDer<'static>,
     next_serial: u64,
@@ -291,9 +295,14 @@ impl CertificateAuthority {
         Self::with_config(CaConfig::default())
     }
 
-    /// The CA with its fixed root and the given rules.
+    /// The CA with its fixed root and the given rules, its keys from the committed pool.
     pub fn with_config(config: CaConfig) -> Result<Self, CaError> {
-        let key = key_pool::key(key_pool::CA_KEY)?;
+        Self::with_keys(config, KeySource::CommittedPool)
+    }
+
+    /// The CA with the given rules and keys.
+    pub fn with_keys(config: CaConfig, keys: KeySource) -> Result<Self, CaError> {
+        let key = keys.key(KeySlot::Root)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CommonName, CA_COMMON_NAME);
@@ -304,6 +313,7 @@ impl CertificateAuthority {
         let root = params.self_signed(&key)?.der().clone();
         Ok(Self {
             config,
+            keys,
             issuer: Issuer::new(params, key),
             root,
             next_serial: 1000,
@@ -330,28 +340,28 @@ impl CertificateAuthority {
 
     /// Issues the relay's server certificate (fixed validity, SANs `relay.careplan.test` and `localhost`).
     pub fn issue_relay_certificate(&self) -> Result<IssuedCertificate, CaError> {
-        self.issue_server_certificate(key_pool::RELAY_KEY, 2, RELAY_SERVER_NAME)
+        self.issue_server_certificate(KeySlot::Relay, 2, RELAY_SERVER_NAME)
     }
 
     /// Issues the e-billing portal's server certificate (fixed validity, SANs `portal.careplan.test` and
     /// `localhost`).
     pub fn issue_portal_certificate(&self) -> Result<IssuedCertificate, CaError> {
-        self.issue_server_certificate(key_pool::PORTAL_KEY, 3, PORTAL_SERVER_NAME)
+        self.issue_server_certificate(KeySlot::Portal, 3, PORTAL_SERVER_NAME)
     }
 
     /// Issues the usage-application site's server certificate (fixed validity, SANs
     /// `usage.careplan.test` and `localhost`).
     pub fn issue_usage_site_certificate(&self) -> Result<IssuedCertificate, CaError> {
-        self.issue_server_certificate(key_pool::USAGE_SITE_KEY, 4, USAGE_SITE_SERVER_NAME)
+        self.issue_server_certificate(KeySlot::UsageSite, 4, USAGE_SITE_SERVER_NAME)
     }
 
     fn issue_server_certificate(
         &self,
-        key_index: usize,
+        slot: KeySlot,
         serial: u64,
         name: &str,
     ) -> Result<IssuedCertificate, CaError> {
-        let key = key_pool::key(key_index)?;
+        let key = self.keys.key(slot)?;
         let mut params = CertificateParams::default();
         params.distinguished_name.push(DnType::CommonName, name);
         params.subject_alt_names = vec![
@@ -385,7 +395,7 @@ impl CertificateAuthority {
         office: OfficeNumber,
         certificate_type: CertificateType,
     ) -> Result<IssuedCertificate, CaError> {
-        let key = key_pool::key(key_pool::office_key(self.next_office_key))?;
+        let key = self.keys.key(KeySlot::Office(self.next_office_key))?;
         let serial = self.next_serial;
         let (not_before, not_after) = self.config.validity_from(not_before);
         let mut params = CertificateParams::default();

@@ -222,3 +222,47 @@ fn the_published_fingerprint_is_the_roots_and_fixed() {
     assert_eq!(fingerprint.sha1.split(':').count(), 20);
     assert_eq!(fingerprint, CertificateAuthority::new().unwrap().fingerprint());
 }
+
+fn derived(byte: u8) -> KeySource {
+    KeySource::Derived(KeySecret::from_bytes([byte; 32]))
+}
+
+#[test]
+fn derived_keys_are_the_ecosystems_own_and_stable_across_replays() {
+    let pool = CertificateAuthority::new().unwrap();
+    let mut first = CertificateAuthority::with_keys(CaConfig::default(), derived(7)).unwrap();
+    let again = CertificateAuthority::with_keys(CaConfig::default(), derived(7)).unwrap();
+    let other = CertificateAuthority::with_keys(CaConfig::default(), derived(8)).unwrap();
+    // The same secret gives the same root (a replayed ecosystem keeps its CA); another secret, or the
+    // committed pool, another one.
+    assert_eq!(first.root(), again.root());
+    assert_ne!(first.root(), other.root());
+    assert_ne!(first.root(), pool.root());
+    // Pinned: a change of derivation (or of the RSA crate's key generation) would orphan every
+    // certificate an existing data directory's offices hold.
+    assert_eq!(
+        &first.fingerprint().sha256[..23],
+        "B5:F6:CB:55:A0:0E:51:B8",
+        "derivation changed"
+    );
+    // Every office certificate has its own key, unlike the pool's, which wraps after 13.
+    let now = datetime!(2025-05-01 09:00 +9);
+    let keys: std::collections::BTreeSet<_> = (0..15)
+        .map(|_| issued_at(&mut first, now).private_key().secret_der().to_vec())
+        .collect();
+    assert_eq!(keys.len(), 15);
+    let relay = first.issue_relay_certificate().unwrap();
+    assert!(!keys.contains(relay.private_key().secret_der()));
+}
+
+#[test]
+fn a_key_secret_reads_back_from_its_hex_and_never_shows_in_debug() {
+    let secret = KeySecret::from_bytes(std::array::from_fn(|i| u8::try_from(i * 7).unwrap()));
+    let hex = secret.to_string();
+    assert_eq!(hex.len(), 64);
+    assert_eq!(hex.parse::<KeySecret>().unwrap(), secret);
+    assert_eq!(format!("{secret:?}"), "KeySecret(..)");
+    for bad in ["", "00", &hex[1..], &format!("{}g", &hex[1..])] {
+        assert_eq!(bad.parse::<KeySecret>(), Err(KeySecretError), "{bad}");
+    }
+}

@@ -17,9 +17,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use careplan_ca::CertificateType;
 use careplan_ca::{
-    CaError, CertificateAuthority, CertificateDer, CertificateRevocationListDer, IssuedCertificate,
+    CaConfig, CaError, CertificateAuthority, CertificateDer, CertificateRevocationListDer, CertificateType,
+    IssuedCertificate, KeySource,
 };
 use careplan_core::{Clock, EventLog, Journal, JournalError, SimulatedClock};
 use careplan_eseikyu::PortalConfig;
@@ -139,6 +139,7 @@ pub struct EcosystemBuilder {
     listen: Listen,
     admin: Option<Arc<str>>,
     server_limits: ServerLimits,
+    keys: KeySource,
     offices: Vec<OfficeDescription>,
     events: EventLog,
     resume_at: Option<OffsetDateTime>,
@@ -170,6 +171,7 @@ impl EcosystemBuilder {
             listen: Listen::default(),
             admin: None,
             server_limits: ServerLimits::default(),
+            keys: KeySource::CommittedPool,
             offices: Vec::new(),
             events: EventLog::default(),
             resume_at: None,
@@ -233,6 +235,13 @@ impl EcosystemBuilder {
         self
     }
 
+    /// Where the CA's keys come from: the committed pool by default (reproducible certificates), keys
+    /// derived from a secret for an ecosystem others can reach.
+    pub fn keys(mut self, keys: KeySource) -> Self {
+        self.keys = keys;
+        self
+    }
+
     /// Also serves the admin endpoint of the clock, answering only requests that carry `token`.
     pub fn with_admin(mut self, token: &str) -> Self {
         self.admin = Some(Arc::from(token));
@@ -254,7 +263,7 @@ impl EcosystemBuilder {
     /// Sets up the starting state: the CA and the servers' certificates, the cores, every office as
     /// described, then the journal's replay. Blocks on the journal, if there is one.
     pub fn prepare(self) -> Result<Prepared, BuildError> {
-        let ca = CertificateAuthority::new()?;
+        let ca = CertificateAuthority::with_keys(CaConfig::default(), self.keys.clone())?;
         let root = ca.root().clone();
         let certificates = Certificates {
             relay: ca.issue_relay_certificate()?,

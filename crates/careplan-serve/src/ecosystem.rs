@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use careplan_ca::CertificateAuthority;
+use careplan_ca::{CertificateAuthority, KeySecret};
 use careplan_core::{Clock, Journal, JournalError, NewEntry, SimulatedClock, SystemClock};
 use careplan_ecosystem::{BuildError, Listen, Prepared};
 use careplan_net::EcosystemClock;
@@ -294,18 +294,23 @@ fn prepare_state(options: &ServeOptions) -> Result<(Prepared, Genesis), ServeErr
         TimeSource::Simulated { start: Some(start) } => start,
         _ => system.now(),
     };
-    // Without --seed a new ecosystem's passwords, codes and sessions come from a random seed: no one can
-    // work them out from a published default. An existing ecosystem keeps the seed of its birth.
-    let seed = match options.seed {
-        Some(seed) => seed,
+    // Without --seed a new ecosystem's passwords, codes and sessions come from a random seed, and its CA
+    // and offices' keys from a random secret: no one can work them out from a published default, or sign
+    // with the committed test keys. With --seed it is reproducible, and predictable, for tests. An
+    // existing ecosystem keeps what it was born with.
+    let offices = options.offices.unwrap_or(DEFAULT_OFFICES);
+    let proposal = match options.seed {
+        Some(seed) => Genesis::new(seed, born, offices),
         None => {
-            let mut bytes = [0u8; 8];
-            getrandom::fill(&mut bytes)
+            let mut seed = [0u8; 8];
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut seed)
+                .and_then(|()| getrandom::fill(&mut secret))
                 .map_err(|e| ServeError::Genesis(format!("no randomness for the seed: {e}")))?;
-            u64::from_le_bytes(bytes)
+            Genesis::new(u64::from_le_bytes(seed), born, offices)
+                .with_key_secret(KeySecret::from_bytes(secret))
         }
     };
-    let proposal = Genesis::new(seed, born, options.offices.unwrap_or(DEFAULT_OFFICES));
     let Born {
         genesis,
         seq: genesis_seq,

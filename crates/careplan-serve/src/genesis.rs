@@ -1,5 +1,6 @@
 //! The genesis of an ecosystem: what every process builds before replaying the journal.
 
+use careplan_ca::{KeySecret, KeySource};
 use careplan_core::{OfficeNumber, ServiceKind};
 use careplan_ecosystem::{EcosystemBuilder, OfficeDescription};
 use careplan_office::{OfficeProfile, OfficeRole};
@@ -29,6 +30,29 @@ pub struct Genesis {
     pub start: OffsetDateTime,
     /// The offices ready to use it.
     pub offices: Vec<RosterOffice>,
+    /// The secret the CA's keys are derived from; `None` for the committed test keys (an ecosystem born
+    /// with `--seed`, or before keys were derived).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "key_secret")]
+    pub key_secret: Option<KeySecret>,
+}
+
+/// A key secret in JSON: its 64 hex digits.
+mod key_secret {
+    use careplan_ca::KeySecret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(secret: &Option<KeySecret>, s: S) -> Result<S::Ok, S::Error> {
+        match secret {
+            Some(secret) => s.collect_str(secret),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<KeySecret>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|hex| hex.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// Service kinds given to the roster's service offices, in turn: home-visit care, day care, welfare
@@ -85,6 +109,7 @@ impl Genesis {
         Self {
             seed,
             start,
+            key_secret: None,
             offices: care_manager
                 .into_iter()
                 .take(usize::from(offices.min(1)))
@@ -110,9 +135,21 @@ impl Genesis {
             .collect()
     }
 
+    /// With the CA's keys derived from `secret` rather than taken from the committed pool.
+    pub fn with_key_secret(mut self, secret: KeySecret) -> Self {
+        self.key_secret = Some(secret);
+        self
+    }
+
     /// The ecosystem as it stands at the start, before any journal is replayed.
     pub fn builder(&self) -> EcosystemBuilder {
-        EcosystemBuilder::new(self.seed, self.start).offices(self.descriptions())
+        let keys = self
+            .key_secret
+            .clone()
+            .map_or(KeySource::CommittedPool, KeySource::Derived);
+        EcosystemBuilder::new(self.seed, self.start)
+            .keys(keys)
+            .offices(self.descriptions())
     }
 }
 
@@ -129,5 +166,21 @@ mod tests {
         assert_eq!(kinds, ["43", "11", "15", "17"]);
         assert_eq!(genesis.offices[0].role, OfficeRole::CareManagement);
         assert!(Genesis::new(1, genesis.start, 0).offices.is_empty());
+    }
+
+    #[test]
+    fn the_key_secret_is_recorded_and_read_back_and_absent_from_older_records() {
+        let start = time::macros::datetime!(2026-04-01 09:00 +9);
+        let secret = KeySecret::from_bytes([0xA5; 32]);
+        let genesis = Genesis::new(1, start, 2).with_key_secret(secret.clone());
+        let json = serde_json::to_string(&genesis).unwrap();
+        assert!(json.contains(&"a5".repeat(32)), "{json}");
+        assert_eq!(serde_json::from_str::<Genesis>(&json).unwrap(), genesis);
+        // A genesis recorded before keys were derived keeps the committed pool.
+        let older = serde_json::to_string(&Genesis::new(1, start, 2)).unwrap();
+        assert!(!older.contains("key_secret"));
+        assert_eq!(serde_json::from_str::<Genesis>(&older).unwrap().key_secret, None);
+        let bad = json.replace(&"a5".repeat(32), "a5");
+        assert!(serde_json::from_str::<Genesis>(&bad).is_err());
     }
 }

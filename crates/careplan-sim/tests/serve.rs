@@ -287,6 +287,65 @@ fn fresh_ecosystems_without_a_seed_have_passwords_no_one_can_work_out() {
 }
 
 #[test]
+fn fresh_ecosystems_have_their_own_ca_and_a_certificate_minted_with_the_test_keys_is_refused() {
+    let (a, b) = (
+        tempfile::tempdir().expect("temporary directory"),
+        tempfile::tempdir().expect("temporary directory"),
+    );
+    let served = serve(a.path(), &[]);
+    let root = served.root();
+    let pool_root = careplan_ca::CertificateAuthority::new()
+        .expect("the pool CA")
+        .root()
+        .clone();
+    assert_ne!(root, pool_root, "a fresh ecosystem signs with a key of its own");
+    runtime().block_on(async {
+        // The genuine office is served.
+        let genuine = served.office(CARE_MANAGER).await;
+        genuine.inbox().await.expect("the genuine office reads its inbox");
+        // Its certificate minted with the committed CA key, and its real login details: the relay refuses
+        // the handshake, so nothing is read or sent as the office.
+        let mut pool_ca = careplan_ca::CertificateAuthority::new().expect("the pool CA");
+        let forged = pool_ca
+            .issue_office_certificate(
+                time::OffsetDateTime::now_utc(),
+                CARE_MANAGER.parse().expect("an office number"),
+                careplan_ca::CertificateType::CareInsurance,
+            )
+            .expect("minted");
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let impostor = careplan_net::LinkageClient::new(served.endpoints, &root, clock).expect("client");
+        impostor.install_certificate(&forged).expect("installed");
+        impostor
+            .login(&serving::roster_login(a.path(), CARE_MANAGER))
+            .await
+            .expect("the login itself needs no certificate");
+        let refused = impostor
+            .inbox()
+            .await
+            .expect_err("a forged certificate is refused");
+        assert_eq!(refused.code(), ErrorCode::CertUntrusted, "{refused}");
+        genuine.inbox().await.expect("the genuine office is still served");
+    });
+    served.stop();
+    // Another fresh ecosystem has another CA; a restart keeps its own, and the offices' files still work.
+    let other = serve(b.path(), &[]);
+    assert_ne!(other.root(), root);
+    other.stop();
+    let restarted = serve(a.path(), &[]);
+    assert_eq!(restarted.root(), root);
+    runtime().block_on(async {
+        restarted
+            .office(PROVIDER)
+            .await
+            .inbox()
+            .await
+            .expect("served after a restart");
+    });
+    restarted.stop();
+}
+
+#[test]
 fn a_database_of_another_ecosystem_is_refused_with_exit_status_2() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let served = serve(dir.path(), &["--seed", "3"]);

@@ -136,13 +136,7 @@ pub(crate) fn root_of(dir: &Path) -> CertificateDer<'static> {
 /// A linkage client of roster office `number` of the data directory `dir`, reaching `endpoints`: its
 /// PKCS#12 file installed, logged in.
 pub(crate) async fn roster_client(dir: &Path, endpoints: Endpoints, number: &str) -> LinkageClient {
-    let roster: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("offices.json")).expect("offices.json"))
-            .expect("JSON");
-    let office = roster
-        .as_array()
-        .and_then(|offices| offices.iter().find(|o| o["number"] == number))
-        .expect("the office is on the roster");
+    let office = roster_entry(dir, number);
     let text = |key: &str| office[key].as_str().expect("a text field").to_owned();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let client = LinkageClient::new(endpoints, &root_of(dir), clock).expect("client");
@@ -150,16 +144,32 @@ pub(crate) async fn roster_client(dir: &Path, endpoints: Endpoints, number: &str
     client
         .install_pkcs12(&p12, &text("certificate_password"))
         .expect("the PKCS#12 file opens");
+    client.login(&roster_login(dir, number)).await.expect("logs in");
     client
-        .login(&LoginDetails {
-            personal_user_id: text("personal_user_id"),
-            personal_password: text("personal_password"),
-            user_id: text("user_id"),
-            password: text("password"),
-        })
-        .await
-        .expect("logs in");
-    client
+}
+
+/// Roster office `number`'s entry in `offices.json`.
+fn roster_entry(dir: &Path, number: &str) -> serde_json::Value {
+    let roster: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("offices.json")).expect("offices.json"))
+            .expect("JSON");
+    roster
+        .as_array()
+        .and_then(|offices| offices.iter().find(|o| o["number"] == number))
+        .expect("the office is on the roster")
+        .clone()
+}
+
+/// Roster office `number`'s login details.
+pub(crate) fn roster_login(dir: &Path, number: &str) -> LoginDetails {
+    let office = roster_entry(dir, number);
+    let text = |key: &str| office[key].as_str().expect("a text field").to_owned();
+    LoginDetails {
+        personal_user_id: text("personal_user_id"),
+        personal_password: text("personal_password"),
+        user_id: text("user_id"),
+        password: text("password"),
+    }
 }
 
 /// The send unit of serial number `n`: a plan from the care manager to the provider; each file's bytes
