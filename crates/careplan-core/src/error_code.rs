@@ -236,12 +236,17 @@ catalogue! {
     /// A portal operation without a valid session (not logged in, or logged out).
     SessionInvalid = "SESSION_INVALID", "e-billing portal",
         "ログインしていない、またはセッションが無効";
+    /// A portal or usage-site session that has ended: unused for too long, or open too long since its
+    /// login (assumed 30 minutes and 8 hours).
+    SessionExpired = "SESSION_EXPIRED", "e-billing portal",
+        "一定時間操作がなかった、またはログインから時間が経ったためセッションが切れた：再ログインが必要";
     /// The portal requires a changed password (and accepted terms) before this operation.
     PasswordChangeRequired = "PASSWORD_CHANGE_REQUIRED", "e-billing portal",
         "仮パスワード・期限切れパスワードでログイン中：パスワード変更以外の操作はできない";
-    /// A confirmation code (e-mail registration or login-details reset) is wrong or has expired.
+    /// A confirmation code (e-mail registration or login-details reset) is wrong, has expired, or was
+    /// entered wrong 3 times (void: a new one must be asked for).
     ConfirmationCodeInvalid = "CONFIRMATION_CODE_INVALID", "e-billing portal",
-        "確認コード（4桁）が誤っている、または有効期限切れ";
+        "確認コード（4桁）が誤っている、有効期限切れ、または3回誤って無効になった";
     /// A reset by e-mail needs the confirmed security e-mail address of the account.
     EmailNotRegistered = "EMAIL_NOT_REGISTERED", "e-billing portal",
         "セキュリティ用メールアドレスが未登録、または登録済みのアドレスと異なる（郵送での再発行を申請する）";

@@ -14,17 +14,19 @@
 
 mod certificates;
 mod password;
+mod session;
 
 use std::collections::BTreeMap;
 
 use careplan_ca::{CaError, CertificateAuthority, CertificateType, IssuedCertificate};
 use careplan_core::{ErrorCode, OfficeNumber, OfficeUserId, PrefectureCode, format_jst};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use time::{Duration, OffsetDateTime};
 
 pub use certificates::{Application, ApplicationKind, ApplicationState, CertificatePage, CertificateView};
 pub use password::{ALLOWED_SYMBOLS, PasswordViolation, check_policy};
+pub use session::{SESSION_SPACE, SessionPolicy, SessionRefusal, Sessions};
 
 /// The portal's rules that no public source fixes exactly; each is a documented default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,12 +39,17 @@ pub struct PortalConfig {
     pub lockout_for: Duration,
     /// How long a 4-digit confirmation code stays valid (assumed 30 minutes).
     pub code_lifetime: Duration,
+    /// Wrong entries of a confirmation code after which it is void and a new one must be asked for
+    /// (assumed 3: a 4-digit code would otherwise fall to 10,000 guesses).
+    pub code_attempts: u8,
     /// How long the federation's paper re-issue takes to arrive by post (assumed 7 days; days to two weeks
     /// in practice).
     pub postal_delay: Duration,
     /// How long the federation takes to approve a certificate application (assumed 30 minutes; minutes
     /// to days in practice). Issuance then waits for the end of the CA's nightly pause if it falls in it.
     pub approval_delay: Duration,
+    /// How long a login session lives (assumed: 30 minutes idle, 8 hours in all).
+    pub sessions: SessionPolicy,
 }
 
 impl Default for PortalConfig {
@@ -52,8 +59,10 @@ impl Default for PortalConfig {
             lockout_after: 3,
             lockout_for: Duration::minutes(30),
             code_lifetime: Duration::minutes(30),
+            code_attempts: 3,
             postal_delay: Duration::days(7),
             approval_delay: Duration::minutes(30),
+            sessions: SessionPolicy::default(),
         }
     }
 }
@@ -91,11 +100,18 @@ pub enum PortalError {
     /// No such session.
     #[error("not logged in")]
     SessionInvalid,
+    /// The session ended (idle or open too long).
+    #[error(
+        "the session has ended (30 minutes without use, or 8 hours after the login by default): log in again"
+    )]
+    SessionExpired,
     /// The session may only change the password.
     #[error("change the password before anything else")]
     PasswordChangeRequired,
     /// A wrong or expired confirmation code.
-    #[error("the confirmation code is wrong or has expired")]
+    #[error(
+        "the confirmation code is wrong, has expired, or was entered wrong 3 times (then ask for a new one)"
+    )]
     CodeInvalid,
     /// No confirmed security e-mail, or another address.
     #[error("no confirmed security e-mail address matches; request the re-issue by post instead")]
@@ -137,6 +153,7 @@ impl PortalError {
                 .first()
                 .map_or(ErrorCode::PasswordTooShort, |v| v.code()),
             PortalError::SessionInvalid => ErrorCode::SessionInvalid,
+            PortalError::SessionExpired => ErrorCode::SessionExpired,
             PortalError::PasswordChangeRequired => ErrorCode::PasswordChangeRequired,
             PortalError::CodeInvalid => ErrorCode::ConfirmationCodeInvalid,
             PortalError::EmailNotRegistered => ErrorCode::EmailNotRegistered,
@@ -192,9 +209,6 @@ pub struct Mail {
     pub body: MailBody,
 }
 
-/// Session numbers are drawn below this bound: 2^53, the integers JSON readers keep exactly.
-pub const SESSION_SPACE: u64 = 1 << 53;
-
 /// A logged-in portal session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SessionId(u64);
@@ -232,8 +246,52 @@ struct Account {
     locked_until: Option<OffsetDateTime>,
     issuance_password: String,
     email: Option<String>,
-    pending_email: Option<(String, String, OffsetDateTime)>,
-    pending_reset: Option<(String, OffsetDateTime)>,
+    /// The address waiting for its confirmation code.
+    pending_email: Option<(String, PendingCode)>,
+    pending_reset: Option<((), PendingCode)>,
+}
+
+/// A confirmation code mailed and not yet entered.
+#[derive(Debug, Clone)]
+struct PendingCode {
+    code: String,
+    expires: OffsetDateTime,
+    wrong: u8,
+}
+
+impl PendingCode {
+    fn new(code: String, expires: OffsetDateTime) -> Self {
+        Self {
+            code,
+            expires,
+            wrong: 0,
+        }
+    }
+
+    /// Whether `code` redeems the pending one in `slot` at `now`. The right code empties the slot; a wrong
+    /// one counts, and the `attempts`-th wrong one (or any entry after the code expired) voids it.
+    fn redeem<T>(
+        slot: &mut Option<(T, PendingCode)>,
+        code: &str,
+        now: OffsetDateTime,
+        attempts: u8,
+    ) -> Result<T, PortalError> {
+        let Some((_, pending)) = slot.as_mut() else {
+            return Err(PortalError::CodeInvalid);
+        };
+        if now >= pending.expires {
+            *slot = None;
+            return Err(PortalError::CodeInvalid);
+        }
+        if pending.code != code {
+            pending.wrong = pending.wrong.saturating_add(1);
+            if pending.wrong >= attempts {
+                *slot = None;
+            }
+            return Err(PortalError::CodeInvalid);
+        }
+        slot.take().map(|(held, _)| held).ok_or(PortalError::CodeInvalid)
+    }
 }
 
 /// The federations' ID issuance and the e-billing portal, for every office.
@@ -242,7 +300,7 @@ pub struct Portal {
     config: PortalConfig,
     rng: ChaCha8Rng,
     accounts: BTreeMap<OfficeUserId, Account>,
-    sessions: BTreeMap<SessionId, OfficeUserId>,
+    sessions: Sessions<OfficeUserId>,
     mail: Vec<Mail>,
     ca: CertificateAuthority,
     applications: Vec<Application>,
@@ -256,22 +314,11 @@ impl Portal {
             config,
             rng: ChaCha8Rng::seed_from_u64(seed),
             accounts: BTreeMap::new(),
-            sessions: BTreeMap::new(),
+            sessions: Sessions::new(config.sessions),
             mail: Vec::new(),
             ca,
             applications: Vec::new(),
             certificates: BTreeMap::new(),
-        }
-    }
-
-    /// A session number no one can guess from another: drawn from the portal's random stream (so a
-    /// replay gives the same), below 2^53 so that JavaScript clients read it exactly.
-    fn new_session(&mut self) -> SessionId {
-        loop {
-            let session = SessionId(self.rng.random_range(1..SESSION_SPACE));
-            if !self.sessions.contains_key(&session) {
-                return session;
-            }
         }
     }
 
@@ -362,8 +409,7 @@ impl Portal {
         let account = &self.accounts[&id];
         let must_change_password = account.temporary || now >= self.expiry(account);
         let must_accept_terms = !account.terms_accepted;
-        let session = self.new_session();
-        self.sessions.insert(session, id);
+        let session = SessionId(self.sessions.open(now, &mut self.rng, id));
         Ok(Login {
             session,
             must_change_password,
@@ -373,11 +419,21 @@ impl Portal {
 
     /// Ends a session.
     pub fn logout(&mut self, session: SessionId) {
-        self.sessions.remove(&session);
+        self.sessions.close(session.0);
     }
 
-    fn session_account(&mut self, session: SessionId) -> Result<(OfficeUserId, &mut Account), PortalError> {
-        let id = *self.sessions.get(&session).ok_or(PortalError::SessionInvalid)?;
+    fn session_account(
+        &mut self,
+        now: OffsetDateTime,
+        session: SessionId,
+    ) -> Result<(OfficeUserId, &mut Account), PortalError> {
+        let id = self
+            .sessions
+            .owner(now, session.0)
+            .map_err(|refusal| match refusal {
+                SessionRefusal::Invalid => PortalError::SessionInvalid,
+                SessionRefusal::Expired => PortalError::SessionExpired,
+            })?;
         let account = self.accounts.get_mut(&id).ok_or(PortalError::SessionInvalid)?;
         Ok((id, account))
     }
@@ -389,7 +445,7 @@ impl Portal {
         session: SessionId,
     ) -> Result<(OfficeUserId, &mut Account), PortalError> {
         let lifetime = self.config.password_lifetime;
-        let (id, account) = self.session_account(session)?;
+        let (id, account) = self.session_account(now, session)?;
         if account.temporary || now >= account.changed_at + lifetime {
             return Err(PortalError::PasswordChangeRequired);
         }
@@ -397,8 +453,8 @@ impl Portal {
     }
 
     /// Accepts the terms of use (利用規約), asked at the first login.
-    pub fn accept_terms(&mut self, session: SessionId) -> Result<(), PortalError> {
-        self.session_account(session)?.1.terms_accepted = true;
+    pub fn accept_terms(&mut self, now: OffsetDateTime, session: SessionId) -> Result<(), PortalError> {
+        self.session_account(now, session)?.1.terms_accepted = true;
         Ok(())
     }
 
@@ -411,7 +467,7 @@ impl Portal {
         current: &str,
         new: &str,
     ) -> Result<(), PortalError> {
-        let (id, account) = self.session_account(session)?;
+        let (id, account) = self.session_account(now, session)?;
         if !account.terms_accepted {
             return Err(PortalError::TermsNotAccepted);
         }
@@ -461,7 +517,7 @@ impl Portal {
         let code = password::confirmation_code(&mut self.rng);
         let expires = now + self.config.code_lifetime;
         let (id, account) = self.ready_account(now, session)?;
-        account.pending_email = Some((address.to_owned(), code.clone(), expires));
+        account.pending_email = Some((address.to_owned(), PendingCode::new(code.clone(), expires)));
         self.send(id.office(), now, MailBody::ConfirmationCode(code));
         Ok(())
     }
@@ -473,17 +529,15 @@ impl Portal {
         session: SessionId,
         code: &str,
     ) -> Result<(), PortalError> {
+        let attempts = self.config.code_attempts;
         let (_, account) = self.ready_account(now, session)?;
-        match account.pending_email.take() {
-            Some((address, expected, expires)) if expected == code && now < expires => {
-                account.email = Some(address);
-                Ok(())
-            }
-            pending => {
-                account.pending_email = pending;
-                Err(PortalError::CodeInvalid)
-            }
-        }
+        account.email = Some(PendingCode::redeem(
+            &mut account.pending_email,
+            code,
+            now,
+            attempts,
+        )?);
+        Ok(())
     }
 
     /// Starts a reset of lost login details by security e-mail: a code goes to the confirmed address.
@@ -500,7 +554,7 @@ impl Portal {
         if account.email.as_deref() != Some(address) {
             return Err(PortalError::EmailNotRegistered);
         }
-        account.pending_reset = Some((code.clone(), expires));
+        account.pending_reset = Some(((), PendingCode::new(code.clone(), expires)));
         self.send(id.office(), now, MailBody::ConfirmationCode(code));
         Ok(())
     }
@@ -515,14 +569,9 @@ impl Portal {
     ) -> Result<(), PortalError> {
         let id: OfficeUserId = user_id.parse().map_err(|_| PortalError::LoginFailed)?;
         let temporary = password::temporary_password(&mut self.rng);
+        let attempts = self.config.code_attempts;
         let account = self.accounts.get_mut(&id).ok_or(PortalError::LoginFailed)?;
-        match account.pending_reset.take() {
-            Some((expected, expires)) if expected == code && now < expires => {}
-            pending => {
-                account.pending_reset = pending;
-                return Err(PortalError::CodeInvalid);
-            }
-        }
+        PendingCode::redeem(&mut account.pending_reset, code, now, attempts)?;
         Self::set_temporary(account, now, &temporary);
         self.send(id.office(), now, MailBody::TemporaryPassword(temporary));
         Ok(())

@@ -18,11 +18,21 @@ fn tokyo() -> PrefectureCode {
 
 /// A portal with one office whose password was changed to `Secret123` at T0.
 fn onboarded() -> (Portal, String) {
-    let mut portal = Portal::new(PortalConfig::default(), ca(), 7);
+    // These tests follow certificates over hours and years with one session: sessions here never end
+    // (their ending is tested on its own).
+    let forever = SessionPolicy {
+        idle: Duration::days(365 * 20),
+        lifetime: Duration::days(365 * 20),
+    };
+    let config = PortalConfig {
+        sessions: forever,
+        ..PortalConfig::default()
+    };
+    let mut portal = Portal::new(config, ca(), 7);
     let notice = portal.issue_user_id(T0, tokyo(), office()).unwrap();
     let id = notice.user_id.to_string();
     let login = portal.login(T0, &id, &notice.temporary_password).unwrap();
-    portal.accept_terms(login.session).unwrap();
+    portal.accept_terms(T0, login.session).unwrap();
     portal
         .change_password(T0, login.session, &notice.temporary_password, "Secret123")
         .unwrap();
@@ -60,7 +70,7 @@ fn a_new_office_gets_a_kj_id_and_must_change_its_temporary_password() {
             .code(),
         ErrorCode::TermsNotAccepted
     );
-    portal.accept_terms(login.session).unwrap();
+    portal.accept_terms(T0, login.session).unwrap();
     let refused = portal
         .change_password(T0, login.session, &notice.temporary_password, "short")
         .unwrap_err();
@@ -236,6 +246,36 @@ fn lost_login_details_are_reset_by_e_mail_with_a_code() {
             .code(),
         ErrorCode::PasswordTemporary
     );
+    // Guessing is bounded: after 3 wrong entries the code is void, the right one included, and the
+    // password is untouched until a new code is asked for.
+    portal.request_reset_by_email(at, &id, "care@example.jp").unwrap();
+    let reset_code = code(&portal);
+    let wrong: Vec<String> = (0..10_000)
+        .map(|n| format!("{n:04}"))
+        .filter(|guess| *guess != reset_code)
+        .take(3)
+        .collect();
+    for guess in &wrong {
+        assert_eq!(
+            portal.complete_reset(at, &id, guess).unwrap_err().code(),
+            ErrorCode::ConfirmationCodeInvalid
+        );
+    }
+    assert_eq!(
+        portal.complete_reset(at, &id, &reset_code).unwrap_err().code(),
+        ErrorCode::ConfirmationCodeInvalid
+    );
+    assert_eq!(
+        portal
+            .check_linkage_login(at, &id, &temporary)
+            .unwrap_err()
+            .code(),
+        ErrorCode::PasswordTemporary,
+        "the password is the one before the void reset"
+    );
+    portal.request_reset_by_email(at, &id, "care@example.jp").unwrap();
+    portal.complete_reset(at, &id, &wrong[0]).unwrap_err();
+    portal.complete_reset(at, &id, &code(&portal)).unwrap();
 }
 
 #[test]
@@ -278,7 +318,7 @@ fn the_issuance_password_is_reissued_in_the_portal() {
             .code(),
         ErrorCode::PasswordChangeRequired
     );
-    portal.accept_terms(login.session).unwrap();
+    portal.accept_terms(T0, login.session).unwrap();
     portal
         .change_password(T0, login.session, &notice.temporary_password, "Secret123")
         .unwrap();
@@ -519,4 +559,32 @@ mod certificate_applications {
                 .is_ok()
         );
     }
+}
+
+#[test]
+fn a_portal_session_ends_after_30_idle_minutes_or_8_hours_and_is_refused_with_session_expired() {
+    let mut portal = Portal::new(PortalConfig::default(), ca(), 7);
+    let notice = portal.issue_user_id(T0, tokyo(), office()).unwrap();
+    let id = notice.user_id.to_string();
+    let login = portal.login(T0, &id, &notice.temporary_password).unwrap();
+    portal.accept_terms(T0, login.session).unwrap();
+    let ended = T0 + Duration::minutes(30) + Duration::seconds(1);
+    let refused = portal.change_password(ended, login.session, &notice.temporary_password, "Secret123");
+    assert_eq!(refused.unwrap_err().code(), ErrorCode::SessionExpired);
+    // Logged in again, the office carries on where it stopped.
+    let login = portal.login(ended, &id, &notice.temporary_password).unwrap();
+    portal
+        .change_password(ended, login.session, &notice.temporary_password, "Secret123")
+        .unwrap();
+    // Used every 25 minutes, the session still ends 8 hours after the login.
+    let mut at = ended;
+    while at + Duration::minutes(25) <= ended + Duration::hours(8) {
+        at += Duration::minutes(25);
+        portal.certificate_page(at, login.session).unwrap();
+    }
+    let past = ended + Duration::hours(8) + Duration::seconds(1);
+    assert_eq!(
+        portal.certificate_page(past, login.session).unwrap_err().code(),
+        ErrorCode::SessionExpired
+    );
 }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use careplan_core::{ErrorCode, JST, LicenceStanding, OfficeNumber, add_months, format_jst};
-use careplan_eseikyu::{Portal, PortalError};
+use careplan_eseikyu::{Portal, PortalError, SessionPolicy, SessionRefusal, Sessions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,8 @@ pub struct LicenceConfig {
     /// How many months before a licence's last day a manual renewal opens, at 00:00:00 JST of that day
     /// (assumed: 1).
     pub renewal_opens_months: u8,
+    /// How long a login session lives (assumed: 30 minutes idle, 8 hours in all).
+    pub sessions: SessionPolicy,
 }
 
 impl Default for LicenceConfig {
@@ -58,6 +60,7 @@ impl Default for LicenceConfig {
             free_pass_from: time::macros::date!(2025 - 06 - 01),
             settlement_day: 20,
             renewal_opens_months: 1,
+            sessions: SessionPolicy::default(),
         }
     }
 }
@@ -111,6 +114,11 @@ pub enum LicenceError {
     /// No such session.
     #[error("not logged in to the usage-application site")]
     SessionInvalid,
+    /// The session ended (idle or open too long).
+    #[error(
+        "the usage-application site's session has ended (30 minutes without use, or 8 hours after the login by default): log in again"
+    )]
+    SessionExpired,
     /// Invalid fields; every one is listed.
     #[error("the usage application has invalid fields: {}", .0.iter().map(|v| v.code().as_str()).collect::<Vec<_>>().join(", "))]
     Application(Vec<ApplicationViolation>),
@@ -173,6 +181,7 @@ impl LicenceError {
             LicenceError::Account(e) => e.codes(),
             LicenceError::Application(violations) => violations.iter().map(|v| v.code()).collect(),
             LicenceError::SessionInvalid => vec![ErrorCode::SessionInvalid],
+            LicenceError::SessionExpired => vec![ErrorCode::SessionExpired],
             LicenceError::AlreadyApplied(_) => vec![ErrorCode::UsageApplicationExists],
             LicenceError::NotApplied(_) => vec![ErrorCode::UsageNotApplied],
             LicenceError::CancelNotAllowed => vec![ErrorCode::LicenceCancelNotAllowed],
@@ -230,17 +239,17 @@ pub struct UsageSite {
     config: LicenceConfig,
     rng: ChaCha8Rng,
     licences: BTreeMap<OfficeNumber, Licence>,
-    sessions: BTreeMap<SiteSession, OfficeNumber>,
+    sessions: Sessions<OfficeNumber>,
 }
 
 impl UsageSite {
     /// An empty site whose personal passwords come from `seed`.
     pub fn new(config: LicenceConfig, seed: u64) -> Self {
         Self {
+            sessions: Sessions::new(config.sessions),
             config,
             rng: ChaCha8Rng::seed_from_u64(seed),
             licences: BTreeMap::new(),
-            sessions: BTreeMap::new(),
         }
     }
 
@@ -263,30 +272,29 @@ impl UsageSite {
             .check_linkage_login(now, user_id, password)
             .map_err(LicenceError::Account)?;
         // Drawn from the site's random stream (a replay gives the same), below 2^53 for JSON readers.
-        let session = loop {
-            let session = SiteSession(self.rng.random_range(1..careplan_eseikyu::SESSION_SPACE));
-            if !self.sessions.contains_key(&session) {
-                break session;
-            }
-        };
-        self.sessions.insert(session, office);
-        Ok(session)
+        Ok(SiteSession(self.sessions.open(now, &mut self.rng, office)))
     }
 
     /// Ends a session.
     pub fn logout(&mut self, session: SiteSession) {
-        self.sessions.remove(&session);
+        self.sessions.close(session.0);
     }
 
-    fn office_of(&self, session: SiteSession) -> Result<OfficeNumber, LicenceError> {
+    fn office_of(&mut self, now: OffsetDateTime, session: SiteSession) -> Result<OfficeNumber, LicenceError> {
         self.sessions
-            .get(&session)
-            .copied()
-            .ok_or(LicenceError::SessionInvalid)
+            .owner(now, session.0)
+            .map_err(|refusal| match refusal {
+                SessionRefusal::Invalid => LicenceError::SessionInvalid,
+                SessionRefusal::Expired => LicenceError::SessionExpired,
+            })
     }
 
-    fn licence_mut(&mut self, session: SiteSession) -> Result<(OfficeNumber, &mut Licence), LicenceError> {
-        let office = self.office_of(session)?;
+    fn licence_mut(
+        &mut self,
+        now: OffsetDateTime,
+        session: SiteSession,
+    ) -> Result<(OfficeNumber, &mut Licence), LicenceError> {
+        let office = self.office_of(now, session)?;
         let licence = self
             .licences
             .get_mut(&office)
@@ -302,7 +310,7 @@ impl UsageSite {
         session: SiteSession,
         form: UsageApplication,
     ) -> Result<Registration, LicenceError> {
-        let office = self.office_of(session)?;
+        let office = self.office_of(now, session)?;
         self.register(now, office, form)
     }
 
@@ -360,8 +368,12 @@ impl UsageSite {
     }
 
     /// The personal account the site shows to the session's office.
-    pub fn personal_account(&self, session: SiteSession) -> Result<PersonalAccount, LicenceError> {
-        let office = self.office_of(session)?;
+    pub fn personal_account(
+        &mut self,
+        now: OffsetDateTime,
+        session: SiteSession,
+    ) -> Result<PersonalAccount, LicenceError> {
+        let office = self.office_of(now, session)?;
         let licence = self
             .licences
             .get(&office)
@@ -373,8 +385,12 @@ impl UsageSite {
     }
 
     /// The licence page of the session's office.
-    pub fn licence(&self, now: OffsetDateTime, session: SiteSession) -> Result<LicenceView, LicenceError> {
-        let office = self.office_of(session)?;
+    pub fn licence(
+        &mut self,
+        now: OffsetDateTime,
+        session: SiteSession,
+    ) -> Result<LicenceView, LicenceError> {
+        let office = self.office_of(now, session)?;
         self.view(now, office)
     }
 
@@ -397,7 +413,7 @@ impl UsageSite {
         on: bool,
     ) -> Result<LicenceView, LicenceError> {
         let config = self.config.clone();
-        let (office, licence) = self.licence_mut(session)?;
+        let (office, licence) = self.licence_mut(now, session)?;
         if licence.renewal == Renewal::Manual {
             return Err(LicenceError::AutoRenewalUnavailable(config.free_pass_from));
         }
@@ -417,7 +433,7 @@ impl UsageSite {
     /// once it has lapsed. Licences that renew themselves are refused.
     pub fn renew(&mut self, now: OffsetDateTime, session: SiteSession) -> Result<LicenceView, LicenceError> {
         let config = self.config.clone();
-        let (office, licence) = self.licence_mut(session)?;
+        let (office, licence) = self.licence_mut(now, session)?;
         licence.settle(&config, now);
         if licence.auto_renew {
             return Err(LicenceError::RenewsAutomatically);
@@ -449,8 +465,8 @@ impl UsageSite {
 
     /// A cancellation request: never possible once applied (no refund for any reason, and a free pass
     /// cannot be ended mid-term either).
-    pub fn cancel(&mut self, session: SiteSession) -> Result<(), LicenceError> {
-        self.licence_mut(session)?;
+    pub fn cancel(&mut self, now: OffsetDateTime, session: SiteSession) -> Result<(), LicenceError> {
+        self.licence_mut(now, session)?;
         Err(LicenceError::CancelNotAllowed)
     }
 
@@ -461,7 +477,7 @@ impl UsageSite {
         session: SiteSession,
     ) -> Result<LicenceView, LicenceError> {
         let config = self.config.clone();
-        let (office, licence) = self.licence_mut(session)?;
+        let (office, licence) = self.licence_mut(now, session)?;
         licence.settle(&config, now);
         let due = licence
             .terms

@@ -26,11 +26,20 @@ fn world(at: OffsetDateTime) -> (Portal, UsageSite) {
     let login = portal
         .login(at, &notice.user_id.to_string(), &notice.temporary_password)
         .unwrap();
-    portal.accept_terms(login.session).unwrap();
+    portal.accept_terms(at, login.session).unwrap();
     portal
         .change_password(at, login.session, &notice.temporary_password, "Sakura2025")
         .unwrap();
-    (portal, UsageSite::new(LicenceConfig::default(), 9))
+    // These tests follow licences over years with one session: sessions here never end (their ending
+    // is tested on its own).
+    let config = LicenceConfig {
+        sessions: careplan_eseikyu::SessionPolicy {
+            idle: Duration::days(365 * 20),
+            lifetime: Duration::days(365 * 20),
+        },
+        ..LicenceConfig::default()
+    };
+    (portal, UsageSite::new(config, 9))
 }
 
 /// The site with the office applied at `at`, and a session to act with.
@@ -55,7 +64,7 @@ fn login_defers_to_the_portal_and_refuses_temporary_and_expired_passwords() {
     let refused = site.login(at, &mut portal, &id, &notice.temporary_password);
     assert_eq!(refused.unwrap_err().code(), ErrorCode::PasswordTemporary);
     let login = portal.login(at, &id, &notice.temporary_password).unwrap();
-    portal.accept_terms(login.session).unwrap();
+    portal.accept_terms(at, login.session).unwrap();
     portal
         .change_password(at, login.session, &notice.temporary_password, "Sakura2025")
         .unwrap();
@@ -76,7 +85,7 @@ fn an_application_issues_numbered_personal_ids_and_refuses_a_second_one() {
     let registration = site.apply(at, session, form(PaymentMethod::Deduction)).unwrap();
     assert_eq!(registration.message, "利用申請が正常に完了しております。");
     assert_eq!(registration.account.user_id.to_string(), "careplan@0001");
-    assert_eq!(site.personal_account(session).unwrap(), registration.account);
+    assert_eq!(site.personal_account(at, session).unwrap(), registration.account);
     let other: OfficeNumber = "1310000002".parse().unwrap();
     let second = site.register(at, other, form(PaymentMethod::Invoice)).unwrap();
     assert_eq!(second.account.user_id.to_string(), "careplan@0002");
@@ -341,7 +350,9 @@ fn the_free_pass_starts_on_its_first_day_to_the_second() {
 fn a_licence_is_never_cancelled() {
     let (mut site, session) = applied(datetime!(2025-06-15 10:00 +9), PaymentMethod::Deduction);
     assert_eq!(
-        site.cancel(session).unwrap_err().code(),
+        site.cancel(datetime!(2025-06-15 10:00 +9), session)
+            .unwrap_err()
+            .code(),
         ErrorCode::LicenceCancelNotAllowed
     );
     assert_eq!(
@@ -349,7 +360,9 @@ fn a_licence_is_never_cancelled() {
         LicenceStanding::Licensed
     );
     assert_eq!(
-        site.cancel(SiteSession::from_raw(99)).unwrap_err().code(),
+        site.cancel(datetime!(2025-06-15 10:00 +9), SiteSession::from_raw(99))
+            .unwrap_err()
+            .code(),
         ErrorCode::SessionInvalid
     );
 }
@@ -367,4 +380,30 @@ fn personal_user_ids_parse_only_in_their_own_shape() {
     for bad in ["careplan@42", "careplan@00a1", "KJ131310000001", "", "careplan@"] {
         assert!(bad.parse::<PersonalUserId>().is_err(), "{bad}");
     }
+}
+
+#[test]
+fn a_session_idle_for_more_than_30_minutes_is_refused_with_session_expired_and_a_new_login_works() {
+    let at = datetime!(2025-06-15 10:00 +9);
+    let (mut portal, _) = world(at);
+    let mut site = UsageSite::new(LicenceConfig::default(), 9);
+    let session = site
+        .login(at, &mut portal, "KJ131310000001", "Sakura2025")
+        .unwrap();
+    site.apply(at, session, form(PaymentMethod::Deduction)).unwrap();
+    let idle = at + Duration::minutes(30);
+    assert!(site.licence(idle, session).is_ok());
+    let ended = idle + Duration::minutes(30) + S;
+    assert_eq!(
+        site.licence(ended, session).unwrap_err().code(),
+        ErrorCode::SessionExpired
+    );
+    assert_eq!(
+        site.licence(ended, session).unwrap_err().code(),
+        ErrorCode::SessionInvalid
+    );
+    let again = site
+        .login(ended, &mut portal, "KJ131310000001", "Sakura2025")
+        .unwrap();
+    assert!(site.licence(ended, again).is_ok());
 }

@@ -148,18 +148,28 @@ impl Connector {
             request = request.header(AUTHORIZATION, format!("Bearer {token}"));
         }
         let request = request.body(Full::new(body)).map_err(protocol)?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| connection_error(&e))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| connection_error(&e))?
-            .to_bytes();
-        driver.abort();
+        // In TLS 1.3 the server judges the client's certificate after the client has finished its side of
+        // the handshake: the server's alert reaches the connection's driver, while the request only sees
+        // the connection close. The driver's error, when it has one, says why.
+        let exchange = async {
+            let response = sender.send_request(request).await?;
+            let status = response.status();
+            Ok::<_, hyper::Error>((status, response.into_body().collect().await?.to_bytes()))
+        };
+        let (status, bytes) = match exchange.await {
+            Ok(answer) => {
+                driver.abort();
+                answer
+            }
+            Err(e) => {
+                return Err(
+                    match tokio::time::timeout(std::time::Duration::from_secs(1), driver).await {
+                        Ok(Ok(Err(closed))) if tls_error_in(&closed).is_some() => connection_error(&closed),
+                        _ => connection_error(&e),
+                    },
+                );
+            }
+        };
         if status.is_success() {
             return Ok(bytes);
         }

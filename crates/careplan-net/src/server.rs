@@ -381,6 +381,7 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::LoginFailed
         | ErrorCode::AccountLocked
         | ErrorCode::SessionInvalid
+        | ErrorCode::SessionExpired
         | ErrorCode::PasswordTemporary
         | ErrorCode::PasswordExpired
         | ErrorCode::ProxyIdNotAllowed

@@ -13,8 +13,10 @@ use crate::server::{PartyServer, ServerError, ServerLimits, serve_operations};
 
 /// Starts serving the portal of `parties` on `listen` (port 0 picks a free port) with its server
 /// `certificate`. With `letterbox_token`, the simulator's back office answers only requests carrying
-/// it: the letterbox (`mailbox`, which shows the temporary and issuance passwords the offices were sent)
-/// and the CA's revocation of an office's certificates (`revoke_certificates`, which takes no login).
+/// it: the letterbox (`mailbox`, which shows the temporary and issuance passwords the offices were sent),
+/// the CA's revocation of an office's certificates (`revoke_certificates`), and the federation's paper
+/// procedures (`issue_user_id`, `request_reset_by_post`): none of them takes a login, so anyone could
+/// otherwise revoke an office's certificates or lock it out of its account.
 pub async fn serve_portal(
     listen: SocketAddr,
     limits: ServerLimits,
@@ -32,14 +34,17 @@ pub async fn serve_portal(
         move |now, request, authorization| {
             let back_office = matches!(
                 request,
-                api::PortalRequest::Mailbox { .. } | api::PortalRequest::RevokeCertificates { .. }
+                api::PortalRequest::Mailbox { .. }
+                    | api::PortalRequest::RevokeCertificates { .. }
+                    | api::PortalRequest::IssueUserId { .. }
+                    | api::PortalRequest::RequestResetByPost { .. }
             );
             if let (true, Some(token)) = (back_office, &letterbox_token)
                 && !crate::admin_server::authorized(authorization, token)
             {
                 return Err((
                     vec![ErrorCode::AdminTokenInvalid],
-                    "the letterbox and revocations need `Authorization: Bearer <token>`, the token of the file admin-token in serve's data directory".to_owned(),
+                    "the simulator's back office (letterbox, revocations, the federation's paper procedures) needs `Authorization: Bearer <token>`, the token of the file admin-token in serve's data directory".to_owned(),
                 ));
             }
             parties.portal(now, request)

@@ -78,7 +78,7 @@ pub(crate) fn portal(
             PortalResponse::Done
         }
         PortalRequest::AcceptTerms { session: s } => {
-            portal.accept_terms(session(s))?;
+            portal.accept_terms(now, session(s))?;
             PortalResponse::Done
         }
         PortalRequest::ChangePassword {
@@ -219,7 +219,7 @@ pub(crate) fn usage(
             application,
         } => UsageResponse::Registration(site.apply(now, session(s), application)?),
         UsageRequest::PersonalAccount { session: s } => {
-            UsageResponse::PersonalAccount(site.personal_account(session(s))?)
+            UsageResponse::PersonalAccount(site.personal_account(now, session(s))?)
         }
         UsageRequest::Licence { session: s } => UsageResponse::Licence(site.licence(now, session(s))?),
         UsageRequest::SetAutoRenewal { session: s, on } => {
@@ -227,7 +227,7 @@ pub(crate) fn usage(
         }
         UsageRequest::Renew { session: s } => UsageResponse::Licence(site.renew(now, session(s))?),
         UsageRequest::Cancel { session: s } => {
-            site.cancel(session(s))?;
+            site.cancel(now, session(s))?;
             UsageResponse::Done
         }
         UsageRequest::PayInvoice { session: s } => UsageResponse::Licence(site.pay_invoice(now, session(s))?),

@@ -103,7 +103,7 @@ impl PartyState {
             let notice = self.portal.issue_user_id(at, office.prefecture(), office)?;
             let user_id = notice.user_id.to_string();
             let login = self.portal.login(at, &user_id, &notice.temporary_password)?;
-            self.portal.accept_terms(login.session)?;
+            self.portal.accept_terms(at, login.session)?;
             self.portal
                 .change_password(at, login.session, &notice.temporary_password, password)?;
             self.portal.logout(login.session);

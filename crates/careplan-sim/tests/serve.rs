@@ -105,6 +105,21 @@ fn the_admin_clock_moves_a_simulated_ecosystem_and_a_restart_resumes_it() {
             portal.call(&revocation).await.expect_err("no token").code(),
             ErrorCode::AdminTokenInvalid
         );
+        // And the federation's paper procedures: no one issues an ID for an office, or resets another
+        // office's password by post (which would lock it out until the letter came).
+        let office = CARE_MANAGER.parse().expect("an office number");
+        for paper in [
+            careplan_parties::api::PortalRequest::IssueUserId {
+                office: "1310000999".parse().expect("an office number"),
+            },
+            careplan_parties::api::PortalRequest::RequestResetByPost { office },
+        ] {
+            assert_eq!(
+                portal.call(&paper).await.expect_err("no token").code(),
+                ErrorCode::AdminTokenInvalid,
+                "{paper:?}"
+            );
+        }
         let token = std::fs::read_to_string(dir.path().join("admin-token")).expect("token");
         assert!(portal.with_token(&token).call(&letterbox).await.is_ok());
         for stranger in [anonymous, guessed] {

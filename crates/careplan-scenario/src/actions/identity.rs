@@ -31,11 +31,13 @@ const POLICY_CODES: &[ErrorCode] = &[
     ErrorCode::PasswordEqualsUserId,
     ErrorCode::LoginFailed,
     ErrorCode::SessionInvalid,
+    ErrorCode::SessionExpired,
     ErrorCode::TermsNotAccepted,
 ];
 
 const SESSION_CODES: &[ErrorCode] = &[
     ErrorCode::SessionInvalid,
+    ErrorCode::SessionExpired,
     ErrorCode::PasswordChangeRequired,
     ErrorCode::TermsNotAccepted,
 ];
@@ -157,7 +159,7 @@ impl Action for AcceptTerms {
         details: "",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"accept_terms\"\noffice = \"cm\"",
-        codes: &[ErrorCode::SessionInvalid],
+        codes: &[ErrorCode::SessionInvalid, ErrorCode::SessionExpired],
     };
 
     fn describe(&self) -> String {
@@ -355,7 +357,11 @@ impl Action for ConfirmEmail {
             Param::optional("code", "text (secret)", "the last code mailed", "the code typed"),
         ],
         example: "action = \"confirm_email\"\noffice = \"cm\"",
-        codes: &[ErrorCode::ConfirmationCodeInvalid, ErrorCode::SessionInvalid],
+        codes: &[
+            ErrorCode::ConfirmationCodeInvalid,
+            ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
+        ],
     };
 
     fn describe(&self) -> String {
@@ -574,6 +580,7 @@ const ISSUANCE_CODES: &[ErrorCode] = &[
     ErrorCode::CertApplicationPending,
     ErrorCode::CertTypeNotOffered,
     ErrorCode::SessionInvalid,
+    ErrorCode::SessionExpired,
 ];
 
 /// Applies for a new certificate.
@@ -668,6 +675,7 @@ impl Action for RenewCertificate {
             ErrorCode::IssuancePasswordWrong,
             ErrorCode::CertApplicationPending,
             ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
         ],
     };
 
@@ -725,6 +733,7 @@ impl Action for InstallCertificate {
             ErrorCode::IssuancePasswordWrong,
             ErrorCode::Pkcs12PasswordWrong,
             ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
         ],
     };
 

@@ -181,6 +181,7 @@ impl Action for ApplyUsage {
             ErrorCode::ApplicationPrivacyNotAgreed,
             ErrorCode::UsageApplicationExists,
             ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
         ],
     };
 
@@ -283,7 +284,11 @@ impl Action for CheckLicence {
             ),
         ],
         example: "action = \"check_licence\"\noffice = \"cm\"\nlicensed = true\nexpiry = \"-\"\nfee = 21000",
-        codes: &[ErrorCode::UsageNotApplied, ErrorCode::SessionInvalid],
+        codes: &[
+            ErrorCode::UsageNotApplied,
+            ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
+        ],
     };
 
     fn describe(&self) -> String {
@@ -365,6 +370,7 @@ impl Action for SetAutoRenewal {
             ErrorCode::LicenceAutoRenewalUnavailable,
             ErrorCode::LicenceLapsed,
             ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
         ],
     };
 
@@ -407,6 +413,7 @@ impl Action for RenewLicence {
             ErrorCode::LicenceAlreadyRenewed,
             ErrorCode::LicenceRenewsAutomatically,
             ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
         ],
     };
 
@@ -444,7 +451,11 @@ impl Action for CancelLicence {
         details: "",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"cancel_licence\"\noffice = \"cm\"\nexpect_error = \"LICENCE_CANCEL_NOT_ALLOWED\"",
-        codes: &[ErrorCode::LicenceCancelNotAllowed, ErrorCode::SessionInvalid],
+        codes: &[
+            ErrorCode::LicenceCancelNotAllowed,
+            ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
+        ],
     };
 
     fn describe(&self) -> String {
@@ -473,7 +484,11 @@ impl Action for PayInvoice {
         details: "`LICENCE_NOTHING_DUE` if none: already paid, or paid by deduction.",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"pay_invoice\"\noffice = \"cm\"",
-        codes: &[ErrorCode::LicenceNothingDue, ErrorCode::SessionInvalid],
+        codes: &[
+            ErrorCode::LicenceNothingDue,
+            ErrorCode::SessionInvalid,
+            ErrorCode::SessionExpired,
+        ],
     };
 
     fn describe(&self) -> String {
