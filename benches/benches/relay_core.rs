@@ -10,7 +10,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 
 use careplan_core::{LicenceStanding, OfficeNumber};
-use careplan_relay::{FileId, MemoryStore, Relay, RelayConfig, Upload};
+use careplan_relay::{FileId, MemoryStore, Page, Relay, RelayConfig, Upload};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -63,8 +63,9 @@ fn relay_round(units: Vec<(OfficeNumber, Vec<Upload>)>) -> usize {
         // The listing is read, then let go before the downloads, as in the floor (and as an HTTP client
         // holds only the ids it read from a listing).
         let files: Vec<FileId> = relay
-            .inbox(NOW, office)
+            .inbox(NOW, office, Page::FIRST)
             .unwrap()
+            .items
             .iter()
             .flat_map(|send_unit| send_unit.files.iter().map(|file| file.id))
             .collect();

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use careplan_relay::{Finding, SendUnitId, SendUnitRecord, Upload};
+use careplan_relay::{Finding, Page, SendUnitId, SendUnitRecord, Upload};
 use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -115,50 +115,31 @@ pub struct SendUnits {
 }
 
 /// The most send units a page of the inbox or the sent list holds (and its default size).
-pub const MAX_PAGE: usize = 1_000;
+pub const MAX_PAGE: usize = Page::MAX;
 
-/// A page of a list: `after` items skipped (a position in the list), at most `limit` given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Page {
-    /// Items before the page.
-    pub after: usize,
-    /// Items in the page, 1 to [`MAX_PAGE`].
-    pub limit: usize,
+/// The page a query string asks for (`after=0&limit=1000` by default); a malformed or out-of-range value
+/// is refused with what is wrong.
+pub fn page_of_query(query: Option<&str>) -> Result<Page, String> {
+    let mut page = Page::FIRST;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let number: usize = value
+            .parse()
+            .map_err(|_| format!("`{pair}`: expected a non-negative number"))?;
+        match key {
+            "after" => page.after = number,
+            "limit" if (1..=MAX_PAGE).contains(&number) => page.limit = number,
+            "limit" => return Err(format!("`limit` is 1 to {MAX_PAGE}, not {number}")),
+            other => return Err(format!("`{other}` is not a query parameter: after, limit")),
+        }
+    }
+    Ok(page)
 }
 
-impl Page {
-    /// The page a query string asks for (`after=0&limit=1000` by default); a malformed or out-of-range
-    /// value is refused with what is wrong.
-    pub fn of_query(query: Option<&str>) -> Result<Self, String> {
-        let mut page = Page {
-            after: 0,
-            limit: MAX_PAGE,
-        };
-        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let number: usize = value
-                .parse()
-                .map_err(|_| format!("`{pair}`: expected a non-negative number"))?;
-            match key {
-                "after" => page.after = number,
-                "limit" if (1..=MAX_PAGE).contains(&number) => page.limit = number,
-                "limit" => return Err(format!("`limit` is 1 to {MAX_PAGE}, not {number}")),
-                other => return Err(format!("`{other}` is not a query parameter: after, limit")),
-            }
-        }
-        Ok(page)
-    }
-
-    /// This page of `items`, with the query of the next page when more follow.
-    pub fn of<T>(self, mut items: Vec<T>) -> (Vec<T>, Option<String>) {
-        let total = items.len();
-        let start = self.after.min(total);
-        let end = start.saturating_add(self.limit).min(total);
-        items.truncate(end);
-        let page = items.split_off(start);
-        let next = (end < total).then(|| format!("after={end}&limit={}", self.limit));
-        (page, next)
-    }
+/// The query of the page after `page`.
+pub fn next_page_query(page: Page) -> String {
+    let next = page.next();
+    format!("after={}&limit={}", next.after, next.limit)
 }
 
 /// Body of every refusal.
@@ -226,22 +207,15 @@ mod page_tests {
     use super::*;
 
     #[test]
-    fn a_page_takes_its_slice_and_names_the_next() {
-        let page = Page::of_query(Some("after=3&limit=2")).unwrap();
-        assert_eq!(
-            page.of((0..10).collect()),
-            (vec![3, 4], Some("after=5&limit=2".to_owned()))
-        );
-        assert_eq!(page.of((0..5).collect()), (vec![3, 4], None));
-        assert_eq!(page.of((0..2).collect()), (Vec::<i32>::new(), None));
-        assert_eq!(
-            Page::of_query(None).unwrap(),
-            Page {
-                after: 0,
-                limit: MAX_PAGE
-            }
-        );
-        assert!(Page::of_query(Some("limit=0")).is_err());
-        assert!(Page::of_query(Some("after=x")).is_err());
+    fn a_query_names_a_page_and_the_next_page_follows_it() {
+        let page = page_of_query(Some("after=3&limit=2")).unwrap();
+        assert_eq!(page, Page { after: 3, limit: 2 });
+        assert_eq!(next_page_query(page), "after=5&limit=2");
+        assert_eq!(page_of_query(None).unwrap(), Page::FIRST);
+        assert_eq!(page_of_query(Some("")).unwrap(), Page::FIRST);
+        assert!(page_of_query(Some("limit=0")).is_err());
+        assert!(page_of_query(Some(&format!("limit={}", MAX_PAGE + 1))).is_err());
+        assert!(page_of_query(Some("after=x")).is_err());
+        assert!(page_of_query(Some("before=1")).is_err());
     }
 }

@@ -16,7 +16,7 @@ use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 
-use crate::api::{self, Page, SendRequest, SendUnits};
+use crate::api::{self, SendRequest, SendUnits};
 use crate::server::{
     Call, LoseResponse, PartyServer, ServerError, ServerLimits, error_body, error_response, json,
     no_endpoint, refusal,
@@ -169,24 +169,24 @@ fn route(
         Err((code, message)) => return refusal(code, &message),
     };
     let now = clock.now();
-    // The lists are read under the relay's lock, paged and written out after it is released, so that a
-    // long history does not hold other offices' requests while it is serialised.
+    // A list is paged by the store, so the relay's lock is held for one page of a long history, and the
+    // page is written out after the lock is released.
     if let (&Method::GET, path @ (api::INBOX | api::SENT)) = (call.method, call.path) {
-        let page = match Page::of_query(call.query) {
+        let page = match api::page_of_query(call.query) {
             Ok(page) => page,
             Err(e) => return refusal(ErrorCode::ProtocolError, &e),
         };
         let listed = {
             let mut relay = relay.lock().unwrap_or_else(PoisonError::into_inner);
             if path == api::INBOX {
-                relay.inbox(now, office)
+                relay.inbox(now, office, page)
             } else {
-                relay.sent(now, office)
+                relay.sent(now, office, page)
             }
         };
-        return answer(listed.map(|all| {
-            let (send_units, next) = page.of(all);
-            SendUnits { send_units, next }
+        return answer(listed.map(|listed| SendUnits {
+            send_units: listed.items,
+            next: listed.more.then(|| api::next_page_query(page)),
         }));
     }
     let mut relay = relay.lock().unwrap_or_else(PoisonError::into_inner);

@@ -286,28 +286,35 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
         let (handler, peer) = (handler.clone(), peer.clone());
         async move {
             let (parts, body) = req.into_parts();
+            // The relay's bodies are sends; the web parties' are forms.
+            let too_large = |detail: &str| {
+                let code = if max_body >= MAX_RELAY_REQUEST_BYTES {
+                    ErrorCode::SendTooLarge
+                } else {
+                    ErrorCode::RequestTooLarge
+                };
+                closing(refusal(
+                    code,
+                    &format!("request body refused ({detail}): at most {max_body} bytes"),
+                ))
+            };
+            // A body announced larger than the limit is refused before a byte of it is read (and
+            // decrypted): an oversized request costs the server its head, not its body.
+            let announced = hyper::body::Body::size_hint(&body).lower();
+            if announced > u64::try_from(max_body).unwrap_or(u64::MAX) {
+                return Ok(too_large(&format!("Content-Length {announced}")));
+            }
             let body = match tokio::time::timeout(server.body, Limited::new(body, max_body).collect()).await {
                 Ok(Ok(body)) => body.to_bytes(),
-                Ok(Err(e)) => {
-                    // The relay's bodies are sends; the web parties' are forms.
-                    let code = if max_body >= MAX_RELAY_REQUEST_BYTES {
-                        ErrorCode::SendTooLarge
-                    } else {
-                        ErrorCode::RequestTooLarge
-                    };
-                    return Ok(refusal(
-                        code,
-                        &format!("request body refused ({e}): at most {max_body} bytes"),
-                    ));
-                }
+                Ok(Err(e)) => return Ok(too_large(&e.to_string())),
                 Err(_) => {
-                    return Ok(refusal(
+                    return Ok(closing(refusal(
                         ErrorCode::RequestTimeout,
                         &format!(
                             "the request body did not arrive within {} s",
                             server.body.as_secs()
                         ),
-                    ));
+                    )));
                 }
             };
             let answer = move || {
@@ -390,6 +397,15 @@ fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
+}
+
+/// `response`, closing the connection after it: the rest of the request's body is never read.
+fn closing(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    response.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 pub(crate) fn refusal(code: ErrorCode, message: &str) -> Response<Full<Bytes>> {

@@ -175,3 +175,96 @@ async fn slow_clients_meet_the_handshake_head_and_body_limits() {
     let client = f.office("1310000001", CertificateType::CareInsurance).await;
     assert!(client.inbox().await.unwrap().is_empty());
 }
+
+/// Send unit `n` from `sender` (care management) to `receiver` (home-visit care), one small file.
+fn send_unit(sender: &str, receiver: &str, n: i64) -> Vec<careplan_relay::Upload> {
+    let at = time::macros::datetime!(2025-04-01 00:00) + time::Duration::seconds(n);
+    let serial = careplan_spec::Serial::new(at).to_string();
+    vec![careplan_relay::Upload::new(
+        format!("UPJSK_202504_{sender}_43_{receiver}_11_{serial}.CSV"),
+        b"1,2,3\r\n".to_vec(),
+    )]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_office_walking_a_long_history_does_not_hold_up_another_office_s_sends() {
+    use careplan_relay::Store;
+    const HISTORY: usize = 20_000;
+    const LONG: &str = "1310000002";
+    // An office that has sent 20,000 send units, already in the relay's store.
+    let mut store = careplan_relay::MemoryStore::new();
+    let sent_at = time::macros::datetime!(2025-05-01 08:00 +9);
+    for n in 0..HISTORY {
+        let files = send_unit(LONG, "1310000003", i64::try_from(n).unwrap());
+        store
+            .insert(careplan_relay::NewSendUnit {
+                sender: LONG.parse().unwrap(),
+                receiver: "1310000003".parse().unwrap(),
+                serial: files[0].name.rsplit('_').next().unwrap()[..14].parse().unwrap(),
+                sent_at,
+                expires_at: sent_at + time::Duration::days(30),
+                files,
+            })
+            .unwrap();
+    }
+    let f = common::fixture_of(careplan_net::ServerLimits::default(), Box::new(store)).await;
+    let long = f.office(LONG, CertificateType::CareInsurance).await;
+    let sender = f.office("1310000001", CertificateType::CareInsurance).await;
+    f.office("1310000101", CertificateType::CareInsurance).await;
+    // Four readers walk the long sent list, page by page, over and over.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (long, stop) = (long.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut walks = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert_eq!(long.sent().await.unwrap().len(), HISTORY);
+                    walks += 1;
+                }
+                walks
+            })
+        })
+        .collect();
+    // Meanwhile another office sends; each send is answered within the stated second.
+    let mut slowest = Duration::ZERO;
+    for n in 0..20 {
+        let started = std::time::Instant::now();
+        sender
+            .send(&send_unit("1310000001", "1310000101", n))
+            .await
+            .unwrap();
+        slowest = slowest.max(started.elapsed());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut walks = 0;
+    for reader in readers {
+        walks += reader.await.unwrap();
+    }
+    assert!(walks >= 4, "the readers walked the history {walks} times");
+    assert!(slowest < Duration::from_secs(1), "a send took {slowest:?}");
+    // The receiver's inbox comes in pages of at most 1,000, each naming the next.
+    let receiver = f.office("1310000003", CertificateType::CareInsurance).await;
+    let first = receiver.inbox_page("after=0").await.unwrap();
+    assert_eq!(first.send_units.len(), 1_000);
+    assert_eq!(first.next.as_deref(), Some("after=1000&limit=1000"));
+    let last = receiver.inbox_page("after=19500&limit=1000").await.unwrap();
+    assert_eq!((last.send_units.len(), last.next), (500, None));
+}
+
+#[tokio::test]
+async fn a_body_announced_too_large_is_refused_before_it_is_sent() {
+    use tokio::io::AsyncWriteExt;
+    let f = common::fixture().await;
+    let mut stream = portal_tls(&f).await;
+    stream
+        .write_all(b"POST /v1/portal HTTP/1.1\r\nHost: portal.careplan.test\r\nContent-Length: 100000000\r\n\r\n")
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    // Not a byte of the body was sent: the answer comes from the head alone, and the connection closes.
+    let answer = read_to_close(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("REQUEST_TOO_LARGE"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+}

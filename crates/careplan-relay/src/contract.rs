@@ -12,8 +12,8 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    Change, DownloadedFile, FileId, Inserted, NewSendUnit, RelayError, SendUnitId, SendUnitRecord,
-    SendUnitStatus, Store, Upload,
+    Change, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError, SendUnitId,
+    SendUnitRecord, SendUnitStatus, Store, Upload,
 };
 
 const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
@@ -111,6 +111,7 @@ fn ids(send_units: &[SendUnitRecord]) -> Vec<SendUnitId> {
 pub fn check<S: Store>(open_empty: &mut dyn FnMut() -> S) {
     insert_is_keyed_and_complete(&mut open_empty());
     listings_are_ordered_and_scoped(&mut open_empty());
+    listings_are_paged_in_order(&mut open_empty());
     downloads_see_the_first_pending(&mut open_empty());
     downloads_are_all_or_nothing(&mut open_empty());
     updates_are_all_or_nothing(&mut open_empty());
@@ -217,19 +218,73 @@ fn listings_are_ordered_and_scoped<S: Store>(store: &mut S) {
     let early = created(store, new_send_unit(1, 2, 3, 1, 1));
     let from_other = created(store, new_send_unit(4, 2, 5, 1, 2));
     let elsewhere = created(store, new_send_unit(1, 3, 1, 1, 3));
+    let inbox = |store: &mut S, n| ok(store.inbox(office(n), Page::FIRST), "inbox");
+    let sent = |store: &mut S, n| ok(store.sent(office(n), Page::FIRST), "sent");
     assert_eq!(
-        ids(&ok(store.inbox(office(2)), "inbox")),
+        ids(&inbox(store, 2).items),
         vec![early.id, from_other.id, late.id],
         "store contract: inbox not in serial order"
     );
-    assert_eq!(ids(&ok(store.inbox(office(3)), "inbox")), vec![elsewhere.id]);
-    assert!(ok(store.inbox(office(1)), "inbox").is_empty());
+    assert_eq!(ids(&inbox(store, 3).items), vec![elsewhere.id]);
     assert_eq!(
-        ids(&ok(store.sent(office(1)), "sent")),
+        inbox(store, 1),
+        Listed {
+            items: vec![],
+            more: false
+        }
+    );
+    assert_eq!(
+        ids(&sent(store, 1).items),
         vec![late.id, early.id, elsewhere.id],
         "store contract: sent list not in id order"
     );
-    assert_eq!(ids(&ok(store.sent(office(4)), "sent")), vec![from_other.id]);
+    assert_eq!(ids(&sent(store, 4).items), vec![from_other.id]);
+    assert!(!sent(store, 1).more);
+}
+
+fn listings_are_paged_in_order<S: Store>(store: &mut S) {
+    // Five send units to office 2 from two senders, serials interleaved.
+    let units: Vec<SendUnitRecord> = [(1, 5), (4, 1), (1, 2), (4, 7), (1, 9)]
+        .into_iter()
+        .enumerate()
+        .map(|(n, (sender, serial))| created(store, new_send_unit(sender, 2, serial, 1, n as i64)))
+        .collect();
+    let whole = ids(&ok(store.inbox(office(2), Page::FIRST), "inbox").items);
+    assert_eq!(whole.len(), 5);
+    let mut page = Page { after: 0, limit: 2 };
+    let mut walked = Vec::new();
+    let mut mores = Vec::new();
+    loop {
+        let listed = ok(store.inbox(office(2), page), "inbox page");
+        assert!(
+            listed.items.len() <= 2,
+            "store contract: a page is longer than its limit"
+        );
+        walked.extend(ids(&listed.items));
+        mores.push(listed.more);
+        if !listed.more {
+            break;
+        }
+        page = page.next();
+    }
+    assert_eq!(
+        walked, whole,
+        "store contract: pages do not walk the inbox in order"
+    );
+    assert_eq!(mores, [true, true, false], "store contract: `more` is wrong");
+    let past = ok(store.inbox(office(2), Page { after: 9, limit: 2 }), "inbox page");
+    assert_eq!(
+        past,
+        Listed {
+            items: vec![],
+            more: false
+        }
+    );
+    let sent = ok(store.sent(office(1), Page { after: 1, limit: 1 }), "sent page");
+    assert_eq!(ids(&sent.items), vec![units[2].id]);
+    assert!(sent.more);
+    let last = ok(store.sent(office(1), Page { after: 2, limit: 5 }), "sent page");
+    assert_eq!((ids(&last.items), last.more), (vec![units[4].id], false));
 }
 
 fn downloads_see_the_first_pending<S: Store>(store: &mut S) {

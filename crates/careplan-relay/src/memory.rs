@@ -8,7 +8,7 @@ use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
-use crate::store::{Decide, DecideDownload, Inserted};
+use crate::store::{Decide, DecideDownload, Inserted, Listed, Page};
 use crate::{
     Change, DownloadedFile, FileId, FileRecord, NewSendUnit, RelayError, SendUnitId, SendUnitRecord,
     SendUnitStatus, Store, StoreError,
@@ -251,34 +251,44 @@ impl Store for MemoryStore {
         Ok(self.get(id).cloned())
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
         let Some(mailbox) = self.mailbox(receiver) else {
-            return Ok(Vec::new());
+            return Ok(page.of(std::iter::empty()));
         };
-        let listed = |keys: &mut dyn Iterator<Item = &(Serial, SendUnitId)>| {
-            keys.filter_map(|(_, id)| self.get(*id).cloned()).collect()
-        };
-        Ok(match mailbox.incoming.as_slice() {
+        // Only the page's records are cloned: the keys are what is walked (and sorted, for several senders).
+        let keys: Vec<&(Serial, SendUnitId)> = match mailbox.incoming.as_slice() {
             // One sender, as a rule: its route is the inbox, in order.
-            [route] => listed(&mut self.routes[*route].send_units.iter()),
+            [route] => self.routes[*route].send_units.iter().collect(),
             routes => {
                 let mut keys: Vec<&(Serial, SendUnitId)> = routes
                     .iter()
                     .flat_map(|route| &self.routes[*route].send_units)
                     .collect();
                 keys.sort_unstable();
-                listed(&mut keys.into_iter())
+                keys
             }
+        };
+        let listed = page.of(keys.into_iter());
+        Ok(Listed {
+            items: listed
+                .items
+                .iter()
+                .filter_map(|(_, id)| self.get(*id).cloned())
+                .collect(),
+            more: listed.more,
         })
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        Ok(self
-            .mailbox(sender)
-            .into_iter()
-            .flat_map(|mailbox| &mailbox.sent)
-            .filter_map(|id| self.get(*id).cloned())
-            .collect())
+    fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        let listed = page.of(self.mailbox(sender).into_iter().flat_map(|mailbox| &mailbox.sent));
+        Ok(Listed {
+            items: listed
+                .items
+                .iter()
+                .filter_map(|id| self.get(**id).cloned())
+                .collect(),
+            more: listed.more,
+        })
     }
 
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {

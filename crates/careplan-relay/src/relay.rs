@@ -6,7 +6,7 @@ use careplan_spec::{FileName, PlanTable3, SendUnitNames, check_send_unit};
 use smallvec::SmallVec;
 use time::OffsetDateTime;
 
-use crate::store::Inserted;
+use crate::store::{Inserted, Listed, Page};
 use crate::{
     CancelUntil, Change, DownloadedFile, FileId, Finding, MAX_FINDINGS, MemoryStore, NewSendUnit,
     RelayConfig, RelayError, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store, Upload,
@@ -213,25 +213,27 @@ impl<S: Store> Relay<S> {
         Ok(true)
     }
 
-    /// The receiver's inbox (受信一覧), in the order the receiver must process send units: by file
-    /// serial (ファイル連番), then arrival.
+    /// A page of the receiver's inbox (受信一覧), in the order the receiver must process send units: by
+    /// file serial (ファイル連番), then arrival.
     pub fn inbox(
         &mut self,
         now: OffsetDateTime,
         receiver: OfficeNumber,
-    ) -> Result<Vec<SendUnitRecord>, RelayError> {
+        page: Page,
+    ) -> Result<Listed, RelayError> {
         self.store.expire(now)?;
-        Ok(self.store.inbox(receiver)?)
+        Ok(self.store.inbox(receiver, page)?)
     }
 
-    /// The sender's sent list (送信一覧), showing how far each receiver got.
+    /// A page of the sender's sent list (送信一覧), showing how far each receiver got.
     pub fn sent(
         &mut self,
         now: OffsetDateTime,
         sender: OfficeNumber,
-    ) -> Result<Vec<SendUnitRecord>, RelayError> {
+        page: Page,
+    ) -> Result<Listed, RelayError> {
         self.store.expire(now)?;
-        Ok(self.store.sent(sender)?)
+        Ok(self.store.sent(sender, page)?)
     }
 
     /// The receiver accepts (受信) a send unit of its inbox: unread → received. Accepting again changes

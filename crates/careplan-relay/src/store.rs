@@ -31,6 +31,52 @@ pub enum Inserted {
     },
 }
 
+/// A page of a listing: `after` send units skipped (a position in the list), at most `limit` given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Send units before the page.
+    pub after: usize,
+    /// Send units in the page, at least 1.
+    pub limit: usize,
+}
+
+impl Page {
+    /// The most send units a page holds, and the size of a page unless one is asked for.
+    pub const MAX: usize = 1_000;
+
+    /// The first page of [`Page::MAX`] send units.
+    pub const FIRST: Page = Page {
+        after: 0,
+        limit: Page::MAX,
+    };
+
+    /// The page after this one.
+    pub fn next(self) -> Page {
+        Page {
+            after: self.after.saturating_add(self.limit),
+            limit: self.limit,
+        }
+    }
+
+    /// This page of an ordered sequence, and whether more follow it: the one way every engine that
+    /// lists in memory pages.
+    pub fn of<T>(self, items: impl Iterator<Item = T>) -> Listed<T> {
+        let mut items = items.skip(self.after);
+        let page: Vec<T> = items.by_ref().take(self.limit).collect();
+        let more = items.next().is_some();
+        Listed { items: page, more }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed<T = SendUnitRecord> {
+    /// The page's items, in the listing's order.
+    pub items: Vec<T>,
+    /// Whether items follow the page.
+    pub more: bool,
+}
+
 /// What the relay may write to a stored send unit: a new status (with when it was taken) and a file
 /// now downloaded. Everything else about a send unit is fixed once it is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +124,8 @@ pub type DecideDownload<'a> =
 ///   engines);
 /// - a send unit whose status no longer holds files (cancelled, expired) has its contents deleted in the
 ///   same transaction;
-/// - listings are ordered: inbox by (serial, id), sent list by id.
+/// - listings are ordered: inbox by (serial, id), sent list by id, and paged by the store, so that a long
+///   history is never read whole to answer one page.
 pub trait Store: Send {
     /// Stores a send unit unless one with the same sender, receiver and serial exists. The send unit is
     /// moved in: a store that keeps files in memory keeps the uploaded names and bytes themselves.
@@ -87,11 +134,11 @@ pub trait Store: Send {
     /// One send unit.
     fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError>;
 
-    /// Every send unit addressed to `receiver`, by serial then id.
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError>;
+    /// A page of the send units addressed to `receiver`, by serial then id.
+    fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError>;
 
-    /// Every send unit `sender` sent, by id.
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError>;
+    /// A page of the send units `sender` sent, by id.
+    fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError>;
 
     /// A file's bytes, while its send unit holds them.
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError>;
@@ -119,12 +166,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).send_unit(id)
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        (**self).inbox(receiver)
+    fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        (**self).inbox(receiver, page)
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        (**self).sent(sender)
+    fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        (**self).sent(sender, page)
     }
 
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {

@@ -5,9 +5,9 @@
 
 use careplan_core::{ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_relay::{
-    CancelUntil, Decide, DecideDownload, DownloadedFile, FileId, Inserted, MemoryStore, NewSendUnit, Relay,
-    RelayConfig, RelayError, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store, StoreError,
-    Upload,
+    CancelUntil, Decide, DecideDownload, DownloadedFile, FileId, Inserted, Listed, MemoryStore, NewSendUnit,
+    Page, Relay, RelayConfig, RelayError, SendReceipt, SendUnitId, SendUnitRecord, SendUnitStatus, Store,
+    StoreError, Upload,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -50,8 +50,9 @@ fn send(relay: &mut Relay, at: OffsetDateTime, serial: &str) -> SendReceipt {
 
 fn statuses(relay: &mut Relay, at: OffsetDateTime) -> Vec<SendUnitStatus> {
     relay
-        .inbox(at, office(HH))
+        .inbox(at, office(HH), Page::FIRST)
         .unwrap()
+        .items
         .iter()
         .map(|b| b.status)
         .collect()
@@ -70,8 +71,14 @@ fn a_send_unit_reaches_only_its_receiver_in_serial_order() {
     let late = send(&mut relay, NOW, "20250425103001");
     let early = send(&mut relay, NOW, "20250425103000");
     assert_eq!(late.receiver, office(HH));
-    assert!(relay.inbox(NOW, office(CM)).unwrap().is_empty());
-    let inbox = relay.inbox(NOW, office(HH)).unwrap();
+    assert!(
+        relay
+            .inbox(NOW, office(CM), Page::FIRST)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let inbox = relay.inbox(NOW, office(HH), Page::FIRST).unwrap().items;
     assert_eq!(
         inbox.iter().map(|b| b.id).collect::<Vec<_>>(),
         vec![early.send_unit, late.send_unit]
@@ -133,7 +140,7 @@ fn statuses_run_unread_received_downloaded_for_both_sides() {
     assert_eq!(statuses(&mut relay, later), [SendUnitStatus::Received]);
     relay.download(later, office(HH), receipt.files[1]).unwrap();
     relay.download(later, office(HH), receipt.files[2]).unwrap();
-    let sent = relay.sent(later, office(CM)).unwrap();
+    let sent = relay.sent(later, office(CM), Page::FIRST).unwrap().items;
     assert_eq!(sent[0].status, SendUnitStatus::Downloaded);
     assert!(sent[0].files.iter().all(|f| f.downloaded));
     // Downloading again is allowed and keeps the status.
@@ -226,7 +233,10 @@ fn files_expire_after_the_retention_period_to_the_second() {
         statuses(&mut relay, receipt.expires_at),
         [SendUnitStatus::Expired]
     );
-    let sent = relay.sent(receipt.expires_at, office(CM)).unwrap();
+    let sent = relay
+        .sent(receipt.expires_at, office(CM), Page::FIRST)
+        .unwrap()
+        .items;
     assert_eq!(
         (sent[0].status, sent[0].status_at),
         (SendUnitStatus::Expired, receipt.expires_at)
@@ -249,7 +259,7 @@ fn a_retried_send_gets_the_same_receipt_and_a_reused_serial_is_refused() {
     let first = send(&mut relay, NOW, "20250425103000");
     let retry = send(&mut relay, NOW + Duration::SECOND, "20250425103000");
     assert_eq!(retry, first);
-    assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
+    assert_eq!(relay.inbox(NOW, office(HH), Page::FIRST).unwrap().items.len(), 1);
     let mut changed = send_unit("20250425103000");
     changed[0].content = [&changed[0].content[..], b"!"].concat().into();
     let refused = relay
@@ -321,7 +331,7 @@ fn pdf_attachments_travel_beside_the_csv_files() {
             .unwrap_err();
         assert_eq!(refused.code(), code, "{names:?}");
     }
-    assert_eq!(relay.inbox(NOW, office(HH)).unwrap().len(), 1);
+    assert_eq!(relay.inbox(NOW, office(HH), Page::FIRST).unwrap().items.len(), 1);
     // A 96-character name (+ .pdf) is accepted.
     let mut long = send_unit("20250425103002");
     long.push(pdf(&format!("{}.pdf", "あ".repeat(96))));
@@ -365,7 +375,13 @@ fn the_strict_relay_reads_the_csv_files() {
     let files: std::collections::BTreeSet<&str> =
         refused.findings().iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files.len(), 3, "every broken file is reported: {refused}");
-    assert!(strict.inbox(NOW, office(HH)).unwrap().is_empty());
+    assert!(
+        strict
+            .inbox(NOW, office(HH), Page::FIRST)
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[test]
@@ -411,7 +427,16 @@ fn refused_sends_store_nothing() {
         );
     }
     assert!(
-        relay.inbox(NOW, office(HH)).unwrap().is_empty() && relay.inbox(NOW, office(CM)).unwrap().is_empty()
+        relay
+            .inbox(NOW, office(HH), Page::FIRST)
+            .unwrap()
+            .items
+            .is_empty()
+            && relay
+                .inbox(NOW, office(CM), Page::FIRST)
+                .unwrap()
+                .items
+                .is_empty()
     );
     assert_eq!(
         relay.download(NOW, office(HH), FileId(1)).unwrap_err().code(),
@@ -442,7 +467,11 @@ fn data_flows_only_between_licensed_offices() {
         assert_eq!(refused.unwrap_err().code(), code);
     }
     assert!(
-        relay.inbox(NOW, office(HH)).unwrap().is_empty(),
+        relay
+            .inbox(NOW, office(HH), Page::FIRST)
+            .unwrap()
+            .items
+            .is_empty(),
         "nothing is stored for a refused send"
     );
     // An unlicensed sender is refused before anything else is looked at, even a same-office send.
@@ -476,7 +505,7 @@ mod properties {
             let mut relay = Relay::in_memory();
             let uploads: Vec<Upload> = files.into_iter().map(|(name, content)| Upload::new(name, content)).collect();
             let result = relay.send(NOW, office(CM), uploads, &everyone_licensed);
-            let stored = relay.sent(NOW, office(CM)).unwrap().len();
+            let stored = relay.sent(NOW, office(CM), Page::FIRST).unwrap().items.len();
             prop_assert_eq!(stored, usize::from(result.is_ok()));
         }
     }
@@ -507,13 +536,13 @@ impl Store for FailingStore {
         self.check()?;
         self.inner.send_unit(id)
     }
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
+    fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
         self.check()?;
-        self.inner.inbox(receiver)
+        self.inner.inbox(receiver, page)
     }
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
+    fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
         self.check()?;
-        self.inner.sent(sender)
+        self.inner.sent(sender, page)
     }
     fn content(&mut self, id: FileId) -> Result<Option<bytes::Bytes>, StoreError> {
         self.check()?;
@@ -551,7 +580,10 @@ fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
     let refused = relay.send(NOW, office(CM), send_unit("20250501090001"), &everyone_licensed);
     assert_eq!(refused.map_err(code).unwrap_err(), ErrorCode::StoreUnavailable);
     assert_eq!(
-        relay.inbox(NOW, office(HH)).map_err(code).unwrap_err(),
+        relay
+            .inbox(NOW, office(HH), Page::FIRST)
+            .map_err(code)
+            .unwrap_err(),
         ErrorCode::StoreUnavailable
     );
     let download = relay.download(NOW, office(HH), first.files[0]);
@@ -565,7 +597,7 @@ fn a_failing_store_refuses_with_store_unavailable_and_changes_nothing() {
     );
 
     failing.store(false, std::sync::atomic::Ordering::SeqCst);
-    let inbox = relay.inbox(NOW, office(HH)).unwrap();
+    let inbox = relay.inbox(NOW, office(HH), Page::FIRST).unwrap().items;
     assert_eq!(inbox.len(), 1, "the refused send left nothing behind");
     assert_eq!(inbox[0].id, first.send_unit);
     assert_eq!(inbox[0].status, SendUnitStatus::Unread);

@@ -3,8 +3,8 @@
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewSendUnit, RelayError, SendUnitId,
-    SendUnitRecord, Store, StoreError,
+    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError,
+    SendUnitId, SendUnitRecord, Store, StoreError,
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
@@ -12,8 +12,8 @@ use postgres::{Client, GenericClient, NoTls, Row};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    FILE_COLUMNS, FileRow, LIVE, PENDING, SEND_UNIT_COLUMNS, SendUnitRow, assemble, micros, pending_key,
-    sql_id, status_text,
+    FILE_COLUMNS, FileRow, LIVE, PENDING, SEND_UNIT_COLUMNS, SendUnitRow, assemble, limit_offset, listed,
+    micros, pending_key, sql_id, status_text,
 };
 
 // Send units live in the table `bundles` (and files point at them by `bundle`): the names of the first
@@ -156,16 +156,22 @@ impl PostgresStore {
     }
 }
 
+/// The send units chosen by `filter` (an SQL condition on `bundles` with one parameter) in `order`, as
+/// [`limit_offset`] reads `page`: the page's files are read with them, and nothing beyond.
 fn records(
     client: &mut impl GenericClient,
     filter: &str,
     order: &str,
     value: &(dyn ToSql + Sync),
+    page: Page,
 ) -> Result<Vec<SendUnitRecord>, StoreError> {
+    let (limit, offset) = limit_offset(page);
     let send_units = client
         .query(
-            &format!("SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"),
-            &[value],
+            &format!(
+                "SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
+            ),
+            &[value, &limit, &offset],
         )
         .map_err(backend)?
         .iter()
@@ -175,10 +181,11 @@ fn records(
     let files = client
         .query(
             &format!(
-                "SELECT {FILE_COLUMNS} FROM files WHERE bundle IN (SELECT id FROM bundles WHERE {filter}) \
+                "SELECT {FILE_COLUMNS} FROM files WHERE bundle IN \
+                 (SELECT id FROM bundles WHERE {filter} ORDER BY {order} LIMIT $2 OFFSET $3) \
                  ORDER BY bundle, position"
             ),
-            &[value],
+            &[value, &limit, &offset],
         )
         .map_err(backend)?
         .iter()
@@ -189,7 +196,8 @@ fn records(
 }
 
 fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<SendUnitRecord>, StoreError> {
-    Ok(records(client, "id = $1", "id", &id)?.pop())
+    let page = Page { after: 0, limit: 1 };
+    Ok(records(client, "id = $1", "id", &id, page)?.pop())
 }
 
 impl Store for PostgresStore {
@@ -257,17 +265,20 @@ impl Store for PostgresStore {
         one(self.client.get()?, sql_id(id.0))
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        records(
+    fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        let read = records(
             self.client.get()?,
             "receiver = $1",
             "serial, id",
             &receiver.to_string(),
-        )
+            page,
+        )?;
+        Ok(listed(read, page))
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        records(self.client.get()?, "sender = $1", "id", &sender.to_string())
+    fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        let read = records(self.client.get()?, "sender = $1", "id", &sender.to_string(), page)?;
+        Ok(listed(read, page))
     }
 
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use careplan_core::JST;
-use careplan_relay::{FileId, FileRecord, SendUnitId, SendUnitRecord, SendUnitStatus, StoreError};
+use careplan_relay::{
+    FileId, FileRecord, Listed, Page, SendUnitId, SendUnitRecord, SendUnitStatus, StoreError,
+};
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
@@ -73,6 +75,20 @@ pub(crate) const FILE_COLUMNS: &str = "bundle, id, name, size, downloaded";
 
 /// Builds records from send unit rows (in the order wanted) and the file rows of those send units (by
 /// position within each send unit).
+/// The `LIMIT` and `OFFSET` that read `page`: one send unit more than the page holds, to tell whether
+/// more follow.
+pub(crate) fn limit_offset(page: Page) -> (i64, i64) {
+    let clamp = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    (clamp(page.limit.saturating_add(1)), clamp(page.after))
+}
+
+/// The page of send units read with [`limit_offset`].
+pub(crate) fn listed(mut read: Vec<SendUnitRecord>, page: Page) -> Listed {
+    let more = read.len() > page.limit;
+    read.truncate(page.limit);
+    Listed { items: read, more }
+}
+
 pub(crate) fn assemble(
     send_units: Vec<SendUnitRow>,
     files: Vec<FileRow>,

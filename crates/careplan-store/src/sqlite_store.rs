@@ -5,16 +5,16 @@ use std::path::Path;
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, NewSendUnit, RelayError, SendUnitId,
-    SendUnitRecord, Store, StoreError,
+    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError,
+    SendUnitId, SendUnitRecord, Store, StoreError,
 };
 use careplan_spec::Serial;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::rows::{
-    FILE_COLUMNS, FileRow, LIVE, PENDING, SEND_UNIT_COLUMNS, SendUnitRow, assemble, micros, pending_key,
-    sql_id, status_text,
+    FILE_COLUMNS, FileRow, LIVE, PENDING, SEND_UNIT_COLUMNS, SendUnitRow, assemble, limit_offset, listed,
+    micros, pending_key, sql_id, status_text,
 };
 
 // Send units live in the table `bundles` (and files point at them by `bundle`): the names of the first
@@ -113,40 +113,49 @@ impl SqliteStore {
         Ok(Self { connection })
     }
 
-    /// Records of the send units chosen by `filter` (an SQL condition on `send_units` with one parameter),
-    /// in `order`.
-    fn records(
+    /// A page of the send units chosen by `filter` (an SQL condition on `bundles` with one parameter), in
+    /// `order`.
+    fn listed(
         &self,
         filter: &str,
         order: &str,
         value: &dyn rusqlite::ToSql,
-    ) -> Result<Vec<SendUnitRecord>, StoreError> {
-        records(&self.connection, filter, order, value)
+        page: Page,
+    ) -> Result<Listed, StoreError> {
+        Ok(listed(
+            records(&self.connection, filter, order, value, page)?,
+            page,
+        ))
     }
 }
 
+/// The send units chosen by `filter` in `order`, as [`limit_offset`] reads `page`: the page's files are
+/// read with them, and nothing beyond.
 fn records(
     connection: &Connection,
     filter: &str,
     order: &str,
     value: &dyn rusqlite::ToSql,
+    page: Page,
 ) -> Result<Vec<SendUnitRecord>, StoreError> {
+    let (limit, offset) = limit_offset(page);
+    let chosen =
+        format!("SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order} LIMIT ?2 OFFSET ?3");
     let send_units = connection
-        .prepare_cached(&format!(
-            "SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order}"
-        ))
+        .prepare_cached(&chosen)
         .map_err(backend)?
-        .query_map([value], send_unit_row)
+        .query_map(params![value, limit, offset], send_unit_row)
         .map_err(backend)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
     let files = connection
         .prepare_cached(&format!(
-            "SELECT {FILE_COLUMNS} FROM files WHERE bundle IN (SELECT id FROM bundles WHERE {filter}) \
+            "SELECT {FILE_COLUMNS} FROM files WHERE bundle IN \
+             (SELECT id FROM bundles WHERE {filter} ORDER BY {order} LIMIT ?2 OFFSET ?3) \
              ORDER BY bundle, position"
         ))
         .map_err(backend)?
-        .query_map([value], file_row)
+        .query_map(params![value, limit, offset], file_row)
         .map_err(backend)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
@@ -154,7 +163,8 @@ fn records(
 }
 
 fn one(connection: &Connection, id: i64) -> Result<Option<SendUnitRecord>, StoreError> {
-    Ok(records(connection, "id = ?1", "id", &id)?.pop())
+    let page = Page { after: 0, limit: 1 };
+    Ok(records(connection, "id = ?1", "id", &id, page)?.pop())
 }
 
 impl Store for SqliteStore {
@@ -225,12 +235,12 @@ impl Store for SqliteStore {
         one(&self.connection, sql_id(id.0))
     }
 
-    fn inbox(&mut self, receiver: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        self.records("receiver = ?1", "serial, id", &receiver.to_string())
+    fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        self.listed("receiver = ?1", "serial, id", &receiver.to_string(), page)
     }
 
-    fn sent(&mut self, sender: OfficeNumber) -> Result<Vec<SendUnitRecord>, StoreError> {
-        self.records("sender = ?1", "id", &sender.to_string())
+    fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
+        self.listed("sender = ?1", "id", &sender.to_string(), page)
     }
 
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {

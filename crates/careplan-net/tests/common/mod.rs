@@ -24,6 +24,14 @@ pub(crate) async fn fixture() -> Fixture {
 
 /// The same ecosystem, its servers applying `limits`.
 pub(crate) async fn fixture_with(limits: careplan_net::ServerLimits) -> Fixture {
+    fixture_of(limits, Box::new(careplan_relay::MemoryStore::new())).await
+}
+
+/// The same ecosystem, its relay keeping send units in `store` (which may hold a history already).
+pub(crate) async fn fixture_of(
+    limits: careplan_net::ServerLimits,
+    store: Box<dyn careplan_relay::Store>,
+) -> Fixture {
     let clock = Arc::new(SimulatedClock::new(datetime!(2025-05-01 09:00 +9)));
     // Every office here has the free pass, so licences never lapse unless a test stops auto-renewal.
     let config = LicenceConfig {
@@ -34,6 +42,7 @@ pub(crate) async fn fixture_with(limits: careplan_net::ServerLimits) -> Fixture 
         .clock(EcosystemClock::Simulated(clock.clone()))
         .licence_config(config)
         .server_limits(limits)
+        .store(store)
         .prepare()
         .unwrap()
         .start()

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Barrier};
 
 use careplan_core::{LicenceStanding, OfficeNumber};
-use careplan_relay::{Relay, RelayConfig, SendUnitStatus, Store, Upload};
+use careplan_relay::{Page, Relay, RelayConfig, SendUnitStatus, Store, Upload};
 use time::macros::datetime;
 
 fn office(s: &str) -> OfficeNumber {
@@ -36,7 +36,7 @@ pub(crate) fn two_relays_share_mailboxes<S: Store + 'static>(open: &mut dyn FnMu
     let receipt = a
         .send(now, cm, plan("20250501090000"), &licensed)
         .expect("relay A accepts");
-    let inbox = b.inbox(now, hh).expect("relay B lists");
+    let inbox = b.inbox(now, hh, Page::FIRST).expect("relay B lists").items;
     assert_eq!(
         inbox.iter().map(|x| x.id).collect::<Vec<_>>(),
         vec![receipt.send_unit]
@@ -45,7 +45,7 @@ pub(crate) fn two_relays_share_mailboxes<S: Store + 'static>(open: &mut dyn FnMu
         b.download(now, hh, *file)
             .expect("relay B hands out what relay A accepted");
     }
-    let sent = a.sent(now, cm).expect("relay A lists");
+    let sent = a.sent(now, cm, Page::FIRST).expect("relay A lists").items;
     assert_eq!(
         sent[0].status,
         SendUnitStatus::Downloaded,
@@ -77,5 +77,5 @@ pub(crate) fn two_relays_share_mailboxes<S: Store + 'static>(open: &mut dyn FnMu
         .map(|racer| racer.join().expect("no panic").expect("both sends are answered"))
         .collect();
     assert_eq!(receipts[0], receipts[1], "both racers get the one send unit");
-    assert_eq!(a.inbox(now, hh).expect("lists").len(), 2);
+    assert_eq!(a.inbox(now, hh, Page::FIRST).expect("lists").items.len(), 2);
 }
