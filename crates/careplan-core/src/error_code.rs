@@ -155,6 +155,19 @@ catalogue! {
     /// A client did not send its request's body within the server's time limit.
     RequestTimeout = "REQUEST_TIMEOUT", "net",
         "（シミュレータ）要求の本文が制限時間内に届かなかった（通信の途絶・低速な接続）";
+    /// A request that is not HTTP/1.1 the server can read (a malformed request line or header, a bad
+    /// `Content-Length`): answered 400 by the HTTP parser.
+    RequestMalformed = "REQUEST_MALFORMED", "net",
+        "（シミュレータ）HTTP要求の形式が正しくない（要求行・ヘッダの誤り）";
+    /// A request target longer than the server reads: answered 414.
+    RequestUriTooLong = "REQUEST_URI_TOO_LONG", "net",
+        "（シミュレータ）HTTP要求のURIが長すぎる";
+    /// A request head (headers) larger, or with more headers, than the server reads: answered 431.
+    RequestHeadTooLarge = "REQUEST_HEAD_TOO_LARGE", "net",
+        "（シミュレータ）HTTP要求のヘッダが大きすぎる、または多すぎる";
+    /// A request in an HTTP version the servers do not speak (they speak HTTP/1.1): answered 505.
+    HttpVersionUnsupported = "HTTP_VERSION_UNSUPPORTED", "net",
+        "（シミュレータ）対応していないHTTPのバージョン（HTTP/1.1のみ）";
     /// An instant outside the simulated clock's range (2000-01-01 to 2099-12-31 JST): a setting there could
     /// not be expressed in certificates and revocation lists.
     ClockOutOfRange = "CLOCK_OUT_OF_RANGE", "clock",

@@ -20,6 +20,7 @@
 mod admin_server;
 pub mod api;
 mod client;
+mod framing;
 mod relay_server;
 mod server;
 mod tls;

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use crate::api::ErrorBody;
+use crate::framing::CodedFraming;
 
 /// Largest request body the relay reads, in bytes. A month's send units for hundreds of users fit easily.
 pub const MAX_RELAY_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -347,7 +348,7 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(server.head)
-        .serve_connection(TokioIo::new(tls), service)
+        .serve_connection(TokioIo::new(CodedFraming::new(tls)), service)
         .await;
 }
 
@@ -395,6 +396,10 @@ fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::AdminTokenInvalid => StatusCode::UNAUTHORIZED,
         ErrorCode::SendTooLarge | ErrorCode::RequestTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        ErrorCode::RequestMalformed => StatusCode::BAD_REQUEST,
+        ErrorCode::RequestUriTooLong => StatusCode::URI_TOO_LONG,
+        ErrorCode::RequestHeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        ErrorCode::HttpVersionUnsupported => StatusCode::HTTP_VERSION_NOT_SUPPORTED,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

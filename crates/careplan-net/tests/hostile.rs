@@ -258,7 +258,9 @@ async fn a_body_announced_too_large_is_refused_before_it_is_sent() {
     let f = common::fixture().await;
     let mut stream = portal_tls(&f).await;
     stream
-        .write_all(b"POST /v1/portal HTTP/1.1\r\nHost: portal.careplan.test\r\nContent-Length: 100000000\r\n\r\n")
+        .write_all(
+            b"POST /v1/portal HTTP/1.1\r\nHost: portal.careplan.test\r\nContent-Length: 100000000\r\n\r\n",
+        )
         .await
         .unwrap();
     stream.flush().await.unwrap();
@@ -266,5 +268,75 @@ async fn a_body_announced_too_large_is_refused_before_it_is_sent() {
     let answer = read_to_close(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("REQUEST_TOO_LARGE"), "{answer}");
-    assert!(answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn requests_the_http_parser_refuses_are_answered_with_coded_bodies() {
+    use tokio::io::AsyncWriteExt;
+    let f = common::fixture().await;
+    let long_target = format!("GET /{} HTTP/1.1\r\nHost: portal\r\n\r\n", "a".repeat(70_000));
+    let many_headers = format!(
+        "GET /v1/portal HTTP/1.1\r\nHost: portal\r\n{}\r\n",
+        (0..200).map(|n| format!("X-{n}: {n}\r\n")).collect::<String>()
+    );
+    let huge_header = format!(
+        "GET /v1/portal HTTP/1.1\r\nHost: portal\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(500_000)
+    );
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("bad request line", b"HELLO\r\n\r\n", "REQUEST_MALFORMED"),
+        (
+            "bad Content-Length",
+            b"POST /v1/portal HTTP/1.1\r\nHost: p\r\nContent-Length: x\r\n\r\n",
+            "REQUEST_MALFORMED",
+        ),
+        (
+            "a target too long",
+            long_target.as_bytes(),
+            "REQUEST_URI_TOO_LONG",
+        ),
+        (
+            "too many headers",
+            many_headers.as_bytes(),
+            "REQUEST_HEAD_TOO_LARGE",
+        ),
+        (
+            "a header too large",
+            huge_header.as_bytes(),
+            "REQUEST_HEAD_TOO_LARGE",
+        ),
+    ];
+    for (what, request, code) in cases {
+        let mut stream = portal_tls(&f).await;
+        let _ = stream.write_all(request).await;
+        let _ = stream.flush().await;
+        let answer = read_to_close(&mut stream).await;
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        assert!(head.starts_with("HTTP/1.1 4"), "{what}: {head}");
+        let body: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{what}: `{body}`: {e}"));
+        assert_eq!(body["code"], code, "{what}: {head}");
+    }
+    // A well-formed request on a kept-alive connection (answered by the portal: no such operation), then
+    // a malformed one: the first answer arrives whole, then the coded refusal.
+    let mut stream = portal_tls(&f).await;
+    let form = br#"{"operation":"ca_info"}"#;
+    let request = format!(
+        "POST /v1/portal HTTP/1.1\r\nHost: portal.careplan.test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        form.len()
+    );
+    stream
+        .write_all(&[request.as_bytes(), form, b"HELLO\r\n\r\n"].concat())
+        .await
+        .unwrap();
+    stream.flush().await.unwrap();
+    let answer = read_to_close(&mut stream).await;
+    let (first, second) = answer.split_once("HTTP/1.1 400 ").expect("a second answer");
+    assert!(first.starts_with("HTTP/1.1 422"), "{answer}");
+    assert!(first.ends_with('}'), "the first answer is whole: {first}");
+    assert!(second.contains("\"code\":\"REQUEST_MALFORMED\""), "{answer}");
 }
