@@ -16,7 +16,8 @@ fn office_certificates_last_three_years_to_the_last_second_and_carry_the_office(
     let mut ca = CertificateAuthority::new().unwrap();
     let issued = issued_at(&mut ca, datetime!(2025-05-01 09:00:00.5 +9));
     assert_eq!(issued.not_before, datetime!(2025-05-01 09:00 +9));
-    assert_eq!(issued.not_after, datetime!(2028-04-30 23:59:59 +9));
+    // The end date is the anniversary, valid to its last second (the manual's 2023/04/01 → 2026/04/01).
+    assert_eq!(issued.not_after, datetime!(2028-05-01 23:59:59 +9));
     let parsed = parse_office_certificate(&issued.certificate).unwrap();
     assert_eq!(parsed.office, office());
     assert_eq!(parsed.certificate_type, CertificateType::CareInsurance);
@@ -26,13 +27,26 @@ fn office_certificates_last_three_years_to_the_last_second_and_carry_the_office(
 }
 
 #[test]
-fn a_leap_day_certificate_ends_on_27_february() {
+fn a_leap_day_certificate_ends_on_1_march_never_before_one_of_28_february() {
     let mut ca = CertificateAuthority::new().unwrap();
-    let issued =
-        ca.issue_office_certificate(datetime!(2024-02-29 10:00 +9), office(), CertificateType::CareDx);
-    // 2024-02-29 + 3 years has no 29 February; the anniversary clamps to 2027-02-28 and validity ends the
-    // day before.
-    assert_eq!(issued.unwrap().not_after, datetime!(2027-02-27 23:59:59 +9));
+    let mut end = |start| {
+        ca.issue_office_certificate(start, office(), CertificateType::CareDx)
+            .unwrap()
+            .not_after
+    };
+    // 2027 has no 29 February: the anniversary is 1 March, a day after the 28 February one's.
+    assert_eq!(
+        end(datetime!(2024-02-28 10:00 +9)),
+        datetime!(2027-02-28 23:59:59 +9)
+    );
+    assert_eq!(
+        end(datetime!(2024-02-29 10:00 +9)),
+        datetime!(2027-03-01 23:59:59 +9)
+    );
+    assert_eq!(
+        end(datetime!(2024-03-01 10:00 +9)),
+        datetime!(2027-03-01 23:59:59 +9)
+    );
 }
 
 #[test]
@@ -80,17 +94,17 @@ fn renewal_opens_at_midnight_three_months_before_the_end_date_and_closes_at_its_
     let mut ca = CertificateAuthority::new().unwrap();
     let issued = issued_at(&mut ca, datetime!(2025-05-01 09:00 +9));
     let window = ca.config().renewal_window(issued.not_after);
-    assert_eq!(window.opens, datetime!(2028-01-30 00:00 +9));
-    assert_eq!(window.closes, datetime!(2028-04-30 23:59:59 +9));
+    assert_eq!(window.opens, datetime!(2028-02-01 00:00 +9));
+    assert_eq!(window.closes, datetime!(2028-05-01 23:59:59 +9));
     let code = |now| ca.check_renewal(now, issued.not_after).map_err(|e| e.code());
     assert_eq!(
-        code(datetime!(2028-01-29 23:59:59 +9)),
+        code(datetime!(2028-01-31 23:59:59 +9)),
         Err(ErrorCode::CertRenewalTooEarly)
     );
-    assert_eq!(code(datetime!(2028-01-30 00:00 +9)), Ok(()));
-    assert_eq!(code(datetime!(2028-04-30 23:59:59 +9)), Ok(()));
+    assert_eq!(code(datetime!(2028-02-01 00:00 +9)), Ok(()));
+    assert_eq!(code(datetime!(2028-05-01 23:59:59 +9)), Ok(()));
     assert_eq!(
-        code(datetime!(2028-05-01 00:00 +9)),
+        code(datetime!(2028-05-02 00:00 +9)),
         Err(ErrorCode::CertRenewalTooLate)
     );
 }
@@ -111,8 +125,8 @@ fn a_continuity_renewal_starts_the_second_after_the_old_certificate_ends() {
         .issue_office_certificate(start, office(), CertificateType::CareInsurance)
         .unwrap();
     assert_eq!(renewed.not_before, old.not_after + Duration::seconds(1));
-    assert_eq!(renewed.not_before, datetime!(2028-05-01 00:00 +9));
-    assert_eq!(renewed.not_after, datetime!(2031-04-30 23:59:59 +9));
+    assert_eq!(renewed.not_before, datetime!(2028-05-02 00:00 +9));
+    assert_eq!(renewed.not_after, datetime!(2031-05-02 23:59:59 +9));
     assert_ne!(renewed.serial, old.serial);
 }
 

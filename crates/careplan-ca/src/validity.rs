@@ -1,13 +1,15 @@
 //! Validity periods, the renewal window and the nightly issuance pause.
 
-use careplan_core::{JST, add_months, end_of_day_jst};
+use careplan_core::{JST, add_months, anniversary, end_of_day_jst};
 use time::{Duration, OffsetDateTime, Time};
 
 /// The CA's rules; the defaults are the published ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaConfig {
-    /// Validity of office certificates in years (3). The end date is the day before the same date that
-    /// many years later, valid until 23:59:59 JST (the simulator's reading of "3 years from the start").
+    /// Validity of office certificates in years (3). The end date is the anniversary — the same date
+    /// that many years later, 1 March for a 29 February start in a common year — valid until 23:59:59
+    /// JST, as the e-billing manual's example shows (start 2023/04/01, end date 2026/04/01, valid until
+    /// 2026/04/01 23:59:59).
     pub validity_years: u8,
     /// How many months before the end date renewal opens (3), at 00:00:00 JST of that day.
     pub renewal_window_months: u8,
@@ -73,17 +75,17 @@ impl std::str::FromStr for RenewalStart {
 
 impl CaConfig {
     /// The validity of a certificate starting at `not_before`: from that second (JST, whole seconds) to
-    /// 23:59:59 JST of the day before the same date `validity_years` later. A 29 February start ends on
-    /// 27 February (the anniversary clamps to 28 February).
+    /// 23:59:59 JST of its anniversary `validity_years` later. A 29 February start ends on 1 March in a
+    /// common year, a day after one started on 28 February: never shorter.
     pub fn validity_from(&self, not_before: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
         let not_before = not_before
             .to_offset(JST)
             .replace_nanosecond(0)
             .unwrap_or(not_before);
         let start = not_before.date();
-        let anniversary = add_months(start, i64::from(self.validity_years) * 12)
+        let end_date = anniversary(start, i32::from(self.validity_years))
             .unwrap_or(start + Duration::days(365 * i64::from(self.validity_years)));
-        (not_before, end_of_day_jst(anniversary - Duration::days(1)))
+        (not_before, end_of_day_jst(end_date))
     }
 
     /// The renewal window of a certificate ending at `not_after`.

@@ -123,6 +123,18 @@ pub fn add_months(date: Date, months: i64) -> Option<Date> {
     Date::from_calendar_date(year, month, date.day().min(month.length(year))).ok()
 }
 
+/// The anniversary of `date` `years` later: the same month and day, or 1 March where that year has no
+/// 29 February. The one calendar rule of the ecosystem's yearly periods: a period of `years` from `date`
+/// ends at the end of the day before it (民法143条: with no corresponding day, at the end of February) —
+/// a licence term — while a certificate's end date is the anniversary itself, as the e-billing manual's
+/// example shows (2023/04/01 → 2026/04/01 23:59:59). `None` outside the years the calendar supports.
+pub fn anniversary(date: Date, years: i32) -> Option<Date> {
+    let year = date.year().checked_add(years)?;
+    date.replace_year(year)
+        .or_else(|_| Date::from_calendar_date(year, Month::March, 1))
+        .ok()
+}
+
 /// Formats an instant as `YYYY-MM-DD HH:MM:SS` in JST, the way reports and messages show simulated time.
 pub fn format_jst(at: OffsetDateTime) -> String {
     // An instant whose JST date passes the year 9999 is shown in its own offset rather than overflow.
@@ -274,6 +286,16 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn an_anniversary_keeps_the_day_and_a_missing_29_february_moves_to_1_march() {
+        use time::macros::date;
+        assert_eq!(anniversary(date!(2023 - 04 - 01), 3), Some(date!(2026 - 04 - 01)));
+        assert_eq!(anniversary(date!(2024 - 02 - 28), 3), Some(date!(2027 - 02 - 28)));
+        assert_eq!(anniversary(date!(2024 - 02 - 29), 3), Some(date!(2027 - 03 - 01)));
+        assert_eq!(anniversary(date!(2024 - 02 - 29), 4), Some(date!(2028 - 02 - 29)));
+        assert_eq!(anniversary(date!(9999 - 01 - 01), 1), None);
+    }
 
     #[test]
     fn spans_add_calendar_months_then_seconds() {

@@ -20,7 +20,7 @@ mod standing;
 
 pub use clock::{
     CLOCK_MAX, CLOCK_MIN, CalendarSpan, Clock, ClockOutOfRange, JST, SimulatedClock, SpanError, SystemClock,
-    add_months, end_of_day_jst, format_jst, within_clock_range,
+    add_months, anniversary, end_of_day_jst, format_jst, within_clock_range,
 };
 pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use event::{Event, EventKind, EventLog, FileDigest, Party};

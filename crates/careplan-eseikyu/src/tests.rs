@@ -432,7 +432,7 @@ mod certificate_applications {
         assert_eq!(page.certificates[0].certificate_type, CertificateType::CareDx);
     }
 
-    /// An office with a certificate issued at 2025-04-01 10:30 (ends 2028-03-31 23:59:59).
+    /// An office with a certificate issued at 2025-04-01 10:30 (ends 2028-04-01 23:59:59).
     fn certified() -> (Portal, String, String) {
         let (mut portal, id) = onboarded();
         let password = issuance_password(&portal);
@@ -464,19 +464,19 @@ mod certificate_applications {
                 .renew_certificate(now, session, RenewalStart::DayAfterEnd, &password)
                 .map_err(|e| e.code())
         };
-        let early = datetime!(2027-12-30 23:59:59 +9);
+        let early = datetime!(2027-12-31 23:59:59 +9);
         let s = at(&mut portal, early);
         assert_eq!(
             renew(&mut portal, s, early).unwrap_err(),
             ErrorCode::CertRenewalTooEarly
         );
-        let late = datetime!(2028-04-01 00:00 +9);
+        let late = datetime!(2028-04-02 00:00 +9);
         let s = at(&mut portal, late);
         assert_eq!(
             renew(&mut portal, s, late).unwrap_err(),
             ErrorCode::CertRenewalTooLate
         );
-        let last = datetime!(2028-03-31 23:59:59 +9);
+        let last = datetime!(2028-04-01 23:59:59 +9);
         let s = at(&mut portal, last);
         let application = renew(&mut portal, s, last).unwrap();
         assert_eq!(
@@ -486,13 +486,13 @@ mod certificate_applications {
         let page = portal.certificate_page(late + Duration::hours(1), s).unwrap();
         let (old, new) = (&page.certificates[0], &page.certificates[1]);
         assert_eq!(new.not_before, old.not_after + Duration::seconds(1));
-        assert_eq!(new.not_after, datetime!(2031-03-31 23:59:59 +9));
+        assert_eq!(new.not_after, datetime!(2031-04-02 23:59:59 +9));
         // After expiry a new application is possible again.
-        let s = at(&mut portal, datetime!(2031-04-01 00:00 +9));
+        let s = at(&mut portal, datetime!(2031-04-03 00:00 +9));
         assert!(
             portal
                 .apply_for_certificate(
-                    datetime!(2031-04-01 00:00 +9),
+                    datetime!(2031-04-03 00:00 +9),
                     s,
                     CertificateType::CareInsurance,
                     &password
@@ -516,7 +516,7 @@ mod certificate_applications {
             .certificate_page(opens + Duration::days(1), login.session)
             .unwrap();
         assert_eq!(page.certificates[1].not_before, application.issues_at);
-        assert_eq!(page.certificates[1].not_after, datetime!(2030-12-31 23:59:59 +9));
+        assert_eq!(page.certificates[1].not_after, datetime!(2031-01-01 23:59:59 +9));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! the last stored term whenever they are asked about, and [`Licence::settle`] stores them before anything
 //! that changes the licence, so a change never rewrites what the past already decided.
 
-use careplan_core::{JST, LicenceStanding, OfficeNumber, end_of_day_jst};
+use careplan_core::{JST, LicenceStanding, OfficeNumber, anniversary, end_of_day_jst};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime, Time};
 
@@ -102,12 +102,7 @@ impl Term {
 /// year later (a term from 29 February ends on 28 February). `None` past the calendar's end.
 pub(crate) fn term_end(start: OffsetDateTime) -> Option<OffsetDateTime> {
     let first_day = start.to_offset(JST).date();
-    let year = first_day.year().checked_add(1)?;
-    let anniversary = first_day
-        .replace_year(year)
-        .or_else(|_| Date::from_calendar_date(year, Month::March, 1))
-        .ok()?;
-    Some(end_of_day_jst(anniversary.previous_day()?))
+    Some(end_of_day_jst(anniversary(first_day, 1)?.previous_day()?))
 }
 
 /// 00:00:00 JST of the settlement day in the month after the one `start` falls in (the day is clamped to

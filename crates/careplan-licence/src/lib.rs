@@ -40,9 +40,13 @@ use ledger::{Licence, paid_term, term_end};
 pub struct LicenceConfig {
     /// The yearly licence fee in yen, tax included (21,000).
     pub annual_fee_yen: u32,
-    /// Applications from this day (JST) start with the free pass and renew automatically (2025-06-01);
-    /// earlier ones are paid from the start and renew by hand.
+    /// Applications from this day (JST) renew automatically and, through [`Self::free_pass_until`], start
+    /// with the free pass (2025-06-01); earlier ones are paid from the start and renew by hand.
     pub free_pass_from: Date,
+    /// The last day (JST) an application gets the free pass (2026-05-31: the usage terms' supplementary
+    /// provisions drop the free-pass clause after 令和8年5月31日). Later applications are paid from the
+    /// start and still renew automatically (the automatic renewal is in the terms themselves).
+    pub free_pass_until: Date,
     /// The day of the month after a term starts on which a deduction from the care-benefit payment
     /// settles (assumed: the 20th; clamped to the month's length).
     pub settlement_day: u8,
@@ -58,6 +62,7 @@ impl Default for LicenceConfig {
         Self {
             annual_fee_yen: 21_000,
             free_pass_from: time::macros::date!(2025 - 06 - 01),
+            free_pass_until: time::macros::date!(2026 - 05 - 31),
             settlement_day: 20,
             renewal_opens_months: 1,
             sessions: SessionPolicy::default(),
@@ -329,7 +334,9 @@ impl UsageSite {
         if !violations.is_empty() {
             return Err(LicenceError::Application(violations));
         }
-        let free_pass = now.to_offset(JST).date() >= self.config.free_pass_from;
+        let day = now.to_offset(JST).date();
+        let automatic = day >= self.config.free_pass_from;
+        let free_pass = automatic && day <= self.config.free_pass_until;
         let first = if free_pass {
             ledger::Term {
                 start: now,
@@ -350,12 +357,12 @@ impl UsageSite {
             applied_at: now,
             personal_user_id: account.user_id,
             personal_password: account.password.clone(),
-            renewal: if free_pass {
+            renewal: if automatic {
                 Renewal::Automatic
             } else {
                 Renewal::Manual
             },
-            auto_renew: free_pass,
+            auto_renew: automatic,
             terms: vec![first],
         };
         let view = LicenceView::of(office, &licence, &self.config, now);

@@ -347,6 +347,24 @@ fn the_free_pass_starts_on_its_first_day_to_the_second() {
 }
 
 #[test]
+fn the_free_pass_campaign_ends_with_applications_of_31_may_2026() {
+    let site_at = |at: OffsetDateTime| {
+        applied(at, PaymentMethod::Deduction)
+            .0
+            .view(at, office())
+            .unwrap()
+    };
+    let last = site_at(datetime!(2026-05-31 23:59:59 +9));
+    assert!(last.free_pass && last.auto_renew);
+    assert_eq!(last.fee_yen, 0);
+    // From 1 June 2026 an application is paid from the start, and still renews itself.
+    let after = site_at(datetime!(2026-06-01 00:00 +9));
+    assert!(!after.free_pass && after.auto_renew);
+    assert_eq!(after.fee_yen, 21_000);
+    assert_eq!(after.expiry, None, "unpaid until the deduction settles");
+}
+
+#[test]
 fn a_licence_is_never_cancelled() {
     let (mut site, session) = applied(datetime!(2025-06-15 10:00 +9), PaymentMethod::Deduction);
     assert_eq!(

@@ -50,13 +50,14 @@ async fn files_travel_and_certificates_expire_in_simulated_time() {
     let err = provider.send(&plan("20250501090001")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::SenderMismatch);
 
-    // Valid through 23:59:59 JST of 2028-04-30, refused one second later, in the real handshake.
+    // Valid through 23:59:59 JST of its end date, 2028-05-01, refused one second later, in the real
+    // handshake.
     f.clock
-        .set(datetime!(2028-04-30 23:59:59 +9))
+        .set(datetime!(2028-05-01 23:59:59 +9))
         .expect("within the clock's range");
-    cm.send(&plan("20280430235959")).await.unwrap();
+    cm.send(&plan("20280501235959")).await.unwrap();
     f.clock.advance(CalendarSpan::seconds(1)).unwrap();
-    let err = cm.send(&plan("20280501000000")).await.unwrap_err();
+    let err = cm.send(&plan("20280502000000")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::CertExpired, "{err}");
 
     f.clock
