@@ -30,6 +30,13 @@ impl Clock for SystemClock {
     }
 }
 
+/// When the care plan data linkage system went into production (本番稼働, 2023-04-20 JST): no send unit is
+/// sent or received before it.
+pub const SERVICE_START: OffsetDateTime = time::macros::datetime!(2023-04-20 00:00:00 +9);
+
+/// When the usage-application site opened to applications (2023-04-01 JST), before production.
+pub const APPLICATIONS_OPEN: OffsetDateTime = time::macros::datetime!(2023-04-01 00:00:00 +9);
+
 /// The first instant a simulated clock may stand at: 2000-01-01 00:00:00 JST.
 pub const CLOCK_MIN: OffsetDateTime = time::macros::datetime!(2000-01-01 00:00:00 +9);
 

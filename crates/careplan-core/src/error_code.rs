@@ -192,6 +192,10 @@ catalogue! {
     /// The certificate is valid but of a type that cannot be used for care plan linkage.
     CertWrongType = "CERT_WRONG_TYPE", "TLS / relay",
         "代理請求用・障害福祉用など、ケアプランデータ連携に使えない種類の証明書";
+    /// A send, receipt or download before the system went into production (2023-04-20 JST), or a usage
+    /// application before the site opened (2023-04-01 JST).
+    ServiceNotStarted = "SERVICE_NOT_STARTED", "relay",
+        "ケアプランデータ連携システムの稼働前（本番稼働は2023年4月20日、利用申請の受付は4月1日から）";
     /// The client certificate was revoked by the CA (失効) and the relay's revocation list says so.
     CertRevoked = "CERT_REVOKED", "TLS",
         "失効依頼により失効した電子証明書";

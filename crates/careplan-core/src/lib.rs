@@ -19,8 +19,9 @@ mod month;
 mod standing;
 
 pub use clock::{
-    CLOCK_MAX, CLOCK_MIN, CalendarSpan, Clock, ClockOutOfRange, JST, SimulatedClock, SpanError, SystemClock,
-    add_months, anniversary, end_of_day_jst, format_jst, within_clock_range,
+    APPLICATIONS_OPEN, CLOCK_MAX, CLOCK_MIN, CalendarSpan, Clock, ClockOutOfRange, JST, SERVICE_START,
+    SimulatedClock, SpanError, SystemClock, add_months, anniversary, end_of_day_jst, format_jst,
+    within_clock_range,
 };
 pub use error_code::{ErrorCode, UnknownErrorCode};
 pub use event::{Event, EventKind, EventLog, FileDigest, Party};

@@ -45,6 +45,9 @@ pub struct Application {
     pub state: ApplicationState,
     /// For a continuity renewal, the start of the new validity.
     starts_at: Option<OffsetDateTime>,
+    /// The certificate-issuance password typed at the application: the one the certificate's PKCS#12
+    /// file opens with, whatever the office's password later becomes.
+    issuance_password: String,
 }
 
 /// An office certificate as the portal lists it.
@@ -90,7 +93,9 @@ impl Portal {
             let issued = self
                 .ca
                 .issue_office_certificate(not_before, office, certificate_type)?;
+            let protected_by = self.applications[index].issuance_password.clone();
             self.applications[index].state = ApplicationState::Issued(issued.serial);
+            self.protected_by.insert(issued.serial, protected_by);
             self.certificates.entry(office).or_default().push(issued);
         }
         Ok(())
@@ -126,13 +131,24 @@ impl Portal {
             .filter(|c| self.ca.record(c.serial).is_some_and(|r| r.revoked_at.is_none()))
     }
 
+    /// Why the office has no live certificate: none was issued, or every one is revoked.
+    fn no_live_certificate(&self, office: OfficeNumber) -> PortalError {
+        self.certificates
+            .get(&office)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| self.ca.record(c.serial)?.revoked_at)
+            .max()
+            .map_or(PortalError::NoCertificate, |at| PortalError::Revoked { at })
+    }
+
     fn file(
         &mut self,
         now: OffsetDateTime,
         office: OfficeNumber,
-        kind: ApplicationKind,
-        certificate_type: CertificateType,
+        (kind, certificate_type): (ApplicationKind, CertificateType),
         starts_at: Option<OffsetDateTime>,
+        issuance_password: &str,
     ) -> Application {
         let issues_at = self.ca.issuance_instant(now + self.config.approval_delay);
         let application = Application {
@@ -143,6 +159,7 @@ impl Portal {
             issues_at,
             state: ApplicationState::Pending,
             starts_at,
+            issuance_password: issuance_password.to_owned(),
         };
         self.applications.push(application.clone());
         application
@@ -168,7 +185,13 @@ impl Portal {
         if self.live_certificates(office).any(|c| now <= c.not_after) {
             return Err(PortalError::CertificateExists);
         }
-        Ok(self.file(now, office, ApplicationKind::New, certificate_type, None))
+        Ok(self.file(
+            now,
+            office,
+            (ApplicationKind::New, certificate_type),
+            None,
+            issuance_password,
+        ))
     }
 
     /// Applies to renew the office's current certificate (the one ending last), from 3 months before its
@@ -187,7 +210,7 @@ impl Portal {
         let current = self
             .live_certificates(office)
             .max_by_key(|c| c.not_after)
-            .ok_or(PortalError::NoCertificate)?;
+            .ok_or_else(|| self.no_live_certificate(office))?;
         let (serial, not_after) = (current.serial, current.not_after);
         self.ca.check_renewal(now, not_after)?;
         let certificate_type = self
@@ -201,9 +224,9 @@ impl Portal {
         Ok(self.file(
             now,
             office,
-            ApplicationKind::Renewal(start),
-            certificate_type,
+            (ApplicationKind::Renewal(start), certificate_type),
             starts_at,
+            issuance_password,
         ))
     }
 
@@ -243,8 +266,10 @@ impl Portal {
         })
     }
 
-    /// Downloads the office's latest issued certificate as PKCS#12, protected by the certificate-issuance
-    /// password. Downloads are unlimited.
+    /// Downloads the office's latest issued certificate as PKCS#12. The download asks for the office's
+    /// current certificate-issuance password, but the file is protected by the one typed at the
+    /// certificate's application: after a re-issue of the password, a certificate applied for with the old
+    /// one no longer opens with the new one, and a new application is needed. Downloads are unlimited.
     pub fn download_certificate(
         &mut self,
         now: OffsetDateTime,
@@ -254,9 +279,15 @@ impl Portal {
         let office = self.certificate_holder(now, session, issuance_password)?;
         let latest = self.live_certificates(office).last().cloned();
         match latest {
-            Some(certificate) => Ok(self.ca.export_pkcs12(&certificate, issuance_password)?),
+            Some(certificate) => {
+                let protected_by = self
+                    .protected_by
+                    .get(&certificate.serial)
+                    .map_or(issuance_password, String::as_str);
+                Ok(self.ca.export_pkcs12(&certificate, protected_by)?)
+            }
             None if self.pending(office).is_some() => Err(PortalError::ApplicationPending),
-            None => Err(PortalError::NoCertificate),
+            None => Err(self.no_live_certificate(office)),
         }
     }
 
@@ -270,7 +301,7 @@ impl Portal {
         self.issue_due(now)?;
         let serials: Vec<u64> = self.live_certificates(office).map(|c| c.serial).collect();
         if serials.is_empty() {
-            return Err(PortalError::NoCertificate);
+            return Err(self.no_live_certificate(office));
         }
         for serial in &serials {
             self.ca.revoke(now, *serial)?;
@@ -299,6 +330,10 @@ impl Portal {
     ) -> Result<IssuedCertificate, PortalError> {
         self.issue_due(now)?;
         let issued = self.ca.issue_office_certificate(now, office, certificate_type)?;
+        // Set up as if applied for now, with the office's password of now.
+        if let Some(password) = self.current_issuance_password(office) {
+            self.protected_by.insert(issued.serial, password);
+        }
         self.certificates.entry(office).or_default().push(issued.clone());
         Ok(issued)
     }

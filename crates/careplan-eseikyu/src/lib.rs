@@ -42,8 +42,8 @@ pub struct PortalConfig {
     /// Wrong entries of a confirmation code after which it is void and a new one must be asked for
     /// (assumed 3: a 4-digit code would otherwise fall to 10,000 guesses).
     pub code_attempts: u8,
-    /// How long the federation's paper re-issue takes to arrive by post (assumed 7 days; days to two weeks
-    /// in practice).
+    /// How long the federation's letters take to arrive by post — the first ID notice and a paper re-issue
+    /// of lost login details (assumed 7 days; days to two weeks in practice).
     pub postal_delay: Duration,
     /// How long the federation takes to approve a certificate application (assumed 30 minutes; minutes
     /// to days in practice). Issuance then waits for the end of the CA's nightly pause if it falls in it.
@@ -134,6 +134,12 @@ pub enum PortalError {
     /// No certificate has been issued to the office.
     #[error("no certificate has been issued to this office")]
     NoCertificate,
+    /// Every certificate issued to the office is revoked.
+    #[error("the office's certificate was revoked at {} JST; a revoked certificate is neither renewed nor downloaded: apply for a new one", format_jst(*.at))]
+    Revoked {
+        /// When the last one was revoked.
+        at: OffsetDateTime,
+    },
     /// The CA refused (renewal window) or failed.
     #[error(transparent)]
     Certificate(CaError),
@@ -163,6 +169,7 @@ impl PortalError {
             PortalError::ApplicationPending => ErrorCode::CertApplicationPending,
             PortalError::CertificateExists => ErrorCode::CertificateExists,
             PortalError::NoCertificate => ErrorCode::CertNotIssued,
+            PortalError::Revoked { .. } => ErrorCode::CertRevoked,
             PortalError::Certificate(e) => e.code(),
         }
     }
@@ -305,6 +312,8 @@ pub struct Portal {
     ca: CertificateAuthority,
     applications: Vec<Application>,
     certificates: BTreeMap<OfficeNumber, Vec<IssuedCertificate>>,
+    /// The certificate-issuance password each certificate's PKCS#12 file is protected by, by serial.
+    protected_by: BTreeMap<u64, String>,
 }
 
 impl Portal {
@@ -319,6 +328,7 @@ impl Portal {
             ca,
             applications: Vec::new(),
             certificates: BTreeMap::new(),
+            protected_by: BTreeMap::new(),
         }
     }
 
@@ -359,7 +369,12 @@ impl Portal {
                 pending_reset: None,
             },
         );
-        self.send(office, now, MailBody::Notice(notice.clone()));
+        // The federation's notice (電子請求登録結果に関するお知らせ) travels by post, as a re-issue does.
+        self.send(
+            office,
+            now + self.config.postal_delay,
+            MailBody::Notice(notice.clone()),
+        );
         Ok(notice)
     }
 
@@ -621,6 +636,14 @@ impl Portal {
         let (_, account) = self.ready_account(now, session)?;
         account.issuance_password = fresh.clone();
         Ok(fresh)
+    }
+
+    /// The office's current certificate-issuance password, if it has an account.
+    fn current_issuance_password(&self, office: OfficeNumber) -> Option<String> {
+        self.accounts
+            .iter()
+            .find(|(id, _)| id.office() == office)
+            .map(|(_, account)| account.issuance_password.clone())
     }
 
     /// Whether `password` is the office's current certificate-issuance password.

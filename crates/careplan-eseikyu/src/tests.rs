@@ -96,7 +96,10 @@ fn a_new_office_gets_a_kj_id_and_must_change_its_temporary_password() {
         .unwrap();
     assert_eq!(portal.check_linkage_login(T0, &id, "Secret123"), Ok(office()));
     assert_eq!(portal.office_of(T0, login.session), Ok(office()));
-    let notices: Vec<_> = portal.mailbox(T0, office()).collect();
+    // The notice itself travels by post: it arrives a postal delay after the issuance.
+    let delay = PortalConfig::default().postal_delay;
+    assert_eq!(portal.mailbox(T0 + delay - Duration::seconds(1), office()).count(), 0);
+    let notices: Vec<_> = portal.mailbox(T0 + delay, office()).collect();
     assert!(matches!(&notices[0].body, MailBody::Notice(n) if *n == notice));
 }
 
@@ -281,16 +284,17 @@ fn lost_login_details_are_reset_by_e_mail_with_a_code() {
 #[test]
 fn a_reset_by_post_arrives_after_the_postal_delay() {
     let (mut portal, id) = onboarded();
-    let before = portal.mailbox(T0 + Duration::days(30), office()).count();
-    portal.request_reset_by_post(T0, office()).unwrap();
+    let asked = T0 + Duration::days(30);
+    let before = portal.mailbox(asked, office()).count();
+    portal.request_reset_by_post(asked, office()).unwrap();
     let delay = PortalConfig::default().postal_delay;
     assert_eq!(
         portal
-            .mailbox(T0 + delay - Duration::seconds(1), office())
+            .mailbox(asked + delay - Duration::seconds(1), office())
             .count(),
         before
     );
-    let mail: Vec<_> = portal.mailbox(T0 + delay, office()).collect();
+    let mail: Vec<_> = portal.mailbox(asked + delay, office()).collect();
     assert_eq!(mail.len(), before + 1);
     let MailBody::Notice(notice) = mail[before].body.clone() else {
         panic!("a notice by post");
@@ -358,7 +362,8 @@ mod certificate_applications {
     }
 
     fn issuance_password(portal: &Portal) -> String {
-        match &portal.mailbox(T0, office()).next().unwrap().body {
+        let delivered = T0 + PortalConfig::default().postal_delay;
+        match &portal.mailbox(delivered, office()).next().unwrap().body {
             MailBody::Notice(notice) => notice.issuance_password.clone(),
             other => panic!("{other:?}"),
         }
@@ -520,11 +525,12 @@ mod certificate_applications {
     }
 
     #[test]
-    fn a_lost_issuance_password_is_reissued_and_the_old_one_stops_opening_anything() {
+    fn a_certificate_opens_with_the_password_of_its_application_not_a_reissued_one() {
         let (mut portal, id, old) = certified();
         let now = T0 + Duration::hours(1);
         let session = session_at(&mut portal, &id, now);
         let fresh = portal.reissue_issuance_password(now, session).unwrap();
+        // The download asks for the current password…
         assert_eq!(
             portal
                 .download_certificate(now, session, &old)
@@ -533,11 +539,20 @@ mod certificate_applications {
             ErrorCode::IssuancePasswordWrong
         );
         let p12 = portal.download_certificate(now, session, &fresh).unwrap();
-        assert!(open_pkcs12(&p12, &fresh).is_ok());
+        // …but the certificate applied for with the old one opens only with it: not installable with the new.
         assert_eq!(
-            open_pkcs12(&p12, &old).unwrap_err().code(),
+            open_pkcs12(&p12, &fresh).unwrap_err().code(),
             ErrorCode::Pkcs12PasswordWrong
         );
+        assert!(open_pkcs12(&p12, &old).is_ok());
+        // A new application with the new password (the old certificate revoked) opens with it.
+        portal.revoke_certificates(now, office()).unwrap();
+        portal
+            .apply_for_certificate(now, session, CertificateType::CareInsurance, &fresh)
+            .unwrap();
+        let later = now + Duration::hours(1);
+        let p12 = portal.download_certificate(later, session, &fresh).unwrap();
+        assert!(open_pkcs12(&p12, &fresh).is_ok());
     }
 
     #[test]
@@ -546,13 +561,25 @@ mod certificate_applications {
         let now = T0 + Duration::hours(1);
         let serials = portal.revoke_certificates(now, office()).unwrap();
         assert_eq!(serials.len(), 1);
-        assert_eq!(
-            portal.revoke_certificates(now, office()).unwrap_err().code(),
-            ErrorCode::CertNotIssued
-        );
+        // What was issued and revoked is called revoked, not "never issued".
+        let again = portal.revoke_certificates(now, office()).unwrap_err();
+        assert_eq!(again.code(), ErrorCode::CertRevoked);
+        assert!(again.to_string().contains("revoked"), "{again}");
         let session = session_at(&mut portal, &id, now);
         let page = portal.certificate_page(now, session).unwrap();
         assert_eq!(page.certificates[0].revoked_at, Some(now));
+        let renewal = portal
+            .renew_certificate(now, session, RenewalStart::IssueDate, &password)
+            .unwrap_err();
+        assert_eq!(renewal.code(), ErrorCode::CertRevoked, "{renewal}");
+        assert!(!renewal.to_string().contains("no certificate has been issued"));
+        assert_eq!(
+            portal
+                .download_certificate(now, session, &password)
+                .unwrap_err()
+                .code(),
+            ErrorCode::CertRevoked
+        );
         assert!(
             portal
                 .apply_for_certificate(now, session, CertificateType::CareInsurance, &password)

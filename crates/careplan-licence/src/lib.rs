@@ -20,7 +20,9 @@ mod ledger;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use careplan_core::{ErrorCode, JST, LicenceStanding, OfficeNumber, add_months, format_jst};
+use careplan_core::{
+    APPLICATIONS_OPEN, ErrorCode, JST, LicenceStanding, OfficeNumber, add_months, format_jst,
+};
 use careplan_eseikyu::{Portal, PortalError, SessionPolicy, SessionRefusal, Sessions};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -130,6 +132,9 @@ pub enum LicenceError {
     /// The office number already has a usage application.
     #[error("office {0} has already applied; there is one licence per office number")]
     AlreadyApplied(OfficeNumber),
+    /// Before the site opened to applications (2023-04-01).
+    #[error("usage applications open at 2023-04-01 00:00:00 JST")]
+    NotOpen,
     /// The office never applied.
     #[error("office {0} has not filed a usage application")]
     NotApplied(OfficeNumber),
@@ -189,6 +194,7 @@ impl LicenceError {
             LicenceError::SessionExpired => vec![ErrorCode::SessionExpired],
             LicenceError::AlreadyApplied(_) => vec![ErrorCode::UsageApplicationExists],
             LicenceError::NotApplied(_) => vec![ErrorCode::UsageNotApplied],
+            LicenceError::NotOpen => vec![ErrorCode::ServiceNotStarted],
             LicenceError::CancelNotAllowed => vec![ErrorCode::LicenceCancelNotAllowed],
             LicenceError::RenewalTooEarly { .. } => vec![ErrorCode::LicenceRenewalTooEarly],
             LicenceError::AlreadyRenewed { .. } => vec![ErrorCode::LicenceAlreadyRenewed],
@@ -327,6 +333,9 @@ impl UsageSite {
         office: OfficeNumber,
         form: UsageApplication,
     ) -> Result<Registration, LicenceError> {
+        if now < APPLICATIONS_OPEN {
+            return Err(LicenceError::NotOpen);
+        }
         if self.licences.contains_key(&office) {
             return Err(LicenceError::AlreadyApplied(office));
         }

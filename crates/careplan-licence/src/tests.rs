@@ -425,3 +425,17 @@ fn a_session_idle_for_more_than_30_minutes_is_refused_with_session_expired_and_a
         .unwrap();
     assert!(site.licence(ended, again).is_ok());
 }
+
+#[test]
+fn no_usage_application_before_the_site_opened_on_1_april_2023() {
+    let at = datetime!(2023-03-31 23:59:59 +9);
+    let mut site = UsageSite::new(LicenceConfig::default(), 9);
+    let refused = site
+        .register(at, office(), form(PaymentMethod::Deduction))
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ServiceNotStarted);
+    assert!(
+        site.register(at + S, office(), form(PaymentMethod::Deduction))
+            .is_ok()
+    );
+}

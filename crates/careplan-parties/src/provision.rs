@@ -100,7 +100,10 @@ impl PartyState {
     ) -> Result<ProvisionedOffice, ProvisionError> {
         let mut known = ProvisionedOffice::default();
         if let Some(password) = &setup.account {
-            let notice = self.portal.issue_user_id(at, office.prefecture(), office)?;
+            // The account was made before `at`: its notice was issued a postal delay earlier, so that it
+            // has arrived by `at`.
+            let issued = at - self.portal.config().postal_delay;
+            let notice = self.portal.issue_user_id(issued, office.prefecture(), office)?;
             let user_id = notice.user_id.to_string();
             let login = self.portal.login(at, &user_id, &notice.temporary_password)?;
             self.portal.accept_terms(at, login.session)?;

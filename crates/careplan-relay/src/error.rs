@@ -150,6 +150,11 @@ pub enum RelayError {
     /// This relay does not let senders cancel.
     #[error("this relay does not let senders cancel a send")]
     CancelNotAllowed,
+    /// Before the system went into production.
+    #[error(
+        "the care plan data linkage system goes into production at 2023-04-20 00:00:00 JST; nothing is sent or received before"
+    )]
+    NotInService,
     /// The store failed; nothing changed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -179,6 +184,7 @@ impl RelayError {
     pub fn code(&self) -> ErrorCode {
         match self {
             RelayError::FileName(e) => e.code(),
+            RelayError::NotInService => ErrorCode::ServiceNotStarted,
             RelayError::FileSet(_) | RelayError::AttachmentsAlone => ErrorCode::FileSetInvalid,
             RelayError::Attachment { .. } => ErrorCode::AttachmentInvalid,
             RelayError::TooLarge { .. } => ErrorCode::SendTooLarge,

@@ -1,6 +1,6 @@
 //! The relay's rules over any [`Store`].
 
-use careplan_core::{EventKind, EventLog, LicenceStanding, OfficeNumber, Party};
+use careplan_core::{EventKind, EventLog, LicenceStanding, OfficeNumber, Party, SERVICE_START};
 use careplan_spec::validate::{Options, Severity, validate_files};
 use careplan_spec::{FileName, PlanTable3, SendUnitNames, check_send_unit};
 use smallvec::SmallVec;
@@ -91,7 +91,7 @@ impl<S: Store> Relay<S> {
         standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
     ) -> Result<SendReceipt, RelayError> {
         let files = uploads.len();
-        let outcome = self.accept(now, sender, uploads, standing);
+        let outcome = in_service(now).and_then(|()| self.accept(now, sender, uploads, standing));
         if self.events.is_on() {
             let kind = match &outcome {
                 Ok((receipt, true)) => EventKind::SendAccepted {
@@ -221,6 +221,7 @@ impl<S: Store> Relay<S> {
         receiver: OfficeNumber,
         page: Page,
     ) -> Result<Listed, RelayError> {
+        in_service(now)?;
         self.store.expire(now)?;
         Ok(self.store.inbox(receiver, page)?)
     }
@@ -232,6 +233,7 @@ impl<S: Store> Relay<S> {
         sender: OfficeNumber,
         page: Page,
     ) -> Result<Listed, RelayError> {
+        in_service(now)?;
         self.store.expire(now)?;
         Ok(self.store.sent(sender, page)?)
     }
@@ -244,7 +246,7 @@ impl<S: Store> Relay<S> {
         receiver: OfficeNumber,
         id: SendUnitId,
     ) -> Result<SendUnitRecord, RelayError> {
-        let outcome = self.accept_unit(now, receiver, id);
+        let outcome = in_service(now).and_then(|()| self.accept_unit(now, receiver, id));
         self.note(now, receiver, "receive", &outcome, |record| {
             EventKind::SendUnitReceived {
                 receiver,
@@ -280,7 +282,7 @@ impl<S: Store> Relay<S> {
         receiver: OfficeNumber,
         file: FileId,
     ) -> Result<DownloadedFile, RelayError> {
-        let outcome = self.hand_over(now, receiver, file);
+        let outcome = in_service(now).and_then(|()| self.hand_over(now, receiver, file));
         self.note(now, receiver, "download", &outcome, |downloaded| {
             EventKind::FileDownloaded {
                 receiver,
@@ -328,7 +330,7 @@ impl<S: Store> Relay<S> {
         sender: OfficeNumber,
         id: SendUnitId,
     ) -> Result<SendUnitRecord, RelayError> {
-        let outcome = self.withdraw(now, sender, id);
+        let outcome = in_service(now).and_then(|()| self.withdraw(now, sender, id));
         self.note(now, sender, "cancel", &outcome, |record| {
             EventKind::SendUnitCancelled {
                 sender,
@@ -470,4 +472,12 @@ fn strict_check(uploads: &[Upload]) -> Result<(), RelayError> {
     } else {
         Err(RelayError::ContentInvalid { findings, total })
     }
+}
+
+/// Refuses every relay operation before the system went into production.
+fn in_service(now: OffsetDateTime) -> Result<(), RelayError> {
+    if now < SERVICE_START {
+        return Err(RelayError::NotInService);
+    }
+    Ok(())
 }

@@ -692,3 +692,32 @@ fn the_strict_relay_lists_at_most_its_limit_of_findings_and_says_how_many_there_
         .unwrap();
     assert!(total >= 1_000, "{message}");
 }
+
+#[test]
+fn nothing_moves_before_production_on_20_april_2023() {
+    let mut relay = Relay::in_memory();
+    let before = datetime!(2023-04-19 23:59:59 +9);
+    let refused = relay
+        .send(
+            before,
+            office(CM),
+            send_unit("20230419235959"),
+            &everyone_licensed,
+        )
+        .unwrap_err();
+    assert_eq!(refused.code(), careplan_core::ErrorCode::ServiceNotStarted);
+    assert_eq!(
+        relay.inbox(before, office(HH), Page::FIRST).unwrap_err().code(),
+        careplan_core::ErrorCode::ServiceNotStarted
+    );
+    let opened = before + time::Duration::seconds(1);
+    let receipt = send(&mut relay, opened, "20230420000000");
+    assert_eq!(
+        relay
+            .download(before, office(HH), receipt.files[0])
+            .unwrap_err()
+            .code(),
+        careplan_core::ErrorCode::ServiceNotStarted
+    );
+    assert_eq!(statuses(&mut relay, opened), [SendUnitStatus::Unread]);
+}

@@ -47,7 +47,7 @@ const fn secret(name: &'static str, doc: &'static str) -> Param {
     Param::optional(name, "text (secret)", "the one the office knows", doc)
 }
 
-/// The federation issues the office's user ID (発行願); the notice arrives by post at once.
+/// The federation issues the office's user ID (発行願); the notice arrives by post after the postal delay.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IssueUserId {
@@ -60,7 +60,8 @@ impl Action for IssueUserId {
         group: Group::Identity,
         summary: "the office's federation answers the issuance request (発行願)",
         details: "The notice carries the user ID (`KJ` + prefecture + office number), a temporary password and \
-                  the certificate-issuance password, which the office now knows. A second request fails with \
+                  the certificate-issuance password. It travels by post (7 days by default): the office knows \
+                  them once it has arrived and `read_mail` has read it. A second request fails with \
                   `ACCOUNT_EXISTS`.",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"issue_user_id\"\noffice = \"cm\"",
@@ -79,9 +80,8 @@ impl Action for IssueUserId {
         let PortalResponse::Notice(notice) = response else {
             return Err(unexpected_portal_answer(&response));
         };
-        world.read_mail(self.office.index).await?;
         Ok(format!(
-            "notice: user ID {}, temporary password issued",
+            "user ID {} issued; the notice is in the post",
             notice.user_id
         ))
     }
@@ -672,6 +672,7 @@ impl Action for RenewCertificate {
             ErrorCode::CertRenewalTooEarly,
             ErrorCode::CertRenewalTooLate,
             ErrorCode::CertNotIssued,
+            ErrorCode::CertRevoked,
             ErrorCode::IssuancePasswordWrong,
             ErrorCode::CertApplicationPending,
             ErrorCode::SessionInvalid,
@@ -729,6 +730,7 @@ impl Action for InstallCertificate {
         example: "action = \"install_certificate\"\noffice = \"cm\"",
         codes: &[
             ErrorCode::CertNotIssued,
+            ErrorCode::CertRevoked,
             ErrorCode::CertApplicationPending,
             ErrorCode::IssuancePasswordWrong,
             ErrorCode::Pkcs12PasswordWrong,
@@ -781,7 +783,11 @@ impl Action for RevokeCertificate {
         details: "The relay then refuses them in the handshake (`CERT_REVOKED`).",
         params: &[Param::required("office", "office", "the office")],
         example: "action = \"revoke_certificate\"\noffice = \"cm\"",
-        codes: &[ErrorCode::CertAlreadyRevoked, ErrorCode::CertNotIssued],
+        codes: &[
+            ErrorCode::CertAlreadyRevoked,
+            ErrorCode::CertNotIssued,
+            ErrorCode::CertRevoked,
+        ],
     };
 
     fn describe(&self) -> String {

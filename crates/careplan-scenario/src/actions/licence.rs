@@ -169,6 +169,7 @@ impl Action for ApplyUsage {
         ],
         example: "action = \"apply_usage\"\noffice = \"cm\"\nphone = \"03-1234\"",
         codes: &[
+            ErrorCode::ServiceNotStarted,
             ErrorCode::ApplicationOfficeNameMissing,
             ErrorCode::ApplicationRepresentativeFamilyNameMissing,
             ErrorCode::ApplicationRepresentativeGivenNameMissing,

@@ -14,6 +14,7 @@ const SMALL_PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntraile
 /// What the relay may refuse a send with.
 const SEND_CODES: &[ErrorCode] = &[
     ErrorCode::NothingToSend,
+    ErrorCode::ServiceNotStarted,
     ErrorCode::FileNameInvalid,
     ErrorCode::FileSetInvalid,
     ErrorCode::SenderMismatch,
@@ -146,6 +147,7 @@ impl Action for Receive {
         ],
         example: "action = \"receive\"\noffice = \"helper\"\nexpect_files = 3",
         codes: &[
+            ErrorCode::ServiceNotStarted,
             ErrorCode::SerialOrder,
             ErrorCode::SendUnitCancelled,
             ErrorCode::SendUnitExpired,
@@ -224,6 +226,7 @@ impl Action for CancelSend {
         ],
         example: "action = \"cancel_send\"\noffice = \"cm\"\nto = \"helper\"",
         codes: &[
+            ErrorCode::ServiceNotStarted,
             ErrorCode::CancelNotAllowed,
             ErrorCode::SendUnitAlreadyDownloaded,
             ErrorCode::SendUnitCancelled,
