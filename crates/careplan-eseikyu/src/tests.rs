@@ -98,7 +98,12 @@ fn a_new_office_gets_a_kj_id_and_must_change_its_temporary_password() {
     assert_eq!(portal.office_of(T0, login.session), Ok(office()));
     // The notice itself travels by post: it arrives a postal delay after the issuance.
     let delay = PortalConfig::default().postal_delay;
-    assert_eq!(portal.mailbox(T0 + delay - Duration::seconds(1), office()).count(), 0);
+    assert_eq!(
+        portal
+            .mailbox(T0 + delay - Duration::seconds(1), office())
+            .count(),
+        0
+    );
     let notices: Vec<_> = portal.mailbox(T0 + delay, office()).collect();
     assert!(matches!(&notices[0].body, MailBody::Notice(n) if *n == notice));
 }

@@ -1,5 +1,6 @@
 //! `careplan-sim validate`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use careplan_spec::validate::{FileReport, Options, validate_files};
@@ -80,14 +81,27 @@ pub(crate) fn validate(args: &ValidateArgs) -> Exit {
             }
         }
     }
-    let inputs: Vec<(&str, &[u8])> = contents
-        .iter()
-        .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
-        .collect();
+    // A send unit is files of one folder (an export, an outbox): the same files in two folders are two
+    // send units, not one with every file twice.
+    let mut folders: BTreeMap<Option<&Path>, Vec<usize>> = BTreeMap::new();
+    for (index, path) in files.iter().enumerate() {
+        folders.entry(path.parent()).or_default().push(index);
+    }
+    let mut by_index: Vec<Option<FileReport>> = vec![None; files.len()];
+    for members in folders.values() {
+        let inputs: Vec<(&str, &[u8])> = members
+            .iter()
+            .map(|&i| (contents[i].0.as_str(), contents[i].1.as_slice()))
+            .collect();
+        for (&i, report) in members.iter().zip(validate_files(&inputs, options)) {
+            by_index[i] = Some(report);
+        }
+    }
+    // Every file is in exactly one folder, so every report is there and `flatten` drops none.
     let reports: Vec<(&Path, FileReport)> = files
         .iter()
         .map(PathBuf::as_path)
-        .zip(validate_files(&inputs, options))
+        .zip(by_index.into_iter().flatten())
         .collect();
     let errors: usize = reports.iter().map(|(_, r)| r.errors()).sum();
     let warnings: usize = reports.iter().map(|(_, r)| r.warnings()).sum();

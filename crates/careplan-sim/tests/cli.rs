@@ -374,3 +374,40 @@ fn validate_refuses_a_fifo_instead_of_blocking_on_it() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_same_send_unit_in_two_folders_is_two_send_units() {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("two-exports-{}", std::process::id()));
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/valid/plan-bundle");
+    for export in ["monday", "tuesday"] {
+        std::fs::create_dir_all(root.join(export)).unwrap();
+        for entry in std::fs::read_dir(&bundle).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, root.join(export).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let out = careplan_sim(&[
+        "validate",
+        root.join("monday").to_str().unwrap(),
+        root.join("tuesday").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("6 file(s): 0 error(s), 0 warning(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // In one folder, a file twice is still one send unit with a duplicate: the check is not lost.
+    std::fs::copy(
+        bundle.join("UPSIKYU_202505_1310000001_43_1310000002_11_20250425103000.CSV"),
+        root.join("monday/UPSIKYU_202505_1310000001_43_1310000002_11_20250425103000.csv"),
+    )
+    .unwrap();
+    let out = careplan_sim(&["validate", root.join("monday").to_str().unwrap()]);
+    assert!(
+        text(&out.stdout).contains("appears twice"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}

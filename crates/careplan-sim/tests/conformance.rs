@@ -202,7 +202,7 @@ fn prevention_annexes_without_their_parent_are_caught_by_prevention_001() {
     caught(
         "prevention-parent-missing",
         "PREVENTION-001",
-        "UPKIHON_SUB1 must travel with UPKIHON; missing: UPKIHON",
+        "a send unit of UPKIHON + UPKIHON_SUB1 lacks UPKIHON",
     );
 }
 

@@ -44,12 +44,11 @@ pub enum SendUnitError {
     /// The same kind twice.
     #[error("{0} appears twice in one send unit")]
     Duplicate(FileKind),
-    /// A required companion file is missing.
-    #[error("{present} must travel with {}; missing: {}", list(.required), list(.missing))]
+    /// A file of the send unit's kind is missing (its anchor included: the 6表 of usage sheets, the 1表 of
+    /// plan tables, the parent of a 予防 annex).
+    #[error("a send unit of {} lacks {}", list(.required), list(.missing))]
     Incomplete {
-        /// The file that requires companions.
-        present: FileKind,
-        /// Every companion it requires.
+        /// Every file the send unit needs.
         required: Vec<FileKind>,
         /// The ones missing.
         missing: Vec<FileKind>,
@@ -160,15 +159,14 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
             })
         }
     };
-    let requires = |present: FileKind, required: &[FileKind]| {
+    // `required` holds every file of the unit, its anchor first: a unit without its anchor is incomplete
+    // like one without a companion (official text §2.3–§2.4).
+    let requires = |required: &[FileKind]| {
         let missing: Vec<FileKind> = required.iter().copied().filter(|k| !kinds.contains(*k)).collect();
-        let allowed = required
-            .iter()
-            .fold(KindSet::bit(present), |mask, k| mask | KindSet::bit(*k));
+        let allowed = required.iter().fold(0, |mask, k| mask | KindSet::bit(*k));
         let extra = kinds.0 & !allowed != 0;
         if !missing.is_empty() {
             return Err(SendUnitError::Incomplete {
-                present,
                 required: required.to_vec(),
                 missing,
             });
@@ -198,10 +196,11 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
         }
     }
     if has(FileKind::UsagePlan) || has(FileKind::UsageAnnex) {
-        requires(
+        requires(&[
             FileKind::UsagePlan,
-            &[FileKind::UsageAnnex, FileKind::UserSupplement],
-        )?;
+            FileKind::UsageAnnex,
+            FileKind::UserSupplement,
+        ])?;
         let one_month = names.iter().all(|n| n.month == first.month);
         return match first.month {
             Some(MonthSegment::Month(_)) if one_month => Ok(SendUnitKind::UsageSheets),
@@ -215,11 +214,12 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
         };
     }
     if has(FileKind::PlanTable1) || has(FileKind::PlanTable2) || has(FileKind::PlanTable3) {
-        let mut required = vec![FileKind::PlanTable2, FileKind::UserSupplement];
+        let mut required = vec![FileKind::PlanTable1, FileKind::PlanTable2];
         if plan_table_3 == PlanTable3::Required || has(FileKind::PlanTable3) {
             required.push(FileKind::PlanTable3);
         }
-        requires(FileKind::PlanTable1, &required)?;
+        required.push(FileKind::UserSupplement);
+        requires(&required)?;
         return match names
             .iter()
             .find(|n| n.kind == FileKind::UserSupplement)
@@ -234,9 +234,12 @@ pub fn check_send_unit(names: &[FileName], plan_table_3: PlanTable3) -> Result<S
     }
     if has(FileKind::UserSupplement) {
         return Err(SendUnitError::Incomplete {
-            present: FileKind::UserSupplement,
-            required: vec![FileKind::UsagePlan],
-            missing: vec![FileKind::UsagePlan],
+            required: vec![
+                FileKind::UsagePlan,
+                FileKind::UsageAnnex,
+                FileKind::UserSupplement,
+            ],
+            missing: vec![FileKind::UsagePlan, FileKind::UsageAnnex],
         });
     }
     check_prevention(kinds)
@@ -262,8 +265,7 @@ fn check_prevention(kinds: KindSet) -> Result<SendUnitKind, SendUnitError> {
     ] {
         if has(annex) && !has(parent) {
             return Err(SendUnitError::Incomplete {
-                present: annex,
-                required: vec![parent],
+                required: vec![parent, annex],
                 missing: vec![parent],
             });
         }
@@ -326,17 +328,28 @@ mod tests {
         let message = |prefixes: &[&str]| check(prefixes).unwrap_err().to_string();
         assert_eq!(
             message(&["UPPLAN", "UPHOSOKU"]),
-            "UPPLAN must travel with UPSIKYU + UPHOSOKU; missing: UPSIKYU"
+            "a send unit of UPPLAN + UPSIKYU + UPHOSOKU lacks UPSIKYU"
         );
-        assert!(message(&["UP1KYO", "UP2KYO", "UPHOSOKU0"]).contains("missing: UP3KYO"));
+        assert!(message(&["UP1KYO", "UP2KYO", "UPHOSOKU0"]).contains("lacks UP3KYO"));
         assert!(message(&["DLTPLAN", "UPPLAN", "UPSIKYU", "UPHOSOKU"]).contains("travels alone"));
         assert!(message(&["UPJSK", "UPPLAN"]).contains("travel alone"));
         assert!(message(&["UPPLAN", "UPSIKYU6", "UPHOSOKU"]).contains("one service month"));
         assert!(message(&["UPPLAN", "UPSIKYU", "UPHOSOKU0"]).contains("one service month"));
         assert!(message(&["UP1KYO", "UP2KYO", "UP3KYO", "UPHOSOKU"]).contains("000000"));
         assert!(message(&["UPPLAN", "UPSIKYU", "UPHOSOKU", "UP2KYO"]).contains("different send units"));
-        assert!(message(&["UPHOSOKU"]).contains("missing: UPPLAN"));
-        assert!(message(&["UPKIHON_SUB1"]).contains("missing: UPKIHON"));
+        assert!(message(&["UPHOSOKU"]).contains("lacks UPPLAN + UPSIKYU"));
+        assert!(message(&["UPKIHON_SUB1"]).contains("lacks UPKIHON"));
+        // A unit without its anchor is incomplete, and the message never claims the anchor is there.
+        for (unit, anchor) in [
+            (&["UPSIKYU", "UPHOSOKU"][..], "UPPLAN"),
+            (&["UPSIKYU"][..], "UPPLAN"),
+            (&["UP2KYO", "UP3KYO", "UPHOSOKU0"][..], "UP1KYO"),
+            (&["UP2KYO", "UPHOSOKU0"][..], "UP1KYO"),
+        ] {
+            let text = message(unit);
+            assert!(text.contains(&format!("lacks {anchor}")), "{unit:?}: {text}");
+            assert!(!text.starts_with(anchor), "{unit:?}: {text}");
+        }
         assert!(message(&["UPPLAN", "UPPLAN"]).contains("twice"));
         let mut mixed = names(&["UPPLAN", "UPSIKYU", "UPHOSOKU"]);
         mixed[1].serial = mixed[1].serial.next();

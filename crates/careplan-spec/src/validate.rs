@@ -93,6 +93,9 @@ rules! {
     FieldCount = "FIELD_COUNT", Error, "§6, §10.4",
         "Every record has the field count of its layout for its CSVバージョン.",
         "Write exactly the layout's fields: empty fields stay as empty positions between commas.";
+    HeaderRow = "HEADER_ROW", Error, "§2 (data-placement examples)",
+        "No header row is defined: every line is a record starting with field 1 CSVバージョン. A first line of column names is reported once and left out of the file's version and record count.",
+        "Leave out the line of column names: write records only.";
     CsvVersionUnknown = "CSV_VERSION_UNKNOWN", Error, "§1, §10.5",
         "Field 1 (CSVバージョン) is a published version: 201910, 202003, 202208, 202504 or 202407.",
         "Write 202407 (V4.1) for service months from 2025-04.";
@@ -328,6 +331,18 @@ impl Findings {
     }
 }
 
+/// Whether `record` is a line of column names rather than a record: field 1 of every record is the
+/// CSVバージョン (digits), and a header names its columns, so no field of it is a number. A record whose
+/// version is merely malformed still has numeric fields, and is judged as a record.
+fn is_header_row(record: &Record<'_>) -> bool {
+    let is_number = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    let fields = record.fields();
+    !is_number(record.field(0))
+        && !record.field(0).is_empty()
+        && fields.iter().filter(|v| !v.is_empty()).count() >= 2
+        && !fields.iter().any(|v| is_number(v))
+}
+
 /// Validates one file, named `name` (its file name, without directories), with content `bytes`.
 pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
     let mut findings = Findings {
@@ -356,6 +371,20 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
             return FileReport::unreadable(kind, findings.list);
         }
     };
+    let mut records = records;
+    if records.first().is_some_and(is_header_row) {
+        let header = records.remove(0);
+        findings.add(
+            Rule::HeaderRow,
+            Some(header.line),
+            None,
+            format!(
+                "line {} is a header row of column names (`{}`), not a record",
+                header.line,
+                header.fields().join(",").chars().take(60).collect::<String>()
+            ),
+        );
+    }
     if records.is_empty() {
         findings.add(Rule::FileEmpty, None, None, "the file holds no record".to_owned());
     }
@@ -1278,11 +1307,7 @@ mod tests {
             .filter(|d| d.rule == Rule::SendUnit)
             .collect();
         assert_eq!(unit.len(), 1, "{:?}", reports[0].diagnostics);
-        assert!(
-            unit[0].message.contains("missing: UPHOSOKU"),
-            "{}",
-            unit[0].message
-        );
+        assert!(unit[0].message.contains("lacks UPHOSOKU"), "{}", unit[0].message);
         assert!(reports[1].diagnostics.iter().all(|d| d.rule != Rule::SendUnit));
         let alone = validate_files(
             &[(NAME.replace("UPPLAN", "UPJSK").as_str(), &bytes)],
