@@ -36,6 +36,13 @@ impl CareMonth {
         }
     }
 
+    /// The first service month of the V4 standard (CSVバージョン 202504/202407): 2025-04. Earlier months are
+    /// exchanged in the V3 layouts (202208 and before).
+    pub const FIRST_V4: CareMonth = CareMonth {
+        year: 2025,
+        month: Month::April,
+    };
+
     /// Builds a month from a year in 1000..=9999 and a month.
     pub fn new(year: i32, month: Month) -> Option<Self> {
         (1000..=9999).contains(&year).then_some(Self { year, month })

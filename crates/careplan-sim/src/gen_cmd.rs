@@ -52,6 +52,14 @@ pub(crate) struct GenArgs {
 /// Writes a month: a plan send unit from one care-management office to each provider, and each provider's
 /// actuals back, named by the standard.
 pub(crate) fn generate(args: &GenArgs) -> Exit {
+    if args.month < CareMonth::FIRST_V4 {
+        eprintln!(
+            "error: --month {}: gen writes the V4.1 standard (CSVバージョン 202407), which applies to service months from {}; earlier months are exchanged in the V3 layouts, which gen does not write",
+            args.month,
+            CareMonth::FIRST_V4
+        );
+        return Exit::Invalid;
+    }
     if args.providers > args.users {
         eprintln!(
             "error: --providers ({}) exceeds --users ({}): every provider needs at least one user",

@@ -411,3 +411,12 @@ fn the_same_send_unit_in_two_folders_is_two_send_units() {
     );
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[test]
+fn gen_refuses_months_before_the_v4_standard_instead_of_writing_invalid_files() {
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gen-v3-{}", std::process::id()));
+    let out = careplan_sim(&["gen", "--month", "2025-03", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("from 202504"), "{}", text(&out.stderr));
+    assert!(!out_dir.exists(), "nothing is written");
+}

@@ -714,8 +714,7 @@ fn check_versions(records: &[Record<'_>], name: Option<&FileName>, findings: &mu
         _ => None,
     });
     if let (Some(month), true) = (month, KNOWN_VERSIONS.contains(&first)) {
-        let v4_from: CareMonth = CareMonth::new(2025, time::Month::April).unwrap_or(month);
-        if is_v4(first) != (month >= v4_from) {
+        if is_v4(first) != (month >= CareMonth::FIRST_V4) {
             findings.add(
                 Rule::CsvVersionForMonth,
                 records.first().map(|r| r.line),
