@@ -713,15 +713,15 @@ fn check_versions(records: &[Record<'_>], name: Option<&FileName>, findings: &mu
         Some(MonthSegment::Month(month)) => Some(month),
         _ => None,
     });
-    if let (Some(month), true) = (month, KNOWN_VERSIONS.contains(&first)) {
-        if is_v4(first) != (month >= CareMonth::FIRST_V4) {
-            findings.add(
-                Rule::CsvVersionForMonth,
-                records.first().map(|r| r.line),
-                Some(1),
-                format!("CSVバージョン `{first}` does not apply to service month {month}"),
-            );
-        }
+    if let (Some(month), true) = (month, KNOWN_VERSIONS.contains(&first))
+        && is_v4(first) != (month >= CareMonth::FIRST_V4)
+    {
+        findings.add(
+            Rule::CsvVersionForMonth,
+            records.first().map(|r| r.line),
+            Some(1),
+            format!("CSVバージョン `{first}` does not apply to service month {month}"),
+        );
     }
 }
 
