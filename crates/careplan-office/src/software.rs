@@ -418,6 +418,8 @@ pub struct SyntheticSoftware {
     prepared: BTreeMap<CareMonth, PreparedMonth>,
     /// Care plans (tables 1–3) written (care management) or imported (service), by user.
     tables: BTreeMap<UserKey, HeldTables>,
+    /// The service offices a care manager plans with: every month is planned once with all of them.
+    partners: Vec<OfficeProfile>,
     last_serial: Option<Serial>,
 }
 
@@ -434,8 +436,18 @@ impl SyntheticSoftware {
             actuals: BTreeMap::new(),
             prepared: BTreeMap::new(),
             tables: BTreeMap::new(),
+            partners: Vec::new(),
             last_serial: None,
         }
+    }
+
+    /// The service offices this care manager works with. A month's plans are made once with all of them
+    /// — each user's sheet names every provider of the user — and each provider is sent the sheets of its
+    /// users whole (spec §5.4), so a user's sheet is the same at every provider. Without partners, a
+    /// month is planned with the providers of each export.
+    pub fn with_partners(mut self, partners: Vec<OfficeProfile>) -> Self {
+        self.partners = partners;
+        self
     }
 
     /// How this provider's actuals drift from the plans it received.
@@ -478,7 +490,17 @@ impl SyntheticSoftware {
         providers: &[OfficeProfile],
         users: Option<usize>,
     ) -> Result<Vec<SendUnit>, SoftwareError> {
-        if users == Some(0) || providers.is_empty() {
+        self.export_sheets(now, month, providers, Users::OfMonth(users))
+    }
+
+    fn export_sheets(
+        &mut self,
+        now: OffsetDateTime,
+        month: CareMonth,
+        providers: &[OfficeProfile],
+        users: Users,
+    ) -> Result<Vec<SendUnit>, SoftwareError> {
+        if users.count() == Some(0) || providers.is_empty() {
             return Err(SoftwareError::NothingToSend(
                 "a plan needs at least one user and one provider".to_owned(),
             ));
@@ -492,12 +514,17 @@ impl SyntheticSoftware {
             .map(|(numbers, user, services)| (numbers, write_month(&context, user, services, &named)))
             .collect();
         let mut send_units = Vec::new();
+        let mut sent = BTreeSet::new();
         for provider in providers {
             let (mut usage, mut annex, mut supplement) = (String::new(), String::new(), String::new());
-            for (_, plan) in planned
+            // Each user's whole sheet, other providers' rows included (spec §5.4).
+            for (index, (_, plan)) in planned
                 .iter()
-                .filter(|(numbers, _)| numbers.contains(&provider.number))
+                .enumerate()
+                .filter(|(_, (numbers, _))| numbers.contains(&provider.number))
+                .take(planning.per_provider)
             {
+                sent.insert(index);
                 plan.usage
                     .iter()
                     .for_each(|row| write_record(&mut usage, &row.to_fields()));
@@ -523,8 +550,9 @@ impl SyntheticSoftware {
                 files,
             });
         }
-        for (_, plan) in planned {
-            if let Some(first) = plan.usage.first() {
+        // The care manager's record of the month: every plan it sent, the same whichever provider got it.
+        for (index, (_, plan)) in planned.into_iter().enumerate() {
+            if let (true, Some(first)) = (sent.contains(&index), plan.usage.first()) {
                 self.plans.insert((month, first.user.clone()), plan.usage);
             }
         }
@@ -540,7 +568,12 @@ impl SyntheticSoftware {
         provider: &OfficeProfile,
         users: Option<usize>,
     ) -> Result<SendUnit, SoftwareError> {
-        let mut send_units = self.export_plans(now, month, std::slice::from_ref(provider), users)?;
+        let mut send_units = self.export_sheets(
+            now,
+            month,
+            std::slice::from_ref(provider),
+            Users::OfProvider(users),
+        )?;
         send_units.pop().ok_or_else(|| {
             SoftwareError::NothingToSend(format!(
                 "nothing planned for provider {} of kind {}: generated plans cover kinds {}",
@@ -591,7 +624,7 @@ impl SyntheticSoftware {
                     .collect()
             }
             Withdrawn::CarePlans => {
-                let planning = self.plan_month(month, std::slice::from_ref(to), None);
+                let planning = self.plan_month(month, std::slice::from_ref(to), Users::OfProvider(None));
                 let mut records = Vec::new();
                 for (_, user, _) in planning
                     .users
@@ -688,31 +721,62 @@ impl SyntheticSoftware {
         }
     }
 
-    /// The month's planning: the first `users` users of the month's prepared case, else generated (3
-    /// unless given) and planned with one or more of `providers`.
-    fn plan_month(&self, month: CareMonth, providers: &[OfficeProfile], users: Option<usize>) -> Planning {
-        let mut offices: Vec<Office> = providers.iter().map(OfficeProfile::as_generated).collect();
+    /// The month's planning: the first users of the month's prepared case, else users generated in roster
+    /// order and each planned with one or more of the partners and `providers` — as many as `users` asks
+    /// for the month, or until each of `providers` has its number.
+    fn plan_month(&self, month: CareMonth, providers: &[OfficeProfile], users: Users) -> Planning {
+        // The partners first, in their order, so that a month is planned the same whichever provider an
+        // export names; a provider outside them joins the month's offices.
+        let mut offices: Vec<Office> = self.partners.iter().map(OfficeProfile::as_generated).collect();
+        for provider in providers {
+            if !offices.iter().any(|o| o.number == provider.number) {
+                offices.push(provider.as_generated());
+            }
+        }
         let mut planned = Vec::new();
         if let Some(case) = self.prepared.get(&month) {
             // The case names its providers; the offices of the step are known by their own names.
             offices.extend(case.providers.iter().cloned());
-            for prepared in case.users.iter().take(users.unwrap_or(usize::MAX)) {
+            for prepared in case.users.iter().take(users.count().unwrap_or(usize::MAX)) {
                 let numbers = prepared.services.iter().map(|s| s.provider).collect();
                 planned.push((numbers, prepared.user.clone(), prepared.services.clone()));
             }
-        } else {
-            let context = self.plan_context(OffsetDateTime::UNIX_EPOCH, month);
-            let roster = Roster::generate(self.seed, self.profile.number, users.unwrap_or(DEFAULT_USERS));
-            for (index, user) in roster.users().iter().enumerate() {
-                let chosen = providers_of(self.seed, index, user, &offices);
-                let services = plan_services(&context, user, &chosen);
-                let numbers = chosen.iter().map(|o| o.number).collect();
-                planned.push((numbers, user.clone(), services));
+            return Planning {
+                offices,
+                users: planned,
+                per_provider: usize::MAX,
+            };
+        }
+        // Users are planned in roster order until each provider of the export has its `users`: a user's
+        // plan depends only on the user and the offices, so every export of the month sees the same plans,
+        // and one asking for more users plans more without changing the first ones. Each user's primary
+        // provider goes round the offices, so `per_provider × offices` users always suffice.
+        let context = self.plan_context(OffsetDateTime::UNIX_EPOCH, month);
+        let (per_provider, most) = match users {
+            Users::OfMonth(n) => (usize::MAX, n.unwrap_or(DEFAULT_USERS)),
+            Users::OfProvider(n) => {
+                let n = n.unwrap_or(DEFAULT_USERS);
+                (n, n.saturating_mul(offices.len().max(1)))
             }
+        };
+        let roster = Roster::generate(self.seed, self.profile.number, most);
+        let mut found = vec![0usize; providers.len()];
+        for (index, user) in roster.users().iter().enumerate() {
+            if found.iter().all(|n| *n >= per_provider) {
+                break;
+            }
+            let chosen = providers_of(self.seed, index, user, &offices);
+            let services = plan_services(&context, user, &chosen);
+            let numbers: BTreeSet<OfficeNumber> = chosen.iter().map(|o| o.number).collect();
+            for (count, provider) in found.iter_mut().zip(providers) {
+                *count += usize::from(numbers.contains(&provider.number));
+            }
+            planned.push((numbers, user.clone(), services));
         }
         Planning {
             offices,
             users: planned,
+            per_provider,
         }
     }
 
@@ -826,7 +890,7 @@ impl SyntheticSoftware {
                 "documents need at least one user".to_owned(),
             ));
         }
-        let planning = self.plan_month(month, std::slice::from_ref(provider), users);
+        let planning = self.plan_month(month, std::slice::from_ref(provider), Users::OfProvider(users));
         let named: Vec<&Office> = planning.offices.iter().collect();
         let context = TableContext {
             plan: self.plan_context(now, month),
@@ -837,6 +901,7 @@ impl SyntheticSoftware {
             .users
             .iter()
             .filter(|(numbers, ..)| numbers.contains(&provider.number))
+            .take(planning.per_provider)
         {
             write(&context, user, services, &named, &mut texts);
         }
@@ -1101,6 +1166,23 @@ impl CareSoftware for SyntheticSoftware {
 
 /// A month's planning: the offices known by name, and each user with the providers they use and the
 /// services planned.
+/// How many users a month's planning covers.
+#[derive(Debug, Clone, Copy)]
+enum Users {
+    /// The month's first users (all of a prepared case, or 3 generated, when `None`), whoever plans them.
+    OfMonth(Option<usize>),
+    /// As many as one provider of the export is sent (3 when `None`).
+    OfProvider(Option<usize>),
+}
+
+impl Users {
+    fn count(self) -> Option<usize> {
+        match self {
+            Users::OfMonth(n) | Users::OfProvider(n) => n,
+        }
+    }
+}
+
 struct Planning {
     offices: Vec<Office>,
     users: Vec<(
@@ -1108,6 +1190,8 @@ struct Planning {
         careplan_synth::CareUser,
         Vec<careplan_synth::PlannedService>,
     )>,
+    /// The most users one provider is sent.
+    per_provider: usize,
 }
 
 /// What one imported file changes.
@@ -1219,6 +1303,63 @@ mod tests {
             actuals.files[0].content.clone()
         };
         assert_eq!(actuals_after(&[&first, &again]), actuals_after(&[&again]));
+    }
+
+    #[test]
+    fn a_month_is_planned_once_and_every_provider_gets_its_users_whole_sheets() {
+        let cm_profile = profile(
+            "1310000001",
+            ServiceKind::CARE_MANAGEMENT,
+            OfficeRole::CareManagement,
+        );
+        let hh = profile("1310000002", ServiceKind::HOME_HELP, OfficeRole::Service);
+        let dc = profile("1310000003", ServiceKind::DAY_CARE, OfficeRole::Service);
+        let now = datetime!(2025-04-25 10:30 +9);
+        let month: CareMonth = "202505".parse().unwrap();
+        // Each user's 第6表 rows as sent, by user.
+        let sheets = |unit: &SendUnit| -> BTreeMap<UserKey, Vec<String>> {
+            let text = ms932::decode(&unit.files[0].content).unwrap();
+            let RecordSet::Usage(rows) = RecordSet::read(FileKind::UsagePlan, &text).unwrap() else {
+                panic!("usage rows");
+            };
+            let mut by_user: BTreeMap<UserKey, Vec<String>> = BTreeMap::new();
+            for row in rows {
+                by_user
+                    .entry(row.user.clone())
+                    .or_default()
+                    .push(format!("{:?}", row.to_fields()));
+            }
+            by_user
+        };
+        let mut users_of_both = 0;
+        for seed in 1..=10 {
+            let mut cm =
+                SyntheticSoftware::new(cm_profile.clone(), seed).with_partners(vec![hh.clone(), dc.clone()]);
+            let to_hh = sheets(&cm.export_plan(now, month, &hh, Some(3)).unwrap());
+            let to_dc = sheets(&cm.export_plan(now, month, &dc, Some(3)).unwrap());
+            assert_eq!((to_hh.len(), to_dc.len()), (3, 3));
+            // A user of both providers has the same sheet at both, naming both providers.
+            for user in to_hh.keys().filter(|u| to_dc.contains_key(*u)) {
+                users_of_both += 1;
+                assert_eq!(to_hh[user], to_dc[user], "seed {seed}, {user:?}");
+                let rows = to_hh[user].join("\n");
+                assert!(
+                    rows.contains("1310000002") && rows.contains("1310000003"),
+                    "{rows}"
+                );
+            }
+            // The care manager's own record holds every user sent, once.
+            let held: BTreeSet<String> = cm
+                .dump(NOW)
+                .unwrap()
+                .plans
+                .iter()
+                .map(|v| format!("{}{}", v.insurer, v.insured))
+                .collect();
+            let sent: BTreeSet<&UserKey> = to_hh.keys().chain(to_dc.keys()).collect();
+            assert_eq!(held.len(), sent.len(), "seed {seed}");
+        }
+        assert!(users_of_both > 0, "no user was planned with both providers");
     }
 
     #[test]

@@ -470,10 +470,19 @@ impl World {
             .prepare()?
             .start()
             .await?;
+        // A care manager plans each month once with every provider of the scenario.
+        let providers: Vec<_> = scenario
+            .offices
+            .iter()
+            .filter(|o| o.role == careplan_office::OfficeRole::Service)
+            .map(|o| o.profile())
+            .collect();
         let mut offices = Vec::with_capacity(scenario.offices.len());
         for (index, spec) in scenario.offices.iter().enumerate() {
             let software: Box<dyn CareSoftware> = match &spec.adapter {
-                None => Box::new(SyntheticSoftware::new(spec.profile(), seed)),
+                None => {
+                    Box::new(SyntheticSoftware::new(spec.profile(), seed).with_partners(providers.clone()))
+                }
                 Some(adapter) => {
                     let software =
                         AdapterSoftware::new(adapter.clone(), spec.profile(), seed, events.clone()).map_err(

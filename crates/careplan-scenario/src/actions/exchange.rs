@@ -75,7 +75,7 @@ const USERS: Param = Param::optional(
     "users",
     "count",
     "the prepared case's users, or 3",
-    "how many users: the first of the month's prepared case, or of the software's own data",
+    "how many users: the first of the month's prepared case, or of the software's own data that the provider serves",
 );
 
 /// ① A month's plan send unit (`export_plan`).
@@ -88,8 +88,10 @@ impl ProviderDocuments for PlanSheets {
         group: Group::CareSoftware,
         summary: "① the care software writes a month's plan send unit for a provider into the outbox",
         details: "The service usage sheet (第6表 `UPPLAN`), its annex (第7表 `UPSIKYU`) and the user supplement \
-                  (`UPHOSOKU`): one send unit with one serial, MS932, V4.1 layouts. The send unit waits in the \
-                  office's outbox for `send`.",
+                  (`UPHOSOKU`): one send unit with one serial, MS932, V4.1 layouts. The care manager plans \
+                  the month once with every provider of the scenario, and each provider gets its users' whole \
+                  sheets, other providers' rows included (spec §5.4): a user's sheet is the same at every \
+                  provider. The send unit waits in the office's outbox for `send`.",
         params: &[
             Param::required("office", "office (care management)", "the exporting office"),
             Param::required("to", "office (service)", "the provider the plans are for"),
