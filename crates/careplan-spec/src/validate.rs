@@ -171,6 +171,9 @@ rules! {
     AnnexSubtotalMissing = "ANNEX_SUBTOTAL_MISSING", Warning, "§6.8, §10.21",
         "A service kind with more than one code row in a user's 7表 has its kind+AAAA subtotal row.",
         "Add the kind's AAAA subtotal row after its service rows.";
+    AnnexSum = "ANNEX_SUM", Warning, "§6.8 (the 7表 form's arithmetic)",
+        "A kind's AAAA subtotal carries the sum of its code rows' サービス単位／金額 (field 17), and the 999999 total the sum of every code row's; checked where the user has no EEEE/ZZZZ rows, whose split the file alone cannot show.",
+        "Write each subtotal and the total as the sum of the rows they summarise.";
     AnnexOfficeCode = "ANNEX_OFFICE_CODE", Warning, "§6.8, §10.22",
         "7表 field 34 事業所コード is always 9999999999.",
         "Write 9999999999 in field 34.";
@@ -968,11 +971,18 @@ fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings)
         totals: usize,
         code_rows: BTreeMap<&'a str, usize>,
         subtotals: Vec<&'a str>,
+        /// Field 17 (サービス単位／金額) summed over each kind's code rows, and as each AAAA row and the
+        /// 999999 row state it; `None` once a value is not a number.
+        sums: BTreeMap<&'a str, Option<u64>>,
+        stated: Vec<(&'a str, Option<u64>)>,
+        total_stated: Option<Option<u64>>,
+        outside_the_limit: bool,
     }
 
     let count = field_count(FileKind::UsageAnnex, v4);
     let code_at = position(FileKind::UsageAnnex, v4, 9);
     let mut users: BTreeMap<(&str, &str, &str), UserRows<'_>> = BTreeMap::new();
+    let complete = records.iter().all(|r| r.len() == count);
     for record in records.iter().filter(|r| r.len() == count) {
         let f = |i: usize| record.field(i);
         let rows = users.entry((f(1), f(2), f(4))).or_insert_with(|| UserRows {
@@ -981,11 +991,29 @@ fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings)
         });
         let code = f(code_at - 1);
         let kind = code.get(..2).unwrap_or("");
+        let amount = {
+            let v = f(position(FileKind::UsageAnnex, v4, 17) - 1);
+            if v.is_empty() {
+                Some(0)
+            } else {
+                v.parse::<u64>().ok()
+            }
+        };
         match code.get(2..) {
-            _ if code == "999999" => rows.totals += 1,
-            Some("AAAA") => rows.subtotals.push(kind),
-            Some("EEEE" | "ZZZZ") => {}
-            _ => *rows.code_rows.entry(kind).or_default() += 1,
+            _ if code == "999999" => {
+                rows.totals += 1;
+                rows.total_stated = Some(amount);
+            }
+            Some("AAAA") => {
+                rows.subtotals.push(kind);
+                rows.stated.push((kind, amount));
+            }
+            Some("EEEE" | "ZZZZ") => rows.outside_the_limit = true,
+            _ => {
+                *rows.code_rows.entry(kind).or_default() += 1;
+                let sum = rows.sums.entry(kind).or_insert(Some(0));
+                *sum = sum.zip(amount).and_then(|(a, b)| a.checked_add(b));
+            }
         }
     }
     for ((insurer, insured, month), rows) in users {
@@ -1000,6 +1028,33 @@ fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings)
                     rows.totals
                 ),
             );
+        }
+        // Sums are only meaningful when every row was read: a row of the wrong length is already an error.
+        if complete && !rows.outside_the_limit {
+            let mut sum_mismatch = |what: String, stated: u64, summed: u64| {
+                findings.add(
+                    Rule::AnnexSum,
+                    line,
+                    Some(position(FileKind::UsageAnnex, v4, 17)),
+                    format!("user {insurer}/{insured} in {month}: {what} states {stated}, its rows add up to {summed}"),
+                );
+            };
+            for (kind, stated) in &rows.stated {
+                if let (Some(stated), Some(Some(summed))) = (stated, rows.sums.get(kind))
+                    && stated != summed
+                {
+                    sum_mismatch(format!("the {kind}AAAA subtotal"), *stated, *summed);
+                }
+            }
+            let all: Option<u64> = rows
+                .sums
+                .values()
+                .try_fold(0u64, |total, sum| sum.and_then(|s| total.checked_add(s)));
+            if let (Some(Some(stated)), Some(summed)) = (rows.total_stated, all)
+                && stated != summed
+            {
+                sum_mismatch("the 999999 total".to_owned(), stated, summed);
+            }
         }
         for (kind, count) in rows.code_rows {
             if count > 1 && !rows.subtotals.contains(&kind) {
@@ -1252,6 +1307,8 @@ mod tests {
         };
         let service = |code| row(code, "1310000002", "250");
         let total = row("999999", "9999999999", "0");
+        // Two service rows of 2000 each: the total that adds up.
+        let total_of_two = total.replacen(",2000,2000,", ",4000,4000,", 1);
         let ids = |text: &str| -> Vec<&'static str> {
             let report = validate_file(&name, &ms932::encode(text).unwrap(), Options::default());
             report.diagnostics.iter().map(|d| d.rule.id()).collect()
@@ -1259,17 +1316,31 @@ mod tests {
         assert_eq!(ids(&format!("{}{total}", service("111111"))), Vec::<&str>::new());
         assert_eq!(ids(&service("111111")), ["ANNEX_TOTAL_ROW"]);
         assert_eq!(
-            ids(&format!("{}{}{total}", service("111111"), service("112111"))),
+            ids(&format!(
+                "{}{}{total_of_two}",
+                service("111111"),
+                service("112111")
+            )),
             ["ANNEX_SUBTOTAL_MISSING"]
         );
+        let subtotal = row("11AAAA", "1310000002", "0");
         assert_eq!(
             ids(&format!(
-                "{}{}{}{total}",
+                "{}{}{}{total_of_two}",
                 service("111111"),
                 service("112111"),
-                row("11AAAA", "1310000002", "0")
+                subtotal.replacen(",2000,2000,", ",4000,4000,", 1)
             )),
             Vec::<&str>::new()
+        );
+        // A subtotal and a total that do not add up are reported, each.
+        assert_eq!(
+            ids(&format!(
+                "{}{}{subtotal}{total}",
+                service("111111"),
+                service("112111"),
+            )),
+            ["ANNEX_SUM", "ANNEX_SUM"]
         );
         assert_eq!(
             ids(&format!(
