@@ -317,9 +317,9 @@ impl FromStr for FileName {
             value: value.to_owned(),
             expected,
         };
+        // Exactly as the standard writes names: `.CSV` in capitals, every segment in its own digits.
         let stem = name
             .strip_suffix(".CSV")
-            .or_else(|| name.strip_suffix(".csv"))
             .ok_or_else(|| segment_err("extension", name.rsplit('.').next().unwrap_or(""), "`.CSV`"))?;
         // Split once, by hand: every relay send parses its names. Eight segments at most make a name (a
         // two-segment prefix, the month, five more): keep those, count them all.
@@ -374,6 +374,10 @@ impl FromStr for FileName {
             let text = segments[0];
             let month = match (text, kind) {
                 ("000000", FileKind::UserSupplement) => MonthSegment::PlanLinked,
+                // `2025-05`, which the command line accepts for a month, is no file name's month.
+                _ if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) => {
+                    return Err(segment_err("month", text, "YYYYMM (000000 only for UPHOSOKU)"));
+                }
                 _ => MonthSegment::Month(
                     text.parse()
                         .map_err(|_| segment_err("month", text, "YYYYMM (000000 only for UPHOSOKU)"))?,
@@ -533,7 +537,7 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(hosoku.month, Some(MonthSegment::PlanLinked));
-        let kyo: FileName = "UP1KYO_0300000100_43_0300000005_11_20191025200201.csv"
+        let kyo: FileName = "UP1KYO_0300000100_43_0300000005_11_20191025200201.CSV"
             .parse()
             .unwrap();
         assert_eq!((kyo.kind, kyo.month), (FileKind::PlanTable1, None));
@@ -638,5 +642,31 @@ mod tests {
             let expected: Vec<usize> = (0..bytes.len()).filter(|&at| bytes[at] == b'_').collect();
             prop_assert_eq!(found, expected);
         }
+    }
+
+    #[test]
+    fn names_are_read_exactly_as_the_standard_writes_them() {
+        for (name, segment) in [
+            (
+                "UPPLAN_2025-05_1310000001_43_1310000002_11_20250425103000.CSV",
+                "month",
+            ),
+            (
+                "UPPLAN_20255_1310000001_43_1310000002_11_20250425103000.CSV",
+                "month",
+            ),
+            (
+                "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.csv",
+                "extension",
+            ),
+        ] {
+            let refused = name.parse::<FileName>().unwrap_err().to_string();
+            assert!(refused.contains(segment), "{name}: {refused}");
+        }
+        assert!(
+            "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV"
+                .parse::<FileName>()
+                .is_ok()
+        );
     }
 }

@@ -135,12 +135,18 @@ rules! {
     TimeInvalid = "TIME_INVALID", Error, "§2, §8.7, §10.13",
         "Times are HHMM with hours 00–23 and minutes 00–59 (9999 only for 6表 service times shown without a time).",
         "Write the time as 4 half-width digits HHMM, or 9999 on a 6表 service without a time.";
+    TimeEndOfDay = "TIME_END_OF_DAY", Warning, "§2 (HHMM)",
+        "2400 — the end of the day, which care software writes for a service ending at midnight — is not a time of day HHMM; the text writes HHMM and neither allows nor forbids it, so it is read as midnight with a warning.",
+        "Write 0000 of the next day's sheet, or keep 2400 if every receiver reads it.";
     CodeInvalid = "CODE_INVALID", Error, "§7, §10.14",
         "Code fields hold a value of their code table (e.g. 要介護状態区分 06, 12, 13, 21–25).",
         "Use a value of the code table named in the message.";
     NumberInvalid = "NUMBER_INVALID", Error, "§2",
         "Numeric fields hold half-width digits without sign or separators (単位数単価 as 99.99).",
         "Write the number as half-width digits, without sign, comma or spaces.";
+    UnitPriceForm = "UNIT_PRICE_FORM", Warning, "§6.8 №23 (99.99 形式)",
+        "単位数単価 is written in the form 99.99; `11.4` or `10` name the same price in another form, which the text does not forbid outright, so they are read with a warning.",
+        "Write the unit price with two decimals: 11.40, 10.00.";
     FormatInvalid = "FORMAT_INVALID", Error, "§2, §10.15–17",
         "Office numbers are 10 digits, service kinds [0-9A-Z]{2}, service codes [0-9A-Z]{6} (7表 also kind+AAAA/EEEE/ZZZZ and 999999), postal codes XXX-XXXX and 日割対象日 31 characters of 0/1.",
         "Write the value in the format named in the message.";
@@ -595,6 +601,10 @@ fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
         Format::Month => (!is_month(value)).then(|| (Rule::DateInvalid, "must be a month YYYYMM".to_owned())),
         Format::MonthOrZero => (value != "000000" && !is_month(value))
             .then(|| (Rule::DateInvalid, "must be a month YYYYMM or 000000".to_owned())),
+        Format::Time | Format::ServiceTime if value == "2400" => Some((
+            Rule::TimeEndOfDay,
+            "2400 is the end of the day, not a time HHMM".to_owned(),
+        )),
         Format::Time => (!is_time(value)).then(|| (Rule::TimeInvalid, "must be a time HHMM".to_owned())),
         Format::ServiceTime => (value != "9999" && !is_time(value))
             .then(|| (Rule::TimeInvalid, "must be a time HHMM or 9999".to_owned())),
@@ -639,10 +649,17 @@ fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
             )
         }),
         Format::UnitPrice => {
-            let ok = value.split_once('.').is_some_and(|(int, frac)| {
-                (1..=2).contains(&int.len()) && is_digits(int) && frac.len() == 2 && is_digits(frac)
-            });
-            (!ok).then(|| (Rule::NumberInvalid, "must be a unit price 99.99".to_owned()))
+            let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+            let digits =
+                (1..=2).contains(&int.len()) && is_digits(int) && (frac.is_empty() || is_digits(frac));
+            match (digits, frac.len()) {
+                (true, 2) => None,
+                // `11.4`, `10`: the same price in another form (`10.` has no decimals to read).
+                (true, 0..=1) if !value.ends_with('.') => {
+                    Some((Rule::UnitPriceForm, format!("`{value}` is not in the form 99.99")))
+                }
+                _ => Some((Rule::NumberInvalid, "must be a unit price 99.99".to_owned())),
+            }
         }
         Format::Postal => {
             let ok = value.len() == 8
@@ -1078,6 +1095,12 @@ pub fn catalogue_markdown() -> String {
          standard (ケアプランデータ連携標準仕様 V4.1).\n\n\
          This file is generated from `crates/careplan-spec/src/validate.rs` by `cargo xtask docs`; a test fails\n\
          when it is stale.\n\n\
+         Where the text gives a form but does not forbid another writing of the same value, the validator warns\n\
+         rather than refuses: a 単位数単価 of `11.4` or `10` (`UNIT_PRICE_FORM`; the text's form is 99.99) and an\n\
+         end time of `2400` (`TIME_END_OF_DAY`; the text writes HHMM). One check stays stricter than the text: an\n\
+         office number in a file name must start with a prefecture code 01–47 (`FILE_NAME`). The text says\n\
+         10 digits; every 介護保険事業所番号 is numbered by its prefecture, and the ecosystem's user IDs (KJ +\n\
+         prefecture + office number) rest on it. Office numbers inside records are checked for 10 digits only.\n\n\
          | rule | severity | section | requires | fix |\n\
          |---|---|---|---|---|\n",
     );
@@ -1180,7 +1203,9 @@ mod tests {
         let cases = [
             (",20250501,", ",,", "REQUIRED_FIELD", 10, "サービス利用日"),
             (",20250501,", ",20250431,", "DATE_INVALID", 10, "サービス利用日"),
-            (",0900,", ",2400,", "TIME_INVALID", 12, "サービス開始時刻"),
+            (",0900,", ",2460,", "TIME_INVALID", 12, "サービス開始時刻"),
+            (",0900,", ",2500,", "TIME_INVALID", 12, "サービス開始時刻"),
+            (",0930,", ",2400,", "TIME_END_OF_DAY", 13, "サービス終了時刻"),
             (",0930,", ",9999,", "", 0, ""),
             (",111111,", ",11111a,", "FORMAT_INVALID", 15, "サービスコード"),
             (",250,", ",２５０,", "NUMBER_INVALID", 8, "単位数"),
@@ -1295,6 +1320,27 @@ mod tests {
             report.diagnostics.iter().map(|d| d.rule.id()).collect::<Vec<_>>(),
             ["ACTUAL_PROVIDER_MISMATCH"]
         );
+    }
+
+    #[test]
+    fn a_unit_price_in_another_form_is_a_warning_and_a_broken_one_an_error() {
+        let name = "UPSIKYU_202505_1310000001_43_1310000002_11_20250425103000.CSV";
+        let annex = include_bytes!(
+            "../../../fixtures/valid/plan-bundle/UPSIKYU_202505_1310000001_43_1310000002_11_20250425103000.CSV"
+        );
+        let text = ms932::decode(annex).unwrap();
+        assert!(text.contains(",10.00,"));
+        let rules = |price: &str| -> Vec<&'static str> {
+            let changed = text.replacen(",10.00,", &format!(",{price},"), 1);
+            let report = validate_file(name, &ms932::encode(&changed).unwrap(), Options::default());
+            report.diagnostics.iter().map(|d| d.rule.id()).collect()
+        };
+        assert_eq!(rules("10.00"), Vec::<&str>::new());
+        assert_eq!(rules("10"), ["UNIT_PRICE_FORM"]);
+        assert_eq!(rules("10.0"), ["UNIT_PRICE_FORM"]);
+        assert_eq!(rules("10."), ["NUMBER_INVALID"]);
+        assert_eq!(rules("1x.00"), ["NUMBER_INVALID"]);
+        assert_eq!(rules("10.000"), ["NUMBER_INVALID"]);
     }
 
     #[test]
