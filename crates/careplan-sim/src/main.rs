@@ -14,6 +14,7 @@ mod html;
 mod report;
 mod run_cmd;
 mod serve_cmd;
+mod simulate_cmd;
 mod validate_cmd;
 
 use std::process::ExitCode;
@@ -54,6 +55,16 @@ enum Command {
     ///
     /// The same seed writes the same bytes. Exit status 0 on success, 2 on usage or I/O failure.
     Gen(gen_cmd::GenArgs),
+    /// Simulate a month of the nation's traffic through the relay's rules: a seeded population of offices
+    /// and users (in proportion to the prefectures), each user's plan to each provider in the week before
+    /// the month and the actuals back in its first ten days, downloaded by the receivers at the end of
+    /// their day.
+    ///
+    /// Prints the month's figures (send units accepted, delivered, refused by code, wall time, latency,
+    /// peak memory) and writes them as JSON with --summary. Exit status 0 when the month balances (every
+    /// accepted send unit delivered or waiting at an office that cannot download, every refusal one the
+    /// population model predicts), 1 when it does not, 2 on usage or I/O failure.
+    Simulate(simulate_cmd::SimulateArgs),
     /// Serve every party over HTTPS with persistent state: the e-billing portal and its CA, the
     /// usage-application site, the relay, and an admin endpoint for the clock.
     ///
@@ -120,6 +131,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_cmd::run(&args).into(),
         Command::Validate(args) => validate_cmd::validate(&args).into(),
         Command::Gen(args) => gen_cmd::generate(&args).into(),
+        Command::Simulate(args) => simulate_cmd::simulate(&args).into(),
         Command::Serve(args) => serve_cmd::serve(&args).into(),
         Command::Conform(args) => conform_cmd::conform(&args).into(),
     }

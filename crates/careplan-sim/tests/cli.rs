@@ -408,3 +408,63 @@ fn gen_refuses_months_before_the_v4_standard_instead_of_writing_invalid_files() 
     assert!(text(&out.stderr).contains("from 202504"), "{}", text(&out.stderr));
     assert!(!out_dir.exists(), "nothing is written");
 }
+
+#[test]
+fn simulate_runs_a_small_month_that_balances_and_replays() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let summary = |name: &str| {
+        let path = dir.join(name);
+        let out = careplan_sim(&[
+            "simulate",
+            "--scale",
+            "0.0005",
+            "--seed",
+            "4",
+            "--adoption",
+            "0.9",
+            "--summary",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).contains("balances"), "{}", text(&out.stdout));
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let first = summary("a.json");
+    let n = |key: &str| first[key].as_u64().unwrap_or_else(|| panic!("{key}: {first}"));
+    assert_eq!(first["balances"], true);
+    assert_eq!(n("accepted"), n("delivered") + n("waiting"));
+    assert!(n("accepted") > 1_000);
+    let refused: u64 = first["refused"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(n("accepted") + refused, n("planned"));
+    assert_eq!(first["refused"], first["expected_refusals"]);
+    // The same seed gives the same month (wall-clock figures aside).
+    let second = summary("b.json");
+    for key in [
+        "planned",
+        "accepted",
+        "delivered",
+        "waiting",
+        "refused",
+        "days",
+        "population",
+    ] {
+        assert_eq!(first[key], second[key], "{key}");
+    }
+    assert!(
+        careplan_sim(&["simulate", "--scale", "2"]).status.code() == Some(2),
+        "a scale above the nation is refused"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,226 @@
+//! `careplan-sim simulate`: a month of the nation's traffic through the relay's rules, with its figures.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use careplan_core::CareMonth;
+use careplan_relay::{MemoryStore, Relay, RelayConfig};
+use careplan_simulate::{Population, PopulationConfig, Simulation, Step, Summary};
+use clap::Args;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::exit::Exit;
+
+/// How much of the nation to simulate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Scale(f64);
+
+impl std::str::FromStr for Scale {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "national" {
+            return Ok(Scale(1.0));
+        }
+        match s.parse::<f64>() {
+            Ok(share) if share > 0.0 && share <= 1.0 => Ok(Scale(share)),
+            _ => Err(format!(
+                "`{s}`: expected `national` or a share of the nation, 0 < share ≤ 1"
+            )),
+        }
+    }
+}
+
+/// A share between 0 and 1.
+fn share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}`: expected a share from 0 to 1")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// `national` (38,000 care-management offices, 290,000 service offices, 3,000,000 users) or a share of it,
+    /// e.g. 0.01.
+    #[arg(long, default_value = "0.001", value_name = "national|SHARE")]
+    scale: Scale,
+
+    /// The service month: plans are sent in the week before it, actuals in its first ten days.
+    #[arg(long, default_value = "202506", value_name = "YYYYMM")]
+    month: CareMonth,
+
+    /// Seed of the population and of the send times; the same seed gives the same month.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+
+    /// Share of offices using the linkage system (the others exchange on paper).
+    #[arg(long, default_value = "1", value_parser = share, value_name = "SHARE")]
+    adoption: f64,
+
+    /// Share of adopting offices whose licence has lapsed.
+    #[arg(long, default_value = "0.02", value_parser = share, value_name = "SHARE")]
+    unlicensed: f64,
+
+    /// Share of adopting offices whose certificate has expired.
+    #[arg(long, default_value = "0.01", value_parser = share, value_name = "SHARE")]
+    expired_certificates: f64,
+
+    /// Write the summary (JSON) to this file.
+    #[arg(long, value_name = "FILE")]
+    summary: Option<PathBuf>,
+}
+
+/// Percentiles of a step's wall time, microseconds.
+#[derive(Debug, Default, Serialize)]
+struct Latency {
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+}
+
+impl Latency {
+    fn of(mut samples: Vec<u32>) -> Self {
+        samples.sort_unstable();
+        let at = |p: usize| {
+            samples
+                .get((samples.len() * p / 100).min(samples.len().saturating_sub(1)))
+                .map_or(0, |v| u64::from(*v))
+        };
+        Self {
+            p50_us: at(50),
+            p99_us: at(99),
+            max_us: samples.last().map_or(0, |v| u64::from(*v)),
+        }
+    }
+}
+
+/// The summary file: the month's figures, and how the machine ran it.
+#[derive(Debug, Serialize)]
+struct Report<'a> {
+    seed: u64,
+    scale: f64,
+    config: PopulationConfig,
+    store: &'static str,
+    #[serde(flatten)]
+    month: &'a Summary,
+    balances: bool,
+    wall_seconds: f64,
+    send_units_per_wall_second: f64,
+    send_latency: Latency,
+    download_latency: Latency,
+    peak_memory_bytes: Option<u64>,
+}
+
+/// The process's peak resident memory (Linux), bytes.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
+    let config = PopulationConfig {
+        scale: args.scale.0,
+        adoption: args.adoption,
+        unlicensed: args.unlicensed,
+        expired_certificates: args.expired_certificates,
+    };
+    let started = Instant::now();
+    let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
+    let population = Population::generate(&config, &mut rng);
+    let relay = Relay::new(MemoryStore::new(), RelayConfig::default());
+    let mut simulation = Simulation::new(population, relay, args.month, &mut rng);
+    let planned = simulation.planned();
+    let progress = indicatif::ProgressBar::hidden();
+    progress.set_length(planned);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} send units {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (mut sends, mut downloads) = (Vec::new(), Vec::new());
+    let mut shown = Instant::now();
+    loop {
+        let step_started = Instant::now();
+        let Some(step) = simulation.step() else { break };
+        let took = u32::try_from(step_started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        match step {
+            Step::Send => {
+                sends.push(took);
+                if sends.len() % 4096 == 0 {
+                    progress.set_position(sends.len() as u64);
+                }
+            }
+            Step::Download => downloads.push(took),
+        }
+        // Only on a terminal (indicatif draws nothing into a pipe or a CI log), only for long runs.
+        if progress.is_hidden() && shown.elapsed() > Duration::from_secs(1) {
+            progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            shown = Instant::now();
+        }
+    }
+    progress.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    let month = simulation.summary();
+    #[allow(clippy::cast_precision_loss)]
+    let report = Report {
+        seed: args.seed,
+        scale: args.scale.0,
+        config,
+        store: "memory",
+        month: &month,
+        balances: month.balances(),
+        wall_seconds: wall,
+        send_units_per_wall_second: planned as f64 / wall.max(1e-9),
+        send_latency: Latency::of(sends),
+        download_latency: Latency::of(downloads),
+        peak_memory_bytes: peak_memory(),
+    };
+    let counts = month.population.unwrap_or_default();
+    println!(
+        "month {}: {} care managers, {} service offices, {} users ({} user–provider pairs)",
+        month.month, counts.care_managers, counts.service_offices, counts.users, counts.user_providers
+    );
+    println!(
+        "{} send units: {} accepted, {} delivered, {} waiting, {} refused {:?}",
+        month.planned,
+        month.accepted,
+        month.delivered,
+        month.waiting,
+        month.refused.values().sum::<u64>(),
+        month.refused
+    );
+    println!(
+        "{wall:.1} s wall, {:.0} send units/s; send p50 {} µs, p99 {} µs; peak memory {} MiB; {}",
+        report.send_units_per_wall_second,
+        report.send_latency.p50_us,
+        report.send_latency.p99_us,
+        report.peak_memory_bytes.map_or(0, |b| b / (1024 * 1024)),
+        if report.balances {
+            "balances"
+        } else {
+            "DOES NOT BALANCE"
+        }
+    );
+    if let Some(path) = &args.summary {
+        let json = match serde_json::to_vec_pretty(&report) {
+            Ok(json) => json,
+            Err(e) => {
+                eprintln!("error: the summary cannot be written as JSON: {e}");
+                return Exit::Environment;
+            }
+        };
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("error: {}: {e}", path.display());
+            return Exit::Invalid;
+        }
+    }
+    if report.balances {
+        Exit::Success
+    } else {
+        Exit::Failed
+    }
+}
