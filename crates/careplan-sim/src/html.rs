@@ -34,7 +34,7 @@ pre{background:#f8f8f8;padding:.5em;overflow-x:auto;font-size:.8em}details{margi
 .fields{font-family:monospace;font-size:.9em;color:#444;white-space:pre-wrap}";
 
 /// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -71,6 +71,10 @@ pub(crate) struct SimulateArgs {
     /// Write the summary (JSON) to this file.
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
+
+    /// Write a self-contained HTML page of the month (figures and a chart of the load by day) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// Percentiles of a step's wall time, microseconds.
@@ -218,9 +222,130 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
             return Exit::Invalid;
         }
     }
+    if let Some(path) = &args.html
+        && let Err(e) = std::fs::write(path, page(&report))
+    {
+        eprintln!("error: {}: {e}", path.display());
+        return Exit::Invalid;
+    }
     if report.balances {
         Exit::Success
     } else {
         Exit::Failed
     }
+}
+
+/// The month as one self-contained page: no script, no external asset; the chart is inline SVG.
+fn page(report: &Report<'_>) -> String {
+    use crate::html::escape;
+    let month = report.month;
+    let counts = month.population.unwrap_or_default();
+    let mut figures = String::new();
+    for (name, value) in [
+        ("care-management offices", counts.care_managers.to_string()),
+        ("service offices", counts.service_offices.to_string()),
+        (
+            "users (user–provider pairs)",
+            format!("{} ({})", counts.users, counts.user_providers),
+        ),
+        (
+            "on paper / lapsed licence / expired certificate",
+            format!(
+                "{} / {} / {}",
+                counts.on_paper, counts.unlicensed, counts.certificates_expired
+            ),
+        ),
+        ("send units planned", month.planned.to_string()),
+        ("accepted", month.accepted.to_string()),
+        ("delivered", month.delivered.to_string()),
+        ("waiting (receiver cannot download)", month.waiting.to_string()),
+        ("balances", report.balances.to_string()),
+        (
+            "wall time",
+            format!(
+                "{:.1} s ({:.0} send units/s)",
+                report.wall_seconds, report.send_units_per_wall_second
+            ),
+        ),
+        (
+            "a send: p50 / p99 / max",
+            format!(
+                "{} / {} / {} µs",
+                report.send_latency.p50_us, report.send_latency.p99_us, report.send_latency.max_us
+            ),
+        ),
+        (
+            "peak memory",
+            report
+                .peak_memory_bytes
+                .map_or("-".to_owned(), |b| format!("{} MiB", b / (1024 * 1024))),
+        ),
+    ] {
+        figures.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape(name),
+            escape(&value)
+        ));
+    }
+    let mut refusals = String::new();
+    for (code, count) in &month.refused {
+        let expected = month.expected_refusals.get(code).copied().unwrap_or(0);
+        refusals.push_str(&format!(
+            "<tr><td class=\"code\">{}</td><td>{count}</td><td>{expected}</td></tr>",
+            escape(code)
+        ));
+    }
+    // The load by day: send units sent (light) and delivered (dark), one pair of bars a day.
+    let days: Vec<(&String, &careplan_simulate::DayLoad)> = month.days.iter().collect();
+    let most = days
+        .iter()
+        .map(|(_, d)| d.sends.max(d.delivered))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let (bar, height, top) = (28u64, 200u64, 20u64);
+    let width = bar * days.len() as u64 + 60;
+    let mut chart = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{}\" role=\"img\" aria-label=\"send units by day\">",
+        height + top + 70
+    );
+    for (i, (date, load)) in days.iter().enumerate() {
+        let x = 50 + bar * i as u64;
+        let scaled = |n: u64| n * height / most;
+        for (n, class, offset) in [(load.sends, "sends", 0), (load.delivered, "delivered", bar / 2)] {
+            chart.push_str(&format!(
+                "<rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} {class}: {n}</title></rect>",
+                x + offset,
+                top + height - scaled(n),
+                bar / 2 - 2,
+                scaled(n),
+                escape(date)
+            ));
+        }
+        let y = top + height + 12;
+        chart.push_str(&format!(
+            "<text x=\"{x}\" y=\"{y}\" transform=\"rotate(60 {x} {y})\" font-size=\"10\">{}</text>",
+            escape(date.get(5..).unwrap_or(date))
+        ));
+    }
+    chart.push_str(&format!(
+        "<text x=\"0\" y=\"{}\" font-size=\"10\">{most}</text><text x=\"0\" y=\"{}\" font-size=\"10\">0</text></svg>",
+        top + 4,
+        top + height
+    ));
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>careplan-sim simulate {month_name}</title>\
+         <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}\
+         th,td{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}rect.sends{{fill:#9ec5fe}}\
+         rect.delivered{{fill:#0b5ed7}}.code{{font-family:monospace;font-weight:bold;color:#b00020}}</style></head><body>\
+         <h1>A simulated month: {month_name}</h1><p>Seed {seed}, scale {scale}, store {store}.</p>\
+         <h2>Figures</h2><table>{figures}</table>\
+         <h2>Load by day</h2><p>Send units sent (light) and delivered (dark) per day, JST.</p>{chart}\
+         <h2>Refusals</h2><table><tr><th>code</th><th>refused</th><th>the model predicts</th></tr>{refusals}</table>\
+         </body></html>\n",
+        month_name = escape(&month.month),
+        seed = report.seed,
+        scale = report.scale,
+        store = report.store,
+    )
 }

@@ -462,6 +462,29 @@ fn simulate_runs_a_small_month_that_balances_and_replays() {
     ] {
         assert_eq!(first[key], second[key], "{key}");
     }
+    // The page: self-contained, a pair of bars a day of the summary.
+    let page_path = dir.join("month.html");
+    let out = careplan_sim(&[
+        "simulate",
+        "--scale",
+        "0.0005",
+        "--seed",
+        "4",
+        "--adoption",
+        "0.9",
+        "--html",
+        page_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let days = first["days"].as_object().unwrap().len();
+    assert_eq!(page.matches("<rect ").count(), 2 * days, "{page}");
+    assert!(!page.contains("<script"), "no script");
+    assert!(
+        !page.replace("http://www.w3.org/2000/svg", "").contains("http"),
+        "no external asset"
+    );
+    assert!(page.contains("RECEIVER_UNLICENSED") || page.contains("LICENCE_REQUIRED"));
     assert!(
         careplan_sim(&["simulate", "--scale", "2"]).status.code() == Some(2),
         "a scale above the nation is refused"
