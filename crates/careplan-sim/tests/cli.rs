@@ -413,7 +413,8 @@ fn gen_refuses_months_before_the_v4_standard_instead_of_writing_invalid_files() 
 fn simulate_runs_a_small_month_that_balances_and_replays() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let summary = |name: &str| {
+    // A small month (seed 4, a tenth of adoption on paper), writing `output` to `name`.
+    let month = |output: &str, name: &str| {
         let path = dir.join(name);
         let out = careplan_sim(&[
             "simulate",
@@ -423,7 +424,7 @@ fn simulate_runs_a_small_month_that_balances_and_replays() {
             "4",
             "--adoption",
             "0.9",
-            "--summary",
+            output,
             path.to_str().unwrap(),
         ]);
         assert_eq!(
@@ -434,8 +435,9 @@ fn simulate_runs_a_small_month_that_balances_and_replays() {
             text(&out.stderr)
         );
         assert!(text(&out.stdout).contains("balances"), "{}", text(&out.stdout));
-        serde_json::from_slice::<serde_json::Value>(&std::fs::read(path).unwrap()).unwrap()
+        std::fs::read_to_string(path).unwrap()
     };
+    let summary = |name: &str| serde_json::from_str::<serde_json::Value>(&month("--summary", name)).unwrap();
     let first = summary("a.json");
     let n = |key: &str| first[key].as_u64().unwrap_or_else(|| panic!("{key}: {first}"));
     assert_eq!(first["balances"], true);
@@ -463,20 +465,7 @@ fn simulate_runs_a_small_month_that_balances_and_replays() {
         assert_eq!(first[key], second[key], "{key}");
     }
     // The page: self-contained, a pair of bars a day of the summary.
-    let page_path = dir.join("month.html");
-    let out = careplan_sim(&[
-        "simulate",
-        "--scale",
-        "0.0005",
-        "--seed",
-        "4",
-        "--adoption",
-        "0.9",
-        "--html",
-        page_path.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(0));
-    let page = std::fs::read_to_string(&page_path).unwrap();
+    let page = month("--html", "month.html");
     let days = first["days"].as_object().unwrap().len();
     assert_eq!(page.matches("<rect ").count(), 2 * days, "{page}");
     assert!(!page.contains("<script"), "no script");
