@@ -1086,13 +1086,78 @@ fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings)
     }
 }
 
+impl Rule {
+    /// Where the official V4.1 text states the rule: 仕様書 is the specification's body (its sections), 定義書
+    /// its CSV layout definitions (別紙, by file, field № and column). Every rule has one (the match is
+    /// exhaustive).
+    pub fn official(self) -> &'static str {
+        match self {
+            Rule::FileName => "仕様書 2.2, 3.2; 定義書 ファイル名規約 of each file",
+            Rule::Encoding => "仕様書 4.3; 定義書 文字コード",
+            Rule::CsvSyntax => "仕様書 4.2; 定義書 ※フリーテキスト",
+            Rule::FieldCount => "仕様書 4.1; 定義書 each layout's fields",
+            Rule::HeaderRow => "仕様書 4.2 (no header row is defined); 定義書 layouts",
+            Rule::CsvVersionUnknown => "定義書 №1 CSVバージョン; 仕様書 改版履歴",
+            Rule::CsvVersionMixed => "定義書 №1 (1ファイル中に複数のCSVバージョンを混在させることはできない)",
+            Rule::CsvVersionForMonth => {
+                "定義書 №1 (新しいバージョンの適用年月となるサービス提供年月から適用)"
+            }
+            Rule::FileNameVersion => "仕様書 改版履歴 4.0; 定義書 ファイル名規約",
+            Rule::MonthMismatch => "定義書 ファイル作成単位 (単月のサービス提供年月のみ), 対象年月",
+            Rule::FileEmpty => "仕様書 2.6, 3.6 (出力単位)",
+            Rule::InsurerNumber => "定義書 №2 保険者番号",
+            Rule::InsuredNumber => "定義書 №3 被保険者番号 (生保単独は H + 9 桁)",
+            Rule::RequiredField => "定義書 必須 (○)",
+            Rule::RecommendedField => "定義書 必要 and the remarks of the fields concerned",
+            Rule::FieldLength => "定義書 項目長",
+            Rule::DateInvalid => "定義書 書式 YYYYMMDD / YYYYMM",
+            Rule::TimeInvalid => "定義書 書式 HHMM; 第6表 サービス開始・終了時刻",
+            Rule::TimeEndOfDay => "定義書 書式 HHMM",
+            Rule::CodeInvalid => "定義書 選択肢 and the code tables (コード表)",
+            Rule::NumberInvalid => "定義書 書式 整数",
+            Rule::UnitPriceForm => "定義書 第7表 №23 単位数単価 (99.99 形式)",
+            Rule::FormatInvalid => {
+                "定義書 書式 (事業所番号 10 桁, サービス種類・サービスコード, 郵便番号, 日割対象日)"
+            }
+            Rule::FreeTextUnquoted => "定義書 ※フリーテキストは\"\"（半角）で囲い",
+            Rule::UnusedField => "定義書 ※使用しない",
+            Rule::ProrationOutsideMonth => "定義書 第6表 日割対象日",
+            Rule::ServiceDateOutsideMonth => "定義書 第6表 サービス利用日, 対象年月",
+            Rule::EquipmentCodeMissing => {
+                "定義書 第6表・第7表 TAISコード / 福祉用具届出コード (17・67 はどちらかを入力)"
+            }
+            Rule::DetailCodeOutsideRental => "定義書 第6表 明細判別コード",
+            Rule::AnnexTotalRow => "定義書 第7表 №9 (全合計 999999 必須出力), №7 (全合計は 9999999999)",
+            Rule::AnnexSummaryRow => "定義書 第7表 №13, №14, №15 (種類別小計及び全合計は 0 / Null 固定)",
+            Rule::AnnexSubtotalMissing => {
+                "定義書 第7表 №9 (区分支給対象種類別小計 AAAA: サービスコードが複数行の場合は必須)"
+            }
+            Rule::AnnexSum => {
+                "定義書 第7表 №9 and №17: not stated in words; the arithmetic of the 7表 form the subtotal and total rows stand for"
+            }
+            Rule::AnnexOfficeCode => "定義書 第7表 №34 事業所コード (9999999999 を固定でセット)",
+            Rule::ActualProviderMismatch => {
+                "仕様書 2.2, 2.6 (実績は提供事業所が出力); 定義書 第6表 サービス事業者コード"
+            }
+            Rule::ServiceKindOutOfScope => "仕様書 1.3, 1.4 (適用範囲)",
+            Rule::SendUnit => "仕様書 2.4, 3.4 (送信単位)",
+            Rule::SendUnitPartial => "仕様書 2.4, 3.4 (送信単位)",
+            Rule::OrphanRecord => "仕様書 2.3, 3.3 (ファイルの関係)",
+            Rule::SupplementLink => {
+                "定義書 利用者補足情報 (6表、7表に紐づく場合は「00000000」; 計画に紐づく場合は 000000)"
+            }
+        }
+    }
+}
+
 /// The rule catalogue as Markdown, the content of `docs/rules.md`.
 pub fn catalogue_markdown() -> String {
     let mut out = String::from(
         "# Validation rules\n\n\
          `careplan-sim validate` checks standard files against these rules. Every diagnostic carries the rule's\n\
-         stable ID; `--strict` reports warnings as errors. Sections refer to the reconstructed reference of the\n\
-         standard (ケアプランデータ連携標準仕様 V4.1).\n\n\
+         stable ID; `--strict` reports warnings as errors. `section` refers to the project's reading of the standard\n\
+         (ケアプランデータ連携標準仕様 V4.1, `spec.md`), `official text` to the official V4.1 documents: the\n\
+         specification's body (仕様書, by section) and its CSV layout definitions (定義書, by file, field № and column).\n\n\
          This file is generated from `crates/careplan-spec/src/validate.rs` by `cargo xtask docs`; a test fails\n\
          when it is stale.\n\n\
          Where the text gives a form but does not forbid another writing of the same value, the validator warns\n\
@@ -1101,15 +1166,16 @@ pub fn catalogue_markdown() -> String {
          office number in a file name must start with a prefecture code 01–47 (`FILE_NAME`). The text says\n\
          10 digits; every 介護保険事業所番号 is numbered by its prefecture, and the ecosystem's user IDs (KJ +\n\
          prefecture + office number) rest on it. Office numbers inside records are checked for 10 digits only.\n\n\
-         | rule | severity | section | requires | fix |\n\
-         |---|---|---|---|---|\n",
+         | rule | severity | section | official text | requires | fix |\n\
+         |---|---|---|---|---|---|\n",
     );
     for rule in Rule::ALL {
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             rule.id(),
             rule.severity(),
             rule.section(),
+            rule.official(),
             rule.summary().replace('|', "\\|"),
             rule.fix().replace('|', "\\|")
         ));
