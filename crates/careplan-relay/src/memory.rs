@@ -92,6 +92,17 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// An empty store with room for `send_units` send units of `files` files in all: a caller that knows
+    /// its volume (a simulated month) spares the store the copies, and the doubled peak memory, of growing.
+    pub fn with_capacity(send_units: usize, files: usize) -> Self {
+        Self {
+            send_units: Vec::with_capacity(send_units),
+            files: Vec::with_capacity(files),
+            expiry: VecDeque::with_capacity(send_units),
+            ..Self::default()
+        }
+    }
+
     fn index(id: u64) -> Option<usize> {
         usize::try_from(id.checked_sub(1)?).ok()
     }

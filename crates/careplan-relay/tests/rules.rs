@@ -490,6 +490,8 @@ fn data_flows_only_between_licensed_offices() {
 #[test]
 fn the_memory_store_keeps_the_contract() {
     careplan_relay::contract::check(&mut MemoryStore::new);
+    // Room made beforehand changes nothing of what the store keeps.
+    careplan_relay::contract::check(&mut || MemoryStore::with_capacity(3, 7));
 }
 
 mod properties {

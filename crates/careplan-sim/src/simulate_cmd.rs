@@ -136,7 +136,10 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let population = Population::generate(&config, &mut rng);
-    let relay = Relay::new(MemoryStore::new(), RelayConfig::default());
+    // A plan (three files) and actuals (one) per user–provider pair, at most: room for them from the start.
+    let pairs = usize::try_from(population.counts().user_providers).unwrap_or(0);
+    let store = MemoryStore::with_capacity(2 * pairs, 4 * pairs);
+    let relay = Relay::new(store, RelayConfig::default());
     let mut simulation = Simulation::new(population, relay, args.month, &mut rng);
     let planned = simulation.planned();
     let progress = indicatif::ProgressBar::hidden();

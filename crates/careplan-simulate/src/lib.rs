@@ -156,7 +156,8 @@ impl<S: Store> Simulation<S> {
     /// The month `month` of `population` through `relay`, its send times drawn from `rng`.
     pub fn new(population: Population, relay: Relay<S>, month: CareMonth, rng: &mut impl Rng) -> Self {
         let first = month.first_day();
-        let mut events = Vec::new();
+        let pairs: usize = population.users.iter().map(|u| usize::from(u.count)).sum();
+        let mut events = Vec::with_capacity(2 * pairs);
         let mut summary = Summary {
             month: month.to_string(),
             population: Some(population.counts()),
