@@ -332,7 +332,7 @@ impl Portal {
         let issued = self.ca.issue_office_certificate(now, office, certificate_type)?;
         // Set up as if applied for now, with the office's password of now.
         if let Some(password) = self.current_issuance_password(office) {
-            self.protected_by.insert(issued.serial, password);
+            self.protected_by.insert(issued.serial, password.to_owned());
         }
         self.certificates.entry(office).or_default().push(issued.clone());
         Ok(issued)

@@ -254,36 +254,39 @@ struct Account {
     issuance_password: String,
     email: Option<String>,
     /// The address waiting for its confirmation code.
-    pending_email: Option<(String, PendingCode)>,
-    pending_reset: Option<((), PendingCode)>,
+    pending_email: Option<PendingCode<String>>,
+    pending_reset: Option<PendingCode<()>>,
 }
 
-/// A confirmation code mailed and not yet entered.
+/// A confirmation code mailed and not yet entered, with what it confirms (an e-mail address, or nothing).
 #[derive(Debug, Clone)]
-struct PendingCode {
+struct PendingCode<T> {
+    confirms: T,
     code: String,
     expires: OffsetDateTime,
     wrong: u8,
 }
 
-impl PendingCode {
-    fn new(code: String, expires: OffsetDateTime) -> Self {
+impl<T> PendingCode<T> {
+    fn new(confirms: T, code: String, expires: OffsetDateTime) -> Self {
         Self {
+            confirms,
             code,
             expires,
             wrong: 0,
         }
     }
 
-    /// Whether `code` redeems the pending one in `slot` at `now`. The right code empties the slot; a wrong
-    /// one counts, and the `attempts`-th wrong one (or any entry after the code expired) voids it.
-    fn redeem<T>(
-        slot: &mut Option<(T, PendingCode)>,
+    /// What `code` confirms, if it redeems the pending one in `slot` at `now`. The right code empties the
+    /// slot; a wrong one counts, and the `attempts`-th wrong one (or any entry after the code expired) voids
+    /// it.
+    fn redeem(
+        slot: &mut Option<Self>,
         code: &str,
         now: OffsetDateTime,
         attempts: u8,
     ) -> Result<T, PortalError> {
-        let Some((_, pending)) = slot.as_mut() else {
+        let Some(pending) = slot.as_mut() else {
             return Err(PortalError::CodeInvalid);
         };
         if now >= pending.expires {
@@ -297,7 +300,9 @@ impl PendingCode {
             }
             return Err(PortalError::CodeInvalid);
         }
-        slot.take().map(|(held, _)| held).ok_or(PortalError::CodeInvalid)
+        slot.take()
+            .map(|pending| pending.confirms)
+            .ok_or(PortalError::CodeInvalid)
     }
 }
 
@@ -532,7 +537,7 @@ impl Portal {
         let code = password::confirmation_code(&mut self.rng);
         let expires = now + self.config.code_lifetime;
         let (id, account) = self.ready_account(now, session)?;
-        account.pending_email = Some((address.to_owned(), PendingCode::new(code.clone(), expires)));
+        account.pending_email = Some(PendingCode::new(address.to_owned(), code.clone(), expires));
         self.send(id.office(), now, MailBody::ConfirmationCode(code));
         Ok(())
     }
@@ -569,7 +574,7 @@ impl Portal {
         if account.email.as_deref() != Some(address) {
             return Err(PortalError::EmailNotRegistered);
         }
-        account.pending_reset = Some(((), PendingCode::new(code.clone(), expires)));
+        account.pending_reset = Some(PendingCode::new((), code.clone(), expires));
         self.send(id.office(), now, MailBody::ConfirmationCode(code));
         Ok(())
     }
@@ -639,18 +644,16 @@ impl Portal {
     }
 
     /// The office's current certificate-issuance password, if it has an account.
-    fn current_issuance_password(&self, office: OfficeNumber) -> Option<String> {
+    fn current_issuance_password(&self, office: OfficeNumber) -> Option<&str> {
         self.accounts
             .iter()
             .find(|(id, _)| id.office() == office)
-            .map(|(_, account)| account.issuance_password.clone())
+            .map(|(_, account)| account.issuance_password.as_str())
     }
 
     /// Whether `password` is the office's current certificate-issuance password.
     pub fn issuance_password_matches(&self, office: OfficeNumber, password: &str) -> bool {
-        self.accounts
-            .iter()
-            .any(|(id, account)| id.office() == office && account.issuance_password == password)
+        self.current_issuance_password(office) == Some(password)
     }
 
     /// The office of a session that may act in the portal (password changed and unexpired).

@@ -60,8 +60,8 @@ impl<O: Copy> Sessions<O> {
         }
     }
 
-    fn ended(&self, session: &Open<O>, now: OffsetDateTime) -> bool {
-        now > session.last_used + self.policy.idle || now > session.opened + self.policy.lifetime
+    fn ended(policy: SessionPolicy, session: &Open<O>, now: OffsetDateTime) -> bool {
+        now > session.last_used + policy.idle || now > session.opened + policy.lifetime
     }
 
     /// Opens a session for `owner` at `now`; its number is drawn from `rng` (so a replay gives the same).
@@ -70,7 +70,7 @@ impl<O: Copy> Sessions<O> {
         let ended: Vec<u64> = self
             .open
             .iter()
-            .filter(|(_, session)| self.ended(session, now))
+            .filter(|(_, session)| Self::ended(self.policy, session, now))
             .map(|(number, _)| *number)
             .collect();
         for number in ended {
@@ -95,12 +95,12 @@ impl<O: Copy> Sessions<O> {
 
     /// The owner of session `number` at `now`, which counts as a use; an ended session is closed.
     pub fn owner(&mut self, now: OffsetDateTime, number: u64) -> Result<O, SessionRefusal> {
-        let session = self.open.get(&number).ok_or(SessionRefusal::Invalid)?;
-        if self.ended(session, now) {
+        let policy = self.policy;
+        let session = self.open.get_mut(&number).ok_or(SessionRefusal::Invalid)?;
+        if Self::ended(policy, session, now) {
             self.open.remove(&number);
             return Err(SessionRefusal::Expired);
         }
-        let session = self.open.get_mut(&number).ok_or(SessionRefusal::Invalid)?;
         session.last_used = session.last_used.max(now);
         Ok(session.owner)
     }

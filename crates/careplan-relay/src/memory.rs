@@ -267,19 +267,18 @@ impl Store for MemoryStore {
             return Ok(page.of(std::iter::empty()));
         };
         // Only the page's records are cloned: the keys are what is walked (and sorted, for several senders).
-        let keys: Vec<&(Serial, SendUnitId)> = match mailbox.incoming.as_slice() {
-            // One sender, as a rule: its route is the inbox, in order.
-            [route] => self.routes[*route].send_units.iter().collect(),
+        let listed = match mailbox.incoming.as_slice() {
+            // One sender, as a rule: its route is the inbox, in order, walked without a copy.
+            [route] => page.of(self.routes[*route].send_units.iter()),
             routes => {
                 let mut keys: Vec<&(Serial, SendUnitId)> = routes
                     .iter()
                     .flat_map(|route| &self.routes[*route].send_units)
                     .collect();
                 keys.sort_unstable();
-                keys
+                page.of(keys.into_iter())
             }
         };
-        let listed = page.of(keys.into_iter());
         Ok(Listed {
             items: listed
                 .items

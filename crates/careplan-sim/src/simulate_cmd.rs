@@ -186,7 +186,7 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
         download_latency: Latency::of(downloads),
         peak_memory_bytes: peak_memory(),
     };
-    let counts = month.population.unwrap_or_default();
+    let counts = month.population;
     println!(
         "month {}: {} care managers, {} service offices, {} users ({} user–provider pairs)",
         month.month, counts.care_managers, counts.service_offices, counts.users, counts.user_providers
@@ -242,7 +242,7 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
 fn page(report: &Report<'_>) -> String {
     use crate::html::escape;
     let month = report.month;
-    let counts = month.population.unwrap_or_default();
+    let counts = month.population;
     let mut figures = String::new();
     for (name, value) in [
         ("care-management offices", counts.care_managers.to_string()),

@@ -78,7 +78,7 @@ pub struct Summary {
     /// The service month.
     pub month: String,
     /// The population.
-    pub population: Option<PopulationCounts>,
+    pub population: PopulationCounts,
     /// Send units the month makes between offices using the system.
     pub planned: u64,
     /// Send units accepted by the relay.
@@ -160,7 +160,7 @@ impl<S: Store> Simulation<S> {
         let mut events = Vec::with_capacity(2 * pairs);
         let mut summary = Summary {
             month: month.to_string(),
-            population: Some(population.counts()),
+            population: population.counts(),
             ..Summary::default()
         };
         let mut expect = |code: ErrorCode| {
@@ -375,11 +375,6 @@ impl<S: Store> Simulation<S> {
         summary.waiting = self.waiting.iter().map(|w| w.len() as u64).sum();
         summary
     }
-
-    /// The relay, for its store's size.
-    pub fn relay(&self) -> &Relay<S> {
-        &self.relay
-    }
 }
 
 #[cfg(test)]
@@ -448,7 +443,7 @@ mod tests {
         let summary = month(5, config);
         assert!(summary.refused.is_empty(), "{:?}", summary.refused);
         assert_eq!(summary.delivered, summary.planned);
-        let counts = summary.population.unwrap();
+        let counts = summary.population;
         assert_eq!(summary.planned, 2 * counts.user_providers);
     }
 }
