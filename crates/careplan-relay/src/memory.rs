@@ -17,45 +17,83 @@ use crate::{
 /// Maps hashed with foldhash: keys are office numbers, which the relay hashes on every request.
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-/// Send units in vectors and queues, indexed for every query the relay makes.
+/// Send units in vectors and queues, indexed for every query the relay makes, in a compact form: a
+/// national month is some fifteen million send units, and the store holds every one of them.
 ///
 /// Send units are kept by route (a sender to a receiver), in serial order: that order is at once the key of
 /// idempotent sends (sender, receiver, serial), the order in which the receiver must download, and its
 /// inbox (the routes to one receiver, merged). Offices and routes are numbered when first seen and every
 /// send unit keeps its route's number: a send hashes its two offices once, a download hashes nothing.
 ///
-/// The ordered indexes are sorted queues, not trees: send units arrive almost in serial order and in
+/// The ordered indexes are sorted queues of ids, not trees: send units arrive almost in serial order and in
 /// expiry order, so an insert lands at the end (one comparison). An out-of-order insert shifts the tail,
-/// and an inbox with several senders is merged by sorting when it is listed.
+/// and an inbox with several senders is merged by sorting when it is listed. The indexes hold ids only;
+/// what they are ordered by (serial, expiry) is read from the send unit.
+///
+/// A [`SendUnitRecord`] is made when one is asked for, not kept: the stored form numbers its offices,
+/// keeps its files' names in one arena and its files' fields beside their bytes, so a send unit costs a
+/// few hundred bytes rather than a dozen allocations.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    /// Every send unit and its route; ids are 1-based positions (`id - 1`).
-    send_units: Vec<(SendUnitRecord, RouteIndex)>,
-    /// Every file; ids are 1-based positions too.
+    /// Every send unit; ids are 1-based positions (`id - 1`).
+    send_units: Vec<StoredSendUnit>,
+    /// Every file; ids are 1-based positions too. A send unit's files are consecutive.
     files: Vec<StoredFile>,
-    offices: Map<OfficeNumber, usize>,
-    /// Each office's routes in and sent list, at its number.
+    /// Every file's name, one after the other.
+    names: String,
+    offices: Map<OfficeNumber, OfficeIndex>,
+    /// Each office's number, routes in and sent list, at its index.
     mailboxes: Vec<Mailbox>,
-    route_numbers: Map<(OfficeNumber, OfficeNumber), RouteIndex>,
+    route_numbers: Map<(OfficeIndex, OfficeIndex), RouteIndex>,
     routes: Vec<Route>,
     /// Send units by expiry. A send unit cancelled before it is due stays in the queue and is passed over
     /// when it comes due: removing it would cost more than skipping it.
-    expiry: VecDeque<(OffsetDateTime, SendUnitId)>,
+    expiry: VecDeque<SendUnitId>,
 }
 
-/// The number of a route, a position in [`MemoryStore::routes`].
-type RouteIndex = usize;
+/// The index of an office, a position in [`MemoryStore::mailboxes`].
+type OfficeIndex = u32;
 
-/// A stored file: its send unit, and its bytes while the send unit holds them.
+/// The number of a route, a position in [`MemoryStore::routes`].
+type RouteIndex = u32;
+
+/// A send unit as kept: a [`SendUnitRecord`] without its offices (its route's) and files (a range of
+/// [`MemoryStore::files`]).
+#[derive(Debug, Clone, Copy)]
+struct StoredSendUnit {
+    route: RouteIndex,
+    status: SendUnitStatus,
+    serial: Serial,
+    sent_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+    status_at: OffsetDateTime,
+    /// Position of its first file in [`MemoryStore::files`].
+    first_file: usize,
+    file_count: u32,
+}
+
+impl StoredSendUnit {
+    fn files(&self) -> std::ops::Range<usize> {
+        self.first_file..self.first_file + self.file_count as usize
+    }
+}
+
+/// A stored file: its send unit, its name in [`MemoryStore::names`], and its bytes while the send unit
+/// holds them.
 #[derive(Debug)]
 struct StoredFile {
     send_unit: SendUnitId,
     content: Option<Bytes>,
+    name_start: usize,
+    name_len: u32,
+    downloaded: bool,
+    size: u64,
 }
 
 /// One office's send units.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Mailbox {
+    number: OfficeNumber,
     /// The routes addressed to it, whose send units make its inbox.
     incoming: Vec<RouteIndex>,
     sent: Vec<SendUnitId>,
@@ -64,26 +102,38 @@ struct Mailbox {
 /// The send units from one sender to one receiver.
 #[derive(Debug)]
 struct Route {
-    sender: usize,
-    receiver: usize,
+    sender: OfficeIndex,
+    receiver: OfficeIndex,
     /// Every one of them by (serial, id).
-    send_units: VecDeque<(Serial, SendUnitId)>,
+    send_units: VecDeque<SendUnitId>,
     /// Where the first pending one may be: none before this position is pending. A send unit stops being
     /// pending (downloaded, cancelled, expired) mostly in serial order, so the position moves forward
     /// past settled ones when asked, instead of each change removing an entry from a queue.
     settled: usize,
 }
 
-/// Inserts `item` into the sorted `queue` after every item not greater (at the end, as a rule); returns
-/// its position.
-fn insert_sorted<T: Ord>(queue: &mut VecDeque<T>, item: T) -> usize {
-    if queue.back().is_none_or(|last| *last <= item) {
+/// Inserts `item` into `queue`, sorted by `key`, after every item whose key is not greater (at the end,
+/// as a rule); returns its position.
+fn insert_sorted<T: Copy, K: Ord>(queue: &mut VecDeque<T>, item: T, key: impl Fn(T) -> K) -> usize {
+    let new = key(item);
+    if queue.back().is_none_or(|last| key(*last) <= new) {
         queue.push_back(item);
         return queue.len() - 1;
     }
-    let at = queue.partition_point(|x| *x <= item);
+    let at = queue.partition_point(|x| key(*x) <= new);
     queue.insert(at, item);
     at
+}
+
+/// The serial of send unit `id`, which is stored: the indexes hold only ids handed out by
+/// [`Store::insert`], positions of `send_units` plus one, and nothing is ever removed from it.
+fn serial_of(send_units: &[StoredSendUnit], id: SendUnitId) -> Serial {
+    send_units[(id.0 - 1) as usize].serial
+}
+
+/// A position of a vector as an index of 32 bits: a store of four billion offices or routes is full.
+fn index32(len: usize) -> Result<u32, StoreError> {
+    u32::try_from(len).map_err(|_| StoreError::backend("the memory store is full: 2^32 offices or routes"))
 }
 
 impl MemoryStore {
@@ -107,125 +157,185 @@ impl MemoryStore {
         usize::try_from(id.checked_sub(1)?).ok()
     }
 
-    fn get(&self, id: SendUnitId) -> Option<&SendUnitRecord> {
-        Some(&self.send_units.get(Self::index(id.0)?)?.0)
+    /// The (serial, id) key a send unit is ordered by on its route and in an inbox. Only for the ids the
+    /// indexes hold, which are those of stored send units.
+    fn key(&self, id: SendUnitId) -> (Serial, SendUnitId) {
+        (serial_of(&self.send_units, id), id)
     }
 
-    /// The number of `office`, numbering it when first seen.
-    fn office(&mut self, office: OfficeNumber) -> usize {
-        *self.offices.entry(office).or_insert_with(|| {
-            self.mailboxes.push(Mailbox::default());
-            self.mailboxes.len() - 1
-        })
+    fn name(&self, file: &StoredFile) -> &str {
+        &self.names[file.name_start..file.name_start + file.name_len as usize]
+    }
+
+    /// The record of the send unit at position `at` (in bounds), as the relay sees it.
+    fn record(&self, at: usize) -> SendUnitRecord {
+        let stored = &self.send_units[at];
+        let route = &self.routes[stored.route as usize];
+        let files = self.files[stored.files()]
+            .iter()
+            .zip(stored.first_file as u64 + 1..)
+            .map(|(file, id)| FileRecord {
+                id: FileId(id),
+                name: Arc::from(self.name(file)),
+                size: file.size,
+                downloaded: file.downloaded,
+            })
+            .collect();
+        SendUnitRecord {
+            id: SendUnitId(at as u64 + 1),
+            sender: self.mailboxes[route.sender as usize].number,
+            receiver: self.mailboxes[route.receiver as usize].number,
+            serial: stored.serial,
+            sent_at: stored.sent_at,
+            expires_at: stored.expires_at,
+            status: stored.status,
+            status_at: stored.status_at,
+            files,
+        }
+    }
+
+    fn get(&self, id: SendUnitId) -> Option<SendUnitRecord> {
+        let at = Self::index(id.0).filter(|&at| at < self.send_units.len())?;
+        Some(self.record(at))
+    }
+
+    /// The index of `office`, numbering it when first seen.
+    fn office(&mut self, office: OfficeNumber) -> Result<OfficeIndex, StoreError> {
+        if let Some(&index) = self.offices.get(&office) {
+            return Ok(index);
+        }
+        let index = index32(self.mailboxes.len())?;
+        self.mailboxes.push(Mailbox {
+            number: office,
+            incoming: Vec::new(),
+            sent: Vec::new(),
+        });
+        self.offices.insert(office, index);
+        Ok(index)
     }
 
     /// The number of the route from `sender` to `receiver`, numbering it when first seen.
-    fn route(&mut self, sender: OfficeNumber, receiver: OfficeNumber) -> RouteIndex {
+    fn route(&mut self, sender: OfficeNumber, receiver: OfficeNumber) -> Result<RouteIndex, StoreError> {
+        let (sender, receiver) = (self.office(sender)?, self.office(receiver)?);
         if let Some(&route) = self.route_numbers.get(&(sender, receiver)) {
-            return route;
+            return Ok(route);
         }
-        let number = self.routes.len();
-        let route = Route {
-            sender: self.office(sender),
-            receiver: self.office(receiver),
+        let number = index32(self.routes.len())?;
+        self.mailboxes[receiver as usize].incoming.push(number);
+        self.routes.push(Route {
+            sender,
+            receiver,
             send_units: VecDeque::new(),
             settled: 0,
-        };
-        self.mailboxes[route.receiver].incoming.push(number);
-        self.routes.push(route);
+        });
         self.route_numbers.insert((sender, receiver), number);
-        number
+        Ok(number)
     }
 
     fn mailbox(&self, office: OfficeNumber) -> Option<&Mailbox> {
-        self.mailboxes.get(*self.offices.get(&office)?)
+        self.mailboxes.get(*self.offices.get(&office)? as usize)
     }
 
     /// The pending send unit of `route` with the lowest serial, as `(serial, id)`.
     fn first_pending(&mut self, route: RouteIndex) -> Option<(Serial, SendUnitId)> {
-        let route = self.routes.get_mut(route)?;
-        while let Some(&(serial, id)) = route.send_units.get(route.settled) {
-            let pending = Self::index(id.0)
-                .and_then(|at| self.send_units.get(at))
-                .is_some_and(|(send_unit, _)| send_unit.status.is_pending());
-            if pending {
-                return Some((serial, id));
+        let route = self.routes.get_mut(route as usize)?;
+        while let Some(&id) = route.send_units.get(route.settled) {
+            let stored = Self::index(id.0).and_then(|at| self.send_units.get(at));
+            if let Some(stored) = stored.filter(|s| s.status.is_pending()) {
+                return Some((stored.serial, id));
             }
             route.settled += 1;
         }
         None
     }
 
-    fn drop_contents(files: &mut [StoredFile], send_unit: &SendUnitRecord) {
-        for file in send_unit.files.iter() {
-            if let Some(stored) = Self::index(file.id.0).and_then(|i| files.get_mut(i)) {
-                stored.content = None;
-            }
+    fn drop_contents(files: &mut [StoredFile], send_unit: &StoredSendUnit) {
+        for file in &mut files[send_unit.files()] {
+            file.content = None;
         }
     }
 
-    /// Writes `change` to the send unit at position `at` (in bounds) and returns it as stored.
-    fn apply(&mut self, at: usize, change: Change) -> &SendUnitRecord {
-        let (stored, route) = &mut self.send_units[at];
+    /// Writes `change` to the send unit at position `at` (in bounds).
+    fn apply(&mut self, at: usize, change: Change) {
+        let stored = &mut self.send_units[at];
         if let Some(file) = change.downloaded
-            && let Some(position) = stored.files.iter().position(|f| f.id == file && !f.downloaded)
+            && let Some(slot) = Self::index(file.0).filter(|slot| stored.files().contains(slot))
         {
-            // Copies the files only while a listing or an answer still shares them.
-            Arc::make_mut(&mut stored.files)[position].downloaded = true;
+            self.files[slot].downloaded = true;
         }
         if let Some((status, since)) = change.status {
             let was = stored.status;
             stored.status = status;
             stored.status_at = since;
-            if !was.is_pending()
-                && status.is_pending()
-                && let Some(route) = self.routes.get_mut(*route)
-            {
+            let stored = *stored;
+            if !was.is_pending() && status.is_pending() {
                 // Pending again (no rule of the relay does it, a store allows it): not settled any more.
-                let key = (stored.serial, stored.id);
-                route.settled = route.settled.min(route.send_units.partition_point(|x| *x < key));
+                let key = (stored.serial, SendUnitId(at as u64 + 1));
+                let position = self.routes[stored.route as usize]
+                    .send_units
+                    .partition_point(|id| self.key(*id) < key);
+                let route = &mut self.routes[stored.route as usize];
+                route.settled = route.settled.min(position);
             }
             if was.holds_files() && !status.holds_files() {
-                Self::drop_contents(&mut self.files, stored);
+                Self::drop_contents(&mut self.files, &stored);
             }
         }
-        stored
     }
 }
 
 impl Store for MemoryStore {
     fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
         let id = SendUnitId(self.send_units.len() as u64 + 1);
-        let number = self.route(send_unit.sender, send_unit.receiver);
-        let route = &mut self.routes[number];
+        let number = self.route(send_unit.sender, send_unit.receiver)?;
+        let route = &self.routes[number as usize];
         // A send with a later serial than any before it on its route (the rule) is no retry.
         if route
             .send_units
             .back()
-            .is_some_and(|(last, _)| *last >= send_unit.serial)
+            .is_some_and(|last| self.key(*last).0 >= send_unit.serial)
         {
             let same_serial = route
                 .send_units
-                .partition_point(|(serial, _)| *serial < send_unit.serial);
-            if let Some((_, existing)) = route
+                .partition_point(|id| self.key(*id).0 < send_unit.serial);
+            if let Some(existing) = route
                 .send_units
                 .get(same_serial)
-                .filter(|(s, _)| *s == send_unit.serial)
-                && let Some((stored, _)) = Self::index(existing.0).and_then(|at| self.send_units.get(at))
+                .filter(|id| self.key(**id).0 == send_unit.serial)
+                && let Some(stored) = self.get(*existing)
             {
                 return Ok(Inserted::Existing {
-                    stored: stored.clone(),
+                    stored,
                     refused: send_unit,
                 });
             }
         }
-        let at = insert_sorted(&mut route.send_units, (send_unit.serial, id));
+        let stored = StoredSendUnit {
+            route: number,
+            status: SendUnitStatus::Unread,
+            serial: send_unit.serial,
+            sent_at: send_unit.sent_at,
+            expires_at: send_unit.expires_at,
+            status_at: send_unit.sent_at,
+            first_file: self.files.len(),
+            file_count: u32::try_from(send_unit.files.len())
+                .map_err(|_| StoreError::backend("more than 2^32 files in one send unit"))?,
+        };
+        self.send_units.push(stored);
+        let (send_units, routes) = (&self.send_units, &mut self.routes);
+        let route = &mut routes[number as usize];
+        let at = insert_sorted(&mut route.send_units, id, |id| (serial_of(send_units, id), id));
         // The new send unit is pending.
         route.settled = route.settled.min(at);
         let sender = route.sender;
-        self.mailboxes[sender].sent.push(id);
+        // Indexed like `serial_of`: the queue holds ids of stored send units only.
+        insert_sorted(&mut self.expiry, id, |id| {
+            (send_units[(id.0 - 1) as usize].expires_at, id)
+        });
+        self.mailboxes[sender as usize].sent.push(id);
+        // One pass copies each upload's name into the arena, moves its bytes into `files` and its name
+        // into the record returned.
         let first_file = self.files.len() as u64 + 1;
-        // One pass moves each upload's name into the record and its bytes into `files`.
         let files: Arc<[FileRecord]> = (first_file..)
             .zip(send_unit.files)
             .map(|(file_id, file)| {
@@ -233,7 +343,12 @@ impl Store for MemoryStore {
                 self.files.push(StoredFile {
                     send_unit: id,
                     content: Some(file.content),
+                    name_start: self.names.len(),
+                    name_len: file.name.len() as u32,
+                    downloaded: false,
+                    size,
                 });
+                self.names.push_str(&file.name);
                 FileRecord {
                     id: FileId(file_id),
                     name: file.name,
@@ -242,7 +357,7 @@ impl Store for MemoryStore {
                 }
             })
             .collect();
-        let record = SendUnitRecord {
+        Ok(Inserted::Created(SendUnitRecord {
             id,
             sender: send_unit.sender,
             receiver: send_unit.receiver,
@@ -252,39 +367,33 @@ impl Store for MemoryStore {
             status: SendUnitStatus::Unread,
             status_at: send_unit.sent_at,
             files,
-        };
-        insert_sorted(&mut self.expiry, (send_unit.expires_at, id));
-        self.send_units.push((record.clone(), number));
-        Ok(Inserted::Created(record))
+        }))
     }
 
     fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
-        Ok(self.get(id).cloned())
+        Ok(self.get(id))
     }
 
     fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
         let Some(mailbox) = self.mailbox(receiver) else {
             return Ok(page.of(std::iter::empty()));
         };
-        // Only the page's records are cloned: the keys are what is walked (and sorted, for several senders).
+        // Only the page's records are made: the ids are what is walked (and sorted, for several senders).
         let listed = match mailbox.incoming.as_slice() {
             // One sender, as a rule: its route is the inbox, in order, walked without a copy.
-            [route] => page.of(self.routes[*route].send_units.iter()),
+            [route] => page.of(self.routes[*route as usize].send_units.iter().copied()),
             routes => {
-                let mut keys: Vec<&(Serial, SendUnitId)> = routes
+                let mut keys: Vec<(Serial, SendUnitId)> = routes
                     .iter()
-                    .flat_map(|route| &self.routes[*route].send_units)
+                    .flat_map(|route| &self.routes[*route as usize].send_units)
+                    .map(|id| self.key(*id))
                     .collect();
                 keys.sort_unstable();
-                page.of(keys.into_iter())
+                page.of(keys.into_iter().map(|(_, id)| id))
             }
         };
         Ok(Listed {
-            items: listed
-                .items
-                .iter()
-                .filter_map(|(_, id)| self.get(*id).cloned())
-                .collect(),
+            items: listed.items.iter().filter_map(|id| self.get(*id)).collect(),
             more: listed.more,
         })
     }
@@ -292,11 +401,7 @@ impl Store for MemoryStore {
     fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
         let listed = page.of(self.mailbox(sender).into_iter().flat_map(|mailbox| &mailbox.sent));
         Ok(Listed {
-            items: listed
-                .items
-                .iter()
-                .filter_map(|id| self.get(**id).cloned())
-                .collect(),
+            items: listed.items.iter().filter_map(|id| self.get(**id)).collect(),
             more: listed.more,
         })
     }
@@ -312,8 +417,9 @@ impl Store for MemoryStore {
             return Err(RelayError::SendUnitNotFound(id));
         };
         // The decision only reads; the store writes what it returns, so a refusal leaves the record as it was.
-        let change = decide(&self.send_units[at].0)?;
-        Ok(self.apply(at, change).clone())
+        let change = decide(&self.record(at))?;
+        self.apply(at, change);
+        Ok(self.record(at))
     }
 
     fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
@@ -324,33 +430,34 @@ impl Store for MemoryStore {
         else {
             return Err(not_found());
         };
-        let first_pending = self.first_pending(self.send_units[at].1);
-        let stored = &self.send_units[at].0;
-        let change = decide(stored, first_pending)?;
-        let (Some(content), Some(record)) = (
-            self.files[slot].content.clone(),
-            stored.files.iter().find(|f| f.id == file),
-        ) else {
+        let first_pending = self.first_pending(self.send_units[at].route);
+        let change = decide(&self.record(at), first_pending)?;
+        let stored = &self.files[slot];
+        let Some(content) = stored.content.clone() else {
             return Err(not_found());
         };
-        let name = Arc::clone(&record.name);
+        let name = Arc::from(self.name(stored));
         self.apply(at, change);
         Ok(DownloadedFile { name, content })
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let mut expired = 0;
-        while let Some(&(expires_at, id)) = self.expiry.front() {
-            if expires_at > now {
+        while let Some(&id) = self.expiry.front() {
+            let Some(at) = Self::index(id.0).filter(|&at| at < self.send_units.len()) else {
+                self.expiry.pop_front();
+                continue;
+            };
+            let send_unit = &mut self.send_units[at];
+            if send_unit.expires_at > now {
                 break;
             }
             self.expiry.pop_front();
-            if let Some((send_unit, _)) = Self::index(id.0).and_then(|i| self.send_units.get_mut(i))
-                && send_unit.status.holds_files()
-            {
+            if send_unit.status.holds_files() {
                 send_unit.status = SendUnitStatus::Expired;
-                send_unit.status_at = expires_at;
-                Self::drop_contents(&mut self.files, send_unit);
+                send_unit.status_at = send_unit.expires_at;
+                let send_unit = *send_unit;
+                Self::drop_contents(&mut self.files, &send_unit);
                 expired += 1;
             }
         }
