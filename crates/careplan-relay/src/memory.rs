@@ -333,41 +333,22 @@ impl Store for MemoryStore {
             (send_units[(id.0 - 1) as usize].expires_at, id)
         });
         self.mailboxes[sender as usize].sent.push(id);
-        // One pass copies each upload's name into the arena, moves its bytes into `files` and its name
-        // into the record returned.
+        // One pass copies each upload's name into the arena and moves its bytes into `files`, and its
+        // name into the record returned.
         let first_file = self.files.len() as u64 + 1;
-        let files: Arc<[FileRecord]> = (first_file..)
-            .zip(send_unit.files)
-            .map(|(file_id, file)| {
-                let size = file.content.len() as u64;
-                self.files.push(StoredFile {
-                    send_unit: id,
-                    content: Some(file.content),
-                    name_start: self.names.len(),
-                    name_len: file.name.len() as u32,
-                    downloaded: false,
-                    size,
-                });
-                self.names.push_str(&file.name);
-                FileRecord {
-                    id: FileId(file_id),
-                    name: file.name,
-                    size,
-                    downloaded: false,
-                }
-            })
-            .collect();
-        Ok(Inserted::Created(SendUnitRecord {
-            id,
-            sender: send_unit.sender,
-            receiver: send_unit.receiver,
-            serial: send_unit.serial,
-            sent_at: send_unit.sent_at,
-            expires_at: send_unit.expires_at,
-            status: SendUnitStatus::Unread,
-            status_at: send_unit.sent_at,
-            files,
-        }))
+        let (files, names) = (&mut self.files, &mut self.names);
+        let record = send_unit.stored(id, (first_file..).map(FileId), |_, name, content| {
+            files.push(StoredFile {
+                send_unit: id,
+                size: content.len() as u64,
+                content: Some(content),
+                name_start: names.len(),
+                name_len: name.len() as u32,
+                downloaded: false,
+            });
+            names.push_str(name);
+        });
+        Ok(Inserted::Created(record))
     }
 
     fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {

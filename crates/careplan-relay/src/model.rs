@@ -218,6 +218,44 @@ pub struct NewSendUnit {
     pub files: Vec<Upload>,
 }
 
+impl NewSendUnit {
+    /// The record of this send unit as stored under `id`, its files under `file_ids` (in upload order):
+    /// unread since it was sent, as every send unit starts. Each upload's id, name and bytes are handed to
+    /// `keep` as the record takes its name.
+    pub fn stored(
+        self,
+        id: SendUnitId,
+        file_ids: impl IntoIterator<Item = FileId>,
+        mut keep: impl FnMut(FileId, &str, Bytes),
+    ) -> SendUnitRecord {
+        let files = file_ids
+            .into_iter()
+            .zip(self.files)
+            .map(|(file_id, upload)| {
+                let size = upload.content.len() as u64;
+                keep(file_id, &upload.name, upload.content);
+                FileRecord {
+                    id: file_id,
+                    name: upload.name,
+                    size,
+                    downloaded: false,
+                }
+            })
+            .collect();
+        SendUnitRecord {
+            id,
+            sender: self.sender,
+            receiver: self.receiver,
+            serial: self.serial,
+            sent_at: self.sent_at,
+            expires_at: self.expires_at,
+            status: SendUnitStatus::Unread,
+            status_at: self.sent_at,
+            files,
+        }
+    }
+}
+
 /// A serial as its 14 digits on the wire.
 mod serial_text {
     use careplan_spec::Serial;

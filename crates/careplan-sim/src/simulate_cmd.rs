@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use careplan_core::CareMonth;
-use careplan_relay::{MemoryStore, Relay, RelayConfig};
+use careplan_relay::{MemoryStore, Relay, RelayConfig, Store, StoreError};
 use careplan_simulate::{Population, PopulationConfig, Simulation, Step, Summary};
+use careplan_store::{PostgresStore, SqliteStore};
 use clap::Args;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -68,6 +69,25 @@ pub(crate) struct SimulateArgs {
     #[arg(long, default_value = "0.01", value_parser = share, value_name = "SHARE")]
     expired_certificates: f64,
 
+    /// Where the relay keeps the month's send units: `memory`, `sqlite` (a durable file, as `serve` keeps
+    /// them) or `postgres` (--database-url; the store several relays share).
+    #[arg(long, value_enum, default_value_t = StoreKind::Memory)]
+    store: StoreKind,
+
+    /// With --store sqlite: the database file, which must hold no send units yet (default: a new file in
+    /// the system's temporary folder, removed at the end).
+    #[arg(long, value_name = "FILE")]
+    sqlite_file: Option<PathBuf>,
+
+    /// With --store postgres: the database (postgres://user:password@host/database).
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// With --store postgres: the schema of the month's tables (created if missing), which must hold no
+    /// send units yet.
+    #[arg(long, value_name = "NAME", default_value = "careplan_simulate")]
+    database_schema: String,
+
     /// Write the summary (JSON) to this file.
     #[arg(long, value_name = "FILE")]
     summary: Option<PathBuf>,
@@ -75,6 +95,116 @@ pub(crate) struct SimulateArgs {
     /// Write a self-contained HTML page of the month (figures and a chart of the load by day) to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+}
+
+/// Where the relay keeps send units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StoreKind {
+    /// In memory: the national month's engine.
+    Memory,
+    /// A SQLite file with every change committed to disk, as `serve` keeps it.
+    Sqlite,
+    /// A PostgreSQL database, as relays sharing one keep it.
+    Postgres,
+}
+
+impl StoreKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Memory => "memory",
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// The store a month runs on, and how to measure it afterwards.
+enum OpenStore {
+    Memory,
+    Sqlite {
+        store: SqliteStore,
+        /// The temporary folder of a default file, removed with it when the month's figures are taken.
+        _folder: Option<tempfile::TempDir>,
+    },
+    Postgres(Box<PostgresStore>),
+}
+
+/// Opens the store `args` chose, empty: a month on top of another's send units would find its serials
+/// taken.
+fn open_store(args: &SimulateArgs, pairs: usize) -> Result<(Box<dyn Store>, OpenStore), (Exit, String)> {
+    match args.store {
+        StoreKind::Memory => Ok((
+            // A plan (three files) and actuals (one) per user–provider pair, at most: room from the start.
+            Box::new(MemoryStore::with_capacity(2 * pairs, 4 * pairs)),
+            OpenStore::Memory,
+        )),
+        StoreKind::Sqlite => {
+            let (path, temporary) = match &args.sqlite_file {
+                Some(path) => (path.clone(), None),
+                None => {
+                    let dir = tempfile::tempdir()
+                        .map_err(|e| (Exit::Environment, format!("a temporary folder: {e}")))?;
+                    (dir.path().join("simulate.sqlite"), Some(dir))
+                }
+            };
+            let mut store = SqliteStore::open(&path)
+                .map_err(|e| (Exit::Environment, format!("{}: {e}", path.display())))?;
+            unused(
+                store.send_unit_count(),
+                &path.display().to_string(),
+                "a new file with --sqlite-file",
+            )?;
+            let measured = SqliteStore::open(&path)
+                .map_err(|e| (Exit::Environment, format!("{}: {e}", path.display())))?;
+            Ok((
+                Box::new(store),
+                OpenStore::Sqlite {
+                    store: measured,
+                    _folder: temporary,
+                },
+            ))
+        }
+        StoreKind::Postgres => {
+            let url = args
+                .database_url
+                .as_deref()
+                .ok_or((Exit::Invalid, "--store postgres needs --database-url".to_owned()))?;
+            let schema = Some(args.database_schema.as_str());
+            let mut store = PostgresStore::connect_in_schema(url, schema)
+                .map_err(|e| (Exit::Environment, e.to_string()))?;
+            unused(
+                store.send_unit_count(),
+                &format!("schema `{}`", args.database_schema),
+                "a new one with --database-schema",
+            )?;
+            let measured = PostgresStore::connect_in_schema(url, schema)
+                .map_err(|e| (Exit::Environment, e.to_string()))?;
+            Ok((Box::new(store), OpenStore::Postgres(Box::new(measured))))
+        }
+    }
+}
+
+/// Refuses a store that already holds send units (`held`), naming `what` it is and what to do.
+fn unused(held: Result<u64, StoreError>, what: &str, instead: &str) -> Result<(), (Exit, String)> {
+    match held {
+        Ok(0) => Ok(()),
+        Ok(held) => Err((
+            Exit::Invalid,
+            format!("{what}: already holds {held} send units; name {instead}"),
+        )),
+        Err(e) => Err((Exit::Environment, format!("{what}: {e}"))),
+    }
+}
+
+impl OpenStore {
+    /// The bytes the store's data takes on disk; none for the memory store (see peak memory).
+    fn size_bytes(&mut self) -> Option<u64> {
+        match self {
+            OpenStore::Memory => None,
+            OpenStore::Sqlite { store, .. } => store.size_bytes().ok(),
+            OpenStore::Postgres(store) => store.size_bytes().ok(),
+        }
+    }
 }
 
 /// Percentiles of a step's wall time, microseconds.
@@ -116,6 +246,8 @@ struct Report<'a> {
     send_latency: Latency,
     download_latency: Latency,
     peak_memory_bytes: Option<u64>,
+    /// The bytes the durable store's data takes at the end of the month.
+    store_bytes: Option<u64>,
 }
 
 /// The process's peak resident memory (Linux), bytes.
@@ -136,9 +268,14 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
     let started = Instant::now();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let population = Population::generate(&config, &mut rng);
-    // A plan (three files) and actuals (one) per user–provider pair, at most: room for them from the start.
     let pairs = usize::try_from(population.counts().user_providers).unwrap_or(0);
-    let store = MemoryStore::with_capacity(2 * pairs, 4 * pairs);
+    let (store, mut opened) = match open_store(args, pairs) {
+        Ok(opened) => opened,
+        Err((exit, e)) => {
+            eprintln!("error: --store {}: {e}", args.store.as_str());
+            return exit;
+        }
+    };
     let relay = Relay::new(store, RelayConfig::default());
     let mut simulation = Simulation::new(population, relay, args.month, &mut rng);
     let planned = simulation.planned();
@@ -177,7 +314,7 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
         seed: args.seed,
         scale: args.scale.0,
         config,
-        store: "memory",
+        store: args.store.as_str(),
         month: &month,
         balances: month.balances(),
         wall_seconds: wall,
@@ -185,6 +322,7 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
         send_latency: Latency::of(sends),
         download_latency: Latency::of(downloads),
         peak_memory_bytes: peak_memory(),
+        store_bytes: opened.size_bytes(),
     };
     let counts = month.population;
     println!(
@@ -201,11 +339,15 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
         month.refused
     );
     println!(
-        "{wall:.1} s wall, {:.0} send units/s; send p50 {} µs, p99 {} µs; peak memory {} MiB; {}",
+        "{wall:.1} s wall, {:.0} send units/s; send p50 {} µs, p99 {} µs; peak memory {} MiB; store {}{}; {}",
         report.send_units_per_wall_second,
         report.send_latency.p50_us,
         report.send_latency.p99_us,
         report.peak_memory_bytes.map_or(0, |b| b / (1024 * 1024)),
+        report.store,
+        report
+            .store_bytes
+            .map_or(String::new(), |b| format!(" ({} MiB)", b / (1024 * 1024))),
         if report.balances {
             "balances"
         } else {
@@ -275,6 +417,16 @@ fn page(report: &Report<'_>) -> String {
             format!(
                 "{} / {} / {} µs",
                 report.send_latency.p50_us, report.send_latency.p99_us, report.send_latency.max_us
+            ),
+        ),
+        (
+            "store (its size on disk)",
+            format!(
+                "{}{}",
+                report.store,
+                report
+                    .store_bytes
+                    .map_or(String::new(), |b| format!(" ({} MiB)", b / (1024 * 1024)))
             ),
         ),
         (

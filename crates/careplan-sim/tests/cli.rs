@@ -409,6 +409,71 @@ fn gen_refuses_months_before_the_v4_standard_instead_of_writing_invalid_files() 
     assert!(!out_dir.exists(), "nothing is written");
 }
 
+/// The figures of a simulated month that do not depend on the machine.
+const MONTH_FIGURES: [&str; 7] = [
+    "planned",
+    "accepted",
+    "delivered",
+    "waiting",
+    "refused",
+    "days",
+    "population",
+];
+
+#[test]
+fn simulate_gives_the_same_month_on_a_durable_store() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-sqlite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("month.sqlite");
+    let month = |store: &[&str], name: &str| {
+        let path = dir.join(name);
+        let mut args = vec![
+            "simulate",
+            "--scale",
+            "0.0001",
+            "--seed",
+            "9",
+            "--summary",
+            path.to_str().unwrap(),
+        ];
+        args.extend_from_slice(store);
+        let out = careplan_sim(&args);
+        let summary = std::fs::read_to_string(&path)
+            .ok()
+            .map(|json| serde_json::from_str::<serde_json::Value>(&json).unwrap());
+        (out, summary)
+    };
+    let (out, memory) = month(&[], "memory.json");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let sqlite_args = ["--store", "sqlite", "--sqlite-file", database.to_str().unwrap()];
+    let (out, sqlite) = month(&sqlite_args, "sqlite.json");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let (memory, sqlite) = (memory.unwrap(), sqlite.unwrap());
+    for key in MONTH_FIGURES {
+        assert_eq!(memory[key], sqlite[key], "{key}");
+    }
+    assert_eq!(sqlite["store"], "sqlite");
+    assert!(sqlite["accepted"].as_u64().unwrap() > 100, "{sqlite}");
+    // The file holds the month: its size is measured, and a second month on it would find its serials taken.
+    assert!(sqlite["store_bytes"].as_u64().unwrap() > 100_000, "{sqlite}");
+    assert!(memory["store_bytes"].is_null());
+    let (out, _) = month(&sqlite_args, "again.json");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("already holds"),
+        "{}",
+        text(&out.stderr)
+    );
+    let (out, _) = month(&["--store", "postgres"], "no-url.json");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--database-url"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn simulate_runs_a_small_month_that_balances_and_replays() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-{}", std::process::id()));
@@ -453,15 +518,7 @@ fn simulate_runs_a_small_month_that_balances_and_replays() {
     assert_eq!(first["refused"], first["expected_refusals"]);
     // The same seed gives the same month (wall-clock figures aside).
     let second = summary("b.json");
-    for key in [
-        "planned",
-        "accepted",
-        "delivered",
-        "waiting",
-        "refused",
-        "days",
-        "population",
-    ] {
+    for key in MONTH_FIGURES {
         assert_eq!(first[key], second[key], "{key}");
     }
     // The page: self-contained, a pair of bars a day of the summary.

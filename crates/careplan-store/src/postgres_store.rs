@@ -1,5 +1,8 @@
 //! The PostgreSQL store: one database shared by several relay processes.
 
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
@@ -8,7 +11,7 @@ use careplan_relay::{
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
-use postgres::{Client, GenericClient, NoTls, Row};
+use postgres::{Client, GenericClient, NoTls, Row, Statement, Transaction};
 use time::OffsetDateTime;
 
 use crate::rows::{
@@ -104,6 +107,91 @@ impl Drop for Detached {
 /// Send units in a PostgreSQL database.
 pub struct PostgresStore {
     client: Detached,
+    statements: Statements,
+}
+
+/// The statements a connection has prepared, by their text: each is parsed once, so that a query costs
+/// one round trip (bind and execute) instead of three (parse, execute, close).
+#[derive(Default)]
+struct Statements(HashMap<String, Statement>);
+
+/// A client (borrowed) or a transaction (owned, to be committed), with its connection's prepared
+/// statements.
+struct Prepared<'a, C> {
+    client: C,
+    statements: &'a mut Statements,
+}
+
+/// An open transaction, owned by the [`Prepared`] that runs it.
+struct Open<'a>(Transaction<'a>);
+
+impl<'a> Deref for Open<'a> {
+    type Target = Transaction<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Open<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<C: DerefMut<Target: GenericClient>> Prepared<'_, C> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.0.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).map_err(backend)?;
+        self.statements.0.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params).map_err(backend)
+    }
+
+    fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        self.client.query_opt(&statement, params).map_err(backend)
+    }
+
+    fn query_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
+        let statement = self.statement(sql)?;
+        self.client.query_one(&statement, params).map_err(backend)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, params).map_err(backend)
+    }
+}
+
+impl PostgresStore {
+    /// The connection, with its prepared statements.
+    fn session(&mut self) -> Result<Prepared<'_, &mut Client>, StoreError> {
+        Ok(Prepared {
+            client: self.client.get()?,
+            statements: &mut self.statements,
+        })
+    }
+
+    /// A transaction, with the connection's prepared statements; dropped without a commit, it rolls back.
+    fn transaction(&mut self) -> Result<Prepared<'_, Open<'_>>, StoreError> {
+        Ok(Prepared {
+            client: Open(self.client.get()?.transaction().map_err(backend)?),
+            statements: &mut self.statements,
+        })
+    }
+}
+
+impl Prepared<'_, Open<'_>> {
+    fn commit(self) -> Result<(), StoreError> {
+        self.client.0.commit().map_err(backend)
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -152,14 +240,38 @@ impl PostgresStore {
         let client = connect_client(url, schema, SCHEMA).map_err(StoreError::backend)?;
         Ok(Self {
             client: Detached::new(client),
+            statements: Statements::default(),
         })
+    }
+
+    /// How many send units the store holds.
+    pub fn send_unit_count(&mut self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .session()?
+            .query_one("SELECT count(*) FROM bundles", &[])?
+            .try_get(0)
+            .map_err(backend)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The bytes its tables take on disk, indexes and large values included.
+    pub fn size_bytes(&mut self) -> Result<u64, StoreError> {
+        let size: i64 = self
+            .session()?
+            .query_one(
+                "SELECT (pg_total_relation_size('bundles') + pg_total_relation_size('files'))::bigint",
+                &[],
+            )?
+            .try_get(0)
+            .map_err(backend)?;
+        Ok(u64::try_from(size).unwrap_or(0))
     }
 }
 
 /// The send units chosen by `filter` (an SQL condition on `bundles` with one parameter) in `order`, as
 /// [`limit_offset`] reads `page`: the page's files are read with them, and nothing beyond.
 fn records(
-    client: &mut impl GenericClient,
+    client: &mut Prepared<'_, impl DerefMut<Target: GenericClient>>,
     filter: &str,
     order: &str,
     value: &(dyn ToSql + Sync),
@@ -172,8 +284,7 @@ fn records(
                 "SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} ORDER BY {order} LIMIT $2 OFFSET $3"
             ),
             &[value, &limit, &offset],
-        )
-        .map_err(backend)?
+        )?
         .iter()
         .map(send_unit_row)
         .collect::<Result<Vec<_>, _>>()
@@ -186,8 +297,7 @@ fn records(
                  ORDER BY bundle, position"
             ),
             &[value, &limit, &offset],
-        )
-        .map_err(backend)?
+        )?
         .iter()
         .map(file_row)
         .collect::<Result<Vec<_>, _>>()
@@ -195,40 +305,41 @@ fn records(
     assemble(send_units, files)
 }
 
-fn one(client: &mut impl GenericClient, id: i64) -> Result<Option<SendUnitRecord>, StoreError> {
+fn one(
+    client: &mut Prepared<'_, impl DerefMut<Target: GenericClient>>,
+    id: i64,
+) -> Result<Option<SendUnitRecord>, StoreError> {
     let page = Page { after: 0, limit: 1 };
     Ok(records(client, "id = $1", "id", &id, page)?.pop())
 }
 
 impl Store for PostgresStore {
     fn insert(&mut self, send_unit: NewSendUnit) -> Result<Inserted, StoreError> {
-        let mut tx = self.client.get()?.transaction().map_err(backend)?;
+        let mut tx = self.transaction()?;
         let (sender, receiver, serial) = (
             send_unit.sender.to_string(),
             send_unit.receiver.to_string(),
             send_unit.serial.to_string(),
         );
-        let inserted = tx
-            .query_opt(
-                "INSERT INTO bundles (sender, receiver, serial, sent_at, expires_at, status, status_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'unread', $4) ON CONFLICT (sender, receiver, serial) DO NOTHING \
-                 RETURNING id",
-                &[
-                    &sender,
-                    &receiver,
-                    &serial,
-                    &micros(send_unit.sent_at),
-                    &micros(send_unit.expires_at),
-                ],
-            )
-            .map_err(backend)?;
+        let inserted = tx.query_opt(
+            "INSERT INTO bundles (sender, receiver, serial, sent_at, expires_at, status, status_at) \
+             VALUES ($1, $2, $3, $4, $5, 'unread', $4) ON CONFLICT (sender, receiver, serial) DO NOTHING \
+             RETURNING id",
+            &[
+                &sender,
+                &receiver,
+                &serial,
+                &micros(send_unit.sent_at),
+                &micros(send_unit.expires_at),
+            ],
+        )?;
         let Some(inserted) = inserted else {
             let id: i64 = tx
                 .query_one(
                     "SELECT id FROM bundles WHERE sender = $1 AND receiver = $2 AND serial = $3",
                     &[&sender, &receiver, &serial],
-                )
-                .and_then(|row| row.try_get(0))
+                )?
+                .try_get(0)
                 .map_err(backend)?;
             let existing =
                 one(&mut tx, id)?.ok_or_else(|| StoreError::backend("a conflicting send unit vanished"))?;
@@ -238,36 +349,45 @@ impl Store for PostgresStore {
             });
         };
         let id: i64 = inserted.try_get(0).map_err(backend)?;
-        let insert_file = tx
-            .prepare("INSERT INTO files (bundle, position, name, size, content) VALUES ($1, $2, $3, $4, $5)")
-            .map_err(backend)?;
+        // One statement writes every file; the record is what was written, with the ids the database gave.
+        let (mut positions, mut names, mut sizes, mut contents) = (vec![], vec![], vec![], vec![]);
         for (position, file) in send_unit.files.iter().enumerate() {
-            let position = i32::try_from(position).unwrap_or(i32::MAX);
-            tx.execute(
-                &insert_file,
-                &[
-                    &id,
-                    &position,
-                    &&*file.name,
-                    &(file.content.len() as i64),
-                    &&file.content[..],
-                ],
-            )
-            .map_err(backend)?;
+            positions.push(i32::try_from(position).unwrap_or(i32::MAX));
+            names.push(&*file.name);
+            sizes.push(file.content.len() as i64);
+            contents.push(&file.content[..]);
         }
-        let record =
-            one(&mut tx, id)?.ok_or_else(|| StoreError::backend("the inserted send unit vanished"))?;
-        tx.commit().map_err(backend)?;
-        Ok(Inserted::Created(record))
+        let mut ids = vec![0_i64; send_unit.files.len()];
+        for row in tx.query(
+            "INSERT INTO files (bundle, position, name, size, content) \
+             SELECT $1, * FROM unnest($2::int[], $3::text[], $4::bigint[], $5::bytea[]) \
+             RETURNING position, id",
+            &[&id, &positions, &names, &sizes, &contents],
+        )? {
+            let (position, file_id): (i32, i64) =
+                (row.try_get(0).map_err(backend)?, row.try_get(1).map_err(backend)?);
+            let slot = usize::try_from(position)
+                .ok()
+                .and_then(|p| ids.get_mut(p))
+                .ok_or_else(|| StoreError::backend("a file came back at a position not written"))?;
+            *slot = file_id;
+        }
+        tx.commit()?;
+        let stored_ids = ids.into_iter().map(|file_id| FileId(file_id as u64));
+        Ok(Inserted::Created(send_unit.stored(
+            SendUnitId(id as u64),
+            stored_ids,
+            |_, _, _| {},
+        )))
     }
 
     fn send_unit(&mut self, id: SendUnitId) -> Result<Option<SendUnitRecord>, StoreError> {
-        one(self.client.get()?, sql_id(id.0))
+        one(&mut self.session()?, sql_id(id.0))
     }
 
     fn inbox(&mut self, receiver: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
         let read = records(
-            self.client.get()?,
+            &mut self.session()?,
             "receiver = $1",
             "serial, id",
             &receiver.to_string(),
@@ -277,28 +397,34 @@ impl Store for PostgresStore {
     }
 
     fn sent(&mut self, sender: OfficeNumber, page: Page) -> Result<Listed, StoreError> {
-        let read = records(self.client.get()?, "sender = $1", "id", &sender.to_string(), page)?;
+        let read = records(
+            &mut self.session()?,
+            "sender = $1",
+            "id",
+            &sender.to_string(),
+            page,
+        )?;
         Ok(listed(read, page))
     }
 
     fn content(&mut self, id: FileId) -> Result<Option<Bytes>, StoreError> {
-        content(self.client.get()?, id)
+        content(&mut self.session()?, id)
     }
 
     fn update(&mut self, id: SendUnitId, decide: Decide<'_>) -> Result<SendUnitRecord, RelayError> {
-        let mut tx = self.client.get()?.transaction().map_err(backend)?;
+        let mut tx = self.transaction()?;
         let stored = lock(&mut tx, "id = $1", sql_id(id.0))?.ok_or(RelayError::SendUnitNotFound(id))?;
         // Dropping the transaction on refusal rolls it back.
         let change = decide(&stored)?;
         write_change(&mut tx, id, change)?;
         let updated = one(&mut tx, sql_id(id.0))?.ok_or(RelayError::SendUnitNotFound(id))?;
-        tx.commit().map_err(backend)?;
+        tx.commit()?;
         Ok(updated)
     }
 
     fn download(&mut self, file: FileId, decide: DecideDownload<'_>) -> Result<DownloadedFile, RelayError> {
         let not_found = || RelayError::FileNotFound(file.0);
-        let mut tx = self.client.get()?.transaction().map_err(backend)?;
+        let mut tx = self.transaction()?;
         let holder = "id = (SELECT bundle FROM files WHERE id = $1)";
         let stored = lock(&mut tx, holder, sql_id(file.0))?.ok_or_else(not_found)?;
         let first_pending = first_pending(&mut tx, stored.sender, stored.receiver)?;
@@ -309,25 +435,24 @@ impl Store for PostgresStore {
             return Err(RelayError::FileNotFound(file.0));
         };
         write_change(&mut tx, stored.id, change)?;
-        tx.commit().map_err(backend)?;
+        tx.commit()?;
         Ok(DownloadedFile { name, content })
     }
 
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let now = micros(now);
         let due: bool = self
-            .client
-            .get()?
+            .session()?
             .query_one(
                 &format!("SELECT EXISTS (SELECT 1 FROM bundles WHERE status IN {LIVE} AND expires_at <= $1)"),
                 &[&now],
-            )
-            .and_then(|row| row.try_get(0))
+            )?
+            .try_get(0)
             .map_err(backend)?;
         if !due {
             return Ok(0);
         }
-        let mut tx = self.client.get()?.transaction().map_err(backend)?;
+        let mut tx = self.transaction()?;
         // Send units first, then their files: the lock order of `update`, so the two never deadlock.
         let ids: Vec<i64> = tx
             .query(
@@ -336,59 +461,68 @@ impl Store for PostgresStore {
                      WHERE status IN {LIVE} AND expires_at <= $1 RETURNING id"
                 ),
                 &[&now],
-            )
-            .map_err(backend)?
+            )?
             .iter()
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()
             .map_err(backend)?;
-        tx.execute("UPDATE files SET content = NULL WHERE bundle = ANY($1)", &[&ids])
-            .map_err(backend)?;
-        tx.commit().map_err(backend)?;
+        tx.execute("UPDATE files SET content = NULL WHERE bundle = ANY($1)", &[&ids])?;
+        tx.commit()?;
         Ok(ids.len())
     }
 }
 
 /// Locks the send unit chosen by `filter` (one parameter) and reads it: another relay's change to the same
 /// send unit waits for this transaction.
-fn lock(tx: &mut impl GenericClient, filter: &str, value: i64) -> Result<Option<SendUnitRecord>, StoreError> {
-    let locked = tx
-        .query_opt(
-            &format!("SELECT id FROM bundles WHERE {filter} FOR UPDATE"),
-            &[&value],
-        )
+fn lock(
+    tx: &mut Prepared<'_, impl DerefMut<Target: GenericClient>>,
+    filter: &str,
+    value: i64,
+) -> Result<Option<SendUnitRecord>, StoreError> {
+    let Some(row) = tx.query_opt(
+        &format!("SELECT {SEND_UNIT_COLUMNS} FROM bundles WHERE {filter} FOR UPDATE"),
+        &[&value],
+    )?
+    else {
+        return Ok(None);
+    };
+    let send_unit = send_unit_row(&row).map_err(backend)?;
+    let files = tx
+        .query(
+            &format!("SELECT {FILE_COLUMNS} FROM files WHERE bundle = $1 ORDER BY position"),
+            &[&send_unit.id],
+        )?
+        .iter()
+        .map(file_row)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(backend)?;
-    match locked {
-        Some(row) => one(tx, row.try_get(0).map_err(backend)?),
-        None => Ok(None),
-    }
+    Ok(assemble(vec![send_unit], files)?.pop())
 }
 
 /// The pending send unit from `sender` to `receiver` with the lowest serial.
 fn first_pending(
-    client: &mut impl GenericClient,
+    client: &mut Prepared<'_, impl DerefMut<Target: GenericClient>>,
     sender: OfficeNumber,
     receiver: OfficeNumber,
 ) -> Result<Option<(Serial, SendUnitId)>, StoreError> {
-    let row = client
-        .query_opt(
-            &format!(
-                "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
-                 AND status IN {PENDING} ORDER BY serial, id LIMIT 1"
-            ),
-            &[&receiver.to_string(), &sender.to_string()],
-        )
-        .map_err(backend)?;
+    let row = client.query_opt(
+        &format!(
+            "SELECT serial, id FROM bundles WHERE receiver = $1 AND sender = $2 \
+             AND status IN {PENDING} ORDER BY serial, id LIMIT 1"
+        ),
+        &[&receiver.to_string(), &sender.to_string()],
+    )?;
     let Some(row) = row else { return Ok(None) };
     let serial: String = row.try_get(0).map_err(backend)?;
     let id: i64 = row.try_get(1).map_err(backend)?;
     pending_key(&serial, id).map(Some)
 }
 
-fn content(client: &mut impl GenericClient, id: FileId) -> Result<Option<Bytes>, StoreError> {
-    let row = client
-        .query_opt("SELECT content FROM files WHERE id = $1", &[&sql_id(id.0)])
-        .map_err(backend)?;
+fn content(
+    client: &mut Prepared<'_, impl DerefMut<Target: GenericClient>>,
+    id: FileId,
+) -> Result<Option<Bytes>, StoreError> {
+    let row = client.query_opt("SELECT content FROM files WHERE id = $1", &[&sql_id(id.0)])?;
     let content: Option<Vec<u8>> = match row {
         Some(row) => row.try_get(0).map_err(backend)?,
         None => None,
@@ -397,26 +531,27 @@ fn content(client: &mut impl GenericClient, id: FileId) -> Result<Option<Bytes>,
 }
 
 /// Writes the relay's `change` to send unit `id` inside a transaction.
-fn write_change(tx: &mut impl GenericClient, id: SendUnitId, change: Change) -> Result<(), StoreError> {
+fn write_change(
+    tx: &mut Prepared<'_, impl DerefMut<Target: GenericClient>>,
+    id: SendUnitId,
+    change: Change,
+) -> Result<(), StoreError> {
     if let Some(file) = change.downloaded {
         tx.execute(
             "UPDATE files SET downloaded = TRUE WHERE id = $1 AND bundle = $2",
             &[&sql_id(file.0), &sql_id(id.0)],
-        )
-        .map_err(backend)?;
+        )?;
     }
     if let Some((status, at)) = change.status {
         tx.execute(
             "UPDATE bundles SET status = $1, status_at = $2 WHERE id = $3",
             &[&status_text(status), &micros(at), &sql_id(id.0)],
-        )
-        .map_err(backend)?;
+        )?;
         if !status.holds_files() {
             tx.execute(
                 "UPDATE files SET content = NULL WHERE bundle = $1",
                 &[&sql_id(id.0)],
-            )
-            .map_err(backend)?;
+            )?;
         }
     }
     Ok(())

@@ -107,6 +107,28 @@ impl SqliteStore {
         Self::prepare(Connection::open_in_memory().map_err(backend)?)
     }
 
+    /// How many send units the store holds.
+    pub fn send_unit_count(&mut self) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .connection
+            .query_row("SELECT count(*) FROM bundles", [], |row| row.get(0))
+            .map_err(backend)?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The bytes its pages take (the database file once its write-ahead log is checkpointed).
+    pub fn size_bytes(&mut self) -> Result<u64, StoreError> {
+        let size: i64 = self
+            .connection
+            .query_row(
+                "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(backend)?;
+        Ok(u64::try_from(size).unwrap_or(0))
+    }
+
     fn prepare(connection: Connection) -> Result<Self, StoreError> {
         durable(&connection).map_err(backend)?;
         connection.execute_batch(SCHEMA).map_err(backend)?;
