@@ -3,6 +3,7 @@
 
 use std::error::Error as StdError;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use base64::Engine;
@@ -110,6 +111,18 @@ impl Connector {
         body: Bytes,
         tls_code: &(dyn Fn(&rustls::Error) -> ErrorCode + Sync),
     ) -> Result<Bytes, ClientError> {
+        self.request_at(self.addr, method, path, body, tls_code).await
+    }
+
+    /// [`Self::request`] to the server at `addr` (one of several serving the same name).
+    async fn request_at(
+        &self,
+        addr: SocketAddr,
+        method: Method,
+        path: &str,
+        body: Bytes,
+        tls_code: &(dyn Fn(&rustls::Error) -> ErrorCode + Sync),
+    ) -> Result<Bytes, ClientError> {
         let connection_error = |error: &(dyn StdError + 'static)| match tls_error_in(error) {
             Some(tls) => ClientError::Connection {
                 code: tls_code(tls),
@@ -120,11 +133,11 @@ impl Connector {
                 detail: chain_to_string(error),
             },
         };
-        let tcp = TcpStream::connect(self.addr)
+        let tcp = TcpStream::connect(addr)
             .await
             .map_err(|e| ClientError::Connection {
                 code: self.unreachable,
-                detail: format!("cannot connect to {} at {}: {e}", self.server_name, self.addr),
+                detail: format!("cannot connect to {} at {addr}: {e}", self.server_name),
             })?;
         // A request and its TLS records leave in several writes; Nagle's algorithm would hold the last
         // one back until the server's delayed ACK (~40 ms a request).
@@ -391,6 +404,11 @@ impl ResolvesClientCert for CertificateStore {
 #[derive(Clone)]
 pub struct LinkageClient {
     relay: Connector,
+    /// Every relay address the client knows, [`Endpoints::relay`] first: relays sharing one database
+    /// are one relay to their clients.
+    relays: Arc<[SocketAddr]>,
+    /// The position in `relays` of the relay in use: the last one that answered.
+    in_use: Arc<AtomicUsize>,
     portal: PortalClient,
     usage_site: UsageSiteClient,
     store: Arc<CertificateStore>,
@@ -401,7 +419,7 @@ pub struct LinkageClient {
 impl std::fmt::Debug for LinkageClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkageClient")
-            .field("relay", &self.relay.addr)
+            .field("relays", &self.relays)
             .field("certificates", &self.store)
             .finish_non_exhaustive()
     }
@@ -428,12 +446,34 @@ impl LinkageClient {
                 unreachable: ErrorCode::RelayUnreachable,
                 bearer: None,
             },
+            relays: Arc::new([endpoints.relay]),
+            in_use: Arc::new(AtomicUsize::new(0)),
             portal: PortalClient::new(endpoints.portal, ca_root, clock.clone())?,
             usage_site: UsageSiteClient::new(endpoints.usage_site, ca_root, clock.clone())?,
             store,
             clock,
             logged_in: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// The same client with `relays` as its list of relay addresses (several relays sharing one
+    /// database), used from the first. A request that cannot reach the relay in use
+    /// (`RELAY_UNREACHABLE`) or that the relay refuses because its store is unavailable
+    /// (`STORE_UNAVAILABLE`) is made again at the next one, each relay at most once; the relay that
+    /// answers stays in use. Every relay operation may be repeated: a send is recognised by sender,
+    /// receiver and serial, the others read or are idempotent. An empty list keeps the one there is.
+    pub fn with_relays(mut self, relays: impl IntoIterator<Item = SocketAddr>) -> Self {
+        let relays: Vec<SocketAddr> = relays.into_iter().collect();
+        if !relays.is_empty() {
+            self.relays = relays.into();
+            self.in_use = Arc::new(AtomicUsize::new(0));
+        }
+        self
+    }
+
+    /// The address of the relay in use.
+    pub fn relay(&self) -> SocketAddr {
+        self.relays[self.in_use.load(Ordering::Relaxed) % self.relays.len()]
     }
 
     /// Installs a certificate with its key (as if imported into the PC's store).
@@ -612,10 +652,37 @@ impl LinkageClient {
             .to_vec())
     }
 
+    /// One request to the relay in use, then to each other relay in turn while it cannot be reached or
+    /// its store is unavailable.
     async fn relay_request(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
-        self.relay
-            .request(method, path, body, &|e| self.tls_code(e))
-            .await
+        let first = self.in_use.load(Ordering::Relaxed);
+        let mut tried = 0;
+        loop {
+            let at = (first + tried) % self.relays.len();
+            let answer = self
+                .relay
+                .request_at(self.relays[at], method.clone(), path, body.clone(), &|e| {
+                    self.tls_code(e)
+                })
+                .await;
+            tried += 1;
+            let elsewhere = matches!(
+                &answer,
+                Err(ClientError::Connection {
+                    code: ErrorCode::RelayUnreachable,
+                    ..
+                } | ClientError::Refused {
+                    code: ErrorCode::StoreUnavailable,
+                    ..
+                })
+            );
+            if !elsewhere || tried == self.relays.len() {
+                if answer.is_ok() {
+                    self.in_use.store(at, Ordering::Relaxed);
+                }
+                return answer;
+            }
+        }
     }
 
     fn tls_code(&self, error: &rustls::Error) -> ErrorCode {

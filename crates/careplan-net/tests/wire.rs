@@ -398,3 +398,32 @@ async fn the_inbox_comes_in_pages_and_the_client_reads_them_all() {
         assert_eq!(err.code(), ErrorCode::ProtocolError, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_client_with_several_relay_addresses_moves_to_one_that_answers() {
+    let f = fixture().await;
+    let live = f.ecosystem.endpoints().relay;
+    // An address where nothing listens any more: a relay that stopped.
+    let stopped = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let cm = f
+        .office("1310000001", CertificateType::CareInsurance)
+        .await
+        .with_relays([stopped, live]);
+    let provider = f
+        .office("1310000002", CertificateType::CareDx)
+        .await
+        .with_relays([stopped]);
+    assert_eq!(cm.relay(), stopped);
+    let receipt = cm.send(&plan("20250501090000")).await.unwrap();
+    assert_eq!(cm.relay(), live, "the relay that answered stays in use");
+    assert_eq!(cm.sent().await.unwrap()[0].id, receipt.send_unit);
+    // With no other address the office hears that the relay cannot be reached.
+    let err = provider.inbox().await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::RelayUnreachable, "{err}");
+    let provider = provider.with_relays([live, stopped]);
+    assert_eq!(provider.inbox().await.unwrap()[0].id, receipt.send_unit);
+    assert_eq!(provider.relay(), live);
+}

@@ -36,8 +36,9 @@ fn serial(n: u64) -> Serial {
     )
 }
 
-/// A send unit of `files` files from office `from` to `to`, accepted at `T0 + at_minutes`.
-fn new_send_unit(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) -> NewSendUnit {
+/// A send unit of `files` files from office `from` to `to` (test office numbers), serial `serial_n`, accepted
+/// at `T0 + at_minutes`: what the contract inserts, for checks of one engine beside it.
+pub fn new_send_unit(from: u64, to: u64, serial_n: u64, files: usize, at_minutes: i64) -> NewSendUnit {
     let sent_at = T0 + Duration::minutes(at_minutes);
     NewSendUnit {
         sender: office(from),

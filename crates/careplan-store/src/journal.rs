@@ -6,7 +6,7 @@ use std::path::Path;
 use careplan_core::{Journal, JournalEntry, JournalError, NewEntry};
 use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::postgres_store::{Detached, connect_client};
+use crate::postgres_store::Detached;
 use crate::rows::{id_of, instant, micros, sql_id};
 use crate::sqlite_store::open_connection;
 
@@ -106,6 +106,9 @@ impl Journal for SqliteJournal {
 /// The journal in a PostgreSQL database, shared by every `serve` process using it.
 pub struct PostgresJournal {
     client: Detached,
+    /// The last operation failed: the connection is made again before the next (a failed query is rare,
+    /// and a connection that broke is not always known closed yet).
+    failed: bool,
 }
 
 impl std::fmt::Debug for PostgresJournal {
@@ -121,10 +124,24 @@ fn postgres(error: postgres::Error) -> JournalError {
 impl PostgresJournal {
     /// Connects to the journal in the database at `url`, in `schema` if given (created if missing).
     pub fn connect(url: &str, schema: Option<&str>) -> Result<Self, JournalError> {
-        let client = connect_client(url, schema, POSTGRES_SCHEMA).map_err(JournalError)?;
         Ok(Self {
-            client: Detached::new(client),
+            client: Detached::connect(url, schema, POSTGRES_SCHEMA).map_err(JournalError)?,
+            failed: false,
         })
+    }
+
+    /// The connection, made again if the last operation failed.
+    fn client(&mut self) -> Result<&mut postgres::Client, JournalError> {
+        self.client
+            .reconnect_if(std::mem::take(&mut self.failed))
+            .map_err(|e| JournalError(e.0))?;
+        self.client.get().map_err(|e| JournalError(e.0))
+    }
+
+    /// Notes the outcome of an operation.
+    fn noted<T>(&mut self, outcome: Result<T, JournalError>) -> Result<T, JournalError> {
+        self.failed = outcome.is_err();
+        outcome
     }
 }
 
@@ -149,7 +166,8 @@ fn postgres_after(
 
 impl Journal for PostgresJournal {
     fn entries_after(&mut self, after: u64) -> Result<Vec<JournalEntry>, JournalError> {
-        postgres_after(self.client.get().map_err(|e| JournalError(e.0))?, after)
+        let outcome = self.client().and_then(|client| postgres_after(client, after));
+        self.noted(outcome)
     }
 
     fn record_after(
@@ -157,27 +175,32 @@ impl Journal for PostgresJournal {
         after: u64,
         work: &mut dyn FnMut(Vec<JournalEntry>) -> Option<NewEntry>,
     ) -> Result<Option<u64>, JournalError> {
-        let mut tx = self
-            .client
-            .get()
-            .map_err(|e| JournalError(e.0))?
-            .transaction()
-            .map_err(postgres)?;
-        // One writer at a time: readers go on, and sequence numbers commit in order, so no process ever
-        // reads past an entry another has yet to commit.
-        tx.batch_execute("LOCK TABLE journal IN EXCLUSIVE MODE")
-            .map_err(postgres)?;
-        let Some(new) = work(postgres_after(&mut tx, after)?) else {
-            return Ok(None);
-        };
-        let seq: i64 = tx
-            .query_one(
-                "INSERT INTO journal (at, party, request) VALUES ($1, $2, $3) RETURNING seq",
-                &[&micros(new.at), &new.party, &new.request],
-            )
-            .and_then(|row| row.try_get(0))
-            .map_err(postgres)?;
-        tx.commit().map_err(postgres)?;
-        id_of(seq).map(Some).map_err(|e| JournalError(e.0))
+        let outcome = self.client().and_then(|client| record(client, after, work));
+        self.noted(outcome)
     }
+}
+
+/// Appends the entry `work` makes of the entries after `after`, if it makes one, under the writer lock.
+fn record(
+    client: &mut postgres::Client,
+    after: u64,
+    work: &mut dyn FnMut(Vec<JournalEntry>) -> Option<NewEntry>,
+) -> Result<Option<u64>, JournalError> {
+    let mut tx = client.transaction().map_err(postgres)?;
+    // One writer at a time: readers go on, and sequence numbers commit in order, so no process ever
+    // reads past an entry another has yet to commit.
+    tx.batch_execute("LOCK TABLE journal IN EXCLUSIVE MODE")
+        .map_err(postgres)?;
+    let Some(new) = work(postgres_after(&mut tx, after)?) else {
+        return Ok(None);
+    };
+    let seq: i64 = tx
+        .query_one(
+            "INSERT INTO journal (at, party, request) VALUES ($1, $2, $3) RETURNING seq",
+            &[&micros(new.at), &new.party, &new.request],
+        )
+        .and_then(|row| row.try_get(0))
+        .map_err(postgres)?;
+    tx.commit().map_err(postgres)?;
+    id_of(seq).map(Some).map_err(|e| JournalError(e.0))
 }

@@ -49,13 +49,26 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_by_bundle ON files (bundle, position);
 ";
 
+/// How long a connection to the database may take before the operation that needed it is refused.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// An arbitrary key for the advisory lock that serialises schema creation between relays starting together.
 const SCHEMA_LOCK: i64 = 0x6361_7265_706c_616e;
 
 /// A connection to the database at `url`, working in `schema` (created if missing) or the default one,
 /// with the tables of `ddl` created if missing. Shared by the store and the journal.
 pub(crate) fn connect_client(url: &str, schema: Option<&str>, ddl: &str) -> Result<Client, String> {
-    let mut client = Client::connect(url, NoTls).map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
+    // A database cut off by the network answers nothing: a relay refuses (STORE_UNAVAILABLE) rather than
+    // hanging its clients.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let mut client = config
+        .connect(NoTls)
+        .map_err(|e| format!("cannot connect to PostgreSQL: {e}"))?;
     let failed = |e: postgres::Error| format!("PostgreSQL: {e}");
     if let Some(schema) = schema {
         if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -76,31 +89,70 @@ pub(crate) fn connect_client(url: &str, schema: Option<&str>, ddl: &str) -> Resu
     Ok(client)
 }
 
-/// A connection that closes on a thread of its own. The synchronous client closes by blocking on a
-/// runtime of its own, which is refused on an async runtime's threads, where servers drop their stores.
-pub(crate) struct Detached(Option<Client>);
+/// A connection that reconnects when the database closed it, and closes on a thread of its own. The
+/// synchronous client closes by blocking on a runtime of its own, which is refused on an async runtime's
+/// threads, where servers drop their stores.
+pub(crate) struct Detached {
+    client: Option<Client>,
+    url: String,
+    schema: Option<String>,
+    /// The tables the connection's user creates if missing.
+    ddl: &'static str,
+}
 
 impl Detached {
-    pub(crate) fn new(client: Client) -> Self {
-        Self(Some(client))
+    /// Connects to the database at `url`, in `schema`, with the tables of `ddl` created if missing.
+    pub(crate) fn connect(url: &str, schema: Option<&str>, ddl: &'static str) -> Result<Self, String> {
+        Ok(Self {
+            client: Some(connect_client(url, schema, ddl)?),
+            url: url.to_owned(),
+            schema: schema.map(str::to_owned),
+            ddl,
+        })
     }
 
-    /// The client; gone only while dropping.
+    /// Connects again if the connection was closed (the server restarted, the network cut it); true when
+    /// it did, so that what belonged to the old connection (prepared statements) is forgotten. A failed
+    /// attempt is the caller's refusal, and the next call tries again.
+    pub(crate) fn reconnect_if_closed(&mut self) -> Result<bool, StoreError> {
+        self.reconnect_if(false)
+    }
+
+    /// [`Self::reconnect_if_closed`], or connects again anyway when `broken`: the synchronous client
+    /// notices a closed connection only once its driver has run, so whoever met a connection error says so.
+    pub(crate) fn reconnect_if(&mut self, broken: bool) -> Result<bool, StoreError> {
+        if !broken && self.client.as_ref().is_some_and(|client| !client.is_closed()) {
+            return Ok(false);
+        }
+        close_aside(self.client.take());
+        let client =
+            connect_client(&self.url, self.schema.as_deref(), self.ddl).map_err(StoreError::backend)?;
+        self.client = Some(client);
+        Ok(true)
+    }
+
+    /// The connection, connected again first if it was closed.
     pub(crate) fn get(&mut self) -> Result<&mut Client, StoreError> {
-        self.0
+        self.reconnect_if_closed()?;
+        self.client
             .as_mut()
             .ok_or_else(|| StoreError::backend("the PostgreSQL connection is closed"))
     }
 }
 
+/// Drops `client` on a thread of its own (see [`Detached`]).
+fn close_aside(client: Option<Client>) {
+    if let Some(client) = client {
+        // If no thread can be started, the connection closes with the process.
+        let _ = std::thread::Builder::new()
+            .name("postgres-close".to_owned())
+            .spawn(move || drop(client));
+    }
+}
+
 impl Drop for Detached {
     fn drop(&mut self) {
-        if let Some(client) = self.0.take() {
-            // If no thread can be started, the connection closes with the process.
-            let _ = std::thread::Builder::new()
-                .name("postgres-close".to_owned())
-                .spawn(move || drop(client));
-        }
+        close_aside(self.client.take());
     }
 }
 
@@ -113,7 +165,24 @@ pub struct PostgresStore {
 /// The statements a connection has prepared, by their text: each is parsed once, so that a query costs
 /// one round trip (bind and execute) instead of three (parse, execute, close).
 #[derive(Default)]
-struct Statements(HashMap<String, Statement>);
+struct Statements {
+    prepared: HashMap<String, Statement>,
+    /// An operation met a connection error (not an SQL one): the connection is to be made again.
+    broken: bool,
+}
+
+impl Statements {
+    /// `result` as the store reports it, noting a connection error.
+    fn checked<T>(&mut self, result: Result<T, postgres::Error>) -> Result<T, StoreError> {
+        result.map_err(|e| {
+            // A connection error, or the server ending the session (FATAL: a shutdown, a terminated backend).
+            self.broken |= e.is_closed()
+                || e.as_db_error()
+                    .is_none_or(|db| matches!(db.severity(), "FATAL" | "PANIC"));
+            backend(e)
+        })
+    }
+}
 
 /// A client (borrowed) or a transaction (owned, to be committed), with its connection's prepared
 /// statements.
@@ -141,38 +210,46 @@ impl DerefMut for Open<'_> {
 
 impl<C: DerefMut<Target: GenericClient>> Prepared<'_, C> {
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
-        if let Some(statement) = self.statements.0.get(sql) {
+        if let Some(statement) = self.statements.prepared.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(sql).map_err(backend)?;
-        self.statements.0.insert(sql.to_owned(), statement.clone());
+        let statement = self.statements.checked(self.client.prepare(sql))?;
+        self.statements.prepared.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 
     fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
         let statement = self.statement(sql)?;
-        self.client.query(&statement, params).map_err(backend)
+        self.statements.checked(self.client.query(&statement, params))
     }
 
     fn query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
         let statement = self.statement(sql)?;
-        self.client.query_opt(&statement, params).map_err(backend)
+        self.statements.checked(self.client.query_opt(&statement, params))
     }
 
     fn query_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
         let statement = self.statement(sql)?;
-        self.client.query_one(&statement, params).map_err(backend)
+        self.statements.checked(self.client.query_one(&statement, params))
     }
 
     fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
         let statement = self.statement(sql)?;
-        self.client.execute(&statement, params).map_err(backend)
+        self.statements.checked(self.client.execute(&statement, params))
     }
 }
 
 impl PostgresStore {
+    fn forget_statements_of_a_closed_connection(&mut self) -> Result<(), StoreError> {
+        if self.client.reconnect_if(self.statements.broken)? {
+            self.statements = Statements::default();
+        }
+        Ok(())
+    }
+
     /// The connection, with its prepared statements.
     fn session(&mut self) -> Result<Prepared<'_, &mut Client>, StoreError> {
+        self.forget_statements_of_a_closed_connection()?;
         Ok(Prepared {
             client: self.client.get()?,
             statements: &mut self.statements,
@@ -181,8 +258,10 @@ impl PostgresStore {
 
     /// A transaction, with the connection's prepared statements; dropped without a commit, it rolls back.
     fn transaction(&mut self) -> Result<Prepared<'_, Open<'_>>, StoreError> {
+        self.forget_statements_of_a_closed_connection()?;
+        let begun = self.client.get()?.transaction();
         Ok(Prepared {
-            client: Open(self.client.get()?.transaction().map_err(backend)?),
+            client: Open(self.statements.checked(begun)?),
             statements: &mut self.statements,
         })
     }
@@ -190,7 +269,7 @@ impl PostgresStore {
 
 impl Prepared<'_, Open<'_>> {
     fn commit(self) -> Result<(), StoreError> {
-        self.client.0.commit().map_err(backend)
+        self.statements.checked(self.client.0.commit())
     }
 }
 
@@ -237,9 +316,8 @@ impl PostgresStore {
     /// Like [`connect`](Self::connect), with the tables in their own `schema` (created if missing), so
     /// that several independent relays (or test runs) can share one database.
     pub fn connect_in_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
-        let client = connect_client(url, schema, SCHEMA).map_err(StoreError::backend)?;
         Ok(Self {
-            client: Detached::new(client),
+            client: Detached::connect(url, schema, SCHEMA).map_err(StoreError::backend)?,
             statements: Statements::default(),
         })
     }
