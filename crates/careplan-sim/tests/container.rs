@@ -6,7 +6,6 @@
 // Helpers outside #[test] functions unwrap too: a failing set-up is a failing test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use careplan_net::Endpoints;
@@ -18,7 +17,7 @@ use serving::{CARE_MANAGER, PROVIDER, roster_client, send_unit};
 
 #[test]
 fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
-    bounded(|| {
+    serving::bounded(Duration::from_secs(240), remove_containers_of_the_image, || {
         let ecosystem = CareplanSim::from_binary(env!("CARGO_BIN_EXE_careplan-sim"))
             .with_seed(7)
             .with_offices(2)
@@ -69,33 +68,12 @@ fn a_vendor_test_starts_the_ecosystem_in_a_container_and_sends_through_it() {
     });
 }
 
-/// Runs `test` on a thread of its own, bounded to four minutes: the containers go with the test when it
-/// ends; past the limit they are removed here.
-fn bounded(test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let runner = std::thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(240)) {
-        Ok(()) => runner.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => match runner.join() {
-            Err(panic) => std::panic::resume_unwind(panic),
-            Ok(()) => unreachable!("the test thread reports before it ends"),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            remove_containers_of_the_image();
-            panic!("the container test did not finish within 4 minutes");
-        }
-    }
-}
-
 /// The reference adapter's image, for the container adapter.
 const ADAPTER_IMAGE: (&str, &str) = ("careplan-reference-adapter", "local");
 
 #[test]
 fn a_product_shipped_as_an_image_takes_an_office_s_place_through_a_container_adapter() {
-    bounded(|| {
+    serving::bounded(Duration::from_secs(240), remove_containers_of_the_image, || {
         let _product = careplan_testcontainers::build_from_binary(
             std::path::Path::new(env!("CARGO_BIN_EXE_careplan-reference-adapter")),
             "/careplan-reference-adapter",
@@ -146,21 +124,7 @@ fn a_product_shipped_as_an_image_takes_an_office_s_place_through_a_container_ada
 /// Removes every container of the test images (a test stopped at its time limit never drops its own).
 fn remove_containers_of_the_image() {
     for (name, tag) in [careplan_testcontainers::IMAGE, ADAPTER_IMAGE] {
-        remove_containers_of(name, tag);
-    }
-}
-
-fn remove_containers_of(name: &str, tag: &str) {
-    let listed = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("ancestor={name}:{tag}")])
-        .output();
-    if let Ok(listed) = listed {
-        let ids = String::from_utf8_lossy(&listed.stdout);
-        for id in ids.split_whitespace() {
-            let _ = std::process::Command::new("docker")
-                .args(["rm", "-f", id])
-                .status();
-        }
+        serving::remove_containers_of(name, tag);
     }
 }
 

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use careplan_office::{Call, Ran, Runner};
 use testcontainers::core::wait::ExitWaitStrategy;
-use testcontainers::core::{IntoContainerPort, Mount, WaitFor};
+use testcontainers::core::{Host, IntoContainerPort, Mount, WaitFor};
 use testcontainers::runners::{SyncBuilder, SyncRunner};
 use testcontainers::{Container, GenericBuildableImage, GenericImage, ImageExt};
 
@@ -71,6 +71,8 @@ pub struct CareplanSim {
     offices: u16,
     simulated_start: Option<String>,
     startup_timeout: Duration,
+    database: Option<(String, String)>,
+    network: Option<String>,
 }
 
 impl CareplanSim {
@@ -83,7 +85,24 @@ impl CareplanSim {
             offices: 4,
             simulated_start: None,
             startup_timeout: Duration::from_secs(60),
+            database: None,
+            network: None,
         }
+    }
+
+    /// Keeps the ecosystem in the PostgreSQL database at `url` (as the container reaches it), in `schema`:
+    /// several containers on one database and schema are relays of one ecosystem. The host is
+    /// `host.docker.internal` inside the container, so a database (or a proxy to it) on the host is
+    /// reached as `postgres://…@host.docker.internal:PORT/…`.
+    pub fn with_database(mut self, url: impl Into<String>, schema: impl Into<String>) -> Self {
+        self.database = Some((url.into(), schema.into()));
+        self
+    }
+
+    /// Starts the container on the Docker network `name` (created if missing), apart from the default one.
+    pub fn on_network(mut self, name: impl Into<String>) -> Self {
+        self.network = Some(name.into());
+        self
     }
 
     /// The seed of every password and session.
@@ -136,11 +155,23 @@ impl CareplanSim {
                 start.clone(),
             ]);
         }
+        if let Some((url, schema)) = &self.database {
+            command.extend([
+                "--database-url".to_owned(),
+                url.clone(),
+                "--database-schema".to_owned(),
+                schema.clone(),
+            ]);
+        }
         let mut image = image.with_wait_for(WaitFor::message_on_stdout(READY));
         for port in PORTS {
             image = image.with_exposed_port(port.tcp());
         }
-        let container = image
+        let mut request = image.with_host("host.docker.internal", Host::HostGateway);
+        if let Some(network) = &self.network {
+            request = request.with_network(network);
+        }
+        let container = request
             .with_mount(Mount::bind_mount(data.path().to_string_lossy(), DATA))
             .with_user(owner_of(data.path()))
             .with_cmd(command)
@@ -292,6 +323,12 @@ impl RunningEcosystem {
     /// The container's id.
     pub fn id(&self) -> &str {
         self.container.id()
+    }
+
+    /// Stops the container (SIGTERM, then SIGKILL after `grace`); it is removed when the value is dropped.
+    pub fn stop(&self, grace: Duration) -> Result<(), StartError> {
+        let seconds = i32::try_from(grace.as_secs()).unwrap_or(i32::MAX);
+        Ok(self.container.stop_with_timeout(Some(seconds))?)
     }
 }
 

@@ -286,3 +286,37 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .build()
         .expect("runtime")
 }
+
+/// Runs `test` on a thread of its own, bounded to `limit`: the containers go with the test when it ends;
+/// past the limit `remove` removes them, and the test fails.
+pub(crate) fn bounded(limit: Duration, remove: fn(), test: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        test();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(()) => runner.join().expect("the test thread ends"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match runner.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the test thread reports before it ends"),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            remove();
+            panic!("the container test did not finish within {limit:?}");
+        }
+    }
+}
+
+/// Removes every container of the image `name:tag`.
+pub(crate) fn remove_containers_of(name: &str, tag: &str) {
+    let listed = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &format!("ancestor={name}:{tag}")])
+        .output();
+    if let Ok(listed) = listed {
+        let ids = String::from_utf8_lossy(&listed.stdout);
+        for id in ids.split_whitespace() {
+            let _ = Command::new("docker").args(["rm", "-f", id]).status();
+        }
+    }
+}
