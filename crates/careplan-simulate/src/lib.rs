@@ -7,7 +7,8 @@
 //! Architecture invariants:
 //! - Sans-IO and deterministic: time is each event's simulated instant; the same seed and configuration give
 //!   the same traffic, the same relay decisions and the same [`Summary`]. Wall-clock figures are the caller's.
-//! - The relay is the real one ([`Relay`] over any [`Store`]): every acceptance and refusal is its rule's.
+//! - The relay is the real one ([`Relay`] over any [`Store`], an [`Exchange`]): every acceptance and refusal
+//!   is its rule's. Benchmarks put a floor (a plain map) in its place to drive the same traffic through.
 //!   What the relay does not see is the model's: an office on paper sends nothing, and an expired certificate
 //!   is refused in the TLS handshake (`CERT_EXPIRED`) before the relay is reached.
 //! - Files are a compact stand-in: every file has the size of a real one of its kind for one user, and all of
@@ -22,7 +23,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use bytes::Bytes;
 use careplan_core::{CareMonth, ErrorCode, JST, LicenceStanding, OfficeNumber};
-use careplan_relay::{FileId, Relay, SendUnitId, Store, Upload};
+use careplan_relay::{FileId, Relay, SendReceipt, SendUnitId, Store, Upload};
 use careplan_spec::Serial;
 use rand::Rng;
 use serde::Serialize;
@@ -40,6 +41,50 @@ const ACTUALS_FILE: (&str, usize) = ("UPJSK", 1_300);
 
 /// When receivers download what came in during the day: 17:30 JST.
 const POLL_AT: Time = time::macros::time!(17:30);
+
+/// What a month's traffic goes through: the relay over a store, or a floor to measure it against. Errors
+/// are the codes an office would hear.
+pub trait Exchange {
+    /// `sender` sends `uploads` at `now`; `standing` tells each office's licence standing.
+    fn send(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+        uploads: Vec<Upload>,
+        standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
+    ) -> Result<SendReceipt, ErrorCode>;
+
+    /// `receiver` downloads `file` at `now`.
+    fn download(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+        file: FileId,
+    ) -> Result<(), ErrorCode>;
+}
+
+impl<S: Store> Exchange for Relay<S> {
+    fn send(
+        &mut self,
+        now: OffsetDateTime,
+        sender: OfficeNumber,
+        uploads: Vec<Upload>,
+        standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
+    ) -> Result<SendReceipt, ErrorCode> {
+        Relay::send(self, now, sender, uploads, standing).map_err(|e| e.code())
+    }
+
+    fn download(
+        &mut self,
+        now: OffsetDateTime,
+        receiver: OfficeNumber,
+        file: FileId,
+    ) -> Result<(), ErrorCode> {
+        Relay::download(self, now, receiver, file)
+            .map(drop)
+            .map_err(|e| e.code())
+    }
+}
 
 /// One send unit the month makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -121,9 +166,9 @@ struct Waiting {
 
 /// A month of traffic through a relay.
 #[derive(Debug)]
-pub struct Simulation<S: Store> {
+pub struct Simulation<E: Exchange> {
     population: Population,
-    relay: Relay<S>,
+    exchange: E,
     month: CareMonth,
     events: Vec<Planned>,
     next: usize,
@@ -152,9 +197,9 @@ fn office_hours(rng: &mut impl Rng, first: Date, days: i64) -> i64 {
     start + rng.random_range(0..9 * 3600)
 }
 
-impl<S: Store> Simulation<S> {
+impl<E: Exchange> Simulation<E> {
     /// The month `month` of `population` through `relay`, its send times drawn from `rng`.
-    pub fn new(population: Population, relay: Relay<S>, month: CareMonth, rng: &mut impl Rng) -> Self {
+    pub fn new(population: Population, relay: E, month: CareMonth, rng: &mut impl Rng) -> Self {
         let first = month.first_day();
         let pairs: usize = population.users.iter().map(|u| usize::from(u.count)).sum();
         let mut events = Vec::with_capacity(2 * pairs);
@@ -229,7 +274,7 @@ impl<S: Store> Simulation<S> {
         let offices = population.offices.len();
         Self {
             population,
-            relay,
+            exchange: relay,
             month,
             events,
             next: 0,
@@ -301,7 +346,7 @@ impl<S: Store> Simulation<S> {
                 .get(&office)
                 .map_or(LicenceStanding::Unregistered, |i| offices[*i as usize].licence())
         };
-        match self.relay.send(now, from.number, uploads, &standing) {
+        match self.exchange.send(now, from.number, uploads, &standing) {
             Ok(receipt) => {
                 self.summary.accepted += 1;
                 self.day(now).accepted += 1;
@@ -321,7 +366,7 @@ impl<S: Store> Simulation<S> {
                     self.polls.push(Reverse((unix(poll), event.to)));
                 }
             }
-            Err(e) => self.refuse(e.code()),
+            Err(code) => self.refuse(code),
         }
         Some(Step::Send)
     }
@@ -350,14 +395,14 @@ impl<S: Store> Simulation<S> {
         for unit in waiting {
             let mut whole = true;
             for file in &unit.files {
-                match self.relay.download(now, receiver.number, *file) {
+                match self.exchange.download(now, receiver.number, *file) {
                     Ok(_) => self.summary.files_downloaded += 1,
-                    Err(e) => {
+                    Err(code) => {
                         whole = false;
                         *self
                             .summary
                             .download_refusals
-                            .entry(e.code().as_str().to_owned())
+                            .entry(code.as_str().to_owned())
                             .or_default() += 1;
                     }
                 }
