@@ -125,10 +125,10 @@ fn insert_sorted<T: Copy, K: Ord>(queue: &mut VecDeque<T>, item: T, key: impl Fn
     at
 }
 
-/// The serial of send unit `id`, which is stored: the indexes hold only ids handed out by
+/// Send unit `id` of an index (a route's, the expiry queue): the indexes hold only ids handed out by
 /// [`Store::insert`], positions of `send_units` plus one, and nothing is ever removed from it.
-fn serial_of(send_units: &[StoredSendUnit], id: SendUnitId) -> Serial {
-    send_units[(id.0 - 1) as usize].serial
+fn indexed(send_units: &[StoredSendUnit], id: SendUnitId) -> &StoredSendUnit {
+    &send_units[(id.0 - 1) as usize]
 }
 
 /// A position of a vector as an index of 32 bits: a store of four billion offices or routes is full.
@@ -160,7 +160,7 @@ impl MemoryStore {
     /// The (serial, id) key a send unit is ordered by on its route and in an inbox. Only for the ids the
     /// indexes hold, which are those of stored send units.
     fn key(&self, id: SendUnitId) -> (Serial, SendUnitId) {
-        (serial_of(&self.send_units, id), id)
+        (indexed(&self.send_units, id).serial, id)
     }
 
     fn name(&self, file: &StoredFile) -> &str {
@@ -324,7 +324,9 @@ impl Store for MemoryStore {
         self.send_units.push(stored);
         let (send_units, routes) = (&self.send_units, &mut self.routes);
         let route = &mut routes[number as usize];
-        let at = insert_sorted(&mut route.send_units, id, |id| (serial_of(send_units, id), id));
+        let at = insert_sorted(&mut route.send_units, id, |id| {
+            (indexed(send_units, id).serial, id)
+        });
         // The new send unit is pending.
         route.settled = route.settled.min(at);
         let sender = route.sender;
@@ -425,15 +427,12 @@ impl Store for MemoryStore {
     fn expire(&mut self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let mut expired = 0;
         while let Some(&id) = self.expiry.front() {
-            let Some(at) = Self::index(id.0).filter(|&at| at < self.send_units.len()) else {
-                self.expiry.pop_front();
-                continue;
-            };
-            let send_unit = &mut self.send_units[at];
-            if send_unit.expires_at > now {
+            if indexed(&self.send_units, id).expires_at > now {
                 break;
             }
             self.expiry.pop_front();
+            // In bounds: `indexed` read it above.
+            let send_unit = &mut self.send_units[(id.0 - 1) as usize];
             if send_unit.status.holds_files() {
                 send_unit.status = SendUnitStatus::Expired;
                 send_unit.status_at = send_unit.expires_at;
