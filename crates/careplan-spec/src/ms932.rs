@@ -75,11 +75,19 @@ fn line_at(bytes: &[u8], offset: usize) -> usize {
 
 /// Decodes MS932 bytes, refusing malformed sequences, 外字 and a UTF-8 BOM.
 pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
+    let mut out = String::new();
+    decode_into(bytes, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes MS932 bytes into `out`, replacing what it held, as [`decode`] does; a caller decoding many
+/// files keeps one buffer for all of them. On an error `out` holds an unspecified prefix of the text.
+pub fn decode_into(bytes: &[u8], out: &mut String) -> Result<(), EncodingError> {
+    out.clear();
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return Err(EncodingError::Utf8Bom);
     }
     let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
-    let mut out = String::with_capacity(bytes.len() * 3 / 2 + 16);
     let mut read_total = 0;
     loop {
         out.reserve(
@@ -87,8 +95,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
                 .max_utf8_buffer_length_without_replacement(bytes.len() - read_total)
                 .unwrap_or(16),
         );
-        let (result, read) =
-            decoder.decode_to_string_without_replacement(&bytes[read_total..], &mut out, true);
+        let (result, read) = decoder.decode_to_string_without_replacement(&bytes[read_total..], out, true);
         read_total += read;
         match result {
             DecoderResult::InputEmpty => break,
@@ -104,14 +111,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
             }
         }
     }
-    // Private-use characters are 3 UTF-8 bytes led by EE or EF; look closer only when such a byte occurs.
-    let may_hold_private_use = out.bytes().any(|b| b == 0xEE || b == 0xEF);
-    let private_use = if may_hold_private_use {
-        out.chars().position(is_private_use)
-    } else {
-        None
-    };
-    if let Some(index) = private_use {
+    if let Some(index) = first_private_use(out) {
         // Every non-ASCII MS932 character is two bytes; find the byte offset by re-walking the input.
         let offset = byte_offset_of_char(bytes, index);
         return Err(EncodingError::UserDefined {
@@ -122,7 +122,18 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
                 .unwrap_or_default()),
         });
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The character index of the first private-use character (U+E000–U+F8FF) of `text`.
+///
+/// In UTF-8 those are `EE xx xx` and `EF 80..=A3 xx`; full-width forms (U+FF01…, common in Japanese
+/// text) are `EF BC..BF xx` and are skipped without walking the characters.
+fn first_private_use(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let found = memchr::memchr2_iter(0xEE, 0xEF, bytes)
+        .find(|&at| bytes[at] == 0xEE || bytes.get(at + 1).is_some_and(|&b| b <= 0xA3))?;
+    Some(text[..found].chars().count())
 }
 
 /// The byte offset of the `index`-th decoded character of valid MS932 `bytes`.
@@ -249,6 +260,11 @@ mod tests {
             if let Ok(text) = decode(&bytes) {
                 prop_assert_eq!(encode(&text).map(|b| b.len()).ok(), Some(bytes.len()));
             }
+        }
+
+        #[test]
+        fn private_use_is_found_where_a_walk_of_the_characters_finds_it(text in "[a\u{3042}\u{E000}\u{F8FF}\u{F900}\u{FF21}\u{EFFF}]{0,12}") {
+            prop_assert_eq!(first_private_use(&text), text.chars().position(is_private_use));
         }
 
         #[test]

@@ -4,14 +4,14 @@
 //! The validator never stops at the first problem of a file unless the file cannot be read at all
 //! (wrong encoding, broken CSV); it never panics on any input.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
 use careplan_core::CareMonth;
 
-use crate::csv_text::{Record, read_records};
+use crate::csv_text::{Reader, Record};
 use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
-use crate::records::{ALL_NINES_OFFICE, parse_date};
+use crate::records::ALL_NINES_OFFICE;
 use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnitKind, check_send_unit, ms932};
 
 /// How serious a finding is.
@@ -354,6 +354,14 @@ fn is_header_row(record: &Record<'_>) -> bool {
 
 /// Validates one file, named `name` (its file name, without directories), with content `bytes`.
 pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
+    validate_file_into(name, bytes, options, &mut String::new())
+}
+
+/// [`validate_file`], decoding into `text`, a buffer kept from file to file.
+///
+/// Records are read one at a time into one [`Record`] and checked as they are read: nothing is kept per
+/// record but the findings and the users, so a file costs its decoding, one pass and the checks.
+fn validate_file_into(name: &str, bytes: &[u8], options: Options, text: &mut String) -> FileReport {
     let mut findings = Findings {
         strict: options.strict,
         list: Vec::new(),
@@ -366,78 +374,178 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
         }
     };
     let kind = file_name.as_ref().map(|n| n.kind);
-    let text = match ms932::decode(bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            findings.add(Rule::Encoding, encoding_line(&e), None, e.to_string());
-            return FileReport::unreadable(kind, findings.list);
-        }
-    };
-    let records = match read_records(&text) {
-        Ok(records) => records,
-        Err(e) => {
-            findings.add(Rule::CsvSyntax, Some(e.line), None, e.reason);
-            return FileReport::unreadable(kind, findings.list);
-        }
-    };
-    let mut records = records;
-    if records.first().is_some_and(is_header_row) {
-        let header = records.remove(0);
-        findings.add(
-            Rule::HeaderRow,
-            Some(header.line),
-            None,
-            format!(
-                "line {} is a header row of column names (`{}`), not a record",
-                header.line,
-                header.fields().join(",").chars().take(60).collect::<String>()
-            ),
-        );
+    if let Err(e) = ms932::decode_into(bytes, text) {
+        findings.add(Rule::Encoding, encoding_line(&e), None, e.to_string());
+        return FileReport::unreadable(kind, findings.list);
     }
-    if records.is_empty() {
-        findings.add(Rule::FileEmpty, None, None, "the file holds no record".to_owned());
-    }
-    let csv_version = records.first().map(|r| r.field(0).to_owned());
-    check_versions(&records, file_name.as_ref(), &mut findings);
-    // An unknown version is reported once; its records are read with the V4 layouts its name implies.
-    let v4 = csv_version
-        .as_deref()
-        .filter(|v| KNOWN_VERSIONS.contains(v))
-        .is_none_or(is_v4);
-    for record in &records {
-        check_record(record, file_name.as_ref(), v4, &mut findings);
-    }
-    if kind == Some(FileKind::UsageAnnex) {
-        check_annex_totals(&records, v4, &mut findings);
-    }
-    let users = records
-        .iter()
-        .filter(|r| r.len() >= 3)
-        .fold((BTreeSet::new(), None::<(&str, &str)>), |(mut users, last), r| {
-            // Records of one user are usually adjacent: skip the allocation when the user repeats.
-            let user = (r.field(1), r.field(2));
-            if last != Some(user) {
-                users.insert((user.0.to_owned(), user.1.to_owned()));
+    let before_records = findings.list.len();
+    let mut reader = Reader::new(text);
+    let mut record = Record::default();
+    let mut file = FileChecks::new(file_name.as_ref());
+    loop {
+        match reader.read_into(&mut record) {
+            Ok(true) => file.check(&record, &mut findings),
+            Ok(false) => break,
+            Err(e) => {
+                // A file that cannot be read is reported for that alone, not for the records before the break.
+                findings.list.truncate(before_records);
+                findings.add(Rule::CsvSyntax, Some(e.line), None, e.reason);
+                return FileReport::unreadable(kind, findings.list);
             }
-            (users, Some(user))
-        })
-        .0;
-    FileReport {
-        kind,
-        csv_version,
-        records: records.len(),
-        users,
-        diagnostics: findings.list,
+        }
+    }
+    file.finish(kind, &mut findings)
+}
+
+/// What the checks of one file carry from record to record.
+struct FileChecks<'n> {
+    name: Option<&'n FileName>,
+    /// Records read, the header row left out.
+    records: usize,
+    /// Whether a line was read, the header row included.
+    any_line: bool,
+    /// The CSVバージョン of the first record.
+    csv_version: Option<String>,
+    /// The first published version met: every later record's version must equal it.
+    reference: Option<&'static str>,
+    /// Whether records are read with the V4 layouts: by the first record's version.
+    v4: bool,
+    annex: Option<AnnexTotals>,
+    /// Users seen, as `insurer \0 insured`.
+    users: HashSet<String>,
+    key: String,
+    /// The user of the last record, when `any_user`: buffers kept from record to record.
+    last_user: (String, String),
+    any_user: bool,
+}
+
+impl<'n> FileChecks<'n> {
+    fn new(name: Option<&'n FileName>) -> Self {
+        Self {
+            name,
+            records: 0,
+            any_line: false,
+            csv_version: None,
+            reference: None,
+            v4: true,
+            annex: None,
+            users: HashSet::new(),
+            key: String::new(),
+            last_user: (String::new(), String::new()),
+            any_user: false,
+        }
+    }
+
+    fn check(&mut self, record: &Record<'_>, findings: &mut Findings) {
+        let first_line = !std::mem::replace(&mut self.any_line, true);
+        if first_line && is_header_row(record) {
+            findings.add(
+                Rule::HeaderRow,
+                Some(record.line),
+                None,
+                format!(
+                    "line {} is a header row of column names (`{}`), not a record",
+                    record.line,
+                    record.fields().join(",").chars().take(60).collect::<String>()
+                ),
+            );
+            return;
+        }
+        let version = record.field(0);
+        // Most records repeat the version before them: compare with it before searching the list.
+        let known = match self.reference {
+            Some(reference) if same(reference, version) => Some(reference),
+            _ => KNOWN_VERSIONS.iter().copied().find(|v| same(v, version)),
+        };
+        if self.records == 0 {
+            self.csv_version = Some(version.to_owned());
+            // An unknown version is reported once; its records are read with the V4 layouts its name implies.
+            self.v4 = known.is_none_or(is_v4);
+            if self.name.is_some_and(|n| n.kind == FileKind::UsageAnnex) {
+                self.annex = Some(AnnexTotals::new(self.v4));
+            }
+        }
+        self.records += 1;
+        match (known, self.reference) {
+            (None, _) => findings.add(
+                Rule::CsvVersionUnknown,
+                Some(record.line),
+                Some(1),
+                format!("field 1 CSVバージョン: `{version}` is not a published version"),
+            ),
+            (Some(known), None) => self.reference = Some(known),
+            (Some(known), Some(reference)) if known != reference => findings.add(
+                Rule::CsvVersionMixed,
+                Some(record.line),
+                Some(1),
+                format!(
+                    "field 1 CSVバージョン: `{version}` differs from the file's first version (`{reference}`)"
+                ),
+            ),
+            (Some(_), Some(_)) => {}
+        }
+        if self.records == 1
+            && let (Some(first), Some(name)) = (known, self.name)
+        {
+            check_version_of_name(first, record.line, name, findings);
+        }
+        check_record(record, self.name, self.v4, findings);
+        if let Some(annex) = &mut self.annex {
+            annex.add(record);
+        }
+        if record.len() >= 3 {
+            // Records of one user are usually adjacent: look up only when the user changes, and allocate
+            // only for a user not seen before.
+            let (insurer, insured) = (record.field(1), record.field(2));
+            let last = &mut self.last_user;
+            if !self.any_user || !same(&last.0, insurer) || !same(&last.1, insured) {
+                self.any_user = true;
+                last.0.clear();
+                last.0.push_str(insurer);
+                last.1.clear();
+                last.1.push_str(insured);
+                self.key.clear();
+                for part in [insurer, "\0", insured] {
+                    self.key.push_str(part);
+                }
+                if !self.users.contains(self.key.as_str()) {
+                    self.users.insert(self.key.clone());
+                }
+            }
+        }
+    }
+
+    fn finish(self, kind: Option<FileKind>, findings: &mut Findings) -> FileReport {
+        if self.records == 0 {
+            findings.add(Rule::FileEmpty, None, None, "the file holds no record".to_owned());
+        }
+        if let Some(annex) = self.annex {
+            annex.finish(findings);
+        }
+        FileReport {
+            kind,
+            csv_version: self.csv_version,
+            records: self.records,
+            users: self
+                .users
+                .into_iter()
+                .map(|user| match user.split_once('\0') {
+                    Some((insurer, insured)) => (insurer.to_owned(), insured.to_owned()),
+                    None => (user, String::new()),
+                })
+                .collect(),
+            diagnostics: std::mem::take(&mut findings.list),
+        }
     }
 }
 
 /// Validates several files: each on its own, then the send units their names form (files sharing sender,
 /// receiver and serial). A send-unit finding sits on the unit's first file. Reports are in input order.
 pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileReport> {
-    use std::collections::BTreeMap;
+    let mut text = String::new();
     let mut reports: Vec<FileReport> = files
         .iter()
-        .map(|(name, bytes)| validate_file(name, bytes, options))
+        .map(|(name, bytes)| validate_file_into(name, bytes, options, &mut text))
         .collect();
     let mut units: BTreeMap<(String, String, String), Vec<(usize, FileName)>> = BTreeMap::new();
     for (index, (name, _)) in files.iter().enumerate() {
@@ -541,16 +649,69 @@ fn is_digits(value: &str) -> bool {
     !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The number written by `digits`, when they are all ASCII digits (at most 9, so no overflow).
+fn number(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+    })
+}
+
+/// Whether two short values are equal: codes are a few bytes, below what a call to `memcmp` pays off.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// Whether `value` is one of `codes`.
+fn one_of(codes: &[&str], value: &str) -> bool {
+    codes.iter().any(|code| same(code, value))
+}
+
 fn is_code_char(b: u8) -> bool {
     b.is_ascii_digit() || b.is_ascii_uppercase()
 }
 
 fn is_time(value: &str) -> bool {
-    value.len() == 4 && is_digits(value) && value[..2] < *"24" && value[2..] < *"60"
+    let b = value.as_bytes();
+    b.len() == 4 && number(&b[..2]).is_some_and(|h| h < 24) && number(&b[2..]).is_some_and(|m| m < 60)
 }
 
+/// Whether `value` is a month `YYYYMM` that [`CareMonth`] reads: years 1000–9999, months 01–12.
 fn is_month(value: &str) -> bool {
-    value.parse::<CareMonth>().is_ok() && value.len() == 6
+    let b = value.as_bytes();
+    b.len() == 6
+        && number(&b[..4]).is_some_and(|y| y >= 1000)
+        && number(&b[4..]).is_some_and(|m| (1..=12).contains(&m))
+}
+
+/// The month `YYYYMM` that `value` writes, read as [`is_month`] reads it.
+fn month_of(value: &str) -> Option<CareMonth> {
+    let b = value.as_bytes();
+    if !is_month(value) {
+        return None;
+    }
+    let month = time::Month::try_from(u8::try_from(number(&b[4..])?).ok()?).ok()?;
+    CareMonth::new(i32::try_from(number(&b[..4])?).ok()?, month)
+}
+
+/// Whether `value` is a real date `YYYYMMDD` of the proleptic Gregorian calendar, as [`parse_date`](crate::records::parse_date) reads
+/// it, without building the date: every record has several.
+fn is_date(value: &str) -> bool {
+    let b = value.as_bytes();
+    if b.len() != 8 {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) = (number(&b[..4]), number(&b[4..6]), number(&b[6..])) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
 }
 
 /// Checks one field's value against its spec: the rule broken and what was expected.
@@ -589,24 +750,24 @@ fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
                 )
             })
         }
-        Format::Date => parse_date(value)
-            .is_none()
-            .then(|| (Rule::DateInvalid, "must be a real date YYYYMMDD".to_owned())),
-        Format::DateOrZero => (value != "00000000" && parse_date(value).is_none()).then(|| {
+        Format::Date => {
+            (!is_date(value)).then(|| (Rule::DateInvalid, "must be a real date YYYYMMDD".to_owned()))
+        }
+        Format::DateOrZero => (!same(value, "00000000") && !is_date(value)).then(|| {
             (
                 Rule::DateInvalid,
                 "must be a real date YYYYMMDD or 00000000".to_owned(),
             )
         }),
         Format::Month => (!is_month(value)).then(|| (Rule::DateInvalid, "must be a month YYYYMM".to_owned())),
-        Format::MonthOrZero => (value != "000000" && !is_month(value))
+        Format::MonthOrZero => (!same(value, "000000") && !is_month(value))
             .then(|| (Rule::DateInvalid, "must be a month YYYYMM or 000000".to_owned())),
-        Format::Time | Format::ServiceTime if value == "2400" => Some((
+        Format::Time | Format::ServiceTime if same(value, "2400") => Some((
             Rule::TimeEndOfDay,
             "2400 is the end of the day, not a time HHMM".to_owned(),
         )),
         Format::Time => (!is_time(value)).then(|| (Rule::TimeInvalid, "must be a time HHMM".to_owned())),
-        Format::ServiceTime => (value != "9999" && !is_time(value))
+        Format::ServiceTime => (!same(value, "9999") && !is_time(value))
             .then(|| (Rule::TimeInvalid, "must be a time HHMM or 9999".to_owned())),
         Format::Office => (!(value.len() == 10 && is_digits(value)))
             .then(|| (Rule::FormatInvalid, "must be a 10-digit office number".to_owned())),
@@ -668,7 +829,7 @@ fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
                 && is_digits(&value[4..]);
             (!ok).then(|| (Rule::FormatInvalid, "must be a postal code XXX-XXXX".to_owned()))
         }
-        Format::Code(codes) => (!codes.contains(&value))
+        Format::Code(codes) => (!one_of(codes, value))
             .then(|| (Rule::CodeInvalid, format!("must be one of {}", codes.join(", ")))),
     }
 }
@@ -683,40 +844,10 @@ fn encoding_line(error: &ms932::EncodingError) -> Option<u64> {
     }
 }
 
-fn check_versions(records: &[Record<'_>], name: Option<&FileName>, findings: &mut Findings) {
-    let Some(first) = records.first().map(|r| r.field(0)) else {
-        return;
-    };
-    // Mixed versions are judged among published ones; an unknown version is its own finding.
-    let reference = records
-        .iter()
-        .map(|r| r.field(0))
-        .find(|v| KNOWN_VERSIONS.contains(v))
-        .unwrap_or("");
-    for record in records {
-        let version = record.field(0);
-        if !KNOWN_VERSIONS.contains(&version) {
-            findings.add(
-                Rule::CsvVersionUnknown,
-                Some(record.line),
-                Some(1),
-                format!("field 1 CSVバージョン: `{version}` is not a published version"),
-            );
-        } else if version != reference {
-            findings.add(
-                Rule::CsvVersionMixed,
-                Some(record.line),
-                Some(1),
-                format!(
-                    "field 1 CSVバージョン: `{version}` differs from the file's first version (`{reference}`)"
-                ),
-            );
-        }
-    }
-    if let Some(name) = name
-        && KNOWN_VERSIONS.contains(&first)
-        && name.service_kinds.is_some() != is_v4(first)
-    {
+/// The first record's published CSVバージョン against the file name: V4 names go with V4 versions, and a
+/// month's name with the version that applies to the month.
+fn check_version_of_name(first: &str, line: u64, name: &FileName, findings: &mut Findings) {
+    if name.service_kinds.is_some() != is_v4(first) {
         let naming = if name.service_kinds.is_some() {
             "a V4 name"
         } else {
@@ -724,21 +855,17 @@ fn check_versions(records: &[Record<'_>], name: Option<&FileName>, findings: &mu
         };
         findings.add(
             Rule::FileNameVersion,
-            records.first().map(|r| r.line),
+            Some(line),
             Some(1),
             format!("CSVバージョン `{first}` in a file with {naming}"),
         );
     }
-    let month = name.and_then(|n| match n.month {
-        Some(MonthSegment::Month(month)) => Some(month),
-        _ => None,
-    });
-    if let (Some(month), true) = (month, KNOWN_VERSIONS.contains(&first))
+    if let Some(MonthSegment::Month(month)) = name.month
         && is_v4(first) != (month >= CareMonth::FIRST_V4)
     {
         findings.add(
             Rule::CsvVersionForMonth,
-            records.first().map(|r| r.line),
+            Some(line),
             Some(1),
             format!("CSVバージョン `{first}` does not apply to service month {month}"),
         );
@@ -762,11 +889,11 @@ fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings
         );
         return;
     }
-    let field = |n: usize| record.field(n - 1);
+    let values = record.values();
+    let field = |n: usize| values.get(n - 1).copied().unwrap_or("");
     let specs = layout(name.kind, v4).unwrap_or_else(common_fields);
-    for (index, spec) in specs.iter().enumerate() {
-        let value = field(index + 1);
-        if spec.format == Format::FreeText && !value.is_empty() && !record.is_quoted(index) {
+    for (index, (spec, &value)) in specs.iter().zip(values.iter()).enumerate() {
+        if matches!(spec.format, Format::FreeText) && !value.is_empty() && !record.is_quoted(index) {
             findings.add(
                 Rule::FreeTextUnquoted,
                 line,
@@ -792,10 +919,10 @@ fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings
             );
         }
     }
-    check_semantics(record, name, v4, findings);
+    check_semantics(&values, record.line, name, v4, findings);
     if let (Some(MonthSegment::Month(month)), Some(n)) = (name.month, month_field(name.kind, v4))
-        && field(n).parse::<CareMonth>().ok() != Some(month)
         && field(n).len() == 6
+        && month_of(field(n)) != Some(month)
     {
         findings.add(
             Rule::MonthMismatch,
@@ -825,18 +952,20 @@ fn position(kind: FileKind, v4: bool, v4_field: usize) -> usize {
 }
 
 /// Rules that relate fields of one record (spec §10.16–27).
-fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mut Findings) {
-    let line = Some(record.line);
+fn check_semantics(values: &[&str], line: u64, name: &FileName, v4: bool, findings: &mut Findings) {
+    let line = Some(line);
     let at = |n: usize| position(name.kind, v4, n);
-    let field = |n: usize| record.field(at(n) - 1);
+    let field = |n: usize| values.get(at(n) - 1).copied().unwrap_or("");
     let mut add = |rule, n: usize, message: String| findings.add(rule, line, Some(at(n)), message);
     match name.kind {
         FileKind::UsagePlan | FileKind::UsageActual => {
-            let month = field(5).parse::<CareMonth>().ok();
+            let month = month_of(field(5));
             let code = field(15);
             let kind = code.get(..2).unwrap_or("");
-            if let (Some(month), Some(date)) = (month, parse_date(field(10)))
-                && CareMonth::of(date) != month
+            // Both in their canonical digits: the date is in the month when it starts with it.
+            if let Some(month) = month
+                && is_date(field(10))
+                && !same(&field(10)[..6], field(5))
             {
                 add(
                     Rule::ServiceDateOutsideMonth,
@@ -882,14 +1011,16 @@ fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mu
                     ),
                 );
             }
-            if OUT_OF_SCOPE_KINDS.contains(&kind) {
+            if one_of(OUT_OF_SCOPE_KINDS, kind) {
                 add(
                     Rule::ServiceKindOutOfScope,
                     15,
                     format!("field 15 サービスコード: kind {kind} is outside the exchange's scope"),
                 );
             }
-            if name.kind == FileKind::UsageActual && field(20) != name.from.as_str() && !field(20).is_empty()
+            if name.kind == FileKind::UsageActual
+                && !same(field(20), name.from.as_str())
+                && !field(20).is_empty()
             {
                 add(
                     Rule::ActualProviderMismatch,
@@ -904,9 +1035,11 @@ fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mu
         }
         FileKind::UsageAnnex => {
             let code = field(9);
-            let summary =
-                code == "999999" || ["AAAA", "EEEE", "ZZZZ"].iter().any(|s| code.get(2..) == Some(*s));
-            if summary && (field(13) != "0" || !field(14).is_empty() || !field(15).is_empty()) {
+            let summary = same(code, "999999")
+                || ["AAAA", "EEEE", "ZZZZ"]
+                    .iter()
+                    .any(|s| code.get(2..).is_some_and(|c| same(c, s)));
+            if summary && (!same(field(13), "0") || !field(14).is_empty() || !field(15).is_empty()) {
                 add(
                     Rule::AnnexSummaryRow,
                     13,
@@ -915,7 +1048,7 @@ fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mu
                     ),
                 );
             }
-            if code == "999999" && field(7) != ALL_NINES_OFFICE {
+            if same(code, "999999") && !same(field(7), ALL_NINES_OFFICE) {
                 add(
                     Rule::AnnexTotalRow,
                     7,
@@ -935,14 +1068,14 @@ fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mu
                     ),
                 );
             }
-            if !field(34).is_empty() && field(34) != ALL_NINES_OFFICE {
+            if !field(34).is_empty() && !same(field(34), ALL_NINES_OFFICE) {
                 add(
                     Rule::AnnexOfficeCode,
                     34,
                     format!("field 34 事業所コード: `{}` must be 9999999999", field(34)),
                 );
             }
-            if !summary && OUT_OF_SCOPE_KINDS.contains(&kind) {
+            if !summary && one_of(OUT_OF_SCOPE_KINDS, kind) {
                 add(
                     Rule::ServiceKindOutOfScope,
                     9,
@@ -977,36 +1110,83 @@ fn check_semantics(record: &Record<'_>, name: &FileName, v4: bool, findings: &mu
     }
 }
 
-/// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21).
-fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings) {
-    use std::collections::BTreeMap;
+/// The rows of one user and month of a 7表.
+struct UserRows {
+    insurer: String,
+    insured: String,
+    month: String,
+    first_line: u64,
+    totals: usize,
+    /// Code rows per service kind.
+    code_rows: BTreeMap<String, usize>,
+    /// Kinds with an AAAA subtotal row, and the amount each states.
+    stated: Vec<(String, Option<u64>)>,
+    /// Field 17 (サービス単位／金額) summed over each kind's code rows; `None` once a value is not a number.
+    sums: BTreeMap<String, Option<u64>>,
+    total_stated: Option<Option<u64>>,
+    outside_the_limit: bool,
+}
 
-    /// The rows of one user and month.
-    #[derive(Default)]
-    struct UserRows<'a> {
-        first_line: u64,
-        totals: usize,
-        code_rows: BTreeMap<&'a str, usize>,
-        subtotals: Vec<&'a str>,
-        /// Field 17 (サービス単位／金額) summed over each kind's code rows, and as each AAAA row and the
-        /// 999999 row state it; `None` once a value is not a number.
-        sums: BTreeMap<&'a str, Option<u64>>,
-        stated: Vec<(&'a str, Option<u64>)>,
-        total_stated: Option<Option<u64>>,
-        outside_the_limit: bool,
+/// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21), gathered row by row.
+struct AnnexTotals {
+    v4: bool,
+    /// Whether every row had the layout's field count: sums are judged only then.
+    complete: bool,
+    /// Users by `insurer \0 insured \0 month`, the order of the tuple.
+    users: BTreeMap<String, UserRows>,
+    /// The user of the last row, out of `users` while its rows come.
+    current: Option<(String, UserRows)>,
+    key: String,
+}
+
+impl AnnexTotals {
+    fn new(v4: bool) -> Self {
+        Self {
+            v4,
+            complete: true,
+            users: BTreeMap::new(),
+            current: None,
+            key: String::new(),
+        }
     }
 
-    let count = field_count(FileKind::UsageAnnex, v4);
-    let code_at = position(FileKind::UsageAnnex, v4, 9);
-    let mut users: BTreeMap<(&str, &str, &str), UserRows<'_>> = BTreeMap::new();
-    let complete = records.iter().all(|r| r.len() == count);
-    for record in records.iter().filter(|r| r.len() == count) {
+    fn add(&mut self, record: &Record<'_>) {
+        let v4 = self.v4;
+        if record.len() != field_count(FileKind::UsageAnnex, v4) {
+            self.complete = false;
+            return;
+        }
         let f = |i: usize| record.field(i);
-        let rows = users.entry((f(1), f(2), f(4))).or_insert_with(|| UserRows {
-            first_line: record.line,
-            ..UserRows::default()
+        // Rows of one user are adjacent as the form is written: look the user up only when it changes.
+        let same_user = self.current.as_ref().is_some_and(|(_, rows)| {
+            same(&rows.insurer, f(1)) && same(&rows.insured, f(2)) && same(&rows.month, f(4))
         });
-        let code = f(code_at - 1);
+        if !same_user {
+            if let Some((key, rows)) = self.current.take() {
+                self.users.insert(key, rows);
+            }
+            self.key.clear();
+            for part in [f(1), "\0", f(2), "\0", f(4)] {
+                self.key.push_str(part);
+            }
+            let rows = self.users.remove(&self.key).unwrap_or_else(|| UserRows {
+                insurer: f(1).to_owned(),
+                insured: f(2).to_owned(),
+                month: f(4).to_owned(),
+                first_line: record.line,
+                totals: 0,
+                code_rows: BTreeMap::new(),
+                stated: Vec::new(),
+                sums: BTreeMap::new(),
+                total_stated: None,
+                outside_the_limit: false,
+            });
+            self.current = Some((self.key.clone(), rows));
+        }
+        let Some((_, rows)) = &mut self.current else {
+            return;
+        };
+        let code = f(position(FileKind::UsageAnnex, v4, 9) - 1);
         let kind = code.get(..2).unwrap_or("");
         let amount = {
             let v = f(position(FileKind::UsageAnnex, v4, 17) - 1);
@@ -1021,66 +1201,80 @@ fn check_annex_totals(records: &[Record<'_>], v4: bool, findings: &mut Findings)
                 rows.totals += 1;
                 rows.total_stated = Some(amount);
             }
-            Some("AAAA") => {
-                rows.subtotals.push(kind);
-                rows.stated.push((kind, amount));
-            }
+            Some("AAAA") => rows.stated.push((kind.to_owned(), amount)),
             Some("EEEE" | "ZZZZ") => rows.outside_the_limit = true,
             _ => {
-                *rows.code_rows.entry(kind).or_default() += 1;
-                let sum = rows.sums.entry(kind).or_insert(Some(0));
+                match rows.code_rows.get_mut(kind) {
+                    Some(count) => *count += 1,
+                    None => {
+                        rows.code_rows.insert(kind.to_owned(), 1);
+                    }
+                }
+                let sum = match rows.sums.get_mut(kind) {
+                    Some(sum) => sum,
+                    None => rows.sums.entry(kind.to_owned()).or_insert(Some(0)),
+                };
                 *sum = sum.zip(amount).and_then(|(a, b)| a.checked_add(b));
             }
         }
     }
-    for ((insurer, insured, month), rows) in users {
-        let line = Some(rows.first_line);
-        if rows.totals != 1 {
-            findings.add(
-                Rule::AnnexTotalRow,
-                line,
-                Some(code_at),
-                format!(
-                    "user {insurer}/{insured} in {month} has {} grand-total (999999) rows; exactly one is required",
-                    rows.totals
-                ),
-            );
+
+    fn finish(mut self, findings: &mut Findings) {
+        if let Some((key, rows)) = self.current.take() {
+            self.users.insert(key, rows);
         }
-        // Sums are only meaningful when every row was read: a row of the wrong length is already an error.
-        if complete && !rows.outside_the_limit {
-            let mut sum_mismatch = |what: String, stated: u64, summed: u64| {
+        let code_at = position(FileKind::UsageAnnex, self.v4, 9);
+        let amount_at = position(FileKind::UsageAnnex, self.v4, 17);
+        for rows in self.users.into_values() {
+            let (insurer, insured, month) = (&rows.insurer, &rows.insured, &rows.month);
+            let line = Some(rows.first_line);
+            if rows.totals != 1 {
                 findings.add(
-                    Rule::AnnexSum,
-                    line,
-                    Some(position(FileKind::UsageAnnex, v4, 17)),
-                    format!("user {insurer}/{insured} in {month}: {what} states {stated}, its rows add up to {summed}"),
-                );
-            };
-            for (kind, stated) in &rows.stated {
-                if let (Some(stated), Some(Some(summed))) = (stated, rows.sums.get(kind))
-                    && stated != summed
-                {
-                    sum_mismatch(format!("the {kind}AAAA subtotal"), *stated, *summed);
-                }
-            }
-            let all: Option<u64> = rows
-                .sums
-                .values()
-                .try_fold(0u64, |total, sum| sum.and_then(|s| total.checked_add(s)));
-            if let (Some(Some(stated)), Some(summed)) = (rows.total_stated, all)
-                && stated != summed
-            {
-                sum_mismatch("the 999999 total".to_owned(), stated, summed);
-            }
-        }
-        for (kind, count) in rows.code_rows {
-            if count > 1 && !rows.subtotals.contains(&kind) {
-                findings.add(
-                    Rule::AnnexSubtotalMissing,
+                    Rule::AnnexTotalRow,
                     line,
                     Some(code_at),
-                    format!("user {insurer}/{insured} in {month} has {count} code rows of kind {kind} but no {kind}AAAA subtotal"),
+                    format!(
+                        "user {insurer}/{insured} in {month} has {} grand-total (999999) rows; exactly one is required",
+                        rows.totals
+                    ),
                 );
+            }
+            // Sums are only meaningful when every row was read: a row of the wrong length is already an error.
+            if self.complete && !rows.outside_the_limit {
+                let mut sum_mismatch = |what: String, stated: u64, summed: u64| {
+                    findings.add(
+                        Rule::AnnexSum,
+                        line,
+                        Some(amount_at),
+                        format!("user {insurer}/{insured} in {month}: {what} states {stated}, its rows add up to {summed}"),
+                    );
+                };
+                for (kind, stated) in &rows.stated {
+                    if let (Some(stated), Some(Some(summed))) = (stated, rows.sums.get(kind))
+                        && stated != summed
+                    {
+                        sum_mismatch(format!("the {kind}AAAA subtotal"), *stated, *summed);
+                    }
+                }
+                let all: Option<u64> = rows
+                    .sums
+                    .values()
+                    .try_fold(0u64, |total, sum| sum.and_then(|s| total.checked_add(s)));
+                if let (Some(Some(stated)), Some(summed)) = (rows.total_stated, all)
+                    && stated != summed
+                {
+                    sum_mismatch("the 999999 total".to_owned(), stated, summed);
+                }
+            }
+            for (kind, count) in &rows.code_rows {
+                if *count > 1 && !rows.stated.iter().any(|(k, _)| k == kind) {
+                    findings.add(
+                        Rule::AnnexSubtotalMissing,
+                        line,
+                        Some(code_at),
+                        format!("user {insurer}/{insured} in {month} has {count} code rows of kind {kind} but no {kind}AAAA subtotal"),
+                    );
+                }
             }
         }
     }
@@ -1188,6 +1382,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::records::parse_date;
 
     const NAME: &str = "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV";
     const RECORD: &str = "202407,131001,0000012345,20250425,202505,1310000001,\"山田 花子\",250,,20250501,,0900,0930,1,\
@@ -1583,6 +1778,16 @@ mod tests {
     }
 
     #[test]
+    fn leap_days_follow_the_gregorian_rule() {
+        let dates = [
+            "20240229", "20000229", "19000229", "20250229", "20250431", "20251231", "20250100",
+        ];
+        let valid: Vec<bool> = dates.iter().map(|d| is_date(d)).collect();
+        assert_eq!(valid, [true, true, false, false, false, true, false]);
+        assert!(dates.iter().all(|d| is_date(d) == parse_date(d).is_some()));
+    }
+
+    #[test]
     fn strict_turns_warnings_into_errors() {
         let empty = validate_file(NAME, b"", Options { strict: true });
         assert_eq!((empty.errors(), empty.warnings()), (1, 0));
@@ -1603,6 +1808,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn dates_and_months_are_read_as_the_date_types_read_them(
+            date in "[0-9]{4}(0[0-9]|1[0-3])([0-3][0-9])|[0-9]{0,9}",
+        ) {
+            prop_assert_eq!(is_date(&date), parse_date(&date).is_some(), "{}", date);
+            let month = &date[..date.len().min(6)];
+            prop_assert_eq!(is_month(month), month.parse::<CareMonth>().is_ok() && month.len() == 6, "{}", month);
+            prop_assert_eq!(month_of(month), month.parse::<CareMonth>().ok().filter(|_| month.len() == 6));
+        }
+
         #[test]
         fn never_panics_on_arbitrary_bytes_and_names(name in "\\PC{0,70}", bytes in prop::collection::vec(any::<u8>(), 0..300)) {
             let _ = validate_file(&name, &bytes, Options::default());
