@@ -9,7 +9,7 @@
 //! - `cargo xtask image` builds release binaries and, from them, the local images `careplan-sim:local`
 //!   (entrypoint `careplan-sim`) and `careplan-reference-adapter:local`, `FROM scratch` with the libraries
 //!   they link (no registry needed).
-//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`, the
+//! - `cargo xtask docs [--check]` regenerates the generated docs (`docs/error-codes.md`, `docs/rules.md`, `docs/requirements.md`, the
 //!   action reference in `docs/scenarios.md`), or checks that they are current.
 //! - `cargo xtask ci` runs what CI checks: formatting, clippy, generated docs, rustdoc (broken links
 //!   denied), tests and all scenarios.
@@ -29,7 +29,7 @@ commands:
   scenario <name>     run one scenario (file stem, path under scenarios/, or theme directory)
   conform [ARGS]      careplan-sim conform against the reference adapter (or ARGS, e.g. --adapter FILE)
   image               build the images careplan-sim:local and careplan-reference-adapter:local (release)
-  docs [--check]      regenerate docs/error-codes.md, docs/rules.md and the action reference
+  docs [--check]      regenerate docs/error-codes.md, docs/rules.md, docs/requirements.md and the action reference
                       in docs/scenarios.md, or check them
   ci                  fmt --check, clippy -D warnings, docs --check, rustdoc -D warnings, tests,
                       all scenarios";
@@ -214,6 +214,10 @@ fn generated_docs() -> Result<Vec<(&'static str, String)>> {
             careplan_core::ErrorCode::catalogue_markdown(),
         ),
         ("docs/rules.md", careplan_spec::validate::catalogue_markdown()),
+        (
+            "docs/requirements.md",
+            careplan_spec::requirements::report_markdown(),
+        ),
         (scenarios, scenarios_doc),
     ])
 }

@@ -62,6 +62,34 @@ fn each_invalid_fixture_yields_exactly_its_rules() {
     );
 }
 
+/// Every rule has a fixture that it alone catches: were the rule turned off, that fixture would pass, so no
+/// rule is dead weight behind another and each is shown to work end to end.
+#[test]
+fn every_rule_has_a_fixture_only_it_catches() {
+    let sole: BTreeSet<String> = cases("invalid")
+        .into_iter()
+        .filter_map(|case| {
+            let expected =
+                std::fs::read_to_string(root().join("fixtures/invalid").join(&case).join("expected"))
+                    .unwrap();
+            let rules: Vec<&str> = expected
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .collect();
+            (rules.len() == 1).then(|| rules[0].to_owned())
+        })
+        .collect();
+    let missing: Vec<&str> = careplan_spec::validate::Rule::ALL
+        .iter()
+        .map(|rule| rule.id())
+        .filter(|id| !sole.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a fixture only they catch: {missing:?}"
+    );
+}
+
 #[test]
 fn valid_fixtures_pass_strict_without_findings() {
     for case in cases("valid") {

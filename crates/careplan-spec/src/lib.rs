@@ -6,6 +6,8 @@
 //! - [`records`]: typed records of the tables exchanged in a month's plan/actual round trip.
 //! - [`check_send_unit`]: which files travel together (送信単位).
 //! - [`validate`]: the validator and its catalogue of rules (`docs/rules.md`).
+//! - [`requirements`]: the official text's requirements, each traced to the rules that enforce it
+//!   (`docs/requirements.md`).
 //!
 //! Architecture invariants: no I/O, no clock; every refusal maps to an
 //! [`ErrorCode`](careplan_core::ErrorCode). Values of the types here are valid by construction.
@@ -15,6 +17,7 @@ mod file_name;
 pub mod layout;
 pub mod ms932;
 pub mod records;
+pub mod requirements;
 mod send_unit;
 pub mod validate;
 

@@ -274,38 +274,10 @@ fn is_v4(version: &str) -> bool {
     matches!(version, "202504" | "202407")
 }
 
-/// The field count of a layout, by the rule set of the file's CSVバージョン (spec §10.4).
+/// The field count of a layout, by the rule set of the file's CSVバージョン (spec §10.4): the length of its
+/// layout, the one place a field is described.
 pub fn field_count(kind: FileKind, v4: bool) -> usize {
-    match kind {
-        FileKind::UserSupplement => 63,
-        FileKind::PlanTable1 => 28,
-        FileKind::PlanTable2 => 22,
-        FileKind::PlanTable3 => 13,
-        FileKind::UsagePlan | FileKind::UsageActual => {
-            if v4 {
-                25
-            } else {
-                22
-            }
-        }
-        FileKind::UsageActualDeletion => 6,
-        FileKind::UsageAnnex => {
-            if v4 {
-                37
-            } else {
-                34
-            }
-        }
-        FileKind::PreventionBasic => 71,
-        FileKind::PreventionBasicSchedule => 7,
-        FileKind::PreventionBasicHistory => 11,
-        FileKind::PreventionPlan => 57,
-        FileKind::PreventionPlanSupport => 17,
-        FileKind::PlanTable1Deletion
-        | FileKind::UsagePlanDeletion
-        | FileKind::PreventionBasicDeletion
-        | FileKind::PreventionPlanDeletion => 4,
-    }
+    layout(kind, v4).map_or(common_fields().len(), <[_]>::len)
 }
 
 /// The field holding 対象年月 / 削除対象年月 in a month-bound layout.
@@ -1360,18 +1332,27 @@ pub fn catalogue_markdown() -> String {
          office number in a file name must start with a prefecture code 01–47 (`FILE_NAME`). The text says\n\
          10 digits; every 介護保険事業所番号 is numbered by its prefecture, and the ecosystem's user IDs (KJ +\n\
          prefecture + office number) rest on it. Office numbers inside records are checked for 10 digits only.\n\n\
-         | rule | severity | section | official text | requires | fix |\n\
-         |---|---|---|---|---|---|\n",
+         `requirements` names the requirements of the official text each rule enforces (`docs/requirements.md`):\n\
+         those between fields, records and files by ID, field-level ones by count.\n\n\
+         | rule | severity | section | official text | requires | fix | requirements |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for rule in Rule::ALL {
+        let (fields, named): (Vec<_>, Vec<_>) =
+            crate::requirements::enforced_by(*rule).partition(|r| r.field.is_some() && !r.id.contains("-X-"));
+        let mut requirements: Vec<String> = named.iter().map(|r| format!("`{}`", r.id)).collect();
+        if !fields.is_empty() {
+            requirements.push(format!("{} field-level", fields.len()));
+        }
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             rule.id(),
             rule.severity(),
             rule.section(),
             rule.official(),
             rule.summary().replace('|', "\\|"),
-            rule.fix().replace('|', "\\|")
+            rule.fix().replace('|', "\\|"),
+            requirements.join(", ")
         ));
     }
     out
