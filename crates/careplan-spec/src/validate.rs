@@ -183,8 +183,8 @@ rules! {
     AnnexOfficeCode = "ANNEX_OFFICE_CODE", Warning, "§6.8, §10.22",
         "7表 field 34 事業所コード is always 9999999999.",
         "Write 9999999999 in field 34.";
-    ActualProviderMismatch = "ACTUAL_PROVIDER_MISMATCH", Warning, "§6.6, §10.24",
-        "In actuals (UPJSK) field 20 サービス事業者コード is the sending office.",
+    ActualProviderMismatch = "ACTUAL_PROVIDER_MISMATCH", Warning, "§6.6, §6.7, §10.24",
+        "Actuals come from their provider: in UPJSK field 20 サービス事業者コード is the sending office and every サービスコード is of the sender's service kind; in DLTJSK fields 5–6 are the sending office and its kind.",
         "Send each provider's actuals from that provider, one file per office number and kind.";
     ServiceKindOutOfScope = "SERVICE_KIND_OUT_OF_SCOPE", Warning, "§5.4, §7.3, §10.25",
         "Lines of service kinds outside the exchange's scope (e.g. 33 特定施設, 51 介護福祉施設) are left out.",
@@ -201,6 +201,15 @@ rules! {
     SupplementLink = "SUPPLEMENT_LINK", Warning, "§6.1, §10.27",
         "A user supplement linked to a month's sheets has field 4 = 00000000; one linked to plan tables has field 63 = 000000.",
         "Write 00000000 in field 4 for a month's supplement, 000000 in field 63 for a plan's.";
+    ConditionalField = "CONDITIONAL_FIELD", Error, "§6.9",
+        "A field the text calls for when another holds a given code is filled: 利用者基本情報 相談方法 03 (その他) with 相談方法(その他の内容), 利用者の現況 02 (入院又は入所中) with 利用者の現況(状況補足).",
+        "Fill the field the code calls for, or correct the code.";
+    DateOrder = "DATE_ORDER", Warning, "§6.1, §6.2, §6.13",
+        "Dates that open and close a period, or a first plan and its change, are in order: 限度額適用開始 ≤ 終了 (補足), 初回居宅サービス計画作成日 ≤ 作成（変更）日 and 認定有効期間開始 ≤ 終了 (1表), 初回作成日 ≤ 計画作成(変更)日 (予防計画書).",
+        "Correct the dates: the first of the pair cannot come after the second.";
+    ServiceCount = "SERVICE_COUNT", Warning, "§6.6 №14",
+        "サービス回数 is at least 1: it counts the times the service is given on the day.",
+        "Write the number of times the service is given that day, 1 or more, or leave the line out.";
 }
 
 /// One finding.
@@ -892,6 +901,11 @@ fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings
         }
     }
     check_semantics(&values, record.line, name, v4, findings);
+    if DATE_PAIRS.iter().any(|(kind, ..)| *kind == name.kind)
+        || FILLED_WHEN.iter().any(|(kind, ..)| *kind == name.kind)
+    {
+        check_named_relations(&values, record.line, name, v4, findings);
+    }
     if let (Some(MonthSegment::Month(month)), Some(n)) = (name.month, month_field(name.kind, v4))
         && field(n).len() == 6
         && month_of(field(n)) != Some(month)
@@ -983,6 +997,27 @@ fn check_semantics(values: &[&str], line: u64, name: &FileName, v4: bool, findin
                     ),
                 );
             }
+            let count = field(14);
+            if !count.is_empty() && count.bytes().all(|b| b == b'0') {
+                add(
+                    Rule::ServiceCount,
+                    14,
+                    format!("field 14 サービス回数: `{count}` counts no service"),
+                );
+            }
+            if name.kind == FileKind::UsageActual
+                && let Some((sender_kind, _)) = name.service_kinds
+                && code.len() == 6
+                && !same(kind, sender_kind.as_str())
+            {
+                add(
+                    Rule::ActualProviderMismatch,
+                    15,
+                    format!(
+                        "field 15 サービスコード: `{code}` is of kind {kind}, not the sending office's kind {sender_kind}"
+                    ),
+                );
+            }
             if one_of(OUT_OF_SCOPE_KINDS, kind) {
                 add(
                     Rule::ServiceKindOutOfScope,
@@ -1055,6 +1090,33 @@ fn check_semantics(values: &[&str], line: u64, name: &FileName, v4: bool, findin
                 );
             }
         }
+        FileKind::UsageActualDeletion => {
+            let sender_kind = name.service_kinds.map(|(kind, _)| kind);
+            if !field(5).is_empty() && !same(field(5), name.from.as_str()) {
+                add(
+                    Rule::ActualProviderMismatch,
+                    5,
+                    format!(
+                        "field 5 サービス事業者コード: `{}` is not the sending office {}",
+                        field(5),
+                        name.from
+                    ),
+                );
+            }
+            if let Some(sender_kind) = sender_kind
+                && !field(6).is_empty()
+                && !same(field(6), sender_kind.as_str())
+            {
+                add(
+                    Rule::ActualProviderMismatch,
+                    6,
+                    format!(
+                        "field 6 サービス種類コード: `{}` is not the sending office's kind {sender_kind}",
+                        field(6)
+                    ),
+                );
+            }
+        }
         FileKind::UserSupplement => match name.month {
             Some(MonthSegment::Month(_)) if !field(4).is_empty() && field(4) != "00000000" => {
                 add(
@@ -1097,6 +1159,85 @@ struct UserRows {
     sums: BTreeMap<String, Option<u64>>,
     total_stated: Option<Option<u64>>,
     outside_the_limit: bool,
+}
+
+/// Pairs of dates of one record in order, the first not after the second, by their names in the layout.
+const DATE_PAIRS: &[(FileKind, &str, &str)] = &[
+    (
+        FileKind::UserSupplement,
+        "限度額適用開始年月日",
+        "限度額適用終了年月日",
+    ),
+    (
+        FileKind::PlanTable1,
+        "初回居宅サービス計画作成日",
+        "居宅サービス計画作成（変更）日",
+    ),
+    (FileKind::PlanTable1, "認定有効期間開始日", "認定有効期間終了日"),
+    (FileKind::PreventionPlan, "初回作成日", "計画作成(変更)日"),
+];
+
+/// A field to fill when another holds a code: (kind, coded field, code, field to fill), by layout names.
+const FILLED_WHEN: &[(FileKind, &str, &str, &str)] = &[
+    (
+        FileKind::PreventionBasic,
+        "相談方法",
+        "03",
+        "相談方法(その他の内容)",
+    ),
+    (
+        FileKind::PreventionBasic,
+        "利用者の現況",
+        "02",
+        "利用者の現況(状況補足)",
+    ),
+];
+
+/// Rules between fields that the layout names: positions come from the layout, the one place a field is
+/// described, so the tables above hold names only.
+fn check_named_relations(values: &[&str], line: u64, name: &FileName, v4: bool, findings: &mut Findings) {
+    let Some(fields) = layout(name.kind, v4) else {
+        return;
+    };
+    let at = |wanted: &str| fields.iter().position(|f| f.name == wanted);
+    let value = |index: usize| values.get(index).copied().unwrap_or("");
+    for &(_, first, second) in DATE_PAIRS.iter().filter(|(kind, ..)| *kind == name.kind) {
+        let (Some(a), Some(b)) = (at(first), at(second)) else {
+            continue;
+        };
+        // Both real dates in YYYYMMDD: their text orders as the dates do.
+        if is_date(value(a)) && is_date(value(b)) && value(a) > value(b) {
+            findings.add(
+                Rule::DateOrder,
+                Some(line),
+                Some(a + 1),
+                format!(
+                    "field {} {first}: `{}` is after field {} {second} `{}`",
+                    a + 1,
+                    value(a),
+                    b + 1,
+                    value(b)
+                ),
+            );
+        }
+    }
+    for &(_, coded, code, to_fill) in FILLED_WHEN.iter().filter(|(kind, ..)| *kind == name.kind) {
+        let (Some(c), Some(f)) = (at(coded), at(to_fill)) else {
+            continue;
+        };
+        if same(value(c), code) && value(f).is_empty() {
+            findings.add(
+                Rule::ConditionalField,
+                Some(line),
+                Some(f + 1),
+                format!(
+                    "field {} {to_fill}: empty, but field {} {coded} is {code}, which calls for it",
+                    f + 1,
+                    c + 1
+                ),
+            );
+        }
+    }
 }
 
 /// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21), gathered row by row.
@@ -1303,12 +1444,21 @@ impl Rule {
             }
             Rule::AnnexOfficeCode => "定義書 第7表 №34 事業所コード (9999999999 を固定でセット)",
             Rule::ActualProviderMismatch => {
-                "仕様書 2.2, 2.6 (実績は提供事業所が出力); 定義書 第6表 サービス事業者コード"
+                "仕様書 2.2, 2.6 (実績は提供事業所が出力); 定義書 第6表 サービス事業者コード, ファイル作成単位 (事業所番号・サービス種類ごと); 第6表_削除 №5, №6"
             }
             Rule::ServiceKindOutOfScope => "仕様書 1.3, 1.4 (適用範囲)",
             Rule::SendUnit => "仕様書 2.4, 3.4 (送信単位)",
             Rule::SendUnitPartial => "仕様書 2.4, 3.4 (送信単位)",
             Rule::OrphanRecord => "仕様書 2.3, 3.3 (ファイルの関係)",
+            Rule::ConditionalField => {
+                "定義書 利用者基本情報 №8 (「03:その他」の場合は、「相談方法(その他の内容)」に内容を記載する), №12 (「02:入院又は入所中」の場合は…状況補足に内容を記載する)"
+            }
+            Rule::DateOrder => {
+                "定義書 利用者補足情報 №14–15, 居宅サービス計画1表 №14–15 and №19–20, 介護予防サービス・支援計画書 №4 and №20: not stated in words; the order a period and a first date imply"
+            }
+            Rule::ServiceCount => {
+                "定義書 第6表 №14 サービス回数 (the times of the day's service): not stated in words"
+            }
             Rule::SupplementLink => {
                 "定義書 利用者補足情報 (6表、7表に紐づく場合は「00000000」; 計画に紐づく場合は 000000)"
             }
@@ -1552,16 +1702,89 @@ mod tests {
             report.diagnostics.iter().map(|d| d.rule.id()).collect::<Vec<_>>(),
             ["PRORATION_OUTSIDE_MONTH"]
         );
-        let actual = NAME.replace("UPPLAN", "UPJSK");
-        let report = validate_file(
-            &actual,
-            &ms932::encode(&RECORD.replace(",1310000002,", ",1310000009,")).unwrap(),
-            Options::default(),
+        // Actuals from the provider (kind 11) to the care manager (kind 43).
+        let actual = "UPJSK_202505_1310000002_11_1310000001_43_20250425103000.CSV";
+        let findings = |text: &str| -> Vec<(&'static str, usize)> {
+            validate_file(actual, &ms932::encode(text).unwrap(), Options::default())
+                .diagnostics
+                .iter()
+                .map(|d| (d.rule.id(), d.field.unwrap_or(0)))
+                .collect()
+        };
+        assert_eq!(findings(RECORD), []);
+        assert_eq!(
+            findings(&RECORD.replace(",1310000002,", ",1310000009,")),
+            [("ACTUAL_PROVIDER_MISMATCH", 20)]
         );
         assert_eq!(
-            report.diagnostics.iter().map(|d| d.rule.id()).collect::<Vec<_>>(),
-            ["ACTUAL_PROVIDER_MISMATCH"]
+            findings(&RECORD.replace(",111111,", ",151111,")),
+            [("ACTUAL_PROVIDER_MISMATCH", 15)]
         );
+        assert_eq!(
+            findings(&RECORD.replace(",0900,0930,1,", ",0900,0930,00,")),
+            [("SERVICE_COUNT", 14)]
+        );
+        let deletion = |record: &str| -> Vec<(&'static str, usize)> {
+            let name = "DLTJSK_202505_1310000002_11_1310000001_43_20250425103000.CSV";
+            validate_file(name, record.as_bytes(), Options::default())
+                .diagnostics
+                .iter()
+                .map(|d| (d.rule.id(), d.field.unwrap_or(0)))
+                .collect()
+        };
+        assert_eq!(deletion("202407,131001,0000012345,202505,1310000002,11\r\n"), []);
+        assert_eq!(
+            deletion("202407,131001,0000012345,202505,1310000002,15\r\n"),
+            [("ACTUAL_PROVIDER_MISMATCH", 6)]
+        );
+    }
+
+    #[test]
+    fn related_fields_are_found_by_their_layout_names() {
+        let plan = "UP1KYO_1310000001_43_1310000002_11_20250425103000.CSV";
+        let layout = layout(FileKind::PlanTable1, true).unwrap();
+        let at = |name: &str| layout.iter().position(|f| f.name == name).unwrap();
+        let mut fields: Vec<String> = vec![String::new(); layout.len()];
+        for (i, spec) in layout.iter().enumerate() {
+            if spec.presence == Presence::Required {
+                fields[i] = match spec.format {
+                    Format::Version => "202407".into(),
+                    Format::Insurer => "131001".into(),
+                    Format::Insured => "0000012345".into(),
+                    Format::Date => "20250401".into(),
+                    Format::Office => "1310000001".into(),
+                    Format::FreeText => "\"佐藤\"".into(),
+                    _ => unreachable!("{}", spec.name),
+                };
+            }
+        }
+        let check = |first: &str, change: &str| -> Vec<(&'static str, usize)> {
+            let mut fields = fields.clone();
+            fields[at("初回居宅サービス計画作成日")] = first.into();
+            fields[at("居宅サービス計画作成（変更）日")] = change.into();
+            let text = format!("{}\r\n", fields.join(","));
+            validate_file(plan, &ms932::encode(&text).unwrap(), Options::default())
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule != Rule::SendUnitPartial)
+                .map(|d| (d.rule.id(), d.field.unwrap_or(0)))
+                .collect()
+        };
+        assert_eq!(check("20250301", "20250401"), []);
+        assert_eq!(check("20250401", "20250401"), []);
+        assert_eq!(
+            check("20250501", "20250401"),
+            [("DATE_ORDER", at("初回居宅サービス計画作成日") + 1)]
+        );
+        // Every name in the relation tables is a field of its layout.
+        for (kind, first, second) in DATE_PAIRS {
+            let fields = crate::layout::layout(*kind, true).unwrap();
+            assert!(fields.iter().any(|f| f.name == *first) && fields.iter().any(|f| f.name == *second));
+        }
+        for (kind, coded, _, to_fill) in FILLED_WHEN {
+            let fields = crate::layout::layout(*kind, true).unwrap();
+            assert!(fields.iter().any(|f| f.name == *coded) && fields.iter().any(|f| f.name == *to_fill));
+        }
     }
 
     #[test]

@@ -198,7 +198,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(14),
                 "限度額適用開始年月日 is not after 限度額適用終了年月日.",
                 "定義書 利用者補足情報 №14, №15 (a period: start, end)",
-                Coverage::NotYetEnforced("an end date before its start date is reported"),
+                enforced(&[Rule::DateOrder]),
             ),
         ],
         FileKind::PlanTable1 => vec![
@@ -216,14 +216,14 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(15),
                 "初回居宅サービス計画作成日 is not after 居宅サービス計画作成（変更）日.",
                 "定義書 居宅サービス計画1表 №14, №15",
-                Coverage::NotYetEnforced("a first plan dated after the plan's own date is reported"),
+                enforced(&[Rule::DateOrder]),
             ),
             cross(
                 "CERTIFICATION-PERIOD",
                 Some(19),
                 "認定有効期間開始日 is not after 認定有効期間終了日.",
                 "定義書 居宅サービス計画1表 №19, №20",
-                Coverage::NotYetEnforced("an end date before its start date is reported"),
+                enforced(&[Rule::DateOrder]),
             ),
             cross(
                 "OTHER-REASON",
@@ -318,7 +318,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(14),
                 "サービス回数 is the number of times the service is given that day: at least 1.",
                 "定義書 №14 サービス回数",
-                Coverage::NotYetEnforced("a count of 0 is reported"),
+                enforced(&[Rule::ServiceCount]),
             ));
             list.push(cross(
                 "TIMES-MATCH-KIND",
@@ -342,9 +342,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                     Some(15),
                     "Every service code of actuals is of the sending office's service kind.",
                     "定義書 ファイル作成単位 (事業所番号・サービス種類ごと); №15 サービスコード",
-                    Coverage::NotYetEnforced(
-                        "a code whose kind is not the file name's sender kind is reported",
-                    ),
+                    enforced(&[Rule::ActualProviderMismatch]),
                 ));
                 list.push(cross(
                     "PROVIDER-IS-SENDER",
@@ -457,7 +455,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                     Some(5),
                     "サービス事業者コード and サービス種類コード of an actuals deletion are the sending office's.",
                     "定義書 第6表（サービス利用票）、実績情報_削除 №5, №6",
-                    Coverage::NotYetEnforced("an office or kind other than the file name's sender is reported"),
+                    enforced(&[Rule::ActualProviderMismatch]),
                 ));
             }
             list
@@ -468,14 +466,14 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(9),
                 "相談方法 03 (その他) comes with 相談方法(その他の内容).",
                 "定義書 利用者基本情報 №8, №9",
-                Coverage::NotYetEnforced("相談方法 03 with an empty №9 is reported"),
+                enforced(&[Rule::ConditionalField]),
             ),
             cross(
                 "SITUATION-NOTE",
                 Some(13),
                 "利用者の現況 02 (入院又は入所中) comes with 利用者の現況(状況補足).",
                 "定義書 利用者基本情報 №12, №13",
-                Coverage::NotYetEnforced("利用者の現況 02 with an empty №13 is reported"),
+                enforced(&[Rule::ConditionalField]),
             ),
             cross(
                 "FAMILY-IMAGE",
@@ -493,7 +491,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(20),
                 "初回作成日 is not after 計画作成(変更)日.",
                 "定義書 介護予防サービス・支援計画書 №4, №20",
-                Coverage::NotYetEnforced("a first plan dated after the plan's own date is reported"),
+                enforced(&[Rule::DateOrder]),
             ),
             cross(
                 "CHECKLIST-COUNTS",
