@@ -19,6 +19,7 @@ use careplan_office::{Adapter, Operation};
 use careplan_scenario::{
     CaseHeader, RunError, RunOptions, Scenario, ScenarioFileError, ScenarioReport, StepResult, run,
 };
+use careplan_spec::requirements::{self, Requirement};
 use serde::Serialize;
 
 /// The suite's files, embedded: (file name under `conformance/cases/`, text).
@@ -248,6 +249,33 @@ pub struct Outcome {
 }
 
 impl Case {
+    /// The requirements of the official text the case checks: its `requirements` IDs, a `*` standing for any
+    /// run of characters (`UPPLAN-*` is every requirement of UPPLAN files that a rule enforces). An ID or a
+    /// pattern that names no requirement is an error, so a case cannot cite what the catalogue lacks.
+    pub fn requirements(&self) -> Result<Vec<&'static Requirement>, String> {
+        let mut cited: Vec<&'static Requirement> = Vec::new();
+        for pattern in &self.header.requirements {
+            let matched: Vec<&'static Requirement> = requirements::all()
+                .iter()
+                .filter(|r| wildcard_matches(pattern, &r.id))
+                // A pattern stands for what the case can show: the requirements a rule checks.
+                .filter(|r| !pattern.contains('*') || !r.coverage.rules().is_empty())
+                .collect();
+            if matched.is_empty() {
+                return Err(format!(
+                    "case {}: `{pattern}` names no requirement of docs/requirements.md",
+                    self.header.id
+                ));
+            }
+            for r in matched {
+                if !cited.iter().any(|c| c.id == r.id) {
+                    cited.push(r);
+                }
+            }
+        }
+        Ok(cited)
+    }
+
     /// The operations the case needs that `adapter` does not declare.
     pub fn missing(&self, adapter: &Adapter) -> Vec<String> {
         lacking(adapter, &self.header.needs)
@@ -395,6 +423,25 @@ fn failed(report: &ScenarioReport) -> Option<Verdict> {
     })
 }
 
+/// The requirements a conformance run shows met and not met: cited by a case that passed and by none that
+/// failed, or cited by a case that failed. Requirements of cases that did not apply are in neither.
+pub fn requirements_shown<'a>(
+    results: impl IntoIterator<Item = (&'a Case, &'a Verdict)>,
+) -> Result<(Vec<&'static str>, Vec<&'static str>), String> {
+    let mut met = std::collections::BTreeSet::new();
+    let mut not_met = std::collections::BTreeSet::new();
+    for (case, verdict) in results {
+        let ids = case.requirements()?.into_iter().map(|r| r.id.as_str());
+        match verdict {
+            Verdict::Passed => met.extend(ids),
+            Verdict::Failed { .. } => not_met.extend(ids),
+            Verdict::NotApplicable { .. } => {}
+        }
+    }
+    met.retain(|id| !not_met.contains(id));
+    Ok((met.into_iter().collect(), not_met.into_iter().collect()))
+}
+
 /// Whether `text` (a case ID, a scenario name or path) matches a pattern where `*` stands for any run of
 /// characters (`PLAN-EXPORT-*`, `scenarios/relay/*`).
 pub fn wildcard_matches(pattern: &str, text: &str) -> bool {
@@ -433,6 +480,49 @@ mod tests {
         let mut ids: Vec<&str> = cases.iter().map(|c| c.header.id.as_str()).collect();
         ids.dedup();
         assert_eq!(ids.len(), cases.len(), "a case ID is used twice");
+    }
+
+    /// Every case cites requirements that exist, and a case naming validator rules cites a requirement of
+    /// each.
+    #[test]
+    fn cases_cite_requirements_of_the_rules_they_name() {
+        use careplan_spec::validate::Rule;
+        for case in suite().unwrap() {
+            let cited = case.requirements().unwrap();
+            assert!(!cited.is_empty(), "{} cites no requirement", case.header.id);
+            let named: Vec<Rule> = Rule::ALL
+                .iter()
+                .copied()
+                .filter(|rule| {
+                    case.header
+                        .rule
+                        .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                        .any(|word| word == rule.id())
+                })
+                .collect();
+            for rule in named {
+                assert!(
+                    cited.iter().any(|r| r.coverage.rules().contains(&rule)),
+                    "{} names {} but cites none of its requirements",
+                    case.header.id,
+                    rule.id()
+                );
+            }
+        }
+        let export = suite()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.header.id == "PLAN-EXPORT-006")
+            .unwrap();
+        let ids: Vec<&str> = export
+            .requirements()
+            .unwrap()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        assert!(ids.contains(&"UPPLAN-15-FORMAT") && ids.contains(&"UPSIKYU-X-TOTAL-ROW"));
+        // A pattern leaves out what no rule checks: a passing case cannot show it met.
+        assert!(!ids.contains(&"UPPLAN-X-SERVICE-CODE-EXISTS"));
     }
 
     #[test]

@@ -113,6 +113,10 @@ pub struct CaseHeader {
     pub rule: String,
     /// Where the rule is stated (a section of the official V4.1 text, or an ecosystem rule).
     pub source: String,
+    /// The requirements of the official text the case checks, by their IDs in `docs/requirements.md`
+    /// (e.g. `UPPLAN-X-ONE-MONTH`): a product that passes the case meets them.
+    #[serde(default)]
+    pub requirements: Vec<String>,
     /// For an exchange between two products (the vendor × vendor matrix): the other office, whose care
     /// software a second product may take.
     #[serde(default)]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use careplan_conform::{Case, Cell, Outcome, Verdict, run_pair, suite, wildcard_matches};
+use careplan_conform::{Case, Cell, Outcome, Verdict, requirements_shown, run_pair, suite, wildcard_matches};
 use careplan_office::Adapter;
 use clap::Args;
 use serde::Serialize;
@@ -42,6 +42,10 @@ struct Report<'a> {
     passed: usize,
     failed: usize,
     not_applicable: usize,
+    /// Requirements of the official text cited by a passed case and by no failed one.
+    requirements_met: Vec<&'static str>,
+    /// Requirements cited by a failed case.
+    requirements_not_met: Vec<&'static str>,
     cases: Vec<CaseReport<'a>>,
 }
 
@@ -51,6 +55,8 @@ struct CaseReport<'a> {
     title: &'a str,
     rule: &'a str,
     source: &'a str,
+    /// The requirements the case checks, patterns expanded.
+    requirements: Vec<&'static str>,
     #[serde(flatten)]
     outcome: &'a Outcome,
 }
@@ -138,20 +144,44 @@ pub(crate) fn conform(args: &ConformArgs) -> Exit {
         "{} case(s): {passed} passed, {failed} failed, {not_applicable} not applicable",
         chosen.len()
     );
+    // The embedded suite's citations are checked by its tests: an error here is a broken build.
+    let shown = requirements_shown(chosen.iter().copied().zip(outcomes.iter().map(|o| &o.verdict)));
+    let ((requirements_met, requirements_not_met), cited) = match shown.and_then(|shown| {
+        let cited = chosen
+            .iter()
+            .map(|case| Ok(case.requirements()?.into_iter().map(|r| r.id.as_str()).collect()))
+            .collect::<Result<Vec<Vec<&'static str>>, String>>()?;
+        Ok((shown, cited))
+    }) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: the embedded suite cites a requirement that does not exist: {e}");
+            return Exit::Environment;
+        }
+    };
+    println!(
+        "requirements of the official text (docs/requirements.md): {} shown met, {} not met",
+        requirements_met.len(),
+        requirements_not_met.len()
+    );
     let report = Report {
         adapter: adapter.name(),
         contract: careplan_office::CONTRACT,
         passed,
         failed,
         not_applicable,
+        requirements_met,
+        requirements_not_met,
         cases: chosen
             .iter()
             .zip(&outcomes)
-            .map(|(case, outcome)| CaseReport {
+            .zip(cited)
+            .map(|((case, outcome), requirements)| CaseReport {
                 id: &case.header.id,
                 title: &case.header.title,
                 rule: &case.header.rule,
                 source: &case.header.source,
+                requirements,
                 outcome,
             })
             .collect(),

@@ -57,6 +57,15 @@ fn the_reference_adapter_passes_every_case_and_the_report_says_so() {
     assert!(junit_cases[0].name.as_str().starts_with(&cases[0].header.id));
     assert_eq!(json["cases"][0]["result"], "passed");
     assert!(json["cases"][0]["source"].as_str().unwrap().contains("V4.1"));
+    // Every requirement the passing suite cites is shown met; none is not met.
+    let met = json["requirements_met"].as_array().unwrap();
+    assert!(met.len() > 500, "{} met", met.len());
+    assert!(met.iter().any(|id| id == "UPPLAN-X-ONE-MONTH") && met.iter().any(|id| id == "FILE-ENCODING"));
+    assert_eq!(json["requirements_not_met"], serde_json::json!([]));
+    assert!(
+        stdout.contains(&format!("{} shown met, 0 not met", met.len())),
+        "{stdout}"
+    );
     // Every case records the product's calls: the first case exports, imports and exports again.
     let calls = json["cases"][0]["calls"].as_array().unwrap();
     assert!(!calls.is_empty(), "{json}");
@@ -88,6 +97,19 @@ fn caught(defect: &str, case: &str, evidence: &str) {
     assert!(
         stdout.contains(evidence),
         "{defect}: expected evidence {evidence:?} in\n{stdout}"
+    );
+    // The case's requirements are reported not met, and none of them met.
+    let cited = careplan_conform::suite()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.header.id == case)
+        .unwrap()
+        .requirements()
+        .unwrap()
+        .len();
+    assert!(
+        stdout.contains(&format!("0 shown met, {cited} not met")),
+        "{defect}: {stdout}"
     );
     let reference = careplan_sim(&[
         "conform",

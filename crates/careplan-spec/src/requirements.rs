@@ -57,7 +57,7 @@ impl Coverage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
     /// Stable ID, e.g. `UPPLAN-15-FORMAT` (a field's), `UPSIKYU-X-TOTAL-ROW` (between fields or records),
-    /// `FILE-ENCODING` (every file).
+    /// `FILE-ENCODING` (every file), `RECEIVE-REPLACE` (a receiving product's behaviour).
     pub id: String,
     /// The file kinds it concerns; empty for every file.
     pub kinds: Vec<FileKind>,
@@ -162,6 +162,10 @@ fn build() -> Vec<Requirement> {
         .into_iter()
         .map(Cross::into_requirement)
         .collect();
+    out.extend(cross::receiver().into_iter().map(|c| Requirement {
+        id: format!("RECEIVE-{}", c.id),
+        ..c.into_requirement()
+    }));
     for kind in KINDS_IN_ORDER {
         out.extend(field_requirements(kind));
         out.extend(cross::of_kind(kind).into_iter().map(|c| {
@@ -398,7 +402,13 @@ pub fn report_markdown() -> String {
         count("not yet enforced"),
     );
     out.push_str("## Every file\n\n");
-    table(&mut out, all.iter().filter(|r| r.kinds.is_empty()));
+    table(
+        &mut out,
+        all.iter()
+            .filter(|r| r.kinds.is_empty() && !r.id.starts_with("RECEIVE-")),
+    );
+    out.push_str("\n## A receiving product\n\n");
+    table(&mut out, all.iter().filter(|r| r.id.starts_with("RECEIVE-")));
     for kind in KINDS_IN_ORDER {
         let of_kind: Vec<&Requirement> = all.iter().filter(|r| r.kinds == [kind]).collect();
         let enforced = of_kind.iter().filter(|r| !r.coverage.rules().is_empty()).count();

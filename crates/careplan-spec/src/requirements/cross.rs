@@ -13,6 +13,7 @@ fn enforced(rules: &[Rule]) -> Coverage {
 const NEEDS_SERVICE_CODES: &str = "needs the national service-code table (介護給付費単位数等サービスコード表), which the files do not carry";
 const NEEDS_HISTORY: &str =
     "needs what the receiver holds from earlier send units: the files of one send unit cannot show it";
+const BY_CONFORMANCE: &str = "a receiving product's behaviour, not a property of a file: the conformance cases that import check it (docs/adapter.md)";
 const NEEDS_PERSON: &str =
     "the truth of the content against the sender's own records: judged by a person, not from the file";
 
@@ -155,6 +156,42 @@ pub(super) fn every_file() -> Vec<Cross> {
             "Lines of service kinds outside the exchange's scope (施設, 特定施設, …) are not exchanged.",
             "仕様書 1.3, 1.4 (適用範囲)",
             enforced(&[Rule::ServiceKindOutOfScope]),
+        ),
+    ]
+}
+
+/// Requirements of a receiving product: what it does with what it receives. No file can break them, so the
+/// validator checks none; the conformance cases that import do.
+pub(super) fn receiver() -> Vec<Cross> {
+    let by_cases = || Coverage::NotEnforced(BY_CONFORMANCE);
+    vec![
+        cross(
+            "ORDER",
+            None,
+            "Received send units are taken in the order of their ファイル連番.",
+            "仕様書 2.5, 3.5 (インターフェースファイルの取込順序について)",
+            by_cases(),
+        ),
+        cross(
+            "WHOLE",
+            None,
+            "A received send unit is imported whole: every record of every file, meaning what was sent.",
+            "仕様書 5.1.1.3, 5.1.2 (連携の流れ); 2.6 (出力単位)",
+            by_cases(),
+        ),
+        cross(
+            "REPLACE",
+            None,
+            "Data sent again replaces what was sent before: a re-sent plan or sheet is not kept twice.",
+            "仕様書 5.1.1.1, 5.1.1.3: 「先に送信した提供票について…取り下げ処理を行う必要はない」",
+            by_cases(),
+        ),
+        cross(
+            "DELETE",
+            None,
+            "A deletion removes the data it names with what depends on it (1表 with 2表 and 3表, 6表 with 7表), and nothing else.",
+            "仕様書 2.3: 「計画書１表の削除に伴い、従属する計画書２表及び計画書３表の情報も削除する」「第6表…の削除に伴い、従属する第7表…も削除する」; 5.1.1.4",
+            by_cases(),
         ),
     ]
 }
