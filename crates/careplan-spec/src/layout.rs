@@ -53,6 +53,8 @@ pub enum Format {
     Proration,
     /// An integer: half-width digits, no sign.
     Integer,
+    /// A number of a numbered list (課題ＮＯ and the like): an integer from 1.
+    Ordinal,
     /// 単位数単価: `99.99`.
     UnitPrice,
     /// A postal code `XXX-XXXX`.
@@ -216,14 +218,14 @@ fn plan_table_2() -> Vec<FieldSpec> {
     fields.extend(rows(&[
         ("居宅計画書作成年月日", 8, Q, Date),
         ("居宅サービス計画作成（変更）日", 8, Q, Date),
-        ("課題ＮＯ", 2, O, Integer),
+        ("課題ＮＯ", 2, O, Ordinal),
         ("課題", 0, O, FreeText),
-        ("援助目標ＮＯ", 2, O, Integer),
+        ("援助目標ＮＯ", 2, O, Ordinal),
         ("長期目標", 0, O, FreeText),
         ("短期目標", 0, O, FreeText),
         ("長期期間", 0, O, FreeText),
         ("短期期間", 0, O, FreeText),
-        ("援助内容ＮＯ", 2, O, Integer),
+        ("援助内容ＮＯ", 2, O, Ordinal),
         ("サービス内容", 0, O, FreeText),
         ("保険対象区分", 1, O, Code(INSURANCE_SCOPE)),
         ("サービス種別", 0, O, FreeText),

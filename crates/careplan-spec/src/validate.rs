@@ -204,6 +204,9 @@ rules! {
     ConditionalField = "CONDITIONAL_FIELD", Error, "§6.9",
         "A field the text calls for when another holds a given code is filled: 利用者基本情報 相談方法 03 (その他) with 相談方法(その他の内容), 利用者の現況 02 (入院又は入所中) with 利用者の現況(状況補足).",
         "Fill the field the code calls for, or correct the code.";
+    SlotOrder = "SLOT_ORDER", Warning, "§6.1",
+        "The user supplement's per-kind limit slots (fields 20–55, nine of four fields) are filled from slot 1 on, with no empty slot before a filled one.",
+        "Move the filled slots up: slot 1 first, with no gap.";
     DateOrder = "DATE_ORDER", Warning, "§6.1, §6.2, §6.13",
         "Dates that open and close a period, or a first plan and its change, are in order: 限度額適用開始 ≤ 終了 (補足), 初回居宅サービス計画作成日 ≤ 作成（変更）日 and 認定有効期間開始 ≤ 終了 (1表), 初回作成日 ≤ 計画作成(変更)日 (予防計画書).",
         "Correct the dates: the first of the pair cannot come after the second.";
@@ -784,6 +787,12 @@ fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
                 )
             })
         }
+        Format::Ordinal => (!is_digits(value) || value.bytes().all(|b| b == b'0')).then(|| {
+            (
+                Rule::NumberInvalid,
+                "must be a number from 1 (numbered lists count from 1)".to_owned(),
+            )
+        }),
         Format::Integer => (!is_digits(value)).then(|| {
             (
                 Rule::NumberInvalid,
@@ -1117,29 +1126,54 @@ fn check_semantics(values: &[&str], line: u64, name: &FileName, v4: bool, findin
                 );
             }
         }
-        FileKind::UserSupplement => match name.month {
-            Some(MonthSegment::Month(_)) if !field(4).is_empty() && field(4) != "00000000" => {
+        FileKind::UserSupplement => {
+            // Slot k (1–9) starts at field 20 + 4(k−1) with its サービス種類コード.
+            let first_empty = (0..9).find(|slot| field(20 + 4 * slot).is_empty());
+            if let Some(empty) = first_empty
+                && let Some(filled) = (empty + 1..9).find(|slot| !field(20 + 4 * slot).is_empty())
+            {
                 add(
-                    Rule::SupplementLink,
-                    4,
+                    Rule::SlotOrder,
+                    20 + 4 * filled,
                     format!(
-                        "field 4 居宅サービス計画作成（変更）日: `{}` in a month's supplement should be 00000000",
-                        field(4)
+                        "field {} サービス種類コード of slot {}: filled after empty slot {}",
+                        20 + 4 * filled,
+                        filled + 1,
+                        empty + 1
                     ),
                 );
             }
-            Some(MonthSegment::PlanLinked) if field(63) != "000000" => {
-                add(
-                    Rule::SupplementLink,
-                    63,
-                    format!(
-                        "field 63 対象年月: `{}` in a plan's supplement should be 000000",
-                        field(63)
-                    ),
-                );
-            }
-            _ => {}
-        },
+            check_supplement_link(values, line, name, findings);
+        }
+        _ => {}
+    }
+}
+
+/// A supplement's link to a month's sheets (field 4) or to plan tables (field 63).
+fn check_supplement_link(values: &[&str], line: Option<u64>, name: &FileName, findings: &mut Findings) {
+    let field = |n: usize| values.get(n - 1).copied().unwrap_or("");
+    let mut add = |rule, n: usize, message: String| findings.add(rule, line, Some(n), message);
+    match name.month {
+        Some(MonthSegment::Month(_)) if !field(4).is_empty() && field(4) != "00000000" => {
+            add(
+                Rule::SupplementLink,
+                4,
+                format!(
+                    "field 4 居宅サービス計画作成（変更）日: `{}` in a month's supplement should be 00000000",
+                    field(4)
+                ),
+            );
+        }
+        Some(MonthSegment::PlanLinked) if field(63) != "000000" => {
+            add(
+                Rule::SupplementLink,
+                63,
+                format!(
+                    "field 63 対象年月: `{}` in a plan's supplement should be 000000",
+                    field(63)
+                ),
+            );
+        }
         _ => {}
     }
 }
@@ -1452,6 +1486,9 @@ impl Rule {
             Rule::OrphanRecord => "仕様書 2.3, 3.3 (ファイルの関係)",
             Rule::ConditionalField => {
                 "定義書 利用者基本情報 №8 (「03:その他」の場合は、「相談方法(その他の内容)」に内容を記載する), №12 (「02:入院又は入所中」の場合は…状況補足に内容を記載する)"
+            }
+            Rule::SlotOrder => {
+                "定義書 利用者補足情報 №20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」"
             }
             Rule::DateOrder => {
                 "定義書 利用者補足情報 №14–15, 居宅サービス計画1表 №14–15 and №19–20, 介護予防サービス・支援計画書 №4 and №20: not stated in words; the order a period and a first date imply"
@@ -1978,6 +2015,31 @@ mod tests {
         assert_eq!(
             validate_file(NAME, &bom, Options::default()).diagnostics[0].rule,
             Rule::Encoding
+        );
+    }
+
+    #[test]
+    fn list_numbers_count_from_one() {
+        let spec = FieldSpec {
+            name: "課題ＮＯ".to_owned(),
+            max_len: Some(2),
+            presence: Presence::Optional,
+            format: Format::Ordinal,
+        };
+        let rules: Vec<Option<Rule>> = ["1", "99", "0", "00", "1a", ""]
+            .iter()
+            .map(|v| check_value(&spec, v).map(|(rule, _)| rule))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                None,
+                None,
+                Some(Rule::NumberInvalid),
+                Some(Rule::NumberInvalid),
+                Some(Rule::NumberInvalid),
+                None
+            ]
         );
     }
 

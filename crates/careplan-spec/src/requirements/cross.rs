@@ -212,7 +212,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(20),
                 "The per-kind limit slots (fields 20–55) are filled from slot 1 on, with no gap.",
                 "定義書 利用者補足情報 №20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」",
-                Coverage::NotYetEnforced("a filled slot after an empty one is reported"),
+                enforced(&[Rule::SlotOrder]),
             ),
             cross(
                 "LIMIT-SLOT-SHORT-STAY",
@@ -293,7 +293,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some(6),
                 "課題ＮＯ, 援助目標ＮＯ and 援助内容ＮＯ run from 1 to 99.",
                 "定義書 居宅サービス計画2表 №6, №8, №13",
-                Coverage::NotYetEnforced("a number 0 is reported"),
+                enforced(&[Rule::NumberInvalid]),
             ),
         ],
         FileKind::PlanTable3 => vec![cross(
