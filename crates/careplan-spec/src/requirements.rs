@@ -126,6 +126,9 @@ pub fn field_fixture(kind: FileKind) -> Option<&'static str> {
         FileKind::UserSupplement => {
             "plan-bundle/UPHOSOKU_202505_1310000001_43_1310000002_11_20250425103000.CSV"
         }
+        FileKind::PlanTable1 => "plan-tables/UP1KYO_1310000001_43_1310000002_11_20250425103000.CSV",
+        FileKind::PlanTable2 => "plan-tables/UP2KYO_1310000001_43_1310000002_11_20250425103000.CSV",
+        FileKind::PlanTable3 => "plan-tables/UP3KYO_1310000001_43_1310000002_11_20250425103000.CSV",
         FileKind::UsagePlan => "plan-bundle/UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV",
         FileKind::UsageAnnex => "plan-bundle/UPSIKYU_202505_1310000001_43_1310000002_11_20250425103000.CSV",
         FileKind::UsageActual => "actuals/UPJSK_202505_1310000002_11_1310000001_43_20250425103000.CSV",
