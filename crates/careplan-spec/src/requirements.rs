@@ -98,26 +98,13 @@ pub fn official_title(kind: FileKind) -> &'static str {
     }
 }
 
-/// The kinds in the order the report lists them: 居宅 first, then 介護予防, as 定義書 orders them.
-pub const KINDS_IN_ORDER: [FileKind; 17] = [
-    FileKind::UserSupplement,
-    FileKind::PlanTable1,
-    FileKind::PlanTable1Deletion,
-    FileKind::PlanTable2,
-    FileKind::PlanTable3,
-    FileKind::UsagePlan,
-    FileKind::UsagePlanDeletion,
-    FileKind::UsageActual,
-    FileKind::UsageActualDeletion,
-    FileKind::UsageAnnex,
-    FileKind::PreventionBasic,
-    FileKind::PreventionBasicSchedule,
-    FileKind::PreventionBasicHistory,
-    FileKind::PreventionBasicDeletion,
-    FileKind::PreventionPlan,
-    FileKind::PreventionPlanSupport,
-    FileKind::PreventionPlanDeletion,
-];
+/// The kinds in the order the report lists them: 居宅 first, then 介護予防, as 定義書 orders them — the
+/// order `FileKind` declares them in.
+pub fn kinds_in_order() -> [FileKind; 17] {
+    let mut kinds = FileKind::ALL;
+    kinds.sort();
+    kinds
+}
 
 /// The valid fixture (under `fixtures/valid/`) whose first record each field-level requirement of a kind
 /// is broken on, in turn, by this module's tests; `None` where no valid fixture of the kind exists yet.
@@ -169,7 +156,7 @@ fn build() -> Vec<Requirement> {
         id: format!("RECEIVE-{}", c.id),
         ..c.into_requirement()
     }));
-    for kind in KINDS_IN_ORDER {
+    for kind in kinds_in_order() {
         out.extend(field_requirements(kind));
         out.extend(cross::of_kind(kind).into_iter().map(|c| {
             Cross {
@@ -416,7 +403,7 @@ pub fn report_markdown() -> String {
     );
     out.push_str("\n## A receiving product\n\n");
     table(&mut out, all.iter().filter(|r| r.id.starts_with("RECEIVE-")));
-    for kind in KINDS_IN_ORDER {
+    for kind in kinds_in_order() {
         let of_kind: Vec<&Requirement> = all.iter().filter(|r| r.kinds == [kind]).collect();
         let enforced = of_kind.iter().filter(|r| !r.coverage.rules().is_empty()).count();
         out.push_str(&format!(
@@ -528,7 +515,7 @@ mod tests {
                 "UPPLAN-X-SERVICE-CODE-EXISTS"
             ]
         );
-        for kind in KINDS_IN_ORDER {
+        for kind in kinds_in_order() {
             let fields = layout(kind, true).unwrap_or_default();
             assert!(!fields.is_empty(), "{kind}");
             for (index, spec) in fields.iter().enumerate() {
@@ -589,7 +576,7 @@ mod tests {
                 .collect()
         };
         let mut checked = 0;
-        for kind in KINDS_IN_ORDER {
+        for kind in kinds_in_order() {
             let Some(path) = field_fixture(kind) else { continue };
             let full = format!("{}/../../fixtures/valid/{path}", env!("CARGO_MANIFEST_DIR"));
             let bytes = std::fs::read(&full).unwrap();
