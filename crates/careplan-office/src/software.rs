@@ -9,7 +9,7 @@ use careplan_relay::Upload;
 use careplan_spec::csv_text::{Field, write_record};
 use careplan_spec::ms932::{self, EncodingError};
 use careplan_spec::records::{
-    CsvVersion, PlanDeletionRecord, ReadError, RecordSet, ServiceUsageRecord, UserKey,
+    CsvVersion, PlanDeletionRecord, ReadError, RecordSet, RecordWriter, ServiceUsageRecord, UserKey,
 };
 use careplan_spec::{FileKind, FileName, FileNameError, MonthSegment, Serial};
 use careplan_synth::{
@@ -20,6 +20,13 @@ use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::case::PreparedMonth;
+
+/// 居宅サービス計画作成（変更）日: the key of a user's plan tables, in each table and in their deletion.
+const PLAN_DATE: &str = "居宅サービス計画作成（変更）日";
+/// 削除対象年月 of an actuals deletion (実績削除).
+const DELETED_MONTH: &str = "削除対象年月";
+/// サービス事業者コード of an actuals deletion: the provider whose actuals are withdrawn.
+const PROVIDER: &str = "サービス事業者コード";
 
 /// How many users a month's plans cover when neither a case nor the step says.
 pub const DEFAULT_USERS: usize = 3;
@@ -632,12 +639,11 @@ impl SyntheticSoftware {
                     .filter(|(numbers, ..)| numbers.contains(&to.number))
                 {
                     if let Some(held) = self.tables.remove(&user.key) {
-                        records.push(vec![
-                            Field::code(CsvVersion::CURRENT),
-                            Field::code(&user.key.insurer),
-                            Field::code(&user.key.insured),
-                            Field::code(held.plan_date),
-                        ]);
+                        records.push(
+                            RecordWriter::new(FileKind::PlanTable1Deletion, CsvVersion::CURRENT, &user.key)
+                                .set(PLAN_DATE, held.plan_date)
+                                .finish(),
+                        );
                     }
                 }
                 records
@@ -649,14 +655,11 @@ impl SyntheticSoftware {
                     *m == month && rows.first().and_then(|r| r.plan_office) == Some(to.number)
                 })
                 .map(|((month, user), _)| {
-                    vec![
-                        Field::code(CsvVersion::CURRENT),
-                        Field::code(&user.insurer),
-                        Field::code(&user.insured),
-                        Field::code(month),
-                        Field::code(self.profile.number),
-                        Field::code(self.profile.kind),
-                    ]
+                    RecordWriter::new(FileKind::UsageActualDeletion, CsvVersion::CURRENT, user)
+                        .set(DELETED_MONTH, month)
+                        .set(PROVIDER, self.profile.number)
+                        .set("サービス種類コード", self.profile.kind)
+                        .finish()
                 })
                 .collect(),
         };
@@ -1086,48 +1089,37 @@ impl CareSoftware for SyntheticSoftware {
                         rows.into_iter().map(|r| (r.month, r.user)).collect(),
                     ));
                 }
-                // Plan tables by their key, 保険者番号 + 被保険者番号 + 居宅サービス計画作成（変更）日: the
-                // field that holds the date differs by table.
-                // 実績削除: 削除対象年月 (4) of the user, for the provider (5).
+                // 実績削除: 削除対象年月 of the user, for the provider named.
                 RecordSet::Layout(rows) if file_name.kind == FileKind::UsageActualDeletion => {
                     let mut withdrawn = Vec::with_capacity(rows.len());
                     for (index, row) in rows.iter().enumerate() {
-                        let bad = |number: usize, field: &'static str, expected: &'static str| {
-                            SoftwareError::Read {
-                                file: name.to_owned(),
-                                source: ReadError::Record {
-                                    line: index as u64 + 1,
-                                    source: careplan_spec::records::RecordError::Field {
-                                        number,
-                                        name: field,
-                                        value: row.value(number).to_owned(),
-                                        expected,
-                                    },
-                                },
-                            }
+                        let bad = |field: &str, expected: &'static str| SoftwareError::Read {
+                            file: name.to_owned(),
+                            source: ReadError::Record {
+                                line: index as u64 + 1,
+                                source: row.field_error(field, expected),
+                            },
                         };
                         let month: CareMonth = row
-                            .value(4)
+                            .get(DELETED_MONTH)
                             .parse()
-                            .map_err(|_| bad(4, "削除対象年月", "must be YYYYMM"))?;
-                        let provider: OfficeNumber = row.value(5).parse().map_err(|_| {
-                            bad(5, "サービス事業者コード", "must be a 10-digit office number")
-                        })?;
+                            .map_err(|_| bad(DELETED_MONTH, "must be YYYYMM"))?;
+                        let provider: OfficeNumber = row
+                            .get(PROVIDER)
+                            .parse()
+                            .map_err(|_| bad(PROVIDER, "must be a 10-digit office number"))?;
                         withdrawn.push(((month, row.user.clone()), provider));
                     }
                     changes.push(Change::ActualsWithdrawn(withdrawn));
                 }
                 // The 介護予防 files are checked against their layouts and counted, not kept.
                 RecordSet::Layout(_) if !file_name.kind.is_plan_table() => {}
+                // Plan tables by their key, 保険者番号 + 被保険者番号 + 居宅サービス計画作成（変更）日, a field of
+                // every table and of their deletion.
                 RecordSet::Layout(rows) => {
-                    let date_field = match file_name.kind {
-                        FileKind::PlanTable1 => 14,
-                        FileKind::PlanTable1Deletion => 4,
-                        _ => 5,
-                    };
                     let keys: Vec<(UserKey, String)> = rows
                         .iter()
-                        .map(|r| (r.user.clone(), r.value(date_field).to_owned()))
+                        .map(|r| (r.user.clone(), r.get(PLAN_DATE).to_owned()))
                         .collect();
                     changes.push(Change::Tables(file_name.kind, keys));
                 }

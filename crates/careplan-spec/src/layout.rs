@@ -156,12 +156,12 @@ fn user_supplement() -> Vec<FieldSpec> {
         ("要介護状態区分", 2, O, Code(CARE_LEVELS)),
         ("区分支給限度基準額", 7, O, Integer),
     ]));
-    const DIGITS: [&str; 9] = ["１", "２", "３", "４", "５", "６", "７", "８", "９"];
-    for slot in DIGITS {
-        fields.push(field(&format!("{slot}サービス種類コード"), Some(2), O, Kind));
-        fields.push(field(&format!("{slot}支給限度基準額"), Some(7), O, Integer));
-        fields.push(field(&format!("{slot}合計単位数"), Some(7), O, Integer));
-        fields.push(field(&format!("{slot}限度超単位数"), Some(7), O, Integer));
+    for slot in 0..KIND_LIMIT_SLOTS {
+        let [kind, limit, total, over] = KindLimitField::ALL.map(|item| slot_field(slot, item));
+        fields.push(field(&kind, Some(2), O, Kind));
+        fields.push(field(&limit, Some(7), O, Integer));
+        fields.push(field(&total, Some(7), O, Integer));
+        fields.push(field(&over, Some(7), O, Integer));
     }
     fields.extend(rows(&[
         ("合計限度超単位数", 7, O, Integer),
@@ -174,6 +174,49 @@ fn user_supplement() -> Vec<FieldSpec> {
         ("対象年月", 6, Q, MonthOrZero),
     ]));
     fields
+}
+
+/// The user supplement's slots of limits per service kind (サービス種類別の支給限度, 定義書 利用者補足情報
+/// №20–55): nine slots of four fields, filled from slot 1.
+pub const KIND_LIMIT_SLOTS: usize = 9;
+
+/// The four fields of a kind-limit slot, in their order within the slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindLimitField {
+    /// サービス種類コード.
+    Kind,
+    /// 支給限度基準額.
+    Limit,
+    /// 合計単位数.
+    Total,
+    /// 限度超単位数.
+    Over,
+}
+
+impl KindLimitField {
+    /// The four, in slot order.
+    pub const ALL: [KindLimitField; 4] = [
+        KindLimitField::Kind,
+        KindLimitField::Limit,
+        KindLimitField::Total,
+        KindLimitField::Over,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            KindLimitField::Kind => "サービス種類コード",
+            KindLimitField::Limit => "支給限度基準額",
+            KindLimitField::Total => "合計単位数",
+            KindLimitField::Over => "限度超単位数",
+        }
+    }
+}
+
+/// The 項目名 of `item` in kind-limit slot `slot` (0-based): the slot's full-width number, then the item's
+/// name, e.g. `１サービス種類コード`.
+pub fn slot_field(slot: usize, item: KindLimitField) -> String {
+    const DIGITS: [&str; KIND_LIMIT_SLOTS] = ["１", "２", "３", "４", "５", "６", "７", "８", "９"];
+    format!("{}{}", DIGITS.get(slot).copied().unwrap_or("?"), item.name())
 }
 
 fn plan_table_1() -> Vec<FieldSpec> {
@@ -623,6 +666,12 @@ pub fn layout(kind: FileKind, v4: bool) -> Option<&'static [FieldSpec]> {
         .map(|(_, fields)| fields.as_slice())
 }
 
+/// The position (0-based) of the field named `name` (項目名) in the layout of `kind` under the V4 (`v4`) or
+/// V3 rule set: the one way code finds a field, so that no field number is written outside the layout.
+pub fn position(kind: FileKind, v4: bool, name: &str) -> Option<usize> {
+    layout(kind, v4)?.iter().position(|f| f.name == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,6 +702,24 @@ mod tests {
         for (kind, v4, v3) in counts {
             assert_eq!(layout(kind, true).map(<[_]>::len), Some(v4), "{kind}");
             assert_eq!(layout(kind, false).map(<[_]>::len), Some(v3), "{kind}");
+        }
+    }
+
+    #[test]
+    fn field_names_are_unique_within_a_layout() {
+        // Code finds fields by name: a name given twice would make the second unreachable.
+        for kind in FileKind::ALL {
+            for v4 in [true, false] {
+                let fields = layout(kind, v4).unwrap_or_default();
+                for (index, field) in fields.iter().enumerate() {
+                    assert_eq!(
+                        position(kind, v4, &field.name),
+                        Some(index),
+                        "{kind} {}",
+                        field.name
+                    );
+                }
+            }
         }
     }
 }

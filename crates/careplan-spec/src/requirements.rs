@@ -12,7 +12,7 @@
 use std::sync::LazyLock;
 
 use crate::FileKind;
-use crate::layout::{FieldSpec, Format, Presence, layout};
+use crate::layout::{FieldSpec, Format, Presence, common_fields, layout, position};
 use crate::validate::Rule;
 
 /// How a requirement is checked.
@@ -349,7 +349,8 @@ fn format_requirement(spec: &FieldSpec) -> Option<(&'static str, String, &'stati
 struct Cross {
     id: &'static str,
     kinds: Vec<FileKind>,
-    field: Option<usize>,
+    /// The field it is about, by 項目名: its № comes from the layout.
+    field: Option<&'static str>,
     statement: &'static str,
     source: &'static str,
     coverage: Coverage,
@@ -361,10 +362,20 @@ impl Cross {
             [kind] => format!("{}-X-{}", kind.prefix(), self.id),
             _ => format!("FILE-{}", self.id),
         };
+        // A field of every kind's layout (CSVバージョン, 保険者番号) stands where it stands in the common fields.
+        let field = self.field.and_then(|name| match self.kinds.as_slice() {
+            [kind] => position(*kind, true, name),
+            _ => common_fields().iter().position(|f| f.name == name),
+        });
+        debug_assert!(
+            self.field.is_none() || field.is_some(),
+            "{id}: {:?} is not a field of its layout",
+            self.field
+        );
         Requirement {
             id,
             kinds: self.kinds,
-            field: self.field,
+            field: field.map(|index| index + 1),
             statement: self.statement.to_owned(),
             source: self.source.to_owned(),
             coverage: self.coverage,

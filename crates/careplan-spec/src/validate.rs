@@ -11,8 +11,11 @@ use careplan_core::CareMonth;
 
 use crate::csv_text::{Reader, Record};
 use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
-use crate::records::ALL_NINES_OFFICE;
+
+mod relations;
+
 use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnitKind, check_send_unit, ms932};
+use relations::{AnnexFields, CheckedLayout, Relations, check_relations, checked};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -292,16 +295,6 @@ pub fn field_count(kind: FileKind, v4: bool) -> usize {
     layout(kind, v4).map_or(common_fields().len(), <[_]>::len)
 }
 
-/// The field holding 対象年月 / 削除対象年月 in a month-bound layout.
-fn month_field(kind: FileKind, v4: bool) -> Option<usize> {
-    match kind {
-        FileKind::UsagePlan | FileKind::UsageActual | FileKind::UsageAnnex => Some(5),
-        FileKind::UsagePlanDeletion | FileKind::UsageActualDeletion => Some(4),
-        FileKind::UserSupplement => Some(field_count(kind, v4)),
-        _ => None,
-    }
-}
-
 struct Findings {
     strict: bool,
     list: Vec<Diagnostic>,
@@ -394,6 +387,8 @@ struct FileChecks<'n> {
     reference: Option<&'static str>,
     /// Whether records are read with the V4 layouts: by the first record's version.
     v4: bool,
+    /// The layout the records are checked against, once the first record tells the rule set.
+    layout: Option<&'static CheckedLayout>,
     annex: Option<AnnexTotals>,
     /// Users seen, as `insurer \0 insured`.
     users: HashSet<String>,
@@ -412,6 +407,7 @@ impl<'n> FileChecks<'n> {
             csv_version: None,
             reference: None,
             v4: true,
+            layout: None,
             annex: None,
             users: HashSet::new(),
             key: String::new(),
@@ -445,8 +441,11 @@ impl<'n> FileChecks<'n> {
             self.csv_version = Some(version.to_owned());
             // An unknown version is reported once; its records are read with the V4 layouts its name implies.
             self.v4 = known.is_none_or(is_v4);
-            if self.name.is_some_and(|n| n.kind == FileKind::UsageAnnex) {
-                self.annex = Some(AnnexTotals::new(self.v4));
+            self.layout = self.name.and_then(|name| checked(name.kind, self.v4));
+            if let Some(layout) = self.layout
+                && let Relations::Annex(fields) = &layout.relations
+            {
+                self.annex = Some(AnnexTotals::new(layout, fields));
             }
         }
         self.records += 1;
@@ -473,7 +472,9 @@ impl<'n> FileChecks<'n> {
         {
             check_version_of_name(first, record.line, name, findings);
         }
-        check_record(record, self.name, self.v4, findings);
+        if let (Some(name), Some(layout)) = (self.name, self.layout) {
+            check_record(record, name, layout, findings);
+        }
         if let Some(annex) = &mut self.annex {
             annex.add(record);
         }
@@ -862,10 +863,9 @@ fn check_version_of_name(first: &str, line: u64, name: &FileName, findings: &mut
     }
 }
 
-fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings: &mut Findings) {
+fn check_record(record: &Record<'_>, name: &FileName, layout: &CheckedLayout, findings: &mut Findings) {
     let line = Some(record.line);
-    let Some(name) = name else { return };
-    let expected = field_count(name.kind, v4);
+    let expected = layout.specs.len();
     if record.len() != expected {
         findings.add(
             Rule::FieldCount,
@@ -880,9 +880,7 @@ fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings
         return;
     }
     let values = record.values();
-    let field = |n: usize| values.get(n - 1).copied().unwrap_or("");
-    let specs = layout(name.kind, v4).unwrap_or_else(common_fields);
-    for (index, (spec, &value)) in specs.iter().zip(values.iter()).enumerate() {
+    for (index, (spec, &value)) in layout.specs.iter().zip(values.iter()).enumerate() {
         if matches!(spec.format, Format::FreeText) && !value.is_empty() && !record.is_quoted(index) {
             findings.add(
                 Rule::FreeTextUnquoted,
@@ -909,272 +907,18 @@ fn check_record(record: &Record<'_>, name: Option<&FileName>, v4: bool, findings
             );
         }
     }
-    check_semantics(&values, record.line, name, v4, findings);
-    if DATE_PAIRS.iter().any(|(kind, ..)| *kind == name.kind)
-        || FILLED_WHEN.iter().any(|(kind, ..)| *kind == name.kind)
-    {
-        check_named_relations(&values, record.line, name, v4, findings);
-    }
-    if let (Some(MonthSegment::Month(month)), Some(n)) = (name.month, month_field(name.kind, v4))
-        && field(n).len() == 6
-        && month_of(field(n)) != Some(month)
+    check_relations(&values, record.line, name, layout, findings);
+    if let (Some(MonthSegment::Month(month)), Some(at)) = (name.month, layout.month)
+        && let value = at.of(&values)
+        && value.len() == 6
+        && month_of(value) != Some(month)
     {
         findings.add(
             Rule::MonthMismatch,
             line,
-            Some(n),
-            format!(
-                "field {n} 対象年月: `{}` differs from the file name's month {month}",
-                field(n)
-            ),
+            Some(at.number()),
+            format!("{at}: `{value}` differs from the file name's month {month}"),
         );
-    }
-}
-
-/// Service kinds outside the exchange's scope (spec §7.3).
-const OUT_OF_SCOPE_KINDS: &[&str] = &[
-    "32", "33", "35", "36", "37", "41", "42", "44", "45", "51", "52", "53", "54", "59", "81",
-];
-
-/// The position of a V4 field in the file's layout: V3 service usage sheets lack fields 16–18 and V3
-/// annexes lack fields 10–12.
-fn position(kind: FileKind, v4: bool, v4_field: usize) -> usize {
-    match kind {
-        FileKind::UsagePlan | FileKind::UsageActual if !v4 && v4_field > 18 => v4_field - 3,
-        FileKind::UsageAnnex if !v4 && v4_field > 12 => v4_field - 3,
-        _ => v4_field,
-    }
-}
-
-/// Rules that relate fields of one record (spec §10.16–27).
-fn check_semantics(values: &[&str], line: u64, name: &FileName, v4: bool, findings: &mut Findings) {
-    let line = Some(line);
-    let at = |n: usize| position(name.kind, v4, n);
-    let field = |n: usize| values.get(at(n) - 1).copied().unwrap_or("");
-    let mut add = |rule, n: usize, message: String| findings.add(rule, line, Some(at(n)), message);
-    match name.kind {
-        FileKind::UsagePlan | FileKind::UsageActual => {
-            let month = month_of(field(5));
-            let code = field(15);
-            let kind = code.get(..2).unwrap_or("");
-            // Both in their canonical digits: the date is in the month when it starts with it.
-            if let Some(month) = month
-                && is_date(field(10))
-                && !same(&field(10)[..6], field(5))
-            {
-                add(
-                    Rule::ServiceDateOutsideMonth,
-                    10,
-                    format!(
-                        "field 10 サービス利用日: `{}` is not in 対象年月 {month}",
-                        field(10)
-                    ),
-                );
-            }
-            if let Some(month) = month
-                && field(11).len() == 31
-                && field(11)
-                    .bytes()
-                    .skip(usize::from(month.days()))
-                    .any(|b| b == b'1')
-            {
-                add(
-                    Rule::ProrationOutsideMonth,
-                    11,
-                    format!(
-                        "field 11 日割対象日: marks a day after the {}th of {month}",
-                        month.days()
-                    ),
-                );
-            }
-            if v4 && matches!(kind, "17" | "67") && field(16).is_empty() && field(17).is_empty() {
-                add(
-                    Rule::EquipmentCodeMissing,
-                    16,
-                    format!(
-                        "fields 16 TAISコード / 17 福祉用具届出コード: both empty on a 福祉用具貸与 line ({code})"
-                    ),
-                );
-            }
-            if !field(19).is_empty() && kind != "17" {
-                add(
-                    Rule::DetailCodeOutsideRental,
-                    19,
-                    format!(
-                        "field 19 明細判別コード: `{}` on a line of kind {kind}",
-                        field(19)
-                    ),
-                );
-            }
-            let count = field(14);
-            if !count.is_empty() && count.bytes().all(|b| b == b'0') {
-                add(
-                    Rule::ServiceCount,
-                    14,
-                    format!("field 14 サービス回数: `{count}` counts no service"),
-                );
-            }
-            if name.kind == FileKind::UsageActual
-                && let Some((sender_kind, _)) = name.service_kinds
-                && code.len() == 6
-                && !same(kind, sender_kind.as_str())
-            {
-                add(
-                    Rule::ActualProviderMismatch,
-                    15,
-                    format!(
-                        "field 15 サービスコード: `{code}` is of kind {kind}, not the sending office's kind {sender_kind}"
-                    ),
-                );
-            }
-            if one_of(OUT_OF_SCOPE_KINDS, kind) {
-                add(
-                    Rule::ServiceKindOutOfScope,
-                    15,
-                    format!("field 15 サービスコード: kind {kind} is outside the exchange's scope"),
-                );
-            }
-            if name.kind == FileKind::UsageActual
-                && !same(field(20), name.from.as_str())
-                && !field(20).is_empty()
-            {
-                add(
-                    Rule::ActualProviderMismatch,
-                    20,
-                    format!(
-                        "field 20 サービス事業者コード: `{}` is not the sending office {}",
-                        field(20),
-                        name.from
-                    ),
-                );
-            }
-        }
-        FileKind::UsageAnnex => {
-            let code = field(9);
-            let summary = same(code, "999999")
-                || ["AAAA", "EEEE", "ZZZZ"]
-                    .iter()
-                    .any(|s| code.get(2..).is_some_and(|c| same(c, s)));
-            if summary && (!same(field(13), "0") || !field(14).is_empty() || !field(15).is_empty()) {
-                add(
-                    Rule::AnnexSummaryRow,
-                    13,
-                    format!(
-                        "fields 13–15 of the {code} row: 単位数 must be 0 and 割引後率/割引後単位数 empty"
-                    ),
-                );
-            }
-            if same(code, "999999") && !same(field(7), ALL_NINES_OFFICE) {
-                add(
-                    Rule::AnnexTotalRow,
-                    7,
-                    format!(
-                        "field 7 サービス事業所コード: `{}` on the total row must be 9999999999",
-                        field(7)
-                    ),
-                );
-            }
-            let kind = code.get(..2).unwrap_or("");
-            if !summary && v4 && matches!(kind, "17" | "67") && field(10).is_empty() && field(11).is_empty() {
-                add(
-                    Rule::EquipmentCodeMissing,
-                    10,
-                    format!(
-                        "fields 10 TAISコード / 11 福祉用具届出コード: both empty on a 福祉用具貸与 line ({code})"
-                    ),
-                );
-            }
-            if !field(34).is_empty() && !same(field(34), ALL_NINES_OFFICE) {
-                add(
-                    Rule::AnnexOfficeCode,
-                    34,
-                    format!("field 34 事業所コード: `{}` must be 9999999999", field(34)),
-                );
-            }
-            if !summary && one_of(OUT_OF_SCOPE_KINDS, kind) {
-                add(
-                    Rule::ServiceKindOutOfScope,
-                    9,
-                    format!("field 9 サービスコード: kind {kind} is outside the exchange's scope"),
-                );
-            }
-        }
-        FileKind::UsageActualDeletion => {
-            let sender_kind = name.service_kinds.map(|(kind, _)| kind);
-            if !field(5).is_empty() && !same(field(5), name.from.as_str()) {
-                add(
-                    Rule::ActualProviderMismatch,
-                    5,
-                    format!(
-                        "field 5 サービス事業者コード: `{}` is not the sending office {}",
-                        field(5),
-                        name.from
-                    ),
-                );
-            }
-            if let Some(sender_kind) = sender_kind
-                && !field(6).is_empty()
-                && !same(field(6), sender_kind.as_str())
-            {
-                add(
-                    Rule::ActualProviderMismatch,
-                    6,
-                    format!(
-                        "field 6 サービス種類コード: `{}` is not the sending office's kind {sender_kind}",
-                        field(6)
-                    ),
-                );
-            }
-        }
-        FileKind::UserSupplement => {
-            // Slot k (1–9) starts at field 20 + 4(k−1) with its サービス種類コード.
-            let first_empty = (0..9).find(|slot| field(20 + 4 * slot).is_empty());
-            if let Some(empty) = first_empty
-                && let Some(filled) = (empty + 1..9).find(|slot| !field(20 + 4 * slot).is_empty())
-            {
-                add(
-                    Rule::SlotOrder,
-                    20 + 4 * filled,
-                    format!(
-                        "field {} サービス種類コード of slot {}: filled after empty slot {}",
-                        20 + 4 * filled,
-                        filled + 1,
-                        empty + 1
-                    ),
-                );
-            }
-            check_supplement_link(values, line, name, findings);
-        }
-        _ => {}
-    }
-}
-
-/// A supplement's link to a month's sheets (field 4) or to plan tables (field 63).
-fn check_supplement_link(values: &[&str], line: Option<u64>, name: &FileName, findings: &mut Findings) {
-    let field = |n: usize| values.get(n - 1).copied().unwrap_or("");
-    let mut add = |rule, n: usize, message: String| findings.add(rule, line, Some(n), message);
-    match name.month {
-        Some(MonthSegment::Month(_)) if !field(4).is_empty() && field(4) != "00000000" => {
-            add(
-                Rule::SupplementLink,
-                4,
-                format!(
-                    "field 4 居宅サービス計画作成（変更）日: `{}` in a month's supplement should be 00000000",
-                    field(4)
-                ),
-            );
-        }
-        Some(MonthSegment::PlanLinked) if field(63) != "000000" => {
-            add(
-                Rule::SupplementLink,
-                63,
-                format!(
-                    "field 63 対象年月: `{}` in a plan's supplement should be 000000",
-                    field(63)
-                ),
-            );
-        }
-        _ => {}
     }
 }
 
@@ -1195,88 +939,10 @@ struct UserRows {
     outside_the_limit: bool,
 }
 
-/// Pairs of dates of one record in order, the first not after the second, by their names in the layout.
-const DATE_PAIRS: &[(FileKind, &str, &str)] = &[
-    (
-        FileKind::UserSupplement,
-        "限度額適用開始年月日",
-        "限度額適用終了年月日",
-    ),
-    (
-        FileKind::PlanTable1,
-        "初回居宅サービス計画作成日",
-        "居宅サービス計画作成（変更）日",
-    ),
-    (FileKind::PlanTable1, "認定有効期間開始日", "認定有効期間終了日"),
-    (FileKind::PreventionPlan, "初回作成日", "計画作成(変更)日"),
-];
-
-/// A field to fill when another holds a code: (kind, coded field, code, field to fill), by layout names.
-const FILLED_WHEN: &[(FileKind, &str, &str, &str)] = &[
-    (
-        FileKind::PreventionBasic,
-        "相談方法",
-        "03",
-        "相談方法(その他の内容)",
-    ),
-    (
-        FileKind::PreventionBasic,
-        "利用者の現況",
-        "02",
-        "利用者の現況(状況補足)",
-    ),
-];
-
-/// Rules between fields that the layout names: positions come from the layout, the one place a field is
-/// described, so the tables above hold names only.
-fn check_named_relations(values: &[&str], line: u64, name: &FileName, v4: bool, findings: &mut Findings) {
-    let Some(fields) = layout(name.kind, v4) else {
-        return;
-    };
-    let at = |wanted: &str| fields.iter().position(|f| f.name == wanted);
-    let value = |index: usize| values.get(index).copied().unwrap_or("");
-    for &(_, first, second) in DATE_PAIRS.iter().filter(|(kind, ..)| *kind == name.kind) {
-        let (Some(a), Some(b)) = (at(first), at(second)) else {
-            continue;
-        };
-        // Both real dates in YYYYMMDD: their text orders as the dates do.
-        if is_date(value(a)) && is_date(value(b)) && value(a) > value(b) {
-            findings.add(
-                Rule::DateOrder,
-                Some(line),
-                Some(a + 1),
-                format!(
-                    "field {} {first}: `{}` is after field {} {second} `{}`",
-                    a + 1,
-                    value(a),
-                    b + 1,
-                    value(b)
-                ),
-            );
-        }
-    }
-    for &(_, coded, code, to_fill) in FILLED_WHEN.iter().filter(|(kind, ..)| *kind == name.kind) {
-        let (Some(c), Some(f)) = (at(coded), at(to_fill)) else {
-            continue;
-        };
-        if same(value(c), code) && value(f).is_empty() {
-            findings.add(
-                Rule::ConditionalField,
-                Some(line),
-                Some(f + 1),
-                format!(
-                    "field {} {to_fill}: empty, but field {} {coded} is {code}, which calls for it",
-                    f + 1,
-                    c + 1
-                ),
-            );
-        }
-    }
-}
-
 /// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21), gathered row by row.
 struct AnnexTotals {
-    v4: bool,
+    layout: &'static CheckedLayout,
+    fields: &'static AnnexFields,
     /// Whether every row had the layout's field count: sums are judged only then.
     complete: bool,
     /// Users by `insurer \0 insured \0 month`, the order of the tuple.
@@ -1287,9 +953,10 @@ struct AnnexTotals {
 }
 
 impl AnnexTotals {
-    fn new(v4: bool) -> Self {
+    fn new(layout: &'static CheckedLayout, fields: &'static AnnexFields) -> Self {
         Self {
-            v4,
+            layout,
+            fields,
             complete: true,
             users: BTreeMap::new(),
             current: None,
@@ -1298,28 +965,32 @@ impl AnnexTotals {
     }
 
     fn add(&mut self, record: &Record<'_>) {
-        let v4 = self.v4;
-        if record.len() != field_count(FileKind::UsageAnnex, v4) {
+        if record.len() != self.layout.specs.len() {
             self.complete = false;
             return;
         }
-        let f = |i: usize| record.field(i);
+        let at = self.fields;
+        let (insurer, insured, month) = (
+            record.field(at.insurer.index),
+            record.field(at.insured.index),
+            record.field(at.month.index),
+        );
         // Rows of one user are adjacent as the form is written: look the user up only when it changes.
         let same_user = self.current.as_ref().is_some_and(|(_, rows)| {
-            same(&rows.insurer, f(1)) && same(&rows.insured, f(2)) && same(&rows.month, f(4))
+            same(&rows.insurer, insurer) && same(&rows.insured, insured) && same(&rows.month, month)
         });
         if !same_user {
             if let Some((key, rows)) = self.current.take() {
                 self.users.insert(key, rows);
             }
             self.key.clear();
-            for part in [f(1), "\0", f(2), "\0", f(4)] {
+            for part in [insurer, "\0", insured, "\0", month] {
                 self.key.push_str(part);
             }
             let rows = self.users.remove(&self.key).unwrap_or_else(|| UserRows {
-                insurer: f(1).to_owned(),
-                insured: f(2).to_owned(),
-                month: f(4).to_owned(),
+                insurer: insurer.to_owned(),
+                insured: insured.to_owned(),
+                month: month.to_owned(),
                 first_line: record.line,
                 totals: 0,
                 code_rows: BTreeMap::new(),
@@ -1333,10 +1004,10 @@ impl AnnexTotals {
         let Some((_, rows)) = &mut self.current else {
             return;
         };
-        let code = f(position(FileKind::UsageAnnex, v4, 9) - 1);
+        let code = record.field(at.code.index);
         let kind = code.get(..2).unwrap_or("");
         let amount = {
-            let v = f(position(FileKind::UsageAnnex, v4, 17) - 1);
+            let v = record.field(at.amount.index);
             if v.is_empty() {
                 Some(0)
             } else {
@@ -1370,8 +1041,8 @@ impl AnnexTotals {
         if let Some((key, rows)) = self.current.take() {
             self.users.insert(key, rows);
         }
-        let code_at = position(FileKind::UsageAnnex, self.v4, 9);
-        let amount_at = position(FileKind::UsageAnnex, self.v4, 17);
+        let code_at = self.fields.code.number();
+        let amount_at = self.fields.amount.number();
         for rows in self.users.into_values() {
             let (insurer, insured, month) = (&rows.insurer, &rows.insured, &rows.month);
             let line = Some(rows.first_line);
@@ -1813,15 +1484,6 @@ mod tests {
             check("20250501", "20250401"),
             [("DATE_ORDER", at("初回居宅サービス計画作成日") + 1)]
         );
-        // Every name in the relation tables is a field of its layout.
-        for (kind, first, second) in DATE_PAIRS {
-            let fields = crate::layout::layout(*kind, true).unwrap();
-            assert!(fields.iter().any(|f| f.name == *first) && fields.iter().any(|f| f.name == *second));
-        }
-        for (kind, coded, _, to_fill) in FILLED_WHEN {
-            let fields = crate::layout::layout(*kind, true).unwrap();
-            assert!(fields.iter().any(|f| f.name == *coded) && fields.iter().any(|f| f.name == *to_fill));
-        }
     }
 
     #[test]

@@ -5,8 +5,11 @@
 use std::collections::BTreeSet;
 
 use careplan_core::{OfficeNumber, ServiceKind};
+use careplan_spec::FileKind;
 use careplan_spec::csv_text::Field;
-use careplan_spec::records::{CertificationStatus, CsvVersion, ServiceTime, UserSupplementRecord};
+use careplan_spec::records::{
+    CertificationStatus, CsvVersion, RecordWriter, ServiceTime, UserSupplementRecord,
+};
 use time::{Date, Duration};
 
 use crate::month::{Office, PlanContext, PlannedService, supplement_of};
@@ -125,43 +128,37 @@ pub fn plan_tables(
     // The certification in force: six months before the plan's month, for a year.
     let certified_from = plan.month.first_day() - Duration::days(183);
     let certified_to = certified_from + Duration::days(364);
-    let code = |value: String| Field::Code(value);
-    let office_code = |office: OfficeNumber| Field::code(office);
-    let header = || {
-        vec![
-            Field::code(CsvVersion::CURRENT),
-            Field::code(&user.key.insurer),
-            Field::code(&user.key.insured),
-        ]
+    let plan_day = date_code(plan_date);
+    let table = |kind: FileKind| {
+        let mut record = RecordWriter::new(kind, CsvVersion::CURRENT, &user.key);
+        record.set("居宅サービス計画作成（変更）日", &plan_day);
+        record
     };
-    let mut table1 = header();
-    table1.extend([
-        code(date_code(plan_date)),
-        Field::code(&user.postal_code),
-        Field::text(user.address.as_str()),
-        Field::Empty,
-        Field::text(plan.planner_name),
-        Field::text(ctx.care_office_name),
-        Field::Empty,
-        Field::Empty,
-        Field::Empty,
-        office_code(care_office),
-        code(date_code(plan_date)),
-        code(date_code(certified_from)),
-        Field::code("21"),
-        Field::code(CertificationStatus::Certified),
-        code(date_code(certified_from - Duration::days(7))),
-        code(date_code(certified_from)),
-        code(date_code(certified_to)),
-        Field::code(user.care_level.code()),
-        Field::text("本人は自宅での生活の継続を望み、家族も協力的である。転倒と体力の低下に注意が必要。"),
-        Field::text("なし"),
-        Field::text("できることは自分で行い、必要な支援を受けながら自宅で安心して暮らせるよう支援します。"),
-        Field::Empty,
-        Field::Empty,
-        office_code(care_office),
-        Field::Empty,
-    ]);
+    let table1 = table(FileKind::PlanTable1)
+        .set("作成年月日", &plan_day)
+        .set("利用者郵便番号", &user.postal_code)
+        .set("利用者住所１", &user.address)
+        .set("居宅サービス計画作成者氏名", plan.planner_name)
+        .set("介護支援事業者名", ctx.care_office_name)
+        .set("介護支援事業者コード", care_office)
+        .set("初回居宅サービス計画作成日", date_code(certified_from))
+        .set("計画書区分", "21")
+        .set("認定状況区分", CertificationStatus::Certified)
+        .set("認定日", date_code(certified_from - Duration::days(7)))
+        .set("認定有効期間開始日", date_code(certified_from))
+        .set("認定有効期間終了日", date_code(certified_to))
+        .set("要介護状態区分", user.care_level.code())
+        .set(
+            "利用者及び家族の生活に対する意向を踏まえた課題分析の結果",
+            "本人は自宅での生活の継続を望み、家族も協力的である。転倒と体力の低下に注意が必要。",
+        )
+        .set("介護認定審査会の意見及びサービスの種類の指定", "なし")
+        .set(
+            "総合的な援助の方針",
+            "できることは自分で行い、必要な支援を受けながら自宅で安心して暮らせるよう支援します。",
+        )
+        .set("更新業者コード", care_office)
+        .finish();
 
     // Table 2: a need per service kind, a line per provider and code, in the services' order.
     let mut kinds: Vec<ServiceKind> = Vec::new();
@@ -192,28 +189,25 @@ pub fn plan_tables(
                 "21" => format!("月{times}日"),
                 _ => format!("週{}回", times.div_ceil(weeks).max(1)),
             };
-            let mut row = header();
-            row.extend([
-                code(date_code(plan_date)),
-                code(date_code(plan_date)),
-                Field::code(need_no + 1),
-                Field::text(need),
-                Field::code(1),
-                Field::text(long_goal),
-                Field::text(short_goal),
-                Field::text(period(certified_from, 12)),
-                Field::text(period(plan.month.first_day(), 6)),
-                Field::code(content_no + 1),
-                Field::text(content),
-                Field::code("Y"),
-                Field::text(kind_name),
-                office_code(*provider),
-                Field::text(office_name),
-                Field::text(frequency),
-                Field::text(period(plan.month.first_day(), 6)),
-                office_code(care_office),
-                Field::Empty,
-            ]);
+            let row = table(FileKind::PlanTable2)
+                .set("居宅計画書作成年月日", &plan_day)
+                .set("課題ＮＯ", need_no + 1)
+                .set("課題", need)
+                .set("援助目標ＮＯ", 1)
+                .set("長期目標", long_goal)
+                .set("短期目標", short_goal)
+                .set("長期期間", period(certified_from, 12))
+                .set("短期期間", period(plan.month.first_day(), 6))
+                .set("援助内容ＮＯ", content_no + 1)
+                .set("サービス内容", content)
+                .set("保険対象区分", "Y")
+                .set("サービス種別", kind_name)
+                .set("サービス事業者コード", provider)
+                .set("サービス事業所名", office_name)
+                .set("頻度", frequency)
+                .set("実施期間", period(plan.month.first_day(), 6))
+                .set("更新業者コード", care_office)
+                .finish();
             table2.push(row);
         }
     }
@@ -224,29 +218,19 @@ pub fn plan_tables(
                 (start, end): (Option<ServiceTime>, Option<ServiceTime>),
                 activity: Option<(&str, &str, &str)>,
                 not_weekly: &str| {
-        let mut row = header();
-        row.extend([
-            code(date_code(plan_date)),
-            code(date_code(plan_date)),
-            if content.is_empty() {
-                Field::Empty
-            } else {
-                Field::text(content)
-            },
-            Field::opt_code(weekday),
-            Field::opt_code(start),
-            Field::opt_code(end),
-        ]);
-        match activity {
-            Some((what, from, to)) => row.extend([Field::text(what), Field::code(from), Field::code(to)]),
-            None => row.extend([Field::Empty, Field::Empty, Field::Empty]),
+        let mut row = table(FileKind::PlanTable3);
+        row.set("週間サービス計画表作成年月日", &plan_day)
+            .set("介護サービス内容", content)
+            .set_opt("曜日", weekday)
+            .set_opt("開始時間", start)
+            .set_opt("終了時間", end)
+            .set("週単位以外のサービス", not_weekly);
+        if let Some((what, from, to)) = activity {
+            row.set("主な日常生活上の活動", what)
+                .set("開始時間（活動）", from)
+                .set("終了時間（活動）", to);
         }
-        row.push(if not_weekly.is_empty() {
-            Field::Empty
-        } else {
-            Field::text(not_weekly)
-        });
-        row
+        row.finish()
     };
     let mut table3 = Vec::new();
     let mut weekly: BTreeSet<(u8, ServiceTime, &str)> = BTreeSet::new();

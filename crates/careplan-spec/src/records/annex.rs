@@ -7,9 +7,10 @@ use careplan_core::{CareMonth, OfficeNumber, ServiceKind};
 use time::Date;
 
 use super::{
-    ALL_NINES_OFFICE, CsvVersion, EquipmentItem, FieldReader, RecordError, ServiceCode, UserKey, bare, flag,
-    format_date, opt, version_and_count,
+    ALL_NINES_OFFICE, CsvVersion, EquipmentItem, FieldReader, RecordError, RecordWriter, ServiceCode,
+    UserKey, format_date,
 };
+use crate::FileKind;
 use crate::csv_text::Field;
 
 /// Which subtotal a 7表 subtotal row carries (service kind + a 4-letter suffix).
@@ -164,81 +165,76 @@ impl fmt::Display for UnitPrice {
 /// total. 37 fields (34 before V4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageAnnexRecord {
-    /// 1 CSVバージョン.
+    /// CSVバージョン.
     pub version: CsvVersion,
     /// 2–3: the user.
     pub user: UserKey,
-    /// 4 作成年月日.
+    /// 作成年月日.
     pub created_on: Date,
-    /// 5 対象年月.
+    /// 対象年月.
     pub month: CareMonth,
-    /// 6 サービス事業所名 (free text).
+    /// サービス事業所名 (free text).
     pub office_name: String,
-    /// 7 サービス事業所コード: `9999999999` on the grand-total row.
+    /// サービス事業所コード: `9999999999` on the grand-total row.
     pub office: AnnexOffice,
-    /// 8 サテライト枝番.
+    /// サテライト枝番.
     pub satellite: String,
-    /// 9 サービスコード: a service code, a subtotal or the grand total.
+    /// サービスコード: a service code, a subtotal or the grand total.
     pub code: AnnexCode,
     /// 10–12 (V4): TAISコード, 福祉用具届出コード, 用具名称.
     pub equipment: EquipmentItem,
-    /// 13 単位数 per occurrence; 0 on subtotal and total rows.
+    /// 単位数 per occurrence; 0 on subtotal and total rows.
     pub units: u32,
-    /// 14 割引後率.
+    /// 割引後率.
     pub discount_rate: Option<u32>,
-    /// 15 割引後単位数.
+    /// 割引後単位数.
     pub discounted_units: Option<u32>,
-    /// 16 回数／日数.
+    /// 回数／日数.
     pub count: u16,
-    /// 17 サービス単位／金額.
+    /// サービス単位／金額.
     pub service_units: Option<u32>,
-    /// 18 給付管理単位数: empty for services outside the benefit limit.
+    /// 給付管理単位数: empty for services outside the benefit limit.
     pub managed_units: Option<u32>,
-    /// 19 種類支給限度基準を超える単位数.
+    /// 種類支給限度基準を超える単位数.
     pub over_kind_limit: Option<u32>,
-    /// 20 種類支給限度基準内単位数.
+    /// 種類支給限度基準内単位数.
     pub within_kind_limit: Option<u32>,
-    /// 21 区分支給限度基準を超える単位数.
+    /// 区分支給限度基準を超える単位数.
     pub over_limit: Option<u32>,
-    /// 22 区分支給限度基準内単位数.
+    /// 区分支給限度基準内単位数.
     pub within_limit: Option<u32>,
-    /// 23 単位数単価.
+    /// 単位数単価.
     pub unit_price: Option<UnitPrice>,
-    /// 24 費用総額（保険／事業対象分）, yen.
+    /// 費用総額（保険／事業対象分）, yen.
     pub total_cost: Option<u64>,
-    /// 25 給付率, percent.
+    /// 給付率, percent.
     pub benefit_rate: Option<u32>,
-    /// 26 保険／事業費請求額, yen.
+    /// 保険／事業費請求額, yen.
     pub claim: Option<u64>,
-    /// 27 定額利用者負担単価金額, yen.
+    /// 定額利用者負担単価金額, yen.
     pub fixed_copay: Option<u32>,
-    /// 28 利用者負担（保険／事業対象分）, yen.
+    /// 利用者負担（保険／事業対象分）, yen.
     pub copay: Option<u64>,
-    /// 29 利用者負担（全額負担分）, yen.
+    /// 利用者負担（全額負担分）, yen.
     pub copay_full: Option<u64>,
-    /// 30 前月までの利用日数 (short stay).
+    /// 前月までの利用日数 (short stay).
     pub short_stay_days_before: Option<u32>,
-    /// 31 当月の計画利用日数 (short stay).
+    /// 当月の計画利用日数 (short stay).
     pub short_stay_days_planned: Option<u32>,
-    /// 32 累積利用日数 (short stay).
+    /// 累積利用日数 (short stay).
     pub short_stay_days_cumulative: Option<u32>,
-    /// 33 ３０日超区分.
+    /// ３０日超区分.
     pub over_30_days: bool,
-    /// 34 事業所コード: always `9999999999` when set.
+    /// 事業所コード: always `9999999999` when set.
     pub summary_office: Option<AnnexOffice>,
-    /// 35 入力者コード.
+    /// 入力者コード.
     pub input_by: Option<OfficeNumber>,
-    /// 36 更新業者コード: the care-management office.
+    /// 更新業者コード: the care-management office.
     pub updater: Option<OfficeNumber>,
 }
 
 impl UsageAnnexRecord {
-    /// Fields in the V4 layout.
-    pub const FIELD_COUNT: usize = 37;
-    /// Fields in the V3 layout (no 福祉用具 fields 10–12).
-    pub const FIELD_COUNT_V3: usize = 34;
-
-    /// A row of `code` at `office` with every optional field empty, counts and units 0, field 34 ALL9.
+    /// A row of `code` at `office` with every optional field empty, counts and units 0, äºæ¥­æã³ã¼ã 9999999999.
     pub fn new(
         user: UserKey,
         created_on: Date,
@@ -285,105 +281,86 @@ impl UsageAnnexRecord {
 
     /// The record's fields, in the layout of its version.
     pub fn to_fields(&self) -> Vec<Field> {
-        let mut fields = Vec::with_capacity(Self::FIELD_COUNT);
-        fields.extend([
-            Field::code(self.version),
-            Field::code(&self.user.insurer),
-            Field::code(&self.user.insured),
-            Field::code(format_date(self.created_on)),
-            Field::code(self.month),
-            Field::text(&self.office_name),
-            Field::code(self.office),
-            bare(&self.satellite),
-            Field::code(self.code),
-        ]);
-        if self.version.is_v4() {
-            fields.extend(self.equipment.fields());
-        }
-        fields.extend([
-            Field::code(self.units),
-            opt(&self.discount_rate),
-            opt(&self.discounted_units),
-            Field::code(self.count),
-            opt(&self.service_units),
-            opt(&self.managed_units),
-            opt(&self.over_kind_limit),
-            opt(&self.within_kind_limit),
-            opt(&self.over_limit),
-            opt(&self.within_limit),
-            opt(&self.unit_price),
-            opt(&self.total_cost),
-            opt(&self.benefit_rate),
-            opt(&self.claim),
-            opt(&self.fixed_copay),
-            opt(&self.copay),
-            opt(&self.copay_full),
-            opt(&self.short_stay_days_before),
-            opt(&self.short_stay_days_planned),
-            opt(&self.short_stay_days_cumulative),
-            flag(self.over_30_days),
-            opt(&self.summary_office),
-            opt(&self.input_by),
-            opt(&self.updater),
-            Field::Empty,
-        ]);
-        fields
+        let mut w = RecordWriter::new(FileKind::UsageAnnex, self.version, &self.user);
+        w.set("作成年月日", format_date(self.created_on))
+            .set("対象年月", self.month)
+            .set("サービス事業所名", &self.office_name)
+            .set("サービス事業所コード", self.office)
+            .set("サテライト枝番", &self.satellite)
+            .set("サービスコード", self.code);
+        self.equipment.write(&mut w);
+        w.set("単位数", self.units)
+            .set_opt("割引後率", self.discount_rate)
+            .set_opt("割引後単位数", self.discounted_units)
+            .set("回数／日数", self.count)
+            .set_opt("サービス単位／金額", self.service_units)
+            .set_opt("給付管理単位数", self.managed_units)
+            .set_opt("種類支給限度基準を超える単位数", self.over_kind_limit)
+            .set_opt("種類支給限度基準内単位数", self.within_kind_limit)
+            .set_opt("区分支給限度基準を超える単位数", self.over_limit)
+            .set_opt("区分支給限度基準内単位数", self.within_limit)
+            .set_opt("単位数単価", self.unit_price)
+            .set_opt("費用総額（保険／事業対象分）", self.total_cost)
+            .set_opt("給付率", self.benefit_rate)
+            .set_opt("保険／事業費請求額", self.claim)
+            .set_opt("定額利用者負担単価金額", self.fixed_copay)
+            .set_opt("利用者負担（保険／事業対象分）", self.copay)
+            .set_opt("利用者負担（全額負担分）", self.copay_full)
+            .set_opt("前月までの利用日数", self.short_stay_days_before)
+            .set_opt("当月の計画利用日数", self.short_stay_days_planned)
+            .set_opt("累積利用日数", self.short_stay_days_cumulative)
+            .set("３０日超区分", u8::from(self.over_30_days))
+            .set_opt("事業所コード", self.summary_office)
+            .set_opt("入力者コード", self.input_by)
+            .set_opt("更新業者コード", self.updater);
+        w.finish()
     }
 
     /// Reads a record of either layout, checking every field's format.
     pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
-        // V3 lacks fields 10–12: later fields move up.
-        let (version, missing) = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT_V3)?;
-        let r = FieldReader::new(fields);
-        let at = |v4_number: usize| v4_number - missing;
-        let int = |number: usize, name| r.optional_integer::<u32>(at(number), name);
-        let yen = |number: usize, name| r.optional_integer::<u64>(at(number), name);
+        let (version, r) = FieldReader::open(FileKind::UsageAnnex, fields)?;
+        let int = |name| r.optional_integer::<u32>(name);
+        let yen = |name| r.optional_integer::<u64>(name);
         Ok(Self {
             version,
-            user: UserKey::from_fields(fields)?,
-            created_on: r.date(4, "作成年月日")?,
-            month: r.month(5, "対象年月")?,
-            office_name: r.text(6),
+            user: r.user()?,
+            created_on: r.date("作成年月日")?,
+            month: r.month("対象年月")?,
+            office_name: r.text("サービス事業所名"),
             office: r.parse(
-                7,
                 "サービス事業所コード",
                 "must be a 10-digit office number or 9999999999",
             )?,
-            satellite: r.text(8),
+            satellite: r.text("サテライト枝番"),
             code: r.parse(
-                9,
                 "サービスコード",
                 "must be a service code, kind + AAAA/EEEE/ZZZZ, or 999999",
             )?,
-            equipment: if version.is_v4() {
-                EquipmentItem::read(&r, 10)
-            } else {
-                EquipmentItem::default()
-            },
-            units: r.integer(at(13), "単位数")?,
-            discount_rate: int(14, "割引後率")?,
-            discounted_units: int(15, "割引後単位数")?,
-            count: r.integer(at(16), "回数／日数")?,
-            service_units: int(17, "サービス単位／金額")?,
-            managed_units: int(18, "給付管理単位数")?,
-            over_kind_limit: int(19, "種類支給限度基準を超える単位数")?,
-            within_kind_limit: int(20, "種類支給限度基準内単位数")?,
-            over_limit: int(21, "区分支給限度基準を超える単位数")?,
-            within_limit: int(22, "区分支給限度基準内単位数")?,
-            unit_price: r.optional(at(23), "単位数単価", "must be 99.99")?,
-            total_cost: yen(24, "費用総額（保険／事業対象分）")?,
-            benefit_rate: int(25, "給付率")?,
-            claim: yen(26, "保険／事業費請求額")?,
-            fixed_copay: int(27, "定額利用者負担単価金額")?,
-            copay: yen(28, "利用者負担（保険／事業対象分）")?,
-            copay_full: yen(29, "利用者負担（全額負担分）")?,
-            short_stay_days_before: int(30, "前月までの利用日数")?,
-            short_stay_days_planned: int(31, "当月の計画利用日数")?,
-            short_stay_days_cumulative: int(32, "累積利用日数")?,
-            over_30_days: r.flag(at(33), "３０日超区分")?,
-            summary_office: r.optional(at(34), "事業所コード", "must be 9999999999")?,
-            input_by: r.optional_office(at(35), "入力者コード")?,
-            updater: r.optional_office(at(36), "更新業者コード")?,
+            equipment: EquipmentItem::read(&r),
+            units: r.integer("単位数")?,
+            discount_rate: int("割引後率")?,
+            discounted_units: int("割引後単位数")?,
+            count: r.integer("回数／日数")?,
+            service_units: int("サービス単位／金額")?,
+            managed_units: int("給付管理単位数")?,
+            over_kind_limit: int("種類支給限度基準を超える単位数")?,
+            within_kind_limit: int("種類支給限度基準内単位数")?,
+            over_limit: int("区分支給限度基準を超える単位数")?,
+            within_limit: int("区分支給限度基準内単位数")?,
+            unit_price: r.optional("単位数単価", "must be 99.99")?,
+            total_cost: yen("費用総額（保険／事業対象分）")?,
+            benefit_rate: int("給付率")?,
+            claim: yen("保険／事業費請求額")?,
+            fixed_copay: int("定額利用者負担単価金額")?,
+            copay: yen("利用者負担（保険／事業対象分）")?,
+            copay_full: yen("利用者負担（全額負担分）")?,
+            short_stay_days_before: int("前月までの利用日数")?,
+            short_stay_days_planned: int("当月の計画利用日数")?,
+            short_stay_days_cumulative: int("累積利用日数")?,
+            over_30_days: r.flag("３０日超区分")?,
+            summary_office: r.optional("事業所コード", "must be 9999999999")?,
+            input_by: r.optional_office("入力者コード")?,
+            updater: r.optional_office("更新業者コード")?,
         })
     }
 }

@@ -2,7 +2,8 @@
 
 use careplan_core::CareMonth;
 
-use super::{CsvVersion, FieldReader, RecordError, UserKey, check_count};
+use super::{CsvVersion, FieldReader, RecordError, RecordWriter, UserKey};
+use crate::FileKind;
 use crate::csv_text::Field;
 
 /// A plan deletion (第6表 予定削除, `DLTPLAN`): the care manager withdraws a user's service usage sheet
@@ -19,27 +20,20 @@ pub struct PlanDeletionRecord {
 }
 
 impl PlanDeletionRecord {
-    /// Fields in every version's layout.
-    pub const FIELD_COUNT: usize = 4;
-
     /// Reads a record, checking every field's format.
     pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
-        check_count(fields, Self::FIELD_COUNT)?;
-        let r = FieldReader::new(fields);
+        let (version, r) = FieldReader::open(FileKind::UsagePlanDeletion, fields)?;
         Ok(Self {
-            version: r.parse(1, "CSVバージョン", "must be a published CSVバージョン")?,
-            user: UserKey::from_fields(fields)?,
-            month: r.month(4, "削除対象年月")?,
+            version,
+            user: r.user()?,
+            month: r.month("削除対象年月")?,
         })
     }
 
     /// The record's fields.
     pub fn to_fields(&self) -> Vec<Field> {
-        vec![
-            Field::code(self.version),
-            Field::code(&self.user.insurer),
-            Field::code(&self.user.insured),
-            Field::code(self.month),
-        ]
+        RecordWriter::new(FileKind::UsagePlanDeletion, self.version, &self.user)
+            .set("削除対象年月", self.month)
+            .finish()
     }
 }

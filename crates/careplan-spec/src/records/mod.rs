@@ -24,6 +24,7 @@ use time::{Date, Month};
 
 use crate::FileKind;
 use crate::csv_text::{CsvError, Field, read_records, write_record};
+use crate::layout::{FieldSpec, Format, common_fields, layout, position};
 
 pub use annex::{AnnexCode, AnnexOffice, AnnexSubtotal, UnitPrice, UsageAnnexRecord};
 pub use deletion::PlanDeletionRecord;
@@ -66,15 +67,15 @@ impl RecordError {
 /// CSVバージョン (field 1 of every record): which edition of the layouts a record follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CsvVersion {
-    /// 201910 (V1).
+    /// (V1).
     V201910,
-    /// 202003 (V2).
+    /// (V2).
     V202003,
-    /// 202208 (V3): 第6表 22 fields, 第7表 34 fields.
+    /// (V3): 第6表 22 fields, 第7表 34 fields.
     V202208,
-    /// 202407 (V4.1), the current edition.
+    /// (V4.1), the current edition.
     V202407,
-    /// 202504 (V4.0), accepted from V4.0 senders with the V4 layouts.
+    /// (V4.0), accepted from V4.0 senders with the V4 layouts.
     V202504,
 }
 
@@ -209,11 +210,11 @@ impl UserKey {
                 found: fields.len(),
             });
         }
-        let reader = FieldReader::new(fields);
-        Ok(Self {
-            insurer: reader.parse(2, "保険者番号", "must be 6 digits")?,
-            insured: reader.parse(3, "被保険者番号", "must be 10 digits or H + 9 digits")?,
-        })
+        FieldReader {
+            specs: common_fields(),
+            fields,
+        }
+        .user()
     }
 }
 
@@ -269,21 +270,21 @@ impl fmt::Debug for ServiceCode {
 /// Care level (要介護状態区分, spec §7.1 (3)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CareLevel {
-    /// 06 事業対象者.
+    /// 事業対象者.
     ProgrammeEligible,
-    /// 12 要支援１.
+    /// 要支援１.
     Support1,
-    /// 13 要支援２.
+    /// 要支援２.
     Support2,
-    /// 21 要介護１.
+    /// 要介護１.
     Care1,
-    /// 22 要介護２.
+    /// 要介護２.
     Care2,
-    /// 23 要介護３.
+    /// 要介護３.
     Care3,
-    /// 24 要介護４.
+    /// 要介護４.
     Care4,
-    /// 25 要介護５.
+    /// 要介護５.
     Care5,
 }
 
@@ -332,9 +333,9 @@ impl fmt::Display for CareLevel {
 /// Sex (性別) in the user supplement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sex {
-    /// 1 男性.
+    /// 男性.
     Male,
-    /// 2 女性.
+    /// 女性.
     Female,
 }
 
@@ -419,7 +420,7 @@ impl fmt::Display for ServiceTime {
     }
 }
 
-/// The special office code of the usage sheet annex's grand-total row and of its field 34.
+/// The special office code of the usage sheet annex's grand-total row and of its äºæ¥­æã³ã¼ã.
 pub const ALL_NINES_OFFICE: &str = "9999999999";
 
 /// The records of one file: typed for the kinds of a month's round trip, by layout for the others.
@@ -530,156 +531,198 @@ fn check_count(fields: &[&str], expected: usize) -> Result<(), RecordError> {
     }
 }
 
-/// Reads the CSVバージョン of a record and checks the field count of its edition of the layout; also
-/// returns how many V4-only fields the record lacks (0 for V4), by which later fields move up.
-fn version_and_count(
-    fields: &[&str],
-    v4_count: usize,
-    v3_count: usize,
-) -> Result<(CsvVersion, usize), RecordError> {
-    let version: CsvVersion = fields.first().and_then(|v| v.parse().ok()).ok_or_else(|| {
-        FieldReader::new(fields).error(1, "CSVバージョン", "must be a published CSVバージョン")
-    })?;
-    let (count, missing) = if version.is_v4() {
-        (v4_count, 0)
-    } else {
-        (v3_count, v4_count - v3_count)
-    };
-    check_count(fields, count)?;
-    Ok((version, missing))
-}
-
-/// Typed access to a record's fields by 1-based field number (項目No), with errors that name the field.
+/// Typed access to a record's fields by 項目名 in the layout of its kind and CSVバージョン: the layout is the
+/// one place that says where a field is (V3 layouts lack the 福祉用具 fields, and later fields move up), so
+/// no reader holds a field number. Errors name the field by its layout number and name.
 struct FieldReader<'a> {
+    specs: &'static [FieldSpec],
     fields: &'a [&'a str],
 }
 
 impl<'a> FieldReader<'a> {
-    fn new(fields: &'a [&'a str]) -> Self {
-        Self { fields }
+    /// Reads the CSVバージョン of a record of `kind` and checks the field count of its edition of the layout.
+    fn open(kind: FileKind, fields: &'a [&'a str]) -> Result<(CsvVersion, Self), RecordError> {
+        let first = fields.first().copied().unwrap_or("");
+        let version: CsvVersion = first.parse().map_err(|()| RecordError::Field {
+            number: 1,
+            name: "CSVバージョン",
+            value: first.to_owned(),
+            expected: "must be a published CSVバージョン",
+        })?;
+        let specs = layout(kind, version.is_v4()).unwrap_or_default();
+        check_count(fields, specs.len())?;
+        Ok((version, Self { specs, fields }))
     }
 
-    /// The raw value; empty past the end (callers check the count first).
-    fn raw(&self, number: usize) -> &'a str {
-        self.fields.get(number - 1).copied().unwrap_or("")
+    /// Whether this edition of the layout has the field (the 福祉用具 fields are V4 only).
+    fn has(&self, name: &str) -> bool {
+        self.specs.iter().any(|f| f.name == name)
     }
 
-    fn error(&self, number: usize, name: &'static str, expected: &'static str) -> RecordError {
+    fn index(&self, name: &str) -> Option<usize> {
+        let index = self.specs.iter().position(|f| f.name == name);
+        debug_assert!(index.is_some(), "{name} is not a field of this layout");
+        index
+    }
+
+    /// The raw value; empty for a name the layout lacks.
+    fn raw(&self, name: &str) -> &'a str {
+        self.index(name)
+            .and_then(|i| self.fields.get(i))
+            .copied()
+            .unwrap_or("")
+    }
+
+    fn error(&self, name: &str, expected: &'static str) -> RecordError {
+        let index = self.index(name);
         RecordError::Field {
-            number,
-            name,
-            value: self.raw(number).to_owned(),
+            number: index.map_or(0, |i| i + 1),
+            // The layout's own name: it lives as long as the layouts do.
+            name: index.map_or("", |i| self.specs[i].name.as_str()),
+            value: self.raw(name).to_owned(),
             expected,
         }
     }
 
-    fn text(&self, number: usize) -> String {
-        self.raw(number).to_owned()
+    fn text(&self, name: &str) -> String {
+        self.raw(name).to_owned()
     }
 
-    fn parse<T: FromStr>(
-        &self,
-        number: usize,
-        name: &'static str,
-        expected: &'static str,
-    ) -> Result<T, RecordError> {
-        self.raw(number)
-            .parse()
-            .map_err(|_| self.error(number, name, expected))
+    fn parse<T: FromStr>(&self, name: &str, expected: &'static str) -> Result<T, RecordError> {
+        self.raw(name).parse().map_err(|_| self.error(name, expected))
     }
 
     /// An optional field: `None` when empty.
-    fn optional<T: FromStr>(
-        &self,
-        number: usize,
-        name: &'static str,
-        expected: &'static str,
-    ) -> Result<Option<T>, RecordError> {
-        if self.raw(number).is_empty() {
+    fn optional<T: FromStr>(&self, name: &str, expected: &'static str) -> Result<Option<T>, RecordError> {
+        if self.raw(name).is_empty() {
             Ok(None)
         } else {
-            self.parse(number, name, expected).map(Some)
+            self.parse(name, expected).map(Some)
         }
     }
 
     /// An integer without sign or leading zeros beyond a single `0`, so that writing it back gives the
     /// same text.
-    fn integer<T: FromStr>(&self, number: usize, name: &'static str) -> Result<T, RecordError> {
-        let value = self.raw(number);
+    fn integer<T: FromStr>(&self, name: &str) -> Result<T, RecordError> {
+        let value = self.raw(name);
         let canonical = !value.is_empty()
             && value.bytes().all(|b| b.is_ascii_digit())
             && (value == "0" || !value.starts_with('0'));
         if !canonical {
-            return Err(self.error(number, name, "must be an integer without sign or leading zeros"));
+            return Err(self.error(name, "must be an integer without sign or leading zeros"));
         }
-        self.parse(number, name, "is out of range")
+        self.parse(name, "is out of range")
     }
 
-    fn optional_integer<T: FromStr>(
-        &self,
-        number: usize,
-        name: &'static str,
-    ) -> Result<Option<T>, RecordError> {
-        if self.raw(number).is_empty() {
+    fn optional_integer<T: FromStr>(&self, name: &str) -> Result<Option<T>, RecordError> {
+        if self.raw(name).is_empty() {
             Ok(None)
         } else {
-            self.integer(number, name).map(Some)
+            self.integer(name).map(Some)
         }
     }
 
-    fn date(&self, number: usize, name: &'static str) -> Result<Date, RecordError> {
-        parse_date(self.raw(number)).ok_or_else(|| self.error(number, name, "must be a YYYYMMDD date"))
+    fn date(&self, name: &str) -> Result<Date, RecordError> {
+        parse_date(self.raw(name)).ok_or_else(|| self.error(name, "must be a YYYYMMDD date"))
     }
 
-    fn optional_date(&self, number: usize, name: &'static str) -> Result<Option<Date>, RecordError> {
-        if self.raw(number).is_empty() {
+    fn optional_date(&self, name: &str) -> Result<Option<Date>, RecordError> {
+        if self.raw(name).is_empty() {
             Ok(None)
         } else {
-            self.date(number, name).map(Some)
+            self.date(name).map(Some)
         }
     }
 
-    fn office(&self, number: usize, name: &'static str) -> Result<OfficeNumber, RecordError> {
-        self.parse(number, name, "must be a 10-digit office number")
+    fn office(&self, name: &str) -> Result<OfficeNumber, RecordError> {
+        self.parse(name, "must be a 10-digit office number")
     }
 
-    fn optional_office(
-        &self,
-        number: usize,
-        name: &'static str,
-    ) -> Result<Option<OfficeNumber>, RecordError> {
-        self.optional(number, name, "must be a 10-digit office number")
+    fn optional_office(&self, name: &str) -> Result<Option<OfficeNumber>, RecordError> {
+        self.optional(name, "must be a 10-digit office number")
     }
 
-    fn month(&self, number: usize, name: &'static str) -> Result<CareMonth, RecordError> {
-        self.parse(number, name, "must be YYYYMM")
+    fn month(&self, name: &str) -> Result<CareMonth, RecordError> {
+        self.parse(name, "must be YYYYMM")
     }
 
     /// A 0/1 flag (e.g. ３０日超区分).
-    fn flag(&self, number: usize, name: &'static str) -> Result<bool, RecordError> {
-        match self.raw(number) {
+    fn flag(&self, name: &str) -> Result<bool, RecordError> {
+        match self.raw(name) {
             "1" => Ok(true),
             "0" => Ok(false),
-            _ => Err(self.error(number, name, "must be 1 (該当) or 0 (非該当)")),
+            _ => Err(self.error(name, "must be 1 (該当) or 0 (非該当)")),
         }
     }
-}
 
-/// A code field, or an empty one for `None`.
-fn opt<T: fmt::Display>(value: &Option<T>) -> Field {
-    value.as_ref().map_or(Field::Empty, Field::code)
-}
-
-/// A text field written bare (not free text), or an empty one.
-fn bare(value: &str) -> Field {
-    if value.is_empty() {
-        Field::Empty
-    } else {
-        Field::code(value)
+    /// The user, fields 2–3 of every layout.
+    fn user(&self) -> Result<UserKey, RecordError> {
+        Ok(UserKey {
+            insurer: self.parse("保険者番号", "must be 6 digits")?,
+            insured: self.parse("被保険者番号", "must be 10 digits or H + 9 digits")?,
+        })
     }
 }
 
-/// A 0/1 flag field.
-fn flag(value: bool) -> Field {
-    Field::code(if value { "1" } else { "0" })
+/// Writes a record by 項目名: the layout of its kind and CSVバージョン places each value and says whether it is
+/// free text (フリーテキスト, quoted) or a code (bare), so no writer repeats the order of the fields or their
+/// quoting. Fields not set stay empty.
+pub struct RecordWriter {
+    kind: FileKind,
+    specs: &'static [FieldSpec],
+    fields: Vec<Field>,
+}
+
+impl RecordWriter {
+    /// A record of `kind` in the layout of `version`, with its CSVバージョン and user set.
+    pub fn new(kind: FileKind, version: CsvVersion, user: &UserKey) -> Self {
+        let specs = layout(kind, version.is_v4()).unwrap_or_default();
+        let mut writer = Self {
+            kind,
+            specs,
+            fields: vec![Field::Empty; specs.len()],
+        };
+        writer
+            .set("CSVバージョン", version)
+            .set("保険者番号", &user.insurer)
+            .set("被保険者番号", &user.insured);
+        writer
+    }
+
+    /// Sets the field named `name`; an empty value leaves it empty. A field this edition of the layout lacks
+    /// (the 福祉用具 fields in V3) is not written.
+    pub fn set(&mut self, name: &str, value: impl fmt::Display) -> &mut Self {
+        debug_assert!(
+            position(self.kind, true, name).is_some() || position(self.kind, false, name).is_some(),
+            "{name} is not a field of {}",
+            self.kind
+        );
+        if let Some(index) = self.specs.iter().position(|f| f.name == name) {
+            self.fields[index] = field_as(self.specs.get(index), value.to_string());
+        }
+        self
+    }
+
+    /// Sets the field named `name` when `value` is some.
+    pub fn set_opt<T: fmt::Display>(&mut self, name: &str, value: Option<T>) -> &mut Self {
+        match value {
+            Some(value) => self.set(name, value),
+            None => self,
+        }
+    }
+
+    /// The record's fields, in the layout's order.
+    pub fn finish(&mut self) -> Vec<Field> {
+        std::mem::take(&mut self.fields)
+    }
+}
+
+/// A value as the field of `spec` is written: free text (フリーテキスト) quoted, anything else bare, empty as
+/// Null.
+fn field_as(spec: Option<&FieldSpec>, value: String) -> Field {
+    match spec.map(|s| s.format) {
+        _ if value.is_empty() => Field::Empty,
+        Some(Format::FreeText) => Field::Text(value),
+        _ => Field::Code(value),
+    }
 }

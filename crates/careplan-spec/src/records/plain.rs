@@ -1,10 +1,10 @@
 //! Records of the kinds without a typed record here (plan tables 1–3, their deletion, the 予防 files):
 //! read against their layout — its field count and the user key — and written back by it.
 
-use super::{CsvVersion, FieldReader, RecordError, UserKey, check_count};
+use super::{CsvVersion, FieldReader, RecordError, UserKey, field_as};
 use crate::FileKind;
 use crate::csv_text::Field;
-use crate::layout::{Format, layout};
+use crate::layout::{layout, position};
 
 /// A record read by its layout only: the user and the values of its fields, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,39 +21,26 @@ impl LayoutRecord {
     /// Reads a record of `kind`: the layout of its CSVバージョン gives the field count; the user key must
     /// parse. Other fields are the validator's business.
     pub fn from_fields(kind: FileKind, fields: &[&str]) -> Result<Self, RecordError> {
-        let version: CsvVersion =
-            FieldReader::new(fields).parse(1, "CSVバージョン", "must be a published CSVバージョン")?;
-        let expected = layout(kind, version.is_v4())
-            .map(<[_]>::len)
-            .ok_or(RecordError::FieldCount {
-                expected: 0,
-                found: fields.len(),
-            })?;
-        check_count(fields, expected)?;
+        let (_, r) = FieldReader::open(kind, fields)?;
         Ok(Self {
             kind,
-            user: UserKey::from_fields(fields)?,
+            user: r.user()?,
             values: fields.iter().map(|&f| f.to_owned()).collect(),
         })
     }
 
     /// The record's fields, free text quoted as its layout says.
     pub fn to_fields(&self) -> Vec<Field> {
-        let version_is_v4 = self
-            .values
-            .first()
-            .and_then(|v| v.parse::<CsvVersion>().ok())
-            .is_none_or(|v| v.is_v4());
-        let specs = layout(self.kind, version_is_v4).unwrap_or_default();
+        let specs = layout(self.kind, self.version().is_none_or(CsvVersion::is_v4)).unwrap_or_default();
         self.values
             .iter()
             .enumerate()
-            .map(|(i, value)| match specs.get(i).map(|s| &s.format) {
-                _ if value.is_empty() => Field::Empty,
-                Some(Format::FreeText) => Field::text(value.as_str()),
-                _ => Field::code(value),
-            })
+            .map(|(i, value)| field_as(specs.get(i), value.clone()))
             .collect()
+    }
+
+    fn version(&self) -> Option<CsvVersion> {
+        self.values.first().and_then(|v| v.parse().ok())
     }
 
     /// The value of field `number` (1-based, 項目No); empty past the end.
@@ -62,5 +49,26 @@ impl LayoutRecord {
             .checked_sub(1)
             .and_then(|i| self.values.get(i))
             .map_or("", String::as_str)
+    }
+
+    /// An error naming the field `name` (項目名) of this record and its value.
+    pub fn field_error(&self, name: &str, expected: &'static str) -> RecordError {
+        let v4 = self.version().is_none_or(CsvVersion::is_v4);
+        let index = position(self.kind, v4, name);
+        RecordError::Field {
+            number: index.map_or(0, |i| i + 1),
+            // The layout's own name, which lives as long as the layouts do.
+            name: index
+                .and_then(|i| layout(self.kind, v4)?.get(i))
+                .map_or("", |spec| spec.name.as_str()),
+            value: self.get(name).to_owned(),
+            expected,
+        }
+    }
+
+    /// The value of the field named `name` (項目名) in the record's layout; empty when the layout has none.
+    pub fn get(&self, name: &str) -> &str {
+        let v4 = self.version().is_none_or(CsvVersion::is_v4);
+        position(self.kind, v4, name).map_or("", |i| self.value(i + 1))
     }
 }

@@ -7,9 +7,9 @@ use careplan_core::{CareMonth, OfficeNumber};
 use time::Date;
 
 use super::{
-    CsvVersion, FieldReader, RecordError, ServiceCode, ServiceTime, UserKey, bare, flag, format_date, opt,
-    version_and_count,
+    CsvVersion, FieldReader, RecordError, RecordWriter, ServiceCode, ServiceTime, UserKey, format_date,
 };
+use crate::FileKind;
 use crate::csv_text::Field;
 
 /// 日割対象日: the days of the month on which 日割 billing applies, a 31-character `0`/`1` string.
@@ -73,20 +73,27 @@ pub struct EquipmentItem {
 }
 
 impl EquipmentItem {
-    pub(super) fn read(reader: &FieldReader<'_>, first: usize) -> Self {
+    const TAIS: &str = "TAISコード";
+    const NOTIFIED: &str = "福祉用具届出コード";
+    const PRODUCT: &str = "用具名称（機種名）";
+
+    /// The item of a 6表 or 7表 record; empty in a V3 record, whose layout has no such fields.
+    pub(super) fn read(reader: &FieldReader<'_>) -> Self {
+        if !reader.has(Self::TAIS) {
+            return Self::default();
+        }
         Self {
-            tais_code: reader.text(first),
-            notified_code: reader.text(first + 1),
-            product_name: reader.text(first + 2),
+            tais_code: reader.text(Self::TAIS),
+            notified_code: reader.text(Self::NOTIFIED),
+            product_name: reader.text(Self::PRODUCT),
         }
     }
 
-    pub(super) fn fields(&self) -> [Field; 3] {
-        [
-            bare(&self.tais_code),
-            bare(&self.notified_code),
-            Field::text(&self.product_name),
-        ]
+    pub(super) fn write(&self, writer: &mut RecordWriter) {
+        writer
+            .set(Self::TAIS, &self.tais_code)
+            .set(Self::NOTIFIED, &self.notified_code)
+            .set(Self::PRODUCT, &self.product_name);
     }
 }
 
@@ -94,123 +101,101 @@ impl EquipmentItem {
 /// and `UPJSK` (actual, 実績) files alike. 25 fields (22 before V4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceUsageRecord {
-    /// 1 CSVバージョン.
+    /// CSVバージョン.
     pub version: CsvVersion,
     /// 2–3: the user.
     pub user: UserKey,
-    /// 4 作成年月日.
+    /// 作成年月日.
     pub created_on: Date,
-    /// 5 対象年月.
+    /// 対象年月.
     pub month: CareMonth,
-    /// 6 プラン担当業者コード: the care-management office.
+    /// プラン担当業者コード: the care-management office.
     pub plan_office: Option<OfficeNumber>,
-    /// 7 プラン担当者名: the care manager (free text).
+    /// プラン担当者名: the care manager (free text).
     pub planner_name: String,
-    /// 8 単位数 (after discount, 割引後).
+    /// 単位数 (after discount, 割引後).
     pub units: Option<u32>,
-    /// 9 前月までの短期入所利用日数.
+    /// 前月までの短期入所利用日数.
     pub short_stay_days_before: Option<u32>,
-    /// 10 サービス利用日.
+    /// サービス利用日.
     pub service_date: Date,
-    /// 11 日割対象日.
+    /// 日割対象日.
     pub proration: Option<ProrationDays>,
-    /// 12 サービス開始時刻.
+    /// サービス開始時刻.
     pub start: ServiceTime,
-    /// 13 サービス終了時刻.
+    /// サービス終了時刻.
     pub end: ServiceTime,
-    /// 14 サービス回数.
+    /// サービス回数.
     pub count: u8,
-    /// 15 サービスコード (kind 2 + item 4).
+    /// サービスコード (kind 2 + item 4).
     pub service_code: ServiceCode,
     /// 16–18 (V4): TAISコード, 福祉用具届出コード, 用具名称.
     pub equipment: EquipmentItem,
-    /// 19 明細判別コード: numbers identical rental lines 1, 2, 3…
+    /// 明細判別コード: numbers identical rental lines 1, 2, 3…
     pub detail_code: Option<u8>,
-    /// 20 サービス事業者コード: the planned (予定) or actual (実績) provider.
+    /// サービス事業者コード: the planned (予定) or actual (実績) provider.
     pub provider: OfficeNumber,
-    /// 21 サービス事業所名 (free text).
+    /// サービス事業所名 (free text).
     pub provider_name: String,
-    /// 22 サテライト枝番.
+    /// サテライト枝番.
     pub satellite: String,
-    /// 23 ３０日超区分: short stay beyond 30 consecutive days.
+    /// ３０日超区分: short stay beyond 30 consecutive days.
     pub over_30_days: bool,
-    /// 24 更新業者コード: the care-management office in plans, the provider in actuals.
+    /// 更新業者コード: the care-management office in plans, the provider in actuals.
     pub updater: Option<OfficeNumber>,
 }
 
 impl ServiceUsageRecord {
-    /// Fields in the V4 layout.
-    pub const FIELD_COUNT: usize = 25;
-    /// Fields in the V3 layout (no 福祉用具 fields 16–18).
-    pub const FIELD_COUNT_V3: usize = 22;
-
     /// The record's fields, in the layout of its version.
     pub fn to_fields(&self) -> Vec<Field> {
-        let mut fields = Vec::with_capacity(Self::FIELD_COUNT);
-        fields.extend([
-            Field::code(self.version),
-            Field::code(&self.user.insurer),
-            Field::code(&self.user.insured),
-            Field::code(format_date(self.created_on)),
-            Field::code(self.month),
-            opt(&self.plan_office),
-            Field::text(&self.planner_name),
-            opt(&self.units),
-            opt(&self.short_stay_days_before),
-            Field::code(format_date(self.service_date)),
-            opt(&self.proration),
-            Field::code(self.start),
-            Field::code(self.end),
-            Field::code(self.count),
-            Field::code(self.service_code),
-        ]);
-        if self.version.is_v4() {
-            fields.extend(self.equipment.fields());
-        }
-        fields.extend([
-            opt(&self.detail_code),
-            Field::code(self.provider),
-            Field::text(&self.provider_name),
-            bare(&self.satellite),
-            flag(self.over_30_days),
-            opt(&self.updater),
-            Field::Empty,
-        ]);
-        fields
+        let mut w = RecordWriter::new(FileKind::UsagePlan, self.version, &self.user);
+        w.set("作成年月日", format_date(self.created_on))
+            .set("対象年月", self.month)
+            .set_opt("プラン担当業者コード", self.plan_office)
+            .set("プラン担当者名", &self.planner_name)
+            .set_opt("単位数", self.units)
+            .set_opt("前月までの短期入所利用日数", self.short_stay_days_before)
+            .set("サービス利用日", format_date(self.service_date))
+            .set_opt("日割対象日", self.proration)
+            .set("サービス開始時刻", self.start)
+            .set("サービス終了時刻", self.end)
+            .set("サービス回数", self.count)
+            .set("サービスコード", self.service_code);
+        self.equipment.write(&mut w);
+        w.set_opt("明細判別コード", self.detail_code)
+            .set("サービス事業者コード", self.provider)
+            .set("サービス事業所名", &self.provider_name)
+            .set("サテライト枝番", &self.satellite)
+            .set("３０日超区分", u8::from(self.over_30_days))
+            .set_opt("更新業者コード", self.updater);
+        w.finish()
     }
 
     /// Reads a record of either layout, checking every field's format.
     pub fn from_fields(fields: &[&str]) -> Result<Self, RecordError> {
-        // V3 lacks fields 16–18: later fields move up.
-        let (version, missing) = version_and_count(fields, Self::FIELD_COUNT, Self::FIELD_COUNT_V3)?;
-        let r = FieldReader::new(fields);
-        let at = |v4_number: usize| v4_number - missing;
+        let (version, r) = FieldReader::open(FileKind::UsagePlan, fields)?;
         Ok(Self {
             version,
-            user: UserKey::from_fields(fields)?,
-            created_on: r.date(4, "作成年月日")?,
-            month: r.month(5, "対象年月")?,
-            plan_office: r.optional_office(6, "プラン担当業者コード")?,
-            planner_name: r.text(7),
-            units: r.optional_integer(8, "単位数")?,
-            short_stay_days_before: r.optional_integer(9, "前月までの短期入所利用日数")?,
-            service_date: r.date(10, "サービス利用日")?,
-            proration: r.optional(11, "日割対象日", "must be 31 characters of 0/1")?,
-            start: r.parse(12, "サービス開始時刻", "must be HHMM or 9999")?,
-            end: r.parse(13, "サービス終了時刻", "must be HHMM or 9999")?,
-            count: r.integer(14, "サービス回数")?,
-            service_code: r.parse(15, "サービスコード", "must be 6 characters from 0-9A-Z")?,
-            equipment: if version.is_v4() {
-                EquipmentItem::read(&r, 16)
-            } else {
-                EquipmentItem::default()
-            },
-            detail_code: r.optional_integer(at(19), "明細判別コード")?,
-            provider: r.office(at(20), "サービス事業者コード")?,
-            provider_name: r.text(at(21)),
-            satellite: r.text(at(22)),
-            over_30_days: r.flag(at(23), "３０日超区分")?,
-            updater: r.optional_office(at(24), "更新業者コード")?,
+            user: r.user()?,
+            created_on: r.date("作成年月日")?,
+            month: r.month("対象年月")?,
+            plan_office: r.optional_office("プラン担当業者コード")?,
+            planner_name: r.text("プラン担当者名"),
+            units: r.optional_integer("単位数")?,
+            short_stay_days_before: r.optional_integer("前月までの短期入所利用日数")?,
+            service_date: r.date("サービス利用日")?,
+            proration: r.optional("日割対象日", "must be 31 characters of 0/1")?,
+            start: r.parse("サービス開始時刻", "must be HHMM or 9999")?,
+            end: r.parse("サービス終了時刻", "must be HHMM or 9999")?,
+            count: r.integer("サービス回数")?,
+            service_code: r.parse("サービスコード", "must be 6 characters from 0-9A-Z")?,
+            equipment: EquipmentItem::read(&r),
+            detail_code: r.optional_integer("明細判別コード")?,
+            provider: r.office("サービス事業者コード")?,
+            provider_name: r.text("サービス事業所名"),
+            satellite: r.text("サテライト枝番"),
+            over_30_days: r.flag("３０日超区分")?,
+            updater: r.optional_office("更新業者コード")?,
         })
     }
 }

@@ -19,7 +19,7 @@ const NEEDS_PERSON: &str =
 
 fn cross(
     id: &'static str,
-    field: Option<usize>,
+    field: Option<&'static str>,
     statement: &'static str,
     source: &'static str,
     coverage: Coverage,
@@ -71,21 +71,21 @@ pub(super) fn every_file() -> Vec<Cross> {
         ),
         cross(
             "VERSION-ONE",
-            Some(1),
+            Some("CSVバージョン"),
             "All records of a file carry the same CSVバージョン.",
             "定義書 №1 CSVバージョン: 「1ファイル中に複数のCSVバージョンのレコードを混在させることはできない」",
             enforced(&[Rule::CsvVersionMixed]),
         ),
         cross(
             "VERSION-MONTH",
-            Some(1),
+            Some("CSVバージョン"),
             "A CSVバージョン applies from the service month of its application: V4 from 2025-04.",
             "定義書 №1: 「CSVバージョンが変更された場合、新しいバージョンの適用年月となるサービス提供年月から適用する」",
             enforced(&[Rule::CsvVersionForMonth]),
         ),
         cross(
             "VERSION-NAME",
-            Some(1),
+            Some("CSVバージョン"),
             "V4 file names carry both service kinds, and go with V4 content (CSVバージョン 202504/202407).",
             "仕様書 改版履歴 4.0; 定義書 ファイル名規約",
             enforced(&[Rule::FileNameVersion]),
@@ -117,7 +117,7 @@ pub(super) fn every_file() -> Vec<Cross> {
         ),
         cross(
             "PREVENTION-V4",
-            Some(1),
+            Some("CSVバージョン"),
             "介護予防 files exist from V4 only: their CSVバージョン is 202504 or 202407.",
             "定義書 CSVバージョン履歴 第4版: 「介護予防に関するCSVファイルレイアウトを追加」",
             enforced(&[Rule::FileNameVersion]),
@@ -145,7 +145,7 @@ pub(super) fn every_file() -> Vec<Cross> {
         ),
         cross(
             "INSURER-MUNICIPALITY",
-            Some(2),
+            Some("保険者番号"),
             "保険者番号 is the code of the municipality the insured person belongs to.",
             "定義書 №2 保険者番号: 「要介護者が属する自治体のコード」",
             Coverage::NotEnforced("needs the insurer registry, which the files do not carry"),
@@ -202,28 +202,28 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         FileKind::UserSupplement => vec![
             cross(
                 "LINK",
-                Some(4),
+                Some("居宅サービス計画作成（変更）日"),
                 "A supplement linked to a month's 6表/7表 has field 4 = 00000000; one linked to 1表/2表 has field 63 対象年月 = 000000.",
                 "定義書 利用者補足情報 №4: 「6表、7表に紐づく場合は「00000000」とする」; ファイル名規約: 「１表、２表に紐づく場合は提供年月は「000000」とする」",
                 enforced(&[Rule::SupplementLink]),
             ),
             cross(
                 "LIMIT-SLOTS",
-                Some(20),
+                Some("１サービス種類コード"),
                 "The per-kind limit slots (fields 20–55) are filled from slot 1 on, with no gap.",
                 "定義書 利用者補足情報 №20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」",
                 enforced(&[Rule::SlotOrder]),
             ),
             cross(
                 "LIMIT-SLOT-SHORT-STAY",
-                Some(20),
+                Some("１サービス種類コード"),
                 "A slot for 短期入所療養介護 carries kind 22 (介護老人保健施設), whatever the facility.",
                 "定義書 利用者補足情報 №20 ほか: 「短期入所療養介護の場合は22:短期入所療養介護（介護老人保健施設）を設定する」",
                 Coverage::NotYetEnforced("kinds 23, 2A, 2B of 短期入所療養介護 in a slot are reported"),
             ),
             cross(
                 "LIMIT-AMOUNT",
-                Some(19),
+                Some("区分支給限度基準額"),
                 "区分支給限度基準額 is the amount the national limit table gives the care level.",
                 "定義書 利用者補足情報 №18, №19",
                 Coverage::NotEnforced(
@@ -232,7 +232,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             ),
             cross(
                 "LIMIT-PERIOD",
-                Some(14),
+                Some("限度額適用開始年月日"),
                 "限度額適用開始年月日 is not after 限度額適用終了年月日.",
                 "定義書 利用者補足情報 №14, №15 (a period: start, end)",
                 enforced(&[Rule::DateOrder]),
@@ -241,7 +241,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         FileKind::PlanTable1 => vec![
             cross(
                 "OFFICE-IS-SENDER",
-                Some(13),
+                Some("介護支援事業者コード"),
                 "介護支援事業者コード is the care-management office that sends the plan.",
                 "定義書 居宅サービス計画1表 №13 介護支援事業者コード; 仕様書 2.2 (居宅介護支援事業所が出力)",
                 Coverage::NotYetEnforced(
@@ -250,21 +250,21 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             ),
             cross(
                 "FIRST-PLAN-DATE",
-                Some(15),
+                Some("初回居宅サービス計画作成日"),
                 "初回居宅サービス計画作成日 is not after 居宅サービス計画作成（変更）日.",
                 "定義書 居宅サービス計画1表 №14, №15",
                 enforced(&[Rule::DateOrder]),
             ),
             cross(
                 "CERTIFICATION-PERIOD",
-                Some(19),
+                Some("認定有効期間開始日"),
                 "認定有効期間開始日 is not after 認定有効期間終了日.",
                 "定義書 居宅サービス計画1表 №19, №20",
                 enforced(&[Rule::DateOrder]),
             ),
             cross(
                 "OTHER-REASON",
-                Some(26),
+                Some("その他理由"),
                 "その他理由 goes with 生活援助中心型の算定理由 3 (その他).",
                 "定義書 居宅サービス計画1表 №25 (3:その他), №26 その他理由",
                 Coverage::NotYetEnforced("その他理由 with a reason other than 3 is a warning"),
@@ -272,7 +272,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         ],
         FileKind::PlanTable1Deletion => vec![cross(
             "DELETES-A-PLAN",
-            Some(4),
+            Some("居宅サービス計画作成（変更）日"),
             "A deletion names a plan (user and 居宅サービス計画作成（変更）日) the receiver was sent.",
             "定義書 居宅サービス計画1表_削除 №4",
             Coverage::NotEnforced(NEEDS_HISTORY),
@@ -280,7 +280,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         FileKind::PlanTable2 => vec![
             cross(
                 "PLAN-LINK",
-                Some(5),
+                Some("居宅サービス計画作成（変更）日"),
                 "Each row belongs to a 1表 of the send unit: same user and 居宅サービス計画作成（変更）日.",
                 "仕様書 2.3 (ファイルの関係); 定義書 居宅サービス計画2表 №5",
                 Coverage::Ambiguous {
@@ -290,7 +290,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             ),
             cross(
                 "NUMBERS",
-                Some(6),
+                Some("課題ＮＯ"),
                 "課題ＮＯ, 援助目標ＮＯ and 援助内容ＮＯ run from 1 to 99.",
                 "定義書 居宅サービス計画2表 №6, №8, №13",
                 enforced(&[Rule::NumberInvalid]),
@@ -298,7 +298,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         ],
         FileKind::PlanTable3 => vec![cross(
             "TIME-ORDER",
-            Some(8),
+            Some("開始時間"),
             "A service or activity does not end before it starts.",
             "定義書 居宅サービス計画３表 №8, №9, №11, №12 (開始時間, 終了時間)",
             Coverage::NotYetEnforced(
@@ -309,35 +309,35 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             let mut list = vec![
                 cross(
                     "ONE-MONTH",
-                    Some(5),
+                    Some("対象年月"),
                     "Every record's 対象年月 is the month of the file name: one service month per file.",
                     "定義書 ファイル作成単位 (単月のサービス提供年月のみ); №5 対象年月",
                     enforced(&[Rule::MonthMismatch]),
                 ),
                 cross(
                     "DATE-IN-MONTH",
-                    Some(10),
+                    Some("サービス利用日"),
                     "サービス利用日 lies in the record's 対象年月.",
                     "定義書 №10 サービス利用日, №5 対象年月",
                     enforced(&[Rule::ServiceDateOutsideMonth]),
                 ),
                 cross(
                     "PRORATION-DAYS",
-                    Some(11),
+                    Some("日割対象日"),
                     "日割対象日 marks no day the service month does not have.",
                     "定義書 №11 日割対象日 (1日目から31日目まで)",
                     enforced(&[Rule::ProrationOutsideMonth]),
                 ),
                 cross(
                     "EQUIPMENT-CODE",
-                    Some(16),
+                    Some("TAISコード"),
                     "A 福祉用具貸与 line (kinds 17, 67) carries a TAISコード or a 福祉用具届出コード.",
                     "定義書 №16 TAISコード, №17 福祉用具届出コード",
                     enforced(&[Rule::EquipmentCodeMissing]),
                 ),
                 cross(
                     "DETAIL-CODE",
-                    Some(19),
+                    Some("明細判別コード"),
                     "明細判別コード is set only on 福祉用具貸与 lines.",
                     "定義書 №19 明細判別コード",
                     enforced(&[Rule::DetailCodeOutsideRental]),
@@ -345,21 +345,21 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             ];
             list.push(cross(
                 "SERVICE-CODE-EXISTS",
-                Some(15),
+                Some("サービスコード"),
                 "サービスコード is a code of the national service-code table for the service month.",
                 "定義書 №15 サービスコード; 仕様書 1.3",
                 Coverage::NotEnforced(NEEDS_SERVICE_CODES),
             ));
             list.push(cross(
                 "COUNT",
-                Some(14),
+                Some("サービス回数"),
                 "サービス回数 is the number of times the service is given that day: at least 1.",
                 "定義書 №14 サービス回数",
                 enforced(&[Rule::ServiceCount]),
             ));
             list.push(cross(
                 "TIMES-MATCH-KIND",
-                Some(12),
+                Some("サービス開始時刻"),
                 "Plans carry planned times and actuals the times given.",
                 "定義書 №12, №13 サービス開始時刻・終了時刻",
                 Coverage::NotEnforced(NEEDS_PERSON),
@@ -367,7 +367,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             if kind == FileKind::UsagePlan {
                 list.push(cross(
                     "RECEIVER-HAS-LINES",
-                    Some(20),
+                    Some("サービス事業者コード"),
                     "Each user of a plan sent to a provider has lines of that provider.",
                     "仕様書 2.6 (連携対象の利用者); 定義書 №20 サービス事業者コード",
                     Coverage::NotYetEnforced("a user without a line of the receiving office is a warning"),
@@ -376,14 +376,14 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             if kind == FileKind::UsageActual {
                 list.push(cross(
                     "KIND-IS-SENDERS",
-                    Some(15),
+                    Some("サービスコード"),
                     "Every service code of actuals is of the sending office's service kind.",
                     "定義書 ファイル作成単位 (事業所番号・サービス種類ごと); №15 サービスコード",
                     enforced(&[Rule::ActualProviderMismatch]),
                 ));
                 list.push(cross(
                     "PROVIDER-IS-SENDER",
-                    Some(20),
+                    Some("サービス事業者コード"),
                     "In actuals, サービス事業者コード is the sending office: each provider sends its own actuals.",
                     "仕様書 2.2, 2.6 (実績は提供事業所が出力); 定義書 №20 サービス事業者コード",
                     enforced(&[Rule::ActualProviderMismatch]),
@@ -394,7 +394,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         FileKind::UsageAnnex => vec![
             cross(
                 "UNIT-PRICE",
-                Some(23),
+                Some("単位数単価"),
                 "単位数単価 is the price of the office's 地域区分 for the service kind.",
                 "定義書 第7表 №23 単位数単価",
                 Coverage::NotEnforced(
@@ -403,49 +403,49 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             ),
             cross(
                 "LIMIT-UNITS",
-                Some(18),
+                Some("給付管理単位数"),
                 "給付管理単位数 is empty on services outside the 区分支給限度.",
                 "定義書 第7表 №18 給付管理単位数",
                 Coverage::NotEnforced(NEEDS_SERVICE_CODES),
             ),
             cross(
                 "STAY-DAYS",
-                Some(32),
+                Some("累積利用日数"),
                 "累積利用日数 is 前月までの利用日数 plus 当月の計画利用日数.",
                 "定義書 第7表 №30, №31, №32",
                 Coverage::NotYetEnforced("a 累積利用日数 other than the sum is a warning"),
             ),
             cross(
                 "ONE-MONTH",
-                Some(5),
+                Some("対象年月"),
                 "Every record's 対象年月 is the month of the file name: one service month per file.",
                 "定義書 ファイル作成単位 (単月のサービス提供年月のみ); №5 対象年月",
                 enforced(&[Rule::MonthMismatch]),
             ),
             cross(
                 "TOTAL-ROW",
-                Some(9),
+                Some("サービスコード"),
                 "Each user has exactly one grand-total row 999999, with サービス事業所コード 9999999999.",
                 "定義書 第7表 №9 (全合計 999999 必須出力), №7 (全合計は 9999999999)",
                 enforced(&[Rule::AnnexTotalRow]),
             ),
             cross(
                 "SUMMARY-ROW-VALUES",
-                Some(13),
+                Some("単位数"),
                 "Subtotal and total rows have 単位数 0 and empty 割引後率 and 割引後単位数.",
                 "定義書 第7表 №13, №14, №15 (種類別小計及び全合計は 0 / Null 固定)",
                 enforced(&[Rule::AnnexSummaryRow]),
             ),
             cross(
                 "SUBTOTAL-ROW",
-                Some(9),
+                Some("サービスコード"),
                 "A service kind with more than one code row has its kind + AAAA subtotal row.",
                 "定義書 第7表 №9: 区分支給対象種類別小計 AAAA (サービスコードが複数行の場合は必須)",
                 enforced(&[Rule::AnnexSubtotalMissing]),
             ),
             cross(
                 "SUMS",
-                Some(17),
+                Some("サービス単位／金額"),
                 "A kind's AAAA subtotal and the 999999 total carry the sums of the rows they summarise.",
                 "定義書 第7表 №9, №17: the arithmetic of the 7表 form the subtotal and total rows stand for",
                 Coverage::Ambiguous {
@@ -456,14 +456,14 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             ),
             cross(
                 "OFFICE-CODE",
-                Some(34),
+                Some("事業所コード"),
                 "Field 34 事業所コード is always 9999999999.",
                 "定義書 第7表 №34: 「9999999999 を固定でセット」",
                 enforced(&[Rule::AnnexOfficeCode]),
             ),
             cross(
                 "EQUIPMENT-CODE",
-                Some(10),
+                Some("TAISコード"),
                 "A 福祉用具貸与 line (kinds 17, 67) carries a TAISコード or a 福祉用具届出コード.",
                 "定義書 第7表 №10 TAISコード, №11 福祉用具届出コード",
                 enforced(&[Rule::EquipmentCodeMissing]),
@@ -473,14 +473,14 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             let mut list = vec![
                 cross(
                     "ONE-MONTH",
-                    Some(4),
+                    Some("削除対象年月"),
                     "Every record's 削除対象年月 is the month of the file name.",
                     "定義書 ファイル作成単位; №4 削除対象年月",
                     enforced(&[Rule::MonthMismatch]),
                 ),
                 cross(
                     "DELETES-SENT-DATA",
-                    Some(4),
+                    Some("削除対象年月"),
                     "A deletion names data the receiver was sent.",
                     "定義書 第6表（サービス利用票）、実績情報_削除 №4",
                     Coverage::NotEnforced(NEEDS_HISTORY),
@@ -489,7 +489,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             if kind == FileKind::UsageActualDeletion {
                 list.push(cross(
                     "OFFICE-IS-SENDER",
-                    Some(5),
+                    Some("サービス事業者コード"),
                     "サービス事業者コード and サービス種類コード of an actuals deletion are the sending office's.",
                     "定義書 第6表（サービス利用票）、実績情報_削除 №5, №6",
                     enforced(&[Rule::ActualProviderMismatch]),
@@ -500,21 +500,21 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         FileKind::PreventionBasic => vec![
             cross(
                 "METHOD-OTHER",
-                Some(9),
+                Some("相談方法(その他の内容)"),
                 "相談方法 03 (その他) comes with 相談方法(その他の内容).",
                 "定義書 利用者基本情報 №8, №9",
                 enforced(&[Rule::ConditionalField]),
             ),
             cross(
                 "SITUATION-NOTE",
-                Some(13),
+                Some("利用者の現況(状況補足)"),
                 "利用者の現況 02 (入院又は入所中) comes with 利用者の現況(状況補足).",
                 "定義書 利用者基本情報 №12, №13",
                 enforced(&[Rule::ConditionalField]),
             ),
             cross(
                 "FAMILY-IMAGE",
-                Some(62),
+                Some("家族構成 画像ファイル名"),
                 "The family-structure image named in the record travels with the file.",
                 "仕様書 3.3: 「別表１、別表2、家族構成画像ファイルを合わせて送付する」",
                 Coverage::NotEnforced(
@@ -525,14 +525,14 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         FileKind::PreventionPlan => vec![
             cross(
                 "DATE-ORDER",
-                Some(20),
+                Some("初回作成日"),
                 "初回作成日 is not after 計画作成(変更)日.",
                 "定義書 介護予防サービス・支援計画書 №4, №20",
                 enforced(&[Rule::DateOrder]),
             ),
             cross(
                 "CHECKLIST-COUNTS",
-                Some(43),
+                Some("基本チェックリストの該当数(運動不足)"),
                 "基本チェックリストの該当数 do not exceed the items of each area of the national checklist.",
                 "定義書 介護予防サービス・支援計画書 №43–48",
                 Coverage::NotEnforced(
@@ -542,7 +542,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
         ],
         FileKind::PreventionPlanSupport => vec![cross(
             "NUMBERING",
-            Some(5),
+            Some("課題ＮＯ"),
             "Support plans under one 課題 share its 課題NO and are numbered 1, 2, 3… in 支援計画NO.",
             "定義書 介護予防サービス・支援計画書（別表）支援計画 (データ配置例)",
             Coverage::NotYetEnforced(

@@ -1,0 +1,534 @@
+//! Rules between the fields of one record (spec §10.16–27), and where they find their fields.
+//!
+//! A rule names its fields by 項目名; [`CheckedLayout`] resolves the names to positions once per layout
+//! and rule set (V3 layouts lack the 福祉用具 fields, and later fields move up), so no rule holds a field
+//! number and a file's records are checked without a name lookup.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use super::{Findings, Rule, is_date, month_of, one_of, same};
+use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, layout, slot_field};
+use crate::records::ALL_NINES_OFFICE;
+use crate::{FileKind, FileName, MonthSegment};
+
+/// Service kinds outside the exchange's scope (spec §7.3).
+const OUT_OF_SCOPE_KINDS: &[&str] = &[
+    "32", "33", "35", "36", "37", "41", "42", "44", "45", "51", "52", "53", "54", "59", "81",
+];
+
+/// The rental kinds (福祉用具貸与, 介護予防福祉用具貸与), whose lines name the product.
+const RENTAL_KINDS: &[&str] = &["17", "67"];
+
+/// Pairs of dates of one record in order, the first not after the second, by their names in the layout.
+const DATE_PAIRS: &[(FileKind, &str, &str)] = &[
+    (
+        FileKind::UserSupplement,
+        "限度額適用開始年月日",
+        "限度額適用終了年月日",
+    ),
+    (
+        FileKind::PlanTable1,
+        "初回居宅サービス計画作成日",
+        "居宅サービス計画作成（変更）日",
+    ),
+    (FileKind::PlanTable1, "認定有効期間開始日", "認定有効期間終了日"),
+    (FileKind::PreventionPlan, "初回作成日", "計画作成(変更)日"),
+];
+
+/// A field to fill when another holds a code: (kind, coded field, code, field to fill), by layout names.
+const FILLED_WHEN: &[(FileKind, &str, &str, &str)] = &[
+    (
+        FileKind::PreventionBasic,
+        "相談方法",
+        "03",
+        "相談方法(その他の内容)",
+    ),
+    (
+        FileKind::PreventionBasic,
+        "利用者の現況",
+        "02",
+        "利用者の現況(状況補足)",
+    ),
+];
+
+/// A field of a layout, found by name: its position (0-based) and its spec.
+#[derive(Clone, Copy)]
+pub(super) struct At {
+    pub(super) index: usize,
+    spec: &'static FieldSpec,
+}
+
+impl At {
+    /// The field's value in a record's values; empty past the end.
+    pub(super) fn of<'v>(self, values: &[&'v str]) -> &'v str {
+        values.get(self.index).copied().unwrap_or("")
+    }
+
+    /// 項目No, 1-based.
+    pub(super) fn number(self) -> usize {
+        self.index + 1
+    }
+}
+
+/// `field 10 サービス利用日`: how a message names a field.
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field {} {}", self.number(), self.spec.name)
+    }
+}
+
+/// Looks fields up by name in one layout.
+struct Finder(&'static [FieldSpec]);
+
+impl Finder {
+    fn at(&self, name: &str) -> Option<At> {
+        let index = self.0.iter().position(|f| f.name == name)?;
+        Some(At {
+            index,
+            spec: &self.0[index],
+        })
+    }
+}
+
+/// The 福祉用具 product fields of a 6表 or 7表 layout (V4 only).
+#[derive(Clone, Copy)]
+pub(super) struct EquipmentFields {
+    tais: At,
+    notified: At,
+}
+
+impl EquipmentFields {
+    fn find(f: &Finder) -> Option<Self> {
+        Some(Self {
+            tais: f.at("TAISコード")?,
+            notified: f.at("福祉用具届出コード")?,
+        })
+    }
+
+    /// Why a rental line of service code `code` does not name its product, when it does not.
+    fn missing_on(self, values: &[&str], code: &str) -> Option<String> {
+        let kind = code.get(..2).unwrap_or("");
+        (one_of(RENTAL_KINDS, kind) && self.tais.of(values).is_empty() && self.notified.of(values).is_empty())
+            .then(|| {
+                format!(
+                    "fields {} {} / {} {}: both empty on a 福祉用具貸与 line ({code})",
+                    self.tais.number(),
+                    self.tais.spec.name,
+                    self.notified.number(),
+                    self.notified.spec.name
+                )
+            })
+    }
+}
+
+/// 第6表 (`UPPLAN`, `UPJSK`).
+pub(super) struct UsageFields {
+    month: At,
+    date: At,
+    proration: At,
+    count: At,
+    code: At,
+    equipment: Option<EquipmentFields>,
+    detail: At,
+    provider: At,
+}
+
+/// 第7表 (`UPSIKYU`).
+pub(super) struct AnnexFields {
+    pub(super) insurer: At,
+    pub(super) insured: At,
+    pub(super) month: At,
+    office: At,
+    pub(super) code: At,
+    equipment: Option<EquipmentFields>,
+    units: At,
+    discount_rate: At,
+    discounted_units: At,
+    /// サービス単位／金額, which the subtotal and total rows sum.
+    pub(super) amount: At,
+    summary_office: At,
+}
+
+/// 第6表 実績削除 (`DLTJSK`).
+pub(super) struct ActualDeletionFields {
+    provider: At,
+    kind: At,
+}
+
+/// 利用者補足情報 (`UPHOSOKU`).
+pub(super) struct SupplementFields {
+    plan_date: At,
+    month: At,
+    /// The サービス種類コード of each kind-limit slot.
+    slot_kinds: [At; KIND_LIMIT_SLOTS],
+}
+
+/// The fields the rules of one kind relate.
+pub(super) enum Relations {
+    Usage(UsageFields),
+    Annex(AnnexFields),
+    ActualDeletion(ActualDeletionFields),
+    Supplement(SupplementFields),
+    /// Kinds whose relations are only the named ones (date pairs, filled-when).
+    None,
+}
+
+/// A layout ready for checking: its fields, and where every rule between fields finds its own.
+pub(super) struct CheckedLayout {
+    pub(super) specs: &'static [FieldSpec],
+    /// 対象年月 / 削除対象年月, in a month-bound layout: compared with the file name's month.
+    pub(super) month: Option<At>,
+    pub(super) relations: Relations,
+    date_pairs: Vec<(At, At)>,
+    filled_when: Vec<(At, &'static str, At)>,
+}
+
+impl CheckedLayout {
+    /// Resolves every name the rules use; `None` when a name is missing, which the tests rule out.
+    fn resolve(kind: FileKind, v4: bool) -> Option<Self> {
+        let specs = layout(kind, v4)?;
+        let f = Finder(specs);
+        let relations = match kind {
+            FileKind::UsagePlan | FileKind::UsageActual => Relations::Usage(UsageFields {
+                month: f.at("対象年月")?,
+                date: f.at("サービス利用日")?,
+                proration: f.at("日割対象日")?,
+                count: f.at("サービス回数")?,
+                code: f.at("サービスコード")?,
+                equipment: EquipmentFields::find(&f),
+                detail: f.at("明細判別コード")?,
+                provider: f.at("サービス事業者コード")?,
+            }),
+            FileKind::UsageAnnex => Relations::Annex(AnnexFields {
+                insurer: f.at("保険者番号")?,
+                insured: f.at("被保険者番号")?,
+                month: f.at("対象年月")?,
+                office: f.at("サービス事業所コード")?,
+                code: f.at("サービスコード")?,
+                equipment: EquipmentFields::find(&f),
+                units: f.at("単位数")?,
+                discount_rate: f.at("割引後率")?,
+                discounted_units: f.at("割引後単位数")?,
+                amount: f.at("サービス単位／金額")?,
+                summary_office: f.at("事業所コード")?,
+            }),
+            FileKind::UsageActualDeletion => Relations::ActualDeletion(ActualDeletionFields {
+                provider: f.at("サービス事業者コード")?,
+                kind: f.at("サービス種類コード")?,
+            }),
+            FileKind::UserSupplement => {
+                let slots: Option<Vec<At>> = (0..KIND_LIMIT_SLOTS)
+                    .map(|slot| f.at(&slot_field(slot, KindLimitField::Kind)))
+                    .collect();
+                Relations::Supplement(SupplementFields {
+                    plan_date: f.at("居宅サービス計画作成（変更）日")?,
+                    month: f.at("対象年月")?,
+                    slot_kinds: slots?.try_into().ok()?,
+                })
+            }
+            _ => Relations::None,
+        };
+        let date_pairs = DATE_PAIRS
+            .iter()
+            .filter(|(k, ..)| *k == kind)
+            .map(|&(_, first, second)| Some((f.at(first)?, f.at(second)?)))
+            .collect::<Option<_>>()?;
+        let filled_when = FILLED_WHEN
+            .iter()
+            .filter(|(k, ..)| *k == kind)
+            .map(|&(_, coded, code, to_fill)| Some((f.at(coded)?, code, f.at(to_fill)?)))
+            .collect::<Option<_>>()?;
+        Some(Self {
+            specs,
+            month: f.at("対象年月").or_else(|| f.at("削除対象年月")),
+            relations,
+            date_pairs,
+            filled_when,
+        })
+    }
+}
+
+/// Every layout under both rule sets, resolved on first use.
+static CHECKED: LazyLock<Vec<(FileKind, bool, Option<CheckedLayout>)>> = LazyLock::new(|| {
+    FileKind::ALL
+        .into_iter()
+        .flat_map(|kind| [true, false].map(|v4| (kind, v4, CheckedLayout::resolve(kind, v4))))
+        .collect()
+});
+
+/// The checked layout of `kind` under the V4 (`v4`) or V3 rule set.
+pub(super) fn checked(kind: FileKind, v4: bool) -> Option<&'static CheckedLayout> {
+    CHECKED
+        .iter()
+        .find(|(k, v, _)| *k == kind && *v == v4)
+        .and_then(|(_, _, checked)| checked.as_ref())
+}
+
+/// Rules that relate fields of one record.
+pub(super) fn check_relations(
+    values: &[&str],
+    line: u64,
+    name: &FileName,
+    layout: &CheckedLayout,
+    findings: &mut Findings,
+) {
+    let line = Some(line);
+    let mut add = |rule, at: At, message: String| findings.add(rule, line, Some(at.number()), message);
+    match &layout.relations {
+        Relations::Usage(f) => {
+            let (month, date, code) = (f.month.of(values), f.date.of(values), f.code.of(values));
+            let kind = code.get(..2).unwrap_or("");
+            // Both in their canonical digits: the date is in the month when it starts with it.
+            if let Some(in_month) = month_of(month)
+                && is_date(date)
+                && !same(&date[..6], month)
+            {
+                add(
+                    Rule::ServiceDateOutsideMonth,
+                    f.date,
+                    format!("{}: `{date}` is not in 対象年月 {in_month}", f.date),
+                );
+            }
+            let proration = f.proration.of(values);
+            if let Some(in_month) = month_of(month)
+                && proration.len() == 31
+                && proration
+                    .bytes()
+                    .skip(usize::from(in_month.days()))
+                    .any(|b| b == b'1')
+            {
+                add(
+                    Rule::ProrationOutsideMonth,
+                    f.proration,
+                    format!(
+                        "{}: marks a day after the {}th of {in_month}",
+                        f.proration,
+                        in_month.days()
+                    ),
+                );
+            }
+            if let Some(e) = f.equipment
+                && let Some(message) = e.missing_on(values, code)
+            {
+                add(Rule::EquipmentCodeMissing, e.tais, message);
+            }
+            let detail = f.detail.of(values);
+            if !detail.is_empty() && kind != "17" {
+                add(
+                    Rule::DetailCodeOutsideRental,
+                    f.detail,
+                    format!("{}: `{detail}` on a line of kind {kind}", f.detail),
+                );
+            }
+            let count = f.count.of(values);
+            if !count.is_empty() && count.bytes().all(|b| b == b'0') {
+                add(
+                    Rule::ServiceCount,
+                    f.count,
+                    format!("{}: `{count}` counts no service", f.count),
+                );
+            }
+            if name.kind == FileKind::UsageActual
+                && let Some((sender_kind, _)) = name.service_kinds
+                && code.len() == 6
+                && !same(kind, sender_kind.as_str())
+            {
+                add(
+                    Rule::ActualProviderMismatch,
+                    f.code,
+                    format!(
+                        "{}: `{code}` is of kind {kind}, not the sending office's kind {sender_kind}",
+                        f.code
+                    ),
+                );
+            }
+            if one_of(OUT_OF_SCOPE_KINDS, kind) {
+                add(
+                    Rule::ServiceKindOutOfScope,
+                    f.code,
+                    format!("{}: kind {kind} is outside the exchange's scope", f.code),
+                );
+            }
+            let provider = f.provider.of(values);
+            if name.kind == FileKind::UsageActual
+                && !same(provider, name.from.as_str())
+                && !provider.is_empty()
+            {
+                add(
+                    Rule::ActualProviderMismatch,
+                    f.provider,
+                    format!(
+                        "{}: `{provider}` is not the sending office {}",
+                        f.provider, name.from
+                    ),
+                );
+            }
+        }
+        Relations::Annex(f) => {
+            let code = f.code.of(values);
+            let summary = same(code, "999999")
+                || ["AAAA", "EEEE", "ZZZZ"]
+                    .iter()
+                    .any(|s| code.get(2..).is_some_and(|c| same(c, s)));
+            if summary
+                && (!same(f.units.of(values), "0")
+                    || !f.discount_rate.of(values).is_empty()
+                    || !f.discounted_units.of(values).is_empty())
+            {
+                add(
+                    Rule::AnnexSummaryRow,
+                    f.units,
+                    format!(
+                        "fields {}–{} of the {code} row: {} must be 0 and {}/{} empty",
+                        f.units.number(),
+                        f.discounted_units.number(),
+                        f.units.spec.name,
+                        f.discount_rate.spec.name,
+                        f.discounted_units.spec.name
+                    ),
+                );
+            }
+            let office = f.office.of(values);
+            if same(code, "999999") && !same(office, ALL_NINES_OFFICE) {
+                add(
+                    Rule::AnnexTotalRow,
+                    f.office,
+                    format!(
+                        "{}: `{office}` on the total row must be {ALL_NINES_OFFICE}",
+                        f.office
+                    ),
+                );
+            }
+            let kind = code.get(..2).unwrap_or("");
+            if !summary
+                && let Some(e) = f.equipment
+                && let Some(message) = e.missing_on(values, code)
+            {
+                add(Rule::EquipmentCodeMissing, e.tais, message);
+            }
+            let summary_office = f.summary_office.of(values);
+            if !summary_office.is_empty() && !same(summary_office, ALL_NINES_OFFICE) {
+                add(
+                    Rule::AnnexOfficeCode,
+                    f.summary_office,
+                    format!(
+                        "{}: `{summary_office}` must be {ALL_NINES_OFFICE}",
+                        f.summary_office
+                    ),
+                );
+            }
+            if !summary && one_of(OUT_OF_SCOPE_KINDS, kind) {
+                add(
+                    Rule::ServiceKindOutOfScope,
+                    f.code,
+                    format!("{}: kind {kind} is outside the exchange's scope", f.code),
+                );
+            }
+        }
+        Relations::ActualDeletion(f) => {
+            let provider = f.provider.of(values);
+            if !provider.is_empty() && !same(provider, name.from.as_str()) {
+                add(
+                    Rule::ActualProviderMismatch,
+                    f.provider,
+                    format!(
+                        "{}: `{provider}` is not the sending office {}",
+                        f.provider, name.from
+                    ),
+                );
+            }
+            let kind = f.kind.of(values);
+            if let Some((sender_kind, _)) = name.service_kinds
+                && !kind.is_empty()
+                && !same(kind, sender_kind.as_str())
+            {
+                add(
+                    Rule::ActualProviderMismatch,
+                    f.kind,
+                    format!(
+                        "{}: `{kind}` is not the sending office's kind {sender_kind}",
+                        f.kind
+                    ),
+                );
+            }
+        }
+        Relations::Supplement(f) => {
+            let filled = |slot: &At| !slot.of(values).is_empty();
+            if let Some(empty) = f.slot_kinds.iter().position(|slot| !filled(slot))
+                && let Some(late) = f.slot_kinds[empty..].iter().position(filled)
+            {
+                let late = empty + late;
+                add(
+                    Rule::SlotOrder,
+                    f.slot_kinds[late],
+                    format!("{}: filled after empty slot {}", f.slot_kinds[late], empty + 1),
+                );
+            }
+            // The link to a month's sheets (00000000 plan date) or to plan tables (000000 month).
+            let (plan_date, month) = (f.plan_date.of(values), f.month.of(values));
+            match name.month {
+                Some(MonthSegment::Month(_)) if !plan_date.is_empty() && plan_date != "00000000" => add(
+                    Rule::SupplementLink,
+                    f.plan_date,
+                    format!(
+                        "{}: `{plan_date}` in a month's supplement should be 00000000",
+                        f.plan_date
+                    ),
+                ),
+                Some(MonthSegment::PlanLinked) if month != "000000" => add(
+                    Rule::SupplementLink,
+                    f.month,
+                    format!("{}: `{month}` in a plan's supplement should be 000000", f.month),
+                ),
+                _ => {}
+            }
+        }
+        Relations::None => {}
+    }
+    for &(first, second) in &layout.date_pairs {
+        let (a, b) = (first.of(values), second.of(values));
+        // Both real dates in YYYYMMDD: their text orders as the dates do.
+        if is_date(a) && is_date(b) && a > b {
+            add(
+                Rule::DateOrder,
+                first,
+                format!("{first}: `{a}` is after {second} `{b}`"),
+            );
+        }
+    }
+    for &(coded, code, to_fill) in &layout.filled_when {
+        if same(coded.of(values), code) && to_fill.of(values).is_empty() {
+            add(
+                Rule::ConditionalField,
+                to_fill,
+                format!(
+                    "{to_fill}: empty, but field {} {} is {code}, which calls for it",
+                    coded.number(),
+                    coded.spec.name
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layout_resolves_the_names_its_rules_use() {
+        for kind in FileKind::ALL {
+            for v4 in [true, false] {
+                assert!(checked(kind, v4).is_some(), "{kind} v4={v4}");
+            }
+        }
+        let usage = |v4| match checked(FileKind::UsagePlan, v4).map(|c| &c.relations) {
+            Some(Relations::Usage(f)) => (f.provider.number(), f.equipment.is_some()),
+            _ => unreachable!(),
+        };
+        // V3 sheets lack fields 16–18 (定義書 第6表): サービス事業者コード moves from 20 to 17.
+        assert_eq!(usage(true), (20, true));
+        assert_eq!(usage(false), (17, false));
+    }
+}
