@@ -81,7 +81,13 @@ fn bench(c: &mut Criterion) {
     let inputs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
     let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
     assert!(bytes >= 10 * 1024 * 1024, "the month has {bytes} bytes");
-    for report in validate_files(&inputs, Options { strict: true }) {
+    for report in validate_files(
+        &inputs,
+        Options {
+            strict: true,
+            ..Options::default()
+        },
+    ) {
         assert_eq!(report.diagnostics, [], "the generated month must be valid");
     }
     let mut group = c.benchmark_group("validate-month");

@@ -258,8 +258,11 @@ impl Case {
             let matched: Vec<&'static Requirement> = requirements::all()
                 .iter()
                 .filter(|r| wildcard_matches(pattern, &r.id))
-                // A pattern stands for what the case can show: the requirements a rule checks.
-                .filter(|r| !pattern.contains('*') || !r.coverage.rules().is_empty())
+                // A pattern stands for what the case can show: the requirements a rule checks on the files
+                // alone (the suite gives the validator no service-code table).
+                .filter(|r| {
+                    !pattern.contains('*') || !r.coverage.rules().is_empty() && !r.coverage.needs_table()
+                })
                 .collect();
             if matched.is_empty() {
                 return Err(format!(

@@ -1556,7 +1556,13 @@ mod tests {
             let send_units = month_of_send_units(seed);
             // All send units together: each file, each unit's combination and its parent records.
             let all: Vec<(&str, &[u8])> = send_units.iter().flat_map(SendUnit::inputs).collect();
-            for ((name, _), report) in all.iter().zip(validate_files(&all, Options { strict: true })) {
+            for ((name, _), report) in all.iter().zip(validate_files(
+                &all,
+                Options {
+                    strict: true,
+                    ..Options::default()
+                },
+            )) {
                 assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
                 assert!(report.records > 0 && !report.users.is_empty());
             }
@@ -1588,11 +1594,13 @@ mod tests {
                         FileKind::UserSupplement
                     ]
                 );
-                for ((name, _), report) in unit
-                    .inputs()
-                    .iter()
-                    .zip(validate_files(&unit.inputs(), Options { strict: true }))
-                {
+                for ((name, _), report) in unit.inputs().iter().zip(validate_files(
+                    &unit.inputs(),
+                    Options {
+                        strict: true,
+                        ..Options::default()
+                    },
+                )) {
                     assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
                 }
                 let mut provider_software = SyntheticSoftware::new(provider.clone(), seed);
@@ -1600,11 +1608,13 @@ mod tests {
                 assert_eq!(report.files, 4);
                 // The 介護予防 files of the same users: valid, strict, and imported whole.
                 let prevention = cm.export_prevention(now, month, provider, Some(5)).unwrap();
-                for ((name, _), report) in prevention
-                    .inputs()
-                    .iter()
-                    .zip(validate_files(&prevention.inputs(), Options { strict: true }))
-                {
+                for ((name, _), report) in prevention.inputs().iter().zip(validate_files(
+                    &prevention.inputs(),
+                    Options {
+                        strict: true,
+                        ..Options::default()
+                    },
+                )) {
                     assert_eq!(report.diagnostics, [], "seed {seed}: {name}");
                 }
                 let records: usize = prevention

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use careplan_spec::service_codes::ServiceCodes;
 use careplan_spec::validate::{FileReport, Options, validate_files};
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -33,6 +34,12 @@ pub(crate) struct ValidateArgs {
     /// Report the standard's soft rules (warnings) as errors.
     #[arg(long)]
     strict: bool,
+
+    /// Check service codes against the national service-code table in this CSV file (columns
+    /// service_code, valid_from, valid_to, units, within_limit, name: docs/service-codes.md): each code
+    /// must exist in its service month, and 7表 rows must agree on units and the 区分支給限度.
+    #[arg(long, value_name = "FILE")]
+    service_codes: Option<PathBuf>,
 }
 
 /// The largest file `validate` reads: far beyond any month's send unit, short of what would exhaust the
@@ -55,6 +62,12 @@ fn read_regular(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
+/// The service-code table at `path`, or why it cannot be used.
+fn read_service_codes(path: &Path) -> Result<ServiceCodes, String> {
+    let bytes = read_regular(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    ServiceCodes::from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Validates the files and prints the findings.
 pub(crate) fn validate(args: &ValidateArgs) -> Exit {
     let files = match discover(&args.paths, "csv") {
@@ -64,7 +77,17 @@ pub(crate) fn validate(args: &ValidateArgs) -> Exit {
             return Exit::Invalid;
         }
     };
-    let options = Options { strict: args.strict };
+    let table = match args.service_codes.as_deref().map(read_service_codes).transpose() {
+        Ok(table) => table,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Exit::Invalid;
+        }
+    };
+    let options = Options {
+        strict: args.strict,
+        service_codes: table.as_ref(),
+    };
     let mut contents = Vec::with_capacity(files.len());
     for path in &files {
         match read_regular(path) {
@@ -105,14 +128,21 @@ pub(crate) fn validate(args: &ValidateArgs) -> Exit {
         .collect();
     let errors: usize = reports.iter().map(|(_, r)| r.errors()).sum();
     let warnings: usize = reports.iter().map(|(_, r)| r.warnings()).sum();
+    let table = args
+        .service_codes
+        .as_deref()
+        .zip(table.as_ref().map(ServiceCodes::len));
     match args.format {
-        Format::Human => print_human(&reports, errors, warnings),
-        Format::Json => print_json(&reports, errors, warnings),
+        Format::Human => print_human(&reports, errors, warnings, table),
+        Format::Json => print_json(&reports, errors, warnings, table),
     }
     if errors > 0 { Exit::Failed } else { Exit::Success }
 }
 
-fn print_human(reports: &[(&Path, FileReport)], errors: usize, warnings: usize) {
+/// The service-code table given, and its number of codes.
+type Table<'a> = Option<(&'a Path, usize)>;
+
+fn print_human(reports: &[(&Path, FileReport)], errors: usize, warnings: usize, table: Table<'_>) {
     for (path, report) in reports {
         for d in &report.diagnostics {
             let at = d.line.map_or_else(String::new, |line| format!(":{line}"));
@@ -125,13 +155,16 @@ fn print_human(reports: &[(&Path, FileReport)], errors: usize, warnings: usize) 
             );
         }
     }
+    if let Some((path, codes)) = table {
+        println!("service codes checked against {} ({codes} codes)", path.display());
+    }
     println!(
         "{} file(s): {errors} error(s), {warnings} warning(s)",
         reports.len()
     );
 }
 
-fn print_json(reports: &[(&Path, FileReport)], errors: usize, warnings: usize) {
+fn print_json(reports: &[(&Path, FileReport)], errors: usize, warnings: usize, table: Table<'_>) {
     let files: Vec<_> = reports
         .iter()
         .map(|(path, report)| {
@@ -152,7 +185,15 @@ fn print_json(reports: &[(&Path, FileReport)], errors: usize, warnings: usize) {
         .collect();
     let document = json!({
         "files": files,
-        "summary": { "files": reports.len(), "errors": errors, "warnings": warnings },
+        "summary": {
+            "files": reports.len(),
+            "errors": errors,
+            "warnings": warnings,
+            "service_code_table": table.map(|(path, codes)| json!({
+                "path": path.display().to_string(),
+                "codes": codes,
+            })),
+        },
     });
     println!("{document}");
 }

@@ -222,7 +222,7 @@ fn validate_reports_findings_with_rule_file_and_line() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         json["summary"],
-        serde_json::json!({"files": 1, "errors": 1, "warnings": 1})
+        serde_json::json!({"files": 1, "errors": 1, "warnings": 1, "service_code_table": null})
     );
     let file = &json["files"][0];
     assert_eq!(
@@ -268,6 +268,38 @@ fn validate_strict_turns_warnings_into_errors_and_bad_paths_exit_2() {
 }
 
 #[test]
+fn validate_reads_a_service_code_table_and_refuses_a_broken_one_with_its_line() {
+    let bundle = "fixtures/valid/plan-bundle";
+    // A table in which the bundle's code 111111 applies only from June: the May plan's lines are refused.
+    let june = scratch_file(
+        "codes-june.txt",
+        "service_code,valid_from,units\n111111,202506,244\n",
+    );
+    let out = careplan_sim(&["validate", "--service-codes", june.to_str().unwrap(), bundle]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("error[SERVICE_CODE_UNKNOWN] field 15 サービスコード: `111111` applies from 202506, not in 対象年月 202505"),
+        "{report}"
+    );
+    // The 7表 rows are checked too (service rows only: the 999999 total row is not a service code).
+    assert_eq!(report.matches("UPSIKYU_").count(), 2, "{report}");
+    let broken = scratch_file("codes-broken.txt", "service_code,valid_from\n111111,2025-13\n");
+    let out = careplan_sim(&["validate", "--service-codes", broken.to_str().unwrap(), bundle]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("codes-broken.txt: line 2, column valid_from: `2025-13` must be YYYYMM"),
+        "{}",
+        text(&out.stderr)
+    );
+    let missing = careplan_sim(&["validate", "--service-codes", "no/such/table.csv", bundle]);
+    assert_eq!(missing.status.code(), Some(2));
+    // Without a table, an unknown code is no finding: the files alone cannot show it.
+    let unknown = careplan_sim(&["validate", "--strict", "fixtures/invalid/service-code-unknown"]);
+    assert_eq!(unknown.status.code(), Some(0), "{}", text(&unknown.stdout));
+}
+
+#[test]
 fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gen-{}", std::process::id()));
     for seed in ["1", "2", "3", "42", "20250425"] {
@@ -292,7 +324,7 @@ fn everything_gen_writes_validates_and_the_seed_fixes_the_bytes() {
         let json: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
         assert_eq!(
             json["summary"],
-            serde_json::json!({"files": 20, "errors": 0, "warnings": 0}),
+            serde_json::json!({"files": 20, "errors": 0, "warnings": 0, "service_code_table": null}),
             "seed {seed}"
         );
         let mut kinds: Vec<String> = std::fs::read_dir(&dir)

@@ -32,7 +32,19 @@ fn each_invalid_fixture_yields_exactly_its_rules() {
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
             .collect();
-        let out = careplan_sim(&["validate", "--format", "json", &dir]);
+        // A case checked with a table the files do not carry names it in `args`.
+        let args = std::fs::read_to_string(root().join(&dir).join("args")).unwrap_or_default();
+        let extra: Vec<&str> = args.split_whitespace().collect();
+        let with = |first: &[&str]| -> Vec<String> {
+            first
+                .iter()
+                .chain(&extra)
+                .chain([&dir.as_str()])
+                .map(|s| (*s).to_owned())
+                .collect()
+        };
+        let json_args = with(&["validate", "--format", "json"]);
+        let out = careplan_sim(&json_args.iter().map(String::as_str).collect::<Vec<_>>());
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let found: BTreeSet<String> = json["files"]
             .as_array()
@@ -47,7 +59,8 @@ fn each_invalid_fixture_yields_exactly_its_rules() {
         assert_eq!(out.status.code(), Some(if has_error { 1 } else { 0 }), "{case}");
         covered.extend(expected.iter().map(|r| (*r).to_owned()));
 
-        let human = careplan_sim(&["validate", &dir]);
+        let human_args = with(&["validate"]);
+        let human = careplan_sim(&human_args.iter().map(String::as_str).collect::<Vec<_>>());
         let report = String::from_utf8(human.stdout).unwrap();
         insta::assert_snapshot!(
             format!("fixture-{case}"),
@@ -94,11 +107,22 @@ fn every_rule_has_a_fixture_only_it_catches() {
 fn valid_fixtures_pass_strict_without_findings() {
     for case in cases("valid") {
         let dir = format!("fixtures/valid/{case}");
-        let out = careplan_sim(&["validate", "--strict", "--format", "json", &dir]);
-        assert_eq!(out.status.code(), Some(0), "{case}");
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(json["summary"]["errors"], 0, "{case}");
-        assert_eq!(json["summary"]["warnings"], 0, "{case}");
+        // Alone, and against the sample service-code table, which holds every code they use.
+        for table in [&[][..], &["--service-codes", "fixtures/service-codes.csv"]] {
+            let args = [
+                &["validate", "--strict", "--format", "json"],
+                table,
+                &[dir.as_str()],
+            ]
+            .concat();
+            let out = careplan_sim(&args);
+            assert_eq!(out.status.code(), Some(0), "{case} {table:?}");
+            let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(json["summary"]["errors"], 0, "{case}");
+            assert_eq!(json["summary"]["warnings"], 0, "{case}");
+            let codes = &json["summary"]["service_code_table"]["codes"];
+            assert_eq!(codes.as_u64(), (!table.is_empty()).then_some(2), "{case}");
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`csv_text`]: the quoting rule (free text always quoted, codes never) and a quote-aware reader.
 //! - [`records`]: typed records of the tables exchanged in a month's plan/actual round trip.
 //! - [`check_send_unit`]: which files travel together (送信単位).
+//! - [`service_codes`]: the national service-code table as a user prepares it, for the checks that need it.
 //! - [`validate`]: the validator and its catalogue of rules (`docs/rules.md`).
 //! - [`requirements`]: the official text's requirements, each traced to the rules that enforce it
 //!   (`docs/requirements.md`).
@@ -19,6 +20,7 @@ pub mod ms932;
 pub mod records;
 pub mod requirements;
 mod send_unit;
+pub mod service_codes;
 pub mod validate;
 
 pub use file_name::{FileKind, FileName, FileNameError, MonthSegment, SendUnitNames, Serial};

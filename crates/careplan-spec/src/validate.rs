@@ -14,8 +14,9 @@ use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
 
 mod relations;
 
+use crate::service_codes::ServiceCodes;
 use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnitKind, check_send_unit, ms932};
-use relations::{AnnexFields, CheckedLayout, Relations, check_relations, checked};
+use relations::{AnnexFields, CheckedLayout, Relations, check_relations, check_service_codes, checked};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -207,6 +208,15 @@ rules! {
     ConditionalField = "CONDITIONAL_FIELD", Error, "§6.9",
         "A field the text calls for when another holds a given code is filled: 利用者基本情報 相談方法 03 (その他) with 相談方法(その他の内容), 利用者の現況 02 (入院又は入所中) with 利用者の現況(状況補足).",
         "Fill the field the code calls for, or correct the code.";
+    ServiceCodeUnknown = "SERVICE_CODE_UNKNOWN", Error, "§6.6 №15, §6.8 №9",
+        "With a service-code table (`--service-codes`): every サービスコード of a 6表 line and of a 7表 service row is a code of the table in force in the record's 対象年月.",
+        "Use a code of the service-code table in force for the service month (codes change at each revision).";
+    ServiceUnitsMismatch = "SERVICE_UNITS_MISMATCH", Error, "§6.8 №13",
+        "With a service-code table: a 7表 service row's 単位数 is the table's units for its code, where the table gives units (a code given as a rate has none).",
+        "Write the code's units from the service-code table in force for the month; put a discount in 割引後率/割引後単位数.";
+    ManagedUnitsOutsideLimit = "MANAGED_UNITS_OUTSIDE_LIMIT", Warning, "§6.8 №18",
+        "With a service-code table: 給付管理単位数 is empty on a 7表 row whose code the table marks outside the 区分支給限度 (`within_limit` 0).",
+        "Leave 給付管理単位数 empty for services outside the 区分支給限度.";
     SlotOrder = "SLOT_ORDER", Warning, "§6.1",
         "The user supplement's per-kind limit slots (fields 20–55, nine of four fields) are filled from slot 1 on, with no empty slot before a filled one.",
         "Move the filled slots up: slot 1 first, with no gap.";
@@ -276,9 +286,12 @@ impl FileReport {
 
 /// Options of a validation.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct Options<'t> {
     /// Turns the standard's soft rules (warnings) into errors.
     pub strict: bool,
+    /// The national service-code table, when the user has one: service codes are then checked against it
+    /// (`SERVICE_CODE_UNKNOWN`, `SERVICE_UNITS_MISMATCH`, `MANAGED_UNITS_OUTSIDE_LIMIT`).
+    pub service_codes: Option<&'t ServiceCodes>,
 }
 
 /// Published CSVバージョン values.
@@ -330,7 +343,7 @@ fn is_header_row(record: &Record<'_>) -> bool {
 }
 
 /// Validates one file, named `name` (its file name, without directories), with content `bytes`.
-pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
+pub fn validate_file(name: &str, bytes: &[u8], options: Options<'_>) -> FileReport {
     validate_file_into(name, bytes, options, &mut String::new())
 }
 
@@ -338,7 +351,7 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options) -> FileReport {
 ///
 /// Records are read one at a time into one [`Record`] and checked as they are read: nothing is kept per
 /// record but the findings and the users, so a file costs its decoding, one pass and the checks.
-fn validate_file_into(name: &str, bytes: &[u8], options: Options, text: &mut String) -> FileReport {
+fn validate_file_into(name: &str, bytes: &[u8], options: Options<'_>, text: &mut String) -> FileReport {
     let mut findings = Findings {
         strict: options.strict,
         list: Vec::new(),
@@ -358,7 +371,7 @@ fn validate_file_into(name: &str, bytes: &[u8], options: Options, text: &mut Str
     let before_records = findings.list.len();
     let mut reader = Reader::new(text);
     let mut record = Record::default();
-    let mut file = FileChecks::new(file_name.as_ref());
+    let mut file = FileChecks::new(file_name.as_ref(), options.service_codes);
     loop {
         match reader.read_into(&mut record) {
             Ok(true) => file.check(&record, &mut findings),
@@ -377,6 +390,7 @@ fn validate_file_into(name: &str, bytes: &[u8], options: Options, text: &mut Str
 /// What the checks of one file carry from record to record.
 struct FileChecks<'n> {
     name: Option<&'n FileName>,
+    service_codes: Option<&'n ServiceCodes>,
     /// Records read, the header row left out.
     records: usize,
     /// Whether a line was read, the header row included.
@@ -399,9 +413,10 @@ struct FileChecks<'n> {
 }
 
 impl<'n> FileChecks<'n> {
-    fn new(name: Option<&'n FileName>) -> Self {
+    fn new(name: Option<&'n FileName>, service_codes: Option<&'n ServiceCodes>) -> Self {
         Self {
             name,
+            service_codes,
             records: 0,
             any_line: false,
             csv_version: None,
@@ -473,7 +488,7 @@ impl<'n> FileChecks<'n> {
             check_version_of_name(first, record.line, name, findings);
         }
         if let (Some(name), Some(layout)) = (self.name, self.layout) {
-            check_record(record, name, layout, findings);
+            check_record(record, name, layout, self.service_codes, findings);
         }
         if let Some(annex) = &mut self.annex {
             annex.add(record);
@@ -526,7 +541,7 @@ impl<'n> FileChecks<'n> {
 
 /// Validates several files: each on its own, then the send units their names form (files sharing sender,
 /// receiver and serial). A send-unit finding sits on the unit's first file. Reports are in input order.
-pub fn validate_files(files: &[(&str, &[u8])], options: Options) -> Vec<FileReport> {
+pub fn validate_files(files: &[(&str, &[u8])], options: Options<'_>) -> Vec<FileReport> {
     let mut text = String::new();
     let mut reports: Vec<FileReport> = files
         .iter()
@@ -863,7 +878,13 @@ fn check_version_of_name(first: &str, line: u64, name: &FileName, findings: &mut
     }
 }
 
-fn check_record(record: &Record<'_>, name: &FileName, layout: &CheckedLayout, findings: &mut Findings) {
+fn check_record(
+    record: &Record<'_>,
+    name: &FileName,
+    layout: &CheckedLayout,
+    service_codes: Option<&ServiceCodes>,
+    findings: &mut Findings,
+) {
     let line = Some(record.line);
     let expected = layout.specs.len();
     if record.len() != expected {
@@ -908,6 +929,9 @@ fn check_record(record: &Record<'_>, name: &FileName, layout: &CheckedLayout, fi
         }
     }
     check_relations(&values, record.line, name, layout, findings);
+    if let Some(table) = service_codes {
+        check_service_codes(&values, record.line, layout, table, findings);
+    }
     if let (Some(MonthSegment::Month(month)), Some(at)) = (name.month, layout.month)
         && let value = at.of(&values)
         && value.len() == 6
@@ -1157,6 +1181,13 @@ impl Rule {
             Rule::OrphanRecord => "仕様書 2.3, 3.3 (ファイルの関係)",
             Rule::ConditionalField => {
                 "定義書 利用者基本情報 №8 (「03:その他」の場合は、「相談方法(その他の内容)」に内容を記載する), №12 (「02:入院又は入所中」の場合は…状況補足に内容を記載する)"
+            }
+            Rule::ServiceCodeUnknown => {
+                "定義書 第6表 №15 サービスコード, 第7表 №9 サービスコード (介護給付費単位数等サービスコード表の最新版)"
+            }
+            Rule::ServiceUnitsMismatch => "定義書 第7表 №13 単位数",
+            Rule::ManagedUnitsOutsideLimit => {
+                "定義書 第7表 №18 給付管理単位数 (区分支給限度基準額の対象外のサービスは空白)"
             }
             Rule::SlotOrder => {
                 "定義書 利用者補足情報 №20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」"
@@ -1717,7 +1748,14 @@ mod tests {
 
     #[test]
     fn strict_turns_warnings_into_errors() {
-        let empty = validate_file(NAME, b"", Options { strict: true });
+        let empty = validate_file(
+            NAME,
+            b"",
+            Options {
+                strict: true,
+                ..Options::default()
+            },
+        );
         assert_eq!((empty.errors(), empty.warnings()), (1, 0));
         let lenient = validate_file(NAME, b"", Options::default());
         assert_eq!((lenient.errors(), lenient.warnings()), (0, 1));
@@ -1749,7 +1787,7 @@ mod tests {
         #[test]
         fn never_panics_on_arbitrary_bytes_and_names(name in "\\PC{0,70}", bytes in prop::collection::vec(any::<u8>(), 0..300)) {
             let _ = validate_file(&name, &bytes, Options::default());
-            let _ = validate_file(NAME, &bytes, Options { strict: true });
+            let _ = validate_file(NAME, &bytes, Options { strict: true, ..Options::default() });
         }
 
         #[test]

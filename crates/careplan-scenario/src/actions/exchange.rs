@@ -478,7 +478,10 @@ impl Action for CheckExport {
                 }
             }
         }
-        let options = careplan_spec::validate::Options { strict: self.strict };
+        let options = careplan_spec::validate::Options {
+            strict: self.strict,
+            ..Default::default()
+        };
         let reports = careplan_spec::validate::validate_files(&unit.inputs(), options);
         for (file, report) in unit.files.iter().zip(&reports) {
             for finding in &report.diagnostics {

@@ -10,7 +10,13 @@ fn enforced(rules: &[Rule]) -> Coverage {
 }
 
 /// Reasons a requirement is not enforced: what the files do not carry.
-const NEEDS_SERVICE_CODES: &str = "needs the national service-code table (介護給付費単位数等サービスコード表), which the files do not carry";
+/// The table that enforces the requirements about service codes, which the files do not carry.
+fn with_service_codes(rules: &[Rule]) -> Coverage {
+    Coverage::WithTable {
+        rules: rules.to_vec(),
+        table: "the national service-code table (介護給付費単位数等サービスコード表, `validate --service-codes`)",
+    }
+}
 const NEEDS_HISTORY: &str =
     "needs what the receiver holds from earlier send units: the files of one send unit cannot show it";
 const BY_CONFORMANCE: &str = "a receiving product's behaviour, not a property of a file: the conformance cases that import check it (docs/adapter.md)";
@@ -348,7 +354,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some("サービスコード"),
                 "サービスコード is a code of the national service-code table for the service month.",
                 "定義書 №15 サービスコード; 仕様書 1.3",
-                Coverage::NotEnforced(NEEDS_SERVICE_CODES),
+                with_service_codes(&[Rule::ServiceCodeUnknown]),
             ));
             list.push(cross(
                 "COUNT",
@@ -406,7 +412,21 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some("給付管理単位数"),
                 "給付管理単位数 is empty on services outside the 区分支給限度.",
                 "定義書 第7表 №18 給付管理単位数",
-                Coverage::NotEnforced(NEEDS_SERVICE_CODES),
+                with_service_codes(&[Rule::ManagedUnitsOutsideLimit]),
+            ),
+            cross(
+                "SERVICE-CODE-EXISTS",
+                Some("サービスコード"),
+                "サービスコード of a service row is a code of the national service-code table for the service month.",
+                "定義書 第7表 №9 サービスコード",
+                with_service_codes(&[Rule::ServiceCodeUnknown]),
+            ),
+            cross(
+                "UNITS",
+                Some("単位数"),
+                "単位数 of a service row is the code's units in the service-code table (a code given as a rate has none).",
+                "定義書 第7表 №13 単位数",
+                with_service_codes(&[Rule::ServiceUnitsMismatch]),
             ),
             cross(
                 "STAY-DAYS",

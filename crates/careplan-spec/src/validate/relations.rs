@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use super::{Findings, Rule, is_date, month_of, one_of, same};
 use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, layout, slot_field};
 use crate::records::ALL_NINES_OFFICE;
+use crate::service_codes::{Lookup, ServiceCodes, periods};
 use crate::{FileKind, FileName, MonthSegment};
 
 /// Service kinds outside the exchange's scope (spec §7.3).
@@ -145,6 +146,8 @@ pub(super) struct AnnexFields {
     units: At,
     discount_rate: At,
     discounted_units: At,
+    /// 給付管理単位数.
+    managed_units: At,
     /// サービス単位／金額, which the subtotal and total rows sum.
     pub(super) amount: At,
     summary_office: At,
@@ -210,6 +213,7 @@ impl CheckedLayout {
                 units: f.at("単位数")?,
                 discount_rate: f.at("割引後率")?,
                 discounted_units: f.at("割引後単位数")?,
+                managed_units: f.at("給付管理単位数")?,
                 amount: f.at("サービス単位／金額")?,
                 summary_office: f.at("事業所コード")?,
             }),
@@ -367,10 +371,7 @@ pub(super) fn check_relations(
         }
         Relations::Annex(f) => {
             let code = f.code.of(values);
-            let summary = same(code, "999999")
-                || ["AAAA", "EEEE", "ZZZZ"]
-                    .iter()
-                    .any(|s| code.get(2..).is_some_and(|c| same(c, s)));
+            let summary = is_summary_code(code);
             if summary
                 && (!same(f.units.of(values), "0")
                     || !f.discount_rate.of(values).is_empty()
@@ -509,6 +510,90 @@ pub(super) fn check_relations(
                 ),
             );
         }
+    }
+}
+
+/// Whether a 7表 サービスコード is a subtotal (kind + AAAA/EEEE/ZZZZ) or the grand total (999999).
+fn is_summary_code(code: &str) -> bool {
+    same(code, "999999")
+        || ["AAAA", "EEEE", "ZZZZ"]
+            .iter()
+            .any(|s| code.get(2..).is_some_and(|c| same(c, s)))
+}
+
+/// Rules that need the national service-code table: each service code exists in the record's service
+/// month, and a 7表 row agrees with the table on units and on the 区分支給限度.
+pub(super) fn check_service_codes(
+    values: &[&str],
+    line: u64,
+    layout: &CheckedLayout,
+    table: &ServiceCodes,
+    findings: &mut Findings,
+) {
+    let (code_at, month_at, annex) = match &layout.relations {
+        Relations::Usage(f) => (f.code, f.month, None),
+        Relations::Annex(f) => (f.code, f.month, Some(f)),
+        _ => return,
+    };
+    let code = code_at.of(values);
+    // A malformed code or month is already a format finding; summary rows carry no service code.
+    let Some(month) = month_of(month_at.of(values)) else {
+        return;
+    };
+    if code.len() != 6 || annex.is_some() && is_summary_code(code) {
+        return;
+    }
+    let line = Some(line);
+    let entry = match table.lookup(code, month) {
+        Lookup::Found(entry) => entry,
+        Lookup::Unknown => {
+            findings.add(
+                Rule::ServiceCodeUnknown,
+                line,
+                Some(code_at.number()),
+                format!("{code_at}: `{code}` is not a code of the service-code table"),
+            );
+            return;
+        }
+        Lookup::OutsidePeriods(entries) => {
+            findings.add(
+                Rule::ServiceCodeUnknown,
+                line,
+                Some(code_at.number()),
+                format!(
+                    "{code_at}: `{code}` applies {}, not in 対象年月 {month}",
+                    periods(entries)
+                ),
+            );
+            return;
+        }
+    };
+    let Some(f) = annex else { return };
+    let units = f.units.of(values);
+    if let Some(expected) = entry.units
+        && units.parse::<u32>().is_ok_and(|u| u != expected)
+    {
+        findings.add(
+            Rule::ServiceUnitsMismatch,
+            line,
+            Some(f.units.number()),
+            format!(
+                "{}: `{units}` for {code}, whose units in the table are {expected}",
+                f.units
+            ),
+        );
+    }
+    let managed = f.managed_units.of(values);
+    if entry.within_limit == Some(false) && !managed.is_empty() {
+        findings.add(
+            Rule::ManagedUnitsOutsideLimit,
+            line,
+            Some(f.managed_units.number()),
+            format!(
+                "{}: `{managed}` on {code}, which the table marks outside the 区分支給限度",
+                f.managed_units
+            ),
+        );
     }
 }
 
