@@ -16,7 +16,9 @@ mod relations;
 
 use crate::service_codes::ServiceCodes;
 use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnitKind, check_send_unit, ms932};
-use relations::{AnnexFields, CheckedLayout, Relations, check_relations, check_service_codes, checked};
+use relations::{
+    Across, AnnexFields, CheckedLayout, Relations, check_relations, check_service_codes, checked,
+};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -226,6 +228,24 @@ rules! {
     ServiceCount = "SERVICE_COUNT", Warning, "§6.6 №14",
         "サービス回数 is at least 1: it counts the times the service is given on the day.",
         "Write the number of times the service is given that day, 1 or more, or leave the line out.";
+    ShortStaySlotKind = "SHORT_STAY_SLOT_KIND", Error, "§6.1",
+        "In the user supplement's per-kind limit slots, 短期入所療養介護 of any facility is kind 22 (介護老人保健施設): 23 and 2A are not used there.",
+        "Write kind 22 in the slot for 短期入所療養介護, whatever the facility.";
+    FieldNotCalledFor = "FIELD_NOT_CALLED_FOR", Warning, "§6.2",
+        "A field the text ties to a code of another field is filled only with that code: 居宅サービス計画1表 その他理由 with 生活援助中心型の算定理由 3 (その他).",
+        "Empty the field, or set the code it goes with.";
+    PlanOfficeNotSender = "PLAN_OFFICE_NOT_SENDER", Warning, "§6.2",
+        "居宅サービス計画1表 介護支援事業者コード is the care-management office that sends the plan (the file name's sender).",
+        "Write the sending care-management office's number, or send the plan from the office that made it.";
+    ReceiverWithoutLines = "RECEIVER_WITHOUT_LINES", Warning, "§5.4, §6.6",
+        "Every user of a plan (UPPLAN) sent to a provider has at least one line of that provider (サービス事業者コード = the file name's receiver).",
+        "Send each provider the plans of its own users only.";
+    StayDaysSum = "STAY_DAYS_SUM", Warning, "§6.8 №30–32",
+        "On a 7表 row, 累積利用日数 is 前月までの利用日数 plus 当月の計画利用日数 (checked where all three are given).",
+        "Write the cumulative short-stay days as the days before the month plus the days planned in it.";
+    SupportPlanNumbering = "SUPPORT_PLAN_NUMBERING", Warning, "§6.15",
+        "In 介護予防支援計画 (UPYOBO_SUB), the rows of a user number their support plans from 1 within each 課題ＮＯ (支援計画ＮＯ steps by one) and their services from 1 within each support plan (利用サービスＮＯ steps by one), as the layout's example does.",
+        "Repeat 課題ＮＯ for the support plans of one 課題 and number them 1, 2, 3…; likewise 利用サービスＮＯ within one support plan.";
 }
 
 /// One finding.
@@ -403,6 +423,8 @@ struct FileChecks<'n> {
     v4: bool,
     /// The layout the records are checked against, once the first record tells the rule set.
     layout: Option<&'static CheckedLayout>,
+    /// The rules over all of the file's records.
+    across: Across,
     annex: Option<AnnexTotals>,
     /// Users seen, as `insurer \0 insured`.
     users: HashSet<String>,
@@ -423,6 +445,7 @@ impl<'n> FileChecks<'n> {
             reference: None,
             v4: true,
             layout: None,
+            across: Across::None,
             annex: None,
             users: HashSet::new(),
             key: String::new(),
@@ -457,6 +480,7 @@ impl<'n> FileChecks<'n> {
             // An unknown version is reported once; its records are read with the V4 layouts its name implies.
             self.v4 = known.is_none_or(is_v4);
             self.layout = self.name.and_then(|name| checked(name.kind, self.v4));
+            self.across = self.layout.map_or(Across::None, Across::new);
             if let Some(layout) = self.layout
                 && let Relations::Annex(fields) = &layout.relations
             {
@@ -489,6 +513,11 @@ impl<'n> FileChecks<'n> {
         }
         if let (Some(name), Some(layout)) = (self.name, self.layout) {
             check_record(record, name, layout, self.service_codes, findings);
+            if record.len() == layout.specs.len() && !matches!(self.across, Across::None) {
+                let values = record.values();
+                let user = (record.field(1), record.field(2));
+                self.across.add(&values, user, record.line, name, findings);
+            }
         }
         if let Some(annex) = &mut self.annex {
             annex.add(record);
@@ -521,6 +550,9 @@ impl<'n> FileChecks<'n> {
         }
         if let Some(annex) = self.annex {
             annex.finish(findings);
+        }
+        if let Some(name) = self.name {
+            self.across.finish(name, findings);
         }
         FileReport {
             kind,
@@ -1189,6 +1221,24 @@ impl Rule {
             Rule::ManagedUnitsOutsideLimit => {
                 "定義書 第7表 №18 給付管理単位数 (区分支給限度基準額の対象外のサービスは空白)"
             }
+            Rule::ShortStaySlotKind => {
+                "定義書 利用者補足情報 №20–55: 「短期入所療養介護の場合は22:短期入所療養介護（介護老人保健施設）を設定する」"
+            }
+            Rule::FieldNotCalledFor => {
+                "定義書 居宅サービス計画1表 №25 生活援助中心型の算定理由 (3:その他), №26 その他理由"
+            }
+            Rule::PlanOfficeNotSender => {
+                "定義書 居宅サービス計画1表 №13 介護支援事業者コード; 仕様書 2.2 (居宅介護支援事業所が出力): not stated in words"
+            }
+            Rule::ReceiverWithoutLines => {
+                "仕様書 2.6 (連携対象の利用者); 定義書 第6表 №20 サービス事業者コード: not stated in words"
+            }
+            Rule::StayDaysSum => {
+                "定義書 第7表 №30 前月までの利用日数, №31 当月の計画利用日数, №32 累積利用日数"
+            }
+            Rule::SupportPlanNumbering => {
+                "定義書 介護予防サービス・支援計画書（別表）支援計画 (データ配置例): 「課題NOを同一にして支援計画NOに連番を入力する」「支援計画NOを同一にして利用サービスNOに連番を入力する」"
+            }
             Rule::SlotOrder => {
                 "定義書 利用者補足情報 №20–55: 「サービス種類別限度額管理が必要な場合は１枠から順番に設定する」"
             }
@@ -1515,6 +1565,51 @@ mod tests {
             check("20250501", "20250401"),
             [("DATE_ORDER", at("初回居宅サービス計画作成日") + 1)]
         );
+    }
+
+    #[test]
+    fn support_plans_are_numbered_within_their_issue_and_services_within_their_plan() {
+        let name = "UPYOBO_SUB_1310000001_43_1310000002_11_20250425103000.CSV";
+        let support = include_bytes!(
+            "../../../fixtures/valid/prevention-plan/UPYOBO_SUB_1310000001_43_1310000002_11_20250425103000.CSV"
+        );
+        let text = ms932::decode(support).unwrap();
+        let first: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        // Rows of (課題ＮＯ, 支援計画ＮＯ, 利用サービスＮＯ), of one user unless `other` marks the row.
+        let numbered = |rows: &[(u32, u32, u32, bool)]| -> Vec<(u64, usize)> {
+            let text: String = rows
+                .iter()
+                .map(|&(issue, plan, service, other)| {
+                    let mut row = first.clone();
+                    let [i, p, s] = [issue, plan, service].map(|n| n.to_string());
+                    (row[4], row[9], row[13]) = (&i, &p, &s);
+                    if other {
+                        row[2] = "0000067890";
+                    }
+                    format!("{}\r\n", row.join(","))
+                })
+                .collect();
+            validate_file(name, &ms932::encode(&text).unwrap(), Options::default())
+                .diagnostics
+                .iter()
+                .filter(|d| d.rule == Rule::SupportPlanNumbering)
+                .map(|d| (d.line.unwrap(), d.field.unwrap()))
+                .collect()
+        };
+        let example = [
+            (1, 1, 1, false),
+            (1, 2, 1, false),
+            (1, 2, 2, false),
+            (2, 1, 1, false),
+            (2, 1, 2, false),
+        ];
+        assert_eq!(numbered(&example), []);
+        // Another user starts anew.
+        assert_eq!(numbered(&[(1, 1, 1, false), (1, 1, 1, true)]), []);
+        // A new 課題 starts its plans at 1; a plan skipped; a service repeated.
+        assert_eq!(numbered(&[(1, 1, 1, false), (2, 2, 1, false)]), [(2, 10)]);
+        assert_eq!(numbered(&[(1, 1, 1, false), (1, 3, 1, false)]), [(2, 10)]);
+        assert_eq!(numbered(&[(1, 1, 1, false), (1, 1, 1, false)]), [(2, 14)]);
     }
 
     #[test]

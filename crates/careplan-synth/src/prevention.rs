@@ -137,9 +137,10 @@ pub fn prevention_files(
                 .map_or("", |o| o.name.as_str());
             let number = index + 1;
             record(FileKind::PreventionPlanSupport, user, on, &|name| match name {
-                "課題ＮＯ" | "支援計画ＮＯ" | "利用サービスＮＯ" => {
-                    Some(Field::code(number))
-                }
+                // A 課題 per kind, with one support plan and one service: each numbered from 1 within its
+                // parent (定義書 支援計画 データ配置例).
+                "課題ＮＯ" => Some(Field::code(number)),
+                "支援計画ＮＯ" | "利用サービスＮＯ" => Some(Field::code(1)),
                 "【利用サービス】サービス種別" => {
                     Some(Field::text(format!("介護予防サービス（{kind}）")))
                 }

@@ -225,7 +225,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some("１サービス種類コード"),
                 "A slot for 短期入所療養介護 carries kind 22 (介護老人保健施設), whatever the facility.",
                 "定義書 利用者補足情報 №20 ほか: 「短期入所療養介護の場合は22:短期入所療養介護（介護老人保健施設）を設定する」",
-                Coverage::NotYetEnforced("kinds 23, 2A, 2B of 短期入所療養介護 in a slot are reported"),
+                enforced(&[Rule::ShortStaySlotKind]),
             ),
             cross(
                 "LIMIT-AMOUNT",
@@ -250,9 +250,10 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some("介護支援事業者コード"),
                 "介護支援事業者コード is the care-management office that sends the plan.",
                 "定義書 居宅サービス計画1表 №13 介護支援事業者コード; 仕様書 2.2 (居宅介護支援事業所が出力)",
-                Coverage::NotYetEnforced(
-                    "a 介護支援事業者コード other than the file name's sender is a warning",
-                ),
+                Coverage::Ambiguous {
+                    rules: vec![Rule::PlanOfficeNotSender],
+                    reading: "inferred from 仕様書 2.2 (the care-management office outputs the plan), not stated in words: a warning",
+                },
             ),
             cross(
                 "FIRST-PLAN-DATE",
@@ -273,7 +274,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some("その他理由"),
                 "その他理由 goes with 生活援助中心型の算定理由 3 (その他).",
                 "定義書 居宅サービス計画1表 №25 (3:その他), №26 その他理由",
-                Coverage::NotYetEnforced("その他理由 with a reason other than 3 is a warning"),
+                enforced(&[Rule::FieldNotCalledFor]),
             ),
         ],
         FileKind::PlanTable1Deletion => vec![cross(
@@ -307,8 +308,9 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             Some("開始時間"),
             "A service or activity does not end before it starts.",
             "定義書 居宅サービス計画３表 №8, №9, №11, №12 (開始時間, 終了時間)",
-            Coverage::NotYetEnforced(
-                "an end time before its start time is reported (equal times are allowed: the text's example has 6:00–6:00)",
+            Coverage::NotEnforced(
+                "a service or activity may run past midnight (夜間対応型訪問介護 22:00–6:00), so an end before the start is \
+                 no breach the file can show",
             ),
         )],
         FileKind::UsagePlan | FileKind::UsageActual => {
@@ -376,7 +378,10 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                     Some("サービス事業者コード"),
                     "Each user of a plan sent to a provider has lines of that provider.",
                     "仕様書 2.6 (連携対象の利用者); 定義書 №20 サービス事業者コード",
-                    Coverage::NotYetEnforced("a user without a line of the receiving office is a warning"),
+                    Coverage::Ambiguous {
+                        rules: vec![Rule::ReceiverWithoutLines],
+                        reading: "inferred from 仕様書 2.6 (連携対象の利用者), not stated in words: a warning",
+                    },
                 ));
             }
             if kind == FileKind::UsageActual {
@@ -433,7 +438,7 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
                 Some("累積利用日数"),
                 "累積利用日数 is 前月までの利用日数 plus 当月の計画利用日数.",
                 "定義書 第7表 №30, №31, №32",
-                Coverage::NotYetEnforced("a 累積利用日数 other than the sum is a warning"),
+                enforced(&[Rule::StayDaysSum]),
             ),
             cross(
                 "ONE-MONTH",
@@ -565,9 +570,11 @@ pub(super) fn of_kind(kind: FileKind) -> Vec<Cross> {
             Some("課題ＮＯ"),
             "Support plans under one 課題 share its 課題NO and are numbered 1, 2, 3… in 支援計画NO.",
             "定義書 介護予防サービス・支援計画書（別表）支援計画 (データ配置例)",
-            Coverage::NotYetEnforced(
-                "a 支援計画NO that does not follow the one before under the same 課題NO is a warning",
-            ),
+            Coverage::Ambiguous {
+                rules: vec![Rule::SupportPlanNumbering],
+                reading: "連番 read as the layout's example shows it: support plans numbered from 1 within a 課題, \
+                          services from 1 within a support plan, each stepping by one; a warning",
+            },
         )],
         _ => Vec::new(),
     }

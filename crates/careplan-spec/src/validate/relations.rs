@@ -4,6 +4,7 @@
 //! and rule set (V3 layouts lack the 福祉用具 fields, and later fields move up), so no rule holds a field
 //! number and a file's records are checked without a name lookup.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -52,6 +53,18 @@ const FILLED_WHEN: &[(FileKind, &str, &str, &str)] = &[
         "利用者の現況(状況補足)",
     ),
 ];
+
+/// A field filled only when another holds a code: (kind, coded field, code, field), by layout names.
+const ONLY_WHEN: &[(FileKind, &str, &str, &str)] = &[(
+    FileKind::PlanTable1,
+    "生活援助中心型の算定理由",
+    "3",
+    "その他理由",
+)];
+
+/// Kinds of 短期入所療養介護 other than 22, which the supplement's limit slots do not use (定義書 利用者補足情報
+/// №20–55: 「短期入所療養介護の場合は22…を設定する」).
+const SHORT_STAY_CARE_KINDS_NOT_22: &[&str] = &["23", "2A"];
 
 /// A field of a layout, found by name: its position (0-based) and its spec.
 #[derive(Clone, Copy)]
@@ -148,9 +161,16 @@ pub(super) struct AnnexFields {
     discounted_units: At,
     /// 給付管理単位数.
     managed_units: At,
+    /// 前月までの利用日数, 当月の計画利用日数, 累積利用日数.
+    stay_days: [At; 3],
     /// サービス単位／金額, which the subtotal and total rows sum.
     pub(super) amount: At,
     summary_office: At,
+}
+
+/// 居宅サービス計画1表 (`UP1KYO`).
+pub(super) struct PlanTable1Fields {
+    office: At,
 }
 
 /// 第6表 実績削除 (`DLTJSK`).
@@ -172,6 +192,7 @@ pub(super) enum Relations {
     Usage(UsageFields),
     Annex(AnnexFields),
     ActualDeletion(ActualDeletionFields),
+    PlanTable1(PlanTable1Fields),
     Supplement(SupplementFields),
     /// Kinds whose relations are only the named ones (date pairs, filled-when).
     None,
@@ -185,6 +206,23 @@ pub(super) struct CheckedLayout {
     pub(super) relations: Relations,
     date_pairs: Vec<(At, At)>,
     filled_when: Vec<(At, &'static str, At)>,
+    only_when: Vec<(At, &'static str, At)>,
+    /// Where the rules over a file's records find their fields.
+    across: AcrossFields,
+}
+
+/// The fields of the rules over all of a file's records.
+#[derive(Clone, Copy)]
+pub(super) enum AcrossFields {
+    /// UPPLAN: サービス事業者コード, for the users without a line of the receiver.
+    ReceiverLines {
+        provider: At,
+    },
+    /// UPYOBO_SUB: 課題ＮＯ, 支援計画ＮＯ, 利用サービスＮＯ.
+    SupportNumbering {
+        numbers: [At; 3],
+    },
+    None,
 }
 
 impl CheckedLayout {
@@ -214,8 +252,16 @@ impl CheckedLayout {
                 discount_rate: f.at("割引後率")?,
                 discounted_units: f.at("割引後単位数")?,
                 managed_units: f.at("給付管理単位数")?,
+                stay_days: [
+                    f.at("前月までの利用日数")?,
+                    f.at("当月の計画利用日数")?,
+                    f.at("累積利用日数")?,
+                ],
                 amount: f.at("サービス単位／金額")?,
                 summary_office: f.at("事業所コード")?,
+            }),
+            FileKind::PlanTable1 => Relations::PlanTable1(PlanTable1Fields {
+                office: f.at("介護支援事業者コード")?,
             }),
             FileKind::UsageActualDeletion => Relations::ActualDeletion(ActualDeletionFields {
                 provider: f.at("サービス事業者コード")?,
@@ -238,17 +284,34 @@ impl CheckedLayout {
             .filter(|(k, ..)| *k == kind)
             .map(|&(_, first, second)| Some((f.at(first)?, f.at(second)?)))
             .collect::<Option<_>>()?;
-        let filled_when = FILLED_WHEN
-            .iter()
-            .filter(|(k, ..)| *k == kind)
-            .map(|&(_, coded, code, to_fill)| Some((f.at(coded)?, code, f.at(to_fill)?)))
-            .collect::<Option<_>>()?;
+        let coded_pairs = |table: &[(FileKind, &str, &'static str, &str)]| {
+            table
+                .iter()
+                .filter(|(k, ..)| *k == kind)
+                .map(|&(_, coded, code, other)| Some((f.at(coded)?, code, f.at(other)?)))
+                .collect::<Option<Vec<_>>>()
+        };
+        let across = match kind {
+            FileKind::UsagePlan => AcrossFields::ReceiverLines {
+                provider: f.at("サービス事業者コード")?,
+            },
+            FileKind::PreventionPlanSupport => AcrossFields::SupportNumbering {
+                numbers: [
+                    f.at("課題ＮＯ")?,
+                    f.at("支援計画ＮＯ")?,
+                    f.at("利用サービスＮＯ")?,
+                ],
+            },
+            _ => AcrossFields::None,
+        };
         Some(Self {
             specs,
             month: f.at("対象年月").or_else(|| f.at("削除対象年月")),
             relations,
             date_pairs,
-            filled_when,
+            filled_when: coded_pairs(FILLED_WHEN)?,
+            only_when: coded_pairs(ONLY_WHEN)?,
+            across,
         })
     }
 }
@@ -419,11 +482,37 @@ pub(super) fn check_relations(
                     ),
                 );
             }
+            let [before, planned, cumulative] = f.stay_days.map(|at| at.of(values).parse::<u32>().ok());
+            if let (Some(before), Some(planned), Some(cumulative)) = (before, planned, cumulative)
+                && before.checked_add(planned) != Some(cumulative)
+            {
+                let [b, p, c] = f.stay_days;
+                add(
+                    Rule::StayDaysSum,
+                    c,
+                    format!(
+                        "{c}: {cumulative}, but {} {before} + {} {planned} = {}",
+                        b.spec.name,
+                        p.spec.name,
+                        u64::from(before) + u64::from(planned)
+                    ),
+                );
+            }
             if !summary && one_of(OUT_OF_SCOPE_KINDS, kind) {
                 add(
                     Rule::ServiceKindOutOfScope,
                     f.code,
                     format!("{}: kind {kind} is outside the exchange's scope", f.code),
+                );
+            }
+        }
+        Relations::PlanTable1(f) => {
+            let office = f.office.of(values);
+            if !office.is_empty() && !same(office, name.from.as_str()) {
+                add(
+                    Rule::PlanOfficeNotSender,
+                    f.office,
+                    format!("{}: `{office}` is not the sending office {}", f.office, name.from),
                 );
             }
         }
@@ -466,6 +555,16 @@ pub(super) fn check_relations(
                     format!("{}: filled after empty slot {}", f.slot_kinds[late], empty + 1),
                 );
             }
+            for slot in &f.slot_kinds {
+                let kind = slot.of(values);
+                if one_of(SHORT_STAY_CARE_KINDS_NOT_22, kind) {
+                    add(
+                        Rule::ShortStaySlotKind,
+                        *slot,
+                        format!("{slot}: `{kind}` for 短期入所療養介護, which the slots write as 22"),
+                    );
+                }
+            }
             // The link to a month's sheets (00000000 plan date) or to plan tables (000000 month).
             let (plan_date, month) = (f.plan_date.of(values), f.month.of(values));
             match name.month {
@@ -498,6 +597,21 @@ pub(super) fn check_relations(
             );
         }
     }
+    for &(coded, code, field) in &layout.only_when {
+        let value = field.of(values);
+        if !value.is_empty() && !same(coded.of(values), code) {
+            add(
+                Rule::FieldNotCalledFor,
+                field,
+                format!(
+                    "{field}: filled, but field {} {} is `{}`, not {code}",
+                    coded.number(),
+                    coded.spec.name,
+                    coded.of(values)
+                ),
+            );
+        }
+    }
     for &(coded, code, to_fill) in &layout.filled_when {
         if same(coded.of(values), code) && to_fill.of(values).is_empty() {
             add(
@@ -509,6 +623,144 @@ pub(super) fn check_relations(
                     coded.spec.name
                 ),
             );
+        }
+    }
+}
+
+/// Rules over all of a file's records, gathered record by record (records of the layout's field count only).
+pub(super) enum Across {
+    /// UPPLAN: each user's first line, and whether one of its lines is the receiver's.
+    ReceiverLines {
+        provider: At,
+        users: BTreeMap<(String, String), (u64, bool)>,
+        /// The user of the last line, out of `users` while its lines come (they are adjacent).
+        current: Option<((String, String), (u64, bool))>,
+    },
+    /// UPYOBO_SUB: the user and the numbers of the row before.
+    SupportNumbering {
+        numbers: [At; 3],
+        last: Option<(String, String, [u32; 3])>,
+    },
+    None,
+}
+
+impl Across {
+    pub(super) fn new(layout: &CheckedLayout) -> Self {
+        match layout.across {
+            AcrossFields::ReceiverLines { provider } => Across::ReceiverLines {
+                provider,
+                users: BTreeMap::new(),
+                current: None,
+            },
+            AcrossFields::SupportNumbering { numbers } => Across::SupportNumbering { numbers, last: None },
+            AcrossFields::None => Across::None,
+        }
+    }
+
+    /// Takes in one record: `user` is its 保険者番号 and 被保険者番号.
+    pub(super) fn add(
+        &mut self,
+        values: &[&str],
+        user: (&str, &str),
+        line: u64,
+        name: &FileName,
+        findings: &mut Findings,
+    ) {
+        match self {
+            Across::ReceiverLines {
+                provider,
+                users,
+                current,
+            } => {
+                let theirs = same(provider.of(values), name.to.as_str());
+                // Lines of one user are adjacent: look the user up only when it changes.
+                let same_user = current
+                    .as_ref()
+                    .is_some_and(|((insurer, insured), _)| same(insurer, user.0) && same(insured, user.1));
+                if !same_user {
+                    if let Some((key, seen)) = current.take() {
+                        users.insert(key, seen);
+                    }
+                    let key = (user.0.to_owned(), user.1.to_owned());
+                    let seen = users.remove(&key).unwrap_or((line, false));
+                    *current = Some((key, seen));
+                }
+                if let Some((_, seen)) = current {
+                    seen.1 |= theirs;
+                }
+            }
+            Across::SupportNumbering { numbers, last } => {
+                let Ok(now) = numbers
+                    .map(|at| at.of(values).parse::<u32>())
+                    .into_iter()
+                    .collect::<Result<Vec<u32>, _>>()
+                else {
+                    // A row without its three numbers is the format rules' finding; numbering starts anew.
+                    *last = None;
+                    return;
+                };
+                let now = [now[0], now[1], now[2]];
+                let [issue, plan, service] = now;
+                let before = last
+                    .as_ref()
+                    .filter(|(insurer, insured, _)| insurer == user.0 && insured == user.1)
+                    .map(|(.., numbers)| *numbers);
+                // The example of 定義書: a new 課題 starts its support plans at 1, a new support plan its
+                // services at 1; within them each number steps by one.
+                let expected = match before {
+                    Some([i, p, s]) if i == issue && p == plan => (plan, s + 1),
+                    Some([i, p, _]) if i == issue => (p + 1, 1),
+                    _ => (1, 1),
+                };
+                if (plan, service) != expected {
+                    let [i, p, s] = *numbers;
+                    findings.add(
+                        Rule::SupportPlanNumbering,
+                        Some(line),
+                        Some(if plan == expected.0 {
+                            s.number()
+                        } else {
+                            p.number()
+                        }),
+                        format!(
+                            "{} {issue}, {} {plan}, {} {service}: expected {} {}, {} {} after the row before",
+                            i.spec.name,
+                            p.spec.name,
+                            s.spec.name,
+                            p.spec.name,
+                            expected.0,
+                            s.spec.name,
+                            expected.1
+                        ),
+                    );
+                }
+                *last = Some((user.0.to_owned(), user.1.to_owned(), now));
+            }
+            Across::None => {}
+        }
+    }
+
+    pub(super) fn finish(self, name: &FileName, findings: &mut Findings) {
+        if let Across::ReceiverLines {
+            provider,
+            mut users,
+            current,
+        } = self
+        {
+            users.extend(current);
+            for ((insurer, insured), (line, theirs)) in users {
+                if !theirs {
+                    findings.add(
+                        Rule::ReceiverWithoutLines,
+                        Some(line),
+                        Some(provider.number()),
+                        format!(
+                            "user {insurer}/{insured} has no line of the receiving office {} ({provider})",
+                            name.to
+                        ),
+                    );
+                }
+            }
         }
     }
 }
