@@ -40,6 +40,11 @@ impl<S: Store> Relay<S> {
         }
     }
 
+    /// The store, once the relay is done with it (e.g. to measure it).
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
     /// Records what the relay decides (sends accepted, repeated or refused, send units received and
     /// cancelled, files downloaded, and refusals) in `events`.
     pub fn with_events(mut self, events: EventLog) -> Self {

@@ -118,12 +118,12 @@ impl StoreKind {
     }
 }
 
-/// The store a month runs on, and how to measure it afterwards.
+/// The store a month runs on, empty.
 enum OpenStore {
-    Memory,
+    Memory(MemoryStore),
     Sqlite {
         store: SqliteStore,
-        /// The temporary folder of a default file, removed with it when the month's figures are taken.
+        /// The temporary folder of a default file, removed with it once the month's figures are taken.
         _folder: Option<tempfile::TempDir>,
     },
     Postgres(Box<PostgresStore>),
@@ -131,13 +131,13 @@ enum OpenStore {
 
 /// Opens the store `args` chose, empty: a month on top of another's send units would find its serials
 /// taken.
-fn open_store(args: &SimulateArgs, pairs: usize) -> Result<(Box<dyn Store>, OpenStore), (Exit, String)> {
+fn open_store(args: &SimulateArgs, pairs: usize) -> Result<OpenStore, (Exit, String)> {
     match args.store {
-        StoreKind::Memory => Ok((
-            // A plan (three files) and actuals (one) per user–provider pair, at most: room from the start.
-            Box::new(MemoryStore::with_capacity(2 * pairs, 4 * pairs)),
-            OpenStore::Memory,
-        )),
+        // A plan (three files) and actuals (one) per user–provider pair, at most: room from the start.
+        StoreKind::Memory => Ok(OpenStore::Memory(MemoryStore::with_capacity(
+            2 * pairs,
+            4 * pairs,
+        ))),
         StoreKind::Sqlite => {
             let (path, temporary) = match &args.sqlite_file {
                 Some(path) => (path.clone(), None),
@@ -154,32 +154,24 @@ fn open_store(args: &SimulateArgs, pairs: usize) -> Result<(Box<dyn Store>, Open
                 &path.display().to_string(),
                 "a new file with --sqlite-file",
             )?;
-            let measured = SqliteStore::open(&path)
-                .map_err(|e| (Exit::Environment, format!("{}: {e}", path.display())))?;
-            Ok((
-                Box::new(store),
-                OpenStore::Sqlite {
-                    store: measured,
-                    _folder: temporary,
-                },
-            ))
+            Ok(OpenStore::Sqlite {
+                store,
+                _folder: temporary,
+            })
         }
         StoreKind::Postgres => {
             let url = args
                 .database_url
                 .as_deref()
                 .ok_or((Exit::Invalid, "--store postgres needs --database-url".to_owned()))?;
-            let schema = Some(args.database_schema.as_str());
-            let mut store = PostgresStore::connect_in_schema(url, schema)
+            let mut store = PostgresStore::connect_in_schema(url, Some(args.database_schema.as_str()))
                 .map_err(|e| (Exit::Environment, e.to_string()))?;
             unused(
                 store.send_unit_count(),
                 &format!("schema `{}`", args.database_schema),
                 "a new one with --database-schema",
             )?;
-            let measured = PostgresStore::connect_in_schema(url, schema)
-                .map_err(|e| (Exit::Environment, e.to_string()))?;
-            Ok((Box::new(store), OpenStore::Postgres(Box::new(measured))))
+            Ok(OpenStore::Postgres(Box::new(store)))
         }
     }
 }
@@ -196,14 +188,61 @@ fn unused(held: Result<u64, StoreError>, what: &str, instead: &str) -> Result<()
     }
 }
 
-impl OpenStore {
-    /// The bytes the store's data takes on disk; none for the memory store (see peak memory).
-    fn size_bytes(&mut self) -> Option<u64> {
-        match self {
-            OpenStore::Memory => None,
-            OpenStore::Sqlite { store, .. } => store.size_bytes().ok(),
-            OpenStore::Postgres(store) => store.size_bytes().ok(),
+/// What a month on one store leaves: its summary, each step's wall time (µs), and the bytes the store's data
+/// takes on disk (none for the memory store: see peak memory).
+struct Ran {
+    month: Summary,
+    sends: Vec<u32>,
+    downloads: Vec<u32>,
+    store_bytes: Option<u64>,
+}
+
+/// Runs the month of `population` through a relay over `store`, then measures the store with `size`.
+fn run_month<S: Store>(
+    store: S,
+    population: Population,
+    month: CareMonth,
+    rng: &mut ChaCha8Rng,
+    size: impl FnOnce(&mut S) -> Option<u64>,
+) -> Ran {
+    let relay = Relay::new(store, RelayConfig::default());
+    let mut simulation = Simulation::new(population, relay, month, rng);
+    let planned = simulation.planned();
+    let progress = indicatif::ProgressBar::hidden();
+    progress.set_length(planned);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} send units {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (mut sends, mut downloads) = (Vec::new(), Vec::new());
+    let mut shown = Instant::now();
+    loop {
+        let step_started = Instant::now();
+        let Some(step) = simulation.step() else { break };
+        let took = u32::try_from(step_started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        match step {
+            Step::Send => {
+                sends.push(took);
+                if sends.len() % 4096 == 0 {
+                    progress.set_position(sends.len() as u64);
+                }
+            }
+            Step::Download => downloads.push(took),
         }
+        // Only on a terminal (indicatif draws nothing into a pipe or a CI log), only for long runs.
+        if progress.is_hidden() && shown.elapsed() > Duration::from_secs(1) {
+            progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            shown = Instant::now();
+        }
+    }
+    progress.finish_and_clear();
+    let month = simulation.summary();
+    let mut store = simulation.into_exchange().into_store();
+    Ran {
+        month,
+        sends,
+        downloads,
+        store_bytes: size(&mut store),
     }
 }
 
@@ -269,46 +308,26 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
     let population = Population::generate(&config, &mut rng);
     let pairs = usize::try_from(population.counts().user_providers).unwrap_or(0);
-    let (store, mut opened) = match open_store(args, pairs) {
+    let opened = match open_store(args, pairs) {
         Ok(opened) => opened,
         Err((exit, e)) => {
             eprintln!("error: --store {}: {e}", args.store.as_str());
             return exit;
         }
     };
-    let relay = Relay::new(store, RelayConfig::default());
-    let mut simulation = Simulation::new(population, relay, args.month, &mut rng);
-    let planned = simulation.planned();
-    let progress = indicatif::ProgressBar::hidden();
-    progress.set_length(planned);
-    progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} send units {elapsed} (eta {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let (mut sends, mut downloads) = (Vec::new(), Vec::new());
-    let mut shown = Instant::now();
-    loop {
-        let step_started = Instant::now();
-        let Some(step) = simulation.step() else { break };
-        let took = u32::try_from(step_started.elapsed().as_micros()).unwrap_or(u32::MAX);
-        match step {
-            Step::Send => {
-                sends.push(took);
-                if sends.len() % 4096 == 0 {
-                    progress.set_position(sends.len() as u64);
-                }
-            }
-            Step::Download => downloads.push(took),
+    // The month runs on the store's own type, and the same handle measures it afterwards.
+    let ran = match opened {
+        OpenStore::Memory(store) => run_month(store, population, args.month, &mut rng, |_| None),
+        OpenStore::Sqlite { store, _folder } => {
+            run_month(store, population, args.month, &mut rng, |s| s.size_bytes().ok())
         }
-        // Only on a terminal (indicatif draws nothing into a pipe or a CI log), only for long runs.
-        if progress.is_hidden() && shown.elapsed() > Duration::from_secs(1) {
-            progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            shown = Instant::now();
+        OpenStore::Postgres(store) => {
+            run_month(*store, population, args.month, &mut rng, |s| s.size_bytes().ok())
         }
-    }
-    progress.finish_and_clear();
+    };
     let wall = started.elapsed().as_secs_f64();
-    let month = simulation.summary();
+    let month = ran.month;
+    let planned = month.planned;
     #[allow(clippy::cast_precision_loss)]
     let report = Report {
         seed: args.seed,
@@ -319,10 +338,10 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
         balances: month.balances(),
         wall_seconds: wall,
         send_units_per_wall_second: planned as f64 / wall.max(1e-9),
-        send_latency: Latency::of(sends),
-        download_latency: Latency::of(downloads),
+        send_latency: Latency::of(ran.sends),
+        download_latency: Latency::of(ran.downloads),
         peak_memory_bytes: peak_memory(),
-        store_bytes: opened.size_bytes(),
+        store_bytes: ran.store_bytes,
     };
     let counts = month.population;
     println!(

@@ -414,6 +414,11 @@ impl<E: Exchange> Simulation<E> {
         Some(Step::Download)
     }
 
+    /// The exchange, once the month is over (e.g. the relay, to measure its store).
+    pub fn into_exchange(self) -> E {
+        self.exchange
+    }
+
     /// The summary so far; complete once [`Self::step`] has returned `None`.
     pub fn summary(&self) -> Summary {
         let mut summary = self.summary.clone();
