@@ -70,13 +70,17 @@ fn read_service_codes(path: &Path) -> Result<ServiceCodes, String> {
 
 /// Validates the files and prints the findings.
 pub(crate) fn validate(args: &ValidateArgs) -> Exit {
-    let files = match discover(&args.paths, "csv") {
+    let mut files = match discover(&args.paths, "csv") {
         Ok(files) => files,
         Err(message) => {
             eprintln!("error: {message}");
             return Exit::Invalid;
         }
     };
+    // A table kept beside the export is the table, not a file of the export.
+    if let Some(table) = args.service_codes.as_deref().and_then(|p| p.canonicalize().ok()) {
+        files.retain(|file| file.canonicalize().ok().as_deref() != Some(table.as_path()));
+    }
     let table = match args.service_codes.as_deref().map(read_service_codes).transpose() {
         Ok(table) => table,
         Err(message) => {

@@ -294,6 +294,32 @@ fn validate_reads_a_service_code_table_and_refuses_a_broken_one_with_its_line() 
     );
     let missing = careplan_sim(&["validate", "--service-codes", "no/such/table.csv", bundle]);
     assert_eq!(missing.status.code(), Some(2));
+    // A table kept in the folder validated is read as the table, not validated as a file of the export.
+    let folder = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("table-beside-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    for entry in std::fs::read_dir(root().join(bundle)).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), folder.join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(
+        root().join("fixtures/service-codes.csv"),
+        folder.join("codes.csv"),
+    )
+    .unwrap();
+    let beside = folder.join("codes.csv");
+    let out = careplan_sim(&[
+        "validate",
+        "--strict",
+        "--service-codes",
+        beside.to_str().unwrap(),
+        folder.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("3 file(s): 0 error(s)"),
+        "{}",
+        text(&out.stdout)
+    );
     // Without a table, an unknown code is no finding: the files alone cannot show it.
     let unknown = careplan_sim(&["validate", "--strict", "fixtures/invalid/service-code-unknown"]);
     assert_eq!(unknown.status.code(), Some(0), "{}", text(&unknown.stdout));

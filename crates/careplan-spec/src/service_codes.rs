@@ -141,8 +141,9 @@ impl ServiceCodes {
         }
     }
 
-    /// Reads a table from its text.
+    /// Reads a table from its text (a byte-order mark is skipped).
     pub fn parse(text: &str) -> Result<Self, ServiceCodesError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let csv = |e: crate::csv_text::CsvError| ServiceCodesError::Csv {
             line: e.line,
             reason: e.reason,
@@ -308,6 +309,10 @@ service_code,name,valid_from,valid_to,units,within_limit,extra
         assert_eq!(ServiceCodes::from_bytes(&sjis), ServiceCodes::parse(TABLE));
         let bom = [b"\xEF\xBB\xBF".as_slice(), TABLE.as_bytes()].concat();
         assert_eq!(ServiceCodes::from_bytes(&bom), ServiceCodes::parse(TABLE));
+        assert_eq!(
+            ServiceCodes::parse(&format!("\u{feff}{TABLE}")),
+            ServiceCodes::parse(TABLE)
+        );
     }
 
     #[test]

@@ -229,7 +229,7 @@ rules! {
         "サービス回数 is at least 1: it counts the times the service is given on the day.",
         "Write the number of times the service is given that day, 1 or more, or leave the line out.";
     ShortStaySlotKind = "SHORT_STAY_SLOT_KIND", Error, "§6.1",
-        "In the user supplement's per-kind limit slots, 短期入所療養介護 of any facility is kind 22 (介護老人保健施設): 23 and 2A are not used there.",
+        "In the user supplement's per-kind limit slots, 短期入所療養介護 of any facility is kind 22 (介護老人保健施設): 23 and 2A are not used there. The text says nothing of the 予防 kinds (25, 26, 2B), which are not checked.",
         "Write kind 22 in the slot for 短期入所療養介護, whatever the facility.";
     FieldNotCalledFor = "FIELD_NOT_CALLED_FOR", Warning, "§6.2",
         "A field the text ties to a code of another field is filled only with that code: 居宅サービス計画1表 その他理由 with 生活援助中心型の算定理由 3 (その他).",
@@ -244,7 +244,7 @@ rules! {
         "On a 7表 row, 累積利用日数 is 前月までの利用日数 plus 当月の計画利用日数 (checked where all three are given).",
         "Write the cumulative short-stay days as the days before the month plus the days planned in it.";
     SupportPlanNumbering = "SUPPORT_PLAN_NUMBERING", Warning, "§6.15",
-        "In 介護予防支援計画 (UPYOBO_SUB), the rows of a user number their support plans from 1 within each 課題ＮＯ (支援計画ＮＯ steps by one) and their services from 1 within each support plan (利用サービスＮＯ steps by one), as the layout's example does.",
+        "In 介護予防支援計画 (UPYOBO_SUB), the rows of a plan (a user and its 計画作成(変更)日; rows without the three numbers are passed over) number their support plans from 1 within each 課題ＮＯ (支援計画ＮＯ steps by one) and their services from 1 within each support plan (利用サービスＮＯ steps by one), as the layout's example does.",
         "Repeat 課題ＮＯ for the support plans of one 課題 and number them 1, 2, 3…; likewise 利用サービスＮＯ within one support plan.";
 }
 
@@ -1575,16 +1575,18 @@ mod tests {
         );
         let text = ms932::decode(support).unwrap();
         let first: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-        // Rows of (課題ＮＯ, 支援計画ＮＯ, 利用サービスＮＯ), of one user unless `other` marks the row.
-        let numbered = |rows: &[(u32, u32, u32, bool)]| -> Vec<(u64, usize)> {
+        let at = |field: &str| crate::layout::position(FileKind::PreventionPlanSupport, true, field).unwrap();
+        let (issue, plan, service) = (at("課題ＮＯ"), at("支援計画ＮＯ"), at("利用サービスＮＯ"));
+        // Rows of (課題ＮＯ, 支援計画ＮＯ, 利用サービスＮＯ), of one user unless `other` marks the row; the
+        // findings as (line, field).
+        let numbered = |rows: &[(&str, &str, &str, bool)]| -> Vec<(u64, usize)> {
             let text: String = rows
                 .iter()
-                .map(|&(issue, plan, service, other)| {
+                .map(|&(i, p, s, other)| {
                     let mut row = first.clone();
-                    let [i, p, s] = [issue, plan, service].map(|n| n.to_string());
-                    (row[4], row[9], row[13]) = (&i, &p, &s);
+                    (row[issue], row[plan], row[service]) = (i, p, s);
                     if other {
-                        row[2] = "0000067890";
+                        row[at("被保険者番号")] = "0000067890";
                     }
                     format!("{}\r\n", row.join(","))
                 })
@@ -1596,20 +1598,39 @@ mod tests {
                 .map(|d| (d.line.unwrap(), d.field.unwrap()))
                 .collect()
         };
+        let u = |i, p, s| (i, p, s, false);
         let example = [
-            (1, 1, 1, false),
-            (1, 2, 1, false),
-            (1, 2, 2, false),
-            (2, 1, 1, false),
-            (2, 1, 2, false),
+            u("1", "1", "1"),
+            u("1", "2", "1"),
+            u("1", "2", "2"),
+            u("2", "1", "1"),
+            u("2", "1", "2"),
         ];
         assert_eq!(numbered(&example), []);
-        // Another user starts anew.
-        assert_eq!(numbered(&[(1, 1, 1, false), (1, 1, 1, true)]), []);
+        // Another user starts anew, and its rows between another's break nothing.
+        let other = |i, p, s| (i, p, s, true);
+        assert_eq!(
+            numbered(&[u("1", "1", "1"), other("1", "1", "1"), u("1", "1", "2")]),
+            []
+        );
+        // A row without its numbers leaves the numbering where it was.
+        assert_eq!(
+            numbered(&[u("1", "1", "1"), u("1", "1", ""), u("1", "2", "1")]),
+            []
+        );
         // A new 課題 starts its plans at 1; a plan skipped; a service repeated.
-        assert_eq!(numbered(&[(1, 1, 1, false), (2, 2, 1, false)]), [(2, 10)]);
-        assert_eq!(numbered(&[(1, 1, 1, false), (1, 3, 1, false)]), [(2, 10)]);
-        assert_eq!(numbered(&[(1, 1, 1, false), (1, 1, 1, false)]), [(2, 14)]);
+        let (plan_field, service_field) = (plan + 1, service + 1);
+        assert_eq!(numbered(&[u("1", "1", "1"), u("2", "2", "1")]), [(2, plan_field)]);
+        assert_eq!(numbered(&[u("1", "1", "1"), u("1", "3", "1")]), [(2, plan_field)]);
+        assert_eq!(
+            numbered(&[u("1", "1", "1"), u("1", "1", "1")]),
+            [(2, service_field)]
+        );
+        // A number out of its format is the format rules' finding, not a reason to fail here.
+        assert_eq!(
+            numbered(&[u("1", "1", "4294967295"), u("1", "1", "4294967295")]),
+            []
+        );
     }
 
     #[test]

@@ -167,7 +167,7 @@ impl fmt::Display for UnitPrice {
 pub struct UsageAnnexRecord {
     /// CSVバージョン.
     pub version: CsvVersion,
-    /// 2–3: the user.
+    /// 保険者番号 + 被保険者番号: the user.
     pub user: UserKey,
     /// 作成年月日.
     pub created_on: Date,
@@ -181,7 +181,7 @@ pub struct UsageAnnexRecord {
     pub satellite: String,
     /// サービスコード: a service code, a subtotal or the grand total.
     pub code: AnnexCode,
-    /// 10–12 (V4): TAISコード, 福祉用具届出コード, 用具名称.
+    /// (V4 only) TAISコード, 福祉用具届出コード, 用具名称.
     pub equipment: EquipmentItem,
     /// 単位数 per occurrence; 0 on subtotal and total rows.
     pub units: u32,
@@ -234,7 +234,7 @@ pub struct UsageAnnexRecord {
 }
 
 impl UsageAnnexRecord {
-    /// A row of `code` at `office` with every optional field empty, counts and units 0, äºæ¥­æã³ã¼ã 9999999999.
+    /// A row of `code` at `office` with every optional field empty, counts and units 0, 事業所コード 9999999999.
     pub fn new(
         user: UserKey,
         created_on: Date,

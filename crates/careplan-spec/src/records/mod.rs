@@ -67,15 +67,15 @@ impl RecordError {
 /// CSVバージョン (field 1 of every record): which edition of the layouts a record follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CsvVersion {
-    /// (V1).
+    /// 201910 (V1).
     V201910,
-    /// (V2).
+    /// 202003 (V2).
     V202003,
-    /// (V3): 第6表 22 fields, 第7表 34 fields.
+    /// 202208 (V3): 第6表 22 fields, 第7表 34 fields.
     V202208,
-    /// (V4.1), the current edition.
+    /// 202407 (V4.1), the current edition.
     V202407,
-    /// (V4.0), accepted from V4.0 senders with the V4 layouts.
+    /// 202504 (V4.0), accepted from V4.0 senders with the V4 layouts.
     V202504,
 }
 
@@ -270,21 +270,21 @@ impl fmt::Debug for ServiceCode {
 /// Care level (要介護状態区分, spec §7.1 (3)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CareLevel {
-    /// 事業対象者.
+    /// 06 事業対象者.
     ProgrammeEligible,
-    /// 要支援１.
+    /// 12 要支援１.
     Support1,
-    /// 要支援２.
+    /// 13 要支援２.
     Support2,
-    /// 要介護１.
+    /// 21 要介護１.
     Care1,
-    /// 要介護２.
+    /// 22 要介護２.
     Care2,
-    /// 要介護３.
+    /// 23 要介護３.
     Care3,
-    /// 要介護４.
+    /// 24 要介護４.
     Care4,
-    /// 要介護５.
+    /// 25 要介護５.
     Care5,
 }
 
@@ -333,9 +333,9 @@ impl fmt::Display for CareLevel {
 /// Sex (性別) in the user supplement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sex {
-    /// 男性.
+    /// 1 男性.
     Male,
-    /// 女性.
+    /// 2 女性.
     Female,
 }
 
@@ -420,7 +420,7 @@ impl fmt::Display for ServiceTime {
     }
 }
 
-/// The special office code of the usage sheet annex's grand-total row and of its äºæ¥­æã³ã¼ã.
+/// The special office code of the usage sheet annex's grand-total row and of its 事業所コード.
 pub const ALL_NINES_OFFICE: &str = "9999999999";
 
 /// The records of one file: typed for the kinds of a month's round trip, by layout for the others.

@@ -14,9 +14,9 @@ use crate::layout::{KIND_LIMIT_SLOTS, KindLimitField, slot_field};
 /// 認定状況区分 (spec §7.1 (2)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CertificationStatus {
-    /// 申請中.
+    /// 1 申請中.
     Applying,
-    /// 認定済.
+    /// 2 認定済.
     Certified,
 }
 
@@ -60,7 +60,7 @@ pub struct KindLimit {
 pub struct UserSupplementRecord {
     /// CSVバージョン.
     pub version: CsvVersion,
-    /// 2–3: the user.
+    /// 保険者番号 + 被保険者番号: the user.
     pub user: UserKey,
     /// 居宅サービス計画作成（変更）日: the linked plan table 1; `None` writes `00000000`, the value of a
     /// supplement linked to a month's usage sheet.
@@ -95,7 +95,7 @@ pub struct UserSupplementRecord {
     pub care_level: Option<CareLevel>,
     /// 区分支給限度基準額 (units).
     pub benefit_limit: Option<u32>,
-    /// 20–55: per-kind limit slots, filled from slot 1 (at most nine).
+    /// Per-kind limit slots, filled from slot 1 (at most nine).
     pub kind_limits: Vec<KindLimit>,
     /// 合計限度超単位数.
     pub over_limit_total: Option<u32>,

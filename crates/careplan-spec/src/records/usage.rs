@@ -103,7 +103,7 @@ impl EquipmentItem {
 pub struct ServiceUsageRecord {
     /// CSVバージョン.
     pub version: CsvVersion,
-    /// 2–3: the user.
+    /// 保険者番号 + 被保険者番号: the user.
     pub user: UserKey,
     /// 作成年月日.
     pub created_on: Date,
@@ -129,7 +129,7 @@ pub struct ServiceUsageRecord {
     pub count: u8,
     /// サービスコード (kind 2 + item 4).
     pub service_code: ServiceCode,
-    /// 16–18 (V4): TAISコード, 福祉用具届出コード, 用具名称.
+    /// (V4 only) TAISコード, 福祉用具届出コード, 用具名称.
     pub equipment: EquipmentItem,
     /// 明細判別コード: numbers identical rental lines 1, 2, 3…
     pub detail_code: Option<u8>,

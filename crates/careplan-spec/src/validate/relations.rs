@@ -4,7 +4,7 @@
 //! and rule set (V3 layouts lack the 福祉用具 fields, and later fields move up), so no rule holds a field
 //! number and a file's records are checked without a name lookup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -218,8 +218,9 @@ pub(super) enum AcrossFields {
     ReceiverLines {
         provider: At,
     },
-    /// UPYOBO_SUB: 課題ＮＯ, 支援計画ＮＯ, 利用サービスＮＯ.
+    /// UPYOBO_SUB: 計画作成(変更)日, and 課題ＮＯ, 支援計画ＮＯ, 利用サービスＮＯ.
     SupportNumbering {
+        plan_date: At,
         numbers: [At; 3],
     },
     None,
@@ -296,6 +297,7 @@ impl CheckedLayout {
                 provider: f.at("サービス事業者コード")?,
             },
             FileKind::PreventionPlanSupport => AcrossFields::SupportNumbering {
+                plan_date: f.at("計画作成(変更)日")?,
                 numbers: [
                     f.at("課題ＮＯ")?,
                     f.at("支援計画ＮＯ")?,
@@ -316,11 +318,40 @@ impl CheckedLayout {
     }
 }
 
+impl CheckedLayout {
+    /// A layout whose rules between fields cannot find their fields: its fields are still checked one by
+    /// one. Only a renamed field can lead here, which `every_layout_resolves_the_names_its_rules_use` rules out.
+    fn fields_only(kind: FileKind, v4: bool) -> Option<Self> {
+        Some(Self {
+            specs: layout(kind, v4)?,
+            month: None,
+            relations: Relations::None,
+            date_pairs: Vec::new(),
+            filled_when: Vec::new(),
+            only_when: Vec::new(),
+            across: AcrossFields::None,
+        })
+    }
+}
+
 /// Every layout under both rule sets, resolved on first use.
 static CHECKED: LazyLock<Vec<(FileKind, bool, Option<CheckedLayout>)>> = LazyLock::new(|| {
     FileKind::ALL
         .into_iter()
-        .flat_map(|kind| [true, false].map(|v4| (kind, v4, CheckedLayout::resolve(kind, v4))))
+        .flat_map(|kind| {
+            [true, false].map(|v4| {
+                let resolved = CheckedLayout::resolve(kind, v4);
+                debug_assert!(
+                    resolved.is_some(),
+                    "{kind}: a rule names a field its layout lacks"
+                );
+                (
+                    kind,
+                    v4,
+                    resolved.or_else(|| CheckedLayout::fields_only(kind, v4)),
+                )
+            })
+        })
         .collect()
 });
 
@@ -636,10 +667,13 @@ pub(super) enum Across {
         /// The user of the last line, out of `users` while its lines come (they are adjacent).
         current: Option<((String, String), (u64, bool))>,
     },
-    /// UPYOBO_SUB: the user and the numbers of the row before.
+    /// UPYOBO_SUB: the numbers of the last numbered row of each plan (user and 計画作成(変更)日).
     SupportNumbering {
+        plan_date: At,
         numbers: [At; 3],
-        last: Option<(String, String, [u32; 3])>,
+        last: HashMap<String, [u32; 3]>,
+        /// `insurer \0 insured \0 plan date`, a buffer kept from row to row.
+        key: String,
     },
     None,
 }
@@ -652,7 +686,12 @@ impl Across {
                 users: BTreeMap::new(),
                 current: None,
             },
-            AcrossFields::SupportNumbering { numbers } => Across::SupportNumbering { numbers, last: None },
+            AcrossFields::SupportNumbering { plan_date, numbers } => Across::SupportNumbering {
+                plan_date,
+                numbers,
+                last: HashMap::new(),
+                key: String::new(),
+            },
             AcrossFields::None => Across::None,
         }
     }
@@ -689,27 +728,30 @@ impl Across {
                     seen.1 |= theirs;
                 }
             }
-            Across::SupportNumbering { numbers, last } => {
-                let Ok(now) = numbers
-                    .map(|at| at.of(values).parse::<u32>())
-                    .into_iter()
-                    .collect::<Result<Vec<u32>, _>>()
-                else {
-                    // A row without its three numbers is the format rules' finding; numbering starts anew.
-                    *last = None;
+            Across::SupportNumbering {
+                plan_date,
+                numbers,
+                last,
+                key,
+            } => {
+                // A number is at most two digits (its format's finding otherwise); a row without its three
+                // numbers is skipped and leaves the numbering where it was.
+                let number = |at: &At| {
+                    let value = at.of(values);
+                    (value.len() <= 2).then(|| value.parse::<u32>().ok()).flatten()
+                };
+                let [Some(issue), Some(plan), Some(service)] = numbers.each_ref().map(number) else {
                     return;
                 };
-                let now = [now[0], now[1], now[2]];
-                let [issue, plan, service] = now;
-                let before = last
-                    .as_ref()
-                    .filter(|(insurer, insured, _)| insurer == user.0 && insured == user.1)
-                    .map(|(.., numbers)| *numbers);
+                key.clear();
+                for part in [user.0, "\0", user.1, "\0", plan_date.of(values)] {
+                    key.push_str(part);
+                }
                 // The example of 定義書: a new 課題 starts its support plans at 1, a new support plan its
                 // services at 1; within them each number steps by one.
-                let expected = match before {
-                    Some([i, p, s]) if i == issue && p == plan => (plan, s + 1),
-                    Some([i, p, _]) if i == issue => (p + 1, 1),
+                let expected = match last.get(key.as_str()) {
+                    Some(&[i, p, s]) if i == issue && p == plan => (plan, s + 1),
+                    Some(&[i, p, _]) if i == issue => (p + 1, 1),
                     _ => (1, 1),
                 };
                 if (plan, service) != expected {
@@ -723,7 +765,7 @@ impl Across {
                             p.number()
                         }),
                         format!(
-                            "{} {issue}, {} {plan}, {} {service}: expected {} {}, {} {} after the row before",
+                            "{} {issue}, {} {plan}, {} {service}: expected {} {}, {} {} after the plan's row before",
                             i.spec.name,
                             p.spec.name,
                             s.spec.name,
@@ -734,7 +776,12 @@ impl Across {
                         ),
                     );
                 }
-                *last = Some((user.0.to_owned(), user.1.to_owned(), now));
+                match last.get_mut(key.as_str()) {
+                    Some(seen) => *seen = [issue, plan, service],
+                    None => {
+                        last.insert(key.clone(), [issue, plan, service]);
+                    }
+                }
             }
             Across::None => {}
         }
@@ -857,7 +904,7 @@ mod tests {
     fn every_layout_resolves_the_names_its_rules_use() {
         for kind in FileKind::ALL {
             for v4 in [true, false] {
-                assert!(checked(kind, v4).is_some(), "{kind} v4={v4}");
+                assert!(CheckedLayout::resolve(kind, v4).is_some(), "{kind} v4={v4}");
             }
         }
         let usage = |v4| match checked(FileKind::UsagePlan, v4).map(|c| &c.relations) {
