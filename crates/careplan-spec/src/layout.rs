@@ -669,7 +669,12 @@ pub fn layout(kind: FileKind, v4: bool) -> Option<&'static [FieldSpec]> {
 /// The position (0-based) of the field named `name` (項目名) in the layout of `kind` under the V4 (`v4`) or
 /// V3 rule set: the one way code finds a field, so that no field number is written outside the layout.
 pub fn position(kind: FileKind, v4: bool, name: &str) -> Option<usize> {
-    layout(kind, v4)?.iter().position(|f| f.name == name)
+    find(layout(kind, v4)?, name)
+}
+
+/// The position (0-based) of the field named `name` among `fields` (a layout, or the common fields).
+pub fn find(fields: &[FieldSpec], name: &str) -> Option<usize> {
+    fields.iter().position(|f| f.name == name)
 }
 
 #[cfg(test)]

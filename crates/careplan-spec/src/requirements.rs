@@ -12,7 +12,7 @@
 use std::sync::LazyLock;
 
 use crate::FileKind;
-use crate::layout::{FieldSpec, Format, Presence, common_fields, layout, position};
+use crate::layout::{FieldSpec, Format, Presence, common_fields, find, layout, position};
 use crate::validate::Rule;
 
 /// How a requirement is checked.
@@ -393,7 +393,7 @@ impl Cross {
         // A field of every kind's layout (CSVバージョン, 保険者番号) stands where it stands in the common fields.
         let field = self.field.and_then(|name| match self.kinds.as_slice() {
             [kind] => position(*kind, true, name),
-            _ => common_fields().iter().position(|f| f.name == name),
+            _ => find(common_fields(), name),
         });
         debug_assert!(
             self.field.is_none() || field.is_some(),

@@ -39,6 +39,8 @@ pub struct ServiceCodeEntry {
     pub within_limit: Option<bool>,
     /// サービス名称.
     pub name: String,
+    /// The row's line in the table, for messages.
+    pub line: u64,
 }
 
 impl ServiceCodeEntry {
@@ -162,7 +164,6 @@ impl ServiceCodes {
             }
         }
         let mut table = ServiceCodes::default();
-        let mut lines: HashMap<String, Vec<u64>> = HashMap::new();
         while reader.read_into(&mut record).map_err(csv)? {
             let line = record.line;
             let values = record.values();
@@ -209,23 +210,22 @@ impl ServiceCodes {
                 units,
                 within_limit,
                 name: value(5).to_owned(),
+                line,
             };
             let entries = table.by_code.entry(code.to_owned()).or_default();
-            let seen = lines.entry(code.to_owned()).or_default();
             let overlaps = |other: &ServiceCodeEntry| {
                 other.valid_to.is_none_or(|to| entry.valid_from <= to)
                     && entry.valid_to.is_none_or(|to| other.valid_from <= to)
             };
-            if let Some((earlier, _)) = seen.iter().zip(entries.iter()).find(|(_, other)| overlaps(other)) {
+            if let Some(other) = entries.iter().find(|other| overlaps(other)) {
                 return Err(ServiceCodesError::Overlap {
                     line,
                     code: code.to_owned(),
                     period: entry.period(),
-                    earlier: *earlier,
+                    earlier: other.line,
                 });
             }
             entries.push(entry);
-            seen.push(line);
         }
         if table.by_code.is_empty() {
             return Err(ServiceCodesError::Empty);

@@ -10,7 +10,7 @@ use std::fmt;
 use careplan_core::CareMonth;
 
 use crate::csv_text::{Reader, Record};
-use crate::layout::{FieldSpec, Format, Presence, common_fields, layout};
+use crate::layout::{FieldSpec, Format, Presence};
 
 mod relations;
 
@@ -320,12 +320,6 @@ const KNOWN_VERSIONS: [&str; 5] = ["201910", "202003", "202208", "202504", "2024
 /// Whether a CSVバージョン uses the V4 layouts (202504 from V4.0 senders, 202407 from V4.1).
 fn is_v4(version: &str) -> bool {
     matches!(version, "202504" | "202407")
-}
-
-/// The field count of a layout, by the rule set of the file's CSVバージョン (spec §10.4): the length of its
-/// layout, the one place a field is described.
-pub fn field_count(kind: FileKind, v4: bool) -> usize {
-    layout(kind, v4).map_or(common_fields().len(), <[_]>::len)
 }
 
 struct Findings {
@@ -1302,6 +1296,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::layout::layout;
     use crate::records::parse_date;
 
     const NAME: &str = "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV";
@@ -1532,7 +1527,7 @@ mod tests {
     fn related_fields_are_found_by_their_layout_names() {
         let plan = "UP1KYO_1310000001_43_1310000002_11_20250425103000.CSV";
         let layout = layout(FileKind::PlanTable1, true).unwrap();
-        let at = |name: &str| layout.iter().position(|f| f.name == name).unwrap();
+        let at = |name: &str| crate::layout::find(layout, name).unwrap();
         let mut fields: Vec<String> = vec![String::new(); layout.len()];
         for (i, spec) in layout.iter().enumerate() {
             if spec.presence == Presence::Required {

@@ -24,7 +24,7 @@ use time::{Date, Month};
 
 use crate::FileKind;
 use crate::csv_text::{CsvError, Field, read_records, write_record};
-use crate::layout::{FieldSpec, Format, common_fields, layout, position};
+use crate::layout::{FieldSpec, Format, common_fields, find, layout, position};
 
 pub use annex::{AnnexCode, AnnexOffice, AnnexSubtotal, UnitPrice, UsageAnnexRecord};
 pub use deletion::PlanDeletionRecord;
@@ -556,11 +556,11 @@ impl<'a> FieldReader<'a> {
 
     /// Whether this edition of the layout has the field (the 福祉用具 fields are V4 only).
     fn has(&self, name: &str) -> bool {
-        self.specs.iter().any(|f| f.name == name)
+        find(self.specs, name).is_some()
     }
 
     fn index(&self, name: &str) -> Option<usize> {
-        let index = self.specs.iter().position(|f| f.name == name);
+        let index = find(self.specs, name);
         debug_assert!(index.is_some(), "{name} is not a field of this layout");
         index
     }
@@ -697,7 +697,7 @@ impl RecordWriter {
             "{name} is not a field of {}",
             self.kind
         );
-        if let Some(index) = self.specs.iter().position(|f| f.name == name) {
+        if let Some(index) = find(self.specs, name) {
             self.fields[index] = field_as(self.specs.get(index), value.to_string());
         }
         self

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use super::{Findings, Rule, is_date, month_of, one_of, same};
-use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, layout, slot_field};
+use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, find, layout, slot_field};
 use crate::records::ALL_NINES_OFFICE;
 use crate::service_codes::{Lookup, ServiceCodes, periods};
 use crate::{FileKind, FileName, MonthSegment};
@@ -97,7 +97,7 @@ struct Finder(&'static [FieldSpec]);
 
 impl Finder {
     fn at(&self, name: &str) -> Option<At> {
-        let index = self.0.iter().position(|f| f.name == name)?;
+        let index = find(self.0, name)?;
         Some(At {
             index,
             spec: &self.0[index],
