@@ -335,6 +335,14 @@ async fn serve_connection(tcp: TcpStream, acceptor: TlsAcceptor, limits: Limits,
             // connections' TLS work goes on meanwhile.
             let response = match tokio::task::spawn_blocking(answer).await {
                 Ok(response) => response,
+                // The server is stopping and the handler never ran: close without an answer, as a relay
+                // that went away does, so that the client repeats the request elsewhere instead of taking
+                // the refusal as its own fault.
+                Err(e) if e.is_cancelled() => {
+                    return Err(std::io::Error::other(
+                        "the server stopped before the request was handled",
+                    ));
+                }
                 Err(e) => refusal(ErrorCode::ProtocolError, &format!("the handler failed: {e}")),
             };
             if response.extensions().get::<LoseResponse>().is_some() {
