@@ -399,37 +399,35 @@ impl ResolvesClientCert for CertificateStore {
     }
 }
 
-/// An office's linkage client: log in (personal user ID, then the office's user ID), install the office
-/// certificate, then send and receive through the relay.
+/// The relay's side of an office's linkage client: the office PC's certificate store and the relays it
+/// knows. Every request is made on a fresh mutual-TLS connection presenting the certificate valid at the
+/// clock's `now`. It has no login gate: [`LinkageClient`] puts the two-step login in front of it, and a
+/// caller that models offices already logged in (a simulated population) uses it alone.
 #[derive(Clone)]
-pub struct LinkageClient {
-    relay: Connector,
-    /// Every relay address the client knows, [`Endpoints::relay`] first: relays sharing one database
+pub struct RelayClient {
+    connector: Connector,
+    /// Every relay address the client knows, the first one given first: relays sharing one database
     /// are one relay to their clients.
     relays: Arc<[SocketAddr]>,
     /// The position in `relays` of the relay in use: the last one that answered.
     in_use: Arc<AtomicUsize>,
-    portal: PortalClient,
-    usage_site: UsageSiteClient,
     store: Arc<CertificateStore>,
     clock: Arc<dyn Clock>,
-    logged_in: Arc<Mutex<Option<OfficeNumber>>>,
 }
 
-impl std::fmt::Debug for LinkageClient {
+impl std::fmt::Debug for RelayClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkageClient")
+        f.debug_struct("RelayClient")
             .field("relays", &self.relays)
             .field("certificates", &self.store)
             .finish_non_exhaustive()
     }
 }
 
-impl LinkageClient {
-    /// A client of the parties at `endpoints`, trusting `ca_root`. It holds no certificate and is not
-    /// logged in yet.
+impl RelayClient {
+    /// A client of the relay at `relay`, trusting `ca_root`. It holds no certificate yet.
     pub fn new(
-        endpoints: Endpoints,
+        relay: SocketAddr,
         ca_root: &CertificateDer<'static>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, TlsError> {
@@ -439,20 +437,17 @@ impl LinkageClient {
         });
         let config = client_config(ca_root, Some(store.clone()), clock.clone())?;
         Ok(Self {
-            relay: Connector {
-                addr: endpoints.relay,
+            connector: Connector {
+                addr: relay,
                 server_name: RELAY_SERVER_NAME,
                 tls: TlsConnector::from(Arc::new(config)),
                 unreachable: ErrorCode::RelayUnreachable,
                 bearer: None,
             },
-            relays: Arc::new([endpoints.relay]),
+            relays: Arc::new([relay]),
             in_use: Arc::new(AtomicUsize::new(0)),
-            portal: PortalClient::new(endpoints.portal, ca_root, clock.clone())?,
-            usage_site: UsageSiteClient::new(endpoints.usage_site, ca_root, clock.clone())?,
             store,
             clock,
-            logged_in: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -490,6 +485,192 @@ impl LinkageClient {
                 key,
             });
         Ok(())
+    }
+
+    /// Sends one send unit (送信単位). When the connection fails after the request may have reached the
+    /// relay (the answer was lost), the same send is repeated, up to [`SEND_ATTEMPTS`] times in all: the
+    /// relay recognises the repetition by sender, receiver and serial and answers with the first receipt.
+    pub async fn send(&self, uploads: &[Upload]) -> Result<SendReceipt, ClientError> {
+        let body = Bytes::from(serde_json::to_vec(&SendRequest::from_uploads(uploads)).map_err(protocol)?);
+        let mut attempt = 1;
+        loop {
+            match self.relay_request(Method::POST, api::SEND, body.clone()).await {
+                Ok(bytes) => return serde_json::from_slice(&bytes).map_err(protocol),
+                Err(ClientError::Connection { code, .. })
+                    if code == ErrorCode::RelayUnreachable && attempt < SEND_ATTEMPTS =>
+                {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The office's inbox (受信一覧): send units in processing order, with their status.
+    pub async fn inbox(&self) -> Result<Vec<SendUnitRecord>, ClientError> {
+        self.send_units(api::INBOX).await
+    }
+
+    /// The office's sent list (送信一覧), with each receiver's progress.
+    pub async fn sent(&self) -> Result<Vec<SendUnitRecord>, ClientError> {
+        self.send_units(api::SENT).await
+    }
+
+    /// Every page of a list, in order.
+    async fn send_units(&self, path: &str) -> Result<Vec<SendUnitRecord>, ClientError> {
+        let mut all = Vec::new();
+        let mut query = None::<String>;
+        loop {
+            let target = query
+                .as_ref()
+                .map_or_else(|| path.to_owned(), |q| format!("{path}?{q}"));
+            let bytes = self.relay_request(Method::GET, &target, Bytes::new()).await?;
+            let page = serde_json::from_slice::<SendUnits>(&bytes).map_err(protocol)?;
+            all.extend(page.send_units);
+            match page.next {
+                Some(next) => query = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One page of the inbox (`query` such as `after=0&limit=10`), with the query of the next page.
+    pub async fn inbox_page(&self, query: &str) -> Result<SendUnits, ClientError> {
+        let bytes = self
+            .relay_request(Method::GET, &format!("{}?{query}", api::INBOX), Bytes::new())
+            .await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
+    }
+
+    /// Accepts (受信) a send unit of the inbox.
+    pub async fn receive(&self, id: SendUnitId) -> Result<SendUnitRecord, ClientError> {
+        self.send_unit_operation(&api::receive_path(id)).await
+    }
+
+    /// Cancels (取消) a send unit the office sent.
+    pub async fn cancel(&self, id: SendUnitId) -> Result<SendUnitRecord, ClientError> {
+        self.send_unit_operation(&api::cancel_path(id)).await
+    }
+
+    async fn send_unit_operation(&self, path: &str) -> Result<SendUnitRecord, ClientError> {
+        let bytes = self.relay_request(Method::POST, path, Bytes::new()).await?;
+        serde_json::from_slice(&bytes).map_err(protocol)
+    }
+
+    /// Downloads one file of the inbox.
+    pub async fn download(&self, id: FileId) -> Result<Vec<u8>, ClientError> {
+        let path = format!("{}{}", api::FILES, id.0);
+        Ok(self
+            .relay_request(Method::GET, &path, Bytes::new())
+            .await?
+            .to_vec())
+    }
+
+    /// One request to the relay in use, then to each other relay in turn while it cannot be reached or
+    /// its store is unavailable.
+    async fn relay_request(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
+        let first = self.in_use.load(Ordering::Relaxed);
+        let mut tried = 0;
+        loop {
+            let at = (first + tried) % self.relays.len();
+            let answer = self
+                .connector
+                .request_at(self.relays[at], method.clone(), path, body.clone(), &|e| {
+                    self.tls_code(e)
+                })
+                .await;
+            tried += 1;
+            let elsewhere = matches!(
+                &answer,
+                Err(ClientError::Connection {
+                    code: ErrorCode::RelayUnreachable,
+                    ..
+                } | ClientError::Refused {
+                    code: ErrorCode::StoreUnavailable,
+                    ..
+                })
+            );
+            if !elsewhere || tried == self.relays.len() {
+                if answer.is_ok() {
+                    self.in_use.store(at, Ordering::Relaxed);
+                }
+                return answer;
+            }
+        }
+    }
+
+    fn tls_code(&self, error: &rustls::Error) -> ErrorCode {
+        match error {
+            // The alert does not tell "expired" from "not yet valid"; the client knows its own certificate.
+            rustls::Error::AlertReceived(AlertDescription::CertificateExpired) => match self.store.choose() {
+                Some((not_before, _)) if self.clock.now() < not_before => ErrorCode::CertNotYetValid,
+                _ => ErrorCode::CertExpired,
+            },
+            rustls::Error::AlertReceived(AlertDescription::CertificateRevoked) => ErrorCode::CertRevoked,
+            rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => ErrorCode::CertRequired,
+            rustls::Error::AlertReceived(
+                AlertDescription::UnknownCA
+                | AlertDescription::BadCertificate
+                | AlertDescription::UnsupportedCertificate
+                | AlertDescription::CertificateUnknown
+                | AlertDescription::DecryptError
+                | AlertDescription::AccessDenied,
+            ) => ErrorCode::CertUntrusted,
+            rustls::Error::InvalidCertificate(_) => ErrorCode::ServerCertInvalid,
+            _ => ErrorCode::TlsHandshakeFailed,
+        }
+    }
+}
+
+/// An office's linkage client: log in (personal user ID, then the office's user ID), install the office
+/// certificate, then send and receive through the relay ([`RelayClient`], behind the login).
+#[derive(Clone)]
+pub struct LinkageClient {
+    relay: RelayClient,
+    portal: PortalClient,
+    usage_site: UsageSiteClient,
+    logged_in: Arc<Mutex<Option<OfficeNumber>>>,
+}
+
+impl std::fmt::Debug for LinkageClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkageClient")
+            .field("relays", &self.relay.relays)
+            .field("certificates", &self.relay.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LinkageClient {
+    /// A client of the parties at `endpoints`, trusting `ca_root`. It holds no certificate and is not
+    /// logged in yet.
+    pub fn new(
+        endpoints: Endpoints,
+        ca_root: &CertificateDer<'static>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, TlsError> {
+        Ok(Self {
+            relay: RelayClient::new(endpoints.relay, ca_root, clock.clone())?,
+            portal: PortalClient::new(endpoints.portal, ca_root, clock.clone())?,
+            usage_site: UsageSiteClient::new(endpoints.usage_site, ca_root, clock)?,
+            logged_in: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The same client with `relays` as its list of relay addresses: see [`RelayClient::with_relays`].
+    pub fn with_relays(mut self, relays: impl IntoIterator<Item = SocketAddr>) -> Self {
+        self.relay = self.relay.with_relays(relays);
+        self
+    }
+
+    /// The address of the relay in use.
+    pub fn relay(&self) -> SocketAddr {
+        self.relay.relay()
+    }
+
+    /// Installs a certificate with its key (as if imported into the PC's store).
+    pub fn install_certificate(&self, certificate: &IssuedCertificate) -> Result<(), TlsError> {
+        self.relay.install_certificate(certificate)
     }
 
     /// Installs a PKCS#12 download, opened with `password` (the certificate-issuance password); returns
@@ -568,143 +749,46 @@ impl LinkageClient {
         }
     }
 
-    /// Sends one send unit (送信単位). When the connection fails after the request may have reached the
-    /// relay (the answer was lost), the same send is repeated, up to [`SEND_ATTEMPTS`] times in all: the
-    /// relay recognises the repetition by sender, receiver and serial and answers with the first receipt.
+    /// Sends one send unit (送信単位): see [`RelayClient::send`].
     pub async fn send(&self, uploads: &[Upload]) -> Result<SendReceipt, ClientError> {
         self.require_login()?;
-        let body = Bytes::from(serde_json::to_vec(&SendRequest::from_uploads(uploads)).map_err(protocol)?);
-        let mut attempt = 1;
-        loop {
-            match self.relay_request(Method::POST, api::SEND, body.clone()).await {
-                Ok(bytes) => return serde_json::from_slice(&bytes).map_err(protocol),
-                Err(ClientError::Connection { code, .. })
-                    if code == ErrorCode::RelayUnreachable && attempt < SEND_ATTEMPTS =>
-                {
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        self.relay.send(uploads).await
     }
 
     /// The office's inbox (受信一覧): send units in processing order, with their status.
     pub async fn inbox(&self) -> Result<Vec<SendUnitRecord>, ClientError> {
-        self.send_units(api::INBOX).await
+        self.require_login()?;
+        self.relay.inbox().await
     }
 
     /// The office's sent list (送信一覧), with each receiver's progress.
     pub async fn sent(&self) -> Result<Vec<SendUnitRecord>, ClientError> {
-        self.send_units(api::SENT).await
-    }
-
-    /// Every page of a list, in order.
-    async fn send_units(&self, path: &str) -> Result<Vec<SendUnitRecord>, ClientError> {
         self.require_login()?;
-        let mut all = Vec::new();
-        let mut query = None::<String>;
-        loop {
-            let target = query
-                .as_ref()
-                .map_or_else(|| path.to_owned(), |q| format!("{path}?{q}"));
-            let bytes = self.relay_request(Method::GET, &target, Bytes::new()).await?;
-            let page = serde_json::from_slice::<SendUnits>(&bytes).map_err(protocol)?;
-            all.extend(page.send_units);
-            match page.next {
-                Some(next) => query = Some(next),
-                None => return Ok(all),
-            }
-        }
+        self.relay.sent().await
     }
 
     /// One page of the inbox (`query` such as `after=0&limit=10`), with the query of the next page.
     pub async fn inbox_page(&self, query: &str) -> Result<SendUnits, ClientError> {
         self.require_login()?;
-        let bytes = self
-            .relay_request(Method::GET, &format!("{}?{query}", api::INBOX), Bytes::new())
-            .await?;
-        serde_json::from_slice(&bytes).map_err(protocol)
+        self.relay.inbox_page(query).await
     }
 
     /// Accepts (受信) a send unit of the inbox.
     pub async fn receive(&self, id: SendUnitId) -> Result<SendUnitRecord, ClientError> {
-        self.send_unit_operation(&api::receive_path(id)).await
+        self.require_login()?;
+        self.relay.receive(id).await
     }
 
     /// Cancels (取消) a send unit the office sent.
     pub async fn cancel(&self, id: SendUnitId) -> Result<SendUnitRecord, ClientError> {
-        self.send_unit_operation(&api::cancel_path(id)).await
-    }
-
-    async fn send_unit_operation(&self, path: &str) -> Result<SendUnitRecord, ClientError> {
         self.require_login()?;
-        let bytes = self.relay_request(Method::POST, path, Bytes::new()).await?;
-        serde_json::from_slice(&bytes).map_err(protocol)
+        self.relay.cancel(id).await
     }
 
     /// Downloads one file of the inbox.
     pub async fn download(&self, id: FileId) -> Result<Vec<u8>, ClientError> {
         self.require_login()?;
-        let path = format!("{}{}", api::FILES, id.0);
-        Ok(self
-            .relay_request(Method::GET, &path, Bytes::new())
-            .await?
-            .to_vec())
-    }
-
-    /// One request to the relay in use, then to each other relay in turn while it cannot be reached or
-    /// its store is unavailable.
-    async fn relay_request(&self, method: Method, path: &str, body: Bytes) -> Result<Bytes, ClientError> {
-        let first = self.in_use.load(Ordering::Relaxed);
-        let mut tried = 0;
-        loop {
-            let at = (first + tried) % self.relays.len();
-            let answer = self
-                .relay
-                .request_at(self.relays[at], method.clone(), path, body.clone(), &|e| {
-                    self.tls_code(e)
-                })
-                .await;
-            tried += 1;
-            let elsewhere = matches!(
-                &answer,
-                Err(ClientError::Connection {
-                    code: ErrorCode::RelayUnreachable,
-                    ..
-                } | ClientError::Refused {
-                    code: ErrorCode::StoreUnavailable,
-                    ..
-                })
-            );
-            if !elsewhere || tried == self.relays.len() {
-                if answer.is_ok() {
-                    self.in_use.store(at, Ordering::Relaxed);
-                }
-                return answer;
-            }
-        }
-    }
-
-    fn tls_code(&self, error: &rustls::Error) -> ErrorCode {
-        match error {
-            // The alert does not tell "expired" from "not yet valid"; the client knows its own certificate.
-            rustls::Error::AlertReceived(AlertDescription::CertificateExpired) => match self.store.choose() {
-                Some((not_before, _)) if self.clock.now() < not_before => ErrorCode::CertNotYetValid,
-                _ => ErrorCode::CertExpired,
-            },
-            rustls::Error::AlertReceived(AlertDescription::CertificateRevoked) => ErrorCode::CertRevoked,
-            rustls::Error::AlertReceived(AlertDescription::CertificateRequired) => ErrorCode::CertRequired,
-            rustls::Error::AlertReceived(
-                AlertDescription::UnknownCA
-                | AlertDescription::BadCertificate
-                | AlertDescription::UnsupportedCertificate
-                | AlertDescription::CertificateUnknown
-                | AlertDescription::DecryptError
-                | AlertDescription::AccessDenied,
-            ) => ErrorCode::CertUntrusted,
-            rustls::Error::InvalidCertificate(_) => ErrorCode::ServerCertInvalid,
-            _ => ErrorCode::TlsHandshakeFailed,
-        }
+        self.relay.download(id).await
     }
 }
 

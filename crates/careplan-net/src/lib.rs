@@ -28,10 +28,10 @@ mod web_server;
 
 pub use admin_server::{EcosystemClock, serve_admin};
 pub use client::{
-    AdminClient, ClientError, Endpoints, LinkageClient, PortalClient, SEND_ATTEMPTS, UsageSiteClient, crl_of,
-    pkcs12_of,
+    AdminClient, ClientError, Endpoints, LinkageClient, PortalClient, RelayClient, SEND_ATTEMPTS,
+    UsageSiteClient, crl_of, pkcs12_of,
 };
-pub use relay_server::{RelayServer, RelayTls, SharedRelay};
+pub use relay_server::{LicenceRegister, RelayServer, RelayTls, SharedRelay};
 pub use server::{
     BODY_TIMEOUT, HANDSHAKE_TIMEOUT, HEAD_TIMEOUT, MAX_CONNECTIONS, MAX_PENDING_HANDSHAKES,
     MAX_RELAY_REQUEST_BYTES, MAX_WEB_REQUEST_BYTES, PartyServer, ServerError, ServerLimits,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use careplan_ca::{CertificateRevocationListDer, IssuedCertificate, parse_office_certificate};
-use careplan_core::{Clock, ErrorCode, OfficeNumber};
+use careplan_core::{Clock, ErrorCode, LicenceStanding, OfficeNumber};
 use careplan_parties::Parties;
 use careplan_relay::{FileId, Relay, RelayError, SendUnitId, Store};
 use http_body_util::Full;
@@ -15,6 +15,7 @@ use hyper::body::Bytes;
 use hyper::header::{CONTENT_DISPOSITION, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use rustls::pki_types::CertificateDer;
+use time::OffsetDateTime;
 
 use crate::api::{self, SendRequest, SendUnits};
 use crate::server::{
@@ -25,6 +26,30 @@ use crate::tls::{TlsError, relay_server_config};
 
 /// The relay a server serves, over any store.
 pub type SharedRelay = Arc<Mutex<Relay<Box<dyn Store>>>>;
+
+/// Where the relay server learns an office's licence standing (ライセンス) before it accepts a send: the
+/// usage-application site of [`Parties`], or any register that knows the offices (e.g. a simulated
+/// population's).
+pub trait LicenceRegister: Send + Sync + 'static {
+    /// Brings the register up to date before a send is decided (licences bought through another
+    /// process); an error refuses the send as `STORE_UNAVAILABLE`.
+    fn catch_up(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Where `office` stands at `now`.
+    fn standing(&self, now: OffsetDateTime, office: OfficeNumber) -> LicenceStanding;
+}
+
+impl LicenceRegister for Parties {
+    fn catch_up(&self) -> Result<(), String> {
+        Parties::catch_up(self).map_err(|e| e.to_string())
+    }
+
+    fn standing(&self, now: OffsetDateTime, office: OfficeNumber) -> LicenceStanding {
+        Parties::standing(self, now, office)
+    }
+}
 
 /// A running relay server. Dropping it stops accepting connections.
 #[derive(Debug)]
@@ -51,13 +76,13 @@ pub struct RelayTls {
 impl RelayServer {
     /// Starts serving `relay` on `listen` (port 0 picks a free port) with `limits`, its server
     /// certificate, accepting client certificates chained to the CA root and not revoked (`tls`); sends
-    /// go through only between offices the usage site of `parties` says are licensed. Relay calls run on
-    /// the blocking pool, since a durable store waits for its disk or database.
-    pub async fn start(
+    /// go through only between offices `licences` (the usage site of [`Parties`]) says are licensed.
+    /// Relay calls run on the blocking pool, since a durable store waits for its disk or database.
+    pub async fn start<S: Store + 'static>(
         listen: SocketAddr,
         limits: ServerLimits,
-        relay: SharedRelay,
-        parties: Arc<Parties>,
+        relay: Arc<Mutex<Relay<S>>>,
+        licences: Arc<dyn LicenceRegister>,
         clock: Arc<dyn Clock>,
         tls: RelayTls,
     ) -> Result<Self, ServerError> {
@@ -75,7 +100,9 @@ impl RelayServer {
             tls,
             crate::server::MAX_RELAY_REQUEST_BYTES,
             limits,
-            Arc::new(move |call: Call<'_>| route(call, &relay, &parties, handler_clock.as_ref(), &to_lose)),
+            Arc::new(move |call: Call<'_>| {
+                route(call, &relay, licences.as_ref(), handler_clock.as_ref(), &to_lose)
+            }),
         )
         .await?;
         Ok(Self {
@@ -156,11 +183,11 @@ fn id_in(path: &str, prefix: &str, suffix: &str) -> Option<u64> {
     path.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok()
 }
 
-/// Answers one relay call. Lock order: the relay, then the parties.
-fn route(
+/// Answers one relay call. Lock order: the relay, then the licence register.
+fn route<S: Store>(
     call: Call<'_>,
-    relay: &Mutex<Relay<Box<dyn Store>>>,
-    parties: &Parties,
+    relay: &Mutex<Relay<S>>,
+    licences: &dyn LicenceRegister,
     clock: &dyn Clock,
     lose: &AtomicU32,
 ) -> Response<Full<Bytes>> {
@@ -200,10 +227,10 @@ fn route(
                 Err(e) => return refusal(ErrorCode::ProtocolError, &e),
             };
             // Licences bought through another process sharing the journal count at once.
-            if let Err(e) = parties.catch_up() {
-                return refusal(ErrorCode::StoreUnavailable, &e.to_string());
+            if let Err(e) = licences.catch_up() {
+                return refusal(ErrorCode::StoreUnavailable, &e);
             }
-            let standing = |office| parties.standing(now, office);
+            let standing = |office| licences.standing(now, office);
             let mut response = answer(relay.send(now, office, uploads, &standing));
             if response.status().is_success() && take_one(lose) {
                 response.extensions_mut().insert(LoseResponse);

@@ -15,6 +15,7 @@ mod report;
 mod run_cmd;
 mod serve_cmd;
 mod simulate_cmd;
+mod simulate_tls;
 mod validate_cmd;
 
 use std::process::ExitCode;

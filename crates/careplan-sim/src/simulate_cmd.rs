@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use careplan_core::CareMonth;
 use careplan_relay::{MemoryStore, Relay, RelayConfig, Store, StoreError};
-use careplan_simulate::{Population, PopulationConfig, Simulation, Step, Summary};
+use careplan_simulate::{Exchange, Population, PopulationConfig, Simulation, Step, Summary};
 use careplan_store::{PostgresStore, SqliteStore};
 use clap::Args;
 use rand::SeedableRng;
@@ -13,6 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::exit::Exit;
+use crate::simulate_tls::{OverTls, TlsFigures};
 
 /// How much of the nation to simulate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,6 +88,13 @@ pub(crate) struct SimulateArgs {
     /// send units yet.
     #[arg(long, value_name = "NAME", default_value = "careplan_simulate")]
     database_schema: String,
+
+    /// Share of the offices using the system that talk to the relay over mutual TLS, as the linkage
+    /// client does (a loopback relay server over the same store, a certificate per office from the CA,
+    /// a fresh connection per request); the others call the relay directly. The same seed gives the
+    /// same month with or without a sample.
+    #[arg(long, default_value = "0", value_parser = share, value_name = "SHARE")]
+    tls_offices: f64,
 
     /// Write the summary (JSON) to this file.
     #[arg(long, value_name = "FILE")]
@@ -188,25 +196,19 @@ fn unused(held: Result<u64, StoreError>, what: &str, instead: &str) -> Result<()
     }
 }
 
-/// What a month on one store leaves: its summary, each step's wall time (µs), and the bytes the store's data
-/// takes on disk (none for the memory store: see peak memory).
+/// What a month on one store leaves: its summary, each step's wall time (µs), the bytes the store's data
+/// takes on disk (none for the memory store: see peak memory), and what went over TLS.
 struct Ran {
     month: Summary,
     sends: Vec<u32>,
     downloads: Vec<u32>,
     store_bytes: Option<u64>,
+    tls: Option<TlsFigures>,
 }
 
-/// Runs the month of `population` through a relay over `store`, then measures the store with `size`.
-fn run_month<S: Store>(
-    store: S,
-    population: Population,
-    month: CareMonth,
-    rng: &mut ChaCha8Rng,
-    size: impl FnOnce(&mut S) -> Option<u64>,
-) -> Ran {
-    let relay = Relay::new(store, RelayConfig::default());
-    let mut simulation = Simulation::new(population, relay, month, rng);
+/// The month's steps, each timed: the summary, the wall time of each send and each download (µs), and the
+/// exchange.
+fn drive<E: Exchange>(mut simulation: Simulation<E>) -> (Summary, Vec<u32>, Vec<u32>, E) {
     let planned = simulation.planned();
     let progress = indicatif::ProgressBar::hidden();
     progress.set_length(planned);
@@ -236,26 +238,48 @@ fn run_month<S: Store>(
         }
     }
     progress.finish_and_clear();
-    let month = simulation.summary();
-    let mut store = simulation.into_exchange().into_store();
-    Ran {
+    (simulation.summary(), sends, downloads, simulation.into_exchange())
+}
+
+/// Runs the month of `population` through a relay over `store`, a sample of offices over TLS if
+/// `tls_offices` is above 0, then measures the store with `size`.
+fn run_month<S: Store + 'static>(
+    store: S,
+    population: Population,
+    args: &SimulateArgs,
+    rng: &mut ChaCha8Rng,
+    size: impl FnOnce(&mut S) -> Option<u64>,
+) -> Result<Ran, String> {
+    let relay = Relay::new(store, RelayConfig::default());
+    let (month, sends, downloads, relay, tls) = if args.tls_offices > 0.0 {
+        let wire = OverTls::start(relay, &population, args.month, args.tls_offices, args.seed)?;
+        let (month, sends, downloads, wire) = drive(Simulation::new(population, wire, args.month, rng));
+        let (relay, figures) = wire.finish()?;
+        (month, sends, downloads, relay, Some(figures))
+    } else {
+        let (month, sends, downloads, relay) = drive(Simulation::new(population, relay, args.month, rng));
+        (month, sends, downloads, relay, None)
+    };
+    let mut store = relay.into_store();
+    Ok(Ran {
         month,
         sends,
         downloads,
         store_bytes: size(&mut store),
-    }
+        tls,
+    })
 }
 
 /// Percentiles of a step's wall time, microseconds.
 #[derive(Debug, Default, Serialize)]
-struct Latency {
+pub(crate) struct Latency {
     p50_us: u64,
     p99_us: u64,
     max_us: u64,
 }
 
 impl Latency {
-    fn of(mut samples: Vec<u32>) -> Self {
+    pub(crate) fn of(mut samples: Vec<u32>) -> Self {
         samples.sort_unstable();
         let at = |p: usize| {
             samples
@@ -287,6 +311,9 @@ struct Report<'a> {
     peak_memory_bytes: Option<u64>,
     /// The bytes the durable store's data takes at the end of the month.
     store_bytes: Option<u64>,
+    /// The requests made over TLS, with `--tls-offices`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<TlsFigures>,
 }
 
 /// The process's peak resident memory (Linux), bytes.
@@ -317,12 +344,17 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
     };
     // The month runs on the store's own type, and the same handle measures it afterwards.
     let ran = match opened {
-        OpenStore::Memory(store) => run_month(store, population, args.month, &mut rng, |_| None),
+        OpenStore::Memory(store) => run_month(store, population, args, &mut rng, |_| None),
         OpenStore::Sqlite { store, _folder } => {
-            run_month(store, population, args.month, &mut rng, |s| s.size_bytes().ok())
+            run_month(store, population, args, &mut rng, |s| s.size_bytes().ok())
         }
-        OpenStore::Postgres(store) => {
-            run_month(*store, population, args.month, &mut rng, |s| s.size_bytes().ok())
+        OpenStore::Postgres(store) => run_month(*store, population, args, &mut rng, |s| s.size_bytes().ok()),
+    };
+    let ran = match ran {
+        Ok(ran) => ran,
+        Err(e) => {
+            eprintln!("error: --tls-offices: {e}");
+            return Exit::Environment;
         }
     };
     let wall = started.elapsed().as_secs_f64();
@@ -342,6 +374,7 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
         download_latency: Latency::of(ran.downloads),
         peak_memory_bytes: peak_memory(),
         store_bytes: ran.store_bytes,
+        tls: ran.tls,
     };
     let counts = month.population;
     println!(
@@ -373,6 +406,19 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
             "DOES NOT BALANCE"
         }
     );
+    if let Some(tls) = &report.tls {
+        println!(
+            "over TLS: {} offices, {} sends (p50 {} µs, p99 {} µs), {} downloads (p50 {} µs, p99 {} µs), refused {:?}",
+            tls.offices,
+            tls.sends,
+            tls.send_latency.p50_us,
+            tls.send_latency.p99_us,
+            tls.downloads,
+            tls.download_latency.p50_us,
+            tls.download_latency.p99_us,
+            tls.refused
+        );
+    }
     if let Some(path) = &args.summary {
         let json = match serde_json::to_vec_pretty(&report) {
             Ok(json) => json,
@@ -454,7 +500,24 @@ fn page(report: &Report<'_>) -> String {
                 .peak_memory_bytes
                 .map_or("-".to_owned(), |b| format!("{} MiB", b / (1024 * 1024))),
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(report.tls.as_ref().map(|tls| {
+        (
+            "over TLS: offices, sends (p50 / p99), downloads (p50 / p99)",
+            format!(
+                "{} offices ({} of those using the system); {} sends ({} / {} µs); {} downloads ({} / {} µs)",
+                tls.offices,
+                tls.share,
+                tls.sends,
+                tls.send_latency.p50_us,
+                tls.send_latency.p99_us,
+                tls.downloads,
+                tls.download_latency.p50_us,
+                tls.download_latency.p99_us
+            ),
+        )
+    })) {
         figures.push_str(&format!(
             "<tr><th>{}</th><td>{}</td></tr>",
             escape(name),

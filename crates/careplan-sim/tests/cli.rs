@@ -533,6 +533,73 @@ fn simulate_gives_the_same_month_on_a_durable_store() {
 }
 
 #[test]
+fn simulate_sends_a_sample_of_offices_over_tls_and_the_month_stays_the_same() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let month = |tls: &str, name: &str| {
+        let path = dir.join(name);
+        let out = careplan_sim(&[
+            "simulate",
+            "--scale",
+            "0.0003",
+            "--seed",
+            "6",
+            "--unlicensed",
+            "0.1",
+            "--expired-certificates",
+            "0.1",
+            "--tls-offices",
+            tls,
+            "--summary",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let direct = month("0", "direct.json");
+    let sampled = month("0.3", "tls.json");
+    assert!(direct.get("tls").is_none(), "{direct}");
+    // Every relay decision over TLS is the one the direct call made: the same month, refusals included.
+    for key in MONTH_FIGURES {
+        assert_eq!(direct[key], sampled[key], "{key}");
+    }
+    assert_eq!(sampled["balances"], true);
+    let tls = &sampled["tls"];
+    let n = |key: &str| tls[key].as_u64().unwrap_or_else(|| panic!("{key}: {tls}"));
+    assert!(
+        n("offices") > 10 && n("sends") > 100 && n("downloads") > 100,
+        "{tls}"
+    );
+    assert!(tls["send_latency"]["p50_us"].as_u64().unwrap() > 0, "{tls}");
+    // Expired certificates are refused in real handshakes, lapsed licences by the relay behind TLS: the
+    // wire's refusals are among the month's and of the codes the model predicts.
+    let refused = tls["refused"].as_object().unwrap();
+    assert!(
+        refused
+            .get("CERT_EXPIRED")
+            .is_some_and(|n| n.as_u64().unwrap() > 0),
+        "{tls}"
+    );
+    for (code, count) in refused {
+        let in_month = sampled["refused"][code].as_u64().unwrap_or(0)
+            + sampled["download_refusals"][code].as_u64().unwrap_or(0);
+        assert!(count.as_u64().unwrap() <= in_month, "{code}: {tls} {sampled}");
+    }
+    assert_eq!(
+        careplan_sim(&["simulate", "--tls-offices", "1.5"]).status.code(),
+        Some(2),
+        "a share above 1 is refused"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn simulate_runs_a_small_month_that_balances_and_replays() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
