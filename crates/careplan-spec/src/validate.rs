@@ -4,7 +4,7 @@
 //! The validator never stops at the first problem of a file unless the file cannot be read at all
 //! (wrong encoding, broken CSV); it never panics on any input.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use careplan_core::CareMonth;
@@ -401,6 +401,47 @@ fn validate_file_into(name: &str, bytes: &[u8], options: Options<'_>, text: &mut
     file.finish(kind, &mut findings)
 }
 
+/// The users of a file's records, as they come: records of one user are usually adjacent, so a user is
+/// compared with the last one and written down once per run, with no lookup per record.
+#[derive(Default)]
+struct UserRuns {
+    /// Insurer and insured numbers back to back, run after run.
+    text: String,
+    /// Each run's insurer and insured, as ranges of `text`.
+    runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+impl UserRuns {
+    fn add(&mut self, insurer: &str, insured: &str) {
+        if let Some((last_insurer, last_insured)) = self.runs.last()
+            && same(&self.text[last_insurer.clone()], insurer)
+            && same(&self.text[last_insured.clone()], insured)
+        {
+            return;
+        }
+        let start = self.text.len();
+        self.text.push_str(insurer);
+        let middle = self.text.len();
+        self.text.push_str(insured);
+        self.runs.push((start..middle, middle..self.text.len()));
+    }
+
+    /// The distinct users.
+    fn into_set(self) -> BTreeSet<(String, String)> {
+        let mut users: Vec<(&str, &str)> = self
+            .runs
+            .iter()
+            .map(|(insurer, insured)| (&self.text[insurer.clone()], &self.text[insured.clone()]))
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users
+            .into_iter()
+            .map(|(insurer, insured)| (insurer.to_owned(), insured.to_owned()))
+            .collect()
+    }
+}
+
 /// What the checks of one file carry from record to record.
 struct FileChecks<'n> {
     name: Option<&'n FileName>,
@@ -421,11 +462,9 @@ struct FileChecks<'n> {
     across: Across,
     annex: Option<AnnexTotals>,
     /// Users seen, as `insurer \0 insured`.
-    users: HashSet<String>,
-    key: String,
-    /// The user of the last record, when `any_user`: buffers kept from record to record.
-    last_user: (String, String),
-    any_user: bool,
+    /// The users of the records (insurer and insured numbers back to back), one entry per run of
+    /// adjacent records of a user: no lookup per record, duplicates removed once at the end.
+    users: UserRuns,
 }
 
 impl<'n> FileChecks<'n> {
@@ -441,10 +480,7 @@ impl<'n> FileChecks<'n> {
             layout: None,
             across: Across::None,
             annex: None,
-            users: HashSet::new(),
-            key: String::new(),
-            last_user: (String::new(), String::new()),
-            any_user: false,
+            users: UserRuns::default(),
         }
     }
 
@@ -517,24 +553,7 @@ impl<'n> FileChecks<'n> {
             annex.add(record);
         }
         if record.len() >= 3 {
-            // Records of one user are usually adjacent: look up only when the user changes, and allocate
-            // only for a user not seen before.
-            let (insurer, insured) = (record.field(1), record.field(2));
-            let last = &mut self.last_user;
-            if !self.any_user || !same(&last.0, insurer) || !same(&last.1, insured) {
-                self.any_user = true;
-                last.0.clear();
-                last.0.push_str(insurer);
-                last.1.clear();
-                last.1.push_str(insured);
-                self.key.clear();
-                for part in [insurer, "\0", insured] {
-                    self.key.push_str(part);
-                }
-                if !self.users.contains(self.key.as_str()) {
-                    self.users.insert(self.key.clone());
-                }
-            }
+            self.users.add(record.field(1), record.field(2));
         }
     }
 
@@ -552,14 +571,7 @@ impl<'n> FileChecks<'n> {
             kind,
             csv_version: self.csv_version,
             records: self.records,
-            users: self
-                .users
-                .into_iter()
-                .map(|user| match user.split_once('\0') {
-                    Some((insurer, insured)) => (insurer.to_owned(), insured.to_owned()),
-                    None => (user, String::new()),
-                })
-                .collect(),
+            users: self.users.into_set(),
             diagnostics: std::mem::take(&mut findings.list),
         }
     }
@@ -682,9 +694,29 @@ fn number(digits: &[u8]) -> Option<u32> {
     })
 }
 
-/// Whether two short values are equal: codes are a few bytes, below what a call to `memcmp` pays off.
+/// Whether two short values are equal. Codes, numbers and dates are a few bytes, below what a call to
+/// `memcmp` pays off, and a loop over their bytes branches on each: up to 16 bytes are compared as two
+/// overlapping words of the same size.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
+    }
+}
+
+/// The `N` bytes of `bytes` from `at` (which the caller keeps within the slice).
+fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut word = [0; N];
+    word.copy_from_slice(&bytes[at..at + N]);
+    word
 }
 
 /// Whether `value` is one of `codes`.
@@ -1845,6 +1877,40 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn short_values_are_the_same_exactly_when_equal() {
+        let values = [
+            "",
+            "1",
+            "12",
+            "13",
+            "123",
+            "124",
+            "1234",
+            "1235",
+            "12345",
+            "02345",
+            "1234567",
+            "1234568",
+            "12345678",
+            "02345678",
+            "1234567890",
+            "1234567891",
+            "1234567890123456",
+            "0234567890123456",
+            "12345678901234567",
+            "12345678901234568",
+            "あ",
+            "あい",
+            "あう",
+        ];
+        for a in values {
+            for b in values {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]
