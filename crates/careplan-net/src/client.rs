@@ -406,8 +406,8 @@ impl ResolvesClientCert for CertificateStore {
 #[derive(Clone)]
 pub struct RelayClient {
     connector: Connector,
-    /// Every relay address the client knows, the first one given first: relays sharing one database
-    /// are one relay to their clients.
+    /// Every relay address the client knows, in the order given: relays sharing one database are one
+    /// relay to their clients.
     relays: Arc<[SocketAddr]>,
     /// The position in `relays` of the relay in use: the last one that answered.
     in_use: Arc<AtomicUsize>,
@@ -635,8 +635,7 @@ pub struct LinkageClient {
 impl std::fmt::Debug for LinkageClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LinkageClient")
-            .field("relays", &self.relay.relays)
-            .field("certificates", &self.relay.store)
+            .field("relay", &self.relay)
             .finish_non_exhaustive()
     }
 }
@@ -674,7 +673,7 @@ impl LinkageClient {
     }
 
     /// Installs a PKCS#12 download, opened with `password` (the certificate-issuance password); returns
-    /// the certificate's serial.
+    /// the certificate it held.
     pub fn install_pkcs12(&self, bytes: &[u8], password: &str) -> Result<IssuedCertificate, ClientError> {
         let certificate = open_pkcs12(bytes, password).map_err(|e| ClientError::Local {
             code: e.code(),

@@ -12,8 +12,9 @@
 //!   list; the relay identifies the sender only from the verified client certificate, never from
 //!   anything the client says. The portal and the usage-application site are web sites: server
 //!   authentication only, sessions by number.
-//! - Locks are taken in one order: the relay, then the web parties ([`Parties`](careplan_parties::Parties): portal and usage site
-//!   under one lock, with their journal when `serve` keeps one).
+//! - Locks are taken in one order: the relay, then the licence register the relay server asks (the web
+//!   parties, [`Parties`](careplan_parties::Parties): portal and usage site under one lock, with their
+//!   journal when `serve` keeps one).
 //! - Failures reach callers as [`ClientError`]s carrying a stable [`ErrorCode`](careplan_core::ErrorCode),
 //!   whether a server refused a request, the handshake failed or the client itself refused.
 

@@ -1,6 +1,6 @@
 //! The relay's HTTPS server: mutual TLS against the e-seikyu CA, the CA's revocation list, and the relay
-//! API of [`api`](crate::api) over the sans-IO [`Relay`] and its store, which asks the usage-application
-//! site where sender and receiver stand before accepting a send.
+//! API of [`api`](crate::api) over the sans-IO [`Relay`] and its store, which asks a [`LicenceRegister`]
+//! (the usage-application site of [`Parties`]) where sender and receiver stand before accepting a send.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -30,10 +30,10 @@ pub type SharedRelay = Arc<Mutex<Relay<Box<dyn Store>>>>;
 /// Where the relay server learns an office's licence standing (ライセンス) before it accepts a send: the
 /// usage-application site of [`Parties`], or any register that knows the offices (e.g. a simulated
 /// population's).
-pub trait LicenceRegister: Send + Sync + 'static {
+pub trait LicenceRegister: Send + Sync {
     /// Brings the register up to date before a send is decided (licences bought through another
     /// process); an error refuses the send as `STORE_UNAVAILABLE`.
-    fn catch_up(&self) -> Result<(), String> {
+    fn catch_up(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Ok(())
     }
 
@@ -42,8 +42,8 @@ pub trait LicenceRegister: Send + Sync + 'static {
 }
 
 impl LicenceRegister for Parties {
-    fn catch_up(&self) -> Result<(), String> {
-        Parties::catch_up(self).map_err(|e| e.to_string())
+    fn catch_up(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Parties::catch_up(self)?)
     }
 
     fn standing(&self, now: OffsetDateTime, office: OfficeNumber) -> LicenceStanding {
@@ -76,7 +76,8 @@ pub struct RelayTls {
 impl RelayServer {
     /// Starts serving `relay` on `listen` (port 0 picks a free port) with `limits`, its server
     /// certificate, accepting client certificates chained to the CA root and not revoked (`tls`); sends
-    /// go through only between offices `licences` (the usage site of [`Parties`]) says are licensed.
+    /// go through only between offices `licences` says are licensed (in an ecosystem, the usage site of
+    /// [`Parties`]).
     /// Relay calls run on the blocking pool, since a durable store waits for its disk or database.
     pub async fn start<S: Store + 'static>(
         listen: SocketAddr,
@@ -228,7 +229,7 @@ fn route<S: Store>(
             };
             // Licences bought through another process sharing the journal count at once.
             if let Err(e) = licences.catch_up() {
-                return refusal(ErrorCode::StoreUnavailable, &e);
+                return refusal(ErrorCode::StoreUnavailable, &e.to_string());
             }
             let standing = |office| licences.standing(now, office);
             let mut response = answer(relay.send(now, office, uploads, &standing));

@@ -64,8 +64,9 @@ enum Command {
     /// Prints the month's figures (send units accepted, delivered, refused by code, wall time, latency,
     /// peak memory) and writes them as JSON with --summary. Exit status 0 when the month balances (every
     /// accepted send unit delivered or waiting at an office that cannot download, every refusal one the
-    /// population model predicts), 1 when it does not, 2 on usage or I/O failure, 3 when the store
-    /// (--store sqlite|postgres) cannot be opened.
+    /// population model predicts), 1 when it does not, 2 on usage or I/O failure (or a month whose
+    /// traffic the relay's certificate does not cover, with --tls-offices), 3 when the store (--store
+    /// sqlite|postgres) cannot be opened or the relay server for --tls-offices cannot start.
     Simulate(simulate_cmd::SimulateArgs),
     /// Serve every party over HTTPS with persistent state: the e-billing portal and its CA, the
     /// usage-application site, the relay, and an admin endpoint for the clock.

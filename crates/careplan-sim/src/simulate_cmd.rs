@@ -249,7 +249,7 @@ fn run_month<S: Store + 'static>(
     args: &SimulateArgs,
     rng: &mut ChaCha8Rng,
     size: impl FnOnce(&mut S) -> Option<u64>,
-) -> Result<Ran, String> {
+) -> Result<Ran, (Exit, String)> {
     let relay = Relay::new(store, RelayConfig::default());
     let (month, sends, downloads, relay, tls) = if args.tls_offices > 0.0 {
         let wire = OverTls::start(relay, &population, args.month, args.tls_offices, args.seed)?;
@@ -352,9 +352,9 @@ pub(crate) fn simulate(args: &SimulateArgs) -> Exit {
     };
     let ran = match ran {
         Ok(ran) => ran,
-        Err(e) => {
+        Err((exit, e)) => {
             eprintln!("error: --tls-offices: {e}");
-            return Exit::Environment;
+            return exit;
         }
     };
     let wall = started.elapsed().as_secs_f64();

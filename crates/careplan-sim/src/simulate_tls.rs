@@ -24,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
+use crate::exit::Exit;
 use crate::simulate_cmd::Latency;
 
 /// Every office's licence standing, as the population has it: the register the relay server asks.
@@ -58,7 +59,7 @@ pub(crate) struct TlsFigures {
 }
 
 /// The month's exchange with a sample of offices over TLS and the others calling the relay directly.
-pub(crate) struct OverTls<S: Store + 'static> {
+pub(crate) struct OverTls<S: Store> {
     relay: Arc<Mutex<Relay<S>>>,
     clock: Arc<SimulatedClock>,
     runtime: tokio::runtime::Runtime,
@@ -70,6 +71,11 @@ pub(crate) struct OverTls<S: Store + 'static> {
     refused: BTreeMap<String, u64>,
 }
 
+/// A part of the TLS sample that could not be made: `what`, and why.
+fn environment(what: impl std::fmt::Display, error: impl std::fmt::Display) -> (Exit, String) {
+    (Exit::Environment, format!("{what}: {error}"))
+}
+
 /// Microseconds since `started`, saturated.
 fn micros(started: Instant) -> u32 {
     u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX)
@@ -77,14 +83,16 @@ fn micros(started: Instant) -> u32 {
 
 impl<S: Store + 'static> OverTls<S> {
     /// Serves `relay` on a loopback port and gives each sampled office of `population` (a `share` of
-    /// those using the system, drawn from `seed`'s own stream) a certificate and a client.
+    /// those using the system, drawn from `seed`'s own stream) a certificate and a client. A month whose
+    /// traffic the relay's certificate does not cover is refused ([`Exit::Invalid`]); a server or
+    /// certificate that cannot be made is [`Exit::Environment`].
     pub(crate) fn start(
         relay: Relay<S>,
         population: &Population,
         month: CareMonth,
         share: f64,
         seed: u64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, (Exit, String)> {
         let mut sampling = ChaCha8Rng::seed_from_u64(seed);
         sampling.set_stream(1);
         let sampled: Vec<_> = population
@@ -96,13 +104,15 @@ impl<S: Store + 'static> OverTls<S> {
             .collect();
         let month_starts = PrimitiveDateTime::new(month.first_day(), Time::MIDNIGHT).assume_offset(JST);
         let clock = Arc::new(SimulatedClock::new(month_starts));
-        let mut ca = CertificateAuthority::new().map_err(|e| format!("the CA: {e}"))?;
+        let mut ca = CertificateAuthority::new().map_err(|e| environment("the CA", e))?;
         let years = i64::from(ca.config().validity_years);
+        // The server's tasks on a worker thread of their own, the clients' requests on the caller's
+        // thread (`block_on`), as a server and its clients run apart.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
-            .map_err(|e| format!("a runtime for the relay server: {e}"))?;
+            .map_err(|e| environment("a runtime for the relay server", e))?;
         let relay = Arc::new(Mutex::new(relay));
         let licences = PopulationLicences(
             population
@@ -111,11 +121,29 @@ impl<S: Store + 'static> OverTls<S> {
                 .map(|office| (office.number, office.licence()))
                 .collect(),
         );
+        let certificate = ca
+            .issue_relay_certificate()
+            .map_err(|e| environment("the relay's certificate", e))?;
+        // Plans go out from a week before the month, the last actuals are downloaded on its 11th.
+        let (first, last) = (
+            month_starts - Duration::days(7),
+            month_starts + Duration::days(12),
+        );
+        if first < certificate.not_before || certificate.not_after < last {
+            return Err((
+                Exit::Invalid,
+                format!(
+                    "month {month}: its traffic ({} to {}) falls outside the relay certificate's validity ({} to {})",
+                    first.date(),
+                    last.date(),
+                    certificate.not_before.date(),
+                    certificate.not_after.date()
+                ),
+            ));
+        }
         let tls = RelayTls {
             ca_root: ca.root().clone(),
-            certificate: ca
-                .issue_relay_certificate()
-                .map_err(|e| format!("the relay's certificate: {e}"))?,
+            certificate,
             crl: None,
         };
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -128,7 +156,7 @@ impl<S: Store + 'static> OverTls<S> {
                 clock.clone() as Arc<dyn Clock>,
                 tls,
             ))
-            .map_err(|e| format!("the relay server: {e}"))?;
+            .map_err(|e| environment("the relay server", e))?;
         let mut clients = HashMap::with_capacity(sampled.len());
         for office in sampled {
             // Valid through the month, or expired a year before it.
@@ -138,12 +166,12 @@ impl<S: Store + 'static> OverTls<S> {
             };
             let certificate = ca
                 .issue_office_certificate(not_before, office.number, CertificateType::CareInsurance)
-                .map_err(|e| format!("office {}'s certificate: {e}", office.number))?;
+                .map_err(|e| environment(format_args!("office {}'s certificate", office.number), e))?;
             let client = RelayClient::new(server.local_addr(), ca.root(), clock.clone() as Arc<dyn Clock>)
-                .map_err(|e| format!("office {}'s client: {e}", office.number))?;
+                .map_err(|e| environment(format_args!("office {}'s client", office.number), e))?;
             client
                 .install_certificate(&certificate)
-                .map_err(|e| format!("office {}'s certificate: {e}", office.number))?;
+                .map_err(|e| environment(format_args!("office {}'s certificate", office.number), e))?;
             clients.insert(office.number, client);
         }
         Ok(Self {
@@ -160,7 +188,7 @@ impl<S: Store + 'static> OverTls<S> {
     }
 
     /// Stops the server; gives the relay back with the figures of the requests made over TLS.
-    pub(crate) fn finish(self) -> Result<(Relay<S>, TlsFigures), String> {
+    pub(crate) fn finish(self) -> Result<(Relay<S>, TlsFigures), (Exit, String)> {
         let Self {
             relay,
             runtime,
@@ -184,7 +212,12 @@ impl<S: Store + 'static> OverTls<S> {
             download_latency: Latency::of(downloads),
         };
         let relay = Arc::try_unwrap(relay)
-            .map_err(|_| "the relay server still holds the relay after stopping".to_owned())?
+            .map_err(|_| {
+                (
+                    Exit::Environment,
+                    "the relay server still holds the relay after stopping".to_owned(),
+                )
+            })?
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
         Ok((relay, figures))
@@ -203,6 +236,7 @@ impl<S: Store + 'static> Exchange for OverTls<S> {
         uploads: Vec<Upload>,
         standing: &dyn Fn(OfficeNumber) -> LicenceStanding,
     ) -> Result<SendReceipt, ErrorCode> {
+        // Over TLS the server asks `PopulationLicences`, which holds what `standing` tells.
         let Some(client) = self.clients.get(&sender) else {
             let mut relay = self.relay.lock().unwrap_or_else(PoisonError::into_inner);
             return Exchange::send(&mut *relay, now, sender, uploads, standing);

@@ -565,8 +565,15 @@ fn simulate_sends_a_sample_of_offices_over_tls_and_the_month_stays_the_same() {
     let direct = month("0", "direct.json");
     let sampled = month("0.3", "tls.json");
     assert!(direct.get("tls").is_none(), "{direct}");
-    // Every relay decision over TLS is the one the direct call made: the same month, refusals included.
-    for key in MONTH_FIGURES {
+    // Every relay decision over TLS is the one the direct call made: the same month, refusals of sends and
+    // downloads included.
+    let refusals = [
+        "download_refusals",
+        "files_downloaded",
+        "expected_refusals",
+        "expected_waiting",
+    ];
+    for key in MONTH_FIGURES.into_iter().chain(refusals) {
         assert_eq!(direct[key], sampled[key], "{key}");
     }
     assert_eq!(sampled["balances"], true);
@@ -595,6 +602,22 @@ fn simulate_sends_a_sample_of_offices_over_tls_and_the_month_stays_the_same() {
         careplan_sim(&["simulate", "--tls-offices", "1.5"]).status.code(),
         Some(2),
         "a share above 1 is refused"
+    );
+    // The relay's certificate is valid 2020–2049: a month whose plans go out in 2019 cannot go over TLS.
+    let out = careplan_sim(&[
+        "simulate",
+        "--scale",
+        "0.0001",
+        "--month",
+        "202001",
+        "--tls-offices",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("relay certificate's validity"),
+        "{}",
+        text(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

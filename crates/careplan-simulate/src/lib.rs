@@ -66,8 +66,7 @@ pub trait Exchange {
     /// Whether `office` reaches the exchange over mutual TLS, where its certificate is judged in the
     /// handshake: the simulation then leaves an expired certificate's refusal to the exchange instead
     /// of refusing in its place.
-    fn judges_certificate(&self, office: OfficeNumber) -> bool {
-        let _ = office;
+    fn judges_certificate(&self, _office: OfficeNumber) -> bool {
         false
     }
 }
