@@ -3,7 +3,7 @@
 //! one decoder into a text buffer kept from file to file, one byte record kept from row to row, nothing
 //! allocated per row. Target: validation keeps at least 80% of the floor's throughput.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::hint::black_box;
 
@@ -76,6 +76,67 @@ impl Floor {
     }
 }
 
+/// The milliseconds `run` takes.
+fn millis(run: impl FnOnce()) -> f64 {
+    let started = std::time::Instant::now();
+    run();
+    started.elapsed().as_secs_f64() * 1e3
+}
+
+/// With `VALIDATE_ALTERNATE=ROUNDS` set: the floor, the validator and its parts timed one after the other,
+/// round after round, so that a machine whose speed drifts (a shared virtual machine) slows all three
+/// alike; prints the fastest tenth and the median of each and the ratios. Criterion measures each alone,
+/// minutes apart, which on such a machine moves a ratio by ten points from run to run.
+fn alternate(rounds: usize, inputs: &[(&str, &[u8])]) {
+    let mut floor = Floor::default();
+    let mut text = String::new();
+    let mut sides: [(&str, Vec<f64>); 3] = [
+        ("floor", Vec::new()),
+        ("validate_files", Vec::new()),
+        ("parts", Vec::new()),
+    ];
+    for _ in 0..rounds {
+        sides[0].1.push(millis(|| {
+            black_box(
+                inputs
+                    .iter()
+                    .map(|(_, bytes)| floor.read(black_box(bytes)))
+                    .sum::<usize>(),
+            );
+        }));
+        sides[1].1.push(millis(|| {
+            black_box(validate_files(black_box(inputs), Options::default()));
+        }));
+        sides[2].1.push(millis(|| {
+            let mut fields = 0;
+            for (_, bytes) in inputs {
+                ms932::decode_into(black_box(bytes), &mut text).unwrap();
+                let mut reader = Reader::new(&text);
+                let mut record = Record::default();
+                while reader.read_into(&mut record).unwrap() {
+                    fields += record.len();
+                }
+            }
+            black_box(fields);
+        }));
+    }
+    let mut at = |quantile: usize| -> [f64; 3] {
+        sides.each_mut().map(|(_, times)| {
+            times.sort_by(f64::total_cmp);
+            times[times.len() * quantile / 100]
+        })
+    };
+    for (name, quantile) in [("fastest tenth", 10), ("median", 50)] {
+        let [floor, validate, parts] = at(quantile);
+        eprintln!(
+            "{name}: floor {floor:.1} ms, validate_files {validate:.1} ms ({:.0}% of the floor), parts {parts:.1} ms ({:.0}%), rules {:.1} ms",
+            100.0 * floor / validate,
+            100.0 * floor / parts,
+            validate - parts
+        );
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let files = month_files();
     let inputs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
@@ -89,6 +150,13 @@ fn bench(c: &mut Criterion) {
         },
     ) {
         assert_eq!(report.diagnostics, [], "the generated month must be valid");
+    }
+    if let Some(rounds) = std::env::var("VALIDATE_ALTERNATE")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        alternate(rounds, &inputs);
+        return;
     }
     let mut group = c.benchmark_group("validate-month");
     group.throughput(Throughput::Bytes(bytes as u64));
