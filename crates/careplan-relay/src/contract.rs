@@ -12,8 +12,8 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::{
-    Change, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError, SendUnitId,
-    SendUnitRecord, SendUnitStatus, Store, Upload,
+    Change, DownloadState, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError,
+    SendUnitId, SendUnitRecord, SendUnitStatus, Store, Upload,
 };
 
 const T0: OffsetDateTime = datetime!(2025-05-01 09:00 +9);
@@ -75,7 +75,7 @@ fn created<S: Store>(store: &mut S, send_unit: NewSendUnit) -> SendUnitRecord {
 #[derive(Debug, PartialEq)]
 struct DownloadView {
     /// The send unit holding the file.
-    holder: SendUnitRecord,
+    holder: DownloadState,
     /// The first pending send unit from the same sender to the same receiver.
     first_pending: Option<(Serial, SendUnitId)>,
     /// The file as downloaded.
@@ -86,16 +86,17 @@ struct DownloadView {
 fn download_view<S: Store>(store: &mut S, file: FileId) -> Result<DownloadView, RelayError> {
     let mut seen = None;
     let downloaded = store.download(file, &mut |send_unit, first_pending| {
-        seen = Some((send_unit.clone(), first_pending));
+        seen = Some((*send_unit, first_pending));
         Ok(Change::NONE)
     })?;
     let Some((holder, first_pending)) = seen else {
         panic!("store contract: download answered without asking the relay")
     };
+    let stored = ok(store.send_unit(holder.id), "send unit");
     assert_eq!(
-        ok(store.send_unit(holder.id), "send unit").as_ref(),
-        Some(&holder),
-        "store contract: a download writing nothing changed the send unit"
+        stored.as_ref().map(|record| DownloadState::of(record, file)),
+        Some(holder),
+        "store contract: a download writing nothing changed the send unit, or was decided on another state"
     );
     Ok(DownloadView {
         holder,
@@ -202,7 +203,7 @@ fn insert_is_keyed_and_complete<S: Store>(store: &mut S) {
         let expected = new_send_unit(1, 2, 1, 3, 0).files[i].content.clone();
         assert_eq!(content.as_ref(), Some(&expected));
         let view = ok(download_view(store, file.id), "download");
-        assert_eq!(view.holder, first.clone());
+        assert_eq!(view.holder, DownloadState::of(&first, file.id));
         assert_eq!((view.file.name, view.file.content), (file.name.clone(), expected));
     }
     assert_eq!(ok(store.send_unit(first.id), "send unit"), Some(first.clone()));
@@ -370,6 +371,17 @@ fn downloads_are_all_or_nothing<S: Store>(store: &mut S) {
         (updated.files[0].downloaded, updated.files[1].downloaded),
         (false, true)
     );
+    // The relay decides on the other files' state: the last file left is the one that completes the unit.
+    let others = |store: &mut S, file| {
+        ok(download_view(store, file), "download")
+            .holder
+            .others_downloaded
+    };
+    assert!(
+        others(store, send_unit.files[0].id),
+        "store contract: file 2 is downloaded"
+    );
+    assert!(!others(store, file), "store contract: file 1 is not downloaded");
     // A refusal writes nothing.
     let refused = store.download(send_unit.files[0].id, &mut |_, _| {
         Err(RelayError::SerialOrder {

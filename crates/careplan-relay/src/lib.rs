@@ -28,4 +28,4 @@ pub use model::{
     Upload,
 };
 pub use relay::{MAX_ATTACHMENT_NAME_CHARS, Relay};
-pub use store::{Change, Decide, DecideDownload, Inserted, Listed, Page, Store};
+pub use store::{Change, Decide, DecideDownload, DownloadState, Inserted, Listed, Page, Store};

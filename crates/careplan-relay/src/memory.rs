@@ -8,7 +8,7 @@ use careplan_core::OfficeNumber;
 use careplan_spec::Serial;
 use time::OffsetDateTime;
 
-use crate::store::{Decide, DecideDownload, Inserted, Listed, Page};
+use crate::store::{Decide, DecideDownload, DownloadState, Inserted, Listed, Page};
 use crate::{
     Change, DownloadedFile, FileId, FileRecord, NewSendUnit, RelayError, SendUnitId, SendUnitRecord,
     SendUnitStatus, Store, StoreError,
@@ -191,6 +191,21 @@ impl MemoryStore {
             status: stored.status,
             status_at: stored.status_at,
             files,
+        }
+    }
+
+    /// What the relay decides a download of `file` from the send unit at `at` on, read in place.
+    fn download_state(&self, at: usize, file: FileId) -> DownloadState {
+        let stored = &self.send_units[at];
+        DownloadState {
+            id: SendUnitId(at as u64 + 1),
+            receiver: self.mailboxes[self.routes[stored.route as usize].receiver as usize].number,
+            serial: stored.serial,
+            status: stored.status,
+            others_downloaded: self.files[stored.files()]
+                .iter()
+                .zip(stored.first_file as u64 + 1..)
+                .all(|(f, id)| f.downloaded || id == file.0),
         }
     }
 
@@ -414,7 +429,7 @@ impl Store for MemoryStore {
             return Err(not_found());
         };
         let first_pending = self.first_pending(self.send_units[at].route);
-        let change = decide(&self.record(at), first_pending)?;
+        let change = decide(&self.download_state(at, file), first_pending)?;
         let stored = &self.files[slot];
         let Some(content) = stored.content.clone() else {
             return Err(not_found());

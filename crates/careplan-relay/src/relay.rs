@@ -270,7 +270,7 @@ impl<S: Store> Relay<S> {
         self.store.expire(now)?;
         self.own_send_unit(id, |b| b.receiver == receiver)?;
         self.store.update(id, &mut |send_unit| {
-            usable(send_unit)?;
+            usable(send_unit.id, send_unit.status)?;
             Ok(if send_unit.status == SendUnitStatus::Unread {
                 Change::status(SendUnitStatus::Received, now)
             } else {
@@ -308,14 +308,14 @@ impl<S: Store> Relay<S> {
             if send_unit.receiver != receiver {
                 return Err(RelayError::FileNotFound(file.0));
             }
-            usable(send_unit)?;
+            usable(send_unit.id, send_unit.status)?;
             if let Some((serial, pending)) = first_pending
                 && pending != send_unit.id
                 && serial < send_unit.serial
             {
                 return Err(RelayError::SerialOrder { pending, serial });
             }
-            let status = if send_unit.files.iter().all(|f| f.downloaded || f.id == file) {
+            let status = if send_unit.others_downloaded {
                 SendUnitStatus::Downloaded
             } else {
                 SendUnitStatus::Received
@@ -385,11 +385,11 @@ impl<S: Store> Relay<S> {
     }
 }
 
-/// A send unit whose files are still there.
-fn usable(send_unit: &SendUnitRecord) -> Result<(), RelayError> {
-    match send_unit.status {
-        SendUnitStatus::Cancelled => Err(RelayError::Cancelled(send_unit.id)),
-        SendUnitStatus::Expired => Err(RelayError::Expired(send_unit.id)),
+/// Whether send unit `id`, standing at `status`, still has its files.
+fn usable(id: SendUnitId, status: SendUnitStatus) -> Result<(), RelayError> {
+    match status {
+        SendUnitStatus::Cancelled => Err(RelayError::Cancelled(id)),
+        SendUnitStatus::Expired => Err(RelayError::Expired(id)),
         _ => Ok(()),
     }
 }

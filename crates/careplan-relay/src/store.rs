@@ -107,11 +107,40 @@ impl Change {
 /// (nothing is written).
 pub type Decide<'a> = &'a mut dyn FnMut(&SendUnitRecord) -> Result<Change, RelayError>;
 
-/// The relay's decision about a download, given the send unit holding the file and the pending (unread
-/// or received) send unit from the same sender to the same receiver with the lowest serial, as
-/// `(serial, id)`: the one the serial order lets the receiver download.
+/// What the relay decides a download on: the state of the send unit holding the file, without its files'
+/// names and sizes, which a store keeping them compactly would build for every download for nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownloadState {
+    /// The send unit holding the file.
+    pub id: SendUnitId,
+    /// Its receiver.
+    pub receiver: OfficeNumber,
+    /// Its file serial.
+    pub serial: Serial,
+    /// Where it stands.
+    pub status: SendUnitStatus,
+    /// Whether every other file of the send unit is downloaded already.
+    pub others_downloaded: bool,
+}
+
+impl DownloadState {
+    /// The state of `send_unit` for a download of its file `file`.
+    pub fn of(send_unit: &SendUnitRecord, file: FileId) -> Self {
+        Self {
+            id: send_unit.id,
+            receiver: send_unit.receiver,
+            serial: send_unit.serial,
+            status: send_unit.status,
+            others_downloaded: send_unit.files.iter().all(|f| f.downloaded || f.id == file),
+        }
+    }
+}
+
+/// The relay's decision about a download, given the state of the send unit holding the file and the
+/// pending (unread or received) send unit from the same sender to the same receiver with the lowest
+/// serial, as `(serial, id)`: the one the serial order lets the receiver download.
 pub type DecideDownload<'a> =
-    &'a mut dyn FnMut(&SendUnitRecord, Option<(Serial, SendUnitId)>) -> Result<Change, RelayError>;
+    &'a mut dyn FnMut(&DownloadState, Option<(Serial, SendUnitId)>) -> Result<Change, RelayError>;
 
 /// Durable (or in-memory) storage of send units.
 ///

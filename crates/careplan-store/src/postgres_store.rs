@@ -6,8 +6,8 @@ use std::ops::{Deref, DerefMut};
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError,
-    SendUnitId, SendUnitRecord, Store, StoreError,
+    Change, Decide, DecideDownload, DownloadState, DownloadedFile, FileId, Inserted, Listed, NewSendUnit,
+    Page, RelayError, SendUnitId, SendUnitRecord, Store, StoreError,
 };
 use careplan_spec::Serial;
 use postgres::types::ToSql;
@@ -507,7 +507,7 @@ impl Store for PostgresStore {
         let stored = lock(&mut tx, holder, sql_id(file.0))?.ok_or_else(not_found)?;
         let first_pending = first_pending(&mut tx, stored.sender, stored.receiver)?;
         // Dropping the transaction on refusal rolls it back.
-        let change = decide(&stored, first_pending)?;
+        let change = decide(&DownloadState::of(&stored, file), first_pending)?;
         let name = stored.files.iter().find(|f| f.id == file).map(|f| f.name.clone());
         let (Some(content), Some(name)) = (content(&mut tx, file)?, name) else {
             return Err(RelayError::FileNotFound(file.0));

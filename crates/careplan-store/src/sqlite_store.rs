@@ -5,8 +5,8 @@ use std::path::Path;
 use bytes::Bytes;
 use careplan_core::OfficeNumber;
 use careplan_relay::{
-    Change, Decide, DecideDownload, DownloadedFile, FileId, Inserted, Listed, NewSendUnit, Page, RelayError,
-    SendUnitId, SendUnitRecord, Store, StoreError,
+    Change, Decide, DecideDownload, DownloadState, DownloadedFile, FileId, Inserted, Listed, NewSendUnit,
+    Page, RelayError, SendUnitId, SendUnitRecord, Store, StoreError,
 };
 use careplan_spec::Serial;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -298,7 +298,7 @@ impl Store for SqliteStore {
             return Err(RelayError::FileNotFound(file.0));
         };
         let first_pending = first_pending(&tx, stored.sender, stored.receiver)?;
-        let change = decide(&stored, first_pending)?;
+        let change = decide(&DownloadState::of(&stored, file), first_pending)?;
         let name = stored.files.iter().find(|f| f.id == file).map(|f| f.name.clone());
         let (Some(content), Some(name)) = (content(&tx, file)?, name) else {
             return Err(RelayError::FileNotFound(file.0));
