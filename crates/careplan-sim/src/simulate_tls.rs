@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use careplan_ca::{CertificateAuthority, CertificateType};
-use careplan_core::CareMonth;
-use careplan_core::{Clock, ErrorCode, JST, LicenceStanding, OfficeNumber, SimulatedClock};
+use careplan_core::{CareMonth, Clock, ErrorCode, JST, LicenceStanding, OfficeNumber, SimulatedClock};
 use careplan_net::{LicenceRegister, RelayClient, RelayServer, RelayTls, ServerLimits};
 use careplan_relay::{FileId, Relay, SendReceipt, Store, Upload};
 use careplan_simulate::{Exchange, Population, Standing};
