@@ -221,7 +221,7 @@ fn drive<E: Exchange>(mut simulation: Simulation<E>) -> (Summary, Vec<u32>, Vec<
     loop {
         let step_started = Instant::now();
         let Some(step) = simulation.step() else { break };
-        let took = u32::try_from(step_started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        let took = micros(step_started);
         match step {
             Step::Send => {
                 sends.push(took);
@@ -268,6 +268,11 @@ fn run_month<S: Store + 'static>(
         store_bytes: size(&mut store),
         tls,
     })
+}
+
+/// Microseconds since `started`, saturated.
+pub(crate) fn micros(started: Instant) -> u32 {
+    u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX)
 }
 
 /// Percentiles of a step's wall time, microseconds.

@@ -24,7 +24,7 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::exit::Exit;
-use crate::simulate_cmd::Latency;
+use crate::simulate_cmd::{Latency, micros};
 
 /// Every office's licence standing, as the population has it: the register the relay server asks.
 struct PopulationLicences(HashMap<OfficeNumber, LicenceStanding>);
@@ -73,11 +73,6 @@ pub(crate) struct OverTls<S: Store> {
 /// A part of the TLS sample that could not be made: `what`, and why.
 fn environment(what: impl std::fmt::Display, error: impl std::fmt::Display) -> (Exit, String) {
     (Exit::Environment, format!("{what}: {error}"))
-}
-
-/// Microseconds since `started`, saturated.
-fn micros(started: Instant) -> u32 {
-    u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX)
 }
 
 impl<S: Store + 'static> OverTls<S> {

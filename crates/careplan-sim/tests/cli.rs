@@ -478,28 +478,28 @@ const MONTH_FIGURES: [&str; 7] = [
     "population",
 ];
 
+/// Runs `careplan-sim simulate ARGS --summary DIR/NAME`: its output and the summary, if one was written.
+fn simulate(dir: &Path, name: &str, args: &[&str]) -> (std::process::Output, Option<serde_json::Value>) {
+    let path = dir.join(name);
+    let mut all = vec!["simulate"];
+    all.extend_from_slice(args);
+    all.extend(["--summary", path.to_str().unwrap()]);
+    let out = careplan_sim(&all);
+    let summary = std::fs::read_to_string(&path)
+        .ok()
+        .map(|json| serde_json::from_str::<serde_json::Value>(&json).unwrap());
+    (out, summary)
+}
+
 #[test]
 fn simulate_gives_the_same_month_on_a_durable_store() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-sqlite-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = dir.join("month.sqlite");
     let month = |store: &[&str], name: &str| {
-        let path = dir.join(name);
-        let mut args = vec![
-            "simulate",
-            "--scale",
-            "0.0001",
-            "--seed",
-            "9",
-            "--summary",
-            path.to_str().unwrap(),
-        ];
+        let mut args = vec!["--scale", "0.0001", "--seed", "9"];
         args.extend_from_slice(store);
-        let out = careplan_sim(&args);
-        let summary = std::fs::read_to_string(&path)
-            .ok()
-            .map(|json| serde_json::from_str::<serde_json::Value>(&json).unwrap());
-        (out, summary)
+        simulate(&dir, name, &args)
     };
     let (out, memory) = month(&[], "memory.json");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -537,22 +537,22 @@ fn simulate_sends_a_sample_of_offices_over_tls_and_the_month_stays_the_same() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let month = |tls: &str, name: &str| {
-        let path = dir.join(name);
-        let out = careplan_sim(&[
-            "simulate",
-            "--scale",
-            "0.0003",
-            "--seed",
-            "6",
-            "--unlicensed",
-            "0.1",
-            "--expired-certificates",
-            "0.1",
-            "--tls-offices",
-            tls,
-            "--summary",
-            path.to_str().unwrap(),
-        ]);
+        let (out, summary) = simulate(
+            &dir,
+            name,
+            &[
+                "--scale",
+                "0.0003",
+                "--seed",
+                "6",
+                "--unlicensed",
+                "0.1",
+                "--expired-certificates",
+                "0.1",
+                "--tls-offices",
+                tls,
+            ],
+        );
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -560,7 +560,7 @@ fn simulate_sends_a_sample_of_offices_over_tls_and_the_month_stays_the_same() {
             text(&out.stdout),
             text(&out.stderr)
         );
-        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(path).unwrap()).unwrap()
+        summary.unwrap()
     };
     let direct = month("0", "direct.json");
     let sampled = month("0.3", "tls.json");
