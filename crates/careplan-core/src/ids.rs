@@ -81,6 +81,11 @@ impl OfficeNumber {
         // Invariant: the bytes are ASCII digits, checked by `from_str`.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
+
+    /// The 10 digits as bytes, for comparing with the bytes of a record.
+    pub fn as_bytes(&self) -> &[u8; 10] {
+        &self.0
+    }
 }
 
 impl FromStr for OfficeNumber {
@@ -184,6 +189,11 @@ impl ServiceKind {
     pub fn as_str(&self) -> &str {
         // Invariant: ASCII, checked by `from_str` and the constants.
         std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The two characters as bytes, for comparing with the bytes of a record.
+    pub fn as_bytes(&self) -> &[u8; 2] {
+        &self.0
     }
 }
 

@@ -75,41 +75,106 @@ impl CsvError {
     }
 }
 
+/// What a [`Reader`] reads: UTF-8 text (`str`), or bytes of an ASCII-compatible encoding (`[u8]`) such as
+/// the MS932 of standard files, read without decoding them.
+///
+/// The reader splits only at ASCII bytes (`,`, `"`, CR, LF), which in UTF-8 never occur inside a
+/// character and in Shift_JIS never as a trail byte (trail bytes are 0x40 and above): every value is whole
+/// characters of the text.
+pub trait Text: ToOwned + AsRef<[u8]> + 'static {
+    /// The part of the text at byte `range`, which the reader keeps on character boundaries.
+    fn part(&self, range: std::ops::Range<usize>) -> &Self;
+
+    /// The text with every `""` made `"`.
+    fn unescape(&self) -> Self::Owned;
+
+    /// The empty text.
+    fn empty() -> &'static Self;
+}
+
+impl Text for str {
+    fn part(&self, range: std::ops::Range<usize>) -> &Self {
+        &self[range]
+    }
+
+    fn unescape(&self) -> String {
+        self.replace("\"\"", "\"")
+    }
+
+    fn empty() -> &'static Self {
+        ""
+    }
+}
+
+impl Text for [u8] {
+    fn part(&self, range: std::ops::Range<usize>) -> &Self {
+        &self[range]
+    }
+
+    fn unescape(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut bytes = self.iter().copied().peekable();
+        while let Some(byte) = bytes.next() {
+            out.push(byte);
+            if byte == b'"' {
+                bytes.next_if_eq(&b'"');
+            }
+        }
+        out
+    }
+
+    fn empty() -> &'static Self {
+        &[]
+    }
+}
+
 /// One parsed record with the line it starts on, borrowing its values from the text where it can.
 ///
 /// A [`Reader`] fills one `Record` again and again, so reading a file allocates nothing per record but
 /// the values a `""` escape made.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Record<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record<'a, T: Text + ?Sized = str> {
     /// 1-based line of the record's first character.
     pub line: u64,
     /// The field values as written, without their enclosing quotes: slices of the text.
-    raw: Vec<&'a str>,
+    raw: Vec<&'a T>,
     /// Bit `i` is set when field `i` was written in double quotes (layouts have at most 71 fields).
     quoted: u128,
     /// The values of fields whose `""` escapes were undone, by field index; rare, so searched.
-    unescaped: Vec<(usize, String)>,
+    unescaped: Vec<(usize, T::Owned)>,
 }
 
-impl<'a> Record<'a> {
+impl<T: Text + ?Sized> Default for Record<'_, T> {
+    fn default() -> Self {
+        Self {
+            line: 0,
+            raw: Vec::new(),
+            quoted: 0,
+            unescaped: Vec::new(),
+        }
+    }
+}
+
+impl<'a, T: Text + ?Sized> Record<'a, T> {
     /// The unquoted field values.
-    pub fn fields(&self) -> Vec<&str> {
+    pub fn fields(&self) -> Vec<&T> {
         (0..self.len()).map(|i| self.field(i)).collect()
     }
 
-    /// Field `index` (0-based), or `""` past the end.
-    pub fn field(&self, index: usize) -> &str {
+    /// Field `index` (0-based), or empty past the end.
+    pub fn field(&self, index: usize) -> &T {
+        use std::borrow::Borrow;
         if !self.unescaped.is_empty()
             && let Some((_, value)) = self.unescaped.iter().find(|(i, _)| *i == index)
         {
-            return value;
+            return value.borrow();
         }
-        self.raw.get(index).copied().unwrap_or("")
+        self.raw.get(index).copied().unwrap_or_else(|| T::empty())
     }
 
     /// The values in field order, as [`Record::field`] gives them: the record's own slice unless a
     /// `""` escape was undone.
-    pub fn values(&self) -> std::borrow::Cow<'_, [&str]> {
+    pub fn values(&self) -> std::borrow::Cow<'_, [&T]> {
         if self.unescaped.is_empty() {
             std::borrow::Cow::Borrowed(&self.raw)
         } else {
@@ -120,6 +185,11 @@ impl<'a> Record<'a> {
     /// Whether field `index` (0-based) was written in double quotes; `false` past the 128th field.
     pub fn is_quoted(&self, index: usize) -> bool {
         index < 128 && self.quoted & (1 << index) != 0
+    }
+
+    /// The fields written in double quotes: bit `i` for field `i`, the first 128 fields.
+    pub fn quoted_fields(&self) -> u128 {
+        self.quoted
     }
 
     /// The number of fields.
@@ -145,17 +215,17 @@ impl<'a> Record<'a> {
 /// `""` stands for `"`) and must be followed by a comma or the end of the record.
 ///
 /// One pass over the bytes, counting lines as it goes; values borrow from the text. Splitting only at
-/// ASCII bytes keeps every slice on a character boundary.
+/// ASCII bytes keeps every slice on a character boundary (see [`Text`]).
 #[derive(Debug, Clone)]
-pub struct Reader<'a> {
-    text: &'a str,
+pub struct Reader<'a, T: Text + ?Sized = str> {
+    text: &'a T,
     pos: usize,
     line: u64,
 }
 
-impl<'a> Reader<'a> {
+impl<'a, T: Text + ?Sized> Reader<'a, T> {
     /// A reader at the start of `text`.
-    pub fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a T) -> Self {
         Self {
             text,
             pos: 0,
@@ -165,9 +235,9 @@ impl<'a> Reader<'a> {
 
     /// Reads the next record into `record`, replacing what it held; `false` at the end of the text.
     /// After an error the reader stays where the error was found.
-    pub fn read_into(&mut self, record: &mut Record<'a>) -> Result<bool, CsvError> {
+    pub fn read_into(&mut self, record: &mut Record<'a, T>) -> Result<bool, CsvError> {
         let text = self.text;
-        let bytes = text.as_bytes();
+        let bytes = text.as_ref();
         let (mut pos, mut line) = (self.pos, self.line);
         // Skip empty lines.
         loop {
@@ -216,12 +286,12 @@ impl<'a> Reader<'a> {
                         _ => breaks = true,
                     }
                 };
-                let inner = &text[open..close];
+                let inner = text.part(open..close);
                 if breaks {
-                    line += line_breaks(inner.as_bytes());
+                    line += line_breaks(inner.as_ref());
                 }
                 if escaped {
-                    record.unescaped.push((field, inner.replace("\"\"", "\"")));
+                    record.unescaped.push((field, inner.unescape()));
                 }
                 record.raw.push(inner);
                 pos = close + 1;
@@ -244,7 +314,7 @@ impl<'a> Reader<'a> {
                     .iter()
                     .position(|&b| matches!(b, b',' | b'\r' | b'\n'))
                     .map_or(bytes.len(), |n| pos + n);
-                record.raw.push(&text[pos..end]);
+                record.raw.push(text.part(pos..end));
                 pos = end;
             }
             match bytes.get(pos) {
@@ -347,6 +417,29 @@ mod tests {
                     .collect();
                 proptest::prop_assert_eq!(ours, reference);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Read from its MS932 bytes, a text gives the values read from the text, encoded: no value is
+        /// cut inside a two-byte character, whose trail byte may be any of `@`–`~` (`\\` and `|` among them).
+        #[test]
+        fn ms932_bytes_read_as_their_text(text in "[a,\"\r\n 表ソ予能申十構\\\\|ｱ]{0,40}") {
+            let bytes = crate::ms932::encode(&text).unwrap();
+            let from_text = read_records(&text).map(|records| {
+                records.iter().map(|r| (r.line, r.fields().iter().map(|v| crate::ms932::encode(v).unwrap()).collect::<Vec<_>>())).collect::<Vec<_>>()
+            });
+            let mut reader = Reader::new(bytes.as_slice());
+            let mut record = Record::default();
+            let mut from_bytes = Vec::new();
+            let from_bytes = loop {
+                match reader.read_into(&mut record) {
+                    Ok(true) => from_bytes.push((record.line, record.fields().iter().map(|v| v.to_vec()).collect::<Vec<_>>())),
+                    Ok(false) => break Ok(from_bytes),
+                    Err(e) => break Err(e),
+                }
+            };
+            proptest::prop_assert_eq!(from_bytes, from_text);
         }
     }
 

@@ -54,6 +54,9 @@ impl EncodingError {
     }
 }
 
+/// The UTF-8 byte-order mark, which a standard file must not start with.
+pub const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+
 fn is_private_use(c: char) -> bool {
     ('\u{E000}'..='\u{F8FF}').contains(&c)
 }
@@ -84,7 +87,7 @@ pub fn decode(bytes: &[u8]) -> Result<String, EncodingError> {
 /// files keeps one buffer for all of them. On an error `out` holds an unspecified prefix of the text.
 pub fn decode_into(bytes: &[u8], out: &mut String) -> Result<(), EncodingError> {
     out.clear();
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+    if bytes.starts_with(UTF8_BOM) {
         return Err(EncodingError::Utf8Bom);
     }
     let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
@@ -125,6 +128,110 @@ pub fn decode_into(bytes: &[u8], out: &mut String) -> Result<(), EncodingError> 
     Ok(())
 }
 
+/// Checks that `bytes` are standard MS932 text, as [`decode`] would, without decoding them: the same
+/// errors for the same bytes. A validator that reads fields as bytes pays a table lookup per character
+/// instead of writing the text out as UTF-8.
+///
+/// Shift_JIS is stateless: a byte below 0x80 is ASCII, and never a trail byte's reading changes the
+/// characters after it, so every lead byte's pair is judged on its own from a table built once by
+/// decoding each pair. Bytes that fail are decoded to report the error exactly as [`decode`] does.
+pub fn check(bytes: &[u8]) -> Result<(), EncodingError> {
+    if bytes.starts_with(UTF8_BOM) {
+        return Err(EncodingError::Utf8Bom);
+    }
+    if is_standard(bytes) {
+        Ok(())
+    } else {
+        decode_into(bytes, &mut String::new())
+    }
+}
+
+/// Whether every character of `bytes` is standard MS932, by the pair table.
+fn is_standard(bytes: &[u8]) -> bool {
+    let pairs = pairs();
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while at < bytes.len() {
+        // ASCII runs (codes, numbers, dates, separators) are most of a file: skip them a word at a time.
+        if let Some(chunk) = bytes.get(at..at + 8).and_then(|c| <[u8; 8]>::try_from(c).ok())
+            && u64::from_le_bytes(chunk) & HIGH_BITS == 0
+        {
+            at += 8;
+            continue;
+        }
+        let lead = bytes[at];
+        match lead {
+            0x00..=0x80 | 0xA1..=0xDF => at += 1,
+            _ if is_lead(lead) => match bytes.get(at + 1) {
+                Some(&trail) if pairs.is_standard(lead, trail) => at += 2,
+                _ => return false,
+            },
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// The two-byte characters MS932 maps to standard characters, as a bit per (lead, trail) pair: decoded,
+/// not 外字 (private use).
+struct PairTable(Box<[u64; 1024]>);
+
+impl PairTable {
+    fn build() -> Self {
+        let mut bits = Box::new([0u64; 1024]);
+        let mut text = String::new();
+        for lead in (0x81..=0x9Fu8).chain(0xE0..=0xFC) {
+            for trail in 0x40..=0xFCu8 {
+                let pair = [lead, trail];
+                let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
+                text.clear();
+                text.reserve(8);
+                let (result, _) = decoder.decode_to_string_without_replacement(&pair, &mut text, true);
+                let standard = matches!(result, DecoderResult::InputEmpty)
+                    && text.chars().count() == 1
+                    && !text.chars().any(is_private_use);
+                if standard {
+                    let index = usize::from(lead) << 8 | usize::from(trail);
+                    bits[index / 64] |= 1 << (index % 64);
+                }
+            }
+        }
+        Self(bits)
+    }
+
+    fn is_standard(&self, lead: u8, trail: u8) -> bool {
+        let index = usize::from(lead) << 8 | usize::from(trail);
+        self.0[index / 64] & (1 << (index % 64)) != 0
+    }
+}
+
+fn pairs() -> &'static PairTable {
+    static PAIRS: std::sync::OnceLock<PairTable> = std::sync::OnceLock::new();
+    PAIRS.get_or_init(PairTable::build)
+}
+
+/// Text [`check`] passed (or a part of it cut at ASCII bytes), decoded for a message; anything else
+/// decodes with U+FFFD in place of a bad sequence.
+pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    SHIFT_JIS.decode_without_bom_handling(bytes).0
+}
+
+/// The characters of MS932 text [`check`] passed: bytes, less one for each two-byte character.
+pub fn char_count(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    let mut chars = 0;
+    while at < bytes.len() {
+        at += if is_lead(bytes[at]) { 2 } else { 1 };
+        chars += 1;
+    }
+    chars
+}
+
+/// Whether `byte` opens a two-byte character.
+fn is_lead(byte: u8) -> bool {
+    matches!(byte, 0x81..=0x9F | 0xE0..=0xFC)
+}
+
 /// The character index of the first private-use character (U+E000–U+F8FF) of `text`.
 ///
 /// In UTF-8 those are `EE xx xx` and `EF 80..=A3 xx`; full-width forms (U+FF01…, common in Japanese
@@ -141,13 +248,8 @@ fn byte_offset_of_char(bytes: &[u8], index: usize) -> usize {
     let mut offset = 0;
     for _ in 0..index {
         let lead = bytes.get(offset).copied().unwrap_or(0);
-        // Single-byte: ASCII, 0x80 (decoded as U+0080) and half-width katakana (A1–DF); everything else
-        // is a two-byte sequence.
-        offset += if lead <= 0x80 || (0xA1..=0xDF).contains(&lead) {
-            1
-        } else {
-            2
-        };
+        // Two bytes from a lead byte; one for ASCII, 0x80 (decoded as U+0080) and half-width katakana.
+        offset += if is_lead(lead) { 2 } else { 1 };
     }
     offset
 }
@@ -265,6 +367,29 @@ mod tests {
         #[test]
         fn private_use_is_found_where_a_walk_of_the_characters_finds_it(text in "[a\u{3042}\u{E000}\u{F8FF}\u{F900}\u{FF21}\u{EFFF}]{0,12}") {
             prop_assert_eq!(first_private_use(&text), text.chars().position(is_private_use));
+        }
+
+        /// `check` agrees with `decode` on every input: the same verdict and the same error. Bytes are
+        /// drawn mostly from the ranges that matter (ASCII, lead and trail bytes, 外字 leads, the gaps).
+        #[test]
+        fn check_judges_as_decode_does(bytes in prop::collection::vec(
+            prop_oneof![any::<u8>(), 0x81..=0x84u8, 0x87..=0x88u8, 0xED..=0xEEu8, 0xF0..=0xFAu8, 0x40..=0x7Eu8, 0x80..=0xA0u8, 0xFC..=0xFFu8],
+            0..48,
+        )) {
+            let decoded = decode(&bytes);
+            prop_assert_eq!(check(&bytes), decoded.as_ref().map(|_| ()).map_err(Clone::clone));
+            if let Ok(text) = decoded {
+                prop_assert_eq!(char_count(&bytes), text.chars().count());
+                prop_assert_eq!(lossy(&bytes), text);
+            }
+        }
+
+        #[test]
+        fn check_passes_whatever_encode_writes(text in "[a-z0-9,\"\r\n ｱ-ﾝぁ-んァ-ヶ亜-熙①-⑳Ⅰ-Ⅹ㈱髙﨑]{0,40}") {
+            let text = to_representable(&text);
+            let bytes = encode(&text).unwrap();
+            prop_assert_eq!(check(&bytes), Ok(()));
+            prop_assert_eq!(char_count(&bytes), text.chars().count());
         }
 
         #[test]

@@ -10,12 +10,13 @@ use std::fmt;
 use careplan_core::CareMonth;
 
 use crate::csv_text::{Reader, Record};
-use crate::layout::{FieldSpec, Format, Presence};
 
+mod fields;
 mod relations;
 
 use crate::service_codes::ServiceCodes;
 use crate::{FileKind, FileName, MonthSegment, PlanTable3, SendUnitKind, check_send_unit, ms932};
+use fields::check_fields;
 use relations::{
     Across, AnnexFields, CheckedLayout, Relations, check_relations, check_service_codes, checked,
 };
@@ -347,25 +348,22 @@ impl Findings {
 /// Whether `record` is a line of column names rather than a record: field 1 of every record is the
 /// CSVバージョン (digits), and a header names its columns, so no field of it is a number. A record whose
 /// version is merely malformed still has numeric fields, and is judged as a record.
-fn is_header_row(record: &Record<'_>) -> bool {
-    let is_number = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+fn is_header_row(record: &Record<'_, [u8]>) -> bool {
     let fields = record.fields();
-    !is_number(record.field(0))
+    !is_digits(record.field(0))
         && !record.field(0).is_empty()
         && fields.iter().filter(|v| !v.is_empty()).count() >= 2
-        && !fields.iter().any(|v| is_number(v))
+        && !fields.iter().any(|v| is_digits(v))
 }
 
 /// Validates one file, named `name` (its file name, without directories), with content `bytes`.
-pub fn validate_file(name: &str, bytes: &[u8], options: Options<'_>) -> FileReport {
-    validate_file_into(name, bytes, options, &mut String::new())
-}
-
-/// [`validate_file`], decoding into `text`, a buffer kept from file to file.
 ///
-/// Records are read one at a time into one [`Record`] and checked as they are read: nothing is kept per
-/// record but the findings and the users, so a file costs its decoding, one pass and the checks.
-fn validate_file_into(name: &str, bytes: &[u8], options: Options<'_>, text: &mut String) -> FileReport {
+/// The file is checked as MS932 without being decoded, and its records are read from its bytes: the
+/// rules judge codes, numbers and dates, which are ASCII, and free text by its characters, which MS932
+/// counts from its lead bytes; only a message decodes the value it shows. Records are read one at a time
+/// into one [`Record`] and checked as they are read: nothing is kept per record but the findings and the
+/// users, so a file costs one pass for its encoding, one for its records and the checks.
+pub fn validate_file(name: &str, bytes: &[u8], options: Options<'_>) -> FileReport {
     let mut findings = Findings {
         strict: options.strict,
         list: Vec::new(),
@@ -378,12 +376,12 @@ fn validate_file_into(name: &str, bytes: &[u8], options: Options<'_>, text: &mut
         }
     };
     let kind = file_name.as_ref().map(|n| n.kind);
-    if let Err(e) = ms932::decode_into(bytes, text) {
+    if let Err(e) = ms932::check(bytes) {
         findings.add(Rule::Encoding, encoding_line(&e), None, e.to_string());
         return FileReport::unreadable(kind, findings.list);
     }
     let before_records = findings.list.len();
-    let mut reader = Reader::new(text);
+    let mut reader = Reader::new(bytes);
     let mut record = Record::default();
     let mut file = FileChecks::new(file_name.as_ref(), options.service_codes);
     loop {
@@ -406,13 +404,13 @@ fn validate_file_into(name: &str, bytes: &[u8], options: Options<'_>, text: &mut
 #[derive(Default)]
 struct UserRuns {
     /// Insurer and insured numbers back to back, run after run.
-    text: String,
+    text: Vec<u8>,
     /// Each run's insurer and insured, as ranges of `text`.
     runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
 
 impl UserRuns {
-    fn add(&mut self, insurer: &str, insured: &str) {
+    fn add(&mut self, insurer: &[u8], insured: &[u8]) {
         if let Some((last_insurer, last_insured)) = self.runs.last()
             && same(&self.text[last_insurer.clone()], insurer)
             && same(&self.text[last_insured.clone()], insured)
@@ -420,15 +418,15 @@ impl UserRuns {
             return;
         }
         let start = self.text.len();
-        self.text.push_str(insurer);
+        self.text.extend_from_slice(insurer);
         let middle = self.text.len();
-        self.text.push_str(insured);
+        self.text.extend_from_slice(insured);
         self.runs.push((start..middle, middle..self.text.len()));
     }
 
     /// The distinct users.
     fn into_set(self) -> BTreeSet<(String, String)> {
-        let mut users: Vec<(&str, &str)> = self
+        let mut users: Vec<(&[u8], &[u8])> = self
             .runs
             .iter()
             .map(|(insurer, insured)| (&self.text[insurer.clone()], &self.text[insured.clone()]))
@@ -437,7 +435,12 @@ impl UserRuns {
         users.dedup();
         users
             .into_iter()
-            .map(|(insurer, insured)| (insurer.to_owned(), insured.to_owned()))
+            .map(|(insurer, insured)| {
+                (
+                    ms932::lossy(insurer).into_owned(),
+                    ms932::lossy(insured).into_owned(),
+                )
+            })
             .collect()
     }
 }
@@ -484,7 +487,7 @@ impl<'n> FileChecks<'n> {
         }
     }
 
-    fn check(&mut self, record: &Record<'_>, findings: &mut Findings) {
+    fn check(&mut self, record: &Record<'_, [u8]>, findings: &mut Findings) {
         let first_line = !std::mem::replace(&mut self.any_line, true);
         if first_line && is_header_row(record) {
             findings.add(
@@ -494,7 +497,10 @@ impl<'n> FileChecks<'n> {
                 format!(
                     "line {} is a header row of column names (`{}`), not a record",
                     record.line,
-                    record.fields().join(",").chars().take(60).collect::<String>()
+                    ms932::lossy(&record.fields().join(&b','))
+                        .chars()
+                        .take(60)
+                        .collect::<String>()
                 ),
             );
             return;
@@ -506,7 +512,7 @@ impl<'n> FileChecks<'n> {
             _ => KNOWN_VERSIONS.iter().copied().find(|v| same(v, version)),
         };
         if self.records == 0 {
-            self.csv_version = Some(version.to_owned());
+            self.csv_version = Some(ms932::lossy(version).into_owned());
             // An unknown version is reported once; its records are read with the V4 layouts its name implies.
             self.v4 = known.is_none_or(is_v4);
             self.layout = self.name.and_then(|name| checked(name.kind, self.v4));
@@ -523,7 +529,10 @@ impl<'n> FileChecks<'n> {
                 Rule::CsvVersionUnknown,
                 Some(record.line),
                 Some(1),
-                format!("field 1 CSVバージョン: `{version}` is not a published version"),
+                format!(
+                    "field 1 CSVバージョン: `{}` is not a published version",
+                    Shown(version)
+                ),
             ),
             (Some(known), None) => self.reference = Some(known),
             (Some(known), Some(reference)) if known != reference => findings.add(
@@ -531,7 +540,8 @@ impl<'n> FileChecks<'n> {
                 Some(record.line),
                 Some(1),
                 format!(
-                    "field 1 CSVバージョン: `{version}` differs from the file's first version (`{reference}`)"
+                    "field 1 CSVバージョン: `{}` differs from the file's first version (`{reference}`)",
+                    Shown(version)
                 ),
             ),
             (Some(_), Some(_)) => {}
@@ -580,10 +590,9 @@ impl<'n> FileChecks<'n> {
 /// Validates several files: each on its own, then the send units their names form (files sharing sender,
 /// receiver and serial). A send-unit finding sits on the unit's first file. Reports are in input order.
 pub fn validate_files(files: &[(&str, &[u8])], options: Options<'_>) -> Vec<FileReport> {
-    let mut text = String::new();
     let mut reports: Vec<FileReport> = files
         .iter()
-        .map(|(name, bytes)| validate_file_into(name, bytes, options, &mut text))
+        .map(|(name, bytes)| validate_file(name, bytes, options))
         .collect();
     let mut units: BTreeMap<(String, String, String), Vec<(usize, FileName)>> = BTreeMap::new();
     for (index, (name, _)) in files.iter().enumerate() {
@@ -683,8 +692,22 @@ pub fn validate_files(files: &[(&str, &[u8])], options: Options<'_>) -> Vec<File
     reports
 }
 
-fn is_digits(value: &str) -> bool {
-    !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit())
+fn is_digits(value: &[u8]) -> bool {
+    !value.is_empty() && value.iter().all(u8::is_ascii_digit)
+}
+
+/// The number `value` writes, read as `str::parse` reads it.
+fn parse<N: std::str::FromStr>(value: &[u8]) -> Option<N> {
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// A value of a record as a message shows it, decoded from MS932.
+struct Shown<T: AsRef<[u8]>>(T);
+
+impl<T: AsRef<[u8]>> fmt::Display for Shown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&ms932::lossy(self.0.as_ref()))
+    }
 }
 
 /// The number written by `digits`, when they are all ASCII digits (at most 9, so no overflow).
@@ -697,8 +720,8 @@ fn number(digits: &[u8]) -> Option<u32> {
 /// Whether two short values are equal. Codes, numbers and dates are a few bytes, below what a call to
 /// `memcmp` pays off, and a loop over their bytes branches on each: up to 16 bytes are compared as two
 /// overlapping words of the same size.
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+fn same(a: impl AsRef<[u8]>, b: impl AsRef<[u8]>) -> bool {
+    let (a, b) = (a.as_ref(), b.as_ref());
     let n = a.len();
     if n != b.len() {
         return false;
@@ -720,7 +743,7 @@ fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
 }
 
 /// Whether `value` is one of `codes`.
-fn one_of(codes: &[&str], value: &str) -> bool {
+fn one_of(codes: &[&str], value: &[u8]) -> bool {
     codes.iter().any(|code| same(code, value))
 }
 
@@ -728,23 +751,20 @@ fn is_code_char(b: u8) -> bool {
     b.is_ascii_digit() || b.is_ascii_uppercase()
 }
 
-fn is_time(value: &str) -> bool {
-    let b = value.as_bytes();
+fn is_time(b: &[u8]) -> bool {
     b.len() == 4 && number(&b[..2]).is_some_and(|h| h < 24) && number(&b[2..]).is_some_and(|m| m < 60)
 }
 
 /// Whether `value` is a month `YYYYMM` that [`CareMonth`] reads: years 1000–9999, months 01–12.
-fn is_month(value: &str) -> bool {
-    let b = value.as_bytes();
+fn is_month(b: &[u8]) -> bool {
     b.len() == 6
         && number(&b[..4]).is_some_and(|y| y >= 1000)
         && number(&b[4..]).is_some_and(|m| (1..=12).contains(&m))
 }
 
 /// The month `YYYYMM` that `value` writes, read as [`is_month`] reads it.
-fn month_of(value: &str) -> Option<CareMonth> {
-    let b = value.as_bytes();
-    if !is_month(value) {
+fn month_of(b: &[u8]) -> Option<CareMonth> {
+    if !is_month(b) {
         return None;
     }
     let month = time::Month::try_from(u8::try_from(number(&b[4..])?).ok()?).ok()?;
@@ -753,8 +773,7 @@ fn month_of(value: &str) -> Option<CareMonth> {
 
 /// Whether `value` is a real date `YYYYMMDD` of the proleptic Gregorian calendar, as [`parse_date`](crate::records::parse_date) reads
 /// it, without building the date: every record has several.
-fn is_date(value: &str) -> bool {
-    let b = value.as_bytes();
+fn is_date(b: &[u8]) -> bool {
     if b.len() != 8 {
         return false;
     }
@@ -770,132 +789,6 @@ fn is_date(value: &str) -> bool {
         _ => return false,
     };
     (1..=days).contains(&day)
-}
-
-/// Checks one field's value against its spec: the rule broken and what was expected.
-fn check_value(spec: &FieldSpec, value: &str) -> Option<(Rule, String)> {
-    if value.is_empty() {
-        return match spec.presence {
-            Presence::Required => Some((Rule::RequiredField, "is required (必須)".to_owned())),
-            Presence::Recommended => Some((Rule::RecommendedField, "should be filled".to_owned())),
-            Presence::Optional => None,
-        };
-    }
-    if spec.format == Format::Unused {
-        return Some((Rule::UnusedField, "must be empty (※使用しない)".to_owned()));
-    }
-    // A value no longer in bytes than the limit is no longer in characters: count only when needed.
-    if let Some(max) = spec.max_len
-        && value.len() > max
-        && let length = value.chars().count()
-        && length > max
-    {
-        return Some((
-            Rule::FieldLength,
-            format!("has {length} characters; at most {max} allowed"),
-        ));
-    }
-    match spec.format {
-        Format::Version | Format::FreeText | Format::Text | Format::Unused => None,
-        Format::Insurer => (!(value.len() == 6 && is_digits(value)))
-            .then(|| (Rule::InsurerNumber, "must be 6 digits".to_owned())),
-        Format::Insured => {
-            let (digits, wanted) = value.strip_prefix('H').map_or((value, 10), |rest| (rest, 9));
-            (!(digits.len() == wanted && is_digits(digits))).then(|| {
-                (
-                    Rule::InsuredNumber,
-                    "must be 10 digits, or H + 9 digits".to_owned(),
-                )
-            })
-        }
-        Format::Date => {
-            (!is_date(value)).then(|| (Rule::DateInvalid, "must be a real date YYYYMMDD".to_owned()))
-        }
-        Format::DateOrZero => (!same(value, "00000000") && !is_date(value)).then(|| {
-            (
-                Rule::DateInvalid,
-                "must be a real date YYYYMMDD or 00000000".to_owned(),
-            )
-        }),
-        Format::Month => (!is_month(value)).then(|| (Rule::DateInvalid, "must be a month YYYYMM".to_owned())),
-        Format::MonthOrZero => (!same(value, "000000") && !is_month(value))
-            .then(|| (Rule::DateInvalid, "must be a month YYYYMM or 000000".to_owned())),
-        Format::Time | Format::ServiceTime if same(value, "2400") => Some((
-            Rule::TimeEndOfDay,
-            "2400 is the end of the day, not a time HHMM".to_owned(),
-        )),
-        Format::Time => (!is_time(value)).then(|| (Rule::TimeInvalid, "must be a time HHMM".to_owned())),
-        Format::ServiceTime => (!same(value, "9999") && !is_time(value))
-            .then(|| (Rule::TimeInvalid, "must be a time HHMM or 9999".to_owned())),
-        Format::Office => (!(value.len() == 10 && is_digits(value)))
-            .then(|| (Rule::FormatInvalid, "must be a 10-digit office number".to_owned())),
-        Format::OfficeOrAllNines => (!(value.len() == 10 && is_digits(value))).then(|| {
-            (
-                Rule::FormatInvalid,
-                "must be a 10-digit office number or 9999999999".to_owned(),
-            )
-        }),
-        Format::Kind => (!(value.len() == 2 && value.bytes().all(is_code_char))).then(|| {
-            (
-                Rule::FormatInvalid,
-                "must be a service kind of 2 characters from 0-9A-Z".to_owned(),
-            )
-        }),
-        Format::ServiceCode => (!(value.len() == 6 && value.bytes().all(is_code_char))).then(|| {
-            (
-                Rule::FormatInvalid,
-                "must be a service code of 6 characters from 0-9A-Z".to_owned(),
-            )
-        }),
-        Format::AnnexServiceCode => (!(value.len() == 6 && value.bytes().all(is_code_char))).then(|| {
-            (
-                Rule::FormatInvalid,
-                "must be a service code, kind + AAAA/EEEE/ZZZZ, or 999999".to_owned(),
-            )
-        }),
-        Format::Proration => {
-            (!(value.len() == 31 && value.bytes().all(|b| b == b'0' || b == b'1'))).then(|| {
-                (
-                    Rule::FormatInvalid,
-                    "must be 31 characters of 0 and 1 (day 1 first)".to_owned(),
-                )
-            })
-        }
-        Format::Ordinal => (!is_digits(value) || value.bytes().all(|b| b == b'0')).then(|| {
-            (
-                Rule::NumberInvalid,
-                "must be a number from 1 (numbered lists count from 1)".to_owned(),
-            )
-        }),
-        Format::Integer => (!is_digits(value)).then(|| {
-            (
-                Rule::NumberInvalid,
-                "must be an integer of half-width digits".to_owned(),
-            )
-        }),
-        Format::UnitPrice => {
-            let (int, frac) = value.split_once('.').unwrap_or((value, ""));
-            let digits =
-                (1..=2).contains(&int.len()) && is_digits(int) && (frac.is_empty() || is_digits(frac));
-            match (digits, frac.len()) {
-                (true, 2) => None,
-                // `11.4`, `10`: the same price in another form (`10.` has no decimals to read).
-                (true, 0..=1) if !value.ends_with('.') => {
-                    Some((Rule::UnitPriceForm, format!("`{value}` is not in the form 99.99")))
-                }
-                _ => Some((Rule::NumberInvalid, "must be a unit price 99.99".to_owned())),
-            }
-        }
-        Format::Postal => {
-            let ok = value.len() == 8
-                && value.as_bytes()[3] == b'-'
-                && is_digits(&value[..3])
-                && is_digits(&value[4..]);
-            (!ok).then(|| (Rule::FormatInvalid, "must be a postal code XXX-XXXX".to_owned()))
-        }
-        Format::Code(codes) => (!one_of(codes, value))
-            .then(|| (Rule::CodeInvalid, format!("must be one of {}", codes.join(", ")))),
-    }
 }
 
 fn encoding_line(error: &ms932::EncodingError) -> Option<u64> {
@@ -937,7 +830,7 @@ fn check_version_of_name(first: &str, line: u64, name: &FileName, findings: &mut
 }
 
 fn check_record(
-    record: &Record<'_>,
+    record: &Record<'_, [u8]>,
     name: &FileName,
     layout: &CheckedLayout,
     service_codes: Option<&ServiceCodes>,
@@ -959,32 +852,8 @@ fn check_record(
         return;
     }
     let values = record.values();
-    for (index, (spec, &value)) in layout.specs.iter().zip(values.iter()).enumerate() {
-        if matches!(spec.format, Format::FreeText) && !value.is_empty() && !record.is_quoted(index) {
-            findings.add(
-                Rule::FreeTextUnquoted,
-                line,
-                Some(index + 1),
-                format!(
-                    "field {} {}: free text is not in double quotes",
-                    index + 1,
-                    spec.name
-                ),
-            );
-        }
-        if let Some((rule, expected)) = check_value(spec, value) {
-            let shown = if value.is_empty() {
-                "empty".to_owned()
-            } else {
-                format!("`{value}`")
-            };
-            findings.add(
-                rule,
-                line,
-                Some(index + 1),
-                format!("field {} {}: {shown} {expected}", index + 1, spec.name),
-            );
-        }
+    if !layout.fields.passes(&values, record.quoted_fields()) {
+        check_fields(layout.specs, &values, record, findings);
     }
     check_relations(&values, record.line, name, layout, findings);
     if let Some(table) = service_codes {
@@ -999,24 +868,54 @@ fn check_record(
             Rule::MonthMismatch,
             line,
             Some(at.number()),
-            format!("{at}: `{value}` differs from the file name's month {month}"),
+            format!(
+                "{at}: `{}` differs from the file name's month {month}",
+                Shown(value)
+            ),
         );
+    }
+}
+
+/// The service kind a 7表 サービスコード starts with: its first two bytes (none for a shorter code), kept
+/// in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KindOf {
+    bytes: [u8; 2],
+    len: usize,
+}
+
+impl KindOf {
+    fn of(code: &[u8]) -> Self {
+        match code {
+            [a, b, ..] => Self {
+                bytes: [*a, *b],
+                len: 2,
+            },
+            _ => Self {
+                bytes: [0; 2],
+                len: 0,
+            },
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
 /// The rows of one user and month of a 7表.
 struct UserRows {
-    insurer: String,
-    insured: String,
-    month: String,
+    insurer: Vec<u8>,
+    insured: Vec<u8>,
+    month: Vec<u8>,
     first_line: u64,
     totals: usize,
     /// Code rows per service kind.
-    code_rows: BTreeMap<String, usize>,
+    /// Code rows per service kind, and their field 17 (サービス単位／金額) summed, `None` once a value is
+    /// not a number: a user has rows of a few kinds, searched in place.
+    code_rows: Vec<(KindOf, usize, Option<u64>)>,
     /// Kinds with an AAAA subtotal row, and the amount each states.
-    stated: Vec<(String, Option<u64>)>,
-    /// Field 17 (サービス単位／金額) summed over each kind's code rows; `None` once a value is not a number.
-    sums: BTreeMap<String, Option<u64>>,
+    stated: Vec<(KindOf, Option<u64>)>,
     total_stated: Option<Option<u64>>,
     outside_the_limit: bool,
 }
@@ -1028,10 +927,10 @@ struct AnnexTotals {
     /// Whether every row had the layout's field count: sums are judged only then.
     complete: bool,
     /// Users by `insurer \0 insured \0 month`, the order of the tuple.
-    users: BTreeMap<String, UserRows>,
+    users: BTreeMap<Vec<u8>, UserRows>,
     /// The user of the last row, out of `users` while its rows come.
-    current: Option<(String, UserRows)>,
-    key: String,
+    current: Option<(Vec<u8>, UserRows)>,
+    key: Vec<u8>,
 }
 
 impl AnnexTotals {
@@ -1042,11 +941,11 @@ impl AnnexTotals {
             complete: true,
             users: BTreeMap::new(),
             current: None,
-            key: String::new(),
+            key: Vec::new(),
         }
     }
 
-    fn add(&mut self, record: &Record<'_>) {
+    fn add(&mut self, record: &Record<'_, [u8]>) {
         if record.len() != self.layout.specs.len() {
             self.complete = false;
             return;
@@ -1066,8 +965,8 @@ impl AnnexTotals {
                 self.users.insert(key, rows);
             }
             self.key.clear();
-            for part in [insurer, "\0", insured, "\0", month] {
-                self.key.push_str(part);
+            for part in [insurer, b"\0", insured, b"\0", month] {
+                self.key.extend_from_slice(part);
             }
             let rows = self.users.remove(&self.key).unwrap_or_else(|| UserRows {
                 insurer: insurer.to_owned(),
@@ -1075,9 +974,8 @@ impl AnnexTotals {
                 month: month.to_owned(),
                 first_line: record.line,
                 totals: 0,
-                code_rows: BTreeMap::new(),
+                code_rows: Vec::new(),
                 stated: Vec::new(),
-                sums: BTreeMap::new(),
                 total_stated: None,
                 outside_the_limit: false,
             });
@@ -1087,33 +985,28 @@ impl AnnexTotals {
             return;
         };
         let code = record.field(at.code.index);
-        let kind = code.get(..2).unwrap_or("");
+        let kind = KindOf::of(code);
         let amount = {
             let v = record.field(at.amount.index);
-            if v.is_empty() {
-                Some(0)
-            } else {
-                v.parse::<u64>().ok()
-            }
+            if v.is_empty() { Some(0) } else { parse::<u64>(v) }
         };
         match code.get(2..) {
-            _ if code == "999999" => {
+            _ if same(code, "999999") => {
                 rows.totals += 1;
                 rows.total_stated = Some(amount);
             }
-            Some("AAAA") => rows.stated.push((kind.to_owned(), amount)),
-            Some("EEEE" | "ZZZZ") => rows.outside_the_limit = true,
+            Some(b"AAAA") => rows.stated.push((kind.to_owned(), amount)),
+            Some(b"EEEE" | b"ZZZZ") => rows.outside_the_limit = true,
             _ => {
-                match rows.code_rows.get_mut(kind) {
-                    Some(count) => *count += 1,
+                let (_, count, sum) = match rows.code_rows.iter().position(|(k, ..)| *k == kind) {
+                    Some(at) => &mut rows.code_rows[at],
                     None => {
-                        rows.code_rows.insert(kind.to_owned(), 1);
+                        rows.code_rows.push((kind, 0, Some(0)));
+                        let last = rows.code_rows.len() - 1;
+                        &mut rows.code_rows[last]
                     }
-                }
-                let sum = match rows.sums.get_mut(kind) {
-                    Some(sum) => sum,
-                    None => rows.sums.entry(kind.to_owned()).or_insert(Some(0)),
                 };
+                *count += 1;
                 *sum = sum.zip(amount).and_then(|(a, b)| a.checked_add(b));
             }
         }
@@ -1126,7 +1019,7 @@ impl AnnexTotals {
         let code_at = self.fields.code.number();
         let amount_at = self.fields.amount.number();
         for rows in self.users.into_values() {
-            let (insurer, insured, month) = (&rows.insurer, &rows.insured, &rows.month);
+            let (insurer, insured, month) = (Shown(&rows.insurer), Shown(&rows.insured), Shown(&rows.month));
             let line = Some(rows.first_line);
             if rows.totals != 1 {
                 findings.add(
@@ -1150,29 +1043,42 @@ impl AnnexTotals {
                     );
                 };
                 for (kind, stated) in &rows.stated {
-                    if let (Some(stated), Some(Some(summed))) = (stated, rows.sums.get(kind))
+                    let summed = rows
+                        .code_rows
+                        .iter()
+                        .find(|(k, ..)| k == kind)
+                        .map(|(.., sum)| sum);
+                    if let (Some(stated), Some(Some(summed))) = (stated, summed)
                         && stated != summed
                     {
-                        sum_mismatch(format!("the {kind}AAAA subtotal"), *stated, *summed);
+                        sum_mismatch(
+                            format!("the {}AAAA subtotal", Shown(kind.as_bytes())),
+                            *stated,
+                            *summed,
+                        );
                     }
                 }
                 let all: Option<u64> = rows
-                    .sums
-                    .values()
-                    .try_fold(0u64, |total, sum| sum.and_then(|s| total.checked_add(s)));
+                    .code_rows
+                    .iter()
+                    .try_fold(0u64, |total, (.., sum)| sum.and_then(|s| total.checked_add(s)));
                 if let (Some(Some(stated)), Some(summed)) = (rows.total_stated, all)
                     && stated != summed
                 {
                     sum_mismatch("the 999999 total".to_owned(), stated, summed);
                 }
             }
-            for (kind, count) in &rows.code_rows {
+            // In the order of the kinds' codes, as a report lists them.
+            let mut code_rows = rows.code_rows;
+            code_rows.sort_unstable_by(|(a, ..), (b, ..)| a.as_bytes().cmp(b.as_bytes()));
+            for (kind, count, _) in &code_rows {
+                let kind_shown = Shown(kind.as_bytes());
                 if *count > 1 && !rows.stated.iter().any(|(k, _)| k == kind) {
                     findings.add(
                         Rule::AnnexSubtotalMissing,
                         line,
                         Some(code_at),
-                        format!("user {insurer}/{insured} in {month} has {count} code rows of kind {kind} but no {kind}AAAA subtotal"),
+                        format!("user {insurer}/{insured} in {month} has {count} code rows of kind {kind_shown} but no {kind_shown}AAAA subtotal"),
                     );
                 }
             }
@@ -1328,8 +1234,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::layout::layout;
+    use crate::layout::{FieldSpec, Format, Presence, layout};
     use crate::records::parse_date;
+    use fields::check_value;
 
     const NAME: &str = "UPPLAN_202505_1310000001_43_1310000002_11_20250425103000.CSV";
     const RECORD: &str = "202407,131001,0000012345,20250425,202505,1310000001,\"山田 花子\",250,,20250501,,0900,0930,1,\
@@ -1864,7 +1771,7 @@ mod tests {
         };
         let rules: Vec<Option<Rule>> = ["1", "99", "0", "00", "1a", ""]
             .iter()
-            .map(|v| check_value(&spec, v).map(|(rule, _)| rule))
+            .map(|v| check_value(&spec, v.as_bytes()).map(|(rule, _)| rule))
             .collect();
         assert_eq!(
             rules,
@@ -1918,9 +1825,13 @@ mod tests {
         let dates = [
             "20240229", "20000229", "19000229", "20250229", "20250431", "20251231", "20250100",
         ];
-        let valid: Vec<bool> = dates.iter().map(|d| is_date(d)).collect();
+        let valid: Vec<bool> = dates.iter().map(|d| is_date(d.as_bytes())).collect();
         assert_eq!(valid, [true, true, false, false, false, true, false]);
-        assert!(dates.iter().all(|d| is_date(d) == parse_date(d).is_some()));
+        assert!(
+            dates
+                .iter()
+                .all(|d| is_date(d.as_bytes()) == parse_date(d).is_some())
+        );
     }
 
     #[test]
@@ -1955,10 +1866,10 @@ mod tests {
         fn dates_and_months_are_read_as_the_date_types_read_them(
             date in "[0-9]{4}(0[0-9]|1[0-3])([0-3][0-9])|[0-9]{0,9}",
         ) {
-            prop_assert_eq!(is_date(&date), parse_date(&date).is_some(), "{}", date);
+            prop_assert_eq!(is_date(date.as_bytes()), parse_date(&date).is_some(), "{}", date);
             let month = &date[..date.len().min(6)];
-            prop_assert_eq!(is_month(month), month.parse::<CareMonth>().is_ok() && month.len() == 6, "{}", month);
-            prop_assert_eq!(month_of(month), month.parse::<CareMonth>().ok().filter(|_| month.len() == 6));
+            prop_assert_eq!(is_month(month.as_bytes()), month.parse::<CareMonth>().is_ok() && month.len() == 6, "{}", month);
+            prop_assert_eq!(month_of(month.as_bytes()), month.parse::<CareMonth>().ok().filter(|_| month.len() == 6));
         }
 
         #[test]

@@ -8,7 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::LazyLock;
 
-use super::{Findings, Rule, is_date, month_of, one_of, same};
+use super::fields::FieldPlan;
+use super::{Findings, Rule, Shown, is_date, month_of, one_of, parse, same};
 use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, find, layout, slot_field};
 use crate::records::ALL_NINES_OFFICE;
 use crate::service_codes::{Lookup, ServiceCodes, periods};
@@ -16,9 +17,9 @@ use crate::{FileKind, FileName, MonthSegment};
 
 /// Whether `kind` is a service kind outside the exchange's scope (spec §7.3). A `match` on the bytes:
 /// every line of a month's sheets asks.
-fn out_of_scope(kind: &str) -> bool {
+fn out_of_scope(kind: &[u8]) -> bool {
     matches!(
-        kind.as_bytes(),
+        kind,
         b"32"
             | b"33"
             | b"35"
@@ -93,8 +94,8 @@ pub(super) struct At {
 
 impl At {
     /// The field's value in a record's values; empty past the end.
-    pub(super) fn of<'v>(self, values: &[&'v str]) -> &'v str {
-        values.get(self.index).copied().unwrap_or("")
+    pub(super) fn of<'v>(self, values: &[&'v [u8]]) -> &'v [u8] {
+        values.get(self.index).copied().unwrap_or_default()
     }
 
     /// 項目No, 1-based.
@@ -139,8 +140,8 @@ impl EquipmentFields {
     }
 
     /// Why a rental line of service code `code` does not name its product, when it does not.
-    fn missing_on(self, values: &[&str], code: &str) -> Option<String> {
-        let kind = code.get(..2).unwrap_or("");
+    fn missing_on(self, values: &[&[u8]], code: &[u8]) -> Option<String> {
+        let kind = code.get(..2).unwrap_or_default();
         (one_of(RENTAL_KINDS, kind) && self.tais.of(values).is_empty() && self.notified.of(values).is_empty())
             .then(|| {
                 format!(
@@ -148,7 +149,8 @@ impl EquipmentFields {
                     self.tais.number(),
                     self.tais.spec.name,
                     self.notified.number(),
-                    self.notified.spec.name
+                    self.notified.spec.name,
+                    code = Shown(code)
                 )
             })
     }
@@ -219,6 +221,8 @@ pub(super) enum Relations {
 /// A layout ready for checking: its fields, and where every rule between fields finds its own.
 pub(super) struct CheckedLayout {
     pub(super) specs: &'static [FieldSpec],
+    /// The field checks grouped for a clean record's verdict.
+    pub(super) fields: FieldPlan,
     /// 対象年月 / 削除対象年月, in a month-bound layout: compared with the file name's month.
     pub(super) month: Option<At>,
     pub(super) relations: Relations,
@@ -326,6 +330,7 @@ impl CheckedLayout {
         };
         Some(Self {
             specs,
+            fields: FieldPlan::new(specs),
             month: f.at("対象年月").or_else(|| f.at("削除対象年月")),
             relations,
             date_pairs,
@@ -340,8 +345,10 @@ impl CheckedLayout {
     /// A layout whose rules between fields cannot find their fields: its fields are still checked one by
     /// one. Only a renamed field can lead here, which `every_layout_resolves_the_names_its_rules_use` rules out.
     fn fields_only(kind: FileKind, v4: bool) -> Option<Self> {
+        let specs = layout(kind, v4)?;
         Some(Self {
-            specs: layout(kind, v4)?,
+            specs,
+            fields: FieldPlan::new(specs),
             month: None,
             relations: Relations::None,
             date_pairs: Vec::new(),
@@ -383,7 +390,7 @@ pub(super) fn checked(kind: FileKind, v4: bool) -> Option<&'static CheckedLayout
 
 /// Rules that relate fields of one record.
 pub(super) fn check_relations(
-    values: &[&str],
+    values: &[&[u8]],
     line: u64,
     name: &FileName,
     layout: &CheckedLayout,
@@ -394,7 +401,7 @@ pub(super) fn check_relations(
     match &layout.relations {
         Relations::Usage(f) => {
             let (month, date, code) = (f.month.of(values), f.date.of(values), f.code.of(values));
-            let kind = code.get(..2).unwrap_or("");
+            let kind = code.get(..2).unwrap_or_default();
             let in_month = month_of(month);
             // Both in their canonical digits: the date is in the month when it starts with it.
             if let Some(in_month) = in_month
@@ -404,16 +411,20 @@ pub(super) fn check_relations(
                 add(
                     Rule::ServiceDateOutsideMonth,
                     f.date,
-                    format!("{}: `{date}` is not in 対象年月 {in_month}", f.date),
+                    format!(
+                        "{}: `{date}` is not in 対象年月 {in_month}",
+                        f.date,
+                        date = Shown(date)
+                    ),
                 );
             }
             let proration = f.proration.of(values);
             if let Some(in_month) = in_month
                 && proration.len() == 31
                 && proration
-                    .bytes()
+                    .iter()
                     .skip(usize::from(in_month.days()))
-                    .any(|b| b == b'1')
+                    .any(|&b| b == b'1')
             {
                 add(
                     Rule::ProrationOutsideMonth,
@@ -431,32 +442,39 @@ pub(super) fn check_relations(
                 add(Rule::EquipmentCodeMissing, e.tais, message);
             }
             let detail = f.detail.of(values);
-            if !detail.is_empty() && kind != "17" {
+            if !detail.is_empty() && !same(kind, "17") {
                 add(
                     Rule::DetailCodeOutsideRental,
                     f.detail,
-                    format!("{}: `{detail}` on a line of kind {kind}", f.detail),
+                    format!(
+                        "{}: `{detail}` on a line of kind {kind}",
+                        f.detail,
+                        detail = Shown(detail),
+                        kind = Shown(kind)
+                    ),
                 );
             }
             let count = f.count.of(values);
-            if !count.is_empty() && count.bytes().all(|b| b == b'0') {
+            if !count.is_empty() && count.iter().all(|&b| b == b'0') {
                 add(
                     Rule::ServiceCount,
                     f.count,
-                    format!("{}: `{count}` counts no service", f.count),
+                    format!("{}: `{count}` counts no service", f.count, count = Shown(count)),
                 );
             }
             if name.kind == FileKind::UsageActual
                 && let Some((sender_kind, _)) = name.service_kinds
                 && code.len() == 6
-                && !same(kind, sender_kind.as_str())
+                && !same(kind, sender_kind.as_bytes())
             {
                 add(
                     Rule::ActualProviderMismatch,
                     f.code,
                     format!(
                         "{}: `{code}` is of kind {kind}, not the sending office's kind {sender_kind}",
-                        f.code
+                        f.code,
+                        code = Shown(code),
+                        kind = Shown(kind)
                     ),
                 );
             }
@@ -464,12 +482,16 @@ pub(super) fn check_relations(
                 add(
                     Rule::ServiceKindOutOfScope,
                     f.code,
-                    format!("{}: kind {kind} is outside the exchange's scope", f.code),
+                    format!(
+                        "{}: kind {kind} is outside the exchange's scope",
+                        f.code,
+                        kind = Shown(kind)
+                    ),
                 );
             }
             let provider = f.provider.of(values);
             if name.kind == FileKind::UsageActual
-                && !same(provider, name.from.as_str())
+                && !same(provider, name.from.as_bytes())
                 && !provider.is_empty()
             {
                 add(
@@ -477,7 +499,9 @@ pub(super) fn check_relations(
                     f.provider,
                     format!(
                         "{}: `{provider}` is not the sending office {}",
-                        f.provider, name.from
+                        f.provider,
+                        name.from,
+                        provider = Shown(provider)
                     ),
                 );
             }
@@ -499,7 +523,8 @@ pub(super) fn check_relations(
                         f.discounted_units.number(),
                         f.units.spec.name,
                         f.discount_rate.spec.name,
-                        f.discounted_units.spec.name
+                        f.discounted_units.spec.name,
+                        code = Shown(code)
                     ),
                 );
             }
@@ -510,11 +535,12 @@ pub(super) fn check_relations(
                     f.office,
                     format!(
                         "{}: `{office}` on the total row must be {ALL_NINES_OFFICE}",
-                        f.office
+                        f.office,
+                        office = Shown(office)
                     ),
                 );
             }
-            let kind = code.get(..2).unwrap_or("");
+            let kind = code.get(..2).unwrap_or_default();
             if !summary
                 && let Some(e) = f.equipment
                 && let Some(message) = e.missing_on(values, code)
@@ -528,11 +554,12 @@ pub(super) fn check_relations(
                     f.summary_office,
                     format!(
                         "{}: `{summary_office}` must be {ALL_NINES_OFFICE}",
-                        f.summary_office
+                        f.summary_office,
+                        summary_office = Shown(summary_office)
                     ),
                 );
             }
-            let [before, planned, cumulative] = f.stay_days.map(|at| at.of(values).parse::<u32>().ok());
+            let [before, planned, cumulative] = f.stay_days.map(|at| parse::<u32>(at.of(values)));
             if let (Some(before), Some(planned), Some(cumulative)) = (before, planned, cumulative)
                 && before.checked_add(planned) != Some(cumulative)
             {
@@ -552,43 +579,55 @@ pub(super) fn check_relations(
                 add(
                     Rule::ServiceKindOutOfScope,
                     f.code,
-                    format!("{}: kind {kind} is outside the exchange's scope", f.code),
+                    format!(
+                        "{}: kind {kind} is outside the exchange's scope",
+                        f.code,
+                        kind = Shown(kind)
+                    ),
                 );
             }
         }
         Relations::PlanTable1(f) => {
             let office = f.office.of(values);
-            if !office.is_empty() && !same(office, name.from.as_str()) {
+            if !office.is_empty() && !same(office, name.from.as_bytes()) {
                 add(
                     Rule::PlanOfficeNotSender,
                     f.office,
-                    format!("{}: `{office}` is not the sending office {}", f.office, name.from),
+                    format!(
+                        "{}: `{office}` is not the sending office {}",
+                        f.office,
+                        name.from,
+                        office = Shown(office)
+                    ),
                 );
             }
         }
         Relations::ActualDeletion(f) => {
             let provider = f.provider.of(values);
-            if !provider.is_empty() && !same(provider, name.from.as_str()) {
+            if !provider.is_empty() && !same(provider, name.from.as_bytes()) {
                 add(
                     Rule::ActualProviderMismatch,
                     f.provider,
                     format!(
                         "{}: `{provider}` is not the sending office {}",
-                        f.provider, name.from
+                        f.provider,
+                        name.from,
+                        provider = Shown(provider)
                     ),
                 );
             }
             let kind = f.kind.of(values);
             if let Some((sender_kind, _)) = name.service_kinds
                 && !kind.is_empty()
-                && !same(kind, sender_kind.as_str())
+                && !same(kind, sender_kind.as_bytes())
             {
                 add(
                     Rule::ActualProviderMismatch,
                     f.kind,
                     format!(
                         "{}: `{kind}` is not the sending office's kind {sender_kind}",
-                        f.kind
+                        f.kind,
+                        kind = Shown(kind)
                     ),
                 );
             }
@@ -611,25 +650,33 @@ pub(super) fn check_relations(
                     add(
                         Rule::ShortStaySlotKind,
                         *slot,
-                        format!("{slot}: `{kind}` for 短期入所療養介護, which the slots write as 22"),
+                        format!(
+                            "{slot}: `{kind}` for 短期入所療養介護, which the slots write as 22",
+                            kind = Shown(kind)
+                        ),
                     );
                 }
             }
             // The link to a month's sheets (00000000 plan date) or to plan tables (000000 month).
             let (plan_date, month) = (f.plan_date.of(values), f.month.of(values));
             match name.month {
-                Some(MonthSegment::Month(_)) if !plan_date.is_empty() && plan_date != "00000000" => add(
+                Some(MonthSegment::Month(_)) if !plan_date.is_empty() && !same(plan_date, "00000000") => add(
                     Rule::SupplementLink,
                     f.plan_date,
                     format!(
                         "{}: `{plan_date}` in a month's supplement should be 00000000",
-                        f.plan_date
+                        f.plan_date,
+                        plan_date = Shown(plan_date)
                     ),
                 ),
-                Some(MonthSegment::PlanLinked) if month != "000000" => add(
+                Some(MonthSegment::PlanLinked) if !same(month, "000000") => add(
                     Rule::SupplementLink,
                     f.month,
-                    format!("{}: `{month}` in a plan's supplement should be 000000", f.month),
+                    format!(
+                        "{}: `{month}` in a plan's supplement should be 000000",
+                        f.month,
+                        month = Shown(month)
+                    ),
                 ),
                 _ => {}
             }
@@ -644,7 +691,11 @@ pub(super) fn check_relations(
             add(
                 Rule::DateOrder,
                 first,
-                format!("{first}: `{a}` is after {second} `{b}`"),
+                format!(
+                    "{first}: `{a}` is after {second} `{b}`",
+                    a = Shown(a),
+                    b = Shown(b)
+                ),
             );
         }
     }
@@ -658,7 +709,7 @@ pub(super) fn check_relations(
                     "{field}: filled, but field {} {} is `{}`, not {code}",
                     coded.number(),
                     coded.spec.name,
-                    coded.of(values)
+                    Shown(coded.of(values))
                 ),
             );
         }
@@ -678,22 +729,25 @@ pub(super) fn check_relations(
     }
 }
 
+/// A user: 保険者番号 and 被保険者番号, as the record writes them.
+type User = (Vec<u8>, Vec<u8>);
+
 /// Rules over all of a file's records, gathered record by record (records of the layout's field count only).
 pub(super) enum Across {
     /// UPPLAN: each user's first line, and whether one of its lines is the receiver's.
     ReceiverLines {
         provider: At,
-        users: BTreeMap<(String, String), (u64, bool)>,
+        users: BTreeMap<User, (u64, bool)>,
         /// The user of the last line, out of `users` while its lines come (they are adjacent).
-        current: Option<((String, String), (u64, bool))>,
+        current: Option<(User, (u64, bool))>,
     },
     /// UPYOBO_SUB: the numbers of the last numbered row of each plan (user and 計画作成(変更)日).
     SupportNumbering {
         plan_date: At,
         numbers: [At; 3],
-        last: HashMap<String, [u32; 3]>,
+        last: HashMap<Vec<u8>, [u32; 3]>,
         /// `insurer \0 insured \0 plan date`, a buffer kept from row to row.
-        key: String,
+        key: Vec<u8>,
     },
     None,
 }
@@ -710,7 +764,7 @@ impl Across {
                 plan_date,
                 numbers,
                 last: HashMap::new(),
-                key: String::new(),
+                key: Vec::new(),
             },
             AcrossFields::None => Across::None,
         }
@@ -719,8 +773,8 @@ impl Across {
     /// Takes in one record: `user` is its 保険者番号 and 被保険者番号.
     pub(super) fn add(
         &mut self,
-        values: &[&str],
-        user: (&str, &str),
+        values: &[&[u8]],
+        user: (&[u8], &[u8]),
         line: u64,
         name: &FileName,
         findings: &mut Findings,
@@ -731,7 +785,7 @@ impl Across {
                 users,
                 current,
             } => {
-                let theirs = same(provider.of(values), name.to.as_str());
+                let theirs = same(provider.of(values), name.to.as_bytes());
                 // Lines of one user are adjacent: look the user up only when it changes.
                 let same_user = current
                     .as_ref()
@@ -758,18 +812,18 @@ impl Across {
                 // numbers is skipped and leaves the numbering where it was.
                 let number = |at: &At| {
                     let value = at.of(values);
-                    (value.len() <= 2).then(|| value.parse::<u32>().ok()).flatten()
+                    (value.len() <= 2).then(|| parse::<u32>(value)).flatten()
                 };
                 let [Some(issue), Some(plan), Some(service)] = numbers.each_ref().map(number) else {
                     return;
                 };
                 key.clear();
-                for part in [user.0, "\0", user.1, "\0", plan_date.of(values)] {
-                    key.push_str(part);
+                for part in [user.0, b"\0", user.1, b"\0", plan_date.of(values)] {
+                    key.extend_from_slice(part);
                 }
                 // The example of 定義書: a new 課題 starts its support plans at 1, a new support plan its
                 // services at 1; within them each number steps by one.
-                let expected = match last.get(key.as_str()) {
+                let expected = match last.get(key.as_slice()) {
                     Some(&[i, p, s]) if i == issue && p == plan => (plan, s + 1),
                     Some(&[i, p, _]) if i == issue => (p + 1, 1),
                     _ => (1, 1),
@@ -796,7 +850,7 @@ impl Across {
                         ),
                     );
                 }
-                match last.get_mut(key.as_str()) {
+                match last.get_mut(key.as_slice()) {
                     Some(seen) => *seen = [issue, plan, service],
                     None => {
                         last.insert(key.clone(), [issue, plan, service]);
@@ -823,7 +877,9 @@ impl Across {
                         Some(provider.number()),
                         format!(
                             "user {insurer}/{insured} has no line of the receiving office {} ({provider})",
-                            name.to
+                            name.to,
+                            insurer = Shown(insurer),
+                            insured = Shown(insured)
                         ),
                     );
                 }
@@ -833,7 +889,7 @@ impl Across {
 }
 
 /// Whether a 7表 サービスコード is a subtotal (kind + AAAA/EEEE/ZZZZ) or the grand total (999999).
-fn is_summary_code(code: &str) -> bool {
+fn is_summary_code(code: &[u8]) -> bool {
     same(code, "999999")
         || ["AAAA", "EEEE", "ZZZZ"]
             .iter()
@@ -843,7 +899,7 @@ fn is_summary_code(code: &str) -> bool {
 /// Rules that need the national service-code table: each service code exists in the record's service
 /// month, and a 7表 row agrees with the table on units and on the 区分支給限度.
 pub(super) fn check_service_codes(
-    values: &[&str],
+    values: &[&[u8]],
     line: u64,
     layout: &CheckedLayout,
     table: &ServiceCodes,
@@ -863,14 +919,17 @@ pub(super) fn check_service_codes(
         return;
     }
     let line = Some(line);
-    let entry = match table.lookup(code, month) {
+    let entry = match std::str::from_utf8(code).map_or(Lookup::Unknown, |code| table.lookup(code, month)) {
         Lookup::Found(entry) => entry,
         Lookup::Unknown => {
             findings.add(
                 Rule::ServiceCodeUnknown,
                 line,
                 Some(code_at.number()),
-                format!("{code_at}: `{code}` is not a code of the service-code table"),
+                format!(
+                    "{code_at}: `{code}` is not a code of the service-code table",
+                    code = Shown(code)
+                ),
             );
             return;
         }
@@ -881,7 +940,8 @@ pub(super) fn check_service_codes(
                 Some(code_at.number()),
                 format!(
                     "{code_at}: `{code}` applies {}, not in 対象年月 {month}",
-                    periods(entries)
+                    periods(entries),
+                    code = Shown(code)
                 ),
             );
             return;
@@ -890,7 +950,7 @@ pub(super) fn check_service_codes(
     let Some(f) = annex else { return };
     let units = f.units.of(values);
     if let Some(expected) = entry.units
-        && units.parse::<u32>().is_ok_and(|u| u != expected)
+        && parse::<u32>(units).is_some_and(|u| u != expected)
     {
         findings.add(
             Rule::ServiceUnitsMismatch,
@@ -898,7 +958,9 @@ pub(super) fn check_service_codes(
             Some(f.units.number()),
             format!(
                 "{}: `{units}` for {code}, whose units in the table are {expected}",
-                f.units
+                f.units,
+                units = Shown(units),
+                code = Shown(code)
             ),
         );
     }
@@ -910,7 +972,9 @@ pub(super) fn check_service_codes(
             Some(f.managed_units.number()),
             format!(
                 "{}: `{managed}` on {code}, which the table marks outside the 区分支給限度",
-                f.managed_units
+                f.managed_units,
+                managed = Shown(managed),
+                code = Shown(code)
             ),
         );
     }
