@@ -148,25 +148,28 @@ pub fn check(bytes: &[u8]) -> Result<(), EncodingError> {
 
 /// Whether every character of `bytes` is standard MS932, by the pair table.
 fn is_standard(bytes: &[u8]) -> bool {
-    let pairs = pairs();
     const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let pairs = pairs();
     let mut at = 0;
-    while at < bytes.len() {
-        // ASCII runs (codes, numbers, dates, separators) are most of a file: skip them a word at a time.
-        if let Some(chunk) = bytes.get(at..at + 8).and_then(|c| <[u8; 8]>::try_from(c).ok())
-            && u64::from_le_bytes(chunk) & HIGH_BITS == 0
-        {
-            at += 8;
-            continue;
-        }
-        let lead = bytes[at];
-        match lead {
-            0x00..=0x80 | 0xA1..=0xDF => at += 1,
-            _ if is_lead(lead) => match bytes.get(at + 1) {
+    while let Some(&lead) = bytes.get(at) {
+        if lead < 0x80 {
+            at += 1;
+            // An ASCII run (codes, numbers, dates, separators: most of a file): the rest of it a word at
+            // a time. Within Japanese text no word is tried.
+            while let Some(chunk) = bytes.get(at..at + 8).and_then(|c| <[u8; 8]>::try_from(c).ok())
+                && u64::from_le_bytes(chunk) & HIGH_BITS == 0
+            {
+                at += 8;
+            }
+        } else if is_lead(lead) {
+            match bytes.get(at + 1) {
                 Some(&trail) if pairs.is_standard(lead, trail) => at += 2,
                 _ => return false,
-            },
-            _ => return false,
+            }
+        } else if lead == 0x80 || (0xA1..=0xDF).contains(&lead) {
+            at += 1;
+        } else {
+            return false;
         }
     }
     true

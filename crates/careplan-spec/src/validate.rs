@@ -399,49 +399,67 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options<'_>) -> FileRepo
     file.finish(kind, &mut findings)
 }
 
-/// The users of a file's records, as they come: records of one user are usually adjacent, so a user is
-/// compared with the last one and written down once per run, with no lookup per record.
-#[derive(Default)]
-struct UserRuns {
+/// The users of a file's records, as they come, each run of adjacent records of one user with a value
+/// `V` of its own: records of one user are usually adjacent, so a user is compared with the last one and
+/// written down once per run, with no lookup and no allocation per record; runs of a user are merged once
+/// at the end.
+struct UserRuns<V> {
     /// Insurer and insured numbers back to back, run after run.
     text: Vec<u8>,
-    /// Each run's insurer and insured, as ranges of `text`.
-    runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// Each run's insurer and insured, as ranges of `text`, and its value.
+    runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, V)>,
 }
 
-impl UserRuns {
-    fn add(&mut self, insurer: &[u8], insured: &[u8]) {
-        if let Some((last_insurer, last_insured)) = self.runs.last()
-            && same(&self.text[last_insurer.clone()], insurer)
-            && same(&self.text[last_insured.clone()], insured)
-        {
-            return;
+impl<V> Default for UserRuns<V> {
+    fn default() -> Self {
+        Self {
+            text: Vec::new(),
+            runs: Vec::new(),
         }
-        let start = self.text.len();
-        self.text.extend_from_slice(insurer);
-        let middle = self.text.len();
-        self.text.extend_from_slice(insured);
-        self.runs.push((start..middle, middle..self.text.len()));
+    }
+}
+
+impl<V> UserRuns<V> {
+    /// The value of the run a record of this user belongs to: the last run's when the user is its user,
+    /// a new run's, valued `first()`, otherwise.
+    fn add(&mut self, insurer: &[u8], insured: &[u8], first: impl FnOnce() -> V) -> &mut V {
+        let continues = self.runs.last().is_some_and(|(last_insurer, last_insured, _)| {
+            same(&self.text[last_insurer.clone()], insurer) && same(&self.text[last_insured.clone()], insured)
+        });
+        if !continues {
+            let start = self.text.len();
+            self.text.extend_from_slice(insurer);
+            let middle = self.text.len();
+            self.text.extend_from_slice(insured);
+            self.runs.push((start..middle, middle..self.text.len(), first()));
+        }
+        let last = self.runs.len() - 1;
+        &mut self.runs[last].2
     }
 
-    /// The distinct users.
-    fn into_set(self) -> BTreeSet<(String, String)> {
-        let mut users: Vec<(&[u8], &[u8])> = self
-            .runs
-            .iter()
-            .map(|(insurer, insured)| (&self.text[insurer.clone()], &self.text[insured.clone()]))
-            .collect();
-        users.sort_unstable();
-        users.dedup();
-        users
-            .into_iter()
-            .map(|(insurer, insured)| {
-                (
-                    ms932::lossy(insurer).into_owned(),
-                    ms932::lossy(insured).into_owned(),
-                )
-            })
-            .collect()
+    /// Each distinct user in order (insurer, then insured) with the values of its runs, the first in
+    /// file order taking in the later ones with `merge`.
+    fn for_each_user(mut self, mut merge: impl FnMut(&mut V, V), mut each: impl FnMut(&[u8], &[u8], V)) {
+        let text = &self.text;
+        let user = |run: &(std::ops::Range<usize>, std::ops::Range<usize>, V)| {
+            (&text[run.0.clone()], &text[run.1.clone()])
+        };
+        // Stable: runs of one user stay in file order.
+        self.runs.sort_by(|a, b| user(a).cmp(&user(b)));
+        let mut runs = self.runs.into_iter();
+        let Some(mut current) = runs.next() else {
+            return;
+        };
+        for run in runs {
+            if user(&run) == user(&current) {
+                merge(&mut current.2, run.2);
+            } else {
+                let (insurer, insured) = user(&current);
+                each(insurer, insured, std::mem::replace(&mut current, run).2);
+            }
+        }
+        let (insurer, insured) = user(&current);
+        each(insurer, insured, current.2);
     }
 }
 
@@ -467,7 +485,7 @@ struct FileChecks<'n> {
     /// Users seen, as `insurer \0 insured`.
     /// The users of the records (insurer and insured numbers back to back), one entry per run of
     /// adjacent records of a user: no lookup per record, duplicates removed once at the end.
-    users: UserRuns,
+    users: UserRuns<()>,
 }
 
 impl<'n> FileChecks<'n> {
@@ -563,7 +581,7 @@ impl<'n> FileChecks<'n> {
             annex.add(record);
         }
         if record.len() >= 3 {
-            self.users.add(record.field(1), record.field(2));
+            self.users.add(record.field(1), record.field(2), || ());
         }
     }
 
@@ -581,7 +599,20 @@ impl<'n> FileChecks<'n> {
             kind,
             csv_version: self.csv_version,
             records: self.records,
-            users: self.users.into_set(),
+            users: {
+                // In order already: the set is built in bulk, not by a search per user.
+                let mut users = Vec::new();
+                self.users.for_each_user(
+                    |(), ()| {},
+                    |insurer, insured, ()| {
+                        users.push((
+                            ms932::lossy(insurer).into_owned(),
+                            ms932::lossy(insured).into_owned(),
+                        ));
+                    },
+                );
+                BTreeSet::from_iter(users)
+            },
             diagnostics: std::mem::take(&mut findings.list),
         }
     }
@@ -720,6 +751,7 @@ fn number(digits: &[u8]) -> Option<u32> {
 /// Whether two short values are equal. Codes, numbers and dates are a few bytes, below what a call to
 /// `memcmp` pays off, and a loop over their bytes branches on each: up to 16 bytes are compared as two
 /// overlapping words of the same size.
+#[inline]
 fn same(a: impl AsRef<[u8]>, b: impl AsRef<[u8]>) -> bool {
     let (a, b) = (a.as_ref(), b.as_ref());
     let n = a.len();
@@ -773,6 +805,7 @@ fn month_of(b: &[u8]) -> Option<CareMonth> {
 
 /// Whether `value` is a real date `YYYYMMDD` of the proleptic Gregorian calendar, as [`parse_date`](crate::records::parse_date) reads
 /// it, without building the date: every record has several.
+#[inline]
 fn is_date(b: &[u8]) -> bool {
     if b.len() != 8 {
         return false;
@@ -1783,6 +1816,38 @@ mod tests {
                 Some(Rule::NumberInvalid),
                 None
             ]
+        );
+    }
+
+    #[test]
+    fn user_runs_merge_the_runs_of_a_user_in_file_order() {
+        let mut runs = UserRuns::default();
+        for (line, insurer, insured, theirs) in [
+            (1, "131002", "0000000001", false),
+            (2, "131002", "0000000001", false),
+            (3, "131001", "0000000009", false),
+            (4, "131002", "0000000001", true),
+            (5, "131002", "0000000002", false),
+        ] {
+            runs.add(insurer.as_bytes(), insured.as_bytes(), || (line, false))
+                .1 |= theirs;
+        }
+        let mut users = Vec::new();
+        runs.for_each_user(
+            |(_, theirs), (_, later)| *theirs |= later,
+            |insurer, insured, value| {
+                users.push((Shown(insurer).to_string(), Shown(insured).to_string(), value))
+            },
+        );
+        let owned = |(a, b, v): (&str, &str, (u64, bool))| (a.to_owned(), b.to_owned(), v);
+        assert_eq!(
+            users,
+            [
+                ("131001", "0000000009", (3, false)),
+                ("131002", "0000000001", (1, true)),
+                ("131002", "0000000002", (5, false)),
+            ]
+            .map(owned)
         );
     }
 

@@ -4,12 +4,12 @@
 //! and rule set (V3 layouts lack the 福祉用具 fields, and later fields move up), so no rule holds a field
 //! number and a file's records are checked without a name lookup.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::LazyLock;
 
 use super::fields::FieldPlan;
-use super::{Findings, Rule, Shown, is_date, month_of, one_of, parse, same};
+use super::{Findings, Rule, Shown, UserRuns, is_date, month_of, one_of, parse, same};
 use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, find, layout, slot_field};
 use crate::records::ALL_NINES_OFFICE;
 use crate::service_codes::{Lookup, ServiceCodes, periods};
@@ -729,17 +729,13 @@ pub(super) fn check_relations(
     }
 }
 
-/// A user: 保険者番号 and 被保険者番号, as the record writes them.
-type User = (Vec<u8>, Vec<u8>);
-
 /// Rules over all of a file's records, gathered record by record (records of the layout's field count only).
 pub(super) enum Across {
     /// UPPLAN: each user's first line, and whether one of its lines is the receiver's.
     ReceiverLines {
         provider: At,
-        users: BTreeMap<User, (u64, bool)>,
-        /// The user of the last line, out of `users` while its lines come (they are adjacent).
-        current: Option<(User, (u64, bool))>,
+        /// Per run of a user's lines: the run's first line, and whether one of them is the receiver's.
+        users: UserRuns<(u64, bool)>,
     },
     /// UPYOBO_SUB: the numbers of the last numbered row of each plan (user and 計画作成(変更)日).
     SupportNumbering {
@@ -757,8 +753,7 @@ impl Across {
         match layout.across {
             AcrossFields::ReceiverLines { provider } => Across::ReceiverLines {
                 provider,
-                users: BTreeMap::new(),
-                current: None,
+                users: UserRuns::default(),
             },
             AcrossFields::SupportNumbering { plan_date, numbers } => Across::SupportNumbering {
                 plan_date,
@@ -780,27 +775,9 @@ impl Across {
         findings: &mut Findings,
     ) {
         match self {
-            Across::ReceiverLines {
-                provider,
-                users,
-                current,
-            } => {
+            Across::ReceiverLines { provider, users } => {
                 let theirs = same(provider.of(values), name.to.as_bytes());
-                // Lines of one user are adjacent: look the user up only when it changes.
-                let same_user = current
-                    .as_ref()
-                    .is_some_and(|((insurer, insured), _)| same(insurer, user.0) && same(insured, user.1));
-                if !same_user {
-                    if let Some((key, seen)) = current.take() {
-                        users.insert(key, seen);
-                    }
-                    let key = (user.0.to_owned(), user.1.to_owned());
-                    let seen = users.remove(&key).unwrap_or((line, false));
-                    *current = Some((key, seen));
-                }
-                if let Some((_, seen)) = current {
-                    seen.1 |= theirs;
-                }
+                users.add(user.0, user.1, || (line, false)).1 |= theirs;
             }
             Across::SupportNumbering {
                 plan_date,
@@ -862,28 +839,25 @@ impl Across {
     }
 
     pub(super) fn finish(self, name: &FileName, findings: &mut Findings) {
-        if let Across::ReceiverLines {
-            provider,
-            mut users,
-            current,
-        } = self
-        {
-            users.extend(current);
-            for ((insurer, insured), (line, theirs)) in users {
-                if !theirs {
-                    findings.add(
-                        Rule::ReceiverWithoutLines,
-                        Some(line),
-                        Some(provider.number()),
-                        format!(
-                            "user {insurer}/{insured} has no line of the receiving office {} ({provider})",
-                            name.to,
-                            insurer = Shown(insurer),
-                            insured = Shown(insured)
-                        ),
-                    );
-                }
-            }
+        if let Across::ReceiverLines { provider, users } = self {
+            users.for_each_user(
+                |(_, theirs), (_, later)| *theirs |= later,
+                |insurer, insured, (line, theirs)| {
+                    if !theirs {
+                        findings.add(
+                            Rule::ReceiverWithoutLines,
+                            Some(line),
+                            Some(provider.number()),
+                            format!(
+                                "user {}/{} has no line of the receiving office {} ({provider})",
+                                Shown(insurer),
+                                Shown(insured),
+                                name.to
+                            ),
+                        );
+                    }
+                },
+            );
         }
     }
 }
