@@ -1,8 +1,10 @@
 //! The MHLW care plan CSV standard (ケアプランデータ連携標準仕様), V4.1 (CSVバージョン `202407`).
 //!
 //! - [`FileName`]: the standard file-name grammar, `PREFIX[_YYYYMM]_<from>_<kind>_<to>_<kind>_<serial>.CSV`.
-//! - [`ms932`]: encoding and decoding of Shift_JIS (MS932), refusing 外字 and a UTF-8 BOM.
-//! - [`csv_text`]: the quoting rule (free text always quoted, codes never) and a quote-aware reader.
+//! - [`ms932`]: encoding and decoding of Shift_JIS (MS932), refusing 外字 and a UTF-8 BOM, and a check of
+//!   MS932 bytes that judges them as decoding would without writing the text out.
+//! - [`csv_text`]: the quoting rule (free text always quoted, codes never) and a quote-aware reader of
+//!   UTF-8 text or of MS932 bytes as they are.
 //! - [`records`]: typed records of the tables exchanged in a month's plan/actual round trip.
 //! - [`check_send_unit`]: which files travel together (送信単位).
 //! - [`service_codes`]: the national service-code table as a user prepares it, for the checks that need it.

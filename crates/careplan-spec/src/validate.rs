@@ -553,7 +553,7 @@ impl<'n> FileChecks<'n> {
                 ),
             ),
             (Some(known), None) => self.reference = Some(known),
-            (Some(known), Some(reference)) if known != reference => findings.add(
+            (Some(known), Some(reference)) if !same(known, reference) => findings.add(
                 Rule::CsvVersionMixed,
                 Some(record.line),
                 Some(1),
