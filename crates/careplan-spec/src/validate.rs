@@ -774,6 +774,16 @@ fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     word
 }
 
+/// A service code's kind (its first two characters) and the rest, when those two are ASCII, as every
+/// kind is. A code that opens otherwise (a format finding already) has no kind, and is never cut inside
+/// a two-byte character.
+fn split_code(code: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match code {
+        [a, b, rest @ ..] if a.is_ascii() && b.is_ascii() => (&code[..2], Some(rest)),
+        _ => (&[], None),
+    }
+}
+
 /// Whether `value` is one of `codes`.
 fn one_of(codes: &[&str], value: &[u8]) -> bool {
     codes.iter().any(|code| same(code, value))
@@ -895,6 +905,7 @@ fn check_record(
     if let (Some(MonthSegment::Month(month)), Some(at)) = (name.month, layout.month)
         && let value = at.of(&values)
         && value.len() == 6
+        && value.is_ascii()
         && month_of(value) != Some(month)
     {
         findings.add(
@@ -919,9 +930,9 @@ struct KindOf {
 
 impl KindOf {
     fn of(code: &[u8]) -> Self {
-        match code {
-            [a, b, ..] => Self {
-                bytes: [*a, *b],
+        match split_code(code).0 {
+            &[a, b] => Self {
+                bytes: [a, b],
                 len: 2,
             },
             _ => Self {
@@ -1019,11 +1030,12 @@ impl AnnexTotals {
         };
         let code = record.field(at.code.index);
         let kind = KindOf::of(code);
+        let rest = split_code(code).1;
         let amount = {
             let v = record.field(at.amount.index);
             if v.is_empty() { Some(0) } else { parse::<u64>(v) }
         };
-        match code.get(2..) {
+        match rest {
             _ if same(code, "999999") => {
                 rows.totals += 1;
                 rows.total_stated = Some(amount);
@@ -1619,6 +1631,30 @@ mod tests {
         assert_eq!(rules("10."), ["NUMBER_INVALID"]);
         assert_eq!(rules("1x.00"), ["NUMBER_INVALID"]);
         assert_eq!(rules("10.000"), ["NUMBER_INVALID"]);
+    }
+
+    #[test]
+    fn a_code_of_japanese_text_is_a_format_finding_and_never_cut_inside_a_character() {
+        let name = NAME.replace("UPPLAN", "UPSIKYU");
+        let row = |code: &str, units: &str| {
+            format!(
+                "202407,131001,0000012345,20250425,202505,,1310000002,,{code},,,,{units},,,8,2000,2000,,,,,,,,,,,,,,,0,9999999999,,1310000001,\r\n"
+            )
+        };
+        let total = row("999999", "0").replace(",1310000002,", ",9999999999,");
+        // `1ア` is 31 83 in MS932 and `ア`'s trail byte 0x41 is `A`: `1アAAA` is 31 83 41 41 41 41, whose
+        // bytes 2–5 read `AAAA`. It is no subtotal of kind `1` + half a character: a malformed code.
+        for code in ["1アAAA", "山田"] {
+            let text = format!("{}{total}", row(code, "250"));
+            let report = validate_file(&name, &ms932::encode(&text).unwrap(), Options::default());
+            let found: Vec<(&str, Option<usize>)> = report
+                .diagnostics
+                .iter()
+                .map(|d| (d.rule.id(), d.field))
+                .collect();
+            assert_eq!(found, [("FORMAT_INVALID", Some(9))], "{code}");
+            assert!(report.diagnostics[0].message.contains(&format!("`{code}`")));
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use super::fields::FieldPlan;
-use super::{Findings, Rule, Shown, UserRuns, is_date, month_of, one_of, parse, same};
+use super::{Findings, Rule, Shown, UserRuns, is_date, month_of, one_of, parse, same, split_code};
 use crate::layout::{FieldSpec, KIND_LIMIT_SLOTS, KindLimitField, find, layout, slot_field};
 use crate::records::ALL_NINES_OFFICE;
 use crate::service_codes::{Lookup, ServiceCodes, periods};
@@ -141,7 +141,7 @@ impl EquipmentFields {
 
     /// Why a rental line of service code `code` does not name its product, when it does not.
     fn missing_on(self, values: &[&[u8]], code: &[u8]) -> Option<String> {
-        let kind = code.get(..2).unwrap_or_default();
+        let kind = split_code(code).0;
         (one_of(RENTAL_KINDS, kind) && self.tais.of(values).is_empty() && self.notified.of(values).is_empty())
             .then(|| {
                 format!(
@@ -401,7 +401,7 @@ pub(super) fn check_relations(
     match &layout.relations {
         Relations::Usage(f) => {
             let (month, date, code) = (f.month.of(values), f.date.of(values), f.code.of(values));
-            let kind = code.get(..2).unwrap_or_default();
+            let kind = split_code(code).0;
             let in_month = month_of(month);
             // Both in their canonical digits: the date is in the month when it starts with it.
             if let Some(in_month) = in_month
@@ -421,6 +421,7 @@ pub(super) fn check_relations(
             let proration = f.proration.of(values);
             if let Some(in_month) = in_month
                 && proration.len() == 31
+                && proration.is_ascii()
                 && proration
                     .iter()
                     .skip(usize::from(in_month.days()))
@@ -465,6 +466,7 @@ pub(super) fn check_relations(
             if name.kind == FileKind::UsageActual
                 && let Some((sender_kind, _)) = name.service_kinds
                 && code.len() == 6
+                && code.is_ascii()
                 && !same(kind, sender_kind.as_bytes())
             {
                 add(
@@ -540,7 +542,7 @@ pub(super) fn check_relations(
                     ),
                 );
             }
-            let kind = code.get(..2).unwrap_or_default();
+            let kind = split_code(code).0;
             if !summary
                 && let Some(e) = f.equipment
                 && let Some(message) = e.missing_on(values, code)
@@ -865,9 +867,9 @@ impl Across {
 /// Whether a 7表 サービスコード is a subtotal (kind + AAAA/EEEE/ZZZZ) or the grand total (999999).
 fn is_summary_code(code: &[u8]) -> bool {
     same(code, "999999")
-        || ["AAAA", "EEEE", "ZZZZ"]
-            .iter()
-            .any(|s| code.get(2..).is_some_and(|c| same(c, s)))
+        || split_code(code)
+            .1
+            .is_some_and(|rest| one_of(&["AAAA", "EEEE", "ZZZZ"], rest))
 }
 
 /// Rules that need the national service-code table: each service code exists in the record's service
@@ -889,7 +891,7 @@ pub(super) fn check_service_codes(
     let Some(month) = month_of(month_at.of(values)) else {
         return;
     };
-    if code.len() != 6 || annex.is_some() && is_summary_code(code) {
+    if code.len() != 6 || !code.is_ascii() || annex.is_some() && is_summary_code(code) {
         return;
     }
     let line = Some(line);
