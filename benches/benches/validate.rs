@@ -101,7 +101,7 @@ fn millis(run: impl FnOnce()) -> f64 {
 
 /// With `VALIDATE_ALTERNATE=ROUNDS` set: the floor, the validator and its parts timed one after the other,
 /// round after round, so that a machine whose speed drifts (a shared virtual machine) slows all three
-/// alike; prints the fastest tenth and the median of each and the ratios. Criterion measures each alone,
+/// alike; prints the median of each round's own ratio, and the fastest tenth and the median of each side. Criterion measures each alone,
 /// minutes apart, which on such a machine moves a ratio by ten points from run to run.
 fn alternate(rounds: usize, inputs: &[(&str, &[u8])]) {
     let mut floor = Floor::default();
@@ -126,6 +126,21 @@ fn alternate(rounds: usize, inputs: &[(&str, &[u8])]) {
             black_box(parts(inputs));
         }));
     }
+    // Each round's own ratio, its floor and validation timed back to back: drift between rounds cancels.
+    let mut paired: Vec<f64> = sides[0]
+        .1
+        .iter()
+        .zip(&sides[1].1)
+        .map(|(floor, validate)| floor / validate)
+        .collect();
+    paired.sort_by(f64::total_cmp);
+    eprintln!(
+        "paired rounds: validate_files at {:.0}% of the floor (median of {} rounds; middle half {:.0}–{:.0}%)",
+        100.0 * paired[paired.len() / 2],
+        paired.len(),
+        100.0 * paired[paired.len() / 4],
+        100.0 * paired[paired.len() * 3 / 4]
+    );
     let mut at = |quantile: usize| -> [f64; 3] {
         sides.each_mut().map(|(_, times)| {
             times.sort_by(f64::total_cmp);
