@@ -399,18 +399,21 @@ pub fn validate_file(name: &str, bytes: &[u8], options: Options<'_>) -> FileRepo
     file.finish(kind, &mut findings)
 }
 
-/// The users of a file's records, as they come, each run of adjacent records of one user with a value
-/// `V` of its own: records of one user are usually adjacent, so a user is compared with the last one and
-/// written down once per run, with no lookup and no allocation per record; runs of a user are merged once
-/// at the end.
-struct UserRuns<V> {
-    /// Insurer and insured numbers back to back, run after run.
+/// Records' keys as they come — a user (insurer and insured numbers), or a user and a month — each run of
+/// adjacent records of one key with a value `V` of its own: records of one user are usually adjacent, so a
+/// key is compared with the last one and written down once per run, with no lookup and no allocation per
+/// record; the runs of a key are merged once at the end.
+struct Runs<V, const N: usize> {
+    /// The keys' parts back to back, run after run.
     text: Vec<u8>,
-    /// Each run's insurer and insured, as ranges of `text`, and its value.
-    runs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>, V)>,
+    /// Each run's key, as ranges of `text`, and its value.
+    runs: Vec<([std::ops::Range<usize>; N], V)>,
 }
 
-impl<V> Default for UserRuns<V> {
+/// Runs of a file's users: insurer and insured numbers.
+type UserRuns<V> = Runs<V, 2>;
+
+impl<V, const N: usize> Default for Runs<V, N> {
     fn default() -> Self {
         Self {
             text: Vec::new(),
@@ -419,47 +422,48 @@ impl<V> Default for UserRuns<V> {
     }
 }
 
-impl<V> UserRuns<V> {
-    /// The value of the run a record of this user belongs to: the last run's when the user is its user,
-    /// a new run's, valued `first()`, otherwise.
-    fn add(&mut self, insurer: &[u8], insured: &[u8], first: impl FnOnce() -> V) -> &mut V {
-        let continues = self.runs.last().is_some_and(|(last_insurer, last_insured, _)| {
-            same(&self.text[last_insurer.clone()], insurer) && same(&self.text[last_insured.clone()], insured)
+impl<V, const N: usize> Runs<V, N> {
+    /// The value of the run a record of this key belongs to: the last run's when the key is its key, a
+    /// new run's, valued `first()`, otherwise.
+    fn add(&mut self, key: [&[u8]; N], first: impl FnOnce() -> V) -> &mut V {
+        let continues = self.runs.last().is_some_and(|(last, _)| {
+            last.iter()
+                .zip(key)
+                .all(|(range, part)| same(&self.text[range.clone()], part))
         });
         if !continues {
-            let start = self.text.len();
-            self.text.extend_from_slice(insurer);
-            let middle = self.text.len();
-            self.text.extend_from_slice(insured);
-            self.runs.push((start..middle, middle..self.text.len(), first()));
+            let text = &mut self.text;
+            let ranges = key.map(|part| {
+                let start = text.len();
+                text.extend_from_slice(part);
+                start..text.len()
+            });
+            self.runs.push((ranges, first()));
         }
         let last = self.runs.len() - 1;
-        &mut self.runs[last].2
+        &mut self.runs[last].1
     }
 
-    /// Each distinct user in order (insurer, then insured) with the values of its runs, the first in
-    /// file order taking in the later ones with `merge`.
-    fn for_each_user(mut self, mut merge: impl FnMut(&mut V, V), mut each: impl FnMut(&[u8], &[u8], V)) {
+    /// Each distinct key in order (part by part) with the values of its runs, the first in file order
+    /// taking in the later ones with `merge`.
+    fn for_each(mut self, mut merge: impl FnMut(&mut V, V), mut each: impl FnMut([&[u8]; N], V)) {
         let text = &self.text;
-        let user = |run: &(std::ops::Range<usize>, std::ops::Range<usize>, V)| {
-            (&text[run.0.clone()], &text[run.1.clone()])
-        };
-        // Stable: runs of one user stay in file order.
-        self.runs.sort_by(|a, b| user(a).cmp(&user(b)));
+        let key = |run: &([std::ops::Range<usize>; N], V)| run.0.clone().map(|range| &text[range]);
+        // Stable: runs of one key stay in file order.
+        self.runs.sort_by(|a, b| key(a).cmp(&key(b)));
         let mut runs = self.runs.into_iter();
         let Some(mut current) = runs.next() else {
             return;
         };
         for run in runs {
-            if user(&run) == user(&current) {
-                merge(&mut current.2, run.2);
+            if key(&run) == key(&current) {
+                merge(&mut current.1, run.1);
             } else {
-                let (insurer, insured) = user(&current);
-                each(insurer, insured, std::mem::replace(&mut current, run).2);
+                let done = std::mem::replace(&mut current, run);
+                each(key(&done), done.1);
             }
         }
-        let (insurer, insured) = user(&current);
-        each(insurer, insured, current.2);
+        each(key(&current), current.1);
     }
 }
 
@@ -581,7 +585,7 @@ impl<'n> FileChecks<'n> {
             annex.add(record);
         }
         if record.len() >= 3 {
-            self.users.add(record.field(1), record.field(2), || ());
+            self.users.add([record.field(1), record.field(2)], || ());
         }
     }
 
@@ -602,9 +606,9 @@ impl<'n> FileChecks<'n> {
             users: {
                 // In order already: the set is built in bulk, not by a search per user.
                 let mut users = Vec::new();
-                self.users.for_each_user(
+                self.users.for_each(
                     |(), ()| {},
-                    |insurer, insured, ()| {
+                    |[insurer, insured], ()| {
                         users.push((
                             ms932::lossy(insurer).into_owned(),
                             ms932::lossy(insured).into_owned(),
@@ -947,14 +951,10 @@ impl KindOf {
     }
 }
 
-/// The rows of one user and month of a 7表.
+/// The rows of one user and month of a 7表 (a run of them, until the runs of the user are merged).
 struct UserRows {
-    insurer: Vec<u8>,
-    insured: Vec<u8>,
-    month: Vec<u8>,
     first_line: u64,
     totals: usize,
-    /// Code rows per service kind.
     /// Code rows per service kind, and their field 17 (サービス単位／金額) summed, `None` once a value is
     /// not a number: a user has rows of a few kinds, searched in place.
     code_rows: Vec<(KindOf, usize, Option<u64>)>,
@@ -964,17 +964,51 @@ struct UserRows {
     outside_the_limit: bool,
 }
 
+impl UserRows {
+    fn new(first_line: u64) -> Self {
+        Self {
+            first_line,
+            totals: 0,
+            code_rows: Vec::new(),
+            stated: Vec::new(),
+            total_stated: None,
+            outside_the_limit: false,
+        }
+    }
+
+    /// Counts `count` code rows of `kind` whose amounts add up to `sum`.
+    fn count(&mut self, kind: KindOf, count: usize, sum: Option<u64>) {
+        match self.code_rows.iter_mut().find(|(k, ..)| *k == kind) {
+            Some((_, counted, summed)) => {
+                *counted += count;
+                *summed = summed.zip(sum).and_then(|(a, b)| a.checked_add(b));
+            }
+            None => self.code_rows.push((kind, count, sum)),
+        }
+    }
+
+    /// Takes in a later run of the same user and month, as if its rows had followed these.
+    fn merge(&mut self, later: UserRows) {
+        self.totals += later.totals;
+        if later.total_stated.is_some() {
+            self.total_stated = later.total_stated;
+        }
+        self.outside_the_limit |= later.outside_the_limit;
+        self.stated.extend(later.stated);
+        for (kind, count, sum) in later.code_rows {
+            self.count(kind, count, sum);
+        }
+    }
+}
+
 /// Rules over all of a 7表 file's rows of one user and month (spec §10.20–21), gathered row by row.
 struct AnnexTotals {
     layout: &'static CheckedLayout,
     fields: &'static AnnexFields,
     /// Whether every row had the layout's field count: sums are judged only then.
     complete: bool,
-    /// Users by `insurer \0 insured \0 month`, the order of the tuple.
-    users: BTreeMap<Vec<u8>, UserRows>,
-    /// The user of the last row, out of `users` while its rows come.
-    current: Option<(Vec<u8>, UserRows)>,
-    key: Vec<u8>,
+    /// The rows of each run of a user and month (insurer, insured, 対象年月).
+    users: Runs<UserRows, 3>,
 }
 
 impl AnnexTotals {
@@ -983,9 +1017,7 @@ impl AnnexTotals {
             layout,
             fields,
             complete: true,
-            users: BTreeMap::new(),
-            current: None,
-            key: Vec::new(),
+            users: Runs::default(),
         }
     }
 
@@ -995,76 +1027,35 @@ impl AnnexTotals {
             return;
         }
         let at = self.fields;
-        let (insurer, insured, month) = (
+        let key = [
             record.field(at.insurer.index),
             record.field(at.insured.index),
             record.field(at.month.index),
-        );
-        // Rows of one user are adjacent as the form is written: look the user up only when it changes.
-        let same_user = self.current.as_ref().is_some_and(|(_, rows)| {
-            same(&rows.insurer, insurer) && same(&rows.insured, insured) && same(&rows.month, month)
-        });
-        if !same_user {
-            if let Some((key, rows)) = self.current.take() {
-                self.users.insert(key, rows);
-            }
-            self.key.clear();
-            for part in [insurer, b"\0", insured, b"\0", month] {
-                self.key.extend_from_slice(part);
-            }
-            let rows = self.users.remove(&self.key).unwrap_or_else(|| UserRows {
-                insurer: insurer.to_owned(),
-                insured: insured.to_owned(),
-                month: month.to_owned(),
-                first_line: record.line,
-                totals: 0,
-                code_rows: Vec::new(),
-                stated: Vec::new(),
-                total_stated: None,
-                outside_the_limit: false,
-            });
-            self.current = Some((self.key.clone(), rows));
-        }
-        let Some((_, rows)) = &mut self.current else {
-            return;
-        };
+        ];
+        let rows = self.users.add(key, || UserRows::new(record.line));
         let code = record.field(at.code.index);
         let kind = KindOf::of(code);
-        let rest = split_code(code).1;
         let amount = {
             let v = record.field(at.amount.index);
             if v.is_empty() { Some(0) } else { parse::<u64>(v) }
         };
-        match rest {
+        match split_code(code).1 {
             _ if same(code, "999999") => {
                 rows.totals += 1;
                 rows.total_stated = Some(amount);
             }
-            Some(b"AAAA") => rows.stated.push((kind.to_owned(), amount)),
+            Some(b"AAAA") => rows.stated.push((kind, amount)),
             Some(b"EEEE" | b"ZZZZ") => rows.outside_the_limit = true,
-            _ => {
-                let (_, count, sum) = match rows.code_rows.iter().position(|(k, ..)| *k == kind) {
-                    Some(at) => &mut rows.code_rows[at],
-                    None => {
-                        rows.code_rows.push((kind, 0, Some(0)));
-                        let last = rows.code_rows.len() - 1;
-                        &mut rows.code_rows[last]
-                    }
-                };
-                *count += 1;
-                *sum = sum.zip(amount).and_then(|(a, b)| a.checked_add(b));
-            }
+            _ => rows.count(kind, 1, amount),
         }
     }
 
-    fn finish(mut self, findings: &mut Findings) {
-        if let Some((key, rows)) = self.current.take() {
-            self.users.insert(key, rows);
-        }
+    fn finish(self, findings: &mut Findings) {
         let code_at = self.fields.code.number();
         let amount_at = self.fields.amount.number();
-        for rows in self.users.into_values() {
-            let (insurer, insured, month) = (Shown(&rows.insurer), Shown(&rows.insured), Shown(&rows.month));
+        let complete = self.complete;
+        self.users.for_each(UserRows::merge, |[insurer, insured, month], rows| {
+            let (insurer, insured, month) = (Shown(insurer), Shown(insured), Shown(month));
             let line = Some(rows.first_line);
             if rows.totals != 1 {
                 findings.add(
@@ -1078,7 +1069,7 @@ impl AnnexTotals {
                 );
             }
             // Sums are only meaningful when every row was read: a row of the wrong length is already an error.
-            if self.complete && !rows.outside_the_limit {
+            if complete && !rows.outside_the_limit {
                 let mut sum_mismatch = |what: String, stated: u64, summed: u64| {
                     findings.add(
                         Rule::AnnexSum,
@@ -1127,7 +1118,7 @@ impl AnnexTotals {
                     );
                 }
             }
-        }
+        });
     }
 }
 
@@ -1718,6 +1709,30 @@ mod tests {
             )),
             ["ANNEX_TOTAL_ROW"]
         );
+        // A user's rows in two runs, another user's between them: judged as one user's rows, found on
+        // the line of its first row.
+        let other = |text: String| text.replace("0000012345", "0000099999");
+        let found = |text: &str| -> Vec<(&'static str, Option<u64>)> {
+            let report = validate_file(&name, &ms932::encode(text).unwrap(), Options::default());
+            report.diagnostics.iter().map(|d| (d.rule.id(), d.line)).collect()
+        };
+        let split = format!(
+            "{}{}{}{}{total_of_two}",
+            service("111111"),
+            other(service("111111")),
+            other(total.clone()),
+            service("112111")
+        );
+        assert_eq!(found(&split), [("ANNEX_SUBTOTAL_MISSING", Some(1))]);
+        let split_with_subtotal = format!(
+            "{}{}{}{}{}{total_of_two}",
+            service("111111"),
+            other(service("111111")),
+            other(total.clone()),
+            service("112111"),
+            subtotal.replacen(",2000,2000,", ",4000,4000,", 1)
+        );
+        assert_eq!(found(&split_with_subtotal), []);
     }
 
     #[test]
@@ -1856,7 +1871,7 @@ mod tests {
     }
 
     #[test]
-    fn user_runs_merge_the_runs_of_a_user_in_file_order() {
+    fn runs_merge_the_runs_of_a_key_in_file_order() {
         let mut runs = UserRuns::default();
         for (line, insurer, insured, theirs) in [
             (1, "131002", "0000000001", false),
@@ -1865,13 +1880,13 @@ mod tests {
             (4, "131002", "0000000001", true),
             (5, "131002", "0000000002", false),
         ] {
-            runs.add(insurer.as_bytes(), insured.as_bytes(), || (line, false))
+            runs.add([insurer.as_bytes(), insured.as_bytes()], || (line, false))
                 .1 |= theirs;
         }
         let mut users = Vec::new();
-        runs.for_each_user(
+        runs.for_each(
             |(_, theirs), (_, later)| *theirs |= later,
-            |insurer, insured, value| {
+            |[insurer, insured], value| {
                 users.push((Shown(insurer).to_string(), Shown(insured).to_string(), value))
             },
         );

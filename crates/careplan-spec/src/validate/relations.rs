@@ -779,7 +779,7 @@ impl Across {
         match self {
             Across::ReceiverLines { provider, users } => {
                 let theirs = same(provider.of(values), name.to.as_bytes());
-                users.add(user.0, user.1, || (line, false)).1 |= theirs;
+                users.add([user.0, user.1], || (line, false)).1 |= theirs;
             }
             Across::SupportNumbering {
                 plan_date,
@@ -842,9 +842,9 @@ impl Across {
 
     pub(super) fn finish(self, name: &FileName, findings: &mut Findings) {
         if let Across::ReceiverLines { provider, users } = self {
-            users.for_each_user(
+            users.for_each(
                 |(_, theirs), (_, later)| *theirs |= later,
-                |insurer, insured, (line, theirs)| {
+                |[insurer, insured], (line, theirs)| {
                     if !theirs {
                         findings.add(
                             Rule::ReceiverWithoutLines,
