@@ -5,8 +5,8 @@
 //! layout's checks grouped by format (each with the fields of that format, their length limits, whether
 //! they must be filled or quoted), so a clean record — nearly every record of a file a product exports —
 //! is cleared with branches the processor predicts, instead of a dispatch on each field's format.
-//! Invariant: `passes` is true only where `check_value` finds nothing on any field (tested on mutated
-//! records).
+//! Invariant: `passes` is true exactly where `check_fields` would find nothing — no field breaking a
+//! rule of `check_value`, no unquoted free text (property-tested on records of every layout).
 
 use super::{Findings, Rule, Shown, is_code_char, is_date, is_digits, is_month, is_time, one_of, same};
 use crate::csv_text::Record;
