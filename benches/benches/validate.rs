@@ -101,8 +101,9 @@ fn millis(run: impl FnOnce()) -> f64 {
 
 /// With `VALIDATE_ALTERNATE=ROUNDS` set: the floor, the validator and its parts timed one after the other,
 /// round after round, so that a machine whose speed drifts (a shared virtual machine) slows all three
-/// alike; prints the median of each round's own ratio, and the fastest tenth and the median of each side. Criterion measures each alone,
-/// minutes apart, which on such a machine moves a ratio by ten points from run to run.
+/// alike; prints the median of each round's own ratio, and the fastest tenth and the median of each side.
+/// Criterion measures each alone, minutes apart, which on such a machine moves a ratio by ten points from
+/// run to run.
 fn alternate(rounds: usize, inputs: &[(&str, &[u8])]) {
     let mut floor = Floor::default();
     let mut sides: [(&str, Vec<f64>); 3] = [
@@ -191,7 +192,7 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    // The validator's own decoding and reading with no rule run: where its time goes beside the floor.
+    // The validator's own encoding check and reading with no rule run: where its time goes beside the floor.
     group.bench_function("parts: the validator's encoding check + read, no rules", |b| {
         b.iter(|| parts(black_box(&inputs)))
     });

@@ -55,7 +55,7 @@ impl EncodingError {
 }
 
 /// The UTF-8 byte-order mark, which a standard file must not start with.
-pub const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 fn is_private_use(c: char) -> bool {
     ('\u{E000}'..='\u{F8FF}').contains(&c)
@@ -182,17 +182,14 @@ struct PairTable(Box<[u64; 1024]>);
 impl PairTable {
     fn build() -> Self {
         let mut bits = Box::new([0u64; 1024]);
-        let mut text = String::new();
         for lead in (0x81..=0x9Fu8).chain(0xE0..=0xFC) {
             for trail in 0x40..=0xFCu8 {
-                let pair = [lead, trail];
-                let mut decoder = SHIFT_JIS.new_decoder_without_bom_handling();
-                text.clear();
-                text.reserve(8);
-                let (result, _) = decoder.decode_to_string_without_replacement(&pair, &mut text, true);
-                let standard = matches!(result, DecoderResult::InputEmpty)
-                    && text.chars().count() == 1
-                    && !text.chars().any(is_private_use);
+                let standard = SHIFT_JIS
+                    .decode_without_bom_handling_and_without_replacement(&[lead, trail])
+                    .is_some_and(|text| {
+                        let mut chars = text.chars();
+                        matches!((chars.next(), chars.next()), (Some(c), None) if !is_private_use(c))
+                    });
                 if standard {
                     let index = usize::from(lead) << 8 | usize::from(trail);
                     bits[index / 64] |= 1 << (index % 64);
@@ -221,13 +218,16 @@ pub fn lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 
 /// The characters of MS932 text [`check`] passed: bytes, less one for each two-byte character.
 pub fn char_count(bytes: &[u8]) -> usize {
-    let mut at = 0;
-    let mut chars = 0;
-    while at < bytes.len() {
-        at += if is_lead(bytes[at]) { 2 } else { 1 };
-        chars += 1;
-    }
-    chars
+    char_starts(bytes).count()
+}
+
+/// The byte offset of each character of valid MS932 `bytes`: two bytes from a lead byte, one for ASCII,
+/// 0x80 (decoded as U+0080) and half-width katakana.
+fn char_starts(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    std::iter::successors(Some(0), |&at| {
+        bytes.get(at).map(|&byte| at + if is_lead(byte) { 2 } else { 1 })
+    })
+    .take_while(move |&at| at < bytes.len())
 }
 
 /// Whether `byte` opens a two-byte character.
@@ -248,13 +248,7 @@ fn first_private_use(text: &str) -> Option<usize> {
 
 /// The byte offset of the `index`-th decoded character of valid MS932 `bytes`.
 fn byte_offset_of_char(bytes: &[u8], index: usize) -> usize {
-    let mut offset = 0;
-    for _ in 0..index {
-        let lead = bytes.get(offset).copied().unwrap_or(0);
-        // Two bytes from a lead byte; one for ASCII, 0x80 (decoded as U+0080) and half-width katakana.
-        offset += if is_lead(lead) { 2 } else { 1 };
-    }
-    offset
+    char_starts(bytes).nth(index).unwrap_or(bytes.len())
 }
 
 /// Encodes text as MS932, refusing characters MS932 cannot represent and 外字.

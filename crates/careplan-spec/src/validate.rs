@@ -486,9 +486,8 @@ struct FileChecks<'n> {
     /// The rules over all of the file's records.
     across: Across,
     annex: Option<AnnexTotals>,
-    /// Users seen, as `insurer \0 insured`.
-    /// The users of the records (insurer and insured numbers back to back), one entry per run of
-    /// adjacent records of a user: no lookup per record, duplicates removed once at the end.
+    /// The users of the records, one entry per run of adjacent records of a user: no lookup per
+    /// record, duplicates removed once at the end.
     users: UserRuns<()>,
 }
 
@@ -924,30 +923,18 @@ fn check_record(
     }
 }
 
-/// The service kind a 7表 サービスコード starts with: its first two bytes (none for a shorter code), kept
-/// in place.
+/// The service kind a 7表 サービスコード starts with, as [`split_code`] takes it (none for a code that
+/// does not open with two ASCII bytes), kept in place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct KindOf {
-    bytes: [u8; 2],
-    len: usize,
-}
+struct KindOf(Option<[u8; 2]>);
 
 impl KindOf {
     fn of(code: &[u8]) -> Self {
-        match split_code(code).0 {
-            &[a, b] => Self {
-                bytes: [a, b],
-                len: 2,
-            },
-            _ => Self {
-                bytes: [0; 2],
-                len: 0,
-            },
-        }
+        Self(split_code(code).0.try_into().ok())
     }
 
     fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        self.0.as_ref().map_or(&[], |kind| kind.as_slice())
     }
 }
 
